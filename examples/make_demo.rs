@@ -1,0 +1,433 @@
+//! Writes the demo dataset (`maps/demo/*.geojson`) from `maps/demo/spec/*.csv`.
+//!
+//! Geometry is synthetic, placed at each zone's real location and sized by bisection with landbank's own
+//! occupancy code so that the *measured* figures equal the spec's hectares (to far below 0.01 ha):
+//! zone boundary = `planned_ha`, industrial + warehouse land = `leasable_ha`, active leases = `leased_ha`,
+//! reserved leases = `reserved_ha`. Run: `cargo run --example make_demo`.
+
+use std::fs;
+
+use geo::{MultiPolygon, Rect, coord};
+use landbank::domain::*;
+use landbank::occupancy::{DEFAULT_SCOPE, zone_figures};
+use landbank::spatial::{area_ha, to_geojson};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Deserialize)]
+struct ZoneSpec {
+    code: String,
+    name: String,
+    kind: String,
+    province_code: String,
+    developer: Option<String>,
+    status: String,
+    policy_approved_on: Option<String>,
+    established_on: Option<String>,
+    operating_since: Option<String>,
+    parent_code: Option<String>,
+    lon: f64,
+    lat: f64,
+    planned_ha: f64,
+    leasable_ha: Option<f64>,
+    leased_ha: f64,
+    reserved_ha: f64,
+    declared_area_ha: Option<f64>,
+    declared_industrial_ha: Option<f64>,
+    wwtp_capacity_m3d: Option<f64>,
+    wwtp_operating: Option<bool>,
+    first_lease_year: Option<i32>,
+    plan_ref: Option<String>,
+}
+
+/// Deterministic pseudo-random numbers (splitmix64), seeded per zone so that files are reproducible.
+struct Rng(u64);
+impl Rng {
+    fn seeded(text: &str) -> Self {
+        Rng(text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3)))
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon {
+    MultiPolygon(vec![Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 }).to_polygon()])
+}
+
+/// Smallest x in [lo, hi] where the increasing function `f` reaches `target`.
+fn bisect(mut lo: f64, mut hi: f64, target: f64, f: impl Fn(f64) -> f64) -> f64 {
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if f(mid) < target { lo = mid } else { hi = mid }
+    }
+    0.5 * (lo + hi)
+}
+
+fn date(s: &Option<String>) -> Option<Date> {
+    s.as_deref().filter(|s| !s.is_empty()).map(|s| parse_date(s).expect("spec date"))
+}
+
+fn feature(id: &str, properties: Value, geometry: Option<&MultiPolygon>) -> Value {
+    json!({
+        "type": "Feature",
+        "id": id,
+        "properties": properties,
+        "geometry": geometry.map(|g| serde_json::to_value(to_geojson(g)).unwrap()),
+    })
+}
+
+fn write(name: &str, features: Vec<Value>) {
+    let fc = json!({ "type": "FeatureCollection", "features": features });
+    let path = format!("maps/demo/{name}.geojson");
+    let mut text = serde_json::to_string(&fc).unwrap();
+    // One feature per line keeps diffs readable.
+    text = text.replace("},{\"type\":\"Feature\"", "},\n{\"type\":\"Feature\"");
+    fs::write(&path, text + "\n").unwrap();
+    println!("wrote {path}");
+}
+
+/// Splits [x0, x1] into `n` equal columns.
+fn columns(x0: f64, x1: f64, n: usize) -> Vec<(f64, f64)> {
+    (0..n)
+        .map(|i| (x0 + (x1 - x0) * i as f64 / n as f64, x0 + (x1 - x0) * (i + 1) as f64 / n as f64))
+        .collect()
+}
+
+const TENANTS: &[(&str, &str, &str)] = &[
+    ("KR", "fdi", "Điện tử"),
+    ("KR", "fdi", "Linh kiện điện tử"),
+    ("JP", "fdi", "Cơ khí chính xác"),
+    ("CN", "fdi", "Pin và thiết bị điện"),
+    ("TW", "fdi", "Bảng mạch in"),
+    ("SG", "fdi", "Kho vận"),
+    ("US", "fdi", "Thiết bị y tế"),
+    ("VN", "ddi", "Bao bì"),
+    ("VN", "ddi", "Vật liệu xây dựng"),
+    ("VN", "ddi", "Thực phẩm"),
+    ("VN", "ddi", "Dệt may"),
+];
+const NAMES: &[&str] = &[
+    "Hanam",
+    "Sao Việt",
+    "Kim Long",
+    "Minh Phát",
+    "Daesung",
+    "Hoshino",
+    "Tân Á",
+    "Everwin",
+    "Phú Gia",
+    "Lotus",
+    "Seojin",
+    "Nippon Seiki",
+    "An Bình",
+    "Mekong",
+    "Jinhua",
+];
+const OWNERS: &[&str] =
+    &["Nguyễn Văn", "Trần Thị", "Lê Văn", "Phạm Thị", "Hoàng Văn", "Vũ Thị", "Đỗ Văn", "Ngô Thị"];
+const GIVEN: &[&str] =
+    &["An", "Bình", "Cường", "Dung", "Hải", "Hoa", "Khánh", "Lan", "Minh", "Nga", "Phúc", "Thảo"];
+
+fn main() {
+    let mut provinces = Vec::new();
+    let mut rdr = csv::Reader::from_path("maps/demo/spec/provinces.csv").unwrap();
+    for row in rdr.deserialize::<Province>() {
+        let p = row.unwrap();
+        provinces.push(feature(&p.province_code.clone(), serde_json::to_value(&p).unwrap(), None));
+    }
+    let mut zones_out = Vec::new();
+    let (mut land_use_out, mut plots_out, mut projects_out, mut leases_out, mut parcels_out) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let mut rdr = csv::Reader::from_path("maps/demo/spec/zones.csv").unwrap();
+    // Leases of the published figures were counted on 17/11/2023: none starts later.
+    let last_start = parse_date("2023-10-31").unwrap();
+    for row in rdr.deserialize::<ZoneSpec>() {
+        let s = row.unwrap();
+        let mut rng = Rng::seeded(&s.code);
+        let zone = Zone {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            kind: s.kind.parse().unwrap(),
+            province_code: s.province_code.clone(),
+            developer: s.developer.clone().filter(|d| !d.is_empty()),
+            status: s.status.parse().unwrap(),
+            policy_approved_on: date(&s.policy_approved_on),
+            established_on: date(&s.established_on),
+            operating_since: date(&s.operating_since),
+            parent_code: s.parent_code.clone().filter(|p| !p.is_empty()),
+            declared_area_ha: s.declared_area_ha,
+            declared_industrial_ha: s.declared_industrial_ha,
+            wwtp_capacity_m3d: s.wwtp_capacity_m3d,
+            wwtp_operating: s.wwtp_operating,
+        };
+        // Boundary: a rectangle 1.4 times wider than high (in degrees), centred on the zone.
+        let half_h = bisect(0.0, 0.2, s.planned_ha, |h| {
+            area_ha(&rect(s.lon - 1.4 * h, s.lat - h, s.lon + 1.4 * h, s.lat + h))
+        });
+        let (x0, y0, x1, y1) = (s.lon - 1.4 * half_h, s.lat - half_h, s.lon + 1.4 * half_h, s.lat + half_h);
+        let boundary = rect(x0, y0, x1, y1);
+        zones_out.push(feature(&s.code, serde_json::to_value(&zone).unwrap(), Some(&boundary)));
+
+        let Some(leasable_target) = s.leasable_ha else {
+            continue; // No plan yet: occupancy falls back to the declared industrial land.
+        };
+        // Layout: road along the south edge, green belt along the north, industrial land from the west,
+        // services and infrastructure (with the wastewater plant) in the east.
+        let (yi0, yi1) = (y0 + 0.05 * (y1 - y0), y1 - 0.07 * (y1 - y0));
+        let valid_from = zone.policy_approved_on.or(zone.established_on);
+        let plan = |category: LandUseCategory| LandUse {
+            zone_code: s.code.clone(),
+            province_code: None,
+            category,
+            plan_ref: s.plan_ref.clone().filter(|p| !p.is_empty()),
+            valid_from,
+            valid_to: None,
+        };
+        let figures = |land: &[(LandUse, MultiPolygon)], leases: &[(Lease, MultiPolygon)]| {
+            zone_figures(
+                &zone,
+                Some(&boundary),
+                land,
+                leases,
+                parse_date("2025-01-01").unwrap(),
+                DEFAULT_SCOPE,
+            )
+        };
+        // The eastmost tenth of the industrial land is for warehouses (still leasable).
+        let layout = |xi: f64| {
+            let xw = xi - 0.1 * (xi - x0);
+            let mut land = vec![
+                (plan(LandUseCategory::Industrial), rect(x0, yi0, xw, yi1)),
+                (plan(LandUseCategory::Warehouse), rect(xw, yi0, xi, yi1)),
+                (plan(LandUseCategory::Road), rect(x0, y0, x1, yi0)),
+                (plan(LandUseCategory::Green), rect(x0, yi1, x1, y1)),
+            ];
+            if xi < x1 {
+                let ym = 0.5 * (yi0 + yi1);
+                land.push((plan(LandUseCategory::Service), rect(xi, ym, x1, yi1)));
+                land.push((plan(LandUseCategory::Infrastructure), rect(xi, yi0, xi + 0.5 * (x1 - xi), ym)));
+                land.push((plan(LandUseCategory::Water), rect(xi + 0.5 * (x1 - xi), yi0, x1, ym)));
+            }
+            land
+        };
+        let xi = bisect(x0, x1, leasable_target, |xi| figures(&layout(xi), &[]).leasable_ha);
+        let land = layout(xi);
+        let leasable_ha = figures(&land, &[]).leasable_ha;
+        assert!(
+            (leasable_ha - leasable_target).abs() < 1e-6,
+            "{}: {leasable_ha} vs {leasable_target}",
+            s.code
+        );
+        for (i, (lu, g)) in land.iter().enumerate() {
+            land_use_out.push(feature(
+                &format!("{}-LU{:02}", s.code, i + 1),
+                serde_json::to_value(lu).unwrap(),
+                Some(g),
+            ));
+        }
+
+        // Plots: two rows; columns of about 8 ha per plot; leased land from the west, then reserved, then free.
+        let plot_cols = |ha: f64| ((ha / 16.0).round() as usize).max(1);
+        let active_lease = |g: MultiPolygon| {
+            (
+                Lease {
+                    project_id: None,
+                    zone_code: s.code.clone(),
+                    province_code: None,
+                    plot_codes: None,
+                    status: LeaseStatus::Active,
+                    signed_on: None,
+                    start_on: None,
+                    end_on: None,
+                    handed_over_on: None,
+                },
+                g,
+            )
+        };
+        let ym = 0.5 * (yi0 + yi1);
+        let (n_leased, n_free) =
+            (plot_cols(s.leased_ha), plot_cols(leasable_target - s.leased_ha - s.reserved_ha));
+        let plots_of = |cx0: f64, cx1: f64, n: usize, status: LeaseStatus| -> Vec<(Lease, MultiPolygon)> {
+            columns(cx0, cx1, n)
+                .into_iter()
+                .flat_map(|(a, b)| [rect(a, yi0, b, ym), rect(a, ym, b, yi1)])
+                .map(|g| {
+                    let mut l = active_lease(g);
+                    l.0.status = status;
+                    l
+                })
+                .collect()
+        };
+        let xl = if s.leased_ha > 0.0 {
+            bisect(x0, xi, s.leased_ha, |xl| {
+                figures(&land, &plots_of(x0, xl, n_leased, LeaseStatus::Active)).leased_ha
+            })
+        } else {
+            x0
+        };
+        let xr = if s.reserved_ha > 0.0 {
+            bisect(xl, xi, s.reserved_ha, |xr| {
+                let mut all = plots_of(x0, xl, n_leased, LeaseStatus::Active);
+                all.extend(plots_of(xl, xr, 1, LeaseStatus::Reserved));
+                figures(&land, &all).reserved_ha
+            })
+        } else {
+            xl
+        };
+        {
+            let mut all = if xl > x0 { plots_of(x0, xl, n_leased, LeaseStatus::Active) } else { vec![] };
+            if xr > xl {
+                all.extend(plots_of(xl, xr, 1, LeaseStatus::Reserved));
+            }
+            let f = figures(&land, &all);
+            assert!(
+                (f.leased_ha - s.leased_ha).abs() < 1e-6 && (f.reserved_ha - s.reserved_ha).abs() < 1e-6,
+                "{}: {f:?}",
+                s.code
+            );
+        }
+        let mut cols: Vec<((f64, f64), &str)> = Vec::new();
+        if xl > x0 {
+            cols.extend(columns(x0, xl, n_leased).into_iter().map(|c| (c, "active")));
+        }
+        if xr > xl {
+            cols.push(((xl, xr), "reserved"));
+        }
+        if xi > xr {
+            cols.extend(columns(xr, xi, n_free).into_iter().map(|c| (c, "free")));
+        }
+        let established = zone.established_on.unwrap_or(parse_date("2000-01-01").unwrap());
+        let first_year = s.first_lease_year.unwrap_or(2020).max(1996);
+        let first = parse_date(&format!("{first_year}-01-15")).unwrap().max(established);
+        let mut plot_no = 0;
+        for ((cx0, cx1), state) in cols {
+            for (py0, py1) in [(yi0, ym), (ym, yi1)] {
+                plot_no += 1;
+                let code = format!("CN-{plot_no:02}");
+                let g = rect(cx0, py0, cx1, py1);
+                let infra_ready_on = if zone.status_at(parse_date("2026-01-01").unwrap())
+                    == ZoneStatus::Operating
+                    || state == "active"
+                {
+                    Some(first - chrono::Duration::days(90))
+                } else {
+                    None
+                };
+                let plot = Plot {
+                    zone_code: s.code.clone(),
+                    province_code: None,
+                    code: code.clone(),
+                    infra_ready_on,
+                };
+                plots_out.push(feature(
+                    &format!("{}-{code}", s.code),
+                    serde_json::to_value(&plot).unwrap(),
+                    Some(&g),
+                ));
+                if state == "free" {
+                    continue;
+                }
+                // A project per leased plot, starting between the first lease year and October 2023.
+                let span = (last_start - first).num_days().max(1);
+                let start = first + chrono::Duration::days((rng.unit() * span as f64) as i64);
+                let signed = start - chrono::Duration::days(30 + (rng.unit() * 150.0) as i64);
+                let (country, origin, sector) = *rng.pick(TENANTS);
+                let tenant = format!("Công ty TNHH {} {}", rng.pick(NAMES), sector);
+                let project_id = format!("{}-P{plot_no:03}", s.code);
+                let origin: Origin = origin.parse().unwrap();
+                let project = Project {
+                    tenant_name: tenant,
+                    origin,
+                    country: Some(country.into()),
+                    certificate_no: Some(format!("{}", 2_000_000_000u64 + rng.next() % 999_999_999)),
+                    certificate_on: Some(signed),
+                    capital_usd: (origin == Origin::Fdi).then(|| (5.0 + rng.unit() * 95.0).round() * 1e6),
+                    capital_vnd: (origin == Origin::Ddi).then(|| (50.0 + rng.unit() * 950.0).round() * 1e9),
+                    employees: Some(50 + (rng.unit() * 2500.0) as i64),
+                    operating_since: (state == "active")
+                        .then(|| start + chrono::Duration::days(365))
+                        .filter(|d| *d < parse_date("2026-01-01").unwrap()),
+                    sector: Some(sector.into()),
+                    zone_code: Some(s.code.clone()),
+                    province_code: None,
+                };
+                projects_out.push(feature(&project_id, serde_json::to_value(&project).unwrap(), None));
+                let lease = Lease {
+                    project_id: Some(project_id.clone()),
+                    zone_code: s.code.clone(),
+                    province_code: None,
+                    plot_codes: Some(code.clone()),
+                    status: if state == "active" { LeaseStatus::Active } else { LeaseStatus::Reserved },
+                    signed_on: Some(signed),
+                    start_on: (state == "active").then_some(start),
+                    end_on: (state == "active").then(|| start + chrono::Duration::days(365 * 50)),
+                    handed_over_on: (state == "active").then_some(start),
+                };
+                leases_out.push(feature(
+                    &format!("{}-L{plot_no:03}", s.code),
+                    serde_json::to_value(&lease).unwrap(),
+                    Some(&g),
+                ));
+            }
+        }
+        // Clearance parcels: a 6 × 4 grid over the zone; all handed over where leases exist.
+        let statuses = [
+            ClearanceStatus::HandedOver,
+            ClearanceStatus::Compensated,
+            ClearanceStatus::CompensationApproved,
+            ClearanceStatus::Inventoried,
+            ClearanceStatus::NotStarted,
+        ];
+        let operating = zone.status == ZoneStatus::Operating;
+        for (i, (px0, px1)) in columns(x0, x1, 6).into_iter().enumerate() {
+            for (j, (py0, py1)) in columns(y0, y1, 4).into_iter().enumerate() {
+                let status = if operating || px1 <= xr + 1e-12 {
+                    ClearanceStatus::HandedOver
+                } else {
+                    *rng.pick(&statuses)
+                };
+                let inventoried = established - chrono::Duration::days(200);
+                let parcel = ClearanceParcel {
+                    zone_code: s.code.clone(),
+                    province_code: None,
+                    sheet_no: format!("{}", 10 + i),
+                    parcel_no: format!("{}", 100 + j * 7 + i),
+                    land_type: Some(rng.pick(&["LUC", "LUK", "BHK", "ONT", "NTS"]).to_string()),
+                    owner_kind: Some(if j == 3 && i == 5 { OwnerKind::State } else { OwnerKind::Household }),
+                    owner_name: Some(format!("Hộ {} {}", rng.pick(OWNERS), rng.pick(GIVEN))),
+                    status,
+                    compensation_vnd: (status >= ClearanceStatus::CompensationApproved)
+                        .then(|| (200.0 + rng.unit() * 800.0).round() * 1e6 * 10.0),
+                    inventoried_on: (status >= ClearanceStatus::Inventoried).then_some(inventoried),
+                    compensated_on: (status >= ClearanceStatus::Compensated)
+                        .then(|| inventoried + chrono::Duration::days(120)),
+                    handed_over_on: (status == ClearanceStatus::HandedOver)
+                        .then(|| inventoried + chrono::Duration::days(180)),
+                };
+                parcels_out.push(feature(
+                    &format!("{}-T{}-{}", s.code, parcel.sheet_no, parcel.parcel_no),
+                    serde_json::to_value(&parcel).unwrap(),
+                    Some(&rect(px0, py0, px1, py1)),
+                ));
+            }
+        }
+    }
+    write("provinces", provinces);
+    write("zones", zones_out);
+    write("land_use", land_use_out);
+    write("plots", plots_out);
+    write("projects", projects_out);
+    write("leases", leases_out);
+    write("clearance_parcels", parcels_out);
+}

@@ -1,0 +1,371 @@
+//! Available land for investors, as DESIGN.md defines it: leasable land valid at a date minus every active or
+//! reserved lease, split into contiguous pieces, each with how much of it is cleared (handed-over clearance
+//! parcels) and has infrastructure ready (plots with `infra_ready_on`).
+//!
+//! Pieces smaller than a minimum (default 0.05 ha) are slivers of drawing, not land an investor can use:
+//! they are dropped from the list and counted in `dropped_ha`, so that for every zone
+//! `leased_ha + reserved_ha + available_ha = leasable_ha` still holds with slivers included.
+//!
+//! Results are cached per zone and keyed on the zone's data version: a write recomputes only the zones it
+//! touched.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use geo::{Closest, ClosestPoint, Distance, Geodesic, Intersects, MultiPolygon, Point, Polygon};
+use serde::Serialize;
+
+use crate::collections::{self, FilterValue};
+use crate::domain::{ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, Plot, Zone};
+use crate::occupancy::OccupancyError;
+use crate::spatial::{area_ha, clip, subtract, union_all};
+use crate::store::{Condition, ItemsQuery, Store, StoreError};
+
+/// Pieces below this many hectares are dropped (and counted) unless a query says otherwise.
+pub const DEFAULT_MIN_PIECE_HA: f64 = 0.05;
+
+/// One contiguous piece of available land.
+#[derive(Debug, Clone, Serialize)]
+pub struct Piece {
+    /// `{zone_code}-A{n}`, stable while the zone's data does not change.
+    pub id: String,
+    pub zone_code: String,
+    pub zone_name: String,
+    pub province_code: String,
+    pub area_ha: f64,
+    /// Part of the piece on handed-over clearance parcels.
+    pub cleared_ha: f64,
+    /// Part of the piece on plots whose infrastructure was ready at the date.
+    pub infra_ready_ha: f64,
+    /// All of the piece is cleared and has infrastructure ready (to 1 m²).
+    pub ready: bool,
+    /// All of the piece is cleared (to 1 m²).
+    pub cleared: bool,
+    pub wwtp_operating: bool,
+    pub wwtp_capacity_m3d: Option<f64>,
+    /// Codes of the plots the piece overlaps.
+    pub plot_codes: Vec<String>,
+    #[serde(skip)]
+    pub geometry: Polygon,
+}
+
+/// Available land of one zone on one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneAvailability {
+    pub zone_code: String,
+    pub pieces: Vec<Piece>,
+    /// Total of every piece, slivers included.
+    pub available_ha: f64,
+    /// Hectares in pieces below the minimum, left out of `pieces`.
+    pub dropped_ha: f64,
+    pub dropped_pieces: usize,
+}
+
+/// What a zone's computation needs.
+pub struct ZoneInputs {
+    pub zone: Zone,
+    pub boundary: Option<MultiPolygon>,
+    pub land_use: Vec<(LandUse, MultiPolygon)>,
+    pub leases: Vec<(Lease, MultiPolygon)>,
+    pub parcels: Vec<(ClearanceParcel, MultiPolygon)>,
+    pub plots: Vec<(Plot, MultiPolygon)>,
+}
+
+/// 1 m² in hectares: the tolerance for "all of the piece".
+const ONE_M2_HA: f64 = 1e-4;
+
+/// Available land of a zone on `at`; pieces below `min_piece_ha` are counted in `dropped_ha`.
+pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneAvailability {
+    let zone = &inputs.zone;
+    let plan: Vec<&MultiPolygon> = inputs
+        .land_use
+        .iter()
+        .filter(|(lu, _)| lu.is_leasable() && lu.valid_at(at))
+        .map(|(_, g)| g)
+        .collect();
+    let mut result = ZoneAvailability {
+        zone_code: zone.code.clone(),
+        pieces: Vec::new(),
+        available_ha: 0.0,
+        dropped_ha: 0.0,
+        dropped_pieces: 0,
+    };
+    if plan.is_empty() {
+        return result; // No plan geometry: nothing to draw (occupancy falls back to declared figures).
+    }
+    let leasable = match &inputs.boundary {
+        Some(b) => clip(&union_all(plan), b),
+        None => union_all(plan),
+    };
+    let held: Vec<&MultiPolygon> =
+        inputs.leases.iter().filter(|(l, _)| l.state_at(at) != LeaseState::None).map(|(_, g)| g).collect();
+    let available = subtract(&leasable, &union_all(held));
+
+    let cleared = union_all(
+        inputs
+            .parcels
+            .iter()
+            .filter(|(p, _)| {
+                p.status == ClearanceStatus::HandedOver && p.handed_over_on.is_none_or(|d| d <= at)
+            })
+            .map(|(_, g)| g),
+    );
+    let infra = union_all(
+        inputs.plots.iter().filter(|(p, _)| p.infra_ready_on.is_some_and(|d| d <= at)).map(|(_, g)| g),
+    );
+    let ready_land = clip(&cleared, &infra);
+
+    let mut n = 0;
+    for polygon in available.0 {
+        let piece = MultiPolygon(vec![polygon]);
+        let area = area_ha(&piece);
+        result.available_ha += area;
+        if area < min_piece_ha {
+            result.dropped_ha += area;
+            result.dropped_pieces += 1;
+            continue;
+        }
+        n += 1;
+        let cleared_ha = area_ha(&clip(&piece, &cleared));
+        let infra_ready_ha = area_ha(&clip(&piece, &infra));
+        let ready_ha = area_ha(&clip(&piece, &ready_land));
+        let plot_codes = inputs
+            .plots
+            .iter()
+            .filter(|(_, g)| g.intersects(&piece) && area_ha(&clip(&piece, g)) > ONE_M2_HA)
+            .map(|(p, _)| p.code.clone())
+            .collect();
+        result.pieces.push(Piece {
+            id: format!("{}-A{n}", zone.code),
+            zone_code: zone.code.clone(),
+            zone_name: zone.name.clone(),
+            province_code: zone.province_code.clone(),
+            area_ha: area,
+            cleared_ha,
+            infra_ready_ha,
+            ready: ready_ha >= area - ONE_M2_HA,
+            cleared: cleared_ha >= area - ONE_M2_HA,
+            wwtp_operating: zone.wwtp_operating.unwrap_or(false),
+            wwtp_capacity_m3d: zone.wwtp_capacity_m3d,
+            plot_codes,
+            geometry: piece.0.into_iter().next().expect("one polygon"),
+        });
+    }
+    result
+}
+
+/// Geodesic distance in km from `point` to the nearest point of `piece` (0 inside it). The nearest point is
+/// found in longitude/latitude, which is exact enough at the scale of a province.
+pub fn distance_km(piece: &Polygon, point: Point) -> f64 {
+    match piece.closest_point(&point) {
+        Closest::Intersection(_) => 0.0,
+        Closest::SinglePoint(p) => Geodesic.distance(point, p) / 1000.0,
+        Closest::Indeterminate => f64::INFINITY,
+    }
+}
+
+/// Per-zone results, keyed on (zone, date, minimum) and valid while the zone's data version is unchanged.
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<HashMap<CacheKey, (i64, Arc<ZoneAvailability>)>>,
+}
+
+/// Zone code, date, and the minimum piece size (as bits).
+type CacheKey = (String, Date, u64);
+
+/// Entries kept at most; the cache empties when full (cheap, and never stale).
+const CACHE_ENTRIES: usize = 20_000;
+
+impl Cache {
+    fn get(&self, key: &CacheKey, version: i64) -> Option<Arc<ZoneAvailability>> {
+        let entries = self.entries.lock().expect("cache lock");
+        entries.get(key).filter(|(v, _)| *v == version).map(|(_, a)| a.clone())
+    }
+
+    fn put(&self, key: CacheKey, version: i64, value: Arc<ZoneAvailability>) {
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (version, value));
+    }
+}
+
+fn text_values(values: impl IntoIterator<Item = String>) -> Vec<FilterValue> {
+    values.into_iter().map(FilterValue::Text).collect()
+}
+
+/// Loads what the zones need from the store, grouped by zone.
+async fn load_inputs(
+    store: &Arc<dyn Store>,
+    zones: Vec<(Zone, Option<MultiPolygon>)>,
+) -> Result<Vec<ZoneInputs>, StoreError> {
+    let codes = text_values(zones.iter().map(|(z, _)| z.code.clone()));
+    let by_zone = || ItemsQuery {
+        conditions: vec![Condition::In { field: "zone_code".into(), values: codes.clone() }],
+        ..Default::default()
+    };
+    let mut land_use: HashMap<String, Vec<(LandUse, MultiPolygon)>> = HashMap::new();
+    for row in store.items(&collections::LAND_USE, &by_zone()).await?.rows {
+        let lu: LandUse = row.parse("land_use")?;
+        if let Some(g) = row.multipolygon("land_use")? {
+            land_use.entry(lu.zone_code.clone()).or_default().push((lu, g));
+        }
+    }
+    let mut leases: HashMap<String, Vec<(Lease, MultiPolygon)>> = HashMap::new();
+    for row in store.items(&collections::LEASES, &by_zone()).await?.rows {
+        let l: Lease = row.parse("leases")?;
+        if let Some(g) = row.multipolygon("leases")? {
+            leases.entry(l.zone_code.clone()).or_default().push((l, g));
+        }
+    }
+    let mut parcels: HashMap<String, Vec<(ClearanceParcel, MultiPolygon)>> = HashMap::new();
+    for row in store.items(&collections::CLEARANCE_PARCELS, &by_zone()).await?.rows {
+        let p: ClearanceParcel = row.parse("clearance_parcels")?;
+        if let Some(g) = row.multipolygon("clearance_parcels")? {
+            parcels.entry(p.zone_code.clone()).or_default().push((p, g));
+        }
+    }
+    let mut plots: HashMap<String, Vec<(Plot, MultiPolygon)>> = HashMap::new();
+    for row in store.items(&collections::PLOTS, &by_zone()).await?.rows {
+        let p: Plot = row.parse("plots")?;
+        if let Some(g) = row.multipolygon("plots")? {
+            plots.entry(p.zone_code.clone()).or_default().push((p, g));
+        }
+    }
+    Ok(zones
+        .into_iter()
+        .map(|(zone, boundary)| ZoneInputs {
+            land_use: land_use.remove(&zone.code).unwrap_or_default(),
+            leases: leases.remove(&zone.code).unwrap_or_default(),
+            parcels: parcels.remove(&zone.code).unwrap_or_default(),
+            plots: plots.remove(&zone.code).unwrap_or_default(),
+            zone,
+            boundary,
+        })
+        .collect())
+}
+
+/// Available land of the zones matching `province_code` / `zone_code` on `at`, from the cache where the
+/// zone's data has not changed, computed (on a blocking thread) for the rest.
+pub async fn compute(
+    store: &Arc<dyn Store>,
+    cache: &Cache,
+    province_code: Option<&str>,
+    zone_code: Option<&str>,
+    at: Date,
+    min_piece_ha: f64,
+) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
+    let mut conditions = Vec::new();
+    if let Some(p) = province_code {
+        conditions
+            .push(Condition::In { field: "province_code".into(), values: text_values([p.to_string()]) });
+    }
+    if let Some(z) = zone_code {
+        conditions.push(Condition::In { field: "code".into(), values: text_values([z.to_string()]) });
+    }
+    let rows = store.items(&collections::ZONES, &ItemsQuery { conditions, ..Default::default() }).await?.rows;
+    if let (Some(code), true) = (zone_code, rows.is_empty()) {
+        return Err(OccupancyError::UnknownZone(code.to_string()));
+    }
+    let codes: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let versions = store.zone_versions(&codes).await?;
+    let mut results: HashMap<String, Arc<ZoneAvailability>> = HashMap::new();
+    let mut stale = Vec::new();
+    for row in &rows {
+        let zone: Zone = row.parse("zones")?;
+        let key = (zone.code.clone(), at, min_piece_ha.to_bits());
+        let version = versions.get(&zone.code).copied().unwrap_or(0);
+        match cache.get(&key, version) {
+            Some(hit) => {
+                results.insert(zone.code.clone(), hit);
+            }
+            None => stale.push((zone, row.multipolygon("zones")?)),
+        }
+    }
+    if !stale.is_empty() {
+        let inputs = load_inputs(store, stale).await?;
+        let computed = tokio::task::spawn_blocking(move || {
+            inputs.iter().map(|i| zone_available(i, at, min_piece_ha)).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("available land computation failed: {e}")))?;
+        for zone in computed {
+            let version = versions.get(&zone.zone_code).copied().unwrap_or(0);
+            let zone = Arc::new(zone);
+            cache.put((zone.zone_code.clone(), at, min_piece_ha.to_bits()), version, zone.clone());
+            results.insert(zone.zone_code.clone(), zone);
+        }
+    }
+    Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
+}
+
+/// Order of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// By zone, then piece (the default).
+    Zone,
+    AreaAscending,
+    AreaDescending,
+    /// Nearest first (needs `near`).
+    Distance,
+}
+
+/// What an investor asks for.
+#[derive(Debug, Clone)]
+pub struct PieceFilter {
+    pub min_ha: Option<f64>,
+    pub max_ha: Option<f64>,
+    pub ready: Option<bool>,
+    pub cleared: Option<bool>,
+    pub wwtp: Option<bool>,
+    /// Reference point for `distance_km` (lon, lat).
+    pub near: Option<Point>,
+    pub within_km: Option<f64>,
+    /// `[min_lon, min_lat, max_lon, max_lat]`: pieces intersecting it.
+    pub bbox: Option<[f64; 4]>,
+    pub sort: Sort,
+}
+
+impl Default for PieceFilter {
+    fn default() -> Self {
+        PieceFilter {
+            min_ha: None,
+            max_ha: None,
+            ready: None,
+            cleared: None,
+            wwtp: None,
+            near: None,
+            within_km: None,
+            bbox: None,
+            sort: Sort::Zone,
+        }
+    }
+}
+
+/// The pieces that pass `filter`, ordered, each with its distance to `near` when given.
+pub fn select<'a>(zones: &'a [Arc<ZoneAvailability>], filter: &PieceFilter) -> Vec<(&'a Piece, Option<f64>)> {
+    let rect = filter.bbox.map(|b| geo::Rect::new((b[0], b[1]), (b[2], b[3])));
+    let mut out: Vec<(&Piece, Option<f64>)> = zones
+        .iter()
+        .flat_map(|z| z.pieces.iter())
+        .filter(|p| filter.min_ha.is_none_or(|m| p.area_ha >= m))
+        .filter(|p| filter.max_ha.is_none_or(|m| p.area_ha <= m))
+        .filter(|p| filter.ready.is_none_or(|r| p.ready == r))
+        .filter(|p| filter.cleared.is_none_or(|c| p.cleared == c))
+        .filter(|p| filter.wwtp.is_none_or(|w| p.wwtp_operating == w))
+        .filter(|p| rect.is_none_or(|r| p.geometry.intersects(&r)))
+        .map(|p| (p, filter.near.map(|pt| distance_km(&p.geometry, pt))))
+        .filter(|(_, d)| match (filter.within_km, d) {
+            (Some(max), Some(d)) => *d <= max,
+            _ => true,
+        })
+        .collect();
+    match filter.sort {
+        Sort::Zone => {}
+        Sort::AreaAscending => out.sort_by(|a, b| a.0.area_ha.total_cmp(&b.0.area_ha)),
+        Sort::AreaDescending => out.sort_by(|a, b| b.0.area_ha.total_cmp(&a.0.area_ha)),
+        Sort::Distance => out.sort_by(|a, b| a.1.unwrap_or(f64::MAX).total_cmp(&b.1.unwrap_or(f64::MAX))),
+    }
+    out
+}

@@ -1,0 +1,327 @@
+//! The collections landbank serves and stores, described once: their fields, types and which ones can filter.
+//!
+//! Both the stores (table and column names) and the HTTP layer (OGC API metadata, queryables, OpenAPI)
+//! read these descriptions, so a field added here appears everywhere at once.
+
+use crate::domain::parse_date;
+
+/// How a field is stored and served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    /// A floating-point number; its unit is in the field's name (`_ha`, `_usd`, `_m3d`).
+    Real,
+    Integer,
+    /// An ISO 8601 date, `YYYY-MM-DD`.
+    Date,
+    Bool,
+}
+
+impl FieldKind {
+    /// JSON Schema type of the field.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            FieldKind::Text | FieldKind::Date => "string",
+            FieldKind::Real => "number",
+            FieldKind::Integer => "integer",
+            FieldKind::Bool => "boolean",
+        }
+    }
+}
+
+/// One attribute of a collection.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    /// Usable as an equality filter on items (`?name=value`).
+    pub queryable: bool,
+    pub description: &'static str,
+}
+
+/// A value parsed for a filter, typed by its field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterValue {
+    Text(String),
+    Real(f64),
+    Integer(i64),
+    Bool(bool),
+}
+
+impl Field {
+    /// Parses a filter value given as text, naming the field and the expected form when it does not fit.
+    pub fn parse_filter(&self, text: &str) -> Result<FilterValue, String> {
+        let fail = |what: &str| format!("filter {}='{text}': expected {what}", self.name);
+        Ok(match self.kind {
+            FieldKind::Text => FilterValue::Text(text.to_string()),
+            FieldKind::Date => FilterValue::Text(
+                parse_date(text).map_err(|e| format!("filter {}: {e}", self.name))?.to_string(),
+            ),
+            FieldKind::Real => FilterValue::Real(text.parse().map_err(|_| fail("a number"))?),
+            FieldKind::Integer => FilterValue::Integer(text.parse().map_err(|_| fail("an integer"))?),
+            FieldKind::Bool => FilterValue::Bool(match text {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(fail("true or false")),
+            }),
+        })
+    }
+}
+
+/// A collection: a table of features (or of plain records when it has no geometry).
+#[derive(Debug)]
+pub struct Collection {
+    /// Identifier in URLs, e.g. `zones`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// Table name in every store.
+    pub table: &'static str,
+    /// Whether records carry a polygon geometry (and so `area_ha` and a bounding-box index).
+    pub spatial: bool,
+    /// Whether OGC API - Features lists it under `/collections`.
+    pub published: bool,
+    /// Computed from other collections on request (no table of its own).
+    pub computed: bool,
+    pub fields: &'static [Field],
+}
+
+impl Collection {
+    /// The field called `name`, if any.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Fields usable as equality filters.
+    pub fn queryables(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.fields.iter().filter(|f| f.queryable)
+    }
+}
+
+const fn text(name: &'static str, queryable: bool, description: &'static str) -> Field {
+    Field { name, kind: FieldKind::Text, queryable, description }
+}
+const fn real(name: &'static str, description: &'static str) -> Field {
+    Field { name, kind: FieldKind::Real, queryable: false, description }
+}
+const fn date(name: &'static str, description: &'static str) -> Field {
+    Field { name, kind: FieldKind::Date, queryable: false, description }
+}
+
+const PROVINCE_CODE: Field = text("province_code", true, "ISO 3166-2:VN code of the province, e.g. VN-56");
+const ZONE_CODE: Field = text("zone_code", true, "Code of the zone");
+
+pub const PROVINCES: Collection = Collection {
+    id: "provinces",
+    title: "Provinces",
+    description: "Provinces and their VN-2000 TM-3 projection",
+    table: "provinces",
+    spatial: false,
+    published: false,
+    computed: false,
+    fields: &[
+        PROVINCE_CODE,
+        text("name", false, "Name (Vietnamese)"),
+        text("name_en", false, "Name (English)"),
+        Field {
+            name: "vn2000_tm3_epsg",
+            kind: FieldKind::Integer,
+            queryable: false,
+            description: "EPSG code of the VN-2000 3° TM zone",
+        },
+        real("central_meridian", "Central meridian of that zone, degrees east"),
+    ],
+};
+
+pub const ZONES: Collection = Collection {
+    id: "zones",
+    title: "Industrial zones",
+    description: "Industrial parks, clusters, economic zones and hi-tech parks with their boundaries (khu công nghiệp)",
+    table: "zones",
+    spatial: true,
+    published: true,
+    computed: false,
+    fields: &[
+        text("code", true, "Unique zone code"),
+        text("name", true, "Name (Vietnamese)"),
+        text("kind", true, "industrial_park, industrial_cluster, economic_zone or hi_tech_park"),
+        PROVINCE_CODE,
+        text("developer", true, "Infrastructure developer (chủ đầu tư hạ tầng)"),
+        text("status", true, "planned, policy_approved, established, operating, suspended or cancelled"),
+        date("policy_approved_on", "Date the investment policy was approved"),
+        date("established_on", "Date the zone was established"),
+        date("operating_since", "Date the zone started operating"),
+        text("parent_code", true, "Zone this one is a phase or expansion of"),
+        real("declared_area_ha", "Total area from the legal documents, hectares (source: declared)"),
+        real(
+            "declared_industrial_ha",
+            "Industrial land from the legal documents, hectares (source: declared)",
+        ),
+        real("wwtp_capacity_m3d", "Central wastewater treatment plant capacity, m³/day"),
+        Field {
+            name: "wwtp_operating",
+            kind: FieldKind::Bool,
+            queryable: true,
+            description: "Whether the central wastewater plant operates",
+        },
+    ],
+};
+
+pub const LAND_USE: Collection = Collection {
+    id: "land_use",
+    title: "Land-use plan",
+    description: "Polygons of the zones' zoning (1/2000) and detailed (1/500) plans, by category, with validity dates",
+    table: "land_use",
+    spatial: true,
+    published: true,
+    computed: false,
+    fields: &[
+        ZONE_CODE,
+        PROVINCE_CODE,
+        text(
+            "category",
+            true,
+            "industrial, warehouse, service, infrastructure, green, water, road or housing_support",
+        ),
+        text("plan_ref", true, "Plan decision number and scale"),
+        date("valid_from", "First day the plan applies"),
+        date("valid_to", "First day the plan no longer applies"),
+    ],
+};
+
+pub const PLOTS: Collection = Collection {
+    id: "plots",
+    title: "Plots",
+    description: "Plots (lô đất) of the zones",
+    table: "plots",
+    spatial: true,
+    published: true,
+    computed: false,
+    fields: &[
+        ZONE_CODE,
+        PROVINCE_CODE,
+        text("code", true, "Plot code, unique within its zone"),
+        date("infra_ready_on", "Date the technical infrastructure was completed"),
+    ],
+};
+
+pub const PROJECTS: Collection = Collection {
+    id: "projects",
+    title: "Investment projects",
+    description: "Tenants' investment projects (FDI and DDI), without geometry",
+    table: "projects",
+    spatial: false,
+    published: true,
+    computed: false,
+    fields: &[
+        text("tenant_name", true, "Tenant"),
+        text("origin", true, "fdi or ddi"),
+        text("country", true, "Investor's country, ISO 3166-1 alpha-2"),
+        text("certificate_no", true, "Investment registration certificate number"),
+        date("certificate_on", "Date of the certificate"),
+        real("capital_usd", "Registered capital, USD (declared)"),
+        real("capital_vnd", "Registered capital, VND (declared)"),
+        Field { name: "employees", kind: FieldKind::Integer, queryable: false, description: "Employees" },
+        date("operating_since", "Date the project started operating"),
+        text("sector", true, "Sector"),
+        ZONE_CODE,
+        PROVINCE_CODE,
+    ],
+};
+
+pub const LEASES: Collection = Collection {
+    id: "leases",
+    title: "Leases",
+    description: "Leases and subleases of land to projects (cho thuê lại đất), with their status and dates",
+    table: "leases",
+    spatial: true,
+    published: true,
+    computed: false,
+    fields: &[
+        text("project_id", true, "Project holding the lease"),
+        ZONE_CODE,
+        PROVINCE_CODE,
+        text("plot_codes", true, "Plots leased, comma separated"),
+        text("status", true, "reserved, active, terminated or revoked"),
+        date("signed_on", "Date the lease was signed"),
+        date("start_on", "Date the lease started"),
+        date("end_on", "Date the lease ends or ended (terminated, revoked)"),
+        date("handed_over_on", "Date the land was handed over to the tenant"),
+    ],
+};
+
+pub const CLEARANCE_PARCELS: Collection = Collection {
+    id: "clearance_parcels",
+    title: "Clearance parcels",
+    description: "Land parcels to compensate and clear (bồi thường, giải phóng mặt bằng)",
+    table: "clearance_parcels",
+    spatial: true,
+    published: true,
+    computed: false,
+    fields: &[
+        ZONE_CODE,
+        PROVINCE_CODE,
+        text("sheet_no", true, "Cadastral map sheet (tờ bản đồ)"),
+        text("parcel_no", true, "Parcel number (thửa đất số)"),
+        text("land_type", true, "Cadastral land type code"),
+        text("owner_kind", true, "household, organisation or state"),
+        text("owner_name", false, "Owner (restricted)"),
+        text("status", true, "not_started, inventoried, compensation_approved, compensated or handed_over"),
+        real("compensation_vnd", "Compensation, VND"),
+        date("inventoried_on", "Date of the inventory"),
+        date("compensated_on", "Date compensation was paid"),
+        date("handed_over_on", "Date the cleared land was handed over"),
+    ],
+};
+
+pub const AVAILABLE_LAND: Collection = Collection {
+    id: "available_land",
+    title: "Available land",
+    description: "Leasable land not under an active or reserved lease, in contiguous pieces, with how much of \
+        each is cleared and has infrastructure ready (computed; slivers under 0.05 ha are left out)",
+    table: "",
+    spatial: true,
+    published: true,
+    computed: true,
+    fields: &[
+        ZONE_CODE,
+        PROVINCE_CODE,
+        text("zone_name", false, "Name of the zone"),
+        real("cleared_ha", "Hectares of the piece on handed-over clearance parcels"),
+        real("infra_ready_ha", "Hectares of the piece on plots with infrastructure ready"),
+        Field {
+            name: "ready",
+            kind: FieldKind::Bool,
+            queryable: true,
+            description: "All of the piece is cleared and has infrastructure ready",
+        },
+        Field {
+            name: "cleared",
+            kind: FieldKind::Bool,
+            queryable: true,
+            description: "All of the piece is cleared",
+        },
+        Field {
+            name: "wwtp_operating",
+            kind: FieldKind::Bool,
+            queryable: true,
+            description: "The zone's central wastewater plant operates",
+        },
+        real("wwtp_capacity_m3d", "The zone's central wastewater plant capacity, m³/day"),
+        text("plot_codes", false, "Plots the piece overlaps"),
+    ],
+};
+
+/// Every collection, in the order data must be loaded (references point backwards).
+pub const ALL: &[&Collection] =
+    &[&PROVINCES, &ZONES, &LAND_USE, &PLOTS, &PROJECTS, &LEASES, &CLEARANCE_PARCELS, &AVAILABLE_LAND];
+
+/// The collection called `id` that OGC API - Features publishes.
+pub fn published(id: &str) -> Option<&'static Collection> {
+    ALL.iter().copied().find(|c| c.published && c.id == id)
+}
+
+/// Names of the published collections, for error messages.
+pub fn published_ids() -> Vec<&'static str> {
+    ALL.iter().filter(|c| c.published).map(|c| c.id).collect()
+}

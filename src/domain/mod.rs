@@ -1,0 +1,455 @@
+//! Domain types of landbank: provinces, zones, land use, plots, projects, leases and clearance parcels.
+//!
+//! These types parse their input (serde, with enums for every closed vocabulary) and hold no I/O.
+//! Every area is in hectares and carries `_ha` in its name; money carries its currency (`_usd`, `_vnd`).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A date as the API speaks it: ISO 8601 calendar date, `YYYY-MM-DD`.
+pub type Date = NaiveDate;
+
+/// Parses an ISO date (`YYYY-MM-DD`), naming what was wrong.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("'{text}' is not a date in the form YYYY-MM-DD ({e})"))
+}
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in lifecycle or listing order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The value as stored and served.
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s.trim() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "'{other}' is not one of {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Kind of zone (khu công nghiệp, cụm công nghiệp, khu kinh tế, khu công nghệ cao).
+    ZoneKind {
+        IndustrialPark => "industrial_park",
+        IndustrialCluster => "industrial_cluster",
+        EconomicZone => "economic_zone",
+        HiTechPark => "hi_tech_park",
+    }
+);
+
+vocabulary!(
+    /// Lifecycle of a zone: planned → policy_approved → established → operating; also suspended, cancelled.
+    ZoneStatus {
+        Planned => "planned",
+        PolicyApproved => "policy_approved",
+        Established => "established",
+        Operating => "operating",
+        Suspended => "suspended",
+        Cancelled => "cancelled",
+    }
+);
+
+vocabulary!(
+    /// Land-use category of a zoning-plan polygon.
+    LandUseCategory {
+        Industrial => "industrial",
+        Warehouse => "warehouse",
+        Service => "service",
+        Infrastructure => "infrastructure",
+        Green => "green",
+        Water => "water",
+        Road => "road",
+        HousingSupport => "housing_support",
+    }
+);
+
+vocabulary!(
+    /// Status of a lease (cho thuê / cho thuê lại đất).
+    LeaseStatus {
+        Reserved => "reserved",
+        Active => "active",
+        Terminated => "terminated",
+        Revoked => "revoked",
+    }
+);
+
+vocabulary!(
+    /// Site-clearance (GPMB) status of a land parcel.
+    ClearanceStatus {
+        NotStarted => "not_started",
+        Inventoried => "inventoried",
+        CompensationApproved => "compensation_approved",
+        Compensated => "compensated",
+        HandedOver => "handed_over",
+    }
+);
+
+vocabulary!(
+    /// Who holds a parcel before clearance.
+    OwnerKind {
+        Household => "household",
+        Organisation => "organisation",
+        State => "state",
+    }
+);
+
+vocabulary!(
+    /// Origin of an investment project: foreign (FDI) or domestic (DDI).
+    Origin {
+        Fdi => "fdi",
+        Ddi => "ddi",
+    }
+);
+
+vocabulary!(
+    /// Where a figure comes from: computed from geometry, or copied from a legal document.
+    Source {
+        Measured => "measured",
+        Declared => "declared",
+        Mixed => "mixed",
+    }
+);
+
+impl ZoneStatus {
+    /// Position in the lifecycle (`planned` = 0 … `operating` = 3); `None` for suspended and cancelled.
+    pub fn stage(self) -> Option<u8> {
+        match self {
+            ZoneStatus::Planned => Some(0),
+            ZoneStatus::PolicyApproved => Some(1),
+            ZoneStatus::Established => Some(2),
+            ZoneStatus::Operating => Some(3),
+            ZoneStatus::Suspended | ZoneStatus::Cancelled => None,
+        }
+    }
+}
+
+/// A province (ISO 3166-2:VN code) and its VN-2000 TM-3 projection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Province {
+    /// ISO 3166-2:VN, e.g. `VN-56` (Bắc Ninh).
+    pub province_code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// EPSG code of the province's VN-2000 3° TM zone (k = 0.9999), e.g. 9209.
+    pub vn2000_tm3_epsg: Option<i64>,
+    /// Central meridian of that zone, decimal degrees east.
+    pub central_meridian: Option<f64>,
+}
+
+/// An industrial zone (or cluster, economic zone, hi-tech park).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// Unique short code, e.g. `BN-QV1`.
+    pub code: String,
+    pub name: String,
+    pub kind: ZoneKind,
+    pub province_code: String,
+    /// Infrastructure developer (chủ đầu tư hạ tầng).
+    pub developer: Option<String>,
+    pub status: ZoneStatus,
+    pub policy_approved_on: Option<Date>,
+    pub established_on: Option<Date>,
+    pub operating_since: Option<Date>,
+    /// The zone this one is a phase or expansion of.
+    pub parent_code: Option<String>,
+    /// Total area from the legal documents, hectares.
+    pub declared_area_ha: Option<f64>,
+    /// Industrial (leasable) area from the legal documents, hectares.
+    pub declared_industrial_ha: Option<f64>,
+    /// Capacity of the central wastewater treatment plant, m³ per day.
+    pub wwtp_capacity_m3d: Option<f64>,
+    /// Whether that plant operates.
+    pub wwtp_operating: Option<bool>,
+}
+
+impl Zone {
+    /// The zone's lifecycle status on date `at`, from the dates of its steps.
+    ///
+    /// Walks back from the current status: a step whose date is after `at` had not been reached yet.
+    /// A step without a date is assumed reached (the record says so and gives no date to doubt it).
+    /// Suspended and cancelled zones keep that status at every date.
+    pub fn status_at(&self, at: Date) -> ZoneStatus {
+        let Some(stage) = self.status.stage() else {
+            return self.status;
+        };
+        let steps = [
+            (3, ZoneStatus::Operating, self.operating_since),
+            (2, ZoneStatus::Established, self.established_on),
+            (1, ZoneStatus::PolicyApproved, self.policy_approved_on),
+        ];
+        for (step, status, date) in steps {
+            if step <= stage && date.is_none_or(|d| d <= at) {
+                return status;
+            }
+        }
+        ZoneStatus::Planned
+    }
+}
+
+/// A polygon of a zone's land-use plan (quy hoạch phân khu 1/2000 or chi tiết 1/500).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandUse {
+    pub zone_code: String,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+    pub category: LandUseCategory,
+    /// The plan decision, e.g. `QĐ 1234/QĐ-UBND, 1/2000`.
+    pub plan_ref: Option<String>,
+    /// First day the plan applies; `None` = since ever.
+    pub valid_from: Option<Date>,
+    /// First day the plan no longer applies (exclusive); `None` = still valid.
+    pub valid_to: Option<Date>,
+}
+
+impl LandUse {
+    /// Whether this plan polygon applies on `at` (`valid_from <= at < valid_to`).
+    pub fn valid_at(&self, at: Date) -> bool {
+        self.valid_from.is_none_or(|d| d <= at) && self.valid_to.is_none_or(|d| at < d)
+    }
+
+    /// Whether the category counts as leasable industrial land (industrial or warehouse).
+    pub fn is_leasable(&self) -> bool {
+        matches!(self.category, LandUseCategory::Industrial | LandUseCategory::Warehouse)
+    }
+}
+
+/// A plot (lô đất) inside a zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plot {
+    pub zone_code: String,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+    /// Plot code, unique within its zone, e.g. `CN-12`.
+    pub code: String,
+    /// Date the technical infrastructure was completed, or `None`.
+    pub infra_ready_on: Option<Date>,
+}
+
+/// An investment project (the tenant of a lease).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    pub tenant_name: String,
+    pub origin: Origin,
+    /// ISO 3166-1 alpha-2 country of the investor.
+    pub country: Option<String>,
+    /// Investment registration certificate number.
+    pub certificate_no: Option<String>,
+    pub certificate_on: Option<Date>,
+    /// Registered capital in US dollars, as declared (never converted from VND).
+    pub capital_usd: Option<f64>,
+    /// Registered capital in Vietnamese dong, as declared (never converted from USD).
+    pub capital_vnd: Option<f64>,
+    pub employees: Option<i64>,
+    pub operating_since: Option<Date>,
+    pub sector: Option<String>,
+    pub zone_code: Option<String>,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+}
+
+/// A lease of land to a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lease {
+    pub project_id: Option<String>,
+    pub zone_code: String,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+    /// Codes of the plots leased, comma separated, when the lease follows plots.
+    pub plot_codes: Option<String>,
+    pub status: LeaseStatus,
+    pub signed_on: Option<Date>,
+    pub start_on: Option<Date>,
+    /// Contract end, or the date it was terminated or revoked (exclusive).
+    pub end_on: Option<Date>,
+    pub handed_over_on: Option<Date>,
+}
+
+/// How a lease stands on a given date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// Land in use by the tenant (counts as leased).
+    Active,
+    /// Land promised to a tenant, not yet in use (counts as reserved).
+    Reserved,
+    /// The lease does not hold the land on that date.
+    None,
+}
+
+impl Lease {
+    /// The lease's state on date `at`.
+    ///
+    /// Active when `start_on <= at` and the lease has not ended (`at < end_on`); terminated and revoked
+    /// leases were active until their `end_on` (and are ignored without one). A lease signed but not yet
+    /// started, or a reservation, counts as reserved from `signed_on` (or always, without a date).
+    pub fn state_at(&self, at: Date) -> LeaseState {
+        let ended = self.end_on.is_some_and(|end| end <= at);
+        let signed = self.signed_on.is_none_or(|d| d <= at);
+        match self.status {
+            LeaseStatus::Reserved if signed && !ended => LeaseState::Reserved,
+            LeaseStatus::Reserved => LeaseState::None,
+            LeaseStatus::Terminated | LeaseStatus::Revoked if self.end_on.is_none() => LeaseState::None,
+            LeaseStatus::Active | LeaseStatus::Terminated | LeaseStatus::Revoked => {
+                if ended {
+                    LeaseState::None
+                } else if self.start_on.is_none_or(|d| d <= at) {
+                    LeaseState::Active
+                } else if signed && self.signed_on.is_some() {
+                    LeaseState::Reserved
+                } else {
+                    LeaseState::None
+                }
+            }
+        }
+    }
+}
+
+/// A land parcel (thửa đất) to be compensated and cleared before the zone can be built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearanceParcel {
+    pub zone_code: String,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+    /// Cadastral map sheet number (tờ bản đồ).
+    pub sheet_no: String,
+    /// Parcel number on that sheet (thửa đất số).
+    pub parcel_no: String,
+    /// Land type code of the cadastre, e.g. `LUC` (rice land).
+    pub land_type: Option<String>,
+    pub owner_kind: Option<OwnerKind>,
+    /// Restricted: the owner's name.
+    pub owner_name: Option<String>,
+    pub status: ClearanceStatus,
+    /// Compensation paid or approved, VND.
+    pub compensation_vnd: Option<f64>,
+    pub inventoried_on: Option<Date>,
+    pub compensated_on: Option<Date>,
+    pub handed_over_on: Option<Date>,
+}
+
+impl ClearanceParcel {
+    /// The parcel's clearance status on date `at`, from its dates: a step dated after `at` was not reached
+    /// yet. A step without a date is assumed reached when the current status is at or past it.
+    pub fn status_at(&self, at: Date) -> ClearanceStatus {
+        let steps = [
+            (ClearanceStatus::HandedOver, self.handed_over_on),
+            (ClearanceStatus::Compensated, self.compensated_on),
+            (ClearanceStatus::Inventoried, self.inventoried_on),
+        ];
+        for (step, date) in steps {
+            if step <= self.status && date.is_none_or(|d| d <= at) {
+                return if step == ClearanceStatus::Compensated
+                    && self.status == ClearanceStatus::CompensationApproved
+                {
+                    ClearanceStatus::CompensationApproved
+                } else {
+                    step.min(self.status)
+                };
+            }
+        }
+        ClearanceStatus::NotStarted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        parse_date(s).unwrap()
+    }
+
+    fn zone(status: ZoneStatus) -> Zone {
+        Zone {
+            code: "BN-QV1".into(),
+            name: "Quế Võ".into(),
+            kind: ZoneKind::IndustrialPark,
+            province_code: "VN-56".into(),
+            developer: None,
+            status,
+            policy_approved_on: Some(d("2001-01-01")),
+            established_on: Some(d("2002-06-01")),
+            operating_since: Some(d("2004-01-01")),
+            parent_code: None,
+            declared_area_ha: None,
+            declared_industrial_ha: None,
+            wwtp_capacity_m3d: None,
+            wwtp_operating: None,
+        }
+    }
+
+    #[test]
+    fn zone_status_follows_its_dates() {
+        let z = zone(ZoneStatus::Operating);
+        assert_eq!(z.status_at(d("1999-01-01")), ZoneStatus::Planned);
+        assert_eq!(z.status_at(d("2001-01-01")), ZoneStatus::PolicyApproved);
+        assert_eq!(z.status_at(d("2003-01-01")), ZoneStatus::Established);
+        assert_eq!(z.status_at(d("2004-01-01")), ZoneStatus::Operating);
+        // A zone that is only established now was never operating, whatever its dates say.
+        assert_eq!(zone(ZoneStatus::Established).status_at(d("2030-01-01")), ZoneStatus::Established);
+        assert_eq!(zone(ZoneStatus::Cancelled).status_at(d("2003-01-01")), ZoneStatus::Cancelled);
+    }
+
+    #[test]
+    fn lease_state_over_time() {
+        let lease = Lease {
+            project_id: None,
+            zone_code: "Z".into(),
+            province_code: None,
+            plot_codes: None,
+            status: LeaseStatus::Terminated,
+            signed_on: Some(d("2010-01-01")),
+            start_on: Some(d("2010-06-01")),
+            end_on: Some(d("2020-01-01")),
+            handed_over_on: None,
+        };
+        assert_eq!(lease.state_at(d("2009-12-31")), LeaseState::None);
+        assert_eq!(lease.state_at(d("2010-03-01")), LeaseState::Reserved);
+        assert_eq!(lease.state_at(d("2015-01-01")), LeaseState::Active);
+        assert_eq!(lease.state_at(d("2020-01-01")), LeaseState::None);
+        let no_end = Lease { end_on: None, ..lease.clone() };
+        assert_eq!(
+            no_end.state_at(d("2015-01-01")),
+            LeaseState::None,
+            "terminated without a date is not counted"
+        );
+        let reserved = Lease { status: LeaseStatus::Reserved, end_on: None, ..lease };
+        assert_eq!(reserved.state_at(d("2009-01-01")), LeaseState::None);
+        assert_eq!(reserved.state_at(d("2030-01-01")), LeaseState::Reserved);
+    }
+
+    #[test]
+    fn vocabularies_parse_and_explain() {
+        assert_eq!("operating".parse::<ZoneStatus>(), Ok(ZoneStatus::Operating));
+        let err = "open".parse::<ZoneStatus>().unwrap_err();
+        assert!(err.contains("planned, policy_approved"), "{err}");
+        assert!(parse_date("2023-13-01").is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! `/available` and the `available_land` collection: where the free hectares are, for investors.
+//! Tenants' data never appears here: a piece carries its zone, its areas and its readiness only.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use geo::Point;
+use serde_json::{Value, json};
+
+use super::features::{
+    COORDINATE_DECIMALS, DEFAULT_LIMIT, MAX_LIMIT, Paging, geojson_response, paging_links, parse_bbox,
+};
+use super::{ApiError, AppState, Params, base_url};
+use crate::available::{self, DEFAULT_MIN_PIECE_HA, Piece, PieceFilter, Sort};
+use crate::spatial;
+
+const PARAMS: &[&str] = &[
+    "min_ha",
+    "max_ha",
+    "province_code",
+    "zone_code",
+    "ready",
+    "cleared",
+    "wwtp",
+    "wwtp_operating",
+    "near",
+    "within_km",
+    "bbox",
+    "bbox-crs",
+    "at",
+    "sortby",
+    "limit",
+    "offset",
+    "min_piece_ha",
+    "f",
+];
+
+fn number(params: &Params, name: &str) -> Result<Option<f64>, ApiError> {
+    params
+        .get(name)
+        .map(|v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| ApiError::parameter(name, format!("{name}={v}: expected a number ≥ 0")))
+        })
+        .transpose()
+}
+
+fn flag(params: &Params, name: &str) -> Result<Option<bool>, ApiError> {
+    params
+        .get(name)
+        .map(|v| match v {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(ApiError::parameter(name, format!("{name}={v}: expected true or false"))),
+        })
+        .transpose()
+}
+
+fn parse_filter(params: &Params) -> Result<PieceFilter, ApiError> {
+    let near = params
+        .get("near")
+        .map(|v| {
+            let fail =
+                || ApiError::parameter("near", format!("near={v}: send near=LON,LAT in WGS 84 degrees"));
+            let parts: Vec<f64> = v
+                .split(',')
+                .map(|s| s.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| fail())?;
+            match parts.as_slice() {
+                [lon, lat] if (-180.0..=180.0).contains(lon) && (-90.0..=90.0).contains(lat) => {
+                    Ok(Point::new(*lon, *lat))
+                }
+                _ => Err(fail()),
+            }
+        })
+        .transpose()?;
+    let within_km = number(params, "within_km")?;
+    if within_km.is_some() && near.is_none() {
+        return Err(ApiError::parameter("within_km", "within_km needs near=LON,LAT to measure from"));
+    }
+    let sort = match params.get("sortby") {
+        None | Some("") => available::Sort::Zone,
+        Some("area_ha" | "+area_ha") => Sort::AreaAscending,
+        Some("-area_ha") => Sort::AreaDescending,
+        Some("distance_km" | "+distance_km") if near.is_some() => Sort::Distance,
+        Some("distance_km" | "+distance_km") => {
+            return Err(ApiError::parameter("sortby", "sortby=distance_km needs near=LON,LAT"));
+        }
+        Some(other) => {
+            return Err(ApiError::parameter(
+                "sortby",
+                format!("sortby={other}: use area_ha, -area_ha or distance_km"),
+            ));
+        }
+    };
+    Ok(PieceFilter {
+        min_ha: number(params, "min_ha")?,
+        max_ha: number(params, "max_ha")?,
+        ready: flag(params, "ready")?,
+        cleared: flag(params, "cleared")?,
+        wwtp: flag(params, "wwtp")?.or(flag(params, "wwtp_operating")?),
+        near,
+        within_km,
+        bbox: params.get("bbox").map(parse_bbox).transpose()?,
+        sort,
+    })
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f + 0.0
+}
+
+fn piece_json(piece: &Piece, distance_km: Option<f64>) -> Value {
+    let mut geometry =
+        serde_json::to_value(spatial::to_geojson(&geo::MultiPolygon(vec![piece.geometry.clone()])))
+            .unwrap_or(Value::Null);
+    spatial::round_coordinates(&mut geometry, COORDINATE_DECIMALS);
+    let mut properties = json!({
+        "zone_code": piece.zone_code,
+        "zone_name": piece.zone_name,
+        "province_code": piece.province_code,
+        "area_ha": round(piece.area_ha, 4),
+        "area_source": "measured",
+        "cleared_ha": round(piece.cleared_ha, 4),
+        "infra_ready_ha": round(piece.infra_ready_ha, 4),
+        "ready": piece.ready,
+        "cleared": piece.cleared,
+        "wwtp_operating": piece.wwtp_operating,
+        "wwtp_capacity_m3d": piece.wwtp_capacity_m3d,
+        "plot_codes": piece.plot_codes.join(","),
+    });
+    if let Some(d) = distance_km {
+        properties["distance_km"] = json!(round(d, 3));
+    }
+    json!({ "type": "Feature", "id": piece.id, "geometry": geometry, "properties": properties })
+}
+
+/// `/available` and `/collections/available_land/items`: the same query, the same answer.
+pub async fn search(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    path: &str,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(uri);
+    params.only(PARAMS)?;
+    if let Some(f) = params.get("f").filter(|f| !matches!(*f, "json" | "geojson")) {
+        return Err(ApiError::parameter("f", format!("f={f} is not offered; use f=json")));
+    }
+    let filter = parse_filter(&params)?;
+    let at = params.at()?;
+    let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
+    let limit = match number(&params, "limit")? {
+        Some(l) if l < 1.0 || l.fract() != 0.0 => {
+            return Err(ApiError::parameter("limit", "limit: send a whole number between 1 and 10000"));
+        }
+        Some(l) => (l as u64).min(MAX_LIMIT),
+        None => DEFAULT_LIMIT,
+    };
+    let offset = match number(&params, "offset")? {
+        Some(o) if o.fract() != 0.0 => {
+            return Err(ApiError::parameter("offset", "offset: send a whole number ≥ 0"));
+        }
+        Some(o) => o as u64,
+        None => 0,
+    };
+    let zones = available::compute(
+        &state.store,
+        &state.available,
+        params.get("province_code").filter(|s| !s.is_empty()),
+        params.get("zone_code").filter(|s| !s.is_empty()),
+        at,
+        min_piece_ha,
+    )
+    .await?;
+    let selected = available::select(&zones, &filter);
+    let matched = selected.len() as u64;
+    let features: Vec<Value> =
+        selected.iter().skip(offset as usize).take(limit as usize).map(|(p, d)| piece_json(p, *d)).collect();
+    let returned = features.len() as u64;
+    let dropped_ha: f64 = zones.iter().map(|z| z.dropped_ha).sum();
+    let dropped_pieces: usize = zones.iter().map(|z| z.dropped_pieces).sum();
+
+    let base = base_url(state, headers);
+    let links = paging_links(&base, path, &params, Paging { limit, offset, returned, matched });
+    Ok(geojson_response(json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "at": at,
+        "min_piece_ha": min_piece_ha,
+        "dropped_ha": round(dropped_ha, 4),
+        "dropped_pieces": dropped_pieces,
+        "links": links,
+    })))
+}
+
+pub async fn available(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    search(&state, &headers, &uri, "/available").await
+}
+
+/// One piece by id (`{zone_code}-A{n}`), today (or `at=`).
+pub async fn piece(state: &AppState, id: &str, uri: &Uri) -> Result<Response, ApiError> {
+    let params = Params::parse(uri);
+    params.only(&["at", "f", "min_piece_ha"])?;
+    let not_found =
+        || ApiError::NotFound(format!("no available-land piece '{id}' (ids look like BN-QV1-A1)"));
+    let zone_code = id.rsplit_once("-A").map(|(z, _)| z).ok_or_else(not_found)?;
+    let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
+    let zones = match available::compute(
+        &state.store,
+        &state.available,
+        None,
+        Some(zone_code),
+        params.at()?,
+        min_piece_ha,
+    )
+    .await
+    {
+        Err(crate::occupancy::OccupancyError::UnknownZone(_)) => return Err(not_found()),
+        other => other?,
+    };
+    let piece = zones.iter().flat_map(|z| z.pieces.iter()).find(|p| p.id == id).ok_or_else(not_found)?;
+    Ok(geojson_response(piece_json(piece, None)))
+}

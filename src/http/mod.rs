@@ -1,0 +1,194 @@
+//! HTTP: OGC API - Features Part 1 (Core, GeoJSON, OpenAPI 3.0) and the board's occupancy figures.
+//!
+//! Handlers are thin: they parse parameters, call the library and shape the response. [`router`] is the
+//! one seam the binary and the tests use.
+
+mod available;
+mod error;
+mod features;
+mod health;
+mod occupancy;
+mod openapi;
+mod tiles;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, Uri, header};
+use axum::routing::get;
+use chrono::{FixedOffset, Utc};
+
+pub use error::ApiError;
+
+use crate::domain::{Date, parse_date};
+use crate::store::Store;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Base URL for links (e.g. `https://landbank.example.org`); taken from the request's Host otherwise.
+    pub public_url: Option<String>,
+    /// Available land per zone, valid while the zone's data version holds.
+    pub available: Arc<crate::available::Cache>,
+    /// Encoded tiles and the zone figures they carry, valid while the data version holds.
+    pub tiles: Arc<crate::tiles::TileState>,
+    /// The map page's directory (`maps/`), served at `/maps/`; `None` serves no page.
+    pub maps_dir: Option<std::path::PathBuf>,
+    /// Raster basemap tile URL for the map page (`https://…/{z}/{x}/{y}.png`), if any.
+    pub basemap: Option<String>,
+}
+
+impl AppState {
+    /// State over `store`, links from the request's Host.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        AppState {
+            store,
+            public_url: None,
+            available: Default::default(),
+            tiles: Default::default(),
+            maps_dir: None,
+            basemap: None,
+        }
+    }
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(maps_router(&state))
+        .route("/", get(features::landing))
+        .route("/conformance", get(features::conformance))
+        .route("/api", get(openapi::document))
+        .route("/collections", get(features::collections))
+        .route("/collections/{collection_id}", get(features::collection))
+        .route("/collections/{collection_id}/queryables", get(features::queryables))
+        .route("/collections/{collection_id}/items", get(features::items))
+        .route("/collections/{collection_id}/items/{feature_id}", get(features::item))
+        .route("/occupancy", get(occupancy::occupancy))
+        .route("/available", get(available::available))
+        .route("/tiles/{file}", get(tiles::tilejson))
+        .route("/tiles/{collection}/{z}/{x}/{file}", get(tiles::xyz))
+        .route("/collections/{collection_id}/tiles/{matrix_set}/{z}/{y}/{x}", get(tiles::ogc))
+        .route("/zones/{code}/occupancy", get(occupancy::zone_occupancy))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(not_found)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The map page at `/maps/`: the page's own files (index.html, app.js, style.css), MapLibre GL JS from
+/// `maps/node_modules/maplibre-gl/dist` at `/maps/vendor/maplibre-gl/`, and the page's configuration. Only
+/// these are served, never package files, tests or the rest of `node_modules`. `/maps` redirects to `/maps/`.
+fn maps_router(state: &AppState) -> Router<AppState> {
+    use tower_http::services::{ServeDir, ServeFile};
+    let config = serde_json::json!({ "basemap": state.basemap });
+    let router = Router::new()
+        .route("/maps", get(|| async { axum::response::Redirect::permanent("maps/") }))
+        .route("/maps/config.json", get(move || async move { axum::Json(config) }));
+    match &state.maps_dir {
+        Some(dir) => {
+            let index = ServeFile::new(dir.join("index.html"));
+            router
+                .route_service("/maps/", index.clone())
+                .route_service("/maps/index.html", index)
+                .route_service("/maps/app.js", ServeFile::new(dir.join("app.js")))
+                .route_service("/maps/style.css", ServeFile::new(dir.join("style.css")))
+                .nest_service(
+                    "/maps/vendor/maplibre-gl",
+                    ServeDir::new(dir.join("node_modules/maplibre-gl/dist")),
+                )
+        }
+        None => router,
+    }
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no resource at {}; start at / for the links", uri.path()))
+}
+
+/// Today's date in Vietnam (UTC+7), the default of every `at`.
+pub fn today() -> Date {
+    let vietnam = FixedOffset::east_opt(7 * 3600).expect("valid offset");
+    Utc::now().with_timezone(&vietnam).date_naive()
+}
+
+/// Query parameters in order, decoded.
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub(crate) fn parse(uri: &Uri) -> Self {
+        let pairs = uri
+            .query()
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        Params(pairs)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Refuses parameters the route does not know (OGC API: 400 for unknown parameters).
+    pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        for (k, _) in &self.0 {
+            if !allowed.contains(&k.as_str()) {
+                return Err(ApiError::parameter(
+                    k,
+                    format!("unknown query parameter '{k}'; this resource accepts: {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `at` date (default: today in Vietnam).
+    pub(crate) fn at(&self) -> Result<Date, ApiError> {
+        match self.get("at") {
+            None | Some("") => Ok(today()),
+            Some(text) => parse_date(text).map_err(|e| ApiError::parameter("at", format!("at: {e}"))),
+        }
+    }
+}
+
+/// Response formats a resource can offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Csv,
+}
+
+/// Picks the format from `f=` (wins) or the `Accept` header.
+pub(crate) fn negotiate(params: &Params, headers: &HeaderMap, csv_allowed: bool) -> Result<Format, ApiError> {
+    match params.get("f") {
+        Some("json" | "geojson") => return Ok(Format::Json),
+        Some("csv") if csv_allowed => return Ok(Format::Csv),
+        Some(other) => {
+            let offered = if csv_allowed { "json, csv" } else { "json" };
+            return Err(ApiError::parameter(
+                "f",
+                format!("f={other} is not offered here; use one of: {offered}"),
+            ));
+        }
+        None => {}
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if csv_allowed && accept.contains("text/csv") && !accept.contains("json") {
+        return Ok(Format::Csv);
+    }
+    Ok(Format::Json)
+}
+
+/// Base URL for links: the configured public URL, else `http://` + the request's Host.
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}

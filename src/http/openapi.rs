@@ -1,0 +1,310 @@
+//! The OpenAPI 3.0 document at `/api`, generated from the same collection descriptions the routes use.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::features::{DEFAULT_LIMIT, MAX_LIMIT};
+use super::{ApiError, AppState, Params, base_url};
+use crate::collections;
+
+fn ok(description: &str, media_type: &str, schema: Value) -> Value {
+    json!({
+        "200": { "description": description, "content": { media_type: { "schema": schema } } },
+        "400": { "$ref": "#/components/responses/Problem" },
+        "503": { "$ref": "#/components/responses/Problem" },
+    })
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema, "style": "form", "explode": false })
+}
+
+fn get(summary: &str, operation_id: &str, parameters: Vec<Value>, responses: Value) -> Value {
+    json!({ "get": { "summary": summary, "operationId": operation_id, "parameters": parameters, "responses": responses } })
+}
+
+/// Builds the document for a server at `base`.
+pub fn build(base: &str) -> Value {
+    let f_json = query_param("f", "Response format", json!({ "type": "string", "enum": ["json"] }));
+    let f_csv = query_param(
+        "f",
+        "Response format (or Accept: text/csv)",
+        json!({ "type": "string", "enum": ["json", "csv"] }),
+    );
+    let at = query_param(
+        "at",
+        "Date of the figures (YYYY-MM-DD); default today in Vietnam (UTC+7)",
+        json!({ "type": "string", "format": "date" }),
+    );
+    let status = query_param(
+        "status",
+        "Zone statuses whose hectares are summed, comma separated (default established,operating)",
+        json!({ "type": "array", "items": { "type": "string", "enum": ["planned", "policy_approved", "established", "operating", "suspended", "cancelled"] } }),
+    );
+    let object = json!({ "type": "object" });
+    let mut paths = Map::new();
+    paths.insert(
+        "/".into(),
+        get(
+            "Landing page",
+            "getLandingPage",
+            vec![f_json.clone()],
+            ok("Links to the API", "application/json", object.clone()),
+        ),
+    );
+    paths.insert(
+        "/conformance".into(),
+        get(
+            "Conformance classes",
+            "getConformance",
+            vec![f_json.clone()],
+            ok("Conformance classes", "application/json", object.clone()),
+        ),
+    );
+    paths.insert(
+        "/api".into(),
+        get(
+            "This API definition",
+            "getApi",
+            vec![],
+            ok("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0", object.clone()),
+        ),
+    );
+    paths.insert(
+        "/collections".into(),
+        get(
+            "Collections",
+            "getCollections",
+            vec![f_json.clone()],
+            ok("The collections", "application/json", object.clone()),
+        ),
+    );
+    for c in collections::ALL.iter().filter(|c| c.published) {
+        let mut params = vec![
+            query_param(
+                "bbox",
+                "minLon,minLat,maxLon,maxLat (WGS 84): features intersecting it",
+                json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
+            ),
+            query_param(
+                "limit",
+                &format!(
+                    "Items per page (default {DEFAULT_LIMIT}; larger values are clamped to {MAX_LIMIT})"
+                ),
+                json!({ "type": "integer", "minimum": 1, "default": DEFAULT_LIMIT }),
+            ),
+            query_param(
+                "offset",
+                "Items to skip (the next link carries it)",
+                json!({ "type": "integer", "minimum": 0, "default": 0 }),
+            ),
+            f_json.clone(),
+        ];
+        params.extend(c.queryables().map(|f| {
+            query_param(
+                f.name,
+                &format!("Equality filter: {}", f.description),
+                json!({ "type": f.kind.json_type() }),
+            )
+        }));
+        let id = c.id;
+        paths.insert(
+            format!("/collections/{id}"),
+            get(
+                &format!("Metadata of {id}"),
+                &format!("describe_{id}"),
+                vec![f_json.clone()],
+                ok(c.title, "application/json", object.clone()),
+            ),
+        );
+        paths.insert(
+            format!("/collections/{id}/queryables"),
+            get(
+                &format!("Queryable properties of {id}"),
+                &format!("queryables_{id}"),
+                vec![f_json.clone()],
+                ok("JSON Schema", "application/schema+json", object.clone()),
+            ),
+        );
+        paths.insert(
+            format!("/collections/{id}/items"),
+            get(
+                &format!("Features of {id}"),
+                &format!("items_{id}"),
+                params,
+                ok(
+                    c.description,
+                    "application/geo+json",
+                    json!({ "$ref": "#/components/schemas/FeatureCollection" }),
+                ),
+            ),
+        );
+        let mut one = get(
+            &format!("One feature of {id}"),
+            &format!("item_{id}"),
+            vec![
+                f_json.clone(),
+                json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
+            ],
+            ok("The feature", "application/geo+json", object.clone()),
+        );
+        one["get"]["responses"]["404"] = json!({ "$ref": "#/components/responses/Problem" });
+        paths.insert(format!("/collections/{id}/items/{{featureId}}"), one);
+    }
+    paths.insert(
+        "/occupancy".into(),
+        get(
+            "Occupancy per zone, per province and in total",
+            "getOccupancy",
+            vec![
+                query_param("province_code", "ISO 3166-2:VN province code, e.g. VN-56", json!({ "type": "string" })),
+                query_param("zone_code", "Zone code", json!({ "type": "string" })),
+                at.clone(),
+                status.clone(),
+                f_csv.clone(),
+            ],
+            json!({
+                "200": { "description": "Figures; hectares summed before dividing", "content": { "application/json": { "schema": object }, "text/csv": { "schema": { "type": "string" } } } },
+                "400": { "$ref": "#/components/responses/Problem" },
+                "503": { "$ref": "#/components/responses/Problem" },
+            }),
+        ),
+    );
+    let number = |name: &str, description: &str| {
+        query_param(name, description, json!({ "type": "number", "minimum": 0 }))
+    };
+    let boolean =
+        |name: &str, description: &str| query_param(name, description, json!({ "type": "boolean" }));
+    paths.insert(
+        "/available".into(),
+        get(
+            "Available land: leasable land minus active and reserved leases, in contiguous pieces",
+            "getAvailable",
+            vec![
+                number("min_ha", "Smallest piece wanted, hectares"),
+                number("max_ha", "Largest piece wanted, hectares"),
+                query_param("province_code", "ISO 3166-2:VN province code", json!({ "type": "string" })),
+                query_param("zone_code", "Zone code", json!({ "type": "string" })),
+                boolean("ready", "Only pieces wholly cleared and with infrastructure ready"),
+                boolean("cleared", "Only pieces wholly on handed-over clearance parcels"),
+                boolean("wwtp", "Only zones whose central wastewater plant operates"),
+                query_param(
+                    "near",
+                    "LON,LAT: adds distance_km (geodesic) to each piece",
+                    json!({ "type": "string" }),
+                ),
+                number("within_km", "With near: only pieces at most this far"),
+                query_param(
+                    "bbox",
+                    "minLon,minLat,maxLon,maxLat (WGS 84)",
+                    json!({ "type": "array", "items": { "type": "number" } }),
+                ),
+                at.clone(),
+                query_param(
+                    "sortby",
+                    "area_ha, -area_ha or distance_km (needs near)",
+                    json!({ "type": "string", "enum": ["area_ha", "-area_ha", "distance_km"] }),
+                ),
+                query_param(
+                    "limit",
+                    "Pieces per page (default 10, at most 10000)",
+                    json!({ "type": "integer", "minimum": 1 }),
+                ),
+                query_param("offset", "Pieces to skip", json!({ "type": "integer", "minimum": 0 })),
+                number(
+                    "min_piece_ha",
+                    "Pieces smaller than this are dropped and counted in dropped_ha (default 0.05)",
+                ),
+                f_json.clone(),
+            ],
+            ok(
+                "Pieces as GeoJSON features, with dropped_ha",
+                "application/geo+json",
+                json!({ "$ref": "#/components/schemas/FeatureCollection" }),
+            ),
+        ),
+    );
+    let mut zone = get(
+        "Occupancy of one zone",
+        "getZoneOccupancy",
+        vec![
+            json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }),
+            at,
+            status,
+            f_csv,
+        ],
+        json!({
+            "200": { "description": "Figures of the zone", "content": { "application/json": { "schema": { "type": "object" } }, "text/csv": { "schema": { "type": "string" } } } },
+            "400": { "$ref": "#/components/responses/Problem" },
+            "404": { "$ref": "#/components/responses/Problem" },
+        }),
+    );
+    zone["get"]["tags"] = json!(["occupancy"]);
+    paths.insert("/zones/{code}/occupancy".into(), zone);
+    paths.insert(
+        "/healthz".into(),
+        get("Liveness", "getHealth", vec![], ok("Alive", "application/json", json!({ "type": "object" }))),
+    );
+    paths.insert(
+        "/readyz".into(),
+        get(
+            "Readiness: the store answers",
+            "getReady",
+            vec![],
+            ok("Ready", "application/json", json!({ "type": "object" })),
+        ),
+    );
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "landbank",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Land inside industrial zones: OGC API - Features collections and occupancy figures.",
+        },
+        "servers": [{ "url": base }],
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "FeatureCollection": {
+                    "type": "object",
+                    "required": ["type", "features"],
+                    "properties": {
+                        "type": { "type": "string", "enum": ["FeatureCollection"] },
+                        "features": { "type": "array", "items": { "type": "object" } },
+                        "numberMatched": { "type": "integer" },
+                        "numberReturned": { "type": "integer" },
+                        "timeStamp": { "type": "string", "format": "date-time" },
+                        "links": { "type": "array", "items": { "type": "object" } },
+                    },
+                },
+                "Problem": {
+                    "type": "object",
+                    "properties": {
+                        "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                        "detail": { "type": "string" }, "parameter": { "type": "string" },
+                    },
+                },
+            },
+            "responses": {
+                "Problem": { "description": "What was wrong and where", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+            },
+        },
+    })
+}
+
+pub async fn document(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    Params::parse(&uri).only(&["f"])?;
+    let mut response = Json(build(&base_url(&state, &headers))).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.oai.openapi+json;version=3.0"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,16 @@
+//! landbank: the land inside industrial zones — inventory, occupancy and OGC API - Features.
+//!
+//! Layers point one way: [`http`] and the CLI call [`occupancy`] and [`demo`], which use [`store`],
+//! [`spatial`] and [`domain`]; `domain` and `spatial` import nothing of the rest.
+
+pub mod available;
+pub mod collections;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod occupancy;
+pub mod spatial;
+pub mod store;
+pub mod tiles;

@@ -1,0 +1,73 @@
+//! The `landbank` command: parses flags and calls the library.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use landbank::config::{Cli, Command};
+use landbank::http::{AppState, router};
+use landbank::{demo, store};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("LANDBANK_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("landbank: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store =
+        store::open(&cli.database).await.with_context(|| format!("opening database {}", cli.database))?;
+    if !cli.skip_migrations || matches!(cli.command, Command::Migrate) {
+        store.migrate().await.context("applying migrations")?;
+    }
+    match cli.command {
+        Command::Migrate => {
+            println!("{}: migrations applied", cli.database);
+        }
+        Command::Demo => {
+            let written = demo::load_if_empty(&store).await?;
+            if written == 0 {
+                println!("{}: already holds zones; demo not loaded", cli.database);
+            } else {
+                println!("{}: loaded {written} demo records. {}", cli.database, demo::NOTICE);
+            }
+        }
+        Command::Serve(args) => {
+            if args.demo {
+                let written = demo::load_if_empty(&store).await?;
+                if written > 0 {
+                    tracing::info!(records = written, "demo dataset loaded. {}", demo::NOTICE);
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| {
+                format!("cannot listen on {}: is another server using it? choose --bind", args.bind)
+            })?;
+            tracing::info!(database = %cli.database, "landbank serving on http://{}/", listener.local_addr()?);
+            if !args.maps_dir.join("index.html").exists() {
+                tracing::warn!(dir = %args.maps_dir.display(), "no map page there; /maps/ will answer 404 (run from the repository or set --maps-dir)");
+            }
+            let app = router(AppState {
+                public_url: args.public_url,
+                maps_dir: Some(args.maps_dir),
+                basemap: args.basemap,
+                ..AppState::new(store)
+            });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,485 @@
+//! The board's figures, exactly as DESIGN.md defines them.
+//!
+//! - `leasable_ha(zone, t)`: area of the union of `industrial` and `warehouse` land-use polygons valid at `t`,
+//!   clipped to the zone boundary.
+//! - `leased_ha(zone, t)`: area of the union of leases active at `t`, clipped to the leasable land; overlapping
+//!   leases count once.
+//! - `reserved_ha(zone, t)`: reserved leases (or signed, not yet started) on leasable land not already leased.
+//! - `available_ha = leasable_ha − leased_ha − reserved_ha`.
+//! - `occupancy_pct = 100 × leased_ha / leasable_ha`. A zone without land-use geometry valid at `t` falls back
+//!   to `declared_industrial_ha` and says `source: declared`.
+//! - Province and overall figures sum hectares over the zones in scope (default `established` and `operating`
+//!   at `t`), then divide — never an average of percentages.
+//!
+//! All hectares are geodesic areas on the WGS 84 ellipsoid ([`crate::spatial::area_ha`]). Output rounds
+//! hectares and percentages to 2 decimals; sums are taken before rounding.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use geo::MultiPolygon;
+use serde::{Serialize, Serializer};
+use thiserror::Error;
+
+use crate::collections::{self, FilterValue};
+use crate::domain::{Date, LandUse, Lease, LeaseState, Province, Source, Zone, ZoneStatus};
+use crate::spatial::{area_ha, clip, subtract, union_all};
+use crate::store::{Condition, ItemsQuery, Store, StoreError};
+
+/// The statuses boards report on by default.
+pub const DEFAULT_SCOPE: &[ZoneStatus] = &[ZoneStatus::Established, ZoneStatus::Operating];
+
+#[derive(Debug, Error)]
+pub enum OccupancyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no zone with code '{0}'")]
+    UnknownZone(String),
+}
+
+fn round2<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+    // `+ 0.0` turns the -0.0 of an empty sum into 0.0.
+    s.serialize_f64((value * 100.0).round() / 100.0 + 0.0)
+}
+
+fn round2_opt<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => round2(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// What to compute: which zones, on which date, which statuses count.
+#[derive(Debug, Clone)]
+pub struct OccupancyQuery {
+    pub province_code: Option<String>,
+    pub zone_code: Option<String>,
+    pub at: Date,
+    /// Zone statuses (at `at`) whose hectares are summed. Default [`DEFAULT_SCOPE`].
+    pub scope: Vec<ZoneStatus>,
+}
+
+/// Figures of one zone on one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneFigures {
+    pub zone_code: String,
+    pub zone_name: String,
+    pub province_code: String,
+    /// Status on the date asked for (from the zone's dates).
+    pub status: ZoneStatus,
+    /// Whether the zone's status is in the scope summed into province figures.
+    pub in_scope: bool,
+    /// Area of the zone boundary (measured), or its declared area without a boundary.
+    #[serde(serialize_with = "round2")]
+    pub planned_area_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leasable_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leased_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub reserved_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub available_ha: f64,
+    /// Percent, `None` when there is no leasable land.
+    #[serde(serialize_with = "round2_opt")]
+    pub occupancy_pct: Option<f64>,
+    pub source: Source,
+}
+
+/// Figures summed over a set of zones (a province, or everything asked for).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub province_code: Option<String>,
+    pub province_name: Option<String>,
+    /// Zones in the plan (every status but cancelled).
+    pub zones_total: u64,
+    /// Zones established or operating on the date.
+    pub zones_established: u64,
+    /// Zones operating on the date.
+    pub zones_operating: u64,
+    /// Zones whose hectares are summed below (status in scope).
+    pub zones_in_scope: u64,
+    #[serde(serialize_with = "round2")]
+    pub planned_area_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub established_area_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leasable_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leased_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub reserved_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub available_ha: f64,
+    #[serde(serialize_with = "round2_opt")]
+    pub occupancy_pct: Option<f64>,
+    pub source: Source,
+}
+
+/// The answer to an [`OccupancyQuery`].
+#[derive(Debug, Clone, Serialize)]
+pub struct OccupancyReport {
+    pub at: Date,
+    pub scope: Vec<ZoneStatus>,
+    /// Everything asked for, summed (one province when `province_code` was given).
+    #[serde(flatten)]
+    pub total: Summary,
+    pub provinces: Vec<Summary>,
+    pub zones: Vec<ZoneFigures>,
+}
+
+fn pct(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| 100.0 * part / whole)
+}
+
+/// Figures of one zone on date `at`.
+///
+/// `land_use` and `leases` may hold anything of the zone: this function keeps the leasable land valid at
+/// `at` and the leases active or reserved at `at`.
+pub fn zone_figures(
+    zone: &Zone,
+    boundary: Option<&MultiPolygon>,
+    land_use: &[(LandUse, MultiPolygon)],
+    leases: &[(Lease, MultiPolygon)],
+    at: Date,
+    scope: &[ZoneStatus],
+) -> ZoneFigures {
+    let status = zone.status_at(at);
+    let plan: Vec<&MultiPolygon> =
+        land_use.iter().filter(|(lu, _)| lu.is_leasable() && lu.valid_at(at)).map(|(_, g)| g).collect();
+    let active: Vec<&MultiPolygon> =
+        leases.iter().filter(|(l, _)| l.state_at(at) == LeaseState::Active).map(|(_, g)| g).collect();
+    let reserved: Vec<&MultiPolygon> =
+        leases.iter().filter(|(l, _)| l.state_at(at) == LeaseState::Reserved).map(|(_, g)| g).collect();
+    let within_zone = |g: MultiPolygon| match boundary {
+        Some(b) => clip(&g, b),
+        None => g,
+    };
+
+    let (leasable_ha, leased_ha, reserved_ha, source) = if plan.is_empty() {
+        // No plan geometry: the declared industrial land is the denominator; leases are measured inside the zone.
+        let leased = within_zone(union_all(active));
+        let reserved = subtract(&within_zone(union_all(reserved)), &leased);
+        let leasable = zone.declared_industrial_ha.unwrap_or(0.0);
+        (leasable, area_ha(&leased), area_ha(&reserved), Source::Declared)
+    } else {
+        let leasable = within_zone(union_all(plan));
+        let leased = clip(&union_all(active), &leasable);
+        let reserved = subtract(&clip(&union_all(reserved), &leasable), &leased);
+        (area_ha(&leasable), area_ha(&leased), area_ha(&reserved), Source::Measured)
+    };
+    let planned_area_ha = match boundary {
+        Some(b) => area_ha(b),
+        None => zone.declared_area_ha.unwrap_or(0.0),
+    };
+    ZoneFigures {
+        zone_code: zone.code.clone(),
+        zone_name: zone.name.clone(),
+        province_code: zone.province_code.clone(),
+        status,
+        in_scope: scope.contains(&status),
+        planned_area_ha,
+        leasable_ha,
+        leased_ha,
+        reserved_ha,
+        available_ha: (leasable_ha - leased_ha - reserved_ha).max(0.0),
+        occupancy_pct: pct(leased_ha, leasable_ha),
+        source,
+    }
+}
+
+/// Sums zone figures: hectares first, then the percentage.
+pub fn summarize(
+    province_code: Option<String>,
+    province_name: Option<String>,
+    zones: &[&ZoneFigures],
+) -> Summary {
+    let planned: Vec<_> = zones.iter().filter(|z| z.status != ZoneStatus::Cancelled).collect();
+    let established: Vec<_> = zones
+        .iter()
+        .filter(|z| matches!(z.status, ZoneStatus::Established | ZoneStatus::Operating))
+        .collect();
+    let scoped: Vec<_> = zones.iter().filter(|z| z.in_scope).collect();
+    let sum = |f: fn(&ZoneFigures) -> f64| scoped.iter().map(|z| f(z)).sum::<f64>();
+    let (leasable_ha, leased_ha) = (sum(|z| z.leasable_ha), sum(|z| z.leased_ha));
+    let measured = scoped.iter().filter(|z| z.source == Source::Measured).count();
+    let source = match measured {
+        m if m == scoped.len() => Source::Measured,
+        0 => Source::Declared,
+        _ => Source::Mixed,
+    };
+    Summary {
+        province_code,
+        province_name,
+        zones_total: planned.len() as u64,
+        zones_established: established.len() as u64,
+        zones_operating: zones.iter().filter(|z| z.status == ZoneStatus::Operating).count() as u64,
+        zones_in_scope: scoped.len() as u64,
+        planned_area_ha: planned.iter().map(|z| z.planned_area_ha).sum(),
+        established_area_ha: established.iter().map(|z| z.planned_area_ha).sum(),
+        leasable_ha,
+        leased_ha,
+        reserved_ha: sum(|z| z.reserved_ha),
+        available_ha: sum(|z| z.available_ha),
+        occupancy_pct: pct(leased_ha, leasable_ha),
+        source,
+    }
+}
+
+fn text_values(values: impl IntoIterator<Item = String>) -> Vec<FilterValue> {
+    values.into_iter().map(FilterValue::Text).collect()
+}
+
+/// Reads what the query needs from the store and computes the report.
+///
+/// The store filters by province, zone, category and dates; unions and areas run in Rust on a blocking
+/// thread so that large provinces do not stall the server.
+pub async fn compute(
+    store: &Arc<dyn Store>,
+    query: &OccupancyQuery,
+) -> Result<OccupancyReport, OccupancyError> {
+    let mut zone_conditions = Vec::new();
+    if let Some(p) = &query.province_code {
+        zone_conditions
+            .push(Condition::In { field: "province_code".into(), values: text_values([p.clone()]) });
+    }
+    if let Some(z) = &query.zone_code {
+        zone_conditions.push(Condition::In { field: "code".into(), values: text_values([z.clone()]) });
+    }
+    let zone_rows = store
+        .items(&collections::ZONES, &ItemsQuery { conditions: zone_conditions, ..Default::default() })
+        .await?;
+    if let (Some(code), true) = (&query.zone_code, zone_rows.rows.is_empty()) {
+        return Err(OccupancyError::UnknownZone(code.clone()));
+    }
+    let mut zones = Vec::with_capacity(zone_rows.rows.len());
+    for row in &zone_rows.rows {
+        zones.push((row.parse::<Zone>("zones")?, row.multipolygon("zones")?));
+    }
+    let codes = text_values(zones.iter().map(|(z, _)| z.code.clone()));
+    let zone_in = Condition::In { field: "zone_code".into(), values: codes };
+
+    let land_use_query = ItemsQuery {
+        conditions: vec![
+            zone_in.clone(),
+            Condition::In {
+                field: "category".into(),
+                values: text_values(["industrial".into(), "warehouse".into()]),
+            },
+            Condition::OnOrBefore { field: "valid_from".into(), date: query.at, or_null: true },
+            Condition::After { field: "valid_to".into(), date: query.at, or_null: true },
+        ],
+        ..Default::default()
+    };
+    let lease_query = ItemsQuery {
+        conditions: vec![zone_in, Condition::After { field: "end_on".into(), date: query.at, or_null: true }],
+        ..Default::default()
+    };
+    let land_use_rows = store.items(&collections::LAND_USE, &land_use_query).await?.rows;
+    let lease_rows = store.items(&collections::LEASES, &lease_query).await?.rows;
+    let province_rows = store.items(&collections::PROVINCES, &ItemsQuery::default()).await?.rows;
+
+    let mut land_use: BTreeMap<String, Vec<(LandUse, MultiPolygon)>> = BTreeMap::new();
+    for row in &land_use_rows {
+        let lu: LandUse = row.parse("land_use")?;
+        if let Some(g) = row.multipolygon("land_use")? {
+            land_use.entry(lu.zone_code.clone()).or_default().push((lu, g));
+        }
+    }
+    let mut leases: BTreeMap<String, Vec<(Lease, MultiPolygon)>> = BTreeMap::new();
+    for row in &lease_rows {
+        let lease: Lease = row.parse("leases")?;
+        if let Some(g) = row.multipolygon("leases")? {
+            leases.entry(lease.zone_code.clone()).or_default().push((lease, g));
+        }
+    }
+    let mut province_names = BTreeMap::new();
+    for row in &province_rows {
+        let p: Province = row.parse("provinces")?;
+        province_names.insert(p.province_code, p.name);
+    }
+
+    let query = query.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let empty = Vec::new();
+        let figures: Vec<ZoneFigures> = zones
+            .iter()
+            .map(|(zone, boundary)| {
+                let lu = land_use.get(&zone.code).unwrap_or(&empty);
+                let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
+                zone_figures(zone, boundary.as_ref(), lu, ls, query.at, &query.scope)
+            })
+            .collect();
+        let mut by_province: BTreeMap<&str, Vec<&ZoneFigures>> = BTreeMap::new();
+        for f in &figures {
+            by_province.entry(f.province_code.as_str()).or_default().push(f);
+        }
+        let provinces: Vec<Summary> = by_province
+            .iter()
+            .map(|(code, zs)| summarize(Some(code.to_string()), province_names.get(*code).cloned(), zs))
+            .collect();
+        let single = (provinces.len() == 1).then(|| provinces[0].clone());
+        let total = single.unwrap_or_else(|| summarize(None, None, &figures.iter().collect::<Vec<_>>()));
+        OccupancyReport { at: query.at, scope: query.scope.clone(), total, provinces, zones: figures }
+    })
+    .await
+    .map_err(|e| StoreError::Database(format!("occupancy computation failed: {e}")))?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{LandUseCategory, LeaseStatus, ZoneKind, parse_date};
+    use geo::{Rect, coord};
+
+    fn d(s: &str) -> Date {
+        parse_date(s).unwrap()
+    }
+
+    /// A rectangle near Bắc Ninh, in degrees.
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon {
+        MultiPolygon(vec![
+            Rect::new(coord! { x: 106.0 + x0, y: 21.1 + y0 }, coord! { x: 106.0 + x1, y: 21.1 + y1 })
+                .to_polygon(),
+        ])
+    }
+
+    fn zone(declared_industrial_ha: Option<f64>) -> Zone {
+        Zone {
+            code: "T-1".into(),
+            name: "Test".into(),
+            kind: ZoneKind::IndustrialPark,
+            province_code: "VN-56".into(),
+            developer: None,
+            status: ZoneStatus::Operating,
+            policy_approved_on: None,
+            established_on: Some(d("2005-01-01")),
+            operating_since: Some(d("2006-01-01")),
+            parent_code: None,
+            declared_area_ha: Some(300.0),
+            declared_industrial_ha,
+            wwtp_capacity_m3d: None,
+            wwtp_operating: None,
+        }
+    }
+
+    fn industrial(g: MultiPolygon) -> (LandUse, MultiPolygon) {
+        let lu = LandUse {
+            zone_code: "T-1".into(),
+            province_code: None,
+            category: LandUseCategory::Industrial,
+            plan_ref: None,
+            valid_from: None,
+            valid_to: None,
+        };
+        (lu, g)
+    }
+
+    fn lease(status: LeaseStatus, start: &str, end: Option<&str>, g: MultiPolygon) -> (Lease, MultiPolygon) {
+        let l = Lease {
+            project_id: None,
+            zone_code: "T-1".into(),
+            province_code: None,
+            plot_codes: None,
+            status,
+            signed_on: Some(d(start)),
+            start_on: Some(d(start)),
+            end_on: end.map(d),
+            handed_over_on: None,
+        };
+        (l, g)
+    }
+
+    const SCOPE: &[ZoneStatus] = DEFAULT_SCOPE;
+
+    #[test]
+    fn overlapping_leases_count_once() {
+        let boundary = rect(0.0, 0.0, 0.02, 0.01);
+        let plan = [industrial(rect(0.0, 0.0, 0.01, 0.01))];
+        let a = rect(0.0, 0.0, 0.006, 0.01);
+        let b = rect(0.004, 0.0, 0.01, 0.01);
+        let leases = [
+            lease(LeaseStatus::Active, "2010-01-01", None, a.clone()),
+            lease(LeaseStatus::Active, "2010-01-01", None, b.clone()),
+        ];
+        let f = zone_figures(&zone(None), Some(&boundary), &plan, &leases, d("2020-01-01"), SCOPE);
+        let leasable = area_ha(&plan[0].1);
+        assert!((f.leasable_ha - leasable).abs() < 1e-6);
+        assert!(
+            (f.leased_ha - leasable).abs() < 1e-6,
+            "two overlapping leases covering the land: {} vs {}",
+            f.leased_ha,
+            leasable
+        );
+        assert!(f.leased_ha < area_ha(&a) + area_ha(&b) - 1.0);
+        assert!((f.occupancy_pct.unwrap() - 100.0).abs() < 1e-6);
+        assert_eq!(f.source, Source::Measured);
+    }
+
+    #[test]
+    fn a_lease_partly_outside_industrial_land_counts_only_its_inside() {
+        let boundary = rect(0.0, 0.0, 0.02, 0.01);
+        let plan = [industrial(rect(0.0, 0.0, 0.01, 0.01))];
+        let straddling = rect(0.005, 0.0, 0.015, 0.01);
+        let leases = [lease(LeaseStatus::Active, "2010-01-01", None, straddling)];
+        let f = zone_figures(&zone(None), Some(&boundary), &plan, &leases, d("2020-01-01"), SCOPE);
+        let inside = area_ha(&rect(0.005, 0.0, 0.01, 0.01));
+        assert!((f.leased_ha - inside).abs() < 1e-6, "{} vs {inside}", f.leased_ha);
+        assert!((f.occupancy_pct.unwrap() - 50.0).abs() < 0.01);
+        assert!((f.leased_ha + f.reserved_ha + f.available_ha - f.leasable_ha).abs() < 1e-6);
+    }
+
+    #[test]
+    fn as_of_dates_before_during_and_after_a_lease() {
+        let boundary = rect(0.0, 0.0, 0.01, 0.01);
+        let plan = [industrial(boundary.clone())];
+        let leases =
+            [lease(LeaseStatus::Terminated, "2010-01-01", Some("2015-01-01"), rect(0.0, 0.0, 0.005, 0.01))];
+        let at = |s| zone_figures(&zone(None), Some(&boundary), &plan, &leases, d(s), SCOPE);
+        assert_eq!(at("2009-12-31").leased_ha, 0.0);
+        assert!((at("2012-06-01").occupancy_pct.unwrap() - 50.0).abs() < 0.01);
+        assert_eq!(at("2015-01-01").leased_ha, 0.0);
+        // Before the zone was established it is out of the default scope.
+        assert!(!at("2004-06-01").in_scope);
+    }
+
+    #[test]
+    fn reserved_land_is_neither_leased_nor_available() {
+        let boundary = rect(0.0, 0.0, 0.01, 0.01);
+        let plan = [industrial(boundary.clone())];
+        let leases = [
+            lease(LeaseStatus::Active, "2010-01-01", None, rect(0.0, 0.0, 0.004, 0.01)),
+            lease(LeaseStatus::Reserved, "2011-01-01", None, rect(0.002, 0.0, 0.006, 0.01)),
+        ];
+        let f = zone_figures(&zone(None), Some(&boundary), &plan, &leases, d("2020-01-01"), SCOPE);
+        assert!((f.reserved_ha - area_ha(&rect(0.004, 0.0, 0.006, 0.01))).abs() < 1e-6);
+        assert!((f.leased_ha + f.reserved_ha + f.available_ha - f.leasable_ha).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_zone_with_only_declared_areas_says_so() {
+        let leases = [lease(LeaseStatus::Active, "2010-01-01", None, rect(0.0, 0.0, 0.01, 0.01))];
+        let f = zone_figures(&zone(Some(230.0)), None, &[], &leases, d("2020-01-01"), SCOPE);
+        assert_eq!(f.source, Source::Declared);
+        assert_eq!(f.leasable_ha, 230.0);
+        assert_eq!(f.planned_area_ha, 300.0);
+        assert!((f.occupancy_pct.unwrap() - 100.0 * area_ha(&leases[0].1) / 230.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn provinces_sum_hectares_before_dividing() {
+        let boundary = rect(0.0, 0.0, 0.01, 0.01);
+        let small = [industrial(rect(0.0, 0.0, 0.001, 0.01))];
+        let big = [industrial(boundary.clone())];
+        let full_small = [lease(LeaseStatus::Active, "2010-01-01", None, rect(0.0, 0.0, 0.001, 0.01))];
+        let a = zone_figures(&zone(None), Some(&boundary), &small, &full_small, d("2020-01-01"), SCOPE);
+        let b = zone_figures(&zone(None), Some(&boundary), &big, &[], d("2020-01-01"), SCOPE);
+        let s = summarize(Some("VN-56".into()), None, &[&a, &b]);
+        // 100 % and 0 % average to 50 %, but the land-weighted figure is about 10/110.
+        let expected = 100.0 * a.leased_ha / (a.leasable_ha + b.leasable_ha);
+        assert!((s.occupancy_pct.unwrap() - expected).abs() < 1e-9);
+        assert!(s.occupancy_pct.unwrap() < 10.0);
+        assert_eq!((s.zones_total, s.zones_established, s.zones_operating), (2, 2, 2));
+    }
+}

@@ -1,0 +1,232 @@
+//! Pure spatial functions: geodesic areas in hectares, validation of incoming polygons, unions and clipping.
+//!
+//! Geometries are WGS 84 longitude/latitude (EPSG:4326, x = lon, y = lat). Areas are geodesic on the WGS 84
+//! ellipsoid (Karney's algorithm, as PostGIS `ST_Area(geography)`), never planar or spherical.
+
+use geo::algorithm::bool_ops::unary_union;
+use geo::orient::{Direction, Orient};
+use geo::{BooleanOps, BoundingRect, Coord, GeodesicArea, LineString, MultiPolygon, Polygon, Validation};
+use thiserror::Error;
+
+/// Square metres in one hectare.
+pub const M2_PER_HA: f64 = 10_000.0;
+
+/// Why an incoming geometry was refused. Messages say where (polygon, ring, position) and how to fix it.
+#[derive(Debug, Error, PartialEq)]
+pub enum GeometryError {
+    #[error("geometry type {0} is not accepted here: send a Polygon or MultiPolygon")]
+    NotPolygonal(String),
+    #[error(
+        "polygon {polygon}, ring {ring} has {count} positions: a ring needs at least 4 (the first repeated last)"
+    )]
+    TooFewPositions { polygon: usize, ring: usize, count: usize },
+    #[error("polygon {polygon}, ring {ring} is not closed: its last position must repeat the first")]
+    NotClosed { polygon: usize, ring: usize },
+    #[error(
+        "polygon {polygon}, ring {ring}, position {position}: ({x}, {y}) is not a WGS 84 longitude/latitude; \
+         send lon in [-180, 180] and lat in [-90, 90] (projected metres need a CRS)"
+    )]
+    OutOfRange { polygon: usize, ring: usize, position: usize, x: f64, y: f64 },
+    #[error("polygon {polygon}, ring {ring}, position {position} has {dims} numbers: send [lon, lat]")]
+    BadPosition { polygon: usize, ring: usize, position: usize, dims: usize },
+    #[error("invalid polygon: {0}")]
+    Invalid(String),
+    #[error("geometry has zero area")]
+    Empty,
+}
+
+/// Geodesic area of a polygonal geometry on the WGS 84 ellipsoid, in hectares.
+///
+/// ```
+/// use geo::wkt;
+/// // A 0.01° square near Bắc Ninh: 115.0337 ha, the same as PostGIS ST_Area(geography).
+/// let square = wkt!(POLYGON((106. 21.1, 106.01 21.1, 106.01 21.11, 106. 21.11, 106. 21.1)));
+/// let ha = landbank::spatial::area_ha(&geo::MultiPolygon(vec![square]));
+/// assert!((ha - 115.03366026554107).abs() < 1e-9);
+/// ```
+pub fn area_ha(geometry: &MultiPolygon) -> f64 {
+    geometry.geodesic_area_unsigned() / M2_PER_HA
+}
+
+/// Parses a GeoJSON geometry into a valid, RFC 7946-oriented multipolygon (exterior rings counter-clockwise).
+///
+/// Checks, in order: polygonal type, 2-D positions, closed rings of at least 4 positions, coordinates in
+/// longitude/latitude range, then OGC validity (no self-intersection, holes inside their shell, …).
+pub fn parse_polygonal(geometry: &geojson::Geometry) -> Result<MultiPolygon, GeometryError> {
+    let polygons: Vec<&geojson::PolygonType> = match &geometry.value {
+        geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        other => return Err(GeometryError::NotPolygonal(other.type_name().to_string())),
+    };
+    let mut out = Vec::with_capacity(polygons.len());
+    for (p, rings) in polygons.into_iter().enumerate() {
+        let mut converted = Vec::with_capacity(rings.len());
+        for (r, ring) in rings.iter().enumerate() {
+            converted.push(parse_ring(p, r, ring)?);
+        }
+        if converted.is_empty() {
+            return Err(GeometryError::TooFewPositions { polygon: p, ring: 0, count: 0 });
+        }
+        let exterior = converted.remove(0);
+        out.push(Polygon::new(exterior, converted));
+    }
+    let multi = MultiPolygon(out);
+    if let Some(problem) = multi.validation_errors().into_iter().next() {
+        return Err(GeometryError::Invalid(problem.to_string()));
+    }
+    let multi = multi.orient(Direction::Default);
+    if area_ha(&multi) <= 0.0 {
+        return Err(GeometryError::Empty);
+    }
+    Ok(multi)
+}
+
+fn parse_ring(
+    polygon: usize,
+    ring: usize,
+    positions: &[geojson::Position],
+) -> Result<LineString, GeometryError> {
+    if positions.len() < 4 {
+        return Err(GeometryError::TooFewPositions { polygon, ring, count: positions.len() });
+    }
+    let mut coords = Vec::with_capacity(positions.len());
+    for (position, pos) in positions.iter().enumerate() {
+        if pos.len() < 2 || pos.len() > 3 {
+            return Err(GeometryError::BadPosition { polygon, ring, position, dims: pos.len() });
+        }
+        let (x, y) = (pos[0], pos[1]);
+        if !(x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+            return Err(GeometryError::OutOfRange { polygon, ring, position, x, y });
+        }
+        coords.push(Coord { x, y });
+    }
+    if coords.first() != coords.last() {
+        return Err(GeometryError::NotClosed { polygon, ring });
+    }
+    Ok(LineString(coords))
+}
+
+/// Union of polygonal geometries: overlapping parts count once.
+pub fn union_all<'a>(parts: impl IntoIterator<Item = &'a MultiPolygon>) -> MultiPolygon {
+    unary_union(parts)
+}
+
+/// The part of `a` inside `b`.
+pub fn clip(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
+    if a.0.is_empty() || b.0.is_empty() {
+        return MultiPolygon(vec![]);
+    }
+    a.intersection(b)
+}
+
+/// The part of `a` outside `b`.
+pub fn subtract(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
+    if a.0.is_empty() || b.0.is_empty() {
+        return a.clone();
+    }
+    a.difference(b)
+}
+
+/// Bounding box `[min_lon, min_lat, max_lon, max_lat]`, or `None` for an empty geometry.
+pub fn bbox(geometry: &MultiPolygon) -> Option<[f64; 4]> {
+    geometry.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+/// GeoJSON geometry of a multipolygon: a `Polygon` when it has one part, else a `MultiPolygon`.
+pub fn to_geojson(geometry: &MultiPolygon) -> geojson::Geometry {
+    if geometry.0.len() == 1 {
+        geojson::Geometry::from(&geometry.0[0])
+    } else {
+        geojson::Geometry::from(geometry)
+    }
+}
+
+/// Rounds every coordinate of a GeoJSON geometry value in place to `decimals` places (RFC 7946 §11.2:
+/// 7 decimals ≈ 1 cm at the equator).
+pub fn round_coordinates(value: &mut serde_json::Value, decimals: u32) {
+    let factor = 10f64.powi(decimals as i32);
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| round_coordinates(v, decimals)),
+        serde_json::Value::Object(map) => {
+            if let Some(coords) = map.get_mut("coordinates") {
+                round_coordinates(coords, decimals)
+            }
+        }
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64() {
+                let r = (f * factor).round() / factor;
+                if let Some(num) = serde_json::Number::from_f64(r) {
+                    *n = num;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::wkt;
+    use serde_json::json;
+
+    fn geometry(value: serde_json::Value) -> geojson::Geometry {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn geodesic_area_matches_postgis() {
+        let square =
+            MultiPolygon(vec![wkt!(POLYGON((106. 21.1, 106.01 21.1, 106.01 21.11, 106. 21.11, 106. 21.1)))]);
+        assert!((area_ha(&square) - 115.03366026554107).abs() < 1e-9);
+    }
+
+    #[test]
+    fn clockwise_input_is_reoriented_counter_clockwise() {
+        let cw = geometry(
+            json!({"type":"Polygon","coordinates":[[[106,21],[106,21.01],[106.01,21.01],[106.01,21],[106,21]]]}),
+        );
+        let parsed = parse_polygonal(&cw).unwrap();
+        use geo::Winding;
+        assert!(parsed.0[0].exterior().is_ccw());
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_valid_polygon() {
+        let open = geometry(
+            json!({"type":"Polygon","coordinates":[[[106,21],[106.01,21],[106.01,21.01],[106,21.01]]]}),
+        );
+        assert_eq!(parse_polygonal(&open), Err(GeometryError::NotClosed { polygon: 0, ring: 0 }));
+        let bowtie = geometry(
+            json!({"type":"Polygon","coordinates":[[[106,21],[106.01,21.01],[106.01,21],[106,21.01],[106,21]]]}),
+        );
+        assert!(matches!(parse_polygonal(&bowtie), Err(GeometryError::Invalid(_))));
+        let metres = geometry(
+            json!({"type":"Polygon","coordinates":[[[603667,2333649],[603767,2333649],[603767,2333749],[603667,2333649]]]}),
+        );
+        assert!(matches!(parse_polygonal(&metres), Err(GeometryError::OutOfRange { position: 0, .. })));
+        let point = geometry(json!({"type":"Point","coordinates":[106,21]}));
+        assert_eq!(parse_polygonal(&point), Err(GeometryError::NotPolygonal("Point".into())));
+    }
+
+    #[test]
+    fn union_counts_overlap_once_and_clip_keeps_the_inside() {
+        let a = MultiPolygon(vec![wkt!(POLYGON((106. 21., 106.02 21., 106.02 21.01, 106. 21.01, 106. 21.)))]);
+        let b = MultiPolygon(vec![
+            wkt!(POLYGON((106.01 21., 106.03 21., 106.03 21.01, 106.01 21.01, 106.01 21.))),
+        ]);
+        let u = union_all([&a, &b]);
+        let ab = area_ha(&a) + area_ha(&b) - area_ha(&clip(&a, &b));
+        // Edges are geodesics: a union that drops a vertex on an east-west edge moves that edge by
+        // micrometres, so areas agree to 1e-4 ha (1 m²), not to the last bit.
+        assert!((area_ha(&u) - ab).abs() < 1e-4, "{} vs {}", area_ha(&u), ab);
+        assert!((area_ha(&subtract(&a, &b)) + area_ha(&clip(&a, &b)) - area_ha(&a)).abs() < 1e-4);
+    }
+
+    #[test]
+    fn rounds_to_seven_decimals() {
+        let mut v = json!({"type":"Point","coordinates":[106.123456789, 21.000000049]});
+        round_coordinates(&mut v, 7);
+        assert_eq!(v, json!({"type":"Point","coordinates":[106.1234568, 21.0]}));
+    }
+}

@@ -1,0 +1,230 @@
+//! Where the inventory is kept. [`Store`] is the one seam between the service and a database: the HTTP
+//! handlers, occupancy and the demo loader speak only to it, so a PostGIS store can stand beside SQLite.
+//!
+//! Stores keep rows, index bounding boxes, filter attributes, count and page. Exact geometry work (areas,
+//! intersections) happens in Rust before a row is written or after it is read (see [`crate::spatial`]).
+
+pub mod postgis;
+mod sql;
+pub mod sqlite;
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use geo::{Intersects, MultiPolygon, Rect};
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use crate::collections::{Collection, FilterValue};
+use crate::domain::Date;
+use crate::spatial;
+
+/// Errors of the storage layer.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database cannot be reached (down, file unreadable, pool exhausted).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A write broke a rule of the schema (unique code, reference to a missing zone, …).
+    #[error("{message} (constraint {constraint})")]
+    Constraint { constraint: String, message: String },
+    /// A row in the database could not be read back (corrupt or written by something else).
+    #[error("stored {collection} '{id}' is unreadable: {reason}")]
+    Corrupt { collection: String, id: String, reason: String },
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// A record as stored: id, attributes (the collection's fields only), geometry and its measured area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRow {
+    pub id: String,
+    pub properties: Map<String, Value>,
+    /// GeoJSON geometry text, WGS 84, full precision; `None` for non-spatial records.
+    pub geometry: Option<String>,
+    /// Geodesic area in hectares, computed when the row was written.
+    pub area_ha: Option<f64>,
+    /// The CRS the geometry was imported from, e.g. `EPSG:4326` or `EPSG:9209`.
+    pub source_crs: Option<String>,
+}
+
+impl FeatureRow {
+    /// The row's geometry parsed into `geo` (`None` without one).
+    pub fn multipolygon(&self, collection: &str) -> Result<Option<MultiPolygon>, StoreError> {
+        let Some(text) = &self.geometry else {
+            return Ok(None);
+        };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            collection: collection.into(),
+            id: self.id.clone(),
+            reason,
+        };
+        let geometry: geojson::Geometry =
+            text.parse::<geojson::Geometry>().map_err(|e| corrupt(e.to_string()))?;
+        let parsed: geo::Geometry =
+            geometry.try_into().map_err(|e: geojson::Error| corrupt(e.to_string()))?;
+        match parsed {
+            geo::Geometry::Polygon(p) => Ok(Some(MultiPolygon(vec![p]))),
+            geo::Geometry::MultiPolygon(m) => Ok(Some(m)),
+            other => Err(corrupt(format!("geometry is not polygonal: {other:?}"))),
+        }
+    }
+
+    /// Parses the attributes into a domain type.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, collection: &str) -> Result<T, StoreError> {
+        serde_json::from_value(Value::Object(self.properties.clone())).map_err(|e| StoreError::Corrupt {
+            collection: collection.into(),
+            id: self.id.clone(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A record ready to be written: validated geometry, with area and bounding box already computed.
+#[derive(Debug, Clone)]
+pub struct NewFeature {
+    pub id: String,
+    pub properties: Map<String, Value>,
+    pub geometry: Option<MultiPolygon>,
+    pub source_crs: String,
+}
+
+impl NewFeature {
+    /// Geometry as GeoJSON text (full precision), its area in hectares and bounding box.
+    pub fn geometry_parts(&self) -> Option<(String, f64, [f64; 4])> {
+        let g = self.geometry.as_ref()?;
+        let text = spatial::to_geojson(g).to_string();
+        Some((text, spatial::area_ha(g), spatial::bbox(g)?))
+    }
+}
+
+/// A condition on a field, pushed into SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The field equals one of the values.
+    In { field: String, values: Vec<FilterValue> },
+    /// The date field is on or before `date` (or null, when `or_null`).
+    OnOrBefore { field: String, date: Date, or_null: bool },
+    /// The date field is after `date` (or null, when `or_null`).
+    After { field: String, date: Date, or_null: bool },
+}
+
+/// What to read from a collection.
+#[derive(Debug, Clone, Default)]
+pub struct ItemsQuery {
+    /// `[min_lon, min_lat, max_lon, max_lat]`: features whose geometry intersects it.
+    pub bbox: Option<[f64; 4]>,
+    pub conditions: Vec<Condition>,
+    /// At most this many rows; `None` = all.
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+/// One page of rows and how many matched in all.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub rows: Vec<FeatureRow>,
+    pub number_matched: u64,
+}
+
+/// A candidate from the bounding-box index: its box, and its geometry when the box alone cannot decide.
+pub struct BboxCandidate {
+    pub fid: i64,
+    pub id: String,
+    pub geometry: Option<String>,
+}
+
+/// Exact test of candidates the index found: keeps those whose geometry intersects `bbox`.
+/// Candidates without geometry text were already known to lie inside the box.
+pub fn exact_bbox_filter(
+    collection: &str,
+    candidates: Vec<BboxCandidate>,
+    bbox: [f64; 4],
+) -> Result<Vec<i64>, StoreError> {
+    let rect = Rect::new((bbox[0], bbox[1]), (bbox[2], bbox[3]));
+    let mut kept = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let inside = match c.geometry {
+            None => true,
+            Some(text) => {
+                let row = FeatureRow {
+                    id: c.id,
+                    properties: Map::new(),
+                    geometry: Some(text),
+                    area_ha: None,
+                    source_crs: None,
+                };
+                row.multipolygon(collection)?.is_some_and(|g| g.intersects(&rect))
+            }
+        };
+        if inside {
+            kept.push(c.fid);
+        }
+    }
+    Ok(kept)
+}
+
+/// Codes of the zones a write touches: the zones themselves, and the zones of records inside them.
+pub(crate) fn touched_zones(batches: &[(&'static Collection, Vec<NewFeature>)]) -> BTreeSet<String> {
+    let mut zones = BTreeSet::new();
+    for (collection, features) in batches {
+        let key = if collection.id == "zones" { "code" } else { "zone_code" };
+        zones.extend(features.iter().filter_map(|f| f.properties.get(key)?.as_str().map(str::to_string)));
+    }
+    zones
+}
+
+/// Statement that records, in one write transaction, the new data version of a touched zone (one bind).
+pub(crate) const RECORD_ZONE_VERSION: &str = "INSERT INTO zone_versions (zone_code, version) \
+     SELECT $1, version FROM data_version WHERE one = 1 \
+     ON CONFLICT (zone_code) DO UPDATE SET version = excluded.version";
+
+/// The fids of one page of `matched` rows, by the query's offset and limit.
+pub(crate) fn page_of(matched: &[i64], query: &ItemsQuery) -> Vec<i64> {
+    let limit = query.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+    matched.iter().skip(query.offset as usize).take(limit).copied().collect()
+}
+
+/// The storage contract every backend fulfils.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name of the backend, e.g. `sqlite`.
+    fn backend(&self) -> &'static str;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Closes every connection (waits for those in use).
+    async fn close(&self);
+    /// A number that changes with every write (for caches and ETags).
+    async fn data_version(&self) -> Result<i64, StoreError>;
+    /// Writes every batch in one transaction: all rows or none.
+    async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError>;
+    /// Rows of a collection that match the query, in insertion order, and the count of all matches.
+    async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError>;
+    /// One row by id.
+    async fn item(&self, collection: &'static Collection, id: &str)
+    -> Result<Option<FeatureRow>, StoreError>;
+    /// Bounding box of every geometry in the collection.
+    async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError>;
+    /// Number of rows in the collection.
+    async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError>;
+    /// The data version at which each of these zones, or anything inside it, last changed (absent: never).
+    async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError>;
+}
+
+/// Connections of a PostgreSQL pool when `LANDBANK_DB_POOL` does not say.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
+/// Opens the store a `--database` value names: `postgres://…` (or `postgresql://…`) is PostGIS; a path or
+/// `sqlite://…` is the embedded SQLite store.
+pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        let pool =
+            std::env::var("LANDBANK_DB_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_POOL_SIZE);
+        return Ok(std::sync::Arc::new(postgis::PostgisStore::open(database, pool).await?));
+    }
+    Ok(std::sync::Arc::new(sqlite::SqliteStore::open(database).await?))
+}

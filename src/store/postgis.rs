@@ -1,0 +1,297 @@
+//! The shared store: PostgreSQL with PostGIS. Real `geometry(MultiPolygon, 4326)` columns with GiST
+//! indexes, a bounded connection pool that reconnects by itself, sqlx migrations.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, PgPool, Row};
+
+use super::sql::{Bind, Binder, Dialect, store_error};
+use super::{
+    BboxCandidate, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, Store, StoreError,
+    exact_bbox_filter, page_of, touched_zones,
+};
+use crate::collections::{Collection, FieldKind};
+
+/// Rows per INSERT statement (PostgreSQL allows 65,535 bound values per statement).
+const ROWS_PER_INSERT: usize = 500;
+
+/// PostgreSQL/PostGIS through sqlx. Cheap to clone; the pool is shared.
+#[derive(Clone)]
+pub struct PostgisStore {
+    pool: PgPool,
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_all(mut query: Query<'_>, binds: Vec<Bind>) -> Query<'_> {
+    for b in binds {
+        query = match b {
+            Bind::Null(FieldKind::Real) => query.bind(Option::<f64>::None),
+            Bind::Null(FieldKind::Integer) => query.bind(Option::<i64>::None),
+            Bind::Null(FieldKind::Bool) => query.bind(Option::<bool>::None),
+            Bind::Null(FieldKind::Text | FieldKind::Date) => query.bind(Option::<String>::None),
+            Bind::Text(s) => query.bind(s),
+            Bind::Real(f) => query.bind(f),
+            Bind::Int(i) => query.bind(i),
+            Bind::Bool(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+fn sql(text: String) -> Query<'static> {
+    sqlx::query(AssertSqlSafe(text))
+}
+
+/// GeoJSON of a geometry column: a Polygon when it has one part (as written), else a MultiPolygon;
+/// 15 decimals so that coordinates come back as they went in.
+const GEOJSON: &str = "CASE WHEN t.geom IS NULL THEN NULL \
+     WHEN ST_NumGeometries(t.geom) = 1 THEN ST_AsGeoJSON(ST_GeometryN(t.geom, 1), 15) \
+     ELSE ST_AsGeoJSON(t.geom, 15) END";
+
+impl PostgisStore {
+    /// Connects to `url` (`postgres://user@host:port/database`) with a bounded pool.
+    ///
+    /// `max_connections` bounds the pool; requests wait at most 5 s for a connection, then get 503.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(300))
+            .test_before_acquire(true)
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        Ok(PostgisStore { pool })
+    }
+
+    fn select_columns(collection: &Collection) -> String {
+        let mut cols = vec!["t.id".to_string()];
+        cols.extend(collection.fields.iter().map(|f| match f.kind {
+            FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
+            _ => format!("t.{}", f.name),
+        }));
+        cols.push(format!("{GEOJSON} AS geom"));
+        cols.push("t.area_ha".into());
+        cols.push("t.source_crs".into());
+        cols.join(", ")
+    }
+
+    fn read_row(collection: &Collection, row: &PgRow) -> Result<FeatureRow, StoreError> {
+        let mut properties = Map::new();
+        for f in collection.fields {
+            let value = match f.kind {
+                FieldKind::Text | FieldKind::Date => {
+                    row.try_get::<Option<String>, _>(f.name).map_err(store_error)?.map(Value::String)
+                }
+                FieldKind::Real => row
+                    .try_get::<Option<f64>, _>(f.name)
+                    .map_err(store_error)?
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                FieldKind::Integer => {
+                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(Value::from)
+                }
+                FieldKind::Bool => {
+                    row.try_get::<Option<bool>, _>(f.name).map_err(store_error)?.map(Value::Bool)
+                }
+            };
+            properties.insert(f.name.to_string(), value.unwrap_or(Value::Null));
+        }
+        Ok(FeatureRow {
+            id: row.try_get("id").map_err(store_error)?,
+            properties,
+            geometry: row.try_get("geom").map_err(store_error)?,
+            area_ha: row.try_get("area_ha").map_err(store_error)?,
+            source_crs: row.try_get("source_crs").map_err(store_error)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for PostgisStore {
+    fn backend(&self) -> &'static str {
+        "postgis"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await
+    }
+
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT version FROM data_version WHERE one = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut written = 0;
+        for (collection, features) in batches {
+            let mut columns = vec!["id"];
+            columns.extend(collection.fields.iter().map(|f| f.name));
+            columns.extend(["geom", "area_ha", "source_crs"]);
+            for chunk in features.chunks(ROWS_PER_INSERT) {
+                let mut binder = Binder::new(Dialect::Postgres);
+                let mut rows = Vec::with_capacity(chunk.len());
+                for feature in chunk {
+                    let mut marks = vec![binder.push(FieldKind::Text, Bind::Text(feature.id.clone()))];
+                    for f in collection.fields {
+                        marks.push(
+                            binder.push(f.kind, Bind::from_property(f.kind, feature.properties.get(f.name))),
+                        );
+                    }
+                    let (geometry, area_ha, crs) = match feature.geometry_parts() {
+                        Some((text, area, _)) => {
+                            (Bind::Text(text), Bind::Real(area), Bind::Text(feature.source_crs.clone()))
+                        }
+                        None => (
+                            Bind::Null(FieldKind::Text),
+                            Bind::Null(FieldKind::Real),
+                            Bind::Null(FieldKind::Text),
+                        ),
+                    };
+                    let g = binder.push(FieldKind::Text, geometry);
+                    marks.push(format!("ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON({g}), 4326))"));
+                    marks.push(binder.push(FieldKind::Real, area_ha));
+                    marks.push(binder.push(FieldKind::Text, crs));
+                    rows.push(format!("({})", marks.join(", ")));
+                }
+                let text = format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    collection.table,
+                    columns.join(", "),
+                    rows.join(", ")
+                );
+                bind_all(sql(text), binder.binds).execute(&mut *tx).await.map_err(store_error)?;
+                written += chunk.len() as u64;
+            }
+        }
+        sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        for zone in touched_zones(batches) {
+            sqlx::query(RECORD_ZONE_VERSION).bind(zone).execute(&mut *tx).await.map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(written)
+    }
+
+    async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
+        let table = collection.table;
+        let columns = Self::select_columns(collection);
+        let mut binder = Binder::new(Dialect::Postgres);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+
+        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
+            let count: i64 = bind_all(
+                sql(format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}")),
+                binder.binds.clone(),
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?
+            .get("n");
+            let limit = binder.push(
+                FieldKind::Integer,
+                query.limit.map(|l| Bind::Int(l as i64)).unwrap_or(Bind::Null(FieldKind::Integer)),
+            );
+            let offset = binder.push(FieldKind::Integer, Bind::Int(query.offset as i64));
+            let text = format!(
+                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY t.fid LIMIT {limit} OFFSET {offset}"
+            );
+            let rows = bind_all(sql(text), binder.binds).fetch_all(&self.pool).await.map_err(store_error)?;
+            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
+            return Ok(Page { rows, number_matched: count as u64 });
+        };
+
+        // Candidates from the GiST index; rows whose box lies inside the query box need no exact test.
+        let marks: Vec<String> = bbox.iter().map(|v| binder.push(FieldKind::Real, Bind::Real(*v))).collect();
+        let envelope = format!("ST_MakeEnvelope({}, 4326)", marks.join(", "));
+        let text = format!(
+            "SELECT t.fid, t.id, CASE WHEN t.geom @ {envelope} THEN NULL ELSE ST_AsGeoJSON(t.geom, 15) END AS geom \
+             FROM {table} t WHERE t.geom && {envelope} AND {filter} ORDER BY t.fid"
+        );
+        let candidates = bind_all(sql(text), binder.binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?
+            .iter()
+            .map(|r| BboxCandidate { fid: r.get("fid"), id: r.get("id"), geometry: r.get("geom") })
+            .collect();
+        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
+        let page = page_of(&matched, query);
+        if page.is_empty() {
+            return Ok(Page { rows: Vec::new(), number_matched: matched.len() as u64 });
+        }
+        let text = format!("SELECT {columns} FROM {table} t WHERE t.fid = ANY($1) ORDER BY t.fid");
+        let rows = sql(text).bind(page).fetch_all(&self.pool).await.map_err(store_error)?;
+        let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
+        Ok(Page { rows, number_matched: matched.len() as u64 })
+    }
+
+    async fn item(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<FeatureRow>, StoreError> {
+        let text = format!(
+            "SELECT {} FROM {} t WHERE t.id = $1",
+            Self::select_columns(collection),
+            collection.table
+        );
+        let row = sql(text).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(store_error)?;
+        row.map(|r| Self::read_row(collection, &r)).transpose()
+    }
+
+    async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError> {
+        if !collection.spatial {
+            return Ok(None);
+        }
+        let text = format!(
+            // Exact bounds (ST_Extent works on the indexes' single-precision boxes).
+            "SELECT min(ST_XMin(geom)) a, min(ST_YMin(geom)) b, max(ST_XMax(geom)) c, max(ST_YMax(geom)) d FROM {}",
+            collection.table
+        );
+        let row = sql(text).fetch_one(&self.pool).await.map_err(store_error)?;
+        let a: Option<f64> = row.get("a");
+        Ok(a.map(|a| [a, row.get("b"), row.get("c"), row.get("d")]))
+    }
+
+    async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query("SELECT zone_code, version FROM zone_versions WHERE zone_code = ANY($1)")
+            .bind(zone_codes)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(rows.iter().map(|r| (r.get("zone_code"), r.get("version"))).collect())
+    }
+
+    async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError> {
+        let n: i64 = sql(format!("SELECT COUNT(*) AS n FROM {}", collection.table))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?
+            .get("n");
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,149 @@
+//! SQL text and bound values shared by the stores: placeholders per dialect, WHERE clauses from
+//! [`Condition`]s, and values typed by their field.
+
+use serde_json::Value;
+
+use super::{Condition, StoreError};
+use crate::collections::{Collection, FieldKind, FilterValue};
+
+/// Which placeholder and cast syntax to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// `?`; dates are ISO text, booleans integers.
+    Sqlite,
+    /// `$1`, `$2`, …; dates cast with `::date`.
+    Postgres,
+}
+
+/// A value bound to a statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    /// NULL of a field's kind (PostgreSQL wants to know the type).
+    Null(FieldKind),
+    Text(String),
+    Real(f64),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Bind {
+    /// The value of a property for a field of `kind`.
+    pub(crate) fn from_property(kind: FieldKind, value: Option<&Value>) -> Bind {
+        match value {
+            None | Some(Value::Null) => Bind::Null(kind),
+            Some(Value::String(s)) => Bind::Text(s.clone()),
+            Some(Value::Bool(b)) => Bind::Bool(*b),
+            Some(Value::Number(n)) if kind == FieldKind::Integer => Bind::Int(n.as_i64().unwrap_or_default()),
+            Some(Value::Number(n)) => Bind::Real(n.as_f64().unwrap_or_default()),
+            Some(other) => Bind::Text(other.to_string()),
+        }
+    }
+}
+
+impl From<&FilterValue> for Bind {
+    fn from(v: &FilterValue) -> Self {
+        match v {
+            FilterValue::Text(s) => Bind::Text(s.clone()),
+            FilterValue::Real(f) => Bind::Real(*f),
+            FilterValue::Integer(i) => Bind::Int(*i),
+            FilterValue::Bool(b) => Bind::Bool(*b),
+        }
+    }
+}
+
+/// Collects bound values and writes their placeholders.
+pub(crate) struct Binder {
+    dialect: Dialect,
+    pub(crate) binds: Vec<Bind>,
+}
+
+impl Binder {
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        Binder { dialect, binds: Vec::new() }
+    }
+
+    /// Adds a value and returns its placeholder, cast for a field of `kind` where the dialect needs it.
+    pub(crate) fn push(&mut self, kind: FieldKind, value: Bind) -> String {
+        self.binds.push(value);
+        match self.dialect {
+            Dialect::Sqlite => "?".into(),
+            Dialect::Postgres => {
+                let n = self.binds.len();
+                match kind {
+                    FieldKind::Date => format!("${n}::date"),
+                    _ => format!("${n}"),
+                }
+            }
+        }
+    }
+
+    /// `t.a IN (…) AND (t.b <= … OR t.b IS NULL) …` for `conditions` on `collection`'s fields.
+    pub(crate) fn where_clause(
+        &mut self,
+        collection: &Collection,
+        conditions: &[Condition],
+    ) -> Result<String, StoreError> {
+        let mut parts = vec!["TRUE".to_string()];
+        let field = |name: &str| {
+            collection
+                .field(name)
+                .ok_or_else(|| StoreError::Database(format!("{} has no field {name}", collection.id)))
+        };
+        for c in conditions {
+            let (name, op, date, or_null) = match c {
+                Condition::In { field: name, values } => {
+                    let f = field(name)?;
+                    if values.is_empty() {
+                        parts.push("FALSE".into());
+                        continue;
+                    }
+                    let marks: Vec<String> =
+                        values.iter().map(|v| self.push(f.kind, Bind::from(v))).collect();
+                    parts.push(format!("t.{} IN ({})", f.name, marks.join(", ")));
+                    continue;
+                }
+                Condition::OnOrBefore { field: name, date, or_null } => (name, "<=", date, or_null),
+                Condition::After { field: name, date, or_null } => (name, ">", date, or_null),
+            };
+            let f = field(name)?;
+            let mark = self.push(FieldKind::Date, Bind::Text(date.to_string()));
+            let null = if *or_null { format!(" OR t.{} IS NULL", f.name) } else { String::new() };
+            parts.push(format!("(t.{} {op} {mark}{null})", f.name));
+        }
+        Ok(parts.join(" AND "))
+    }
+}
+
+/// Maps sqlx errors to the store's: constraint violations by name, lost connections as unavailable.
+pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            let message = db.message().to_string();
+            let constraint = db.constraint().map(str::to_string).unwrap_or_else(|| {
+                // SQLite names constraints in the message ("CHECK constraint failed: zones_status_check").
+                message.rsplit(": ").next().unwrap_or_default().to_string()
+            });
+            // PostgreSQL classes 08 (connection), 53 (resources), 57P (shutdown, terminated), and 55000
+            // (database not accepting connections) mean the database is away, not that the request was bad.
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            let away = code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "55000";
+            if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() {
+                StoreError::Constraint { constraint, message }
+            } else if away {
+                StoreError::Unavailable(message)
+            } else {
+                StoreError::Database(message)
+            }
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Database(e.to_string()),
+    }
+}

@@ -1,0 +1,313 @@
+//! The embedded store: one SQLite file (WAL), an R*Tree per geometry table, sqlx migrations.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+
+use super::sql::{Bind, Binder, Dialect, store_error};
+use super::{
+    BboxCandidate, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, Store, StoreError,
+    exact_bbox_filter, page_of, touched_zones,
+};
+use crate::collections::{Collection, FieldKind};
+
+/// SQLite through sqlx. Cheap to clone; the pool is shared.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+fn bind_all(mut query: Query<'_>, binds: Vec<Bind>) -> Query<'_> {
+    for b in binds {
+        query = match b {
+            Bind::Null(_) => query.bind(Option::<String>::None),
+            Bind::Text(s) => query.bind(s),
+            Bind::Real(f) => query.bind(f),
+            Bind::Int(i) => query.bind(i),
+            Bind::Bool(b) => query.bind(b as i64),
+        };
+    }
+    query
+}
+
+fn sql(text: String) -> Query<'static> {
+    sqlx::query(AssertSqlSafe(text))
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the SQLite file at `database` (a path or `sqlite://path`), in WAL mode.
+    pub async fn open(database: &str) -> Result<Self, StoreError> {
+        let options = if database.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(database).map_err(|e| StoreError::Unavailable(e.to_string()))?
+        } else {
+            SqliteConnectOptions::new().filename(database)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database '{database}': {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Column list for reading a row: id, fields, geometry columns.
+    fn select_columns(collection: &Collection) -> String {
+        let mut cols = vec!["t.id".to_string()];
+        cols.extend(collection.fields.iter().map(|f| format!("t.{}", f.name)));
+        cols.push("t.geom".into());
+        cols.push("t.area_ha".into());
+        cols.push("t.source_crs".into());
+        cols.join(", ")
+    }
+
+    fn read_row(collection: &Collection, row: &SqliteRow) -> Result<FeatureRow, StoreError> {
+        let id: String = row.try_get("id").map_err(store_error)?;
+        let mut properties = Map::new();
+        for f in collection.fields {
+            let value = match f.kind {
+                FieldKind::Text | FieldKind::Date => {
+                    row.try_get::<Option<String>, _>(f.name).map_err(store_error)?.map(Value::String)
+                }
+                FieldKind::Real => row
+                    .try_get::<Option<f64>, _>(f.name)
+                    .map_err(store_error)?
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                FieldKind::Integer => {
+                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(Value::from)
+                }
+                FieldKind::Bool => {
+                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(|i| Value::Bool(i != 0))
+                }
+            };
+            properties.insert(f.name.to_string(), value.unwrap_or(Value::Null));
+        }
+        Ok(FeatureRow {
+            id,
+            properties,
+            geometry: row.try_get("geom").map_err(store_error)?,
+            area_ha: row.try_get("area_ha").map_err(store_error)?,
+            source_crs: row.try_get("source_crs").map_err(store_error)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await
+    }
+
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT version FROM data_version WHERE one = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut written = 0;
+        for (collection, features) in batches {
+            let mut columns = vec!["id"];
+            columns.extend(collection.fields.iter().map(|f| f.name));
+            columns.extend(["geom", "area_ha", "source_crs", "min_lon", "min_lat", "max_lon", "max_lat"]);
+            let marks = vec!["?"; columns.len()].join(", ");
+            let insert =
+                format!("INSERT INTO {} ({}) VALUES ({marks})", collection.table, columns.join(", "));
+            let index = format!(
+                "INSERT INTO {}_rtree (fid, min_lon, max_lon, min_lat, max_lat) VALUES (?, ?, ?, ?, ?)",
+                collection.table
+            );
+            for feature in features {
+                let mut binds = vec![Bind::Text(feature.id.clone())];
+                for f in collection.fields {
+                    binds.push(Bind::from_property(f.kind, feature.properties.get(f.name)));
+                }
+                let parts = feature.geometry_parts();
+                match &parts {
+                    Some((text, area_ha, b)) => binds.extend([
+                        Bind::Text(text.clone()),
+                        Bind::Real(*area_ha),
+                        Bind::Text(feature.source_crs.clone()),
+                        Bind::Real(b[0]),
+                        Bind::Real(b[1]),
+                        Bind::Real(b[2]),
+                        Bind::Real(b[3]),
+                    ]),
+                    None => binds.extend([0; 7].map(|_| Bind::Null(FieldKind::Text))),
+                }
+                let result =
+                    bind_all(sql(insert.clone()), binds).execute(&mut *tx).await.map_err(store_error)?;
+                if let (true, Some((_, _, b))) = (collection.spatial, parts) {
+                    let fid = result.last_insert_rowid();
+                    bind_all(
+                        sql(index.clone()),
+                        vec![
+                            Bind::Int(fid),
+                            Bind::Real(b[0]),
+                            Bind::Real(b[2]),
+                            Bind::Real(b[1]),
+                            Bind::Real(b[3]),
+                        ],
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                }
+                written += 1;
+            }
+        }
+        sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        for zone in touched_zones(batches) {
+            sqlx::query(RECORD_ZONE_VERSION).bind(zone).execute(&mut *tx).await.map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(written)
+    }
+
+    async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
+        let mut binder = Binder::new(Dialect::Sqlite);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+        let binds = binder.binds;
+        let table = collection.table;
+        let columns = Self::select_columns(collection);
+        let limit = query.limit.map(|l| l as i64).unwrap_or(-1);
+
+        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
+            let count: i64 = {
+                let q = sql(format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}"));
+                bind_all(q, binds.clone()).fetch_one(&self.pool).await.map_err(store_error)?.get("n")
+            };
+            let q = sql(format!(
+                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY t.fid LIMIT ? OFFSET ?"
+            ));
+            let mut binds = binds;
+            binds.extend([Bind::Int(limit), Bind::Int(query.offset as i64)]);
+            let rows = bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)?;
+            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
+            return Ok(Page { rows, number_matched: count as u64 });
+        };
+
+        // Candidates from the R*Tree; rows whose box lies inside the query box need no exact test.
+        let q = sql(format!(
+            "SELECT t.fid, t.id, CASE WHEN r.min_lon >= ? AND r.max_lon <= ? AND r.min_lat >= ? AND r.max_lat <= ? \
+             THEN NULL ELSE t.geom END AS geom \
+             FROM {table}_rtree r JOIN {table} t ON t.fid = r.fid \
+             WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND {filter} ORDER BY t.fid"
+        ));
+        let mut all =
+            vec![Bind::Real(bbox[0]), Bind::Real(bbox[2]), Bind::Real(bbox[1]), Bind::Real(bbox[3])];
+        all.extend([Bind::Real(bbox[0]), Bind::Real(bbox[2]), Bind::Real(bbox[1]), Bind::Real(bbox[3])]);
+        all.extend(binds);
+        let candidates = bind_all(q, all)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?
+            .iter()
+            .map(|r| BboxCandidate { fid: r.get("fid"), id: r.get("id"), geometry: r.get("geom") })
+            .collect();
+        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
+        let page = page_of(&matched, query);
+        let rows = if page.is_empty() {
+            Vec::new()
+        } else {
+            let marks = vec!["?"; page.len()].join(", ");
+            let q = sql(format!("SELECT {columns} FROM {table} t WHERE t.fid IN ({marks}) ORDER BY t.fid"));
+            let rows = bind_all(q, page.into_iter().map(Bind::Int).collect())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
+            rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?
+        };
+        Ok(Page { rows, number_matched: matched.len() as u64 })
+    }
+
+    async fn item(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<FeatureRow>, StoreError> {
+        let q = sql(format!(
+            "SELECT {} FROM {} t WHERE t.id = ?",
+            Self::select_columns(collection),
+            collection.table
+        ));
+        let row = q.bind(id.to_string()).fetch_optional(&self.pool).await.map_err(store_error)?;
+        row.map(|r| Self::read_row(collection, &r)).transpose()
+    }
+
+    async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError> {
+        if !collection.spatial {
+            return Ok(None);
+        }
+        let q = sql(format!(
+            "SELECT MIN(min_lon) a, MIN(min_lat) b, MAX(max_lon) c, MAX(max_lat) d FROM {}",
+            collection.table
+        ));
+        let row = q.fetch_one(&self.pool).await.map_err(store_error)?;
+        let a: Option<f64> = row.get("a");
+        Ok(a.map(|a| [a, row.get("b"), row.get("c"), row.get("d")]))
+    }
+
+    async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {
+        let mut versions = HashMap::new();
+        // SQLite binds at most 32,766 values per statement.
+        for chunk in zone_codes.chunks(10_000) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let q = sql(format!("SELECT zone_code, version FROM zone_versions WHERE zone_code IN ({marks})"));
+            let binds = chunk.iter().map(|c| Bind::Text(c.clone())).collect();
+            for row in bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)? {
+                versions.insert(row.get("zone_code"), row.get("version"));
+            }
+        }
+        Ok(versions)
+    }
+
+    async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError> {
+        let n: i64 = sql(format!("SELECT COUNT(*) AS n FROM {}", collection.table))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?
+            .get("n");
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,432 @@
+//! Mapbox Vector Tiles (spec 2.1) for every collection, encoded in process with the `mvt` crate.
+//!
+//! A tile has one layer named after its collection. Features are projected to Web Mercator, clipped to the
+//! tile plus a buffer (64 of 4,096 units each side) with geo's boolean operations, simplified to the tile's
+//! resolution (Ramer–Douglas–Peucker, 1 unit) and carry the properties a map needs for styling, as of a
+//! date. Tiles are cached in memory (bounded) and keyed on the store's data version, so a write is seen by
+//! the next request.
+
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::sync::{Arc, Mutex};
+
+use geo::orient::{Direction, Orient};
+use geo::{BooleanOps, Coord, MapCoords, MultiPolygon, Polygon, Rect, Simplify};
+use mvt::{GeomEncoder, GeomType, Tile};
+use thiserror::Error;
+
+use crate::available::{self, DEFAULT_MIN_PIECE_HA};
+use crate::collections::{self, Collection};
+use crate::domain::{ClearanceParcel, Date, LandUse, Lease, LeaseState, Plot, Zone};
+use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
+use crate::store::{ItemsQuery, Store, StoreError};
+
+/// Tile extent in tile units (MVT default).
+pub const EXTENT: u32 = 4096;
+/// Buffer around the tile, in tile units, so that strokes across tile edges join.
+pub const BUFFER: f64 = 64.0;
+/// Deepest zoom served.
+pub const MAX_ZOOM: u8 = 22;
+/// Half the Web Mercator world width, metres.
+const HALF_WORLD: f64 = 20_037_508.342_789_244;
+
+#[derive(Debug, Error)]
+pub enum TileError {
+    #[error("tile {z}/{x}/{y} does not exist: z must be 0–22 and x, y below 2^z")]
+    OutOfRange { z: u8, x: u32, y: u32 },
+    #[error("collection {0} has no tiles")]
+    NotTiled(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Occupancy(#[from] OccupancyError),
+    #[error("encoding the tile failed: {0}")]
+    Encode(String),
+}
+
+/// A tile address in the WebMercatorQuad (XYZ, y from the north).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileId {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+impl TileId {
+    pub fn new(z: u8, x: u32, y: u32) -> Result<Self, TileError> {
+        if z > MAX_ZOOM || x >= (1u32 << z) || y >= (1u32 << z) {
+            return Err(TileError::OutOfRange { z, x, y });
+        }
+        Ok(TileId { z, x, y })
+    }
+
+    /// The tile at zoom `z` containing (`lon`, `lat`).
+    pub fn containing(lon: f64, lat: f64, z: u8) -> Self {
+        let (x, y) = lonlat_to_mercator(lon, lat);
+        let n = f64::from(1u32 << z);
+        let col = ((x + HALF_WORLD) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
+        let row = ((HALF_WORLD - y) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
+        TileId { z, x: col as u32, y: row as u32 }
+    }
+
+    /// Bounds in Web Mercator metres: (left, bottom, right, top).
+    pub fn mercator_bounds(&self) -> (f64, f64, f64, f64) {
+        let size = 2.0 * HALF_WORLD / f64::from(1u32 << self.z);
+        let left = -HALF_WORLD + f64::from(self.x) * size;
+        let top = HALF_WORLD - f64::from(self.y) * size;
+        (left, top - size, left + size, top)
+    }
+
+    /// Bounds with the buffer, in WGS 84 degrees: `[min_lon, min_lat, max_lon, max_lat]`.
+    pub fn buffered_lonlat_bbox(&self) -> [f64; 4] {
+        let (l, b, r, t) = self.mercator_bounds();
+        let pad = (r - l) * BUFFER / f64::from(EXTENT);
+        let (lon0, lat0) = mercator_to_lonlat(l - pad, b - pad);
+        let (lon1, lat1) = mercator_to_lonlat(r + pad, t + pad);
+        [lon0.max(-180.0), lat0.max(-85.06), lon1.min(180.0), lat1.min(85.06)]
+    }
+}
+
+fn lonlat_to_mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let lat = lat.clamp(-85.051_128_78, 85.051_128_78);
+    (lon * HALF_WORLD / 180.0, (((90.0 + lat) * PI / 360.0).tan()).ln() * HALF_WORLD / PI)
+}
+
+fn mercator_to_lonlat(x: f64, y: f64) -> (f64, f64) {
+    (x / HALF_WORLD * 180.0, (2.0 * (y / HALF_WORLD * PI).exp().atan() - PI / 2.0).to_degrees())
+}
+
+/// A geometry in tile units (y down), clipped to the buffered tile and simplified; `None` when nothing is left.
+pub fn to_tile(geometry: &MultiPolygon, tile: TileId) -> Option<MultiPolygon> {
+    let (l, _, r, t) = tile.mercator_bounds();
+    let scale = f64::from(EXTENT) / (r - l);
+    let projected = geometry.map_coords(|c| {
+        let (x, y) = lonlat_to_mercator(c.x, c.y);
+        Coord { x: (x - l) * scale, y: (t - y) * scale }
+    });
+    let window =
+        Rect::new((-BUFFER, -BUFFER), (f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER)).to_polygon();
+    let max = f64::from(EXTENT) + BUFFER;
+    // The boolean operation snaps to an integer grid scaled to its input, so results may overshoot the
+    // window by a hair: clamp them back.
+    let clipped = projected
+        .intersection(&MultiPolygon(vec![window]))
+        .map_coords(|c| Coord { x: c.x.clamp(-BUFFER, max), y: c.y.clamp(-BUFFER, max) })
+        .simplify(1.0);
+    // MVT: exterior rings have positive area by the surveyor's formula in tile coordinates.
+    let kept: Vec<Polygon> = clipped
+        .0
+        .into_iter()
+        .filter(|p| geo::Area::unsigned_area(p) >= 0.5)
+        .map(|p| p.orient(Direction::Default))
+        .collect();
+    (!kept.is_empty()).then_some(MultiPolygon(kept))
+}
+
+/// A property value on a tile feature.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// One feature ready to encode.
+pub struct TileFeature {
+    pub id: u64,
+    pub geometry: MultiPolygon,
+    pub properties: Vec<(&'static str, TileValue)>,
+}
+
+/// Encodes one layer; `None` when it has no features (an empty tile).
+pub fn encode(layer_name: &str, features: Vec<TileFeature>) -> Result<Option<Vec<u8>>, TileError> {
+    if features.is_empty() {
+        return Ok(None);
+    }
+    let err = |e: mvt::Error| TileError::Encode(e.to_string());
+    let mut tile = Tile::new(EXTENT);
+    let mut layer = tile.create_layer(layer_name);
+    for f in features {
+        let mut encoder = GeomEncoder::new(GeomType::Polygon);
+        for polygon in &f.geometry.0 {
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                // The closing point is implied by ClosePath.
+                for c in &ring.0[..ring.0.len().saturating_sub(1)] {
+                    encoder.add_point(c.x, c.y).map_err(err)?;
+                }
+                encoder.complete_geom().map_err(err)?;
+            }
+        }
+        let mut feature = layer.into_feature(encoder.encode().map_err(err)?);
+        feature.set_id(f.id);
+        for (key, value) in f.properties {
+            match value {
+                TileValue::Text(s) => feature.add_tag_string(key, &s),
+                TileValue::Number(n) => feature.add_tag_double(key, n),
+                TileValue::Bool(b) => feature.add_tag_bool(key, b),
+            }
+        }
+        layer = feature.into_layer();
+    }
+    tile.add_layer(layer).map_err(err)?;
+    Ok(Some(tile.to_bytes().map_err(err)?))
+}
+
+/// Collections served as tiles.
+pub fn tiled(collection_id: &str) -> Option<&'static Collection> {
+    collections::published(collection_id).filter(|c| c.spatial)
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0 + 0.0
+}
+
+/// Occupancy of every zone on a date, shared by the zone tiles of one data version.
+#[derive(Default)]
+pub struct FiguresCache {
+    entries: Mutex<HashMap<Date, (i64, Figures)>>,
+}
+
+/// Zone figures by zone code.
+type Figures = Arc<HashMap<String, ZoneFigures>>;
+
+async fn zone_figures(
+    store: &Arc<dyn Store>,
+    cache: &FiguresCache,
+    at: Date,
+    version: i64,
+) -> Result<Figures, TileError> {
+    if let Some((v, figures)) = cache.entries.lock().expect("cache lock").get(&at)
+        && *v == version
+    {
+        return Ok(figures.clone());
+    }
+    let query = OccupancyQuery { province_code: None, zone_code: None, at, scope: DEFAULT_SCOPE.to_vec() };
+    let report = occupancy::compute(store, &query).await?;
+    let figures: Figures = Arc::new(report.zones.into_iter().map(|z| (z.zone_code.clone(), z)).collect());
+    let mut entries = cache.entries.lock().expect("cache lock");
+    if entries.len() > 64 {
+        entries.clear();
+    }
+    entries.insert(at, (version, figures.clone()));
+    Ok(figures)
+}
+
+/// Everything tiles need from the service.
+#[derive(Default)]
+pub struct TileState {
+    pub tiles: TileCache,
+    pub figures: FiguresCache,
+}
+
+/// Builds the tile of `collection` at `tile` on date `at` (uncached); `None` when empty.
+pub async fn build(
+    store: &Arc<dyn Store>,
+    state: &TileState,
+    available_cache: &available::Cache,
+    collection: &'static Collection,
+    tile: TileId,
+    at: Date,
+    version: i64,
+) -> Result<Option<Vec<u8>>, TileError> {
+    let bbox = tile.buffered_lonlat_bbox();
+    let query = ItemsQuery { bbox: Some(bbox), ..Default::default() };
+    let mut features = Vec::new();
+    let text = |s: &str| TileValue::Text(s.to_string());
+    let mut push = |id: u64, geometry: &MultiPolygon, properties: Vec<(&'static str, TileValue)>| {
+        if let Some(g) = to_tile(geometry, tile) {
+            features.push(TileFeature { id, geometry: g, properties });
+        }
+    };
+    if collection.id == "available_land" {
+        let zones = available::compute(store, available_cache, None, None, at, DEFAULT_MIN_PIECE_HA).await?;
+        let rect = Rect::new((bbox[0], bbox[1]), (bbox[2], bbox[3]));
+        let mut n = 0;
+        for piece in zones.iter().flat_map(|z| z.pieces.iter()) {
+            n += 1;
+            if geo::Intersects::intersects(&piece.geometry, &rect) {
+                push(
+                    n,
+                    &MultiPolygon(vec![piece.geometry.clone()]),
+                    vec![
+                        ("id", text(&piece.id)),
+                        ("zone_code", text(&piece.zone_code)),
+                        ("area_ha", TileValue::Number((piece.area_ha * 1e4).round() / 1e4)),
+                        ("ready", TileValue::Bool(piece.ready)),
+                        ("cleared", TileValue::Bool(piece.cleared)),
+                    ],
+                );
+            }
+        }
+        return encode(collection.id, features);
+    }
+    let rows = store.items(collection, &query).await?.rows;
+    let figures = if collection.id == "zones" {
+        Some(zone_figures(store, &state.figures, at, version).await?)
+    } else {
+        None
+    };
+    // Plots are coloured by the state of the leases on them at `at`.
+    let mut plot_states: HashMap<(String, String), &'static str> = HashMap::new();
+    if collection.id == "plots" {
+        for row in store.items(&collections::LEASES, &query).await?.rows {
+            let lease: Lease = row.parse("leases")?;
+            let state = match lease.state_at(at) {
+                LeaseState::Active => "active",
+                LeaseState::Reserved => "reserved",
+                LeaseState::None => continue,
+            };
+            for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
+                let entry = plot_states.entry((lease.zone_code.clone(), code.to_string())).or_insert(state);
+                if state == "active" {
+                    *entry = "active";
+                }
+            }
+        }
+    }
+    for (n, row) in rows.iter().enumerate() {
+        let Some(geometry) = row.multipolygon(collection.id)? else { continue };
+        let id = n as u64 + 1;
+        let properties = match collection.id {
+            "zones" => {
+                let zone: Zone = row.parse("zones")?;
+                let mut p = vec![
+                    ("code", text(&zone.code)),
+                    ("name", text(&zone.name)),
+                    ("status", text(zone.status_at(at).as_str())),
+                    ("province_code", text(&zone.province_code)),
+                ];
+                if let Some(f) = figures.as_ref().and_then(|f| f.get(&zone.code)) {
+                    p.push(("leasable_ha", TileValue::Number(round2(f.leasable_ha))));
+                    p.push(("leased_ha", TileValue::Number(round2(f.leased_ha))));
+                    p.push(("available_ha", TileValue::Number(round2(f.available_ha))));
+                    if let Some(pct) = f.occupancy_pct {
+                        p.push(("occupancy_pct", TileValue::Number(round2(pct))));
+                    }
+                }
+                p
+            }
+            "plots" => {
+                let plot: Plot = row.parse("plots")?;
+                let state =
+                    plot_states.get(&(plot.zone_code.clone(), plot.code.clone())).copied().unwrap_or("free");
+                vec![
+                    ("code", text(&plot.code)),
+                    ("zone_code", text(&plot.zone_code)),
+                    ("lease_status", text(state)),
+                ]
+            }
+            "clearance_parcels" => {
+                let parcel: ClearanceParcel = row.parse("clearance_parcels")?;
+                vec![
+                    ("status", text(parcel.status_at(at).as_str())),
+                    ("zone_code", text(&parcel.zone_code)),
+                    ("sheet_no", text(&parcel.sheet_no)),
+                    ("parcel_no", text(&parcel.parcel_no)),
+                ]
+            }
+            "land_use" => {
+                let lu: LandUse = row.parse("land_use")?;
+                if !lu.valid_at(at) {
+                    continue;
+                }
+                vec![("category", text(lu.category.as_str())), ("zone_code", text(&lu.zone_code))]
+            }
+            "leases" => {
+                let lease: Lease = row.parse("leases")?;
+                let state = match lease.state_at(at) {
+                    LeaseState::Active => "active",
+                    LeaseState::Reserved => "reserved",
+                    LeaseState::None => continue,
+                };
+                vec![("status", text(state)), ("zone_code", text(&lease.zone_code))]
+            }
+            other => return Err(TileError::NotTiled(other.to_string())),
+        };
+        push(id, &geometry, properties);
+    }
+    encode(collection.id, features)
+}
+
+/// Key of a cached tile: collection, tile, date.
+type TileKey = (&'static str, TileId, Date);
+
+/// An encoded tile, or `None` for an empty one.
+pub type CachedTile = Option<Arc<Vec<u8>>>;
+
+/// Bytes held, and each tile with the data version it was built at.
+type TileEntries = (usize, HashMap<TileKey, (i64, CachedTile)>);
+
+/// Encoded tiles (or known-empty ones) of one data version, bounded in bytes.
+pub struct TileCache {
+    /// Bytes held, and the tiles with the data version they were built at (`None`: empty tile).
+    entries: Mutex<TileEntries>,
+    max_bytes: usize,
+}
+
+impl Default for TileCache {
+    fn default() -> Self {
+        TileCache::with_capacity(64 * 1024 * 1024)
+    }
+}
+
+impl TileCache {
+    /// A cache holding at most `max_bytes` of tiles; it empties itself when full (simple, never stale).
+    pub fn with_capacity(max_bytes: usize) -> Self {
+        TileCache { entries: Mutex::new((0, HashMap::new())), max_bytes }
+    }
+
+    /// The cached tile when it was built at data `version`. `Some(None)` is a known-empty tile.
+    pub fn get(&self, key: &TileKey, version: i64) -> Option<CachedTile> {
+        let entries = self.entries.lock().expect("cache lock");
+        entries.1.get(key).filter(|(v, _)| *v == version).map(|(_, t)| t.clone())
+    }
+
+    pub fn put(&self, key: TileKey, version: i64, tile: CachedTile) {
+        let size = tile.as_ref().map_or(16, |t| t.len() + 64);
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.0 + size > self.max_bytes {
+            entries.1.clear();
+            entries.0 = 0;
+        }
+        entries.0 += size;
+        entries.1.insert(key, (version, tile));
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().expect("cache lock").0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::wkt;
+
+    #[test]
+    fn tile_bounds_and_projection_round_trip() {
+        let t = TileId::containing(106.12, 21.165, 14);
+        assert_eq!((t.x, t.y), (13_021, 7_206));
+        let [lon0, lat0, lon1, lat1] = t.buffered_lonlat_bbox();
+        assert!(lon0 < 106.12 && lon1 > 106.1 && lat0 < 21.17 && lat1 > 21.15, "{lon0} {lat0} {lon1} {lat1}");
+        let (x, y) = lonlat_to_mercator(106.12, 21.165);
+        let (lon, lat) = mercator_to_lonlat(x, y);
+        assert!((lon - 106.12).abs() < 1e-9 && (lat - 21.165).abs() < 1e-9);
+        assert!(TileId::new(3, 8, 0).is_err());
+    }
+
+    #[test]
+    fn geometry_is_clipped_to_the_buffered_tile_with_positive_exteriors() {
+        let t = TileId::containing(106.12, 21.165, 14);
+        let big =
+            MultiPolygon(vec![wkt!(POLYGON((105.0 20.0, 107.0 20.0, 107.0 22.0, 105.0 22.0, 105.0 20.0)))]);
+        let clipped = to_tile(&big, t).unwrap();
+        for c in clipped.0[0].exterior().0.iter() {
+            assert!((-BUFFER..=4096.0 + BUFFER).contains(&c.x) && (-BUFFER..=4096.0 + BUFFER).contains(&c.y));
+        }
+        assert!(geo::Area::signed_area(&clipped.0[0]) > 0.0);
+        let far = MultiPolygon(vec![wkt!(POLYGON((0.0 0.0, 1.0 0.0, 1.0 1.0, 0.0 1.0, 0.0 0.0)))]);
+        assert!(to_tile(&far, t).is_none());
+    }
+}

@@ -1,0 +1,280 @@
+//! Available land: hand-made zones whose pieces are known exactly, the additivity check on the demo, every
+//! filter, sorting by distance, no tenant data, and a cache that never serves a stale answer.
+
+use std::collections::HashMap;
+
+use geo::{LineString, MultiPolygon, Polygon};
+use landbank::collections::{self, Collection};
+use landbank::ingest::{parse_feature_collection, zone_provinces};
+use landbank::spatial::area_ha;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_empty_app};
+
+/// Near Bắc Ninh: offsets in degrees from (106.0, 21.0) for zone Z-1, (106.5, 21.0) for Z-2.
+fn ring(x0: f64, corners: &[(f64, f64)]) -> Vec<Vec<f64>> {
+    let mut ring: Vec<Vec<f64>> = corners.iter().map(|(x, y)| vec![x0 + x, 21.0 + y]).collect();
+    ring.push(ring[0].clone());
+    ring
+}
+
+fn rect(x0: f64, a: f64, b: f64, c: f64, d: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [ring(x0, &[(a, b), (c, b), (c, d), (a, d)])]})
+}
+
+fn polygon(x0: f64, corners: &[(f64, f64)]) -> MultiPolygon {
+    let coords: Vec<(f64, f64)> = corners.iter().map(|(x, y)| (x0 + x, 21.0 + y)).collect();
+    MultiPolygon(vec![Polygon::new(LineString::from(coords), vec![])])
+}
+
+fn feature(id: &str, properties: Value, geometry: Value) -> Value {
+    json!({"type": "Feature", "id": id, "properties": properties, "geometry": geometry})
+}
+
+async fn load(app: &TestApp, batches: Vec<(&'static Collection, Vec<Value>)>) {
+    let mut parsed = Vec::new();
+    let mut zones = HashMap::new();
+    for (collection, features) in batches {
+        let fc = json!({"type": "FeatureCollection", "features": features}).to_string();
+        let features = parse_feature_collection(collection, "fixture", &fc, &zones).unwrap();
+        if collection.id == "zones" {
+            zones = zone_provinces(&features);
+        }
+        parsed.push((collection, features));
+    }
+    app.store.insert(&parsed).await.unwrap();
+}
+
+const Z1: f64 = 106.0;
+const Z2: f64 = 106.5;
+
+/// Z-1: industrial land [0, 0.02] × [0, 0.01] split by two overlapping active leases, a reserved lease in its
+/// south-east corner, a lease crossing its east edge, and a lease that ended in 2020.
+/// Z-2 (wastewater plant working): a lease that leaves a 0.02 ha sliver, and a free, ready block.
+async fn hand_made(backend: Backend) -> TestApp {
+    let app = spawn_empty_app(backend).await;
+    let lease = |id: &str, zone: &str, status: &str, start: &str, end: Option<&str>, g: Value| {
+        feature(
+            id,
+            json!({"zone_code": zone, "status": status, "signed_on": start, "start_on": if status == "reserved" { Value::Null } else { json!(start) }, "end_on": end}),
+            g,
+        )
+    };
+    load(
+        &app,
+        vec![
+            (&collections::PROVINCES, vec![feature("VN-56", json!({"province_code": "VN-56", "name": "Bắc Ninh"}), Value::Null)]),
+            (
+                &collections::ZONES,
+                vec![
+                    feature("Z-1", json!({"code": "Z-1", "name": "Một", "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "wwtp_operating": false}), rect(Z1, 0.0, 0.0, 0.03, 0.01)),
+                    feature("Z-2", json!({"code": "Z-2", "name": "Hai", "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "wwtp_operating": true, "wwtp_capacity_m3d": 5000}), rect(Z2, 0.0, 0.0, 0.02, 0.01)),
+                ],
+            ),
+            (
+                &collections::LAND_USE,
+                vec![
+                    feature("Z-1-I", json!({"zone_code": "Z-1", "category": "industrial"}), rect(Z1, 0.0, 0.0, 0.02, 0.01)),
+                    feature("Z-1-G", json!({"zone_code": "Z-1", "category": "green"}), rect(Z1, 0.02, 0.0, 0.03, 0.01)),
+                    feature("Z-2-I", json!({"zone_code": "Z-2", "category": "industrial"}), rect(Z2, 0.0, 0.0, 0.02, 0.01)),
+                ],
+            ),
+            (
+                &collections::PLOTS,
+                vec![
+                    feature("Z-1-P1", json!({"zone_code": "Z-1", "code": "P1", "infra_ready_on": "2015-01-01"}), rect(Z1, 0.0, 0.0, 0.005, 0.01)),
+                    feature("Z-1-P2", json!({"zone_code": "Z-1", "code": "P2"}), rect(Z1, 0.005, 0.0, 0.02, 0.01)),
+                    feature("Z-2-P1", json!({"zone_code": "Z-2", "code": "P1", "infra_ready_on": "2015-01-01"}), rect(Z2, 0.0, 0.0, 0.02, 0.01)),
+                ],
+            ),
+            (
+                &collections::LEASES,
+                vec![
+                    lease("A", "Z-1", "active", "2016-01-01", None, rect(Z1, 0.005, 0.0, 0.007, 0.01)),
+                    lease("D", "Z-1", "active", "2016-06-01", None, rect(Z1, 0.006, 0.0, 0.008, 0.01)),
+                    lease("B", "Z-1", "reserved", "2021-01-01", None, rect(Z1, 0.015, 0.0, 0.02, 0.005)),
+                    lease("E", "Z-1", "active", "2017-01-01", None, rect(Z1, 0.019, 0.005, 0.025, 0.01)),
+                    lease("C", "Z-1", "terminated", "2010-01-01", Some("2020-01-01"), rect(Z1, 0.0, 0.0, 0.002, 0.01)),
+                    lease("S", "Z-2", "active", "2016-01-01", None, rect(Z2, 0.000002, 0.0, 0.01, 0.01)),
+                ],
+            ),
+            (
+                &collections::CLEARANCE_PARCELS,
+                vec![
+                    feature("Z-1-T1", json!({"zone_code": "Z-1", "sheet_no": "1", "parcel_no": "1", "status": "handed_over", "handed_over_on": "2014-01-01"}), rect(Z1, 0.0, 0.0, 0.01, 0.01)),
+                    feature("Z-1-T2", json!({"zone_code": "Z-1", "sheet_no": "1", "parcel_no": "2", "status": "compensated"}), rect(Z1, 0.01, 0.0, 0.03, 0.01)),
+                    feature("Z-2-T1", json!({"zone_code": "Z-2", "sheet_no": "1", "parcel_no": "1", "status": "handed_over"}), rect(Z2, 0.0, 0.0, 0.02, 0.01)),
+                ],
+            ),
+        ],
+    )
+    .await;
+    app
+}
+
+fn pieces(body: &Value) -> Vec<&Value> {
+    body["features"].as_array().unwrap_or_else(|| panic!("not a FeatureCollection: {body}")).iter().collect()
+}
+
+fn ha(f: &Value, key: &str) -> f64 {
+    f["properties"][key].as_f64().unwrap()
+}
+
+async fn pieces_of_hand_made_zones_are_exact(backend: Backend) {
+    let app = hand_made(backend).await;
+    let body = app.get("/available?zone_code=Z-1&at=2024-01-01").await.json();
+    let got = pieces(&body);
+    assert_eq!(got.len(), 2, "{body}");
+    let west = area_ha(&polygon(Z1, &[(0.0, 0.0), (0.005, 0.0), (0.005, 0.01), (0.0, 0.01)]));
+    // East of the overlapping leases A and D, minus reserved B and the inside part of E.
+    let east = area_ha(&polygon(
+        Z1,
+        &[(0.008, 0.0), (0.015, 0.0), (0.015, 0.005), (0.019, 0.005), (0.019, 0.01), (0.008, 0.01)],
+    ));
+    assert!((ha(got[0], "area_ha") - west).abs() < 1e-3, "{} vs {west}", ha(got[0], "area_ha"));
+    assert!((ha(got[1], "area_ha") - east).abs() < 1e-3, "{} vs {east}", ha(got[1], "area_ha"));
+    // The west piece is on handed-over land with infrastructure: ready. The east one is cleared up to 0.01°.
+    assert_eq!(got[0]["properties"]["ready"], true);
+    assert_eq!(got[1]["properties"]["ready"], false);
+    let east_cleared = area_ha(&polygon(Z1, &[(0.008, 0.0), (0.01, 0.0), (0.01, 0.01), (0.008, 0.01)]));
+    assert!((ha(got[1], "cleared_ha") - east_cleared).abs() < 1e-3);
+    assert_eq!(ha(got[1], "infra_ready_ha"), 0.0);
+    assert_eq!(got[0]["properties"]["plot_codes"], "P1");
+    assert_eq!(got[1]["properties"]["plot_codes"], "P2");
+
+    // Before lease C ended (2020), its strip was taken; before reservation B (2021), that corner was free.
+    let body = app.get("/available?zone_code=Z-1&at=2019-06-01").await.json();
+    let got = pieces(&body);
+    let west_2019 = area_ha(&polygon(Z1, &[(0.002, 0.0), (0.005, 0.0), (0.005, 0.01), (0.002, 0.01)]));
+    assert!((ha(got[0], "area_ha") - west_2019).abs() < 1e-3);
+    let east_2019 = area_ha(&polygon(
+        Z1,
+        &[(0.008, 0.0), (0.02, 0.0), (0.02, 0.005), (0.019, 0.005), (0.019, 0.01), (0.008, 0.01)],
+    ));
+    assert!((ha(got[1], "area_ha") - east_2019).abs() < 1e-3);
+
+    // The sliver Z-2's lease leaves is dropped and counted.
+    let body = app.get("/available?zone_code=Z-2&at=2024-01-01").await.json();
+    assert_eq!(pieces(&body).len(), 1);
+    let sliver = body["dropped_ha"].as_f64().unwrap();
+    assert!(sliver > 0.01 && sliver < 0.05, "{sliver}");
+    assert_eq!(body["dropped_pieces"], 1);
+    let kept = app.get("/available?zone_code=Z-2&at=2024-01-01&min_piece_ha=0.001").await.json();
+    assert_eq!(pieces(&kept).len(), 2, "a lower minimum keeps the sliver");
+}
+
+async fn filters_and_sorting(backend: Backend) {
+    let app = hand_made(backend).await;
+    let all = app.get("/available?at=2024-01-01").await.json();
+    assert_eq!(all["numberMatched"], 3);
+    let ids =
+        |body: &Value| pieces(body).iter().map(|f| f["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+
+    let big = app.get("/available?at=2024-01-01&min_ha=100").await.json();
+    assert!(pieces(&big).iter().all(|f| ha(f, "area_ha") >= 100.0) && !pieces(&big).is_empty());
+    let small = app.get("/available?at=2024-01-01&max_ha=100").await.json();
+    assert!(pieces(&small).iter().all(|f| ha(f, "area_ha") <= 100.0) && !pieces(&small).is_empty());
+    assert_eq!(big["numberMatched"].as_u64().unwrap() + small["numberMatched"].as_u64().unwrap(), 3);
+
+    let ready = app.get("/available?at=2024-01-01&ready=true").await.json();
+    assert_eq!(ids(&ready), ["Z-1-A1", "Z-2-A1"]);
+    let cleared = app.get("/available?at=2024-01-01&cleared=false").await.json();
+    assert_eq!(ids(&cleared), ["Z-1-A2"]);
+    let wwtp = app.get("/available?at=2024-01-01&wwtp=true").await.json();
+    assert_eq!(ids(&wwtp), ["Z-2-A1"]);
+    let bbox = app.get("/available?at=2024-01-01&bbox=106.49,20.99,106.6,21.1").await.json();
+    assert_eq!(ids(&bbox), ["Z-2-A1"]);
+
+    // Near Z-2's east edge: Z-2 first, then Z-1 about 50 km west.
+    let near = app.get("/available?at=2024-01-01&near=106.53,21.005&sortby=distance_km").await.json();
+    assert_eq!(ids(&near), ["Z-2-A1", "Z-1-A2", "Z-1-A1"]);
+    let d: Vec<f64> = pieces(&near).iter().map(|f| ha(f, "distance_km")).collect();
+    assert!((d[0] - 1.04).abs() < 0.05, "{d:?}"); // 0.01° of longitude at 21° N ≈ 1.04 km
+    assert!(d[1] > 45.0 && d[1] < d[2], "{d:?}");
+    let within = app.get("/available?at=2024-01-01&near=106.53,21.005&within_km=10").await.json();
+    assert_eq!(ids(&within), ["Z-2-A1"]);
+    let by_area = app.get("/available?at=2024-01-01&sortby=-area_ha").await.json();
+    let areas: Vec<f64> = pieces(&by_area).iter().map(|f| ha(f, "area_ha")).collect();
+    assert!(areas.windows(2).all(|w| w[0] >= w[1]), "{areas:?}");
+
+    for (bad, parameter) in [
+        ("within_km=5", "within_km"),
+        ("sortby=distance_km", "sortby"),
+        ("near=106", "near"),
+        ("min_ha=-1", "min_ha"),
+        ("ready=yes", "ready"),
+        ("colour=red", "colour"),
+    ] {
+        let reply = app.get(&format!("/available?{bad}")).await;
+        reply.problem(400);
+        assert_eq!(reply.json()["parameter"], parameter, "{bad}");
+    }
+    app.get("/available?zone_code=NOPE").await.problem(404);
+
+    // The same pieces as an OGC collection, one by id.
+    let items = app.get("/collections/available_land/items?at=2024-01-01&ready=true").await.json();
+    assert_eq!(ids(&items), ["Z-1-A1", "Z-2-A1"]);
+    let one = app.get("/collections/available_land/items/Z-2-A1").await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["properties"]["zone_code"], "Z-2");
+    app.get("/collections/available_land/items/Z-2-A9").await.problem(404);
+}
+
+async fn a_write_is_seen_at_once_and_recomputes_only_its_zone(backend: Backend) {
+    let app = hand_made(backend).await;
+    let before = app.get("/available?at=2024-01-01").await.json();
+    let versions = app.store.zone_versions(&["Z-1".into(), "Z-2".into()]).await.unwrap();
+    // A new lease on Z-2's free block.
+    load(
+        &app,
+        vec![(
+            &collections::LEASES,
+            vec![feature(
+                "N",
+                json!({"zone_code": "Z-2", "province_code": "VN-56", "status": "active", "start_on": "2023-01-01"}),
+                rect(Z2, 0.01, 0.0, 0.02, 0.01),
+            )],
+        )],
+    )
+    .await;
+    let after = app.get("/available?at=2024-01-01").await.json();
+    assert_eq!(before["numberMatched"], 3);
+    assert_eq!(after["numberMatched"], 2, "the leased block is no longer available: {after}");
+    let now = app.store.zone_versions(&["Z-1".into(), "Z-2".into()]).await.unwrap();
+    assert_eq!(now["Z-1"], versions["Z-1"], "Z-1 was not touched");
+    assert!(now["Z-2"] > versions["Z-2"]);
+}
+
+async fn the_numbers_add_up_on_the_demo_and_no_tenant_data_shows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let occupancy = app.get("/occupancy?at=2023-11-17").await.json();
+    for zone in occupancy["zones"].as_array().unwrap().iter().filter(|z| z["source"] == "measured") {
+        let code = zone["zone_code"].as_str().unwrap();
+        let reply = app.get(&format!("/available?zone_code={code}&at=2023-11-17&limit=10000")).await;
+        let body = reply.json();
+        let pieces_ha: f64 = pieces(&body).iter().map(|f| ha(f, "area_ha")).sum::<f64>()
+            + body["dropped_ha"].as_f64().unwrap();
+        let sum =
+            ["leased_ha", "reserved_ha"].iter().map(|k| zone[k].as_f64().unwrap()).sum::<f64>() + pieces_ha;
+        let leasable = zone["leasable_ha"].as_f64().unwrap();
+        assert!(
+            (sum - leasable).abs() <= 0.01,
+            "{code}: leased + reserved + available = {sum}, leasable {leasable}"
+        );
+        assert!(
+            (pieces_ha - zone["available_ha"].as_f64().unwrap()).abs() <= 0.01,
+            "{code}: /available and /occupancy agree"
+        );
+        let text = reply.text();
+        for private in ["tenant_name", "project_id", "owner_name", "capital_", "certificate_no"] {
+            assert!(!text.contains(private), "{private} must not reach investors");
+        }
+    }
+}
+
+crate::contract!(
+    pieces_of_hand_made_zones_are_exact,
+    filters_and_sorting,
+    a_write_is_seen_at_once_and_recomputes_only_its_zone,
+    the_numbers_add_up_on_the_demo_and_no_tenant_data_shows,
+);

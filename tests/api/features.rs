@@ -1,0 +1,292 @@
+//! OGC API - Features routes through the in-process router.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::helpers::{Backend, path_of, spawn_app};
+
+async fn landing_page_links_the_api_conformance_and_collections(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reply = app.get("/").await;
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    let rels: Vec<&str> =
+        body["links"].as_array().unwrap().iter().map(|l| l["rel"].as_str().unwrap()).collect();
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        assert!(rels.contains(&rel), "missing {rel} in {rels:?}");
+    }
+    assert!(
+        body["description"].as_str().unwrap().contains("synthetic geometry"),
+        "the demo says it is synthetic"
+    );
+
+    let conformance = app.get("/conformance").await.json();
+    let classes: Vec<&str> =
+        conformance["conformsTo"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for class in ["conf/core", "conf/geojson", "conf/oas30"] {
+        assert!(classes.iter().any(|c| c.ends_with(class)), "{class} not declared");
+    }
+}
+
+async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reply = app.get("/api").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.content_type().starts_with("application/vnd.oai.openapi+json"));
+    let doc = reply.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() > 20);
+    for (path, item) in paths {
+        let uri = path.replace("{featureId}", "BN-QV1-LU01").replace("{code}", "BN-QV1");
+        let uri =
+            uri.replace("/collections/plots/items/BN-QV1-LU01", "/collections/plots/items/BN-QV1-CN-01");
+        let uri =
+            uri.replace("/collections/leases/items/BN-QV1-LU01", "/collections/leases/items/BN-QV1-L001");
+        let uri = uri.replace("/collections/zones/items/BN-QV1-LU01", "/collections/zones/items/BN-QV1");
+        let uri =
+            uri.replace("/collections/projects/items/BN-QV1-LU01", "/collections/projects/items/BN-QV1-P001");
+        let uri = uri.replace(
+            "/collections/available_land/items/BN-QV1-LU01",
+            "/collections/available_land/items/BN-QV1-A1",
+        );
+        let uri = uri.replace(
+            "/collections/clearance_parcels/items/BN-QV1-LU01",
+            "/collections/clearance_parcels/items/BN-QV1-T10-100",
+        );
+        let reply = app.get(&uri).await;
+        assert_eq!(reply.status, 200, "{path} → {uri}: {}", reply.text());
+        // Every documented query parameter is accepted.
+        for p in item["get"]["parameters"].as_array().unwrap().iter().filter(|p| p["in"] == "query") {
+            let name = p["name"].as_str().unwrap();
+            let sample = match name {
+                "bbox" => "105,20,107,22",
+                "limit" => "5",
+                "offset" => "0",
+                "f" => "json",
+                "at" => "2023-11-17",
+                "status" => "operating",
+                "wwtp_operating" | "wwtp" | "ready" | "cleared" => "true",
+                "min_ha" | "max_ha" | "min_piece_ha" => "1",
+                "within_km" => "1&near=106.1,21.1",
+                "near" => "106.1,21.1",
+                "sortby" => "-area_ha",
+                _ => "x",
+            };
+            let reply = app.get(&format!("{uri}?{name}={sample}")).await;
+            assert!(reply.status == 200 || reply.status == 404, "{uri}?{name}={sample}: {}", reply.text());
+        }
+    }
+}
+
+async fn collections_describe_themselves(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = app.get("/collections").await.json();
+    let ids: Vec<&str> =
+        body["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    for id in ["zones", "land_use", "plots", "leases", "clearance_parcels"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let zones = app.get("/collections/zones").await.json();
+    let bbox = zones["extent"]["spatial"]["bbox"][0].as_array().unwrap();
+    let lon_min = bbox[0].as_f64().unwrap();
+    assert!((102.0..110.0).contains(&lon_min), "zones lie in Viet Nam: {bbox:?}");
+    let items = zones["links"].as_array().unwrap().iter().find(|l| l["rel"] == "items").unwrap();
+    assert_eq!(items["type"], "application/geo+json");
+}
+
+async fn items_page_through_every_feature_with_next_links(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.get("/collections/plots/items").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.content_type(), "application/geo+json");
+    let body = first.json();
+    assert_eq!(body["numberReturned"], 10, "default limit is 10");
+    assert!(body["timeStamp"].as_str().unwrap().ends_with('Z'));
+    let matched = body["numberMatched"].as_u64().unwrap();
+    assert!(matched > 1000, "demo has many plots: {matched}");
+
+    let mut seen = HashSet::new();
+    let mut uri = "/collections/plots/items?limit=400".to_string();
+    let mut pages = 0;
+    loop {
+        let page = app.get(&uri).await.json();
+        for f in page["features"].as_array().unwrap() {
+            assert!(seen.insert(f["id"].as_str().unwrap().to_string()), "feature {} twice", f["id"]);
+            assert!(f["properties"]["area_ha"].as_f64().unwrap() > 0.0);
+            assert_eq!(f["geometry"]["type"], "Polygon");
+        }
+        pages += 1;
+        let links = page["links"].as_array().unwrap();
+        if pages > 1 {
+            assert!(links.iter().any(|l| l["rel"] == "prev"), "page {pages} links back");
+        }
+        match links.iter().find(|l| l["rel"] == "next") {
+            Some(next) => uri = path_of(next["href"].as_str().unwrap()).to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as u64, matched);
+    assert_eq!(pages, matched.div_ceil(400));
+}
+
+async fn a_limit_over_the_maximum_is_clamped_and_bad_paging_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = app.get("/collections/plots/items?limit=50000").await.json();
+    let self_link = body["links"].as_array().unwrap().iter().find(|l| l["rel"] == "self").unwrap();
+    assert!(self_link["href"].as_str().unwrap().contains("limit=10000"), "{self_link}");
+    assert_eq!(body["numberReturned"], body["numberMatched"], "all demo plots fit in one clamped page");
+
+    for bad in ["limit=0", "limit=-3", "limit=ten", "offset=-1"] {
+        let reply = app.get(&format!("/collections/plots/items?{bad}")).await;
+        let detail = reply.problem(400);
+        let name = bad.split('=').next().unwrap();
+        assert_eq!(reply.json()["parameter"], name, "{detail}");
+    }
+}
+
+async fn features_carry_id_geometry_and_properties_with_rfc7946_coordinates(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reply = app.get("/collections/zones/items/BN-QV1").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type(), "application/geo+json");
+    let zone = reply.json();
+    assert_eq!(zone["id"], "BN-QV1");
+    assert_eq!(zone["properties"]["name"], "Quế Võ");
+    assert_eq!(zone["properties"]["province_code"], "VN-56");
+    assert_eq!(zone["properties"]["area_source"], "measured");
+    let area = zone["properties"]["area_ha"].as_f64().unwrap();
+    assert!((area - 422.37).abs() < 0.005, "{area}");
+    let ring = zone["geometry"]["coordinates"][0].as_array().unwrap();
+    for position in ring {
+        for v in position.as_array().unwrap() {
+            let text = v.to_string();
+            let decimals = text.split('.').nth(1).map(str::len).unwrap_or(0);
+            assert!(decimals <= 7, "{text} has more than 7 decimals");
+        }
+    }
+    // Exterior ring counter-clockwise (right-hand rule): positive shoelace sum.
+    let pts: Vec<(f64, f64)> =
+        ring.iter().map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect();
+    let twice_area: f64 = pts.windows(2).map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1).sum();
+    assert!(twice_area > 0.0);
+}
+
+async fn bbox_returns_what_intersects_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Around Quế Võ only.
+    let zone = app.get("/collections/zones/items/BN-QV1").await.json();
+    let ring = zone["geometry"]["coordinates"][0].as_array().unwrap();
+    let (lon, lat) = (ring[0][0].as_f64().unwrap(), ring[0][1].as_f64().unwrap());
+    let body = app
+        .get(&format!(
+            "/collections/zones/items?bbox={},{},{},{}",
+            lon - 0.001,
+            lat - 0.001,
+            lon + 0.001,
+            lat + 0.001
+        ))
+        .await
+        .json();
+    let ids: Vec<&str> =
+        body["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["BN-QV1"]);
+
+    let body = app.get("/collections/plots/items?bbox=105.9,20.9,106.3,21.3&limit=10000").await.json();
+    let all = app.get("/collections/plots/items?limit=10000").await.json();
+    let n = body["numberMatched"].as_u64().unwrap();
+    assert!(n > 0 && n < all["numberMatched"].as_u64().unwrap());
+    for f in body["features"].as_array().unwrap() {
+        let ring = f["geometry"]["coordinates"][0].as_array().unwrap();
+        assert!(ring.iter().any(|p| {
+            let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+            (105.9..=106.3).contains(&x) && (20.9..=21.3).contains(&y)
+        }));
+    }
+    // Nothing at sea.
+    let empty = app.get("/collections/plots/items?bbox=110,5,111,6").await.json();
+    assert_eq!(empty["numberMatched"], 0);
+}
+
+async fn bad_bboxes_are_refused_with_the_reason(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (bbox, why) in [
+        ("1,2,3", "expected 4 numbers"),
+        ("a,b,c,d", "number"),
+        ("106,22,107,21", "minLat is greater than maxLat"),
+        ("106,21,200,22", "[-180, 180]"),
+    ] {
+        let reply = app.get(&format!("/collections/zones/items?bbox={bbox}")).await;
+        let detail = reply.problem(400);
+        assert!(detail.contains(why), "{bbox}: {detail}");
+        assert_eq!(reply.json()["parameter"], "bbox");
+    }
+}
+
+async fn equality_filters_on_queryables(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body =
+        app.get("/collections/zones/items?province_code=VN-56&status=operating&limit=100").await.json();
+    assert_eq!(body["numberMatched"], 12);
+    assert!(body["features"].as_array().unwrap().iter().all(|f| f["properties"]["status"] == "operating"));
+    let next_self = body["links"].as_array().unwrap().iter().find(|l| l["rel"] == "self").unwrap();
+    assert!(next_self["href"].as_str().unwrap().contains("province_code=VN-56"), "links keep the filters");
+
+    let leases = app.get("/collections/leases/items?zone_code=BN-QV1&status=active&limit=1000").await.json();
+    assert!(leases["numberMatched"].as_u64().unwrap() > 5);
+    let wwtp = app.get("/collections/zones/items?wwtp_operating=true&limit=1000").await.json();
+    assert!(
+        wwtp["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["wwtp_operating"] == Value::Bool(true))
+    );
+
+    let queryables = app.get("/collections/zones/queryables").await;
+    assert_eq!(queryables.content_type(), "application/schema+json");
+    assert!(queryables.json()["properties"]["province_code"].is_object());
+
+    let reply = app.get("/collections/zones/items?colour=red").await;
+    assert!(reply.problem(400).contains("province_code"), "the error lists the queryables");
+    assert_eq!(reply.json()["parameter"], "colour");
+    let reply = app.get("/collections/zones/items?wwtp_operating=maybe").await;
+    assert!(reply.problem(400).contains("true or false"));
+}
+
+async fn unknown_collections_and_features_are_404_problems(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let detail = app.get("/collections/parcels/items").await.problem(404);
+    assert!(detail.contains("zones, land_use, plots"), "{detail}");
+    app.get("/collections/parcels").await.problem(404);
+    let detail = app.get("/collections/zones/items/NO-SUCH").await.problem(404);
+    assert!(detail.contains("NO-SUCH"));
+    app.get("/nothing/here").await.problem(404);
+}
+
+async fn health_and_readiness(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(app.get("/healthz").await.status, 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, 200);
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgis => "postgis",
+    };
+    assert_eq!(ready.json()["store"], expected);
+}
+
+crate::contract!(
+    landing_page_links_the_api_conformance_and_collections,
+    the_openapi_document_matches_the_real_routes,
+    collections_describe_themselves,
+    items_page_through_every_feature_with_next_links,
+    a_limit_over_the_maximum_is_clamped_and_bad_paging_is_refused,
+    features_carry_id_geometry_and_properties_with_rfc7946_coordinates,
+    bbox_returns_what_intersects_it,
+    bad_bboxes_are_refused_with_the_reason,
+    equality_filters_on_queryables,
+    unknown_collections_and_features_are_404_problems,
+    health_and_readiness
+);

@@ -1,0 +1,140 @@
+//! The SQLite store: one transaction per write, clear ingest errors, data that survives a restart.
+
+use std::collections::HashMap;
+
+use landbank::collections;
+use landbank::ingest::parse_feature_collection;
+use landbank::store::{self, StoreError};
+use serde_json::json;
+
+use crate::helpers::{Backend, scratch_database, spawn_empty_app};
+
+fn zone_feature(code: &str, status: &str, lon: f64) -> serde_json::Value {
+    json!({
+        "type": "Feature", "id": code,
+        "properties": { "code": code, "name": format!("Zone {code}"), "kind": "industrial_park", "province_code": "VN-56", "status": status },
+        "geometry": { "type": "Polygon", "coordinates": [[[lon, 21.0], [lon + 0.01, 21.0], [lon + 0.01, 21.01], [lon, 21.01], [lon, 21.0]]] }
+    })
+}
+
+fn province() -> Vec<landbank::store::NewFeature> {
+    let fc = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "VN-56", "geometry": null, "properties": {"province_code": "VN-56", "name": "Bắc Ninh"}}
+    ]});
+    parse_feature_collection(&collections::PROVINCES, "test", &fc.to_string(), &HashMap::new()).unwrap()
+}
+
+async fn a_failing_write_leaves_the_store_unchanged(backend: Backend) {
+    let app = spawn_empty_app(backend).await;
+    let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0), zone_feature("A-2", "planned", 106.1)]});
+    let zones =
+        parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
+            .unwrap();
+    let before = app.store.data_version().await.unwrap();
+    app.store
+        .insert(&[(&collections::PROVINCES, province()), (&collections::ZONES, zones.clone())])
+        .await
+        .unwrap();
+    assert_eq!(app.store.count(&collections::ZONES).await.unwrap(), 2);
+    assert!(app.store.data_version().await.unwrap() > before, "writes bump the data version");
+
+    // A batch whose last record repeats a code: nothing of it is written.
+    let fc = json!({"type": "FeatureCollection", "features": [zone_feature("B-1", "operating", 106.2), zone_feature("A-1", "operating", 106.3)]});
+    let mut again =
+        parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
+            .unwrap();
+    again[1].id = "A-1-bis".into();
+    let err = app.store.insert(&[(&collections::ZONES, again)]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Constraint { .. }), "{err}");
+    // SQLite names the column, PostgreSQL the constraint.
+    let text = err.to_string();
+    assert!(text.contains("zones.code") || text.contains("zones_code_unique"), "{text}");
+    assert_eq!(app.store.count(&collections::ZONES).await.unwrap(), 2);
+    assert!(app.store.item(&collections::ZONES, "B-1").await.unwrap().is_none());
+
+    // A lease of a zone that does not exist is refused before anything is written.
+    let fc = json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "L-1",
+        "properties": {"zone_code": "NOPE", "status": "active"},
+        "geometry": {"type": "Polygon", "coordinates": [[[106.0, 21.0], [106.001, 21.0], [106.001, 21.001], [106.0, 21.0]]]}
+    }]});
+    let err =
+        parse_feature_collection(&collections::LEASES, "leases.geojson", &fc.to_string(), &HashMap::new())
+            .unwrap_err();
+    assert!(err.to_string().contains("zone_code 'NOPE'"), "{err}");
+}
+
+#[test]
+fn ingest_errors_name_the_file_feature_and_field() {
+    let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0), zone_feature("A-2", "open", 106.1)]});
+    let err =
+        parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("zones.geojson") && err.contains("feature 1 (A-2)") && err.contains("open"),
+        "{err}"
+    );
+
+    let mut bowtie = zone_feature("A-3", "operating", 106.0);
+    bowtie["geometry"]["coordinates"] =
+        json!([[[106.0, 21.0], [106.01, 21.01], [106.01, 21.0], [106.0, 21.01], [106.0, 21.0]]]);
+    let fc = json!({"type": "FeatureCollection", "features": [bowtie]});
+    let err = parse_feature_collection(&collections::ZONES, "z.geojson", &fc.to_string(), &HashMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("A-3") && err.contains("geometry") && err.contains("intersect"), "{err}");
+
+    let mut bad_date = zone_feature("A-4", "operating", 106.0);
+    bad_date["properties"]["established_on"] = json!("15/03/2005");
+    let fc = json!({"type": "FeatureCollection", "features": [bad_date]});
+    let err = parse_feature_collection(&collections::ZONES, "z.geojson", &fc.to_string(), &HashMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("A-4") && err.contains("15/03/2005"), "{err}");
+
+    let err = parse_feature_collection(&collections::ZONES, "z.geojson", "{not json", &HashMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("z.geojson"), "{err}");
+}
+
+async fn data_survives_a_restart(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = scratch_database(backend, false, &dir).await;
+    {
+        let store = store::open(&db).await.unwrap();
+        store.migrate().await.unwrap();
+        let fc = json!({"type": "FeatureCollection", "features": [zone_feature("K-1", "operating", 106.0)]});
+        let zones =
+            parse_feature_collection(&collections::ZONES, "z", &fc.to_string(), &HashMap::new()).unwrap();
+        store.insert(&[(&collections::PROVINCES, province()), (&collections::ZONES, zones)]).await.unwrap();
+        if backend == Backend::Sqlite {
+            assert!(std::path::Path::new(&format!("{db}-wal")).exists(), "WAL journal in use");
+        }
+        store.close().await;
+    }
+    let store = store::open(&db).await.unwrap();
+    store.migrate().await.unwrap(); // idempotent
+    let zone = store.item(&collections::ZONES, "K-1").await.unwrap().unwrap();
+    // A 0.01° square at 21° N: about 115 ha on the ellipsoid.
+    assert!((zone.area_ha.unwrap() - 115.05).abs() < 0.1, "{:?}", zone.area_ha);
+    assert_eq!(zone.properties["status"], "operating");
+    assert_eq!(store.count(&collections::ZONES).await.unwrap(), 1);
+}
+
+async fn an_empty_store_serves_empty_figures(backend: Backend) {
+    let app = spawn_empty_app(backend).await;
+    let body = app.get("/occupancy").await.json();
+    assert_eq!(body["zones_total"], 0);
+    assert_eq!(body["leased_ha"], 0.0);
+    assert!(body["occupancy_pct"].is_null());
+    let items = app.get("/collections/zones/items").await.json();
+    assert_eq!(items["numberMatched"], 0);
+}
+
+crate::contract!(
+    a_failing_write_leaves_the_store_unchanged,
+    data_survives_a_restart,
+    an_empty_store_serves_empty_figures
+);

@@ -1,0 +1,184 @@
+//! Vector tiles: decoded with an independent decoder (mvt-reader), checked for layer names, features,
+//! properties, coordinates inside the extent, dates, caching headers and invalidation after a write.
+
+use geo::{CoordsIter, Geometry};
+use landbank::collections;
+use landbank::ingest::parse_feature_collection;
+use landbank::tiles::TileId;
+use mvt_reader::Reader;
+use mvt_reader::feature::Value as MvtValue;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+/// Quế Võ's centre.
+const QV: (f64, f64) = (106.12, 21.165);
+
+fn tile_uri(collection: &str, z: u8, at: &str) -> String {
+    let t = TileId::containing(QV.0, QV.1, z);
+    format!("/tiles/{collection}/{z}/{}/{}.mvt?at={at}", t.x, t.y)
+}
+
+struct Decoded {
+    layers: Vec<String>,
+    features: Vec<(std::collections::HashMap<String, MvtValue>, Geometry<f32>)>,
+}
+
+async fn decode(app: &TestApp, uri: &str) -> Decoded {
+    let reply = app.get(uri).await;
+    assert_eq!(reply.status, 200, "{uri}: {}", reply.text());
+    assert_eq!(reply.content_type(), "application/vnd.mapbox-vector-tile");
+    let reader = Reader::new(reply.body.clone()).expect("a valid MVT");
+    let layers = reader.get_layer_names().unwrap();
+    let features = reader
+        .get_features(0)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.properties.clone().unwrap_or_default(), f.geometry))
+        .collect();
+    Decoded { layers, features }
+}
+
+fn text(props: &std::collections::HashMap<String, MvtValue>, key: &str) -> Option<String> {
+    match props.get(key) {
+        Some(MvtValue::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn number(props: &std::collections::HashMap<String, MvtValue>, key: &str) -> Option<f64> {
+    match props.get(key) {
+        Some(MvtValue::Double(d)) => Some(*d),
+        Some(MvtValue::Float(f)) => Some(f64::from(*f)),
+        _ => None,
+    }
+}
+
+async fn zone_tiles_carry_occupancy_as_of_the_date(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for at in ["2023-11-17", "2010-06-30"] {
+        let tile = decode(&app, &tile_uri("zones", 12, at)).await;
+        assert_eq!(tile.layers, ["zones"]);
+        let (props, geometry) = tile
+            .features
+            .iter()
+            .find(|(p, _)| text(p, "code").as_deref() == Some("BN-QV1"))
+            .expect("Quế Võ in its tile");
+        assert_eq!(text(props, "name").as_deref(), Some("Quế Võ"));
+        assert_eq!(text(props, "status").as_deref(), Some("operating"));
+        let api = app.get(&format!("/zones/BN-QV1/occupancy?at={at}")).await.json();
+        assert_eq!(number(props, "occupancy_pct"), api["occupancy_pct"].as_f64(), "{at}");
+        for c in geometry.coords_iter() {
+            assert!(
+                (-64.0..=4160.0).contains(&c.x) && (-64.0..=4160.0).contains(&c.y),
+                "{c:?} outside the buffered extent"
+            );
+        }
+    }
+}
+
+async fn plot_tiles_colour_by_lease_and_follow_writes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uri = tile_uri("plots", 14, "2024-01-01");
+    let first = app.get(&uri).await;
+    let etag = first.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    assert_eq!(first.headers.get("cache-control").unwrap(), "public, no-cache");
+    let not_modified = app.get_with(&uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+
+    let tile = decode(&app, &uri).await;
+    assert_eq!(tile.layers, ["plots"]);
+    let statuses: std::collections::BTreeSet<String> =
+        tile.features.iter().filter_map(|(p, _)| text(p, "lease_status")).collect();
+    assert!(statuses.iter().all(|s| ["active", "reserved", "free"].contains(&s.as_str())), "{statuses:?}");
+    assert!(statuses.contains("active"));
+    // Every plot the bbox query finds in the tile's area is in the tile.
+    let b = TileId::containing(QV.0, QV.1, 14).buffered_lonlat_bbox();
+    let items = app
+        .get(&format!("/collections/plots/items?bbox={},{},{},{}&limit=10000", b[0], b[1], b[2], b[3]))
+        .await
+        .json();
+    assert_eq!(tile.features.len() as u64, items["numberMatched"].as_u64().unwrap());
+
+    // A free plot in the tile gets a lease: the next request shows it, with a new ETag (no stale tile).
+    let free = tile.features.iter().find(|(p, _)| text(p, "lease_status").as_deref() == Some("free"));
+    if let Some((props, _)) = free {
+        let (zone, code) = (text(props, "zone_code").unwrap(), text(props, "code").unwrap());
+        let plot = app.get(&format!("/collections/plots/items/{zone}-{code}")).await.json();
+        let fc = json!({"type": "FeatureCollection", "features": [{
+            "type": "Feature", "id": "NEW-LEASE",
+            "properties": {"zone_code": zone, "province_code": "VN-56", "plot_codes": code, "status": "active", "start_on": "2023-06-01"},
+            "geometry": plot["geometry"],
+        }]});
+        let leases =
+            parse_feature_collection(&collections::LEASES, "t", &fc.to_string(), &Default::default())
+                .unwrap();
+        app.store.insert(&[(&collections::LEASES, leases)]).await.unwrap();
+        let after = app.get(&uri).await;
+        assert_ne!(after.headers.get("etag").unwrap().to_str().unwrap(), etag);
+        assert_eq!(
+            app.get_with(&uri, &[("if-none-match", &etag)]).await.status,
+            200,
+            "the old ETag no longer matches"
+        );
+        let tile = decode(&app, &uri).await;
+        let now = tile
+            .features
+            .iter()
+            .find(|(p, _)| {
+                text(p, "code") == Some(code.clone()) && text(p, "zone_code") == Some(zone.clone())
+            })
+            .unwrap();
+        assert_eq!(text(&now.0, "lease_status").as_deref(), Some("active"));
+    } else {
+        panic!("expected a free plot near Quế Võ");
+    }
+}
+
+async fn every_collection_has_tiles_and_tilejson(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for collection in ["zones", "land_use", "plots", "leases", "clearance_parcels", "available_land"] {
+        let tile = decode(&app, &tile_uri(collection, 13, "2023-11-17")).await;
+        assert_eq!(tile.layers, [collection]);
+        assert!(!tile.features.is_empty(), "{collection}");
+        let tilejson = app.get(&format!("/tiles/{collection}.json")).await.json();
+        assert_eq!(tilejson["tilejson"], "3.0.0");
+        assert_eq!(tilejson["vector_layers"][0]["id"], collection);
+        assert!(
+            tilejson["tiles"][0]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/tiles/{collection}/{{z}}/{{x}}/{{y}}.mvt"))
+        );
+        assert_eq!(tilejson["bounds"].as_array().unwrap().len(), 4);
+    }
+    let parcels = decode(&app, &tile_uri("clearance_parcels", 13, "2023-11-17")).await;
+    assert!(
+        parcels.features.iter().all(|(p, _)| text(p, "status").is_some() && !p.contains_key("owner_name"))
+    );
+    // The OGC API - Tiles path serves the same bytes (row before column).
+    let t = TileId::containing(QV.0, QV.1, 13);
+    let xyz = app.get(&format!("/tiles/zones/13/{}/{}.mvt?at=2023-11-17", t.x, t.y)).await;
+    let ogc =
+        app.get(&format!("/collections/zones/tiles/WebMercatorQuad/13/{}/{}?at=2023-11-17", t.y, t.x)).await;
+    assert_eq!(xyz.body, ogc.body);
+}
+
+async fn empty_and_bad_tiles(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(app.get("/tiles/plots/14/0/0.mvt").await.status, 204, "empty tiles are 204");
+    app.get("/tiles/plots/3/8/0.mvt").await.problem(400);
+    app.get("/tiles/plots/23/0/0.mvt").await.problem(400);
+    app.get("/tiles/plots/a/0/0.mvt").await.problem(400);
+    app.get("/tiles/projects/3/0/0.mvt").await.problem(404);
+    app.get("/tiles/nothing.json").await.problem(404);
+    app.get("/tiles/plots/3/0/0.mvt?at=yesterday").await.problem(400);
+}
+
+crate::contract!(
+    zone_tiles_carry_occupancy_as_of_the_date,
+    plot_tiles_colour_by_lease_and_follow_writes,
+    every_collection_has_tiles_and_tilejson,
+    empty_and_bad_tiles,
+);
