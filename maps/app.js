@@ -1,0 +1,1045 @@
+// landbank web map: MapLibre GL JS (loaded by index.html from /maps/vendor/maplibre-gl/) over the
+// service's vector tiles (/tiles/{collection}/{z}/{x}/{y}.mvt?at=) and JSON APIs. Plain ES module,
+// no bundler, nothing fetched from outside the service.
+
+const maplibregl = window.maplibregl;
+
+// The page lives at <service>/maps/, so the service root is one level up from this file.
+const API_ROOT = new URL('../', import.meta.url);
+const api = (path) => new URL(path.replace(/^\//, ''), API_ROOT).href;
+
+// ---------------------------------------------------------------------------------------------
+// UI strings
+
+const I18N = {
+  vi: {
+    pageTitle: 'landbank — Bản đồ khu công nghiệp',
+    subtitle: 'Quỹ đất trong các khu công nghiệp',
+    asOf: 'Tính đến ngày',
+    search: 'Tìm khu công nghiệp',
+    searchPlaceholder: 'Tên KCN, ví dụ: Que Vo',
+    noMatch: 'Không tìm thấy khu công nghiệp',
+    layers: 'Lớp bản đồ',
+    layer_zones: 'Khu công nghiệp — tỷ lệ lấp đầy',
+    layer_plots: 'Lô đất — tình trạng cho thuê',
+    layer_clearance_parcels: 'Thửa đất — giải phóng mặt bằng',
+    layer_available_land: 'Đất còn trống cho nhà đầu tư',
+    zoomIn: 'phóng to để xem',
+    province: 'Tỉnh',
+    allProvinces: 'Tất cả các tỉnh',
+    occupancy: 'Tỷ lệ lấp đầy',
+    byZone: 'Tỷ lệ lấp đầy theo khu công nghiệp',
+    zonesTotal: 'Tổng số KCN',
+    zonesEstablished: 'Đã thành lập',
+    zonesOperating: 'Đang hoạt động',
+    dataNote: 'Diện tích là diện tích trắc địa (WGS 84) do landbank tính từ hình học; tỷ lệ lấp đầy = đất đã cho thuê / đất công nghiệp cho thuê.',
+    plannedArea: 'Diện tích quy hoạch',
+    establishedArea: 'Diện tích đã thành lập',
+    leasable: 'Đất công nghiệp cho thuê',
+    leased: 'Đã cho thuê',
+    reserved: 'Đã giữ chỗ',
+    available: 'Còn trống',
+    noData: 'chưa thành lập / không có số liệu',
+    sourceLabel: 'Nguồn',
+    source_measured: 'đo từ hình học',
+    source_declared: 'theo văn bản pháp lý',
+    source_mixed: 'hỗn hợp',
+    status_planned: 'Quy hoạch',
+    status_policy_approved: 'Đã có chủ trương',
+    status_established: 'Đã thành lập',
+    status_operating: 'Đang hoạt động',
+    status_cancelled: 'Đã hủy',
+    status_suspended: 'Tạm dừng',
+    lease_active: 'Đã cho thuê',
+    lease_reserved: 'Đã giữ chỗ',
+    lease_free: 'Còn trống',
+    clearance_not_started: 'Chưa thực hiện',
+    clearance_inventoried: 'Đã kiểm đếm',
+    clearance_compensation_approved: 'Đã duyệt phương án bồi thường',
+    clearance_compensated: 'Đã bồi thường',
+    clearance_handed_over: 'Đã bàn giao mặt bằng',
+    ready: 'Sẵn sàng đầu tư',
+    notReady: 'Chưa sẵn sàng',
+    zone: 'KCN',
+    plot: 'Lô',
+    parcel: 'Thửa',
+    sheet: 'tờ',
+    area: 'Diện tích',
+    infraReady: 'Hạ tầng sẵn sàng từ',
+    availablePiece: 'Đất còn trống',
+    asOfShort: 'tính đến',
+    loading: 'Đang tải…',
+    loadError: 'Không tải được dữ liệu',
+    outOfScope: 'ngoài phạm vi tính',
+    synthetic: 'Dữ liệu minh họa: tên và vị trí các KCN là thật, còn hình học (ranh giới, lô, thửa) là tổng hợp, không phải ranh giới chính thức.',
+    mapLabel: 'Bản đồ khu công nghiệp',
+    basemap: 'Bản đồ nền',
+    langTitle: 'Chuyển sang tiếng Anh',
+    leasedOf: (a, b) => `${a} / ${b} đã cho thuê`,
+  },
+  en: {
+    pageTitle: 'landbank — Industrial zone map',
+    subtitle: 'Land in industrial zones',
+    asOf: 'As of',
+    search: 'Find an industrial zone',
+    searchPlaceholder: 'Zone name, e.g. Que Vo',
+    noMatch: 'No zone found',
+    layers: 'Layers',
+    layer_zones: 'Industrial zones — occupancy',
+    layer_plots: 'Plots — lease status',
+    layer_clearance_parcels: 'Parcels — site clearance',
+    layer_available_land: 'Available land for investors',
+    zoomIn: 'zoom in to see',
+    province: 'Province',
+    allProvinces: 'All provinces',
+    occupancy: 'Occupancy rate',
+    byZone: 'Occupancy by zone',
+    zonesTotal: 'Zones',
+    zonesEstablished: 'Established',
+    zonesOperating: 'Operating',
+    dataNote: 'Areas are geodesic (WGS 84), computed by landbank from geometry; occupancy = leased / leasable industrial land.',
+    plannedArea: 'Planned area',
+    establishedArea: 'Established area',
+    leasable: 'Leasable industrial land',
+    leased: 'Leased',
+    reserved: 'Reserved',
+    available: 'Available',
+    noData: 'not established / no data',
+    sourceLabel: 'Source',
+    source_measured: 'measured from geometry',
+    source_declared: 'declared in legal documents',
+    source_mixed: 'mixed',
+    status_planned: 'Planned',
+    status_policy_approved: 'Policy approved',
+    status_established: 'Established',
+    status_operating: 'Operating',
+    status_cancelled: 'Cancelled',
+    status_suspended: 'Suspended',
+    lease_active: 'Leased',
+    lease_reserved: 'Reserved',
+    lease_free: 'Free',
+    clearance_not_started: 'Not started',
+    clearance_inventoried: 'Inventoried',
+    clearance_compensation_approved: 'Compensation approved',
+    clearance_compensated: 'Compensated',
+    clearance_handed_over: 'Handed over',
+    ready: 'Ready to invest',
+    notReady: 'Not ready',
+    zone: 'Zone',
+    plot: 'Plot',
+    parcel: 'Parcel',
+    sheet: 'sheet',
+    area: 'Area',
+    infraReady: 'Infrastructure ready since',
+    availablePiece: 'Available land',
+    asOfShort: 'as of',
+    loading: 'Loading…',
+    loadError: 'Could not load data',
+    outOfScope: 'not counted',
+    synthetic: 'Demo data: zone names and locations are real; the geometry (boundaries, plots, parcels) is synthetic, not official boundaries.',
+    mapLabel: 'Industrial zone map',
+    basemap: 'Basemap',
+    langTitle: 'Chuyển sang tiếng Việt',
+    leasedOf: (a, b) => `${a} of ${b} leased`,
+  },
+};
+
+const LOCALES = { vi: 'vi-VN', en: 'en-GB' };
+
+// ---------------------------------------------------------------------------------------------
+// Colours and classes (shared by the map, the legend and the chart)
+
+const OCC_CLASSES = [
+  { min: -Infinity, max: 30, color: '#cfe1f2', label: '< 30 %' },
+  { min: 30, max: 60, color: '#7fb2da', label: '30–60 %' },
+  { min: 60, max: 80, color: '#3a7fc0', label: '60–80 %' },
+  { min: 80, max: Infinity, color: '#0d3f7a', label: '≥ 80 %' },
+];
+const NO_DATA_COLOR = '#c9c6bf';
+const occColor = (pct) => (pct == null ? NO_DATA_COLOR : OCC_CLASSES.find((c) => pct >= c.min && pct < c.max).color);
+
+const LEASE_COLORS = { active: '#d65f3c', reserved: '#f2b654', free: '#5fae6e' };
+// Darkest where the most work is left: land not yet handed over stands out.
+const CLEARANCE_COLORS = {
+  not_started: '#4a1486',
+  inventoried: '#6a51a3',
+  compensation_approved: '#8f7fc0',
+  compensated: '#bcb7db',
+  handed_over: '#ece9f4',
+};
+const AVAILABLE_COLORS = { ready: '#0f9b8e', not_ready: '#8fd3c9' };
+
+// Boards report occupancy for established and operating zones only; others are drawn as "no data".
+const ZONES_FILL_COLOR = [
+  'case',
+  ['!', ['has', 'occupancy_pct']], NO_DATA_COLOR,
+  ['all', ['has', 'status'], ['!', ['in', ['get', 'status'], ['literal', ['established', 'operating']]]]], NO_DATA_COLOR,
+  ['step', ['to-number', ['get', 'occupancy_pct']], OCC_CLASSES[0].color, 30, OCC_CLASSES[1].color, 60, OCC_CLASSES[2].color, 80, OCC_CLASSES[3].color],
+];
+const matchColor = (prop, colors, fallback) => ['match', ['get', prop], ...Object.entries(colors).flat(), fallback];
+
+// The switchable layer groups. `minzoom` is the zoom at which the layers start drawing.
+const GROUPS = [
+  { key: 'zones', layers: ['zones-fill', 'zones-outline', 'zones-points'], on: true, minzoom: 0 },
+  { key: 'plots', layers: ['plots-fill', 'plots-outline'], on: true, minzoom: 13 },
+  { key: 'clearance_parcels', layers: ['clearance-fill', 'clearance-outline'], on: false, minzoom: 13 },
+  { key: 'available_land', layers: ['available-fill', 'available-outline'], on: false, minzoom: 11 },
+];
+const groupMinzoom = (key) => GROUPS.find((g) => g.key === key).minzoom;
+const CLICKABLE = ['available-fill', 'plots-fill', 'clearance-fill', 'zones-fill', 'zones-points'];
+// Below this zoom zones are also drawn as dots, so that a national view still shows them.
+const POINTS_MAXZOOM = 9;
+
+// Towns drawn for orientation when no basemap is configured (approximate centres).
+const TOWNS = [
+  { name: 'Hà Nội', lngLat: [105.8542, 21.0285], capital: true },
+  { name: 'Bắc Ninh', lngLat: [106.0763, 21.1861] },
+  { name: 'Hưng Yên', lngLat: [106.0511, 20.6464] },
+  { name: 'Vĩnh Yên', lngLat: [105.5971, 21.3089] },
+  { name: 'Thái Nguyên', lngLat: [105.8442, 21.5942] },
+  { name: 'Phan Thiết', lngLat: [108.1022, 10.9289] },
+];
+
+const DEFAULT_PROVINCE = 'VN-56';
+const FALLBACK_BOUNDS = [[105.85, 20.95], [106.35, 21.3]];
+
+// ---------------------------------------------------------------------------------------------
+// State and small helpers
+
+const $ = (sel) => document.querySelector(sel);
+const params = new URLSearchParams(location.search);
+
+function todayInVietnam() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+}
+const isDate = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s || '') && !Number.isNaN(Date.parse(s + 'T00:00:00Z'));
+
+const state = {
+  lang: I18N[params.get('lang')] ? params.get('lang') : (localStorage.getItem('landbank.lang') in I18N ? localStorage.getItem('landbank.lang') : 'vi'),
+  at: isDate(params.get('at')) ? params.get('at') : todayInVietnam(),
+  province: params.has('province') ? params.get('province') : DEFAULT_PROVINCE,
+  selectedZone: null,
+  visible: Object.fromEntries(GROUPS.map((g) => [g.key, g.on])),
+};
+
+const t = (key) => I18N[state.lang][key] ?? I18N.en[key] ?? key;
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const nf = (digits) => new Intl.NumberFormat(LOCALES[state.lang], { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmtHa = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0ha`);
+const fmtPct = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0%`);
+const fmtInt = (v) => (v == null ? '—' : nf(0).format(v));
+const fmtDate = (iso) => new Intl.DateTimeFormat(LOCALES[state.lang], { timeZone: 'UTC', day: 'numeric', month: state.lang === 'vi' ? '2-digit' : 'short', year: 'numeric' }).format(new Date(iso + 'T00:00:00Z'));
+const statusText = (s) => (s ? t('status_' + s) : '—');
+const sourceText = (s) => (s ? t('source_' + s) : '');
+
+/** Folds Vietnamese to plain ASCII-ish lower case: "Quế Võ" and "que vo" both become "que vo". */
+export function fold(s) {
+  return String(s ?? '')
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[đĐ]/g, 'd')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+async function getJSON(path) {
+  const res = await fetch(api(path), { headers: { Accept: 'application/json' } });
+  if (!res.ok) {
+    let detail = '';
+    try { detail = (await res.json()).detail || ''; } catch { /* not JSON */ }
+    throw new Error(`${res.status} ${path}${detail ? ': ' + detail : ''}`);
+  }
+  return res.json();
+}
+
+function reportError(err) {
+  console.error('landbank:', err);
+  const line = $('#status-line');
+  line.textContent = `${t('loadError')}: ${err.message || err}`;
+  line.classList.add('error');
+}
+
+function syncUrl() {
+  const p = new URLSearchParams();
+  if (state.at !== todayInVietnam()) p.set('at', state.at);
+  p.set('lang', state.lang);
+  p.set('province', state.province);
+  history.replaceState(null, '', `${location.pathname}?${p}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zones index (names, provinces, bounding boxes) from the OGC API collection
+
+const zoneIndex = new Map(); // code -> {code, name, province, bbox:[w,s,e,n], folded, centre}
+
+function bboxOf(geometry) {
+  let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else c.forEach(walk);
+  };
+  if (geometry) walk(geometry.coordinates);
+  return Number.isFinite(w) ? [w, s, e, n] : null;
+}
+
+function indexZones(fc) {
+  for (const f of fc.features || []) {
+    const p = f.properties || {};
+    const code = p.code ?? f.id;
+    const bbox = bboxOf(f.geometry);
+    if (!code || !bbox) continue;
+    zoneIndex.set(code, {
+      code,
+      name: p.name || code,
+      province: p.province_code,
+      area: p.area_ha || 0,
+      bbox,
+      centre: [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2],
+      folded: fold(p.name),
+      foldedCode: fold(code),
+    });
+  }
+}
+
+function unionBbox(boxes) {
+  if (!boxes.length) return null;
+  return boxes.reduce((a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
+}
+function provinceBbox(code) {
+  const boxes = [...zoneIndex.values()].filter((z) => !code || z.province === code).map((z) => z.bbox);
+  return unionBbox(boxes);
+}
+const toBounds = (b) => [[b[0], b[1]], [b[2], b[3]]];
+
+/** Padding for fitting bounds, leaving room for the layers card over the map's lower left. */
+function fitPadding(base = 40) {
+  const card = document.querySelector('#layers-card');
+  const wrap = document.querySelector('#map-wrap');
+  const pad = { top: base, right: base + 20, bottom: base, left: base };
+  if (card && wrap && wrap.clientWidth > 2 * card.offsetWidth + 200) pad.left = card.offsetWidth + 12 + base;
+  return pad;
+}
+
+// Zone centres coloured by occupancy as of state.at (from /occupancy), for small zooms.
+const zoneOccupancy = new Map(); // code -> occupancy_pct or null
+function zonePoints() {
+  return {
+    type: 'FeatureCollection',
+    features: [...zoneIndex.values()].map((z) => {
+      const properties = { code: z.code, name: z.name };
+      const pct = zoneOccupancy.get(z.code);
+      if (pct != null) properties.occupancy_pct = pct;
+      return { type: 'Feature', properties, geometry: { type: 'Point', coordinates: z.centre } };
+    }),
+  };
+}
+async function loadZoneOccupancy() {
+  const at = state.at;
+  try {
+    const d = await getJSON(`occupancy?at=${at}`);
+    if (at !== state.at) return null;
+    zoneOccupancy.clear();
+    for (const z of d.zones || []) zoneOccupancy.set(z.zone_code, z.in_scope === false ? null : z.occupancy_pct);
+    map?.getSource('zone-points')?.setData(zonePoints());
+    return d;
+  } catch (err) {
+    reportError(err);
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiles: TileJSON per collection, tile URLs carrying ?at=
+
+const tileTemplates = {}; // collection -> absolute template without `at`
+const tileJsons = {};
+
+function absoluteTemplate(template, base) {
+  // Keep {z}/{x}/{y} out of URL parsing, which would percent-encode the braces.
+  const masked = template.replace(/\{(z|x|y)\}/g, '__$1__');
+  return new URL(masked, base).href.replace(/__(z|x|y)__/g, '{$1}');
+}
+function withAt(template, at) {
+  const [path, query = ''] = template.split('?');
+  const q = query.split('&').filter((kv) => kv && !kv.startsWith('at='));
+  q.push(`at=${encodeURIComponent(at)}`);
+  return `${path}?${q.join('&')}`;
+}
+
+async function loadTileJson(collection) {
+  const url = api(`tiles/${collection}.json`);
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${res.status} tiles/${collection}.json`);
+    const tj = await res.json();
+    tileJsons[collection] = tj;
+    tileTemplates[collection] = absoluteTemplate((tj.tiles || [])[0] || `${collection}/{z}/{x}/{y}.mvt`, url);
+  } catch (err) {
+    reportError(err);
+    tileJsons[collection] = {};
+    tileTemplates[collection] = api(`tiles/${collection}/{z}/{x}/{y}.mvt`);
+  }
+}
+
+function vectorSource(collection) {
+  const tj = tileJsons[collection] || {};
+  const src = { type: 'vector', tiles: [withAt(tileTemplates[collection], state.at)] };
+  if (Number.isFinite(tj.minzoom)) src.minzoom = tj.minzoom;
+  if (Number.isFinite(tj.maxzoom)) src.maxzoom = tj.maxzoom;
+  if (Array.isArray(tj.bounds) && tj.bounds.length === 4) src.bounds = tj.bounds;
+  if (tj.attribution) src.attribution = tj.attribution;
+  return src;
+}
+
+function layerMinzoom(collection, wanted) {
+  const tj = tileJsons[collection] || {};
+  return Math.max(wanted, Number.isFinite(tj.minzoom) ? tj.minzoom : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Style
+
+function graticule() {
+  const features = [];
+  const W = 98; const E = 114; const S = 6; const N = 26;
+  for (let i = Math.round(W * 10); i <= E * 10; i += 1) {
+    features.push({ type: 'Feature', properties: { major: i % 10 === 0 }, geometry: { type: 'LineString', coordinates: [[i / 10, S], [i / 10, N]] } });
+  }
+  for (let i = S * 10; i <= N * 10; i += 1) {
+    features.push({ type: 'Feature', properties: { major: i % 10 === 0 }, geometry: { type: 'LineString', coordinates: [[W, i / 10], [E, i / 10]] } });
+  }
+  return { type: 'FeatureCollection', features };
+}
+
+function buildStyle(basemap) {
+  const sources = {};
+  const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f3ef' } }];
+
+  if (basemap) {
+    sources.basemap = { type: 'raster', tiles: [basemap], tileSize: 256, maxzoom: 19 };
+    layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-saturation': -0.55, 'raster-contrast': -0.05 } });
+  } else {
+    sources.graticule = { type: 'geojson', data: graticule() };
+    layers.push(
+      { id: 'graticule-minor', type: 'line', source: 'graticule', minzoom: 9, filter: ['!', ['get', 'major']], paint: { 'line-color': '#e4e2dc', 'line-width': 1 } },
+      { id: 'graticule-major', type: 'line', source: 'graticule', filter: ['get', 'major'], paint: { 'line-color': '#d9d6ce', 'line-width': 1.2 } },
+    );
+    sources.towns = {
+      type: 'geojson',
+      data: { type: 'FeatureCollection', features: TOWNS.map((tw) => ({ type: 'Feature', properties: { name: tw.name, capital: !!tw.capital }, geometry: { type: 'Point', coordinates: tw.lngLat } })) },
+    };
+  }
+
+  for (const c of ['zones', 'plots', 'clearance_parcels', 'available_land']) sources[c] = vectorSource(c);
+  sources['zone-points'] = { type: 'geojson', data: zonePoints() };
+  const vis = (key) => (state.visible[key] ? 'visible' : 'none');
+
+  layers.push(
+    {
+      id: 'zones-fill', type: 'fill', source: 'zones', 'source-layer': 'zones', layout: { visibility: vis('zones') },
+      paint: { 'fill-color': ZONES_FILL_COLOR, 'fill-opacity': ['interpolate', ['linear'], ['zoom'], 7, 0.95, 12.5, 0.85, 13.5, 0.35, 16, 0.2] },
+    },
+    {
+      id: 'clearance-fill', type: 'fill', source: 'clearance_parcels', 'source-layer': 'clearance_parcels',
+      minzoom: layerMinzoom('clearance_parcels', groupMinzoom('clearance_parcels')), layout: { visibility: vis('clearance_parcels') },
+      paint: { 'fill-color': matchColor('status', CLEARANCE_COLORS, '#999999'), 'fill-opacity': 0.8 },
+    },
+    {
+      id: 'clearance-outline', type: 'line', source: 'clearance_parcels', 'source-layer': 'clearance_parcels',
+      minzoom: layerMinzoom('clearance_parcels', groupMinzoom('clearance_parcels')), layout: { visibility: vis('clearance_parcels') },
+      paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.4, 16, 1.2] },
+    },
+    {
+      id: 'plots-fill', type: 'fill', source: 'plots', 'source-layer': 'plots',
+      minzoom: layerMinzoom('plots', groupMinzoom('plots')), layout: { visibility: vis('plots') },
+      paint: { 'fill-color': matchColor('lease_status', LEASE_COLORS, '#999999'), 'fill-opacity': ['interpolate', ['linear'], ['zoom'], 13, 0.7, 15, 0.85] },
+    },
+    {
+      id: 'plots-outline', type: 'line', source: 'plots', 'source-layer': 'plots',
+      minzoom: layerMinzoom('plots', groupMinzoom('plots')), layout: { visibility: vis('plots') },
+      paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.5, 16, 1.5] },
+    },
+    {
+      id: 'available-fill', type: 'fill', source: 'available_land', 'source-layer': 'available_land',
+      minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
+      paint: { 'fill-color': ['case', ['to-boolean', ['get', 'ready']], AVAILABLE_COLORS.ready, AVAILABLE_COLORS.not_ready], 'fill-opacity': 0.75 },
+    },
+    {
+      id: 'available-outline', type: 'line', source: 'available_land', 'source-layer': 'available_land',
+      minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
+      paint: { 'line-color': '#08675e', 'line-width': 1, 'line-dasharray': [2, 1] },
+    },
+    {
+      id: 'zones-outline', type: 'line', source: 'zones', 'source-layer': 'zones', layout: { visibility: vis('zones') },
+      paint: {
+        'line-color': '#1c3550',
+        'line-width': ['interpolate', ['linear'], ['zoom'], 7, 0.5, 11, 1.2, 15, 2.2],
+        'line-opacity': 0.85,
+      },
+    },
+    {
+      id: 'zones-points', type: 'circle', source: 'zone-points', maxzoom: POINTS_MAXZOOM, layout: { visibility: vis('zones') },
+      paint: {
+        'circle-color': ZONES_FILL_COLOR,
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, 3.5, 9, 6],
+        'circle-stroke-color': '#1c3550',
+        'circle-stroke-width': 1,
+        'circle-opacity': ['interpolate', ['linear'], ['zoom'], 8, 1, POINTS_MAXZOOM, 0],
+        'circle-stroke-opacity': ['interpolate', ['linear'], ['zoom'], 8, 1, POINTS_MAXZOOM, 0],
+      },
+    },
+    {
+      id: 'zones-selected', type: 'line', source: 'zones', 'source-layer': 'zones', filter: ['==', ['get', 'code'], ''],
+      paint: { 'line-color': '#f07c00', 'line-width': ['interpolate', ['linear'], ['zoom'], 7, 2, 14, 4] },
+    },
+  );
+
+  if (!basemap) {
+    layers.push({
+      id: 'towns', type: 'circle', source: 'towns',
+      paint: {
+        'circle-radius': ['case', ['get', 'capital'], 4.5, 3],
+        'circle-color': '#ffffff',
+        'circle-stroke-color': '#57534a',
+        'circle-stroke-width': ['case', ['get', 'capital'], 2, 1.5],
+      },
+    });
+  }
+  return { version: 8, sources, layers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML labels (the page has no glyph server, so names are positioned HTML elements)
+
+const labels = []; // {el, marker, lngLat, kind, code?, minzoom, priority, w, h}
+let map;
+
+function addLabels(withTowns) {
+  for (const z of [...zoneIndex.values()].sort((a, b) => b.area - a.area)) {
+    const el = document.createElement('div');
+    el.className = 'map-label zone-label';
+    el.textContent = z.name;
+    const at = [z.centre[0], z.bbox[1]]; // under the zone, so that its colour stays visible
+    const marker = new maplibregl.Marker({ element: el, anchor: 'top', offset: [0, 2] }).setLngLat(at).addTo(map);
+    labels.push({ el, marker, lngLat: at, kind: 'zone', code: z.code, minzoom: 9, priority: 1, anchor: 'top', dx: 0, dy: 2 });
+  }
+  if (withTowns) {
+    for (const tw of TOWNS) {
+      const el = document.createElement('div');
+      el.className = 'map-label town-label' + (tw.capital ? ' capital' : '');
+      el.textContent = tw.name;
+      const marker = new maplibregl.Marker({ element: el, anchor: 'left', offset: [7, 0] }).setLngLat(tw.lngLat).addTo(map);
+      labels.push({ el, marker, lngLat: tw.lngLat, kind: 'town', minzoom: tw.capital ? 5 : 8, priority: tw.capital ? 3 : 0, anchor: 'left', dx: 7, dy: 0 });
+    }
+  }
+  layoutLabels();
+}
+
+let labelFrame = 0;
+function scheduleLabels() {
+  if (!labelFrame) labelFrame = requestAnimationFrame(() => { labelFrame = 0; layoutLabels(); });
+}
+
+function layoutLabels() {
+  if (!map) return;
+  const zoom = map.getZoom();
+  const { clientWidth: W, clientHeight: H } = map.getContainer();
+  const placed = [];
+  const ordered = [...labels].sort((a, b) => (b.code === state.selectedZone) - (a.code === state.selectedZone) || b.priority - a.priority);
+  for (const l of ordered) {
+    const show = zoom >= l.minzoom && (l.kind !== 'zone' || state.visible.zones);
+    if (!show) { l.el.classList.add('hidden'); continue; }
+    if (!l.w) { l.w = l.el.offsetWidth; l.h = l.el.offsetHeight; }
+    const p = map.project(l.lngLat);
+    // Box in screen pixels, a town's dot included.
+    const box = l.anchor === 'left'
+      ? [p.x - 6, p.y - l.h / 2, p.x + l.dx + l.w, p.y + l.h / 2]
+      : [p.x - l.w / 2, p.y + l.dy, p.x + l.w / 2, p.y + l.dy + l.h];
+    const off = box[2] < 0 || box[0] > W || box[3] < 0 || box[1] > H;
+    const hit = placed.some((b) => box[0] < b[2] + 4 && box[2] + 4 > b[0] && box[1] < b[3] + 2 && box[3] + 2 > b[1]);
+    if (off || hit) { l.el.classList.add('hidden'); continue; }
+    l.el.classList.remove('hidden');
+    l.el.classList.toggle('selected', l.code != null && l.code === state.selectedZone);
+    placed.push(box);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers panel with legends
+
+function legendItems(key) {
+  if (key === 'zones') {
+    return [...OCC_CLASSES.map((c) => ({ color: c.color, label: c.label })), { color: NO_DATA_COLOR, label: t('noData') }];
+  }
+  if (key === 'plots') return Object.entries(LEASE_COLORS).map(([k, color]) => ({ color, label: t('lease_' + k) }));
+  if (key === 'clearance_parcels') return Object.entries(CLEARANCE_COLORS).map(([k, color]) => ({ color, label: t('clearance_' + k) }));
+  if (key === 'available_land') return [{ color: AVAILABLE_COLORS.ready, label: t('ready') }, { color: AVAILABLE_COLORS.not_ready, label: t('notReady') }];
+  return [];
+}
+
+function renderLayers() {
+  const root = $('#layers');
+  root.innerHTML = GROUPS.map((g) => `
+    <div class="layer ${state.visible[g.key] ? '' : 'off'}" data-key="${g.key}">
+      <label class="layer-toggle">
+        <input type="checkbox" id="layer-${g.key}" ${state.visible[g.key] ? 'checked' : ''}>
+        <span class="layer-name">${esc(t('layer_' + g.key))}</span>
+        <span class="zoom-hint" data-minzoom="${g.minzoom}">${esc(t('zoomIn'))}</span>
+      </label>
+      <ul class="legend">${legendItems(g.key).map((i) => `<li><span class="swatch" style="background:${i.color}"></span>${esc(i.label)}</li>`).join('')}</ul>
+    </div>`).join('');
+  for (const g of GROUPS) {
+    $(`#layer-${g.key}`).addEventListener('change', (ev) => {
+      state.visible[g.key] = ev.target.checked;
+      ev.target.closest('.layer').classList.toggle('off', !ev.target.checked);
+      for (const id of g.layers) if (map?.getLayer(id)) map.setLayoutProperty(id, 'visibility', ev.target.checked ? 'visible' : 'none');
+      layoutLabels();
+    });
+  }
+  updateZoomHints();
+}
+
+function updateZoomHints() {
+  if (!map) return;
+  const z = map.getZoom();
+  for (const el of document.querySelectorAll('.zoom-hint')) el.classList.toggle('shown', z < Number(el.dataset.minzoom));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Popup: zone figures from /zones/{code}/occupancy, plus what else was clicked
+
+let popup;
+const popupCtx = { token: 0, lngLat: null, zoneCode: null, zone: null, zoneError: null, plot: null, plotDetail: null, parcel: null, piece: null };
+
+function zoneSection() {
+  const code = popupCtx.zoneCode;
+  if (!code) return '';
+  const z = popupCtx.zone;
+  const name = z?.zone_name || zoneIndex.get(code)?.name || code;
+  const head = `<div class="pp-head"><span class="pp-kind">${esc(t('zone'))}</span><span class="pp-title">${esc(name)}</span><span class="pp-code">${esc(code)}</span></div>`;
+  if (popupCtx.zoneError) return `<section class="pp-zone">${head}<p class="pp-error">${esc(t('loadError'))}</p></section>`;
+  if (!z) return `<section class="pp-zone">${head}<p class="pp-muted">${esc(t('loading'))}</p><span id="zone-popup-occupancy" class="pending"></span></section>`;
+  const pct = z.occupancy_pct;
+  const barW = pct == null ? 0 : Math.max(0, Math.min(100, pct));
+  return `<section class="pp-zone">${head}
+    <div class="pp-sub">${esc(statusText(z.status))} · ${esc(t('asOfShort'))} ${esc(fmtDate(z.at || state.at))}${z.in_scope === false ? ` · ${esc(t('outOfScope'))}` : ''}</div>
+    <div class="pp-kpi"><span>${esc(t('occupancy'))}</span><strong id="zone-popup-occupancy" data-value="${pct ?? ''}" data-at="${esc(z.at || state.at)}">${esc(fmtPct(pct))}</strong></div>
+    <div class="pp-bar"><span style="width:${barW}%;background:${occColor(pct)}"></span></div>
+    <dl class="pp-stats">
+      <dt>${esc(t('leasable'))}</dt><dd>${esc(fmtHa(z.leasable_ha))}</dd>
+      <dt>${esc(t('leased'))}</dt><dd>${esc(fmtHa(z.leased_ha))}</dd>
+      <dt>${esc(t('reserved'))}</dt><dd>${esc(fmtHa(z.reserved_ha))}</dd>
+      <dt>${esc(t('available'))}</dt><dd>${esc(fmtHa(z.available_ha))}</dd>
+    </dl>
+    <div class="pp-src">${esc(t('sourceLabel'))}: ${esc(sourceText(z.source))}</div>
+  </section>`;
+}
+
+function plotSection() {
+  const p = popupCtx.plot;
+  if (!p) return '';
+  const d = popupCtx.plotDetail;
+  const area = d?.area_ha != null ? ` · ${esc(fmtHa(d.area_ha))}` : '';
+  const infra = d?.infra_ready_on ? `<div class="pp-line pp-muted">${esc(t('infraReady'))} ${esc(fmtDate(d.infra_ready_on))}</div>` : '';
+  return `<section class="pp-part">
+    <div class="pp-line"><span class="swatch" style="background:${LEASE_COLORS[p.lease_status] || '#999'}"></span>
+      <strong>${esc(t('plot'))} <span id="plot-popup-code">${esc(p.code)}</span></strong> · ${esc(t('lease_' + p.lease_status))}${area}</div>${infra}
+  </section>`;
+}
+
+function parcelSection() {
+  const p = popupCtx.parcel;
+  if (!p) return '';
+  return `<section class="pp-part"><div class="pp-line"><span class="swatch" style="background:${CLEARANCE_COLORS[p.status] || '#999'}"></span>
+    <strong>${esc(t('parcel'))} ${esc(p.parcel_no)}</strong>, ${esc(t('sheet'))} ${esc(p.sheet_no)} · ${esc(t('clearance_' + p.status))}</div></section>`;
+}
+
+function pieceSection() {
+  const p = popupCtx.piece;
+  if (!p) return '';
+  const ready = p.ready === true || p.ready === 'true';
+  return `<section class="pp-part"><div class="pp-line"><span class="swatch" style="background:${ready ? AVAILABLE_COLORS.ready : AVAILABLE_COLORS.not_ready}"></span>
+    <strong>${esc(t('availablePiece'))}</strong> · ${esc(fmtHa(Number(p.area_ha)))} · ${esc(ready ? t('ready') : t('notReady'))}</div></section>`;
+}
+
+function renderPopup() {
+  if (!popup || !popup.isOpen()) return;
+  popup.setHTML(`<div class="pp">${zoneSection()}${plotSection()}${pieceSection()}${parcelSection()}</div>`);
+}
+
+function featuresAt(point) {
+  const layers = CLICKABLE.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
+  const feats = map.queryRenderedFeatures(point, { layers });
+  const pick = (id) => feats.find((f) => f.layer.id === id)?.properties || null;
+  return { zone: pick('zones-fill') || pick('zones-points'), plot: pick('plots-fill'), parcel: pick('clearance-fill'), piece: pick('available-fill') };
+}
+
+function openPopup(lngLat, hit) {
+  const zoneCode = hit.zone?.code || hit.plot?.zone_code || hit.piece?.zone_code || hit.parcel?.zone_code || null;
+  if (!zoneCode && !hit.plot && !hit.parcel && !hit.piece) { closePopup(); return; }
+  Object.assign(popupCtx, { token: popupCtx.token + 1, lngLat, zoneCode, zone: null, zoneError: null, plot: hit.plot, plotDetail: null, parcel: hit.parcel, piece: hit.piece });
+  if (!popup) {
+    // closeOnClick is ours: a click elsewhere on the map moves the popup or closes it.
+    popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: false, closeOnClick: false, className: 'lb-popup' });
+    popup.on('close', () => { popupCtx.lngLat = null; popupCtx.token += 1; selectZone(null); });
+  }
+  popup.setLngLat(lngLat).setHTML('<div class="pp"></div>');
+  if (!popup.isOpen()) popup.addTo(map);
+  selectZone(zoneCode);
+  renderPopup();
+  fetchPopupData();
+}
+
+function closePopup() {
+  popupCtx.lngLat = null;
+  if (popup?.isOpen()) popup.remove();
+  selectZone(null);
+}
+
+async function fetchPopupData() {
+  const token = popupCtx.token;
+  const at = state.at;
+  const jobs = [];
+  if (popupCtx.zoneCode) {
+    jobs.push(getJSON(`zones/${encodeURIComponent(popupCtx.zoneCode)}/occupancy?at=${at}`)
+      .then((z) => { if (token === popupCtx.token && at === state.at) { popupCtx.zone = z; popupCtx.zoneError = null; renderPopup(); } })
+      .catch((err) => { if (token === popupCtx.token) { popupCtx.zoneError = err; renderPopup(); reportError(err); } }));
+  }
+  if (popupCtx.plot && !popupCtx.plotDetail) {
+    const id = `${popupCtx.plot.zone_code}-${popupCtx.plot.code}`;
+    jobs.push(getJSON(`collections/plots/items/${encodeURIComponent(id)}`)
+      .then((f) => { if (token === popupCtx.token) { popupCtx.plotDetail = f.properties || {}; renderPopup(); } })
+      .catch(() => { /* the area is a nicety: the popup already shows what the tile knows */ }));
+  }
+  await Promise.all(jobs);
+}
+
+// After the date changes: the zone's figures are fetched again at once, and what the tiles say
+// (lease status, clearance status) is read again once the new tiles have rendered.
+function refreshPopupForDate() {
+  if (!popup?.isOpen() || !popupCtx.lngLat) return;
+  popupCtx.token += 1;
+  popupCtx.zone = null;
+  renderPopup();
+  fetchPopupData();
+  const token = popupCtx.token;
+  map.once('idle', () => {
+    if (token !== popupCtx.token || !popup.isOpen()) return;
+    const hit = featuresAt(map.project(popupCtx.lngLat));
+    if (hit.plot?.code !== popupCtx.plot?.code) popupCtx.plotDetail = null;
+    popupCtx.plot = hit.plot;
+    popupCtx.parcel = hit.parcel;
+    popupCtx.piece = hit.piece;
+    renderPopup();
+  });
+}
+
+function selectZone(code) {
+  state.selectedZone = code;
+  if (map?.getLayer('zones-selected')) map.setFilter('zones-selected', ['==', ['get', 'code'], code || '']);
+  for (const row of document.querySelectorAll('.bar-row')) row.classList.toggle('selected', row.dataset.code === code);
+  layoutLabels();
+}
+
+function flyToZone(code, { open = false } = {}) {
+  const z = zoneIndex.get(code);
+  if (!z) return;
+  if (z.province && z.province !== state.province && state.province !== '') {
+    state.province = z.province;
+    $('#province-select').value = z.province;
+    loadProvince();
+  }
+  selectZone(code);
+  const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+  map.fitBounds(toBounds(z.bbox), { padding: fitPadding(80), maxZoom: 14, duration: reduce ? 0 : 1200 });
+  if (open) map.once('moveend', () => openPopup(new maplibregl.LngLat(...z.centre), featuresAt(map.project(z.centre))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Province panel: the board's figures and occupancy by zone
+
+let provinces = [];
+let provinceData = null;
+let provinceToken = 0;
+
+function renderProvinceSelect() {
+  const sel = $('#province-select');
+  sel.innerHTML = [`<option value="">${esc(t('allProvinces'))}</option>`]
+    .concat(provinces.map((p) => `<option value="${esc(p.province_code)}">${esc(p.province_name || p.province_code)}</option>`)).join('');
+  sel.value = state.province;
+}
+
+async function loadProvince() {
+  const token = ++provinceToken;
+  const at = state.at;
+  $('#province-figures').classList.add('loading');
+  try {
+    const q = state.province ? `province_code=${encodeURIComponent(state.province)}&` : '';
+    const d = await getJSON(`occupancy?${q}at=${at}`);
+    if (token !== provinceToken) return;
+    provinceData = d;
+    renderProvince();
+  } catch (err) {
+    if (token === provinceToken) { reportError(err); $('#province-occupancy').textContent = '—'; }
+  } finally {
+    if (token === provinceToken) $('#province-figures').classList.remove('loading');
+  }
+}
+
+function renderProvince() {
+  const d = provinceData;
+  if (!d) return;
+  const occ = $('#province-occupancy');
+  occ.textContent = fmtPct(d.occupancy_pct);
+  occ.dataset.value = d.occupancy_pct ?? '';
+  occ.dataset.at = d.at || state.at;
+  $('#province-source').textContent = `${t('leasedOf')(fmtHa(d.leased_ha), fmtHa(d.leasable_ha))} · ${fmtDate(d.at || state.at)} · ${t('sourceLabel')}: ${sourceText(d.source)}`;
+  $('#province-counts').innerHTML = [['zonesTotal', d.zones_total], ['zonesEstablished', d.zones_established], ['zonesOperating', d.zones_operating]]
+    .map(([k, v]) => `<div class="count"><span class="count-value">${esc(fmtInt(v))}</span><span class="count-label">${esc(t(k))}</span></div>`).join('');
+  const rows = [
+    [t('plannedArea'), fmtHa(d.planned_area_ha)],
+    [t('establishedArea'), fmtHa(d.established_area_ha)],
+    [t('leasable'), fmtHa(d.leasable_ha)],
+    [t('leased'), fmtHa(d.leased_ha)],
+    [t('reserved'), fmtHa(d.reserved_ha)],
+    [t('available'), fmtHa(d.available_ha)],
+  ];
+  $('#province-stats').innerHTML = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('');
+
+  const zones = [...(d.zones || [])].sort((a, b) => {
+    const av = a.in_scope === false || a.occupancy_pct == null ? -1 : a.occupancy_pct;
+    const bv = b.in_scope === false || b.occupancy_pct == null ? -1 : b.occupancy_pct;
+    return bv - av || String(a.zone_name).localeCompare(String(b.zone_name), 'vi');
+  });
+  $('#zone-chart').innerHTML = zones.map((z) => {
+    const counted = z.in_scope !== false && z.occupancy_pct != null;
+    const pct = counted ? z.occupancy_pct : null;
+    const w = pct == null ? 0 : Math.max(0.5, Math.min(100, pct));
+    const title = counted ? `${z.zone_name}: ${t('leasedOf')(fmtHa(z.leased_ha), fmtHa(z.leasable_ha))}` : `${z.zone_name}: ${statusText(z.status)}`;
+    return `<button type="button" role="listitem" class="bar-row${counted ? '' : ' muted'}${z.zone_code === state.selectedZone ? ' selected' : ''}" data-code="${esc(z.zone_code)}" title="${esc(title)}">
+      <span class="bar-name">${esc(z.zone_name)}</span>
+      <span class="bar-track">${counted ? `<span class="bar-fill" style="width:${w}%;background:${occColor(pct)}"></span>` : `<span class="bar-status">${esc(statusText(z.status))}</span>`}</span>
+      <span class="bar-value">${counted ? esc(fmtPct(pct)) : '—'}</span>
+    </button>`;
+  }).join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search by zone name, with or without diacritics
+
+function searchZones(query) {
+  const q = fold(query);
+  if (!q) return [];
+  const scored = [];
+  for (const z of zoneIndex.values()) {
+    let score = null;
+    if (z.folded === q) score = 0;
+    else if (z.folded.startsWith(q)) score = 1;
+    else if (z.folded.split(' ').some((w) => w.startsWith(q))) score = 2;
+    else if (z.folded.includes(q)) score = 3;
+    else if (z.foldedCode.includes(q)) score = 4;
+    if (score != null) scored.push({ z, score });
+  }
+  scored.sort((a, b) => a.score - b.score || a.z.name.length - b.z.name.length || a.z.name.localeCompare(b.z.name, 'vi'));
+  return scored.slice(0, 8).map((s) => s.z);
+}
+
+function setupSearch() {
+  const input = $('#search-input');
+  const list = $('#search-results');
+  let results = [];
+  let active = -1;
+  const provinceName = (code) => provinces.find((p) => p.province_code === code)?.province_name || code || '';
+
+  const render = () => {
+    if (!fold(input.value)) { list.hidden = true; input.setAttribute('aria-expanded', 'false'); return; }
+    list.innerHTML = results.length
+      ? results.map((z, i) => `<li role="option" id="sr-${i}" data-code="${esc(z.code)}" class="${i === active ? 'active' : ''}" aria-selected="${i === active}">
+          <span class="sr-name">${esc(z.name)}</span><span class="sr-meta">${esc(provinceName(z.province))} · ${esc(z.code)}</span></li>`).join('')
+      : `<li class="sr-empty">${esc(t('noMatch'))}</li>`;
+    list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+    if (active >= 0) input.setAttribute('aria-activedescendant', `sr-${active}`); else input.removeAttribute('aria-activedescendant');
+  };
+  const choose = (z) => {
+    if (!z) return;
+    input.value = z.name;
+    list.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    flyToZone(z.code);
+  };
+
+  input.addEventListener('input', () => { results = searchZones(input.value); active = results.length ? 0 : -1; render(); });
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      if (!results.length) return;
+      ev.preventDefault();
+      active = (active + (ev.key === 'ArrowDown' ? 1 : results.length - 1)) % results.length;
+      render();
+    } else if (ev.key === 'Enter') {
+      ev.preventDefault();
+      if (!results.length) results = searchZones(input.value);
+      choose(results[Math.max(active, 0)]);
+    } else if (ev.key === 'Escape') {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+    }
+  });
+  list.addEventListener('mousedown', (ev) => {
+    const li = ev.target.closest('li[data-code]');
+    if (!li) return;
+    ev.preventDefault();
+    choose(zoneIndex.get(li.dataset.code));
+  });
+  input.addEventListener('blur', () => setTimeout(() => { list.hidden = true; input.setAttribute('aria-expanded', 'false'); }, 100));
+  input.addEventListener('focus', () => { if (results.length) render(); });
+  setupSearch.rerender = () => { if (!list.hidden) render(); };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Language
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.title = t('pageTitle');
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  $('#map').setAttribute('aria-label', t('mapLabel'));
+  const sw = $('#lang-switch');
+  sw.dataset.lang = state.lang;
+  sw.title = t('langTitle');
+  sw.setAttribute('aria-label', t('langTitle'));
+  for (const s of sw.querySelectorAll('[data-lang]')) s.classList.toggle('active', s.dataset.lang === state.lang);
+  renderLayers();
+  if (provinces.length) renderProvinceSelect();
+  renderProvince();
+  renderPopup();
+  setupSearch.rerender?.();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Date
+
+function setDate(at) {
+  if (!isDate(at) || at === state.at) return;
+  state.at = at;
+  syncUrl();
+  for (const c of ['zones', 'plots', 'clearance_parcels', 'available_land']) {
+    map.getSource(c)?.setTiles([withAt(tileTemplates[c], at)]);
+  }
+  loadProvince();
+  loadZoneOccupancy();
+  refreshPopupForDate();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+async function loadConfig() {
+  try {
+    const res = await fetch(new URL('config.json', import.meta.url));
+    if (!res.ok) return { basemap: null };
+    return await res.json();
+  } catch {
+    return { basemap: null };
+  }
+}
+
+async function main() {
+  document.body.dataset.ready = '0';
+  applyLanguage();
+  const dateInput = $('#date-input');
+  dateInput.value = state.at;
+
+  const [config, zonesFc, national] = await Promise.all([
+    loadConfig(),
+    getJSON('collections/zones/items?limit=10000').catch((err) => { reportError(err); return { features: [] }; }),
+    loadZoneOccupancy().then((d) => d || { provinces: [] }),
+    ...['zones', 'plots', 'clearance_parcels', 'available_land'].map(loadTileJson),
+  ]);
+  indexZones(zonesFc);
+  provinces = [...(national.provinces || [])].sort((a, b) => String(a.province_name).localeCompare(String(b.province_name), 'vi'));
+  if (state.province && !provinces.some((p) => p.province_code === state.province)) state.province = provinces.length ? DEFAULT_PROVINCE : '';
+  renderProvinceSelect();
+
+  const basemap = typeof config?.basemap === 'string' && /\{z\}/.test(config.basemap) ? config.basemap : null;
+  const start = provinceBbox(state.province || null);
+  map = new maplibregl.Map({
+    container: 'map',
+    style: buildStyle(basemap),
+    bounds: start ? toBounds(start) : FALLBACK_BOUNDS,
+    fitBoundsOptions: { padding: fitPadding(), maxZoom: 13 },
+    maxZoom: 18,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    renderWorldCopies: false,
+    attributionControl: { compact: true, customAttribution: basemap ? `${t('basemap')}: ${esc(new URL(basemap.replace(/[{}]/g, ''), location.href).host)} · landbank` : 'landbank' },
+  });
+  window.landbankMap = map;
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
+
+  map.on('error', (ev) => reportError(ev.error || ev));
+  map.once('load', () => {
+    addLabels(!basemap);
+    updateZoomHints();
+    // Ready once the first zone tiles have been drawn (a slow or broken basemap does not hold it back).
+    const ready = () => {
+      if (document.body.dataset.ready === '1') return;
+      document.body.dataset.ready = '1';
+      map.off('render', onRender);
+    };
+    const onRender = () => { if (map.isSourceLoaded('zones')) ready(); };
+    map.on('render', onRender);
+    map.once('idle', ready);
+  });
+  map.on('move', scheduleLabels);
+  map.on('moveend', layoutLabels);
+  map.on('resize', layoutLabels);
+  map.on('zoomend', updateZoomHints);
+  map.on('click', (ev) => {
+    const hit = featuresAt(ev.point);
+    openPopup(ev.lngLat, hit);
+  });
+  for (const id of CLICKABLE) {
+    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+  }
+
+  dateInput.addEventListener('change', () => setDate(dateInput.value));
+  $('#province-select').addEventListener('change', (ev) => {
+    state.province = ev.target.value;
+    syncUrl();
+    loadProvince();
+    const b = provinceBbox(state.province || null);
+    if (b) map.fitBounds(toBounds(b), { padding: fitPadding(), maxZoom: 13 });
+  });
+  $('#zone-chart').addEventListener('click', (ev) => {
+    const row = ev.target.closest('.bar-row');
+    if (row) flyToZone(row.dataset.code, { open: true });
+  });
+  $('#layers-toggle').addEventListener('click', () => {
+    const card = $('#layers-card');
+    const collapsed = card.classList.toggle('collapsed');
+    $('#layers-toggle').setAttribute('aria-expanded', String(!collapsed));
+  });
+  if (matchMedia('(max-width: 760px)').matches) {
+    $('#layers-card').classList.add('collapsed');
+    $('#layers-toggle').setAttribute('aria-expanded', 'false');
+  }
+  $('#lang-switch').addEventListener('click', () => {
+    state.lang = state.lang === 'vi' ? 'en' : 'vi';
+    localStorage.setItem('landbank.lang', state.lang);
+    syncUrl();
+    applyLanguage();
+  });
+  setupSearch();
+  syncUrl();
+  await loadProvince();
+}
+
+main().catch(reportError);
