@@ -48,7 +48,9 @@ async fn the_page_is_served_at_maps_with_its_configuration() {
 #[tokio::test]
 async fn package_files_and_tests_are_not_served() {
     let app = app_with_page(None).await;
-    for path in ["/maps/package.json", "/maps/package-lock.json", "/maps/test/map.test.mjs", "/maps/README.md"] {
+    for path in
+        ["/maps/package.json", "/maps/package-lock.json", "/maps/test/map.test.mjs", "/maps/README.md"]
+    {
         let reply = app.get(path).await;
         reply.problem(404);
     }
