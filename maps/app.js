@@ -76,6 +76,41 @@ const I18N = {
     basemap: 'Bản đồ nền',
     langTitle: 'Chuyển sang tiếng Anh',
     leasedOf: (a, b) => `${a} / ${b} đã cho thuê`,
+    availTitle: 'Tìm đất còn trống',
+    availArea: 'Diện tích (ha)',
+    availMin: 'Từ',
+    availMax: 'Đến',
+    availReady: 'Chỉ đất sẵn sàng đầu tư',
+    availCleared: 'Chỉ đất đã giải phóng mặt bằng',
+    availWwtp: 'Chỉ KCN có nhà máy xử lý nước thải đang hoạt động',
+    availNear: 'Gần điểm',
+    availPick: 'Chọn trên bản đồ',
+    availPicking: 'Bấm vào bản đồ…',
+    availPickTitle: 'Bấm nút rồi bấm vào bản đồ để chọn điểm (Esc để hủy)',
+    availNoPoint: 'chưa chọn điểm',
+    availClearNear: 'Bỏ điểm đã chọn',
+    availWithin: 'Trong bán kính (km)',
+    availSort: 'Sắp xếp',
+    sortLargest: 'Lớn nhất trước',
+    sortSmallest: 'Nhỏ nhất trước',
+    sortNearest: 'Gần nhất trước',
+    availSearch: 'Tìm',
+    availMore: 'Xem thêm',
+    availMatched: () => 'khu đất phù hợp',
+    availShown: (n) => `đang hiện ${n}`,
+    availNone: 'Không có đất còn trống phù hợp với điều kiện tìm.',
+    availMinGtMax: 'Diện tích tối thiểu lớn hơn diện tích tối đa.',
+    availDropped: (n, ha) => `Không liệt kê ${n} mảnh nhỏ hơn ${ha}.`,
+    availPlots: (n) => `${n} lô`,
+    badgeReady: 'Sẵn sàng',
+    badgeNotReady: 'Chưa sẵn sàng',
+    badgeCleared: 'Đã GPMB',
+    badgeClearedTitle: 'Đã giải phóng mặt bằng toàn bộ',
+    badgeWwtp: 'XLNT',
+    badgeWwtpTitle: 'Nhà máy xử lý nước thải đang hoạt động',
+    perDay: 'm³/ngày',
+    north: 'B',
+    east: 'Đ',
   },
   en: {
     pageTitle: 'landbank — Industrial zone map',
@@ -141,6 +176,41 @@ const I18N = {
     basemap: 'Basemap',
     langTitle: 'Chuyển sang tiếng Việt',
     leasedOf: (a, b) => `${a} of ${b} leased`,
+    availTitle: 'Find available land',
+    availArea: 'Area (ha)',
+    availMin: 'Min',
+    availMax: 'Max',
+    availReady: 'Ready to invest only',
+    availCleared: 'Cleared land only',
+    availWwtp: 'Zones with a working wastewater plant only',
+    availNear: 'Near a point',
+    availPick: 'Pick on map',
+    availPicking: 'Click the map…',
+    availPickTitle: 'Press, then click the map to choose a point (Esc cancels)',
+    availNoPoint: 'no point chosen',
+    availClearNear: 'Clear the point',
+    availWithin: 'Within (km)',
+    availSort: 'Sort',
+    sortLargest: 'Largest first',
+    sortSmallest: 'Smallest first',
+    sortNearest: 'Nearest first',
+    availSearch: 'Search',
+    availMore: 'Show more',
+    availMatched: (n) => (n === 1 ? 'piece matches' : 'pieces match'),
+    availShown: (n) => `${n} shown`,
+    availNone: 'No available land matches these filters.',
+    availMinGtMax: 'The minimum area is larger than the maximum.',
+    availDropped: (n, ha) => `${n} piece(s) smaller than ${ha} not listed.`,
+    availPlots: (n) => (n === 1 ? '1 plot' : `${n} plots`),
+    badgeReady: 'Ready',
+    badgeNotReady: 'Not ready',
+    badgeCleared: 'Cleared',
+    badgeClearedTitle: 'Site clearance complete',
+    badgeWwtp: 'WWTP',
+    badgeWwtpTitle: 'Wastewater treatment plant operating',
+    perDay: 'm³/day',
+    north: 'N',
+    east: 'E',
   },
 };
 
@@ -168,6 +238,8 @@ const CLEARANCE_COLORS = {
   handed_over: '#ece9f4',
 };
 const AVAILABLE_COLORS = { ready: '#0f9b8e', not_ready: '#8fd3c9' };
+// Results of the "find available land" panel: a colour no other layer uses.
+const RESULT_COLORS = { fill: '#d6287f', line: '#a0135c', selected: '#4d0a2e' };
 
 // Boards report occupancy for established and operating zones only; others are drawn as "no data".
 const ZONES_FILL_COLOR = [
@@ -186,7 +258,7 @@ const GROUPS = [
   { key: 'available_land', layers: ['available-fill', 'available-outline'], on: false, minzoom: 11 },
 ];
 const groupMinzoom = (key) => GROUPS.find((g) => g.key === key).minzoom;
-const CLICKABLE = ['available-fill', 'plots-fill', 'clearance-fill', 'zones-fill', 'zones-points'];
+const CLICKABLE = ['available-results', 'available-fill', 'plots-fill', 'clearance-fill', 'zones-fill', 'zones-points'];
 // Below this zoom zones are also drawn as dots, so that a national view still shows them.
 const POINTS_MAXZOOM = 9;
 
@@ -434,6 +506,7 @@ function buildStyle(basemap) {
 
   for (const c of ['zones', 'plots', 'clearance_parcels', 'available_land']) sources[c] = vectorSource(c);
   sources['zone-points'] = { type: 'geojson', data: zonePoints() };
+  sources['available-results'] = { type: 'geojson', data: availableResultsData(), promoteId: 'id' };
   const vis = (key) => (state.visible[key] ? 'visible' : 'none');
 
   layers.push(
@@ -478,6 +551,23 @@ function buildStyle(basemap) {
         'line-width': ['interpolate', ['linear'], ['zoom'], 7, 0.5, 11, 1.2, 15, 2.2],
         'line-opacity': 0.85,
       },
+    },
+    // Results of the "find available land" panel, over the zones; hidden while the panel is closed.
+    {
+      id: 'available-results', type: 'fill', source: 'available-results', layout: { visibility: availableVisibility() },
+      paint: { 'fill-color': RESULT_COLORS.fill, 'fill-opacity': ['interpolate', ['linear'], ['zoom'], 9, 0.75, 12.5, 0.5, 14, 0.12, 15, 0.06] },
+    },
+    {
+      id: 'available-results-outline', type: 'line', source: 'available-results', layout: { visibility: availableVisibility() },
+      paint: { 'line-color': RESULT_COLORS.line, 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 1, 14, 2.5] },
+    },
+    {
+      id: 'available-selected-fill', type: 'fill', source: 'available-results', filter: ['==', ['get', 'id'], ''], layout: { visibility: availableVisibility() },
+      paint: { 'fill-color': RESULT_COLORS.fill, 'fill-opacity': ['interpolate', ['linear'], ['zoom'], 9, 0.25, 13, 0.12, 14.5, 0] },
+    },
+    {
+      id: 'available-selected', type: 'line', source: 'available-results', filter: ['==', ['get', 'id'], ''], layout: { visibility: availableVisibility() },
+      paint: { 'line-color': RESULT_COLORS.selected, 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 2.5, 14, 4] },
     },
     {
       id: 'zones-points', type: 'circle', source: 'zone-points', maxzoom: POINTS_MAXZOOM, layout: { visibility: vis('zones') },
@@ -673,7 +763,7 @@ function featuresAt(point) {
   const layers = CLICKABLE.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
   const feats = map.queryRenderedFeatures(point, { layers });
   const pick = (id) => feats.find((f) => f.layer.id === id)?.properties || null;
-  return { zone: pick('zones-fill') || pick('zones-points'), plot: pick('plots-fill'), parcel: pick('clearance-fill'), piece: pick('available-fill') };
+  return { zone: pick('zones-fill') || pick('zones-points'), plot: pick('plots-fill'), parcel: pick('clearance-fill'), piece: pick('available-fill') || pick('available-results') };
 }
 
 function openPopup(lngLat, hit) {
@@ -750,6 +840,7 @@ function flyToZone(code, { open = false } = {}) {
     state.province = z.province;
     $('#province-select').value = z.province;
     loadProvince();
+    provinceChangedForAvailable();
   }
   selectZone(code);
   const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -899,6 +990,316 @@ function setupSearch() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Find available land: /available with the panel's filters, the page's province and date; results
+// listed in the panel and drawn on the map (source and layers `available-results`, the chosen piece
+// `available-selected`).
+
+const AVAIL_PAGE_SIZE = 20;
+const avail = {
+  used: false, // a search has run: a new date or province runs it again
+  open: false, // the panel is expanded (results and the near marker are drawn only then)
+  token: 0,
+  loading: false,
+  features: [], // every page loaded so far
+  matched: null,
+  returned: 0,
+  next: null, // absolute URL of the next page
+  meta: null, // dropped_pieces, min_piece_ha of the last answer
+  error: null,
+  near: null, // [lon, lat]
+  nearMarker: null,
+  picking: false,
+  selected: null, // piece id
+};
+
+const availableVisibility = () => (avail.open ? 'visible' : 'none');
+function availableResultsData() {
+  return {
+    type: 'FeatureCollection',
+    features: avail.features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: { ...f.properties, id: f.id } })),
+  };
+}
+const fmtKm = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0km`);
+const provinceLabel = (code) => (code ? provinces.find((p) => p.province_code === code)?.province_name || code : t('allProvinces'));
+
+/** The query for the panel's filters, or {error} when they cannot make sense. */
+function availableQuery() {
+  const q = new URLSearchParams();
+  const num = (sel) => $(sel).value.trim();
+  const min = num('#available-min-ha');
+  const max = num('#available-max-ha');
+  // Negative numbers are left to the service, which explains what it accepts.
+  if (min !== '' && max !== '' && Number(min) >= 0 && Number(max) >= 0 && Number(min) > Number(max)) return { error: t('availMinGtMax') };
+  if (min !== '') q.set('min_ha', min);
+  if (max !== '') q.set('max_ha', max);
+  if (state.province) q.set('province_code', state.province);
+  if ($('#available-ready').checked) q.set('ready', 'true');
+  if ($('#available-cleared').checked) q.set('cleared', 'true');
+  if ($('#available-wwtp').checked) q.set('wwtp', 'true');
+  if (avail.near) {
+    q.set('near', avail.near.map((v) => v.toFixed(6)).join(','));
+    const within = num('#available-within-km');
+    if (within !== '') q.set('within_km', within);
+  }
+  q.set('at', state.at);
+  const sort = $('#available-sort').value;
+  q.set('sortby', sort === 'distance_km' && !avail.near ? '-area_ha' : sort);
+  q.set('limit', String(AVAIL_PAGE_SIZE));
+  return { query: q };
+}
+
+/** GET an /available page; a refusal becomes an Error carrying the problem's `detail`. */
+async function fetchAvailable(url) {
+  let res;
+  try {
+    res = await fetch(url, { headers: { Accept: 'application/geo+json, application/json' } });
+  } catch {
+    throw new Error(t('loadError'));
+  }
+  if (!res.ok) {
+    let detail = '';
+    try { detail = (await res.json()).detail || ''; } catch { /* not problem+json */ }
+    throw new Error(detail || `${t('loadError')} (HTTP ${res.status})`);
+  }
+  return res.json();
+}
+
+/** The next page's URL, on this page's origin (the service may name itself differently behind a proxy). */
+function nextLink(fc) {
+  const href = (fc.links || []).find((l) => l.rel === 'next')?.href;
+  if (!href) return null;
+  try {
+    return `${api('available')}${new URL(href, API_ROOT).search}`;
+  } catch {
+    return null;
+  }
+}
+
+function setAvailableLoading(on) {
+  avail.loading = on;
+  $('#available-panel').classList.toggle('loading', on);
+  $('#available-search').disabled = on;
+  $('#available-more').disabled = on;
+}
+
+async function runAvailable({ fit = false } = {}) {
+  const token = ++avail.token;
+  avail.used = true;
+  const { query, error } = availableQuery();
+  if (error) {
+    Object.assign(avail, { error, features: [], matched: null, returned: 0, next: null, meta: null });
+    setAvailableLoading(false);
+    updateAvailableMap();
+    renderAvailable();
+    return;
+  }
+  setAvailableLoading(true);
+  try {
+    const fc = await fetchAvailable(`${api('available')}?${query}`);
+    if (token !== avail.token) return;
+    Object.assign(avail, {
+      error: null,
+      features: fc.features || [],
+      matched: fc.numberMatched ?? null,
+      returned: (fc.features || []).length,
+      next: nextLink(fc),
+      meta: { dropped: fc.dropped_pieces || 0, minPiece: fc.min_piece_ha },
+    });
+    if (!avail.features.some((f) => f.id === avail.selected)) avail.selected = null;
+    updateAvailableMap();
+    renderAvailable();
+    if (fit && avail.features.length) {
+      const box = unionBbox(avail.features.map((f) => bboxOf(f.geometry)).filter(Boolean));
+      if (box) map.fitBounds(toBounds(box), { padding: fitPadding(60), maxZoom: 15 });
+    }
+  } catch (err) {
+    if (token !== avail.token) return;
+    Object.assign(avail, { error: err.message, features: [], matched: null, returned: 0, next: null, meta: null, selected: null });
+    updateAvailableMap();
+    renderAvailable();
+  } finally {
+    if (token === avail.token) setAvailableLoading(false);
+  }
+}
+
+async function loadMoreAvailable() {
+  if (!avail.next || avail.loading) return;
+  const token = avail.token;
+  setAvailableLoading(true);
+  try {
+    const fc = await fetchAvailable(avail.next);
+    if (token !== avail.token) return;
+    const seen = new Set(avail.features.map((f) => f.id));
+    avail.features.push(...(fc.features || []).filter((f) => !seen.has(f.id)));
+    avail.matched = fc.numberMatched ?? avail.matched;
+    avail.next = nextLink(fc);
+    updateAvailableMap();
+    renderAvailable();
+  } catch (err) {
+    if (token !== avail.token) return;
+    avail.error = err.message;
+    renderAvailable();
+  } finally {
+    if (token === avail.token) setAvailableLoading(false);
+  }
+}
+
+function updateAvailableMap() {
+  map?.getSource('available-results')?.setData(availableResultsData());
+  const filter = ['==', ['get', 'id'], avail.selected || ''];
+  for (const id of ['available-selected', 'available-selected-fill']) if (map?.getLayer(id)) map.setFilter(id, filter);
+}
+
+function selectPiece(id, { fly = false, scroll = false } = {}) {
+  avail.selected = id;
+  updateAvailableMap();
+  for (const li of document.querySelectorAll('#available-results li[data-id]')) {
+    const on = li.dataset.id === id;
+    li.classList.toggle('selected', on);
+    li.querySelector('button')?.setAttribute('aria-current', on ? 'true' : 'false');
+    if (on && scroll) li.scrollIntoView({ block: 'nearest' });
+  }
+  const f = avail.features.find((x) => x.id === id);
+  if (fly && f) {
+    const box = bboxOf(f.geometry);
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    if (box) map.fitBounds(toBounds(box), { padding: fitPadding(80), maxZoom: 17, duration: reduce ? 0 : 1000 });
+  }
+}
+
+function resultItem(f) {
+  const p = f.properties || {};
+  const badges = [
+    p.ready ? `<span class="badge badge-ready">${esc(t('badgeReady'))}</span>` : `<span class="badge badge-muted">${esc(t('badgeNotReady'))}</span>`,
+    p.cleared ? `<span class="badge" title="${esc(t('badgeClearedTitle'))}">${esc(t('badgeCleared'))}</span>` : '',
+    p.wwtp_operating
+      ? `<span class="badge" title="${esc(t('badgeWwtpTitle'))}${p.wwtp_capacity_m3d != null ? ` · ${esc(fmtInt(p.wwtp_capacity_m3d))} ${esc(t('perDay'))}` : ''}">${esc(t('badgeWwtp'))}</span>`
+      : '',
+  ].join('');
+  const plots = String(p.plot_codes || '').split(',').filter(Boolean).length;
+  const sub = [f.id, plots ? t('availPlots')(plots) : ''].filter(Boolean).join(' · ');
+  const dist = p.distance_km != null ? `<span class="ai-dist">${esc(fmtKm(p.distance_km))}</span>` : '';
+  return `<li data-id="${esc(f.id)}"${f.id === avail.selected ? ' class="selected"' : ''}>
+    <button type="button" class="avail-item" aria-current="${f.id === avail.selected}">
+      <span class="ai-name">${esc(p.zone_name || p.zone_code || f.id)}</span>
+      <span class="ai-area">${esc(fmtHa(p.area_ha))}</span>
+      <span class="ai-sub">${esc(sub)}</span>
+      <span class="ai-meta">${badges}${dist}</span>
+    </button>
+  </li>`;
+}
+
+function renderAvailable() {
+  if (!$('#available-panel')) return;
+  const err = $('#available-error');
+  err.textContent = avail.error || '';
+  err.hidden = !avail.error;
+  const summary = $('#available-summary');
+  summary.hidden = avail.matched == null;
+  if (avail.matched != null) {
+    const count = $('#available-count');
+    count.textContent = fmtInt(avail.matched);
+    count.dataset.value = String(avail.matched);
+    $('#available-count-label').textContent = t('availMatched')(avail.matched);
+    $('#available-shown').textContent = avail.matched > avail.features.length ? t('availShown')(fmtInt(avail.features.length)) : '';
+  }
+  const list = $('#available-results');
+  list.innerHTML = avail.matched === 0 ? `<li class="avail-empty">${esc(t('availNone'))}</li>` : avail.features.map(resultItem).join('');
+  const dropped = $('#available-dropped');
+  dropped.hidden = !(avail.meta?.dropped > 0 && avail.matched > 0);
+  dropped.textContent = dropped.hidden ? '' : t('availDropped')(fmtInt(avail.meta.dropped), fmtHa(avail.meta.minPiece));
+  $('#available-more').hidden = !avail.next;
+}
+
+/** What does not depend on the results: scope line, near point, pick button, sort choices. */
+function renderAvailableChrome() {
+  if (!$('#available-panel')) return;
+  $('#available-scope').textContent = `${t('province')}: ${provinceLabel(state.province)} · ${t('asOfShort')} ${fmtDate(state.at)}`;
+  const near = $('#available-near');
+  near.textContent = avail.near ? `${avail.near[1].toFixed(3)}°\u00a0${t('north')}, ${avail.near[0].toFixed(3)}°\u00a0${t('east')}` : t('availNoPoint');
+  near.title = avail.near ? avail.near.map((v) => v.toFixed(6)).join(', ') + ' (lon, lat)' : '';
+  near.classList.toggle('empty', !avail.near);
+  const clear = $('#available-near-clear');
+  clear.hidden = !avail.near;
+  clear.title = t('availClearNear');
+  clear.setAttribute('aria-label', t('availClearNear'));
+  const pick = $('#available-pick');
+  pick.textContent = avail.picking ? t('availPicking') : t('availPick');
+  pick.title = t('availPickTitle');
+  pick.setAttribute('aria-pressed', String(avail.picking));
+  pick.classList.toggle('active', avail.picking);
+  $('#available-within-km').disabled = !avail.near;
+  const sort = $('#available-sort');
+  sort.querySelector('option[value="distance_km"]').disabled = !avail.near;
+  if (!avail.near && sort.value === 'distance_km') sort.value = '-area_ha';
+}
+
+function setPicking(on) {
+  avail.picking = on;
+  if (map) map.getCanvas().style.cursor = on ? 'crosshair' : '';
+  $('#map-wrap').classList.toggle('picking', on);
+  renderAvailableChrome();
+}
+
+function setNear(lonLat, { run = false } = {}) {
+  avail.near = lonLat;
+  avail.picking = false;
+  if (map) map.getCanvas().style.cursor = '';
+  $('#map-wrap').classList.remove('picking');
+  if (lonLat) {
+    if (!avail.nearMarker) {
+      const el = document.createElement('div');
+      el.className = 'near-marker';
+      avail.nearMarker = new maplibregl.Marker({ element: el });
+    }
+    avail.nearMarker.setLngLat(lonLat).addTo(map);
+    avail.nearMarker.getElement().hidden = !avail.open;
+    $('#available-sort').value = 'distance_km';
+  } else {
+    avail.nearMarker?.remove();
+  }
+  renderAvailableChrome();
+  if (run || avail.used) runAvailable();
+}
+
+function setAvailableOpen(open) {
+  avail.open = open;
+  $('#available-panel').classList.toggle('collapsed', !open);
+  $('#available-body').hidden = !open;
+  $('#available-toggle').setAttribute('aria-expanded', String(open));
+  for (const id of ['available-results', 'available-results-outline', 'available-selected-fill', 'available-selected']) {
+    if (map?.getLayer(id)) map.setLayoutProperty(id, 'visibility', availableVisibility());
+  }
+  if (avail.nearMarker) avail.nearMarker.getElement().hidden = !open;
+  if (!open && avail.picking) setPicking(false);
+}
+
+function provinceChangedForAvailable() {
+  renderAvailableChrome();
+  if (avail.used) runAvailable();
+}
+
+function setupAvailable() {
+  $('#available-toggle').addEventListener('click', () => setAvailableOpen(!avail.open));
+  $('#available-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (avail.picking) setPicking(false);
+    runAvailable({ fit: true });
+  });
+  $('#available-pick').addEventListener('click', () => setPicking(!avail.picking));
+  $('#available-near-clear').addEventListener('click', () => setNear(null));
+  $('#available-sort').addEventListener('change', () => { if (avail.used) runAvailable(); });
+  $('#available-more').addEventListener('click', loadMoreAvailable);
+  $('#available-results').addEventListener('click', (ev) => {
+    const li = ev.target.closest('li[data-id]');
+    if (li) selectPiece(li.dataset.id, { fly: true });
+  });
+  document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && avail.picking) setPicking(false); });
+  renderAvailableChrome();
+  renderAvailable();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Language
 
 function applyLanguage() {
@@ -917,6 +1318,8 @@ function applyLanguage() {
   renderProvince();
   renderPopup();
   setupSearch.rerender?.();
+  renderAvailableChrome();
+  renderAvailable();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -932,6 +1335,8 @@ function setDate(at) {
   loadProvince();
   loadZoneOccupancy();
   refreshPopupForDate();
+  renderAvailableChrome();
+  if (avail.used) runAvailable();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1002,12 +1407,16 @@ async function main() {
   map.on('resize', layoutLabels);
   map.on('zoomend', updateZoomHints);
   map.on('click', (ev) => {
+    if (avail.picking) { setNear([ev.lngLat.lng, ev.lngLat.lat], { run: true }); return; }
     const hit = featuresAt(ev.point);
     openPopup(ev.lngLat, hit);
+    const result = map.getLayoutProperty('available-results', 'visibility') !== 'none'
+      && map.queryRenderedFeatures(ev.point, { layers: ['available-results'] })[0];
+    if (result) selectPiece(result.properties.id, { scroll: true });
   });
   for (const id of CLICKABLE) {
-    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
-    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = avail.picking ? 'crosshair' : 'pointer'; });
+    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = avail.picking ? 'crosshair' : ''; });
   }
 
   dateInput.addEventListener('change', () => setDate(dateInput.value));
@@ -1015,6 +1424,7 @@ async function main() {
     state.province = ev.target.value;
     syncUrl();
     loadProvince();
+    provinceChangedForAvailable();
     const b = provinceBbox(state.province || null);
     if (b) map.fitBounds(toBounds(b), { padding: fitPadding(), maxZoom: 13 });
   });
@@ -1038,6 +1448,7 @@ async function main() {
     applyLanguage();
   });
   setupSearch();
+  setupAvailable();
   syncUrl();
   await loadProvince();
 }

@@ -4,7 +4,10 @@
 //
 // Environment: LANDBANK_URL (required), CHROMIUM (default /usr/bin/chromium),
 // SCREENSHOT (default /tmp/landbank-map.png), ZONE (default BN-QV1), SEARCH (default "que vo"),
-// PAST_DATE (default 2010-06-30), MAPS_PATH (default /maps/). Exits 1 on the first failed step or on any console error.
+// PAST_DATE (default 2010-06-30), MAPS_PATH (default /maps/), AVAILABLE_SCREENSHOT (default: next to
+// SCREENSHOT, "-available" before the extension). Exits 1 on the first failed step or on any console error
+// (except Chromium's own "Failed to load resource … 400" line for the one bad /available request step 6
+// sends on purpose).
 
 import { chromium } from 'playwright-core';
 
@@ -16,6 +19,8 @@ const SEARCH = process.env.SEARCH || 'que vo'; // no diacritics on purpose: the 
 const PAST_DATE = process.env.PAST_DATE || '2010-06-30';
 const PAGE = process.env.MAPS_PATH || '/maps/';
 const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT_MS || 60000);
+const AVAILABLE_SCREENSHOT = process.env.AVAILABLE_SCREENSHOT || SCREENSHOT.replace(/(\.png)?$/i, '-available.png');
+const AVAILABLE_MIN_HA = '5';
 
 let passed = 0;
 let failed = 0;
@@ -86,6 +91,8 @@ async function main() {
       '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
   });
   const consoleErrors = [];
+  // Requests the test makes fail on purpose (url => true): Chromium logs their status as a console error.
+  const expectedBadRequests = [];
   const tileResponses = [];
   const failedRequests = [];
   let page;
@@ -95,6 +102,7 @@ async function main() {
     page.on('console', (msg) => {
       if (msg.type() === 'error') {
         const loc = msg.location();
+        if (/^Failed to load resource: .*\b400\b/.test(msg.text()) && expectedBadRequests.some((isExpected) => isExpected(loc?.url || ''))) return;
         consoleErrors.push(`${msg.text()}${loc?.url ? ` (${loc.url}${loc.lineNumber != null ? ':' + loc.lineNumber : ''})` : ''}`);
       }
     });
@@ -103,6 +111,8 @@ async function main() {
       if (new URL(res.url()).pathname.startsWith('/tiles/')) tileResponses.push({ url: res.url(), status: res.status() });
     });
     page.on('requestfailed', (req) => failedRequests.push(`${req.failure()?.errorText} ${req.url()}`));
+    const availableRequests = [];
+    page.on('request', (req) => { if (new URL(req.url()).pathname.endsWith('/available')) availableRequests.push(req.url()); });
 
     // 1. The page loads and the map reports ready.
     log(`step 1: open ${BASE}${PAGE}`);
@@ -216,7 +226,125 @@ async function main() {
         `#province-occupancy shows ${JSON.stringify(shown)}, API says ${two(prov.occupancy_pct)} for ${province.code} as of ${PAST_DATE}`);
     }
 
-    // 6. No console errors.
+    // 6. Find available land: filters, count, list, results on the map, fly to a piece, bad filters.
+    log(`step 6: find available land (min_ha=${AVAILABLE_MIN_HA}, ready) as of the page's date`);
+    const pageAt = await page.inputValue('#date-input');
+    const pageProvince = await page.$eval('#province-select', (el) => el.value);
+    for (const id of ['#available-panel', '#available-min-ha', '#available-max-ha', '#available-ready', '#available-cleared',
+      '#available-wwtp', '#available-sort', '#available-search', '#available-count', '#available-results', '#available-error']) {
+      if (!(await page.$(id))) fail(`${id} is missing`);
+    }
+    ok('the available-land panel and its controls are on the page');
+    if (!(await page.isVisible('#available-min-ha'))) await page.click('#available-toggle');
+    check(await page.isVisible('#available-min-ha'), 'the available-land panel opens', 'the available-land panel does not open (#available-min-ha not visible)');
+    await page.fill('#available-min-ha', AVAILABLE_MIN_HA);
+    await page.fill('#available-max-ha', '');
+    await page.check('#available-ready');
+    const sortby = await page.$eval('#available-sort', (el) => el.value);
+    const q = new URLSearchParams({ min_ha: AVAILABLE_MIN_HA, ready: 'true', at: pageAt, sortby, limit: '1' });
+    if (pageProvince) q.set('province_code', pageProvince);
+    const expected = await apiJSON(`/available?${q}`);
+    log(`       API /available?${q}: numberMatched ${expected.numberMatched}, first ${expected.features?.[0]?.id}`);
+    const requestsBefore = availableRequests.length;
+    await page.click('#available-search');
+    const countText = await page.waitForFunction((n) => {
+      const el = document.querySelector('#available-count');
+      return el && el.offsetParent !== null && el.dataset.value === String(n) ? el.textContent : false;
+    }, expected.numberMatched, { timeout: STEP_TIMEOUT, polling: 100 }).then((h) => h.jsonValue())
+      .catch(async () => fail(`#available-count shows ${JSON.stringify(await page.$eval('#available-count', (el) => [el.textContent, el.dataset.value]))}, the API says numberMatched ${expected.numberMatched}`));
+    check(Number(String(countText).replace(/\D/g, '')) === expected.numberMatched,
+      `#available-count shows ${JSON.stringify(countText)} = API numberMatched ${expected.numberMatched} (at=${pageAt}${pageProvince ? `, province_code=${pageProvince}` : ''})`,
+      `#available-count text ${JSON.stringify(countText)} is not ${expected.numberMatched}`);
+    const sent = availableRequests.slice(requestsBefore).map((u) => new URL(u).searchParams);
+    check(sent.some((p) => p.get('at') === pageAt && p.get('min_ha') === AVAILABLE_MIN_HA && p.get('ready') === 'true' && (p.get('province_code') || '') === pageProvince),
+      `the page asked /available with at=${pageAt}, min_ha=${AVAILABLE_MIN_HA}, ready=true${pageProvince ? `, province_code=${pageProvince}` : ''}`,
+      `no /available request with the page's date and province: ${sent.map((p) => p.toString()).join(' | ') || '(none)'}`);
+
+    const items = await page.$$eval('#available-results li[data-id]', (lis) => lis.map((li) => ({ id: li.dataset.id, text: li.innerText.replace(/\s+/g, ' ').trim() })));
+    check(items.length > 0 && items.length <= expected.numberMatched, `#available-results lists ${items.length} piece(s), first ${items[0]?.id}: ${items[0]?.text}`,
+      `#available-results lists ${items.length} piece(s) for numberMatched ${expected.numberMatched}`);
+    check(items[0]?.id === expected.features?.[0]?.id, `the first item is the API's first piece for sortby=${sortby}`, `the first item is ${items[0]?.id}, the API's first is ${expected.features?.[0]?.id}`);
+
+    await waitForMapIdle(page, 'after the available-land search');
+    const onMap = await page.evaluate(async () => {
+      const m = window.landbankMap;
+      const src = m.getSource('available-results');
+      const data = src ? await src.getData() : null;
+      return {
+        layer: !!m.getLayer('available-results') && m.getLayoutProperty('available-results', 'visibility') !== 'none',
+        data: data?.features?.length ?? 0,
+        rendered: m.queryRenderedFeatures({ layers: ['available-results'] }).length,
+        source: m.querySourceFeatures('available-results').length,
+      };
+    });
+    check(onMap.layer && onMap.data === items.length && onMap.source > 0,
+      `layer available-results is shown with ${onMap.data} feature(s) in its source (${onMap.source} from querySourceFeatures, ${onMap.rendered} rendered)`,
+      `available-results: layer shown ${onMap.layer}, ${onMap.data} source features for ${items.length} items, querySourceFeatures ${onMap.source}`);
+
+    const firstId = items[0].id;
+    const piece = await apiJSON(`/available?${new URLSearchParams({ ...Object.fromEntries(q), limit: String(Math.max(items.length, 1)) })}`)
+      .then((fc) => fc.features.find((f) => f.id === firstId));
+    if (!piece) fail(`${firstId} is not in the API's answer`);
+    const box = (() => {
+      let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
+      const walk = (c) => { if (typeof c[0] === 'number') { w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]); } else c.forEach(walk); };
+      walk(piece.geometry.coordinates);
+      return [w, s, e, n];
+    })();
+    await page.click(`#available-results li[data-id="${firstId}"]`);
+    await page.waitForTimeout(300);
+    await waitForMapIdle(page, `after flying to ${firstId}`);
+    const view = await page.evaluate(() => {
+      const m = window.landbankMap;
+      return { center: m.getCenter().toArray(), zoom: m.getZoom(), filter: JSON.stringify(m.getFilter('available-selected')),
+        selected: document.querySelector('#available-results li.selected')?.dataset.id };
+    });
+    const [cx, cy] = view.center;
+    check(cx >= box[0] && cx <= box[2] && cy >= box[1] && cy <= box[3],
+      `clicking ${firstId} moved the map into it (centre ${cx.toFixed(5)}, ${cy.toFixed(5)} inside bbox ${box.map((v) => v.toFixed(5)).join(', ')}, zoom ${view.zoom.toFixed(2)})`,
+      `after clicking ${firstId} the map centre ${cx.toFixed(5)}, ${cy.toFixed(5)} is outside its bbox ${box.map((v) => v.toFixed(5)).join(', ')}`);
+    check(view.selected === firstId && view.filter.includes(firstId), `${firstId} is highlighted in the list and in layer available-selected`,
+      `highlight: list ${view.selected}, available-selected filter ${view.filter}`);
+    try {
+      await page.screenshot({ path: AVAILABLE_SCREENSHOT });
+      log(`       screenshot: ${AVAILABLE_SCREENSHOT}`);
+    } catch (err) {
+      log(`       could not write ${AVAILABLE_SCREENSHOT}: ${err.message}`);
+    }
+
+    // Bad filters: min > max is caught on the page; a negative minimum goes to the service, whose problem detail is shown.
+    await page.fill('#available-min-ha', '10');
+    await page.fill('#available-max-ha', '5');
+    await page.click('#available-search');
+    const errMinMax = await page.waitForFunction(() => {
+      const el = document.querySelector('#available-error');
+      return el && !el.hidden && el.offsetParent !== null && el.textContent.trim() ? el.textContent.trim() : false;
+    }, null, { timeout: 10000 }).then((h) => h.jsonValue()).catch(() => fail('min_ha=10 > max_ha=5 shows no #available-error'));
+    ok(`min_ha=10 > max_ha=5 shows #available-error ${JSON.stringify(errMinMax)}`);
+
+    const badQ = new URLSearchParams(q);
+    badQ.set('min_ha', '-1');
+    badQ.delete('limit');
+    const badRes = await fetch(`${BASE}/available?${badQ}`, { headers: { Accept: 'application/json' } });
+    const problem = await badRes.json().catch(() => ({}));
+    check(badRes.status === 400 && problem.detail, `API /available?min_ha=-1 answers 400 with detail ${JSON.stringify(problem.detail)}`,
+      `API /available?min_ha=-1 answered ${badRes.status} ${JSON.stringify(problem)}`);
+    const isBadAvailable = (url) => { try { const u = new URL(url); return u.pathname.endsWith('/available') && u.searchParams.get('min_ha') === '-1'; } catch { return false; } };
+    expectedBadRequests.push(isBadAvailable);
+    const badRequest = page.waitForRequest((req) => isBadAvailable(req.url()), { timeout: 10000 });
+    await page.fill('#available-max-ha', '');
+    await page.fill('#available-min-ha', '-1');
+    await page.click('#available-search');
+    await badRequest.catch(() => fail('no /available request for min_ha=-1'));
+    const errNeg = await page.waitForFunction((detail) => {
+      const el = document.querySelector('#available-error');
+      return el && !el.hidden && el.textContent.includes(detail) ? el.textContent.trim() : false;
+    }, problem.detail, { timeout: 10000 }).then((h) => h.jsonValue())
+      .catch(async () => fail(`min_ha=-1: #available-error shows ${JSON.stringify(await page.$eval('#available-error', (el) => el.textContent))}, expected the problem detail ${JSON.stringify(problem.detail)}`));
+    ok(`min_ha=-1 shows the problem detail in #available-error: ${JSON.stringify(errNeg)}`);
+    await page.fill('#available-min-ha', AVAILABLE_MIN_HA);
+
+    // 7. No console errors.
     check(consoleErrors.length === 0, 'no console errors',
       `${consoleErrors.length} console error(s):\n${consoleErrors.map((e) => `         ${e}`).join('\n')}`);
   } catch (err) {
