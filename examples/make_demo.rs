@@ -423,6 +423,15 @@ fn main() {
             }
         }
     }
+    hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
+    let mut targets_out = Vec::new();
+    let mut rdr = csv::Reader::from_path("maps/demo/spec/targets.csv").unwrap();
+    for row in rdr.deserialize::<Target>() {
+        let t = row.unwrap();
+        let id = format!("{}-{}-{}", t.province_code, t.year, t.metric);
+        targets_out.push(feature(&id, serde_json::to_value(&t).unwrap(), None));
+    }
+    write("targets", targets_out);
     write("provinces", provinces);
     write("zones", zones_out);
     write("land_use", land_use_out);
@@ -430,4 +439,114 @@ fn main() {
     write("projects", projects_out);
     write("leases", leases_out);
     write("clearance_parcels", parcels_out);
+}
+
+/// Makes Hưng Yên's first quarter of 2022 what the board reported (DESIGN.md): 29 ha of infrastructure
+/// completed, about USD 145 million registered by new projects, 8 projects starting operation with about
+/// 3,000 jobs. Runs after the zones are generated and only adds to them: Minh Quang's free plots get their
+/// infrastructure on 2022-03-25 (closest to 29 ha), and projects renting ready-built factories (no lease of
+/// their own) make up the difference between what the generated tenants already give and the figures.
+fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) {
+    let (from, to) = (parse_date("2022-01-01").unwrap(), parse_date("2022-03-31").unwrap());
+    let in_q1 = |v: &Value| v.as_str().and_then(|s| parse_date(s).ok()).is_some_and(|d| from <= d && d <= to);
+    let in_hy = |v: &Value| {
+        v["properties"]["province_code"] == "VN-66"
+            || v["properties"]["zone_code"].as_str().is_some_and(|z| z.starts_with("HY-"))
+    };
+
+    // Infrastructure: 29 ha in all, from the subset of Minh Quang's plots whose area comes closest
+    // (subset sum over hundredths of a hectare).
+    let done_ha: f64 = plots
+        .iter()
+        .filter(|p| in_hy(p) && in_q1(&p["properties"]["infra_ready_on"]))
+        .map(plot_area_ha)
+        .sum();
+    let goal = ((29.0 - done_ha) * 100.0).round().max(0.0) as usize;
+    let candidates: Vec<(usize, usize)> = plots
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p["properties"]["zone_code"] == "HY-MQ" && p["properties"]["infra_ready_on"].is_null()
+        })
+        .map(|(i, p)| (i, (plot_area_ha(p) * 100.0).round() as usize))
+        .collect();
+    // reach[s] = the candidate that last reached sum s (and the sum before it).
+    let limit = goal * 2 + 1;
+    let mut reach: Vec<Option<(usize, usize)>> = vec![None; limit + 1];
+    let mut reached = vec![false; limit + 1];
+    reached[0] = true;
+    for (k, &(_, area)) in candidates.iter().enumerate() {
+        for sum in (area..=limit).rev() {
+            if !reached[sum] && reached[sum - area] && reach[sum - area].is_none_or(|(j, _)| j < k) {
+                reached[sum] = true;
+                reach[sum] = Some((k, sum - area));
+            }
+        }
+    }
+    let best = (0..=limit).filter(|&s| reached[s]).min_by_key(|&s| s.abs_diff(goal)).unwrap();
+    let mut sum = best;
+    while let Some((k, before)) = reach[sum] {
+        plots[candidates[k].0]["properties"]["infra_ready_on"] = json!("2022-03-25");
+        sum = before;
+    }
+
+    // Projects: what the generated tenants give in the quarter, then the rest.
+    let hy: Vec<&Value> = projects.iter().filter(|p| in_hy(p)).collect();
+    let capital_usd: f64 = hy
+        .iter()
+        .filter(|p| in_q1(&p["properties"]["certificate_on"]))
+        .filter_map(|p| p["properties"]["capital_usd"].as_f64())
+        .sum();
+    let started: Vec<&&Value> = hy.iter().filter(|p| in_q1(&p["properties"]["operating_since"])).collect();
+    let jobs: i64 = started.iter().filter_map(|p| p["properties"]["employees"].as_i64()).sum();
+    let (to_start, to_employ) = (8 - started.len() as i64, 3_000 - jobs);
+    assert!(
+        to_start > 0 && to_employ > 0 && capital_usd < 145e6,
+        "the generated quarter already exceeds the figures"
+    );
+    let factory = |n: i64,
+                   zone: &str,
+                   certificate_on: &str,
+                   capital_usd: f64,
+                   operating_since: Option<&str>,
+                   employees: i64| {
+        let project = Project {
+            tenant_name: format!("Công ty TNHH Nhà xưởng cho thuê {zone} {n:02}"),
+            origin: Origin::Fdi,
+            country: Some(["KR", "JP", "CN", "TW"][n as usize % 4].into()),
+            certificate_no: Some(format!("{}", 2_460_000_000u64 + n as u64 * 7_919)),
+            certificate_on: Some(parse_date(certificate_on).unwrap()),
+            capital_usd: Some(capital_usd),
+            capital_vnd: None,
+            employees: Some(employees),
+            operating_since: operating_since.map(|d| parse_date(d).unwrap()),
+            sector: Some("Linh kiện điện tử (thuê nhà xưởng xây sẵn)".into()),
+            zone_code: Some(zone.into()),
+            province_code: None,
+        };
+        feature(&format!("{zone}-F{n:02}"), serde_json::to_value(&project).unwrap(), None)
+    };
+    // Started operating in the quarter, registered in 2021: jobs, not new capital.
+    let base = to_employ / to_start;
+    for n in 0..to_start {
+        let employees = if n == to_start - 1 { to_employ - base * (to_start - 1) } else { base };
+        let day = format!("2022-0{}-{:02}", 1 + n % 3, 10 + n);
+        projects.push(factory(n + 1, "HY-PNA", "2021-06-15", 4e6 + 1e6 * n as f64, Some(&day), employees));
+    }
+    // Registered in the quarter: the rest of the new capital, in two projects.
+    let rest = 145e6 - capital_usd;
+    let first = (rest * 0.6 / 1e6).round() * 1e6;
+    projects.push(factory(to_start + 1, "HY-YM2", "2022-02-22", first, None, 0));
+    projects.push(factory(to_start + 2, "HY-TL2", "2022-03-18", rest - first, None, 0));
+}
+
+/// Geodesic area of a generated plot feature, hectares.
+fn plot_area_ha(plot: &Value) -> f64 {
+    let geometry: geojson::Geometry = serde_json::from_value(plot["geometry"].clone()).unwrap();
+    let g: geo::Geometry = geometry.try_into().unwrap();
+    match g {
+        geo::Geometry::Polygon(p) => area_ha(&MultiPolygon(vec![p])),
+        geo::Geometry::MultiPolygon(m) => area_ha(&m),
+        other => panic!("plot geometry is not polygonal: {other:?}"),
+    }
 }

@@ -313,8 +313,44 @@ pub const AVAILABLE_LAND: Collection = Collection {
 };
 
 /// Every collection, in the order data must be loaded (references point backwards).
-pub const ALL: &[&Collection] =
-    &[&PROVINCES, &ZONES, &LAND_USE, &PLOTS, &PROJECTS, &LEASES, &CLEARANCE_PARCELS, &AVAILABLE_LAND];
+pub const TARGETS: Collection = Collection {
+    id: "targets",
+    title: "Plan targets",
+    description: "A province's targets for a year (chỉ tiêu kế hoạch): infrastructure hectares, registered capital, \
+        projects starting operation, new jobs",
+    table: "targets",
+    spatial: false,
+    published: true,
+    computed: false,
+    fields: &[
+        PROVINCE_CODE,
+        Field {
+            name: "year",
+            kind: FieldKind::Integer,
+            queryable: true,
+            description: "Calendar year of the target",
+        },
+        text(
+            "metric",
+            true,
+            "infrastructure_ha, capital_usd, capital_vnd, projects_new, projects_operating or new_jobs",
+        ),
+        real("value", "Target value, in the metric's unit (hectares, USD, VND, projects, jobs)"),
+        text("plan_ref", false, "The decision or plan that set the target"),
+    ],
+};
+
+pub const ALL: &[&Collection] = &[
+    &PROVINCES,
+    &ZONES,
+    &LAND_USE,
+    &PLOTS,
+    &PROJECTS,
+    &LEASES,
+    &CLEARANCE_PARCELS,
+    &TARGETS,
+    &AVAILABLE_LAND,
+];
 
 /// The collection called `id` that OGC API - Features publishes.
 pub fn published(id: &str) -> Option<&'static Collection> {

@@ -24,6 +24,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("projects", include_str!("../maps/demo/projects.geojson")),
     ("leases", include_str!("../maps/demo/leases.geojson")),
     ("clearance_parcels", include_str!("../maps/demo/clearance_parcels.geojson")),
+    ("targets", include_str!("../maps/demo/targets.geojson")),
 ];
 
 #[derive(Debug, Error)]

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::collections::{self, Collection, FieldKind};
-use crate::domain::{ClearanceParcel, LandUse, Lease, Plot, Project, Province, Zone, parse_date};
+use crate::domain::{ClearanceParcel, LandUse, Lease, Plot, Project, Province, Target, Zone, parse_date};
 use crate::spatial;
 use crate::store::NewFeature;
 
@@ -57,6 +57,7 @@ pub fn canonical_properties(
         "projects" => canonical::<Project>(properties),
         "leases" => canonical::<Lease>(properties),
         "clearance_parcels" => canonical::<ClearanceParcel>(properties),
+        "targets" => canonical::<Target>(properties),
         other => Err(format!("unknown collection {other}")),
     }
 }

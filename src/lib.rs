@@ -11,6 +11,7 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod occupancy;
+pub mod report;
 pub mod spatial;
 pub mod store;
 pub mod tiles;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use landbank::config::{Cli, Command};
+use landbank::config::{Cli, Command, ReportFormat};
 use landbank::http::{AppState, router};
 use landbank::{demo, store};
 use tracing_subscriber::EnvFilter;
@@ -42,6 +42,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: loaded {written} demo records. {}", cli.database, demo::NOTICE);
             }
         }
+        Command::Report(args) => {
+            let query = landbank::report::ReportQuery {
+                province_code: args.province.clone(),
+                at: args.at.unwrap_or_else(landbank::http::today),
+                rules: args.rules.rules(),
+            };
+            let report = landbank::report::compute(&store, &query).await?;
+            let text = match args.format {
+                ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+                ReportFormat::Csv => landbank::report::to_csv(&report)?,
+                ReportFormat::Md => landbank::report::render_markdown(&report, args.lang),
+                ReportFormat::Html => landbank::report::render_html(&report, args.lang, "charts")?,
+            };
+            match &args.out {
+                Some(path) => {
+                    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("landbank: report written to {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
         Command::Serve(args) => {
             if args.demo {
                 let written = demo::load_if_empty(&store).await?;
@@ -60,6 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url: args.public_url,
                 maps_dir: Some(args.maps_dir),
                 basemap: args.basemap,
+                rules: args.rules.rules(),
                 ..AppState::new(store)
             });
             axum::serve(listener, app)

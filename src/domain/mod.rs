@@ -123,6 +123,18 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What a plan target measures; actuals are computed from the data of the year up to the report date.
+    TargetMetric {
+        InfrastructureHa => "infrastructure_ha",
+        CapitalUsd => "capital_usd",
+        CapitalVnd => "capital_vnd",
+        ProjectsNew => "projects_new",
+        ProjectsOperating => "projects_operating",
+        NewJobs => "new_jobs",
+    }
+);
+
+vocabulary!(
     /// Where a figure comes from: computed from geometry, or copied from a legal document.
     Source {
         Measured => "measured",
@@ -452,4 +464,16 @@ mod tests {
         assert!(err.contains("planned, policy_approved"), "{err}");
         assert!(parse_date("2023-13-01").is_err());
     }
+}
+
+/// A province's plan target for one calendar year (chỉ tiêu kế hoạch năm).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub province_code: String,
+    pub year: i64,
+    pub metric: TargetMetric,
+    /// In the metric's unit: hectares, USD, VND, projects or jobs.
+    pub value: f64,
+    pub plan_ref: Option<String>,
 }

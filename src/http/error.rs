@@ -62,6 +62,17 @@ impl From<OccupancyError> for ApiError {
     }
 }
 
+impl From<crate::report::ReportError> for ApiError {
+    fn from(e: crate::report::ReportError) -> Self {
+        use crate::report::ReportError;
+        match e {
+            ReportError::Store(s) => s.into(),
+            ReportError::UnknownProvince(_) => ApiError::NotFound(e.to_string()),
+            ReportError::Render(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

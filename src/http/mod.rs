@@ -9,6 +9,7 @@ mod features;
 mod health;
 mod occupancy;
 mod openapi;
+mod reports;
 mod tiles;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub maps_dir: Option<std::path::PathBuf>,
     /// Raster basemap tile URL for the map page (`https://…/{z}/{x}/{y}.png`), if any.
     pub basemap: Option<String>,
+    /// Thresholds of the reports' regulatory checks.
+    pub rules: crate::report::Rules,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             tiles: Default::default(),
             maps_dir: None,
             basemap: None,
+            rules: Default::default(),
         }
     }
 }
@@ -71,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tiles/{collection}/{z}/{x}/{file}", get(tiles::xyz))
         .route("/collections/{collection_id}/tiles/{matrix_set}/{z}/{y}/{x}", get(tiles::ogc))
         .route("/zones/{code}/occupancy", get(occupancy::zone_occupancy))
+        .route("/reports/national", get(reports::national))
+        .route("/reports/national/charts/{file}", get(reports::national_chart))
+        .route("/reports/provinces/{province_code}", get(reports::province))
+        .route("/reports/provinces/{province_code}/charts/{file}", get(reports::province_chart))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)

@@ -227,6 +227,84 @@ pub fn build(base: &str) -> Value {
             ),
         ),
     );
+    let report_params = |extra: Vec<Value>| {
+        let mut params = extra;
+        params.push(query_param(
+            "at",
+            "Report date, YYYY-MM-DD (default today in Viet Nam); targets are those of its year",
+            json!({ "type": "string", "format": "date" }),
+        ));
+        params.push(query_param(
+            "f",
+            "Format (or send Accept: text/csv, text/markdown, text/html)",
+            json!({ "type": "string", "enum": ["json", "csv", "md", "html"] }),
+        ));
+        params.push(query_param(
+            "lang",
+            "Language of Markdown, HTML and charts",
+            json!({ "type": "string", "enum": ["vi", "en"] }),
+        ));
+        params
+    };
+    let report_responses = json!({
+        "200": { "description": "The report: zones by stage, land, clearance, projects, WWTP, occupancy by quarter, targets, regulatory checks", "content": {
+            "application/json": { "schema": { "type": "object" } },
+            "text/csv": { "schema": { "type": "string" } },
+            "text/markdown": { "schema": { "type": "string" } },
+            "text/html": { "schema": { "type": "string" } },
+        } },
+        "400": { "$ref": "#/components/responses/Problem" },
+        "404": { "$ref": "#/components/responses/Problem" },
+    });
+    let province_code = json!({ "name": "province_code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "ISO 3166-2:VN, e.g. VN-66" });
+    paths.insert(
+        "/reports/provinces/{province_code}".into(),
+        get(
+            "The board's report for a province",
+            "getProvinceReport",
+            report_params(vec![province_code.clone()]),
+            report_responses.clone(),
+        ),
+    );
+    paths.insert(
+        "/reports/national".into(),
+        get(
+            "The report summed over every province",
+            "getNationalReport",
+            report_params(vec![]),
+            report_responses,
+        ),
+    );
+    let chart = json!({ "name": "chart", "in": "path", "required": true, "schema": { "type": "string", "enum": ["occupancy-by-zone.svg", "occupancy-over-time.svg", "targets.svg"] } });
+    let chart_params = |extra: Vec<Value>| {
+        let mut params = extra;
+        params.push(query_param(
+            "at",
+            "Report date, YYYY-MM-DD",
+            json!({ "type": "string", "format": "date" }),
+        ));
+        params.push(query_param("lang", "Language", json!({ "type": "string", "enum": ["vi", "en"] })));
+        params
+    };
+    let chart_ok = ok("The chart", "image/svg+xml", json!({ "type": "string" }));
+    paths.insert(
+        "/reports/provinces/{province_code}/charts/{chart}".into(),
+        get(
+            "A chart of the province's report (SVG)",
+            "getProvinceReportChart",
+            chart_params(vec![province_code, chart.clone()]),
+            chart_ok.clone(),
+        ),
+    );
+    paths.insert(
+        "/reports/national/charts/{chart}".into(),
+        get(
+            "A chart of the national report (SVG)",
+            "getNationalReportChart",
+            chart_params(vec![chart]),
+            chart_ok,
+        ),
+    );
     let mut zone = get(
         "Occupancy of one zone",
         "getZoneOccupancy",

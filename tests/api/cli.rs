@@ -70,3 +70,36 @@ async fn serve_demo_answers_on_its_socket() {
     assert!(ready, "landbank serve --demo did not become ready");
     assert_eq!(body["occupancy_pct"], 60.04);
 }
+
+#[test]
+fn report_writes_the_boards_report_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("report.db");
+    let run = |args: &[&str]| Command::new(BIN).arg("--database").arg(&db).args(args).output().unwrap();
+    assert!(run(&["demo"]).status.success());
+    let csv = run(&["report", "--province", "VN-66", "--at", "2022-03-31", "--format", "csv"]);
+    assert!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(csv.contains("targets,VN-66,,new_jobs_pct,75.00,%"), "{csv}");
+    let md = run(&["report", "--province", "VN-56", "--at", "2023-11-17", "--lang", "en"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("| Occupancy | 60.04 % |"), "Markdown by default:\n{md}");
+    let out = dir.path().join("hy.html");
+    let html = run(&["report", "--province", "VN-66", "--at", "2022-03-31", "--format", "html", "--out"]
+        .into_iter()
+        .chain([out.to_str().unwrap()])
+        .collect::<Vec<_>>());
+    assert!(html.status.success(), "{}", String::from_utf8_lossy(&html.stderr));
+    let page = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(page.matches("<svg").count(), 3);
+    let unknown = run(&["report", "--province", "VN-99"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("VN-99"));
+    let bad = run(&["report", "--at", "31/03/2022"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -39,7 +39,15 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() > 20);
     for (path, item) in paths {
-        let uri = path.replace("{featureId}", "BN-QV1-LU01").replace("{code}", "BN-QV1");
+        let uri = path
+            .replace("{featureId}", "BN-QV1-LU01")
+            .replace("{code}", "BN-QV1")
+            .replace("{province_code}", "VN-66")
+            .replace("{chart}", "targets.svg");
+        let uri = uri.replace(
+            "/collections/targets/items/BN-QV1-LU01",
+            "/collections/targets/items/VN-66-2022-capital_usd",
+        );
         let uri =
             uri.replace("/collections/plots/items/BN-QV1-LU01", "/collections/plots/items/BN-QV1-CN-01");
         let uri =
@@ -72,6 +80,8 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
                 "within_km" => "1&near=106.1,21.1",
                 "near" => "106.1,21.1",
                 "sortby" => "-area_ha",
+                "year" => "2022",
+                "lang" => "en",
                 _ => "x",
             };
             let reply = app.get(&format!("{uri}?{name}={sample}")).await;

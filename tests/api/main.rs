@@ -33,5 +33,6 @@ mod maps;
 mod occupancy;
 mod ogr;
 mod postgis;
+mod reports;
 mod store;
 mod tiles;

@@ -1,0 +1,161 @@
+//! `/reports/provinces/{code}` and `/reports/national`: the board's report as JSON, CSV, Markdown or HTML,
+//! and its charts as SVG at stable URLs.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState, Params, base_url};
+use crate::report::{self, Lang, ReportQuery, charts};
+
+/// The report's formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportFormat {
+    Json,
+    Csv,
+    Markdown,
+    Html,
+}
+
+fn format_of(params: &Params, headers: &HeaderMap) -> Result<ReportFormat, ApiError> {
+    match params.get("f") {
+        Some("json") => return Ok(ReportFormat::Json),
+        Some("csv") => return Ok(ReportFormat::Csv),
+        Some("md") => return Ok(ReportFormat::Markdown),
+        Some("html") => return Ok(ReportFormat::Html),
+        Some(other) => {
+            return Err(ApiError::parameter(
+                "f",
+                format!("f={other} is not offered here; use one of: json, csv, md, html"),
+            ));
+        }
+        None => {}
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Ok(if accept.contains("text/html") {
+        ReportFormat::Html
+    } else if accept.contains("text/csv") && !accept.contains("json") {
+        ReportFormat::Csv
+    } else if accept.contains("text/markdown") && !accept.contains("json") {
+        ReportFormat::Markdown
+    } else {
+        ReportFormat::Json
+    })
+}
+
+fn lang_of(params: &Params) -> Result<Lang, ApiError> {
+    match params.get("lang") {
+        None | Some("") => Ok(Lang::Vi),
+        Some(text) => text.parse().map_err(|e: String| ApiError::parameter("lang", e)),
+    }
+}
+
+fn with_type(body: String, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+async fn respond(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    province_code: Option<String>,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(&uri);
+    params.only(&["at", "f", "lang"])?;
+    let format = format_of(&params, &headers)?;
+    let lang = lang_of(&params)?;
+    let query = ReportQuery { province_code: province_code.clone(), at: params.at()?, rules: state.rules };
+    let report = report::compute(&state.store, &query).await?;
+    let base = base_url(&state, &headers);
+    let path = match &province_code {
+        Some(code) => format!("/reports/provinces/{code}"),
+        None => "/reports/national".into(),
+    };
+    Ok(match format {
+        ReportFormat::Json => {
+            let mut body = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let at = report.at;
+            let mut links = vec![
+                serde_json::json!({ "href": format!("{base}{uri}"), "rel": "self", "type": "application/json" }),
+            ];
+            for (f, media) in [("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html")] {
+                links.push(serde_json::json!({ "href": format!("{base}{path}?at={at}&f={f}"), "rel": "alternate", "type": media }));
+            }
+            for name in charts::NAMES {
+                links.push(serde_json::json!({
+                    "href": format!("{base}{path}/charts/{name}.svg?at={at}"),
+                    "rel": "chart",
+                    "type": "image/svg+xml",
+                    "title": name,
+                }));
+            }
+            body["links"] = serde_json::Value::Array(links);
+            body["demo_notice"] = serde_json::json!(crate::demo::NOTICE);
+            axum::Json(body).into_response()
+        }
+        ReportFormat::Csv => with_type(report::to_csv(&report)?, "text/csv; charset=utf-8"),
+        ReportFormat::Markdown => {
+            with_type(report::render_markdown(&report, lang), "text/markdown; charset=utf-8")
+        }
+        ReportFormat::Html => with_type(
+            report::render_html(&report, lang, &format!("{base}{path}/charts"))?,
+            "text/html; charset=utf-8",
+        ),
+    })
+}
+
+pub async fn province(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    respond(state, headers, uri, Some(code)).await
+}
+
+pub async fn national(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    respond(state, headers, uri, None).await
+}
+
+async fn chart(
+    state: AppState,
+    uri: Uri,
+    province_code: Option<String>,
+    file: String,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(&uri);
+    params.only(&["at", "lang"])?;
+    let lang = lang_of(&params)?;
+    let Some(name) = file.strip_suffix(".svg").filter(|n| charts::NAMES.contains(n)) else {
+        return Err(ApiError::NotFound(format!(
+            "no chart '{file}'; the charts are: {}",
+            charts::NAMES.iter().map(|n| format!("{n}.svg")).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    let query = ReportQuery { province_code, at: params.at()?, rules: state.rules };
+    let report = report::compute(&state.store, &query).await?;
+    let svg = charts::render(&report, name, lang)?.unwrap_or_default();
+    Ok(with_type(svg, "image/svg+xml"))
+}
+
+pub async fn province_chart(
+    State(state): State<AppState>,
+    Path((code, file)): Path<(String, String)>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    chart(state, uri, Some(code), file).await
+}
+
+pub async fn national_chart(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    chart(state, uri, None, file).await
+}

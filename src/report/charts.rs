@@ -1,0 +1,258 @@
+//! The report's charts as SVG, drawn with `plotters` (SVG backend; text is left to the viewer's fonts, so
+//! Vietnamese renders wherever the page does): occupancy by zone (bars), occupancy over time (line) and
+//! progress against the year's targets (bars).
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+
+use super::{Lang, Report, ReportError};
+
+/// The charts the report offers, by the name in their URL.
+pub const NAMES: &[&str] = &["occupancy-by-zone", "occupancy-over-time", "targets"];
+
+const BLUE: RGBColor = RGBColor(31, 78, 121);
+const LIGHT: RGBColor = RGBColor(158, 202, 225);
+const ORANGE: RGBColor = RGBColor(230, 126, 34);
+const FONT: &str = "sans-serif";
+
+fn render_error<E: std::fmt::Display>(e: E) -> ReportError {
+    ReportError::Render(e.to_string())
+}
+
+/// The chart called `name` (one of [`NAMES`]), as an SVG document.
+pub fn render(report: &Report, name: &str, lang: Lang) -> Result<Option<String>, ReportError> {
+    Ok(Some(match name {
+        "occupancy-by-zone" => occupancy_by_zone(report, lang)?,
+        "occupancy-over-time" => occupancy_over_time(report, lang)?,
+        "targets" => targets(report, lang)?,
+        _ => return Ok(None),
+    }))
+}
+
+fn place(report: &Report, lang: Lang) -> String {
+    match (lang, &report.province_name, &report.province_name_en) {
+        (Lang::En, _, Some(en)) => en.clone(),
+        (_, Some(vi), _) => vi.clone(),
+        _ => lang.pick("Toàn quốc", "National").to_string(),
+    }
+}
+
+/// Horizontal bars: each zone in scope (or each province in the national view), with the threshold line.
+pub fn occupancy_by_zone(report: &Report, lang: Lang) -> Result<String, ReportError> {
+    let bars: Vec<(String, f64)> = if report.level == "national" {
+        report
+            .provinces
+            .iter()
+            .map(|p| {
+                (p.summary.province_name.clone().unwrap_or_default(), p.summary.occupancy_pct.unwrap_or(0.0))
+            })
+            .collect()
+    } else {
+        report
+            .zone_lines
+            .iter()
+            .filter(|z| z.in_scope)
+            .map(|z| (z.zone_name.clone(), z.occupancy_pct.unwrap_or(0.0)))
+            .collect()
+    };
+    // Segment 0 is drawn at the bottom: reverse, so the list reads top-down.
+    let bars: Vec<(String, f64)> = bars.into_iter().rev().collect();
+    let n = bars.len().max(1);
+    let height = 90 + 26 * n as u32;
+    let title = format!(
+        "{} — {} ({})",
+        lang.pick("Tỷ lệ lấp đầy theo KCN", "Occupancy by zone"),
+        place(report, lang),
+        report.at.format("%d/%m/%Y")
+    );
+    let threshold = report.rules.expansion_min_occupancy_pct;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(render_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(210)
+            .build_cartesian_2d(0f64..112f64, (0..n).into_segmented())
+            .map_err(render_error)?;
+        let names: Vec<String> = bars.iter().map(|(name, _)| name.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_labels(12)
+            .x_label_formatter(&|v| if *v <= 100.0 { format!("{v:.0}") } else { String::new() })
+            .light_line_style(WHITE)
+            .x_desc(format!(
+                "{} — {} {threshold:.0} %",
+                lang.pick("Tỷ lệ lấp đầy (%)", "Occupancy (%)"),
+                lang.pick("ngưỡng mở rộng", "expansion threshold")
+            ))
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(render_error)?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
+                let colour = if *value >= threshold { BLUE } else { LIGHT };
+                let mut bar = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(i)), (value.min(100.0), SegmentValue::Exact(i + 1))],
+                    colour.filled(),
+                );
+                bar.set_margin(4, 4, 0, 0);
+                bar
+            }))
+            .map_err(render_error)?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
+                Text::new(
+                    format!("{} %", super::number(*value, 2, lang)),
+                    (value.min(100.0) + 1.0, SegmentValue::CenterOf(i)),
+                    (FONT, 12).into_font().color(&BLACK),
+                )
+            }))
+            .map_err(render_error)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(threshold, SegmentValue::Exact(0)), (threshold, SegmentValue::Exact(n))],
+                ORANGE.stroke_width(2),
+            )))
+            .map_err(render_error)?;
+        root.present().map_err(render_error)?;
+    }
+    Ok(svg)
+}
+
+/// Line: occupancy at each quarter end of the series.
+pub fn occupancy_over_time(report: &Report, lang: Lang) -> Result<String, ReportError> {
+    let points: Vec<(usize, f64)> = report
+        .occupancy_series
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.occupancy_pct.unwrap_or(0.0)))
+        .collect();
+    let quarters: Vec<String> = report.occupancy_series.iter().map(|p| p.quarter.clone()).collect();
+    let last = points.len().saturating_sub(1).max(1);
+    let title =
+        format!("{} — {}", lang.pick("Tỷ lệ lấp đầy theo quý", "Occupancy by quarter"), place(report, lang));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
+        root.fill(&WHITE).map_err(render_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0usize..last, 0f64..100f64)
+            .map_err(render_error)?;
+        chart
+            .configure_mesh()
+            .x_labels(10)
+            .x_label_formatter(&|i| quarters.get(*i).cloned().unwrap_or_default())
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(WHITE)
+            .y_desc(lang.pick("Tỷ lệ lấp đầy (%)", "Occupancy (%)"))
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(render_error)?;
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), BLUE.stroke_width(2)))
+            .map_err(render_error)?;
+        chart
+            .draw_series(points.iter().map(|&(i, v)| Circle::new((i, v), 3, BLUE.filled())))
+            .map_err(render_error)?;
+        root.present().map_err(render_error)?;
+    }
+    Ok(svg)
+}
+
+fn metric_label(metric: crate::domain::TargetMetric, lang: Lang) -> &'static str {
+    use crate::domain::TargetMetric::*;
+    match metric {
+        InfrastructureHa => lang.pick("Hạ tầng hoàn thành (ha)", "Infrastructure completed (ha)"),
+        CapitalUsd => lang.pick("Vốn đăng ký (USD)", "Registered capital (USD)"),
+        CapitalVnd => lang.pick("Vốn đăng ký (VND)", "Registered capital (VND)"),
+        ProjectsNew => lang.pick("Dự án mới", "New projects"),
+        ProjectsOperating => lang.pick("Dự án đi vào hoạt động", "Projects starting operation"),
+        NewJobs => lang.pick("Việc làm mới", "New jobs"),
+    }
+}
+
+/// Label of a target metric in the report's language.
+pub fn target_label(metric: crate::domain::TargetMetric, lang: Lang) -> &'static str {
+    metric_label(metric, lang)
+}
+
+/// Bars: actual over target for each metric of the year, with the 100 % line.
+pub fn targets(report: &Report, lang: Lang) -> Result<String, ReportError> {
+    // Segment 0 is drawn at the bottom: reverse, so the metrics read top-down.
+    let lines: Vec<&super::TargetLine> = report.targets.lines.iter().rev().collect();
+    let n = lines.len().max(1);
+    let top = lines.iter().filter_map(|l| l.pct).fold(100.0f64, f64::max) * 1.1;
+    let title = format!(
+        "{} {} — {}",
+        lang.pick("Tiến độ so với kế hoạch năm", "Progress against the plan for"),
+        report.targets.year,
+        place(report, lang)
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 90 + 40 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(render_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(230)
+            .build_cartesian_2d(0f64..top, (0..n).into_segmented())
+            .map_err(render_error)?;
+        let names: Vec<&str> = lines.iter().map(|l| metric_label(l.metric, lang)).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i).map(|s| s.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(WHITE)
+            .x_desc(lang.pick("Đạt so với chỉ tiêu (%)", "Actual over target (%)"))
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(render_error)?;
+        chart
+            .draw_series(lines.iter().enumerate().map(|(i, l)| {
+                let mut bar = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(i)), (l.pct.unwrap_or(0.0), SegmentValue::Exact(i + 1))],
+                    BLUE.filled(),
+                );
+                bar.set_margin(6, 6, 0, 0);
+                bar
+            }))
+            .map_err(render_error)?;
+        chart
+            .draw_series(lines.iter().enumerate().map(|(i, l)| {
+                Text::new(
+                    format!("{} %", super::number(l.pct.unwrap_or(0.0), 0, lang)),
+                    ((l.pct.unwrap_or(0.0) + top * 0.01).min(top * 0.9), SegmentValue::CenterOf(i)),
+                    (FONT, 12).into_font().color(&BLACK),
+                )
+            }))
+            .map_err(render_error)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(100.0, SegmentValue::Exact(0)), (100.0, SegmentValue::Exact(n))],
+                ORANGE.stroke_width(2),
+            )))
+            .map_err(render_error)?;
+        root.present().map_err(render_error)?;
+    }
+    Ok(svg)
+}

@@ -1,0 +1,389 @@
+//! The report as an HTML page (charts inline) and as Markdown, in Vietnamese or English. Numbers are
+//! formatted the Vietnamese way (`1.234,56`) in Vietnamese and the English way in English.
+
+use std::fmt::Write;
+
+use super::charts::{self, target_label};
+use super::{Check, Lang, Report, ReportError};
+use crate::domain::ZoneStatus;
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// `value` with two decimals (or none), grouped in thousands, in the language's convention.
+pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
+    let text = format!("{:.*}", decimals, (value * 100.0).round() / 100.0 + 0.0);
+    let (int, frac) = text.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((&text, None));
+    let (sign, digits) = int.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", int));
+    let (group, point) = match lang {
+        Lang::Vi => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}{point}{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn ha(v: f64, lang: Lang) -> String {
+    format!("{} ha", number(v, 2, lang))
+}
+
+fn percent(v: Option<f64>, lang: Lang) -> String {
+    v.map(|v| format!("{} %", number(v, 2, lang))).unwrap_or_else(|| "—".into())
+}
+
+fn status(s: ZoneStatus, lang: Lang) -> &'static str {
+    match s {
+        ZoneStatus::Planned => lang.pick("Quy hoạch", "Planned"),
+        ZoneStatus::PolicyApproved => lang.pick("Chủ trương đầu tư", "Policy approved"),
+        ZoneStatus::Established => lang.pick("Đã thành lập", "Established"),
+        ZoneStatus::Operating => lang.pick("Đang hoạt động", "Operating"),
+        ZoneStatus::Suspended => lang.pick("Tạm dừng", "Suspended"),
+        ZoneStatus::Cancelled => lang.pick("Đã hủy", "Cancelled"),
+    }
+}
+
+fn title(report: &Report, lang: Lang) -> String {
+    let place = match (lang, &report.province_name, &report.province_name_en) {
+        (Lang::En, _, Some(en)) => en.clone(),
+        (_, Some(vi), _) => vi.clone(),
+        _ => lang.pick("toàn quốc", "national").to_string(),
+    };
+    format!(
+        "{} {} — {} {}",
+        lang.pick("Báo cáo tình hình các khu công nghiệp", "Industrial zones report:"),
+        place,
+        lang.pick("tính đến ngày", "as of"),
+        report.at.format("%d/%m/%Y")
+    )
+}
+
+/// A table as rows of cells; the first row is the header.
+struct Table(Vec<Vec<String>>);
+
+impl Table {
+    fn html(&self, id: &str) -> String {
+        let mut out = format!("<table id=\"{id}\">");
+        for (i, row) in self.0.iter().enumerate() {
+            let cell = if i == 0 { "th" } else { "td" };
+            out.push_str("<tr>");
+            for c in row {
+                let _ = write!(out, "<{cell}>{}</{cell}>", esc(c));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</table>");
+        out
+    }
+
+    fn markdown(&self) -> String {
+        let mut out = String::new();
+        for (i, row) in self.0.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+            if i == 0 {
+                let _ = writeln!(out, "|{}", "---|".repeat(row.len()));
+            }
+        }
+        out
+    }
+}
+
+/// The report's sections, each a heading and a table.
+fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
+    let l = lang;
+    let mut out = Vec::new();
+    let z = &report.zones;
+    out.push((
+        "summary",
+        l.pick("Tổng quan", "Summary").to_string(),
+        Table(vec![
+            vec![l.pick("Chỉ tiêu", "Figure").into(), l.pick("Giá trị", "Value").into()],
+            vec![
+                l.pick("KCN trong quy hoạch", "Zones in the plan").into(),
+                format!("{} ({})", z.in_plan.count, ha(z.in_plan.area_ha, l)),
+            ],
+            vec![
+                l.pick("KCN đã thành lập", "Zones established").into(),
+                format!("{} ({})", z.established.count, ha(z.established.area_ha, l)),
+            ],
+            vec![
+                l.pick("KCN đang hoạt động", "Zones operating").into(),
+                format!("{} ({})", z.operating.count, ha(z.operating.area_ha, l)),
+            ],
+            vec![
+                l.pick("Đất công nghiệp cho thuê", "Leasable industrial land").into(),
+                ha(report.land.leasable_ha, l),
+            ],
+            vec![l.pick("Đã cho thuê", "Leased").into(), ha(report.land.leased_ha, l)],
+            vec![l.pick("Còn trống", "Available").into(), ha(report.land.available_ha, l)],
+            vec![l.pick("Tỷ lệ lấp đầy", "Occupancy").into(), percent(report.land.occupancy_pct, l)],
+            vec![
+                l.pick("Giải phóng mặt bằng", "Site clearance").into(),
+                format!(
+                    "{} / {} ({})",
+                    ha(report.clearance.handed_over_ha, l),
+                    ha(report.clearance.parcel_ha, l),
+                    percent(report.clearance.progress_pct, l)
+                ),
+            ],
+            vec![
+                l.pick("Dự án còn hiệu lực (FDI / DDI)", "Valid projects (FDI / DDI)").into(),
+                format!(
+                    "{} ({} / {})",
+                    report.projects.valid, report.projects.valid_fdi, report.projects.valid_ddi
+                ),
+            ],
+            vec![
+                l.pick("Vốn đăng ký FDI", "Registered capital, FDI").into(),
+                format!("{} USD", number(report.projects.capital_usd, 0, l)),
+            ],
+            vec![
+                l.pick("Vốn đăng ký DDI", "Registered capital, DDI").into(),
+                format!("{} VND", number(report.projects.capital_vnd, 0, l)),
+            ],
+            vec![
+                l.pick("Dự án đang hoạt động", "Operating projects").into(),
+                format!(
+                    "{} ({} {})",
+                    report.projects.operating,
+                    percent(report.projects.operating_pct, l),
+                    l.pick("số dự án còn hiệu lực", "of valid projects")
+                ),
+            ],
+            vec![l.pick("Lao động", "Employees").into(), number(report.projects.employees as f64, 0, l)],
+            vec![
+                l.pick(
+                    "KCN hoạt động có nhà máy XLNT tập trung",
+                    "Operating zones with a working central WWTP",
+                )
+                .into(),
+                format!(
+                    "{} / {} ({})",
+                    report.wwtp.with_working_plant,
+                    report.wwtp.operating_zones,
+                    percent(report.wwtp.coverage_pct, l)
+                ),
+            ],
+        ]),
+    ));
+    if !report.provinces.is_empty() {
+        let mut rows = vec![vec![
+            l.pick("Tỉnh", "Province").into(),
+            l.pick("KCN", "Zones").into(),
+            l.pick("Đất cho thuê", "Leasable").into(),
+            l.pick("Đã thuê", "Leased").into(),
+            l.pick("Lấp đầy", "Occupancy").into(),
+            l.pick("Dự án", "Projects").into(),
+        ]];
+        for p in &report.provinces {
+            rows.push(vec![
+                p.summary.province_name.clone().unwrap_or_default(),
+                p.summary.zones_total.to_string(),
+                ha(p.summary.leasable_ha, l),
+                ha(p.summary.leased_ha, l),
+                percent(p.summary.occupancy_pct, l),
+                p.projects.valid.to_string(),
+            ]);
+        }
+        out.push(("provinces", l.pick("Theo tỉnh", "By province").to_string(), Table(rows)));
+    }
+    let mut rows = vec![vec![
+        l.pick("Mã", "Code").into(),
+        l.pick("Khu công nghiệp", "Zone").into(),
+        l.pick("Tình trạng", "Status").into(),
+        l.pick("Đất cho thuê", "Leasable").into(),
+        l.pick("Đã thuê", "Leased").into(),
+        l.pick("Lấp đầy", "Occupancy").into(),
+        l.pick("GPMB", "Clearance").into(),
+        l.pick("XLNT", "WWTP").into(),
+    ]];
+    for zl in &report.zone_lines {
+        rows.push(vec![
+            zl.zone_code.clone(),
+            zl.zone_name.clone(),
+            status(zl.status, l).into(),
+            ha(zl.leasable_ha, l),
+            ha(zl.leased_ha, l),
+            percent(zl.occupancy_pct, l),
+            percent(zl.clearance.progress_pct, l),
+            if zl.wwtp_operating { l.pick("có", "yes") } else { l.pick("chưa", "no") }.into(),
+        ]);
+    }
+    out.push(("zones", l.pick("Các khu công nghiệp", "Zones").to_string(), Table(rows)));
+
+    let mut rows = vec![vec![
+        l.pick("Chỉ tiêu", "Metric").into(),
+        l.pick("Kế hoạch", "Target").into(),
+        l.pick("Thực hiện", "Actual").into(),
+        l.pick("Đạt", "Progress").into(),
+    ]];
+    for t in &report.targets.lines {
+        let decimals = if t.unit == "ha" { 2 } else { 0 };
+        rows.push(vec![
+            target_label(t.metric, l).into(),
+            number(t.target, decimals, l),
+            number(t.actual, decimals, l),
+            percent(t.pct, l),
+        ]);
+    }
+    let heading = format!(
+        "{} {} ({} {} {})",
+        l.pick("Kế hoạch năm", "Targets for"),
+        report.targets.year,
+        report.targets.from.format("%d/%m/%Y"),
+        l.pick("đến", "to"),
+        report.targets.to.format("%d/%m/%Y")
+    );
+    out.push(("targets", heading, Table(rows)));
+
+    let mut rows = vec![vec![
+        l.pick("Quy định", "Rule").into(),
+        l.pick("Tỉnh / KCN", "Province / zone").into(),
+        l.pick("Lấp đầy", "Occupancy").into(),
+        l.pick("Ngưỡng", "Threshold").into(),
+        l.pick("Kết quả", "Result").into(),
+    ]];
+    for c in &report.checks {
+        rows.push(check_row(c, l));
+    }
+    out.push(("checks", l.pick("Điều kiện theo quy định", "Regulatory checks").to_string(), Table(rows)));
+    out
+}
+
+fn check_row(c: &Check, l: Lang) -> Vec<String> {
+    let rule = if c.rule == "new_zone" {
+        l.pick("Thành lập KCN mới", "New zone in the province")
+    } else {
+        l.pick("Mở rộng KCN", "Zone expansion")
+    };
+    let result = match (c.passes, c.wwtp_operating) {
+        (true, _) => l.pick("Đạt", "Passes").to_string(),
+        (false, Some(false)) if c.occupancy_pct.is_some_and(|o| o >= c.threshold_pct) => {
+            l.pick("Chưa đạt: chưa có nhà máy XLNT", "Fails: no working WWTP").to_string()
+        }
+        (false, _) => l.pick("Chưa đạt", "Fails").to_string(),
+    };
+    vec![
+        rule.into(),
+        c.name.clone(),
+        percent(c.occupancy_pct, l),
+        format!("{} %", number(c.threshold_pct, 0, l)),
+        result,
+    ]
+}
+
+/// The report as Markdown.
+pub fn render_markdown(report: &Report, lang: Lang) -> String {
+    let mut out = format!("# {}\n\n", title(report, lang));
+    for (_, heading, table) in sections(report, lang) {
+        let _ = write!(out, "## {heading}\n\n{}\n", table.markdown());
+    }
+    if report.targets.lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year.")
+        );
+    }
+    let _ = writeln!(out, "_{}_", esc_md(crate::demo::NOTICE));
+    out
+}
+
+fn esc_md(text: &str) -> String {
+    text.replace('_', "\\_")
+}
+
+/// The report as one HTML page with its charts inline (and their stable URLs under `chart_base`).
+pub fn render_html(report: &Report, lang: Lang, chart_base: &str) -> Result<String, ReportError> {
+    let l = lang;
+    let title = title(report, lang);
+    let code = l.pick("vi", "en");
+    let mut body = String::new();
+    for (id, heading, table) in sections(report, lang) {
+        let _ = write!(body, "<section><h2>{}</h2>{}", esc(&heading), table.html(&format!("table-{id}")));
+        if id == "targets" && report.targets.lines.is_empty() {
+            let _ = write!(
+                body,
+                "<p class=\"empty\" id=\"no-targets\">{}</p>",
+                l.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year.")
+            );
+        }
+        body.push_str("</section>");
+    }
+    let mut figures = String::new();
+    for name in charts::NAMES {
+        if *name == "targets" && report.targets.lines.is_empty() {
+            continue;
+        }
+        let svg = charts::render(report, name, lang)?.unwrap_or_default();
+        let href = format!("{chart_base}/{name}.svg?at={}&lang={code}", report.at);
+        let _ = write!(
+            figures,
+            "<figure class=\"chart\" id=\"chart-{name}\">{svg}<figcaption><a href=\"{}\">SVG</a></figcaption></figure>",
+            esc(&href)
+        );
+    }
+    let switch = match lang {
+        Lang::Vi => format!("<a href=\"?at={}&amp;f=html&amp;lang=en\">English</a>", report.at),
+        Lang::En => format!("<a href=\"?at={}&amp;f=html&amp;lang=vi\">Tiếng Việt</a>", report.at),
+    };
+    Ok(format!(
+        r#"<!doctype html>
+<html lang="{code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; margin: 2rem auto; max-width: 64rem; color: #1b2733; padding: 0 1rem; }}
+h1 {{ font-size: 1.5rem; color: #1f4e79; }}
+h2 {{ font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
+th, td {{ text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eaeef2; }}
+th {{ background: #f3f6f9; }}
+td:nth-child(n+3) {{ font-variant-numeric: tabular-nums; }}
+figure.chart {{ margin: 1.5rem 0; }}
+figure.chart svg {{ max-width: 100%; height: auto; }}
+.notice, .empty {{ color: #57606a; font-size: .85rem; }}
+nav {{ float: right; }}
+</style>
+</head>
+<body>
+<nav>{switch}</nav>
+<h1>{title_html}</h1>
+<div class="charts">{figures}</div>
+{body}
+<p class="notice">{notice}</p>
+</body>
+</html>
+"#,
+        title = esc(&title),
+        title_html = esc(&title),
+        notice = esc(crate::demo::NOTICE),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_the_language() {
+        assert_eq!(number(2481.5712, 2, Lang::Vi), "2.481,57");
+        assert_eq!(number(2481.5712, 2, Lang::En), "2,481.57");
+        assert_eq!(number(145_000_000.0, 0, Lang::Vi), "145.000.000");
+        assert_eq!(number(-0.001, 2, Lang::En), "0.00");
+        assert_eq!(number(60.04, 2, Lang::Vi), "60,04");
+    }
+}

@@ -1,0 +1,872 @@
+//! The board's report (báo cáo tình hình hoạt động các KCN): a province's or the nation's zones by stage,
+//! hectares and occupancy, site clearance, projects and capital, jobs, wastewater plants, an occupancy
+//! series by quarter, progress against the year's plan targets and the regulatory checks.
+//!
+//! Every figure comes from the store on the date asked for, with the same formulas as
+//! [`crate::occupancy`] (the report's land figures *are* an [`OccupancyReport`]):
+//! - hectares are geodesic areas (`source` says measured or declared); clearance progress is handed-over
+//!   parcel hectares over all parcel hectares of the zone, by the parcels' status on the date;
+//! - projects are *valid* once certified (`certificate_on <= at`, or no date) and *operating* once
+//!   `operating_since <= at`; employees are those of operating projects; capital is summed per currency,
+//!   USD and VND apart, never converted;
+//! - plan targets are per calendar year; actuals are computed over the year up to the report date
+//!   (1 January to `at`): plots whose infrastructure was completed (`infra_ready_on`), projects certified
+//!   (new projects and their registered capital), projects that started operating and their employees
+//!   (new jobs). Capital increases of existing projects are not recorded yet, so they are not counted.
+
+pub mod charts;
+mod html;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Datelike;
+use serde::{Serialize, Serializer};
+use thiserror::Error;
+
+use crate::collections::{self, FilterValue};
+use crate::domain::{ClearanceParcel, ClearanceStatus, Date, Plot, Project, Province, Target, TargetMetric};
+use crate::domain::{Origin, Source, Zone, ZoneStatus};
+use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, OccupancyReport, Summary};
+use crate::store::{Condition, ItemsQuery, Store, StoreError};
+
+pub use html::{number, render_html, render_markdown};
+
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no province with code '{0}'; /occupancy lists the provinces in the store")]
+    UnknownProvince(String),
+    #[error("rendering the report: {0}")]
+    Render(String),
+}
+
+impl From<OccupancyError> for ReportError {
+    fn from(e: OccupancyError) -> Self {
+        match e {
+            OccupancyError::Store(s) => ReportError::Store(s),
+            other => ReportError::Store(StoreError::Database(other.to_string())),
+        }
+    }
+}
+
+/// The language of the rendered report (HTML, Markdown, charts). JSON and CSV keys are English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "vi" => Ok(Lang::Vi),
+            "en" => Ok(Lang::En),
+            other => Err(format!("'{other}' is not a language of the report; use vi or en")),
+        }
+    }
+}
+
+impl Lang {
+    /// The Vietnamese or the English text.
+    pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Thresholds of the regulatory checks (Decree 35/2022/NĐ-CP as boards apply it), from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rules {
+    /// A province may add a new zone when its established and operating zones' occupancy reaches this, %.
+    pub new_zone_min_occupancy_pct: f64,
+    /// A zone may expand when its own occupancy reaches this, %.
+    pub expansion_min_occupancy_pct: f64,
+    /// …and, when true, its central wastewater treatment plant operates.
+    pub expansion_requires_wwtp: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            new_zone_min_occupancy_pct: 60.0,
+            expansion_min_occupancy_pct: 60.0,
+            expansion_requires_wwtp: true,
+        }
+    }
+}
+
+/// What to report on.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    /// One province, or `None` for the national view (every province in the store).
+    pub province_code: Option<String>,
+    pub at: Date,
+    pub rules: Rules,
+}
+
+fn round2<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((value * 100.0).round() / 100.0 + 0.0)
+}
+
+fn round2_opt<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => round2(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn pct(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| 100.0 * part / whole)
+}
+
+/// A count of zones and their planned hectares.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ZoneCount {
+    pub count: u64,
+    #[serde(serialize_with = "round2")]
+    pub area_ha: f64,
+}
+
+/// Zones by stage on the date. Stages are cumulative, as boards count them: `established` includes the
+/// operating zones, `in_plan` every zone but the cancelled ones.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ZoneStages {
+    pub in_plan: ZoneCount,
+    pub established: ZoneCount,
+    pub operating: ZoneCount,
+    /// Each status on its own (not cumulative).
+    pub by_status: BTreeMap<ZoneStatus, ZoneCount>,
+}
+
+/// Site clearance of a zone or a province on the date.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Clearance {
+    #[serde(serialize_with = "round2")]
+    pub parcel_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub handed_over_ha: f64,
+    #[serde(serialize_with = "round2_opt")]
+    pub progress_pct: Option<f64>,
+}
+
+impl Clearance {
+    fn add(&mut self, other: &Clearance) {
+        self.parcel_ha += other.parcel_ha;
+        self.handed_over_ha += other.handed_over_ha;
+        self.progress_pct = pct(self.handed_over_ha, self.parcel_ha);
+    }
+}
+
+/// One zone's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneLine {
+    pub zone_code: String,
+    pub zone_name: String,
+    pub province_code: String,
+    pub status: ZoneStatus,
+    pub in_scope: bool,
+    #[serde(serialize_with = "round2")]
+    pub planned_area_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leasable_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leased_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub available_ha: f64,
+    #[serde(serialize_with = "round2_opt")]
+    pub occupancy_pct: Option<f64>,
+    pub source: Source,
+    pub clearance: Clearance,
+    pub wwtp_operating: bool,
+    pub wwtp_capacity_m3d: Option<f64>,
+}
+
+/// Projects on the date.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Projects {
+    /// Certified on or before the date.
+    pub valid: u64,
+    pub valid_fdi: u64,
+    pub valid_ddi: u64,
+    /// Registered capital of valid projects declared in USD (FDI, as certified).
+    #[serde(serialize_with = "round2")]
+    pub capital_usd: f64,
+    /// Registered capital of valid projects declared in VND (DDI, as certified).
+    #[serde(serialize_with = "round2")]
+    pub capital_vnd: f64,
+    pub operating: u64,
+    pub operating_fdi: u64,
+    pub operating_ddi: u64,
+    /// Operating over valid projects, %.
+    #[serde(serialize_with = "round2_opt")]
+    pub operating_pct: Option<f64>,
+    /// Employees of operating projects.
+    pub employees: i64,
+}
+
+/// Central wastewater treatment: operating zones with a working plant.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Wwtp {
+    pub operating_zones: u64,
+    pub with_working_plant: u64,
+    #[serde(serialize_with = "round2_opt")]
+    pub coverage_pct: Option<f64>,
+}
+
+/// Occupancy at the end of a quarter (or on the report date for the last point).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesPoint {
+    /// e.g. `2022-Q1`.
+    pub quarter: String,
+    pub at: Date,
+    #[serde(serialize_with = "round2")]
+    pub leasable_ha: f64,
+    #[serde(serialize_with = "round2")]
+    pub leased_ha: f64,
+    #[serde(serialize_with = "round2_opt")]
+    pub occupancy_pct: Option<f64>,
+}
+
+/// A plan target against what the data show for the year so far.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetLine {
+    pub metric: TargetMetric,
+    /// `ha`, `USD`, `VND`, `projects` or `jobs`.
+    pub unit: &'static str,
+    #[serde(serialize_with = "round2")]
+    pub target: f64,
+    #[serde(serialize_with = "round2")]
+    pub actual: f64,
+    /// Actual over target, %.
+    #[serde(serialize_with = "round2_opt")]
+    pub pct: Option<f64>,
+    /// Provinces whose targets are summed (one for a province's report).
+    pub provinces: Vec<String>,
+    pub plan_ref: Option<String>,
+}
+
+/// Progress against the year's targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Targets {
+    pub year: i32,
+    /// 1 January of the year.
+    pub from: Date,
+    /// The report date.
+    pub to: Date,
+    /// Empty when no target is stored for the year.
+    pub lines: Vec<TargetLine>,
+}
+
+/// A check of one rule on one province or zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// `new_zone` or `expansion`.
+    pub rule: &'static str,
+    pub province_code: String,
+    pub zone_code: Option<String>,
+    pub name: String,
+    #[serde(serialize_with = "round2_opt")]
+    pub occupancy_pct: Option<f64>,
+    #[serde(serialize_with = "round2")]
+    pub threshold_pct: f64,
+    /// For expansions: whether the zone's wastewater plant operates.
+    pub wwtp_operating: Option<bool>,
+    pub passes: bool,
+    /// Why, in words (English; the HTML and Markdown reports translate).
+    pub reason: String,
+}
+
+/// A province's line in the national view.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvinceLine {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub clearance: Clearance,
+    pub projects: Projects,
+    pub wwtp: Wwtp,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `province` or `national`.
+    pub level: &'static str,
+    pub province_code: Option<String>,
+    pub province_name: Option<String>,
+    pub province_name_en: Option<String>,
+    pub at: Date,
+    /// Zone statuses whose hectares are summed (established and operating, as boards report).
+    pub scope: Vec<ZoneStatus>,
+    pub zones: ZoneStages,
+    /// Land figures over the zones in scope.
+    pub land: Summary,
+    pub clearance: Clearance,
+    pub projects: Projects,
+    pub wwtp: Wwtp,
+    pub zone_lines: Vec<ZoneLine>,
+    /// Provinces (national view only).
+    pub provinces: Vec<ProvinceLine>,
+    pub occupancy_series: Vec<SeriesPoint>,
+    pub targets: Targets,
+    pub rules: Rules,
+    pub checks: Vec<Check>,
+}
+
+/// Quarter ends of the last five years before `at`, then `at` itself.
+pub fn series_dates(at: Date) -> Vec<(String, Date)> {
+    let mut out = Vec::new();
+    for year in at.year() - 5..=at.year() {
+        for q in 1..=4u32 {
+            let end = match q {
+                1 => Date::from_ymd_opt(year, 3, 31),
+                2 => Date::from_ymd_opt(year, 6, 30),
+                3 => Date::from_ymd_opt(year, 9, 30),
+                _ => Date::from_ymd_opt(year, 12, 31),
+            }
+            .expect("quarter end");
+            if end < at {
+                out.push((format!("{year}-Q{q}"), end));
+            }
+        }
+    }
+    let keep = out.len().saturating_sub(19);
+    let mut out: Vec<_> = out.split_off(keep);
+    out.push((format!("{}-Q{}", at.year(), at.month0() / 3 + 1), at));
+    out
+}
+
+fn text_in(field: &str, values: impl IntoIterator<Item = String>) -> Condition {
+    Condition::In { field: field.into(), values: values.into_iter().map(FilterValue::Text).collect() }
+}
+
+fn metric_unit(metric: TargetMetric) -> &'static str {
+    match metric {
+        TargetMetric::InfrastructureHa => "ha",
+        TargetMetric::CapitalUsd => "USD",
+        TargetMetric::CapitalVnd => "VND",
+        TargetMetric::ProjectsNew | TargetMetric::ProjectsOperating => "projects",
+        TargetMetric::NewJobs => "jobs",
+    }
+}
+
+/// Computes the report.
+pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Report, ReportError> {
+    let provinces: Vec<Province> = {
+        let rows = store.items(&collections::PROVINCES, &ItemsQuery::default()).await?.rows;
+        rows.iter().map(|r| r.parse("provinces")).collect::<Result<_, _>>()?
+    };
+    let province = match &query.province_code {
+        Some(code) => Some(
+            provinces
+                .iter()
+                .find(|p| &p.province_code == code)
+                .cloned()
+                .ok_or_else(|| ReportError::UnknownProvince(code.clone()))?,
+        ),
+        None => None,
+    };
+    let occupancy_at = |at: Date| OccupancyQuery {
+        province_code: query.province_code.clone(),
+        zone_code: None,
+        at,
+        scope: DEFAULT_SCOPE.to_vec(),
+    };
+    let land: OccupancyReport = occupancy::compute(store, &occupancy_at(query.at)).await?;
+
+    // Zones (for WWTP and names) and what lies inside them.
+    let province_filter: Vec<Condition> =
+        query.province_code.iter().map(|p| text_in("province_code", [p.clone()])).collect();
+    let all = |conditions: Vec<Condition>| ItemsQuery { conditions, ..Default::default() };
+    let zone_rows = store.items(&collections::ZONES, &all(province_filter.clone())).await?.rows;
+    let zones: BTreeMap<String, Zone> = zone_rows
+        .iter()
+        .map(|r| r.parse::<Zone>("zones").map(|z| (z.code.clone(), z)))
+        .collect::<Result<_, _>>()?;
+    let parcel_rows = store.items(&collections::CLEARANCE_PARCELS, &all(province_filter.clone())).await?.rows;
+    let mut clearance_by_zone: BTreeMap<String, Clearance> = BTreeMap::new();
+    for row in &parcel_rows {
+        let parcel: ClearanceParcel = row.parse("clearance_parcels")?;
+        let area = row.area_ha.unwrap_or(0.0);
+        let entry = clearance_by_zone.entry(parcel.zone_code.clone()).or_default();
+        let handed_over = if parcel.status_at(query.at) == ClearanceStatus::HandedOver { area } else { 0.0 };
+        entry.add(&Clearance { parcel_ha: area, handed_over_ha: handed_over, progress_pct: None });
+    }
+    let project_rows = store.items(&collections::PROJECTS, &all(province_filter.clone())).await?.rows;
+    let projects: Vec<Project> =
+        project_rows.iter().map(|r| r.parse("projects")).collect::<Result<_, _>>()?;
+    let plot_rows = store
+        .items(
+            &collections::PLOTS,
+            &all(province_filter
+                .iter()
+                .cloned()
+                .chain([Condition::OnOrBefore {
+                    field: "infra_ready_on".into(),
+                    date: query.at,
+                    or_null: false,
+                }])
+                .collect()),
+        )
+        .await?
+        .rows;
+    let mut plots: Vec<(Plot, f64)> = Vec::with_capacity(plot_rows.len());
+    for row in &plot_rows {
+        plots.push((row.parse("plots")?, row.area_ha.unwrap_or(0.0)));
+    }
+    let year = query.at.year();
+    let target_rows = store
+        .items(
+            &collections::TARGETS,
+            &all(province_filter
+                .iter()
+                .cloned()
+                .chain([Condition::In {
+                    field: "year".into(),
+                    values: vec![FilterValue::Integer(year.into())],
+                }])
+                .collect()),
+        )
+        .await?
+        .rows;
+    let targets: Vec<Target> = target_rows.iter().map(|r| r.parse("targets")).collect::<Result<_, _>>()?;
+
+    // Zones by stage and their lines.
+    let mut stages = ZoneStages::default();
+    let mut zone_lines = Vec::with_capacity(land.zones.len());
+    let mut wwtp_by_province: BTreeMap<String, Wwtp> = BTreeMap::new();
+    for figures in &land.zones {
+        let zone = zones.get(&figures.zone_code);
+        let wwtp_operating = zone.and_then(|z| z.wwtp_operating).unwrap_or(false);
+        let count = |c: &mut ZoneCount| {
+            c.count += 1;
+            c.area_ha += figures.planned_area_ha;
+        };
+        count(stages.by_status.entry(figures.status).or_default());
+        if figures.status != ZoneStatus::Cancelled {
+            count(&mut stages.in_plan);
+        }
+        if matches!(figures.status, ZoneStatus::Established | ZoneStatus::Operating) {
+            count(&mut stages.established);
+        }
+        if figures.status == ZoneStatus::Operating {
+            count(&mut stages.operating);
+            let w = wwtp_by_province.entry(figures.province_code.clone()).or_default();
+            w.operating_zones += 1;
+            w.with_working_plant += u64::from(wwtp_operating);
+        }
+        zone_lines.push(ZoneLine {
+            zone_code: figures.zone_code.clone(),
+            zone_name: figures.zone_name.clone(),
+            province_code: figures.province_code.clone(),
+            status: figures.status,
+            in_scope: figures.in_scope,
+            planned_area_ha: figures.planned_area_ha,
+            leasable_ha: figures.leasable_ha,
+            leased_ha: figures.leased_ha,
+            available_ha: figures.available_ha,
+            occupancy_pct: figures.occupancy_pct,
+            source: figures.source,
+            clearance: clearance_by_zone.get(&figures.zone_code).cloned().unwrap_or_default(),
+            wwtp_operating,
+            wwtp_capacity_m3d: zone.and_then(|z| z.wwtp_capacity_m3d),
+        });
+    }
+    for w in wwtp_by_province.values_mut() {
+        w.coverage_pct = pct(w.with_working_plant as f64, w.operating_zones as f64);
+    }
+
+    // Projects per province.
+    let mut projects_by_province: BTreeMap<String, Projects> = BTreeMap::new();
+    for p in &projects {
+        let province = p.province_code.clone().unwrap_or_default();
+        let entry = projects_by_province.entry(province).or_default();
+        if p.certificate_on.is_some_and(|d| d > query.at) {
+            continue;
+        }
+        let fdi = p.origin == Origin::Fdi;
+        entry.valid += 1;
+        entry.valid_fdi += u64::from(fdi);
+        entry.valid_ddi += u64::from(!fdi);
+        entry.capital_usd += p.capital_usd.unwrap_or(0.0);
+        entry.capital_vnd += p.capital_vnd.unwrap_or(0.0);
+        if p.operating_since.is_some_and(|d| d <= query.at) {
+            entry.operating += 1;
+            entry.operating_fdi += u64::from(fdi);
+            entry.operating_ddi += u64::from(!fdi);
+            entry.employees += p.employees.unwrap_or(0);
+        }
+    }
+    for p in projects_by_province.values_mut() {
+        p.operating_pct = pct(p.operating as f64, p.valid as f64);
+    }
+
+    // Clearance per province.
+    let mut clearance_by_province: BTreeMap<String, Clearance> = BTreeMap::new();
+    for line in &zone_lines {
+        clearance_by_province.entry(line.province_code.clone()).or_default().add(&line.clearance);
+    }
+
+    // Totals over what was asked.
+    let mut clearance = Clearance::default();
+    clearance_by_province.values().for_each(|c| clearance.add(c));
+    let mut project_total = Projects::default();
+    for p in projects_by_province.values() {
+        project_total.valid += p.valid;
+        project_total.valid_fdi += p.valid_fdi;
+        project_total.valid_ddi += p.valid_ddi;
+        project_total.capital_usd += p.capital_usd;
+        project_total.capital_vnd += p.capital_vnd;
+        project_total.operating += p.operating;
+        project_total.operating_fdi += p.operating_fdi;
+        project_total.operating_ddi += p.operating_ddi;
+        project_total.employees += p.employees;
+    }
+    project_total.operating_pct = pct(project_total.operating as f64, project_total.valid as f64);
+    let mut wwtp = Wwtp::default();
+    for w in wwtp_by_province.values() {
+        wwtp.operating_zones += w.operating_zones;
+        wwtp.with_working_plant += w.with_working_plant;
+    }
+    wwtp.coverage_pct = pct(wwtp.with_working_plant as f64, wwtp.operating_zones as f64);
+
+    // Occupancy by quarter.
+    let mut occupancy_series = Vec::new();
+    for (quarter, at) in series_dates(query.at) {
+        let point = if at == query.at {
+            land.total.clone()
+        } else {
+            occupancy::compute(store, &occupancy_at(at)).await?.total
+        };
+        occupancy_series.push(SeriesPoint {
+            quarter,
+            at,
+            leasable_ha: point.leasable_ha,
+            leased_ha: point.leased_ha,
+            occupancy_pct: point.occupancy_pct,
+        });
+    }
+
+    // Targets: actual over the year so far, per province, then summed per metric.
+    let from = Date::from_ymd_opt(year, 1, 1).expect("1 January");
+    let in_period = |d: Option<Date>| d.is_some_and(|d| from <= d && d <= query.at);
+    let actual = |metric: TargetMetric, province: &str| -> f64 {
+        let ours = |p: &&Project| p.province_code.as_deref() == Some(province);
+        match metric {
+            TargetMetric::InfrastructureHa => plots
+                .iter()
+                .filter(|(p, _)| p.province_code.as_deref() == Some(province) && in_period(p.infra_ready_on))
+                .map(|(_, ha)| ha)
+                .sum(),
+            TargetMetric::CapitalUsd => projects
+                .iter()
+                .filter(ours)
+                .filter(|p| in_period(p.certificate_on))
+                .filter_map(|p| p.capital_usd)
+                .sum(),
+            TargetMetric::CapitalVnd => projects
+                .iter()
+                .filter(ours)
+                .filter(|p| in_period(p.certificate_on))
+                .filter_map(|p| p.capital_vnd)
+                .sum(),
+            TargetMetric::ProjectsNew => {
+                projects.iter().filter(ours).filter(|p| in_period(p.certificate_on)).count() as f64
+            }
+            TargetMetric::ProjectsOperating => {
+                projects.iter().filter(ours).filter(|p| in_period(p.operating_since)).count() as f64
+            }
+            TargetMetric::NewJobs => projects
+                .iter()
+                .filter(ours)
+                .filter(|p| in_period(p.operating_since))
+                .filter_map(|p| p.employees)
+                .sum::<i64>() as f64,
+        }
+    };
+    let mut lines: BTreeMap<TargetMetric, TargetLine> = BTreeMap::new();
+    for t in &targets {
+        let line = lines.entry(t.metric).or_insert_with(|| TargetLine {
+            metric: t.metric,
+            unit: metric_unit(t.metric),
+            target: 0.0,
+            actual: 0.0,
+            pct: None,
+            provinces: Vec::new(),
+            plan_ref: t.plan_ref.clone(),
+        });
+        line.target += t.value;
+        line.actual += actual(t.metric, &t.province_code);
+        line.provinces.push(t.province_code.clone());
+        if line.plan_ref != t.plan_ref {
+            line.plan_ref = None;
+        }
+    }
+    let lines: Vec<TargetLine> = lines
+        .into_values()
+        .map(|mut l| {
+            l.pct = pct(l.actual, l.target);
+            l
+        })
+        .collect();
+
+    // Regulatory checks.
+    let rules = query.rules;
+    let mut checks = Vec::new();
+    let province_summaries: Vec<&Summary> = land.provinces.iter().collect();
+    for s in &province_summaries {
+        let passes = s.occupancy_pct.is_some_and(|o| o >= rules.new_zone_min_occupancy_pct);
+        checks.push(Check {
+            rule: "new_zone",
+            province_code: s.province_code.clone().unwrap_or_default(),
+            zone_code: None,
+            name: s.province_name.clone().unwrap_or_default(),
+            occupancy_pct: s.occupancy_pct,
+            threshold_pct: rules.new_zone_min_occupancy_pct,
+            wwtp_operating: None,
+            passes,
+            reason: match s.occupancy_pct {
+                None => "no leasable land in established or operating zones".into(),
+                Some(o) if passes => format!(
+                    "established zones' occupancy {o:.2} % reaches {:.0} %",
+                    rules.new_zone_min_occupancy_pct
+                ),
+                Some(o) => format!(
+                    "established zones' occupancy {o:.2} % is below {:.0} %",
+                    rules.new_zone_min_occupancy_pct
+                ),
+            },
+        });
+    }
+    for line in zone_lines.iter().filter(|l| l.in_scope) {
+        let enough = line.occupancy_pct.is_some_and(|o| o >= rules.expansion_min_occupancy_pct);
+        let plant = line.wwtp_operating || !rules.expansion_requires_wwtp;
+        let occupancy_text =
+            line.occupancy_pct.map(|o| format!("{o:.2} %")).unwrap_or_else(|| "no figure".into());
+        let mut reasons = vec![if enough {
+            format!("occupancy {occupancy_text} reaches {:.0} %", rules.expansion_min_occupancy_pct)
+        } else {
+            format!("occupancy {occupancy_text} is below {:.0} %", rules.expansion_min_occupancy_pct)
+        }];
+        if rules.expansion_requires_wwtp {
+            reasons.push(if line.wwtp_operating {
+                "the central wastewater plant operates".into()
+            } else {
+                "no working central wastewater plant".into()
+            });
+        }
+        checks.push(Check {
+            rule: "expansion",
+            province_code: line.province_code.clone(),
+            zone_code: Some(line.zone_code.clone()),
+            name: line.zone_name.clone(),
+            occupancy_pct: line.occupancy_pct,
+            threshold_pct: rules.expansion_min_occupancy_pct,
+            wwtp_operating: Some(line.wwtp_operating),
+            passes: enough && plant,
+            reason: reasons.join("; "),
+        });
+    }
+
+    let provinces_lines = if province.is_none() {
+        land.provinces
+            .iter()
+            .map(|s| {
+                let code = s.province_code.clone().unwrap_or_default();
+                ProvinceLine {
+                    summary: s.clone(),
+                    clearance: clearance_by_province.get(&code).cloned().unwrap_or_default(),
+                    projects: projects_by_province.get(&code).cloned().unwrap_or_default(),
+                    wwtp: wwtp_by_province.get(&code).cloned().unwrap_or_default(),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    Ok(Report {
+        level: if province.is_some() { "province" } else { "national" },
+        province_code: province.as_ref().map(|p| p.province_code.clone()),
+        province_name: province.as_ref().map(|p| p.name.clone()),
+        province_name_en: province.as_ref().and_then(|p| p.name_en.clone()),
+        at: query.at,
+        scope: land.scope.clone(),
+        zones: stages,
+        land: land.total.clone(),
+        clearance,
+        projects: project_total,
+        wwtp,
+        zone_lines,
+        provinces: provinces_lines,
+        occupancy_series,
+        targets: Targets { year, from, to: query.at, lines },
+        rules,
+        checks,
+    })
+}
+
+/// One line of the report as CSV (long format: every figure on its own line, with its unit).
+#[derive(Debug, Serialize)]
+pub struct CsvLine {
+    pub section: &'static str,
+    pub province_code: String,
+    pub zone_code: String,
+    pub metric: String,
+    pub value: String,
+    pub unit: &'static str,
+}
+
+fn num(v: f64) -> String {
+    format!("{:.2}", (v * 100.0).round() / 100.0 + 0.0)
+}
+
+/// The report as CSV lines: the same numbers as the JSON, rounded the same way.
+pub fn csv_lines(report: &Report) -> Vec<CsvLine> {
+    let province = report.province_code.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut push = |section: &'static str, province: &str, zone: &str, metric: &str, value: String, unit| {
+        out.push(CsvLine {
+            section,
+            province_code: province.to_string(),
+            zone_code: zone.to_string(),
+            metric: metric.to_string(),
+            value,
+            unit,
+        })
+    };
+    for (stage, c) in [
+        ("in_plan", &report.zones.in_plan),
+        ("established", &report.zones.established),
+        ("operating", &report.zones.operating),
+    ] {
+        push("zones", &province, "", &format!("{stage}_count"), c.count.to_string(), "zones");
+        push("zones", &province, "", &format!("{stage}_area_ha"), num(c.area_ha), "ha");
+    }
+    let l = &report.land;
+    for (metric, v) in [
+        ("leasable_ha", l.leasable_ha),
+        ("leased_ha", l.leased_ha),
+        ("reserved_ha", l.reserved_ha),
+        ("available_ha", l.available_ha),
+    ] {
+        push("land", &province, "", metric, num(v), "ha");
+    }
+    push("land", &province, "", "occupancy_pct", l.occupancy_pct.map(num).unwrap_or_default(), "%");
+    push("clearance", &province, "", "parcel_ha", num(report.clearance.parcel_ha), "ha");
+    push("clearance", &province, "", "handed_over_ha", num(report.clearance.handed_over_ha), "ha");
+    push(
+        "clearance",
+        &province,
+        "",
+        "progress_pct",
+        report.clearance.progress_pct.map(num).unwrap_or_default(),
+        "%",
+    );
+    let p = &report.projects;
+    for (metric, v, unit) in [
+        ("valid", p.valid.to_string(), "projects"),
+        ("valid_fdi", p.valid_fdi.to_string(), "projects"),
+        ("valid_ddi", p.valid_ddi.to_string(), "projects"),
+        ("capital_usd", num(p.capital_usd), "USD"),
+        ("capital_vnd", num(p.capital_vnd), "VND"),
+        ("operating", p.operating.to_string(), "projects"),
+        ("operating_pct", p.operating_pct.map(num).unwrap_or_default(), "%"),
+        ("employees", p.employees.to_string(), "people"),
+    ] {
+        push("projects", &province, "", metric, v, unit);
+    }
+    push("wwtp", &province, "", "operating_zones", report.wwtp.operating_zones.to_string(), "zones");
+    push("wwtp", &province, "", "with_working_plant", report.wwtp.with_working_plant.to_string(), "zones");
+    push("wwtp", &province, "", "coverage_pct", report.wwtp.coverage_pct.map(num).unwrap_or_default(), "%");
+    for z in &report.zone_lines {
+        push("zone", &z.province_code, &z.zone_code, "status", z.status.to_string(), "");
+        for (metric, v) in [
+            ("planned_area_ha", z.planned_area_ha),
+            ("leasable_ha", z.leasable_ha),
+            ("leased_ha", z.leased_ha),
+            ("available_ha", z.available_ha),
+        ] {
+            push("zone", &z.province_code, &z.zone_code, metric, num(v), "ha");
+        }
+        push(
+            "zone",
+            &z.province_code,
+            &z.zone_code,
+            "occupancy_pct",
+            z.occupancy_pct.map(num).unwrap_or_default(),
+            "%",
+        );
+        push(
+            "zone",
+            &z.province_code,
+            &z.zone_code,
+            "clearance_progress_pct",
+            z.clearance.progress_pct.map(num).unwrap_or_default(),
+            "%",
+        );
+    }
+    for s in &report.occupancy_series {
+        push(
+            "occupancy_series",
+            &province,
+            "",
+            &s.quarter,
+            s.occupancy_pct.map(num).unwrap_or_default(),
+            "%",
+        );
+    }
+    for t in &report.targets.lines {
+        let metric = t.metric.as_str();
+        push("targets", &province, "", &format!("{metric}_target"), num(t.target), t.unit);
+        push("targets", &province, "", &format!("{metric}_actual"), num(t.actual), t.unit);
+        push("targets", &province, "", &format!("{metric}_pct"), t.pct.map(num).unwrap_or_default(), "%");
+    }
+    for c in &report.checks {
+        push(
+            if c.rule == "new_zone" { "check_new_zone" } else { "check_expansion" },
+            &c.province_code,
+            c.zone_code.as_deref().unwrap_or(""),
+            "passes",
+            c.passes.to_string(),
+            "",
+        );
+    }
+    out
+}
+
+/// The report as CSV text.
+pub fn to_csv(report: &Report) -> Result<String, ReportError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for line in csv_lines(report) {
+        writer.serialize(line).map_err(|e| ReportError::Render(e.to_string()))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| ReportError::Render(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ReportError::Render(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_ends_quarters_before_the_date_then_the_date() {
+        let at = Date::from_ymd_opt(2022, 3, 31).unwrap();
+        let dates = series_dates(at);
+        assert_eq!(dates.len(), 20);
+        assert_eq!(dates.last().unwrap(), &("2022-Q1".to_string(), at));
+        assert_eq!(
+            dates[dates.len() - 2],
+            ("2021-Q4".to_string(), Date::from_ymd_opt(2021, 12, 31).unwrap())
+        );
+        let mid = Date::from_ymd_opt(2023, 11, 17).unwrap();
+        let dates = series_dates(mid);
+        assert_eq!(dates.last().unwrap(), &("2023-Q4".to_string(), mid));
+        assert_eq!(dates[dates.len() - 2].0, "2023-Q3");
+    }
+}
