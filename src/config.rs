@@ -39,6 +39,63 @@ pub enum Command {
     ///   landbank report --province VN-66 --at 2022-03-31 --format html --out hung-yen-2022q1.html
     ///   landbank report --format csv --lang en            (every province, today)
     Report(ReportArgs),
+    /// Import a file (Shapefile, GeoPackage, KML/KMZ, GeoJSON, DXF, DGN, FlatGeobuf, CSV…) through GDAL.
+    ///
+    /// Every feature is checked first; with problems nothing is written (see --dry-run, --fix).
+    /// Examples:
+    ///   landbank import zones.gpkg --collection zones
+    ///   landbank import LO_DAT.shp --collection plots --srs vn2000:bac-ninh --map code=SO_HIEU --set zone_code=BN-QV1
+    ///   landbank import thua.shp --collection clearance_parcels --encoding CP1258 --dry-run
+    Import(ImportArgs),
+    /// Coordinate systems: `landbank crs list` shows every province's VN-2000 TM-3 preset.
+    Crs {
+        #[command(subcommand)]
+        command: CrsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrsCommand {
+    /// List the vn2000:<province> presets with their central meridian and EPSG code.
+    List,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file (any vector format GDAL reads; a .shp with its .dbf/.shx/.prj/.cpg beside it).
+    pub file: std::path::PathBuf,
+    /// Target collection: zones, land_use, plots, projects, leases, clearance_parcels or targets.
+    #[arg(long)]
+    pub collection: String,
+    /// Layer to read when the file has several (GeoPackage, DXF, KML folders).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// CRS of the coordinates when the file does not say, or to override it: EPSG:9209, 9209 or
+    /// vn2000:<province> (see `landbank crs list`).
+    #[arg(long)]
+    pub srs: Option<String>,
+    /// Field mapping TARGET=SOURCE (repeatable), e.g. --map code=SO_HIEU. Common names match by themselves.
+    #[arg(long = "map", value_parser = key_value)]
+    pub map: Vec<(String, String)>,
+    /// A constant FIELD=VALUE for every feature (repeatable), e.g. --set zone_code=BN-QV1.
+    #[arg(long = "set", value_parser = key_value)]
+    pub set: Vec<(String, String)>,
+    /// Attribute encoding of a Shapefile without a .cpg, e.g. CP1258 (Windows-1258) or UTF-8.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Check and report only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Repair invalid geometry with GDAL's MakeValid (each repair is listed).
+    #[arg(long)]
+    pub fix: bool,
 }
 
 /// Thresholds of the reports' regulatory checks (defaults: the 60 % rule boards apply).

@@ -6,9 +6,11 @@
 pub mod available;
 pub mod collections;
 pub mod config;
+pub mod crs;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod occupancy;
 pub mod report;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use landbank::config::{Cli, Command, ReportFormat};
+use landbank::config::{Cli, Command, CrsCommand, ReportFormat};
 use landbank::http::{AppState, router};
 use landbank::{demo, store};
 use tracing_subscriber::EnvFilter;
@@ -40,6 +40,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: already holds zones; demo not loaded", cli.database);
             } else {
                 println!("{}: loaded {written} demo records. {}", cli.database, demo::NOTICE);
+            }
+        }
+        Command::Crs { command: CrsCommand::List } => {
+            println!("{:<18} {:<20} {:<6} {:>8}  EPSG", "--srs", "province", "code", "meridian");
+            for p in landbank::crs::PRESETS {
+                let code = landbank::crs::tm3_epsg(p.central_meridian).unwrap_or_default();
+                println!(
+                    "vn2000:{:<11} {:<20} {:<6} {:>8.2}  {code}",
+                    p.slug, p.province, p.province_code, p.central_meridian
+                );
+            }
+        }
+        Command::Import(args) => {
+            let collection = landbank::import::importable(&args.collection).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--collection {}: not a collection to import into; use zones, land_use, plots, projects, leases, clearance_parcels or targets",
+                    args.collection
+                )
+            })?;
+            let options = landbank::import::ImportOptions {
+                path: args.file,
+                collection,
+                layer: args.layer,
+                srs: args.srs,
+                map: args.map,
+                set: args.set,
+                encoding: args.encoding,
+                dry_run: args.dry_run,
+                fix: args.fix,
+            };
+            match landbank::import::run(&store, options).await {
+                Ok(report) => print!("{}", landbank::import::describe(&report)),
+                Err(landbank::import::ImportError::Problems { file, count, report }) => {
+                    print!("{}", landbank::import::describe(&report));
+                    anyhow::bail!(
+                        "{file}: {count} problem(s); nothing was written. Fix them (or use --fix for geometry) and re-run"
+                    );
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Command::Report(args) => {

@@ -29,6 +29,7 @@ mod available;
 mod cli;
 mod features;
 mod helpers;
+mod import;
 mod maps;
 mod occupancy;
 mod ogr;

@@ -1,0 +1,625 @@
+//! `landbank import`: planners' files (Shapefile, GeoPackage, KML/KMZ, GeoJSON, DXF, DGN, FlatGeobuf, CSV
+//! with WKT or lon/lat columns — whatever GDAL reads) into one collection, reprojected to WGS 84.
+//!
+//! Everything is checked before anything is written: the CRS (a file in projected metres without one is
+//! refused, never guessed), every feature's fields against the collection's domain type, geometry
+//! validity, duplicate ids, records outside their zone. Problems name the file, the feature (id and row)
+//! and the field. A real run with problems writes nothing; otherwise all features go in one transaction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::{FieldValue, Geometry, LayerAccess};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use geo::{Area, BooleanOps};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use crate::collections::{self, Collection, FieldKind};
+use crate::ingest::canonical_properties;
+use crate::spatial;
+use crate::store::{ItemsQuery, NewFeature, Store, StoreError};
+
+#[derive(Debug, Error)]
+pub enum ImportError {
+    /// The file as a whole cannot be imported (unreadable, ambiguous layer, no CRS, bad option).
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+    #[error(
+        "{file}: {count} problem(s); nothing was written. Fix them (or use --fix for geometry) and re-run"
+    )]
+    Problems { file: String, count: usize, report: Box<ImportReport> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub path: PathBuf,
+    pub collection: &'static Collection,
+    pub layer: Option<String>,
+    /// CRS of the file's coordinates when the file does not say, or to override it (`--srs`).
+    pub srs: Option<String>,
+    /// `TARGET=SOURCE` field mappings.
+    pub map: Vec<(String, String)>,
+    /// `FIELD=VALUE` constants for every feature.
+    pub set: Vec<(String, String)>,
+    /// Encoding of a Shapefile's attributes when its .cpg does not say (e.g. `CP1258`).
+    pub encoding: Option<String>,
+    pub dry_run: bool,
+    /// Repair invalid geometry with GDAL's MakeValid and say so.
+    pub fix: bool,
+}
+
+/// One thing wrong with one feature (or the file).
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// 1-based row in the layer.
+    pub row: usize,
+    pub id: String,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// What an import found and did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub layer: String,
+    pub collection: String,
+    /// The CRS the coordinates were read in, e.g. `EPSG:9209`.
+    pub source_crs: String,
+    /// Target field ← source field, for every mapped field.
+    pub mapping: BTreeMap<String, String>,
+    pub read: usize,
+    pub written: u64,
+    pub repaired: Vec<String>,
+    pub problems: Vec<Problem>,
+    /// Sum of the features' geodesic areas, hectares.
+    pub area_ha: f64,
+    pub dry_run: bool,
+}
+
+/// Lower-case ASCII letters and digits only: `Số_Hiệu` and `SO HIEU` both become `sohieu`.
+fn normal(name: &str) -> String {
+    let folded: String = name
+        .chars()
+        .map(|c| match c {
+            'à' | 'á' | 'ả' | 'ã' | 'ạ' | 'ă' | 'ằ' | 'ắ' | 'ẳ' | 'ẵ' | 'ặ' | 'â' | 'ầ' | 'ấ' | 'ẩ' | 'ẫ'
+            | 'ậ' => 'a',
+            'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' | 'ê' | 'ề' | 'ế' | 'ể' | 'ễ' | 'ệ' => 'e',
+            'ì' | 'í' | 'ỉ' | 'ĩ' | 'ị' => 'i',
+            'ò' | 'ó' | 'ỏ' | 'õ' | 'ọ' | 'ô' | 'ồ' | 'ố' | 'ổ' | 'ỗ' | 'ộ' | 'ơ' | 'ờ' | 'ớ' | 'ở' | 'ỡ'
+            | 'ợ' => 'o',
+            'ù' | 'ú' | 'ủ' | 'ũ' | 'ụ' | 'ư' | 'ừ' | 'ứ' | 'ử' | 'ữ' | 'ự' => 'u',
+            'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
+            'đ' => 'd',
+            other => other,
+        })
+        .collect();
+    folded.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()
+}
+
+/// Source field names commonly used for a target field in boards' files (already [`normal`]ised).
+fn aliases(collection: &str, target: &str) -> &'static [&'static str] {
+    match target {
+        "code" if collection == "zones" => &["makcn", "makhu", "ma", "kyhieu"],
+        "code" => &["ma", "malo", "kyhieu", "sohieu", "kihieu", "maso", "kyhieulo"],
+        "name" => &["ten", "tenkcn", "tenkhu"],
+        "zone_code" => &["makcn", "kcn", "makhu"],
+        "province_code" => &["matinh"],
+        "category" => &["loaidat", "chucnang", "mdsd"],
+        "plan_ref" => &["quyetdinh", "soqd", "qd"],
+        "sheet_no" => &["soto", "sohieuto", "to", "tobando", "shbando"],
+        "parcel_no" => &["sothua", "thua", "shthua"],
+        "land_type" => &["loaidat", "mdsd", "mucdich"],
+        "owner_name" => &["chusudung", "tenchu", "chu"],
+        "owner_kind" => &["loaichu", "doituong"],
+        "status" => &["trangthai", "tinhtrang"],
+        "developer" => &["chudautu", "cdt"],
+        "tenant_name" => &["nhadautu", "tendoanhnghiep", "doanhnghiep"],
+        "infra_ready_on" => &["hatang", "ngayhatang"],
+        _ => &[],
+    }
+}
+
+/// A field value as JSON of the target's kind.
+fn json_value(value: FieldValue, kind: FieldKind) -> Option<Value> {
+    let text = |v: &FieldValue| -> Option<String> {
+        match v {
+            FieldValue::StringValue(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            FieldValue::IntegerValue(i) => Some(i.to_string()),
+            FieldValue::Integer64Value(i) => Some(i.to_string()),
+            FieldValue::RealValue(r) => {
+                Some(if r.fract() == 0.0 { format!("{r:.0}") } else { r.to_string() })
+            }
+            FieldValue::DateValue(d) => Some(d.format("%Y-%m-%d").to_string()),
+            FieldValue::DateTimeValue(d) => Some(d.format("%Y-%m-%d").to_string()),
+            _ => None,
+        }
+    };
+    let t = text(&value)?;
+    Some(match kind {
+        FieldKind::Text | FieldKind::Date => Value::String(t),
+        FieldKind::Real => {
+            t.replace(',', ".").parse::<f64>().ok().map(Value::from).unwrap_or(Value::String(t))
+        }
+        FieldKind::Integer => t.parse::<i64>().ok().map(Value::from).unwrap_or(Value::String(t)),
+        FieldKind::Bool => match t.to_lowercase().as_str() {
+            "1" | "true" | "t" | "y" | "yes" | "co" | "có" => Value::Bool(true),
+            "0" | "false" | "f" | "n" | "no" | "khong" | "không" => Value::Bool(false),
+            _ => Value::String(t),
+        },
+    })
+}
+
+fn constant(field: &crate::collections::Field, text: &str) -> Value {
+    json_value(FieldValue::StringValue(text.to_string()), field.kind).unwrap_or(Value::Null)
+}
+
+fn srs_label(srs: &SpatialRef) -> String {
+    match (srs.auth_name(), srs.auth_code()) {
+        (Some(name), Ok(code)) => format!("{name}:{code}"),
+        _ => srs.name().unwrap_or_else(|| "unnamed CRS".into()),
+    }
+}
+
+/// The id of a record built from its properties, when the file has no id field.
+fn record_id(collection: &Collection, props: &Map<String, Value>, stem: &str, row: usize) -> Option<String> {
+    let s = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_string);
+    match collection.id {
+        "zones" => s("code"),
+        "plots" => Some(format!("{}-{}", s("zone_code")?, s("code")?)),
+        "clearance_parcels" => Some(format!("{}-T{}-{}", s("zone_code")?, s("sheet_no")?, s("parcel_no")?)),
+        "targets" => Some(format!("{}-{}-{}", s("province_code")?, props.get("year")?, s("metric")?)),
+        _ => Some(format!("{stem}-{row}")),
+    }
+}
+
+/// Reads and checks a file (blocking: GDAL). Returns the records ready to write and the report.
+pub fn read(
+    options: &ImportOptions,
+    zone_provinces: &HashMap<String, String>,
+) -> Result<(Vec<NewFeature>, ImportReport), ImportError> {
+    let file = options.path.display().to_string();
+    let fail = |reason: String| ImportError::File { file: file.clone(), reason };
+    let collection = options.collection;
+    let open_options: Vec<String> = options.encoding.iter().map(|e| format!("ENCODING={e}")).collect();
+    let open_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
+    let dataset = Dataset::open_ex(
+        &options.path,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+            open_options: (!open_refs.is_empty()).then_some(&open_refs),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| fail(format!("GDAL cannot read it as vector data ({e}); check the path and the format")))?;
+    let names: Vec<String> = dataset.layers().map(|l| l.name()).collect();
+    let mut layer = match &options.layer {
+        Some(name) => dataset
+            .layer_by_name(name)
+            .map_err(|_| fail(format!("no layer '{name}'; the file has: {}", names.join(", "))))?,
+        None if names.len() == 1 => dataset.layer(0).map_err(|e| fail(e.to_string()))?,
+        None => {
+            return Err(fail(format!(
+                "it has {} layers; choose one with --layer: {}",
+                names.len(),
+                names.join(", ")
+            )));
+        }
+    };
+    let layer_name = layer.name();
+    let source_fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+
+    // Mapping: explicit, then the same name, then common aliases.
+    let mut mapping: BTreeMap<String, String> = BTreeMap::new();
+    for (target, source) in &options.map {
+        if target != "id" && collection.field(target).is_none() {
+            return Err(fail(format!(
+                "--map {target}={source}: {} has no field '{target}'; its fields: id, {}",
+                collection.id,
+                collection.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if !source_fields.iter().any(|f| f == source) {
+            return Err(fail(format!(
+                "--map {target}={source}: layer {layer_name} has no field '{source}'; its fields: {}",
+                source_fields.join(", ")
+            )));
+        }
+        mapping.insert(target.clone(), source.clone());
+    }
+    let set: HashMap<&str, &str> = options.set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for name in set.keys() {
+        if collection.field(name).is_none() {
+            return Err(fail(format!("--set {name}=…: {} has no field '{name}'", collection.id)));
+        }
+    }
+    for target in std::iter::once("id").chain(collection.fields.iter().map(|f| f.name)) {
+        if mapping.contains_key(target) || set.contains_key(target) {
+            continue;
+        }
+        let wanted: Vec<String> = std::iter::once(normal(target))
+            .chain(aliases(collection.id, target).iter().map(|a| a.to_string()))
+            .collect();
+        if let Some(source) = wanted.iter().find_map(|w| source_fields.iter().find(|f| normal(f) == *w))
+            && !mapping.values().any(|v| v == source)
+        {
+            mapping.insert(target.to_string(), source.clone());
+        }
+    }
+
+    // CRS: --srs wins, then the file's; none at all is accepted only for longitude/latitude.
+    let mut target_srs = SpatialRef::from_epsg(4326).map_err(|e| fail(e.to_string()))?;
+    target_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut source_srs = match &options.srs {
+        Some(text) => {
+            let definition = crate::crs::resolve(text).map_err(|e| fail(format!("--srs {text}: {e}")))?;
+            Some(SpatialRef::from_definition(&definition).map_err(|e| {
+                fail(format!("--srs {text}: not a CRS GDAL knows ({e}); use EPSG:n or vn2000:<province>"))
+            })?)
+        }
+        None => layer.spatial_ref(),
+    };
+    if source_srs.is_none() {
+        let extent = layer.get_extent().ok();
+        let degrees =
+            extent.is_none_or(|e| e.MinX >= -180.0 && e.MaxX <= 180.0 && e.MinY >= -90.0 && e.MaxY <= 90.0);
+        if !degrees {
+            let e = extent.expect("checked");
+            return Err(fail(format!(
+                "layer {layer_name} does not say its CRS and its coordinates (x {:.0}…{:.0}, y {:.0}…{:.0}) are projected \
+                 metres, not degrees. Say which CRS they are in, e.g. --srs vn2000:bac-ninh (`landbank crs list` shows \
+                 every province's VN-2000 TM-3 zone) or --srs EPSG:9209; or add the .prj the file came with",
+                e.MinX, e.MaxX, e.MinY, e.MaxY
+            )));
+        }
+        source_srs = Some(target_srs.clone());
+    }
+    let mut source_srs = source_srs.expect("set above");
+    source_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut source_crs = srs_label(&source_srs);
+    if source_crs.starts_with("unnamed") || !source_crs.contains(':') {
+        let mut guess = source_srs.clone();
+        if guess.auto_identify_epsg().is_ok() {
+            source_crs = srs_label(&guess);
+        }
+    }
+    let transform = CoordTransform::new(&source_srs, &target_srs)
+        .map_err(|e| fail(format!("cannot transform {source_crs} to WGS 84 ({e})")))?;
+
+    let stem = options.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut report = ImportReport {
+        file: file.clone(),
+        layer: layer_name.clone(),
+        collection: collection.id.into(),
+        source_crs: source_crs.clone(),
+        mapping: mapping.clone(),
+        dry_run: options.dry_run,
+        ..Default::default()
+    };
+    let total = layer.feature_count();
+    let progress = indicatif::ProgressBar::new(total);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} {bar:30} {pos}/{len} features, {per_sec} ({eta} left)",
+        )
+        .expect("valid template"),
+    );
+    progress.set_message(format!("reading {stem}"));
+    let mut records = Vec::new();
+    let mut seen = HashSet::new();
+    for (index, feature) in layer.features().enumerate() {
+        progress.inc(1);
+        let row = index + 1;
+        report.read += 1;
+        let mut props = Map::new();
+        let mut id_value = None;
+        for (target, source) in &mapping {
+            let idx = feature.field_index(source).map_err(|e| fail(e.to_string()))?;
+            let value = feature.field(idx).ok().flatten();
+            if target == "id" {
+                id_value = value
+                    .and_then(|v| json_value(v, FieldKind::Text))
+                    .and_then(|v| v.as_str().map(String::from));
+                continue;
+            }
+            let kind = collection.field(target).map(|f| f.kind).unwrap_or(FieldKind::Text);
+            if let Some(v) = value.and_then(|v| json_value(v, kind)) {
+                props.insert(target.clone(), v);
+            }
+        }
+        for (name, text) in &set {
+            let field = collection.field(name).expect("checked above");
+            props.insert(name.to_string(), constant(field, text));
+        }
+        let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
+        let needs_province = collection.id != "zones"
+            && collection.field("province_code").is_some()
+            && !props.contains_key("province_code");
+        if let (true, Some(z)) = (needs_province, &zone)
+            && let Some(p) = zone_provinces.get(z)
+        {
+            props.insert("province_code".into(), Value::String(p.clone()));
+        }
+        let id = id_value
+            .or_else(|| record_id(collection, &props, &stem, row))
+            .unwrap_or_else(|| format!("{stem}-{row}"));
+        let mut problem = |field: Option<&str>, message: String| {
+            report.problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
+        };
+        if !seen.insert(id.clone()) {
+            problem(None, format!("id '{id}' appears twice in the file"));
+        }
+        if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
+            && !zone_provinces.contains_key(z)
+        {
+            problem(
+                Some("zone_code"),
+                format!("zone '{z}' is neither in the store nor in this file; import the zones first"),
+            );
+        }
+        let properties = match canonical_properties(collection, props) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let field = e.strip_prefix("field ").and_then(|r| r.split(':').next()).map(str::to_string);
+                let e = if e.contains("missing field") {
+                    format!(
+                        "{e}: map it from a field of the file with --map FIELD=SOURCE, or give it with --set FIELD=VALUE"
+                    )
+                } else {
+                    e
+                };
+                problem(field.as_deref(), e);
+                None
+            }
+        };
+        let geometry = match (feature.geometry(), collection.spatial) {
+            (_, false) => None,
+            (None, true) => {
+                if collection.id != "zones" {
+                    problem(None, "has no geometry".into());
+                }
+                None
+            }
+            (Some(g), true) => match polygonal(g, &transform, options.fix) {
+                Ok((mp, repaired)) => {
+                    if repaired {
+                        report.repaired.push(id.clone());
+                    }
+                    Some(mp)
+                }
+                Err(e) => {
+                    problem(Some("geometry"), e);
+                    None
+                }
+            },
+        };
+        if let (Some(properties), true) =
+            (properties, geometry.is_some() || !collection.spatial || collection.id == "zones")
+        {
+            report.area_ha += geometry.as_ref().map(spatial::area_ha).unwrap_or(0.0);
+            records.push(NewFeature { id, properties, geometry, source_crs: source_crs.clone() });
+        }
+    }
+    progress.finish_and_clear();
+    Ok((records, report))
+}
+
+/// A feature's geometry in WGS 84, validated; repaired with MakeValid when `fix` (and says so).
+fn polygonal(
+    g: &Geometry,
+    transform: &CoordTransform,
+    fix: bool,
+) -> Result<(geo::MultiPolygon, bool), String> {
+    let mut g = g.transform(transform).map_err(|e| format!("cannot reproject: {e}"))?;
+    g.flatten_to_2d();
+    let parse = |g: &Geometry| -> Result<geo::MultiPolygon, String> {
+        let json = g.json().map_err(|e| e.to_string())?;
+        let geometry: geojson::Geometry = json.parse().map_err(|e: geojson::Error| e.to_string())?;
+        spatial::parse_polygonal(&geometry).map_err(|e| e.to_string())
+    };
+    match parse(&g) {
+        Ok(mp) => Ok((mp, false)),
+        Err(e) if fix => {
+            let repaired =
+                g.make_valid(&Default::default()).map_err(|m| format!("{e}; MakeValid failed: {m}"))?;
+            // MakeValid may return a collection; keep its polygons.
+            let json = repaired.json().map_err(|e| e.to_string())?;
+            let geometry: geojson::Geometry = json.parse().map_err(|e: geojson::Error| e.to_string())?;
+            let polygons = match geometry.value {
+                geojson::GeometryValue::GeometryCollection { geometries } => geometries
+                    .into_iter()
+                    .filter(|g| {
+                        matches!(
+                            g.value,
+                            geojson::GeometryValue::Polygon { .. }
+                                | geojson::GeometryValue::MultiPolygon { .. }
+                        )
+                    })
+                    .filter_map(|g| spatial::parse_polygonal(&g).ok())
+                    .flat_map(|m| m.0)
+                    .collect(),
+                _ => {
+                    spatial::parse_polygonal(&geometry).map_err(|e2| format!("{e}; after MakeValid: {e2}"))?.0
+                }
+            };
+            if polygons.is_empty() {
+                return Err(format!("{e}; MakeValid left no polygon"));
+            }
+            Ok((geo::MultiPolygon(polygons), true))
+        }
+        Err(e) => Err(format!("{e} (--fix repairs what GDAL's MakeValid can)")),
+    }
+}
+
+/// Records whose geometry lies (more than 0.5 % of their area) outside their zone's boundary.
+fn outside_zones(
+    records: &[NewFeature],
+    zones: &HashMap<String, geo::MultiPolygon>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in records {
+        let (Some(g), Some(zone)) = (&r.geometry, r.properties.get("zone_code").and_then(Value::as_str))
+        else {
+            continue;
+        };
+        let Some(boundary) = zones.get(zone) else { continue };
+        let outside = g.difference(boundary).unsigned_area();
+        if outside > 0.005 * g.unsigned_area() {
+            out.push((
+                r.id.clone(),
+                format!("{:.1} % of it lies outside zone {zone}", 100.0 * outside / g.unsigned_area()),
+            ));
+        }
+    }
+    out
+}
+
+/// Plots that overlap another plot of the file or of the store (by more than 0.01 ha).
+fn overlapping_plots(
+    records: &[NewFeature],
+    existing: &[(String, geo::MultiPolygon)],
+) -> Vec<(String, String)> {
+    use geo::{BoundingRect, Intersects};
+    let mut out = Vec::new();
+    let others: Vec<(&str, &geo::MultiPolygon)> = records
+        .iter()
+        .filter_map(|r| Some((r.id.as_str(), r.geometry.as_ref()?)))
+        .chain(existing.iter().map(|(id, g)| (id.as_str(), g)))
+        .collect();
+    for (i, r) in records.iter().enumerate() {
+        let Some(g) = &r.geometry else { continue };
+        let Some(rect) = g.bounding_rect() else { continue };
+        for (j, (other_id, other)) in others.iter().enumerate() {
+            if j == i
+                || (j < records.len() && j < i)
+                || !other.bounding_rect().is_some_and(|o| o.intersects(&rect))
+            {
+                continue;
+            }
+            let shared = spatial::area_ha(&g.intersection(*other));
+            if shared > 0.01 {
+                out.push((r.id.clone(), format!("overlaps plot {other_id} by {shared:.2} ha")));
+            }
+        }
+    }
+    out
+}
+
+/// Imports a file: reads and checks it, then writes every record in one transaction (unless a dry run
+/// or problems). Returns the report; problems come back as [`ImportError::Problems`] with it.
+pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<ImportReport, ImportError> {
+    let zone_rows = store.items(&collections::ZONES, &ItemsQuery::default()).await?.rows;
+    let mut zone_provinces = HashMap::new();
+    let mut boundaries = HashMap::new();
+    for row in &zone_rows {
+        let zone: crate::domain::Zone = row.parse("zones")?;
+        if let Some(g) = row.multipolygon("zones")? {
+            boundaries.insert(zone.code.clone(), g);
+        }
+        zone_provinces.insert(zone.code, zone.province_code);
+    }
+    let file = options.path.display().to_string();
+    let zones_in_file = options.collection.id == "zones";
+    let (records, mut report) = tokio::task::spawn_blocking({
+        let options = options.clone();
+        move || read(&options, &zone_provinces)
+    })
+    .await
+    .map_err(|e| ImportError::File { file: file.clone(), reason: format!("reader stopped: {e}") })??;
+    if !zones_in_file {
+        for (id, message) in outside_zones(&records, &boundaries) {
+            report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
+        }
+    }
+    if options.collection.id == "plots" {
+        let zones: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.properties.get("zone_code")?.as_str().map(str::to_string))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let query = ItemsQuery {
+            conditions: vec![crate::store::Condition::In {
+                field: "zone_code".into(),
+                values: zones.into_iter().map(crate::collections::FilterValue::Text).collect(),
+            }],
+            ..Default::default()
+        };
+        let mut existing = Vec::new();
+        for row in store.items(&collections::PLOTS, &query).await?.rows {
+            if let Some(g) = row.multipolygon("plots")? {
+                existing.push((row.id.clone(), g));
+            }
+        }
+        for (id, message) in overlapping_plots(&records, &existing) {
+            report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
+        }
+    }
+    for r in &records {
+        if store.item(options.collection, &r.id).await?.is_some() {
+            report.problems.push(Problem {
+                row: 0,
+                id: r.id.clone(),
+                field: None,
+                message: format!("{} '{}' is already in the store", options.collection.id, r.id),
+            });
+        }
+    }
+    if !report.problems.is_empty() && !options.dry_run {
+        let count = report.problems.len();
+        return Err(ImportError::Problems { file, count, report: Box::new(report) });
+    }
+    if !options.dry_run {
+        let mut records = records;
+        if zones_in_file {
+            crate::ingest::parents_first(&mut records);
+        }
+        report.written = store.insert(&[(options.collection, records)]).await?;
+    }
+    Ok(report)
+}
+
+/// The report as lines a person reads.
+pub fn describe(report: &ImportReport) -> String {
+    let mut out = format!(
+        "{} (layer {}) → {} · CRS {}\nfields: {}\n",
+        report.file,
+        report.layer,
+        report.collection,
+        report.source_crs,
+        report.mapping.iter().map(|(t, s)| format!("{t} ← {s}")).collect::<Vec<_>>().join(", ")
+    );
+    for p in &report.problems {
+        let row = if p.row > 0 { format!("row {}", p.row) } else { "check".into() };
+        let field = p.field.as_deref().map(|f| format!(", field {f}")).unwrap_or_default();
+        out.push_str(&format!(
+            "  problem: {}: feature {} ({row}{field}): {}\n",
+            report.file, p.id, p.message
+        ));
+    }
+    for id in &report.repaired {
+        out.push_str(&format!("  repaired: feature {id}: invalid geometry made valid by GDAL's MakeValid\n"));
+    }
+    out.push_str(&format!(
+        "{}read {}, written {}, problems {}, repaired {}, area {:.2} ha\n",
+        if report.dry_run { "dry run: nothing written; " } else { "" },
+        report.read,
+        report.written,
+        report.problems.len(),
+        report.repaired.len(),
+        report.area_ha
+    ));
+    out
+}
+
+/// The collections `import` accepts.
+pub fn importable(id: &str) -> Option<&'static Collection> {
+    collections::ALL.iter().copied().find(|c| c.id == id && !c.computed && c.id != "provinces")
+}

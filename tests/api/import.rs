@@ -1,0 +1,209 @@
+//! `landbank import` on real files made by GDAL's own ogr2ogr in the test: a GeoPackage of zones, a
+//! Shapefile of plots in VN-2000 / TM-3 105°30′ (EPSG:9209), files with problems.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use landbank::collections;
+use landbank::store::{self, Condition, ItemsQuery};
+
+const BIN: &str = env!("CARGO_BIN_EXE_landbank");
+
+fn landbank(db: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).arg("--database").arg(db).args(args).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn ogr2ogr(args: &[&str]) {
+    let out = Command::new("ogr2ogr")
+        .args(args)
+        .output()
+        .expect("ogr2ogr (gdal-bin) is installed by scripts/setup");
+    assert!(out.status.success(), "ogr2ogr {args:?}: {}", text(&out));
+}
+
+fn square(lon: f64, lat: f64, side: f64) -> serde_json::Value {
+    serde_json::json!({ "type": "Polygon", "coordinates": [[
+        [lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]
+    ]] })
+}
+
+fn write_geojson(path: &Path, features: Vec<serde_json::Value>) {
+    let fc = serde_json::json!({ "type": "FeatureCollection", "features": features });
+    std::fs::write(path, fc.to_string()).unwrap();
+}
+
+/// A new zone in Bắc Ninh (GeoPackage, WGS 84) and two plots in it (Shapefile, EPSG:9209).
+fn files(dir: &Path) {
+    write_geojson(
+        &dir.join("zones.geojson"),
+        vec![serde_json::json!({ "type": "Feature", "properties": {
+            "MA_KCN": "BN-TEST", "TEN_KCN": "KCN Thử nghiệm Đông Nam", "kind": "industrial_park",
+            "province_code": "VN-56", "status": "established", "established_on": "2024-05-01"
+        }, "geometry": square(106.30, 21.00, 0.02) })],
+    );
+    ogr2ogr(&[
+        "-f",
+        "GPKG",
+        "-nln",
+        "khu_cong_nghiep",
+        dir.join("zones.gpkg").to_str().unwrap(),
+        dir.join("zones.geojson").to_str().unwrap(),
+    ]);
+    write_geojson(
+        &dir.join("plots.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "properties": { "SO_HIEU": "CN-01", "MA_KCN": "BN-TEST", "GHI_CHU": "Lô góc" },
+                "geometry": square(106.302, 21.002, 0.004) }),
+            serde_json::json!({ "type": "Feature", "properties": { "SO_HIEU": "CN-02", "MA_KCN": "BN-TEST", "GHI_CHU": "Lô giữa" },
+                "geometry": square(106.310, 21.002, 0.004) }),
+        ],
+    );
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-t_srs",
+        "EPSG:9209",
+        "-lco",
+        "ENCODING=UTF-8",
+        dir.join("LO_DAT.shp").to_str().unwrap(),
+        dir.join("plots.geojson").to_str().unwrap(),
+    ]);
+}
+
+async fn plots_of(db: &Path, zone: &str) -> Vec<landbank::store::FeatureRow> {
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    let query = ItemsQuery {
+        conditions: vec![Condition::In {
+            field: "zone_code".into(),
+            values: vec![collections::FilterValue::Text(zone.into())],
+        }],
+        ..Default::default()
+    };
+    let rows = store.items(&collections::PLOTS, &query).await.unwrap().rows;
+    store.close().await;
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vn2000_shapefile_and_a_geopackage_go_in_reprojected() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("import.db");
+    files(dir.path());
+    assert!(landbank(&db, &["demo"]).status.success());
+
+    let zones =
+        landbank(&db, &["import", dir.path().join("zones.gpkg").to_str().unwrap(), "--collection", "zones"]);
+    assert!(zones.status.success(), "{}", text(&zones));
+    assert!(
+        text(&zones).contains("code ← MA_KCN") && text(&zones).contains("name ← TEN_KCN"),
+        "{}",
+        text(&zones)
+    );
+    assert!(text(&zones).contains("written 1"), "{}", text(&zones));
+
+    let shp = dir.path().join("LO_DAT.shp");
+    let dry = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "plots", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("EPSG:9209") && text(&dry).contains("dry run: nothing written"),
+        "{}",
+        text(&dry)
+    );
+    assert!(plots_of(&db, "BN-TEST").await.is_empty(), "a dry run writes nothing");
+
+    let real = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "plots"]);
+    assert!(real.status.success(), "{}", text(&real));
+    let rows = plots_of(&db, "BN-TEST").await;
+    assert_eq!(rows.len(), 2);
+    // Through VN-2000 and back, the area is the WGS 84 square's to a hundredth of a hectare.
+    let expected = landbank::spatial::area_ha(
+        &landbank::spatial::parse_polygonal(&serde_json::from_value(square(106.302, 21.002, 0.004)).unwrap())
+            .unwrap(),
+    );
+    for row in &rows {
+        assert_eq!(row.source_crs.as_deref(), Some("EPSG:9209"));
+        assert_eq!(row.properties["province_code"], "VN-56", "filled from the zone");
+        let area = row.area_ha.unwrap();
+        assert!((area - expected).abs() < 0.01, "{}: {area} ha vs {expected} ha", row.id);
+    }
+    assert!(rows.iter().any(|r| r.id == "BN-TEST-CN-01"));
+
+    // The zone keeps its Vietnamese name and is in the occupancy figures at once.
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    let zone = store.item(&collections::ZONES, "BN-TEST").await.unwrap().unwrap();
+    assert_eq!(zone.properties["name"], "KCN Thử nghiệm Đông Nam");
+    store.close().await;
+
+    // Importing the same file again is refused whole: the plots exist.
+    let again = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "plots"]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already in the store"), "{}", text(&again));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_are_reported_by_feature_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("problems.db");
+    files(dir.path());
+    assert!(landbank(&db, &["demo"]).status.success());
+    assert!(
+        landbank(&db, &["import", dir.path().join("zones.gpkg").to_str().unwrap(), "--collection", "zones"])
+            .status
+            .success()
+    );
+
+    // Without its .prj, projected metres are refused with the way out.
+    let shp = dir.path().join("LO_DAT.shp");
+    std::fs::remove_file(dir.path().join("LO_DAT.prj")).unwrap();
+    let refused = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "plots"]);
+    assert!(!refused.status.success());
+    let message = text(&refused);
+    assert!(
+        message.contains("LO_DAT.shp") && message.contains("--srs vn2000:") && message.contains("crs list"),
+        "{message}"
+    );
+    assert!(plots_of(&db, "BN-TEST").await.is_empty());
+    let with_srs = landbank(
+        &db,
+        &["import", shp.to_str().unwrap(), "--collection", "plots", "--srs", "vn2000:bac-ninh"],
+    );
+    assert!(with_srs.status.success(), "{}", text(&with_srs));
+    assert_eq!(plots_of(&db, "BN-TEST").await.len(), 2);
+
+    // A bow-tie, a plot overlapping CN-01, a zone that does not exist: all listed, none written.
+    let bowtie = serde_json::json!({ "type": "Polygon", "coordinates": [[
+        [106.316, 21.010], [106.318, 21.012], [106.318, 21.010], [106.316, 21.012], [106.316, 21.010]
+    ]] });
+    write_geojson(
+        &dir.path().join("bad.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "properties": { "code": "CN-03", "zone_code": "BN-TEST" }, "geometry": bowtie }),
+            serde_json::json!({ "type": "Feature", "properties": { "code": "CN-04", "zone_code": "BN-TEST" }, "geometry": square(106.303, 21.003, 0.002) }),
+            serde_json::json!({ "type": "Feature", "properties": { "code": "CN-05", "zone_code": "BN-NOPE" }, "geometry": square(106.312, 21.012, 0.002) }),
+        ],
+    );
+    ogr2ogr(&[
+        "-f",
+        "GPKG",
+        dir.path().join("bad.gpkg").to_str().unwrap(),
+        dir.path().join("bad.geojson").to_str().unwrap(),
+    ]);
+    let bad =
+        landbank(&db, &["import", dir.path().join("bad.gpkg").to_str().unwrap(), "--collection", "plots"]);
+    assert!(!bad.status.success());
+    let report = text(&bad);
+    assert!(report.contains("BN-TEST-CN-03 (row 1, field geometry)"), "{report}");
+    assert!(report.contains("overlaps plot BN-TEST-CN-01"), "{report}");
+    assert!(report.contains("zone 'BN-NOPE'"), "{report}");
+    assert!(report.contains("nothing was written"), "{report}");
+    assert_eq!(plots_of(&db, "BN-TEST").await.len(), 2, "nothing of the bad file was written");
+
+    let presets = landbank(&db, &["crs", "list"]);
+    let presets = text(&presets);
+    assert!(presets.contains("vn2000:bac-ninh") && presets.contains("9209"), "{presets}");
+    assert_eq!(presets.lines().count(), 64, "a header and 63 provinces");
+}
