@@ -207,3 +207,20 @@ async fn problems_are_reported_by_feature_and_nothing_is_written() {
     assert!(presets.contains("vn2000:bac-ninh") && presets.contains("9209"), "{presets}");
     assert_eq!(presets.lines().count(), 64, "a header and 63 provinces");
 }
+
+#[test]
+fn plan_targets_come_in_from_a_csv_and_show_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("targets.db");
+    assert!(landbank(&db, &["demo"]).status.success());
+    let csv = dir.path().join("chi_tieu_2024.csv");
+    std::fs::write(
+        &csv,
+        "province_code,year,metric,value,plan_ref\nVN-56,2024,infrastructure_ha,150,KH 2024\n",
+    )
+    .unwrap();
+    let imported = landbank(&db, &["import", csv.to_str().unwrap(), "--collection", "targets"]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    let report = landbank(&db, &["report", "--province", "VN-56", "--at", "2024-06-30", "--format", "csv"]);
+    assert!(text(&report).contains("targets,VN-56,,infrastructure_ha_target,150.00,ha"), "{}", text(&report));
+}
