@@ -17,11 +17,12 @@ use geo::{Area, BooleanOps};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
 
-use crate::collections::{self, Collection, FieldKind};
+use crate::collections::{self, Collection, FieldKind, FilterValue};
 use crate::ingest::canonical_properties;
 use crate::spatial;
-use crate::store::{ItemsQuery, NewFeature, Store, StoreError};
+use crate::store::{Condition, ItemsQuery, NewFeature, Store, StoreError};
 
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -86,22 +87,7 @@ pub struct ImportReport {
 
 /// Lower-case ASCII letters and digits only: `Số_Hiệu` and `SO HIEU` both become `sohieu`.
 fn normal(name: &str) -> String {
-    let folded: String = name
-        .chars()
-        .map(|c| match c {
-            'à' | 'á' | 'ả' | 'ã' | 'ạ' | 'ă' | 'ằ' | 'ắ' | 'ẳ' | 'ẵ' | 'ặ' | 'â' | 'ầ' | 'ấ' | 'ẩ' | 'ẫ'
-            | 'ậ' => 'a',
-            'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' | 'ê' | 'ề' | 'ế' | 'ể' | 'ễ' | 'ệ' => 'e',
-            'ì' | 'í' | 'ỉ' | 'ĩ' | 'ị' => 'i',
-            'ò' | 'ó' | 'ỏ' | 'õ' | 'ọ' | 'ô' | 'ồ' | 'ố' | 'ổ' | 'ỗ' | 'ộ' | 'ơ' | 'ờ' | 'ớ' | 'ở' | 'ỡ'
-            | 'ợ' => 'o',
-            'ù' | 'ú' | 'ủ' | 'ũ' | 'ụ' | 'ư' | 'ừ' | 'ứ' | 'ử' | 'ữ' | 'ự' => 'u',
-            'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
-            'đ' => 'd',
-            other => other,
-        })
-        .collect();
-    folded.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()
+    deunicode::deunicode(name).to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
 /// Source field names commonly used for a target field in boards' files (already [`normal`]ised).
@@ -131,7 +117,8 @@ fn aliases(collection: &str, target: &str) -> &'static [&'static str] {
 fn json_value(value: FieldValue, kind: FieldKind) -> Option<Value> {
     let text = |v: &FieldValue| -> Option<String> {
         match v {
-            FieldValue::StringValue(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            // Legacy code pages decode to base letters plus combining marks: compose them (NFC).
+            FieldValue::StringValue(s) => Some(s.trim().nfc().collect::<String>()).filter(|s| !s.is_empty()),
             FieldValue::IntegerValue(i) => Some(i.to_string()),
             FieldValue::Integer64Value(i) => Some(i.to_string()),
             FieldValue::RealValue(r) => {
@@ -188,7 +175,16 @@ pub fn read(
     let file = options.path.display().to_string();
     let fail = |reason: String| ImportError::File { file: file.clone(), reason };
     let collection = options.collection;
-    let open_options: Vec<String> = options.encoding.iter().map(|e| format!("ENCODING={e}")).collect();
+    // Encodings encoding_rs knows (Windows-1258 above all) are decoded here from the raw bytes: GDAL 3.6's
+    // iconv path drops the last letter of CP1258 values (a stateful encoding it does not flush). GDAL is
+    // then told not to recode (`ENCODING=`); other encodings are left to GDAL.
+    let decoder =
+        options.encoding.as_deref().and_then(|e| encoding_rs::Encoding::for_label(e.trim().as_bytes()));
+    let open_options: Vec<String> = match (&options.encoding, decoder) {
+        (Some(_), Some(_)) => vec!["ENCODING=".into()],
+        (Some(e), None) => vec![format!("ENCODING={e}")],
+        (None, _) => Vec::new(),
+    };
     let open_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
     let dataset = Dataset::open_ex(
         &options.path,
@@ -322,7 +318,12 @@ pub fn read(
         let mut id_value = None;
         for (target, source) in &mapping {
             let idx = feature.field_index(source).map_err(|e| fail(e.to_string()))?;
-            let value = feature.field(idx).ok().flatten();
+            let value = match (feature.field(idx).ok().flatten(), decoder) {
+                (Some(FieldValue::StringValue(_)), Some(decoder)) => {
+                    Some(FieldValue::StringValue(raw_text(&feature, idx, decoder)))
+                }
+                (value, _) => value,
+            };
             if target == "id" {
                 id_value = value
                     .and_then(|v| json_value(v, FieldKind::Text))
@@ -359,10 +360,7 @@ pub fn read(
         if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
             && !zone_provinces.contains_key(z)
         {
-            problem(
-                Some("zone_code"),
-                format!("zone '{z}' is neither in the store nor in this file; import the zones first"),
-            );
+            problem(Some("zone_code"), format!("zone '{z}' is not in the store; import the zones first"));
         }
         let properties = match canonical_properties(collection, props) {
             Ok(p) => Some(p),
@@ -409,6 +407,20 @@ pub fn read(
     }
     progress.finish_and_clear();
     Ok((records, report))
+}
+
+/// A string field's raw bytes decoded with `decoder`.
+fn raw_text(feature: &gdal::vector::Feature, idx: usize, decoder: &'static encoding_rs::Encoding) -> String {
+    // SAFETY: the feature is alive for the call, `idx` came from its own definition, and GDAL returns a
+    // NUL-terminated string it owns until the next call on the feature; the bytes are copied at once.
+    let bytes = unsafe {
+        let raw = gdal_sys::OGR_F_GetFieldAsString(feature.c_feature(), idx as std::ffi::c_int);
+        if raw.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(raw).to_bytes().to_vec()
+    };
+    decoder.decode_without_bom_handling(&bytes).0.into_owned()
 }
 
 /// A feature's geometry in WGS 84, validated; repaired with MakeValid when `fix` (and says so).
@@ -546,9 +558,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
             .into_iter()
             .collect();
         let query = ItemsQuery {
-            conditions: vec![crate::store::Condition::In {
+            conditions: vec![Condition::In {
                 field: "zone_code".into(),
-                values: zones.into_iter().map(crate::collections::FilterValue::Text).collect(),
+                values: zones.into_iter().map(FilterValue::Text).collect(),
             }],
             ..Default::default()
         };
@@ -562,15 +574,18 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
         }
     }
-    for r in &records {
-        if store.item(options.collection, &r.id).await?.is_some() {
-            report.problems.push(Problem {
-                row: 0,
-                id: r.id.clone(),
-                field: None,
-                message: format!("{} '{}' is already in the store", options.collection.id, r.id),
-            });
-        }
+    let ids = records.iter().map(|r| FilterValue::Text(r.id.clone())).collect();
+    let query = ItemsQuery {
+        conditions: vec![Condition::In { field: "id".into(), values: ids }],
+        ..Default::default()
+    };
+    for row in store.items(options.collection, &query).await?.rows {
+        report.problems.push(Problem {
+            row: 0,
+            id: row.id.clone(),
+            field: None,
+            message: format!("{} '{}' is already in the store", options.collection.id, row.id),
+        });
     }
     if !report.problems.is_empty() && !options.dry_run {
         let count = report.problems.len();

@@ -72,13 +72,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             match landbank::import::run(&store, options).await {
                 Ok(report) => print!("{}", landbank::import::describe(&report)),
-                Err(landbank::import::ImportError::Problems { file, count, report }) => {
-                    print!("{}", landbank::import::describe(&report));
-                    anyhow::bail!(
-                        "{file}: {count} problem(s); nothing was written. Fix them (or use --fix for geometry) and re-run"
-                    );
+                Err(e) => {
+                    if let landbank::import::ImportError::Problems { report, .. } = &e {
+                        print!("{}", landbank::import::describe(report));
+                    }
+                    return Err(e.into());
                 }
-                Err(e) => return Err(e.into()),
             }
         }
         Command::Report(args) => {
@@ -86,6 +85,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 province_code: args.province.clone(),
                 at: args.at.unwrap_or_else(landbank::http::today),
                 rules: args.rules.rules(),
+                with_series: true,
             };
             let report = landbank::report::compute(&store, &query).await?;
             let text = match args.format {

@@ -37,12 +37,12 @@ pub enum OccupancyError {
     UnknownZone(String),
 }
 
-fn round2<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn round2<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
     // `+ 0.0` turns the -0.0 of an empty sum into 0.0.
     s.serialize_f64((value * 100.0).round() / 100.0 + 0.0)
 }
 
-fn round2_opt<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn round2_opt<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(v) => round2(v, s),
         None => s.serialize_none(),
@@ -128,7 +128,8 @@ pub struct OccupancyReport {
     pub zones: Vec<ZoneFigures>,
 }
 
-fn pct(part: f64, whole: f64) -> Option<f64> {
+/// `100 × part / whole`, `None` when `whole` is zero.
+pub(crate) fn pct(part: f64, whole: f64) -> Option<f64> {
     (whole > 0.0).then(|| 100.0 * part / whole)
 }
 

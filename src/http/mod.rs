@@ -169,27 +169,61 @@ impl Params {
 pub(crate) enum Format {
     Json,
     Csv,
+    Markdown,
+    Html,
 }
 
-/// Picks the format from `f=` (wins) or the `Accept` header.
-pub(crate) fn negotiate(params: &Params, headers: &HeaderMap, csv_allowed: bool) -> Result<Format, ApiError> {
-    match params.get("f") {
-        Some("json" | "geojson") => return Ok(Format::Json),
-        Some("csv") if csv_allowed => return Ok(Format::Csv),
-        Some(other) => {
-            let offered = if csv_allowed { "json, csv" } else { "json" };
-            return Err(ApiError::parameter(
-                "f",
-                format!("f={other} is not offered here; use one of: {offered}"),
-            ));
+impl Format {
+    /// The `f=` value.
+    fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Markdown => "md",
+            Format::Html => "html",
         }
-        None => {}
+    }
+
+    /// The media type in `Accept` and `Content-Type`.
+    pub(crate) fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// Picks one of the `offered` formats (the first is the default) from `f=` (wins) or the `Accept`
+/// header. `f=geojson` is JSON. An `Accept` that also names JSON keeps JSON (except for HTML, which
+/// browsers ask for beside everything else).
+pub(crate) fn negotiate(
+    params: &Params,
+    headers: &HeaderMap,
+    offered: &[Format],
+) -> Result<Format, ApiError> {
+    if let Some(f) = params.get("f") {
+        let wanted = if f == "geojson" { "json" } else { f };
+        return offered.iter().copied().find(|o| o.name() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = offered.iter().map(|o| o.name()).collect();
+            ApiError::parameter("f", format!("f={f} is not offered here; use one of: {}", names.join(", ")))
+        });
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if csv_allowed && accept.contains("text/csv") && !accept.contains("json") {
-        return Ok(Format::Csv);
-    }
-    Ok(Format::Json)
+    let accepts = |f: Format| {
+        let essence = f.media_type().split(';').next().unwrap_or_default();
+        accept.contains(essence) && (f == Format::Html || !accept.contains("json"))
+    };
+    Ok(offered.iter().copied().skip(1).find(|f| accepts(*f)).unwrap_or(offered[0]))
+}
+
+/// `body` with a `Content-Type`.
+pub(crate) fn typed(body: String, content_type: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    response
 }
 
 /// Base URL for links: the configured public URL, else `http://` + the request's Host.

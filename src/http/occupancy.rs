@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{ApiError, AppState, Format, Params, base_url, negotiate};
+use super::{ApiError, AppState, Format, Params, base_url, negotiate, typed};
 use crate::demo;
 use crate::domain::{Date, Source, ZoneStatus};
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyQuery, Summary, ZoneFigures};
@@ -104,9 +104,8 @@ fn csv_response(rows: Vec<CsvRow<'_>>) -> Result<Response, ApiError> {
         writer.serialize(row).map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     let bytes = writer.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = bytes.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    Ok(response)
+    let text = String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(typed(text, Format::Csv.media_type()))
 }
 
 pub async fn occupancy(
@@ -116,7 +115,7 @@ pub async fn occupancy(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(&uri);
     params.only(&["province_code", "zone_code", "at", "status", "f"])?;
-    let format = negotiate(&params, &headers, true)?;
+    let format = negotiate(&params, &headers, &[Format::Json, Format::Csv])?;
     let query = OccupancyQuery {
         province_code: params.get("province_code").filter(|s| !s.is_empty()).map(str::to_string),
         zone_code: params.get("zone_code").filter(|s| !s.is_empty()).map(str::to_string),
@@ -161,7 +160,7 @@ pub async fn zone_occupancy(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(&uri);
     params.only(&["at", "status", "f"])?;
-    let format = negotiate(&params, &headers, true)?;
+    let format = negotiate(&params, &headers, &[Format::Json, Format::Csv])?;
     let query = OccupancyQuery {
         province_code: None,
         zone_code: Some(code),

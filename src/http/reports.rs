@@ -2,58 +2,17 @@
 //! and its charts as SVG at stable URLs.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, AppState, Params, base_url};
+use super::{ApiError, AppState, Format, Params, base_url, negotiate, typed};
 use crate::report::{self, Lang, ReportQuery, charts};
-
-/// The report's formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReportFormat {
-    Json,
-    Csv,
-    Markdown,
-    Html,
-}
-
-fn format_of(params: &Params, headers: &HeaderMap) -> Result<ReportFormat, ApiError> {
-    match params.get("f") {
-        Some("json") => return Ok(ReportFormat::Json),
-        Some("csv") => return Ok(ReportFormat::Csv),
-        Some("md") => return Ok(ReportFormat::Markdown),
-        Some("html") => return Ok(ReportFormat::Html),
-        Some(other) => {
-            return Err(ApiError::parameter(
-                "f",
-                format!("f={other} is not offered here; use one of: json, csv, md, html"),
-            ));
-        }
-        None => {}
-    }
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    Ok(if accept.contains("text/html") {
-        ReportFormat::Html
-    } else if accept.contains("text/csv") && !accept.contains("json") {
-        ReportFormat::Csv
-    } else if accept.contains("text/markdown") && !accept.contains("json") {
-        ReportFormat::Markdown
-    } else {
-        ReportFormat::Json
-    })
-}
 
 fn lang_of(params: &Params) -> Result<Lang, ApiError> {
     match params.get("lang") {
         None | Some("") => Ok(Lang::Vi),
         Some(text) => text.parse().map_err(|e: String| ApiError::parameter("lang", e)),
     }
-}
-
-fn with_type(body: String, content_type: &'static str) -> Response {
-    let mut response = body.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
 }
 
 async fn respond(
@@ -64,9 +23,14 @@ async fn respond(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(&uri);
     params.only(&["at", "f", "lang"])?;
-    let format = format_of(&params, &headers)?;
+    let format = negotiate(&params, &headers, &[Format::Json, Format::Csv, Format::Markdown, Format::Html])?;
     let lang = lang_of(&params)?;
-    let query = ReportQuery { province_code: province_code.clone(), at: params.at()?, rules: state.rules };
+    let query = ReportQuery {
+        province_code: province_code.clone(),
+        at: params.at()?,
+        rules: state.rules,
+        with_series: true,
+    };
     let report = report::compute(&state.store, &query).await?;
     let base = base_url(&state, &headers);
     let path = match &province_code {
@@ -74,7 +38,7 @@ async fn respond(
         None => "/reports/national".into(),
     };
     Ok(match format {
-        ReportFormat::Json => {
+        Format::Json => {
             let mut body = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
             let at = report.at;
             let mut links = vec![
@@ -95,14 +59,11 @@ async fn respond(
             body["demo_notice"] = serde_json::json!(crate::demo::NOTICE);
             axum::Json(body).into_response()
         }
-        ReportFormat::Csv => with_type(report::to_csv(&report)?, "text/csv; charset=utf-8"),
-        ReportFormat::Markdown => {
-            with_type(report::render_markdown(&report, lang), "text/markdown; charset=utf-8")
+        Format::Csv => typed(report::to_csv(&report)?, format.media_type()),
+        Format::Markdown => typed(report::render_markdown(&report, lang), format.media_type()),
+        Format::Html => {
+            typed(report::render_html(&report, lang, &format!("{base}{path}/charts"))?, format.media_type())
         }
-        ReportFormat::Html => with_type(
-            report::render_html(&report, lang, &format!("{base}{path}/charts"))?,
-            "text/html; charset=utf-8",
-        ),
     })
 }
 
@@ -138,10 +99,15 @@ async fn chart(
             charts::NAMES.iter().map(|n| format!("{n}.svg")).collect::<Vec<_>>().join(", ")
         )));
     };
-    let query = ReportQuery { province_code, at: params.at()?, rules: state.rules };
+    let query = ReportQuery {
+        province_code,
+        at: params.at()?,
+        rules: state.rules,
+        with_series: name == "occupancy-over-time",
+    };
     let report = report::compute(&state.store, &query).await?;
     let svg = charts::render(&report, name, lang)?.unwrap_or_default();
-    Ok(with_type(svg, "image/svg+xml"))
+    Ok(typed(svg, "image/svg+xml"))
 }
 
 pub async fn province_chart(

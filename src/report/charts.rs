@@ -29,17 +29,91 @@ pub fn render(report: &Report, name: &str, lang: Lang) -> Result<Option<String>,
     }))
 }
 
-fn place(report: &Report, lang: Lang) -> String {
-    match (lang, &report.province_name, &report.province_name_en) {
-        (Lang::En, _, Some(en)) => en.clone(),
-        (_, Some(vi), _) => vi.clone(),
-        _ => lang.pick("Toàn quốc", "National").to_string(),
+/// A horizontal bar chart: one bar per `(label, value %)`, listed top-down, each with its value written
+/// after it, and a vertical reference line at `reference` (drawn orange). Bars reaching the reference
+/// are dark, the others light, when `shade` is set.
+struct Bars {
+    title: String,
+    bars: Vec<(String, f64)>,
+    reference: f64,
+    shade: bool,
+    x_desc: String,
+    label_area: u32,
+    bar_height: u32,
+    decimals: usize,
+    lang: Lang,
+}
+
+impl Bars {
+    fn draw(self) -> Result<String, ReportError> {
+        // Segment 0 is drawn at the bottom: reverse, so the list reads top-down.
+        let bars: Vec<(String, f64)> = self.bars.into_iter().rev().collect();
+        let n = bars.len().max(1);
+        let top = bars.iter().map(|(_, v)| *v).fold(self.reference.max(100.0), f64::max) * 1.12;
+        let (reference, lang, decimals) = (self.reference, self.lang, self.decimals);
+        let mut svg = String::new();
+        {
+            let root =
+                SVGBackend::with_string(&mut svg, (760, 90 + self.bar_height * n as u32)).into_drawing_area();
+            root.fill(&WHITE).map_err(render_error)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(self.title, (FONT, 18))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(self.label_area)
+                .build_cartesian_2d(0f64..top, (0..n).into_segmented())
+                .map_err(render_error)?;
+            let names: Vec<&str> = bars.iter().map(|(name, _)| name.as_str()).collect();
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .y_labels(n)
+                .y_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) => names.get(*i).map(|s| s.to_string()).unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .x_labels(12)
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .light_line_style(WHITE)
+                .x_desc(self.x_desc)
+                .label_style((FONT, 13))
+                .draw()
+                .map_err(render_error)?;
+            chart
+                .draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
+                    let colour = if !self.shade || *value >= reference { BLUE } else { LIGHT };
+                    let mut bar = Rectangle::new(
+                        [(0.0, SegmentValue::Exact(i)), (*value, SegmentValue::Exact(i + 1))],
+                        colour.filled(),
+                    );
+                    bar.set_margin(4, 4, 0, 0);
+                    bar
+                }))
+                .map_err(render_error)?;
+            chart
+                .draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
+                    Text::new(
+                        format!("{} %", super::number(*value, decimals, lang)),
+                        (value + top * 0.01, SegmentValue::CenterOf(i)),
+                        (FONT, 12).into_font().color(&BLACK),
+                    )
+                }))
+                .map_err(render_error)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(reference, SegmentValue::Exact(0)), (reference, SegmentValue::Exact(n))],
+                    ORANGE.stroke_width(2),
+                )))
+                .map_err(render_error)?;
+            root.present().map_err(render_error)?;
+        }
+        Ok(svg)
     }
 }
 
 /// Horizontal bars: each zone in scope (or each province in the national view), with the threshold line.
 pub fn occupancy_by_zone(report: &Report, lang: Lang) -> Result<String, ReportError> {
-    let bars: Vec<(String, f64)> = if report.level == "national" {
+    let bars = if report.level == "national" {
         report
             .provinces
             .iter()
@@ -51,81 +125,32 @@ pub fn occupancy_by_zone(report: &Report, lang: Lang) -> Result<String, ReportEr
         report
             .zone_lines
             .iter()
-            .filter(|z| z.in_scope)
-            .map(|z| (z.zone_name.clone(), z.occupancy_pct.unwrap_or(0.0)))
+            .filter(|z| z.figures.in_scope)
+            .map(|z| (z.figures.zone_name.clone(), z.figures.occupancy_pct.unwrap_or(0.0)))
             .collect()
     };
-    // Segment 0 is drawn at the bottom: reverse, so the list reads top-down.
-    let bars: Vec<(String, f64)> = bars.into_iter().rev().collect();
-    let n = bars.len().max(1);
-    let height = 90 + 26 * n as u32;
-    let title = format!(
-        "{} — {} ({})",
-        lang.pick("Tỷ lệ lấp đầy theo KCN", "Occupancy by zone"),
-        place(report, lang),
-        report.at.format("%d/%m/%Y")
-    );
     let threshold = report.rules.expansion_min_occupancy_pct;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(render_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(210)
-            .build_cartesian_2d(0f64..112f64, (0..n).into_segmented())
-            .map_err(render_error)?;
-        let names: Vec<String> = bars.iter().map(|(name, _)| name.clone()).collect();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .x_labels(12)
-            .x_label_formatter(&|v| if *v <= 100.0 { format!("{v:.0}") } else { String::new() })
-            .light_line_style(WHITE)
-            .x_desc(format!(
-                "{} — {} {threshold:.0} %",
-                lang.pick("Tỷ lệ lấp đầy (%)", "Occupancy (%)"),
-                lang.pick("ngưỡng mở rộng", "expansion threshold")
-            ))
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(render_error)?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
-                let colour = if *value >= threshold { BLUE } else { LIGHT };
-                let mut bar = Rectangle::new(
-                    [(0.0, SegmentValue::Exact(i)), (value.min(100.0), SegmentValue::Exact(i + 1))],
-                    colour.filled(),
-                );
-                bar.set_margin(4, 4, 0, 0);
-                bar
-            }))
-            .map_err(render_error)?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
-                Text::new(
-                    format!("{} %", super::number(*value, 2, lang)),
-                    (value.min(100.0) + 1.0, SegmentValue::CenterOf(i)),
-                    (FONT, 12).into_font().color(&BLACK),
-                )
-            }))
-            .map_err(render_error)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(threshold, SegmentValue::Exact(0)), (threshold, SegmentValue::Exact(n))],
-                ORANGE.stroke_width(2),
-            )))
-            .map_err(render_error)?;
-        root.present().map_err(render_error)?;
+    Bars {
+        title: format!(
+            "{} — {} ({})",
+            lang.pick("Tỷ lệ lấp đầy theo KCN", "Occupancy by zone"),
+            report.place(lang),
+            report.at.format("%d/%m/%Y")
+        ),
+        bars,
+        reference: threshold,
+        shade: true,
+        x_desc: format!(
+            "{} — {} {threshold:.0} %",
+            lang.pick("Tỷ lệ lấp đầy (%)", "Occupancy (%)"),
+            lang.pick("ngưỡng mở rộng", "expansion threshold")
+        ),
+        label_area: 210,
+        bar_height: 26,
+        decimals: 2,
+        lang,
     }
-    Ok(svg)
+    .draw()
 }
 
 /// Line: occupancy at each quarter end of the series.
@@ -139,7 +164,7 @@ pub fn occupancy_over_time(report: &Report, lang: Lang) -> Result<String, Report
     let quarters: Vec<String> = report.occupancy_series.iter().map(|p| p.quarter.clone()).collect();
     let last = points.len().saturating_sub(1).max(1);
     let title =
-        format!("{} — {}", lang.pick("Tỷ lệ lấp đầy theo quý", "Occupancy by quarter"), place(report, lang));
+        format!("{} — {}", lang.pick("Tỷ lệ lấp đầy theo quý", "Occupancy by quarter"), report.place(lang));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
@@ -191,68 +216,26 @@ pub fn target_label(metric: crate::domain::TargetMetric, lang: Lang) -> &'static
 
 /// Bars: actual over target for each metric of the year, with the 100 % line.
 pub fn targets(report: &Report, lang: Lang) -> Result<String, ReportError> {
-    // Segment 0 is drawn at the bottom: reverse, so the metrics read top-down.
-    let lines: Vec<&super::TargetLine> = report.targets.lines.iter().rev().collect();
-    let n = lines.len().max(1);
-    let top = lines.iter().filter_map(|l| l.pct).fold(100.0f64, f64::max) * 1.1;
-    let title = format!(
-        "{} {} — {}",
-        lang.pick("Tiến độ so với kế hoạch năm", "Progress against the plan for"),
-        report.targets.year,
-        place(report, lang)
-    );
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, 90 + 40 * n as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(render_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(230)
-            .build_cartesian_2d(0f64..top, (0..n).into_segmented())
-            .map_err(render_error)?;
-        let names: Vec<&str> = lines.iter().map(|l| metric_label(l.metric, lang)).collect();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => names.get(*i).map(|s| s.to_string()).unwrap_or_default(),
-                _ => String::new(),
-            })
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .light_line_style(WHITE)
-            .x_desc(lang.pick("Đạt so với chỉ tiêu (%)", "Actual over target (%)"))
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(render_error)?;
-        chart
-            .draw_series(lines.iter().enumerate().map(|(i, l)| {
-                let mut bar = Rectangle::new(
-                    [(0.0, SegmentValue::Exact(i)), (l.pct.unwrap_or(0.0), SegmentValue::Exact(i + 1))],
-                    BLUE.filled(),
-                );
-                bar.set_margin(6, 6, 0, 0);
-                bar
-            }))
-            .map_err(render_error)?;
-        chart
-            .draw_series(lines.iter().enumerate().map(|(i, l)| {
-                Text::new(
-                    format!("{} %", super::number(l.pct.unwrap_or(0.0), 0, lang)),
-                    ((l.pct.unwrap_or(0.0) + top * 0.01).min(top * 0.9), SegmentValue::CenterOf(i)),
-                    (FONT, 12).into_font().color(&BLACK),
-                )
-            }))
-            .map_err(render_error)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(100.0, SegmentValue::Exact(0)), (100.0, SegmentValue::Exact(n))],
-                ORANGE.stroke_width(2),
-            )))
-            .map_err(render_error)?;
-        root.present().map_err(render_error)?;
+    Bars {
+        title: format!(
+            "{} {} — {}",
+            lang.pick("Tiến độ so với kế hoạch năm", "Progress against the plan for"),
+            report.targets.year,
+            report.place(lang)
+        ),
+        bars: report
+            .targets
+            .lines
+            .iter()
+            .map(|l| (metric_label(l.metric, lang).to_string(), l.pct.unwrap_or(0.0)))
+            .collect(),
+        reference: 100.0,
+        shade: false,
+        x_desc: lang.pick("Đạt so với chỉ tiêu (%)", "Actual over target (%)").to_string(),
+        label_area: 230,
+        bar_height: 40,
+        decimals: 0,
+        lang,
     }
-    Ok(svg)
+    .draw()
 }

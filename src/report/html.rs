@@ -53,11 +53,7 @@ fn status(s: ZoneStatus, lang: Lang) -> &'static str {
 }
 
 fn title(report: &Report, lang: Lang) -> String {
-    let place = match (lang, &report.province_name, &report.province_name_en) {
-        (Lang::En, _, Some(en)) => en.clone(),
-        (_, Some(vi), _) => vi.clone(),
-        _ => lang.pick("toàn quốc", "national").to_string(),
-    };
+    let place = report.place(lang);
     format!(
         "{} {} — {} {}",
         lang.pick("Báo cáo tình hình các khu công nghiệp", "Industrial zones report:"),
@@ -209,12 +205,12 @@ fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
     ]];
     for zl in &report.zone_lines {
         rows.push(vec![
-            zl.zone_code.clone(),
-            zl.zone_name.clone(),
-            status(zl.status, l).into(),
-            ha(zl.leasable_ha, l),
-            ha(zl.leased_ha, l),
-            percent(zl.occupancy_pct, l),
+            zl.figures.zone_code.clone(),
+            zl.figures.zone_name.clone(),
+            status(zl.figures.status, l).into(),
+            ha(zl.figures.leasable_ha, l),
+            ha(zl.figures.leased_ha, l),
+            percent(zl.figures.occupancy_pct, l),
             percent(zl.clearance.progress_pct, l),
             if zl.wwtp_operating { l.pick("có", "yes") } else { l.pick("chưa", "no") }.into(),
         ]);

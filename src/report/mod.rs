@@ -21,13 +21,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Datelike;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::collections::{self, FilterValue};
 use crate::domain::{ClearanceParcel, ClearanceStatus, Date, Plot, Project, Province, Target, TargetMetric};
-use crate::domain::{Origin, Source, Zone, ZoneStatus};
-use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, OccupancyReport, Summary};
+use crate::domain::{Origin, Zone, ZoneStatus};
+use crate::occupancy::{
+    self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, OccupancyReport, Summary, ZoneFigures, pct, round2,
+    round2_opt,
+};
 use crate::store::{Condition, ItemsQuery, Store, StoreError};
 
 pub use html::{number, render_html, render_markdown};
@@ -108,21 +111,9 @@ pub struct ReportQuery {
     pub province_code: Option<String>,
     pub at: Date,
     pub rules: Rules,
-}
-
-fn round2<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((value * 100.0).round() / 100.0 + 0.0)
-}
-
-fn round2_opt<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(v) => round2(v, s),
-        None => s.serialize_none(),
-    }
-}
-
-fn pct(part: f64, whole: f64) -> Option<f64> {
-    (whole > 0.0).then(|| 100.0 * part / whole)
+    /// Compute the occupancy series (one occupancy computation per quarter, 20 in all); a chart that
+    /// does not draw it leaves it out and the series comes back empty.
+    pub with_series: bool,
 }
 
 /// A count of zones and their planned hectares.
@@ -163,25 +154,12 @@ impl Clearance {
     }
 }
 
-/// One zone's line of the report.
+/// One zone's line of the report: its occupancy figures (as `/zones/{code}/occupancy` gives them), its
+/// site clearance and its wastewater plant.
 #[derive(Debug, Clone, Serialize)]
 pub struct ZoneLine {
-    pub zone_code: String,
-    pub zone_name: String,
-    pub province_code: String,
-    pub status: ZoneStatus,
-    pub in_scope: bool,
-    #[serde(serialize_with = "round2")]
-    pub planned_area_ha: f64,
-    #[serde(serialize_with = "round2")]
-    pub leasable_ha: f64,
-    #[serde(serialize_with = "round2")]
-    pub leased_ha: f64,
-    #[serde(serialize_with = "round2")]
-    pub available_ha: f64,
-    #[serde(serialize_with = "round2_opt")]
-    pub occupancy_pct: Option<f64>,
-    pub source: Source,
+    #[serde(flatten)]
+    pub figures: ZoneFigures,
     pub clearance: Clearance,
     pub wwtp_operating: bool,
     pub wwtp_capacity_m3d: Option<f64>,
@@ -316,6 +294,17 @@ pub struct Report {
     pub targets: Targets,
     pub rules: Rules,
     pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// The province's name in `lang` (Vietnamese when there is no English one), or the nation's.
+    pub fn place(&self, lang: Lang) -> String {
+        match (lang, &self.province_name, &self.province_name_en) {
+            (Lang::En, _, Some(en)) => en.clone(),
+            (_, Some(vi), _) => vi.clone(),
+            _ => lang.pick("Toàn quốc", "National").to_string(),
+        }
+    }
 }
 
 /// Quarter ends of the last five years before `at`, then `at` itself.
@@ -461,17 +450,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
             w.with_working_plant += u64::from(wwtp_operating);
         }
         zone_lines.push(ZoneLine {
-            zone_code: figures.zone_code.clone(),
-            zone_name: figures.zone_name.clone(),
-            province_code: figures.province_code.clone(),
-            status: figures.status,
-            in_scope: figures.in_scope,
-            planned_area_ha: figures.planned_area_ha,
-            leasable_ha: figures.leasable_ha,
-            leased_ha: figures.leased_ha,
-            available_ha: figures.available_ha,
-            occupancy_pct: figures.occupancy_pct,
-            source: figures.source,
+            figures: figures.clone(),
             clearance: clearance_by_zone.get(&figures.zone_code).cloned().unwrap_or_default(),
             wwtp_operating,
             wwtp_capacity_m3d: zone.and_then(|z| z.wwtp_capacity_m3d),
@@ -509,7 +488,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
     // Clearance per province.
     let mut clearance_by_province: BTreeMap<String, Clearance> = BTreeMap::new();
     for line in &zone_lines {
-        clearance_by_province.entry(line.province_code.clone()).or_default().add(&line.clearance);
+        clearance_by_province.entry(line.figures.province_code.clone()).or_default().add(&line.clearance);
     }
 
     // Totals over what was asked.
@@ -537,7 +516,8 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
 
     // Occupancy by quarter.
     let mut occupancy_series = Vec::new();
-    for (quarter, at) in series_dates(query.at) {
+    let dates = if query.with_series { series_dates(query.at) } else { Vec::new() };
+    for (quarter, at) in dates {
         let point = if at == query.at {
             land.total.clone()
         } else {
@@ -643,11 +623,11 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
             },
         });
     }
-    for line in zone_lines.iter().filter(|l| l.in_scope) {
-        let enough = line.occupancy_pct.is_some_and(|o| o >= rules.expansion_min_occupancy_pct);
+    for line in zone_lines.iter().filter(|l| l.figures.in_scope) {
+        let enough = line.figures.occupancy_pct.is_some_and(|o| o >= rules.expansion_min_occupancy_pct);
         let plant = line.wwtp_operating || !rules.expansion_requires_wwtp;
         let occupancy_text =
-            line.occupancy_pct.map(|o| format!("{o:.2} %")).unwrap_or_else(|| "no figure".into());
+            line.figures.occupancy_pct.map(|o| format!("{o:.2} %")).unwrap_or_else(|| "no figure".into());
         let mut reasons = vec![if enough {
             format!("occupancy {occupancy_text} reaches {:.0} %", rules.expansion_min_occupancy_pct)
         } else {
@@ -662,10 +642,10 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         }
         checks.push(Check {
             rule: "expansion",
-            province_code: line.province_code.clone(),
-            zone_code: Some(line.zone_code.clone()),
-            name: line.zone_name.clone(),
-            occupancy_pct: line.occupancy_pct,
+            province_code: line.figures.province_code.clone(),
+            zone_code: Some(line.figures.zone_code.clone()),
+            name: line.figures.zone_name.clone(),
+            occupancy_pct: line.figures.occupancy_pct,
             threshold_pct: rules.expansion_min_occupancy_pct,
             wwtp_operating: Some(line.wwtp_operating),
             passes: enough && plant,
@@ -784,7 +764,8 @@ pub fn csv_lines(report: &Report) -> Vec<CsvLine> {
     push("wwtp", &province, "", "operating_zones", report.wwtp.operating_zones.to_string(), "zones");
     push("wwtp", &province, "", "with_working_plant", report.wwtp.with_working_plant.to_string(), "zones");
     push("wwtp", &province, "", "coverage_pct", report.wwtp.coverage_pct.map(num).unwrap_or_default(), "%");
-    for z in &report.zone_lines {
+    for line in &report.zone_lines {
+        let z = &line.figures;
         push("zone", &z.province_code, &z.zone_code, "status", z.status.to_string(), "");
         for (metric, v) in [
             ("planned_area_ha", z.planned_area_ha),
@@ -807,7 +788,7 @@ pub fn csv_lines(report: &Report) -> Vec<CsvLine> {
             &z.province_code,
             &z.zone_code,
             "clearance_progress_pct",
-            z.clearance.progress_pct.map(num).unwrap_or_default(),
+            line.clearance.progress_pct.map(num).unwrap_or_default(),
             "%",
         );
     }

@@ -103,7 +103,7 @@ impl NewFeature {
 /// A condition on a field, pushed into SQL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
-    /// The field equals one of the values.
+    /// The field (or the record's `id`) equals one of the values.
     In { field: String, values: Vec<FilterValue> },
     /// The date field is on or before `date` (or null, when `or_null`).
     OnOrBefore { field: String, date: Date, or_null: bool },

@@ -84,7 +84,17 @@ impl Binder {
         conditions: &[Condition],
     ) -> Result<String, StoreError> {
         let mut parts = vec!["TRUE".to_string()];
+        // Every table's `id` column can be filtered on too, beside the collection's fields.
+        const ID: crate::collections::Field = crate::collections::Field {
+            name: "id",
+            kind: FieldKind::Text,
+            queryable: false,
+            description: "",
+        };
         let field = |name: &str| {
+            if name == "id" {
+                return Ok(&ID);
+            }
             collection
                 .field(name)
                 .ok_or_else(|| StoreError::Database(format!("{} has no field {name}", collection.id)))

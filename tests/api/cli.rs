@@ -92,6 +92,22 @@ fn report_writes_the_boards_report_in_every_format() {
     assert!(html.status.success(), "{}", String::from_utf8_lossy(&html.stderr));
     let page = std::fs::read_to_string(&out).unwrap();
     assert_eq!(page.matches("<svg").count(), 3);
+    // Thresholds from flags: at 55 %, Hưng Yên (57.66 % in March 2022) may add a zone.
+    let json = run(&[
+        "report",
+        "--province",
+        "VN-66",
+        "--at",
+        "2022-03-31",
+        "--format",
+        "json",
+        "--rule-new-zone-pct",
+        "55",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let new_zone =
+        report["checks"].as_array().unwrap().iter().find(|c| c["rule"] == "new_zone").unwrap().clone();
+    assert_eq!((new_zone["threshold_pct"].as_f64(), new_zone["passes"].as_bool()), (Some(55.0), Some(true)));
     let unknown = run(&["report", "--province", "VN-99"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("VN-99"));

@@ -224,3 +224,90 @@ fn plan_targets_come_in_from_a_csv_and_show_in_the_report() {
     let report = landbank(&db, &["report", "--province", "VN-56", "--at", "2024-06-30", "--format", "csv"]);
     assert!(text(&report).contains("targets,VN-56,,infrastructure_ha_target,150.00,ha"), "{}", text(&report));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kml_with_map_and_set_a_legacy_code_page_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("formats.db");
+    files(dir.path());
+    assert!(landbank(&db, &["demo"]).status.success());
+
+    // Zones from a Shapefile in Windows-1258 whose .cpg went missing: --encoding says it, text comes back NFC.
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=CP1258",
+        dir.path().join("KCN.shp").to_str().unwrap(),
+        dir.path().join("zones.geojson").to_str().unwrap(),
+    ]);
+    std::fs::remove_file(dir.path().join("KCN.cpg")).unwrap();
+    let zones = landbank(
+        &db,
+        &[
+            "import",
+            dir.path().join("KCN.shp").to_str().unwrap(),
+            "--collection",
+            "zones",
+            "--encoding",
+            "CP1258",
+            "--map",
+            "province_code=province_c",
+        ],
+    );
+    assert!(zones.status.success(), "{}", text(&zones));
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    let zone = store.item(&collections::ZONES, "BN-TEST").await.unwrap().unwrap();
+    assert_eq!(zone.properties["name"], "KCN Thử nghiệm Đông Nam", "decoded from CP1258 and composed (NFC)");
+    store.close().await;
+
+    // Plots from KML (Google Earth's format): code from the placemark's Name, zone from --set.
+    write_geojson(
+        &dir.path().join("kml.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "properties": { "Name": "K-01" }, "geometry": square(106.305, 21.010, 0.003) }),
+        ],
+    );
+    ogr2ogr(&[
+        "-f",
+        "KML",
+        dir.path().join("lo.kml").to_str().unwrap(),
+        dir.path().join("kml.geojson").to_str().unwrap(),
+    ]);
+    let kml = landbank(
+        &db,
+        &[
+            "import",
+            dir.path().join("lo.kml").to_str().unwrap(),
+            "--collection",
+            "plots",
+            "--map",
+            "code=Name",
+            "--set",
+            "zone_code=BN-TEST",
+        ],
+    );
+    assert!(kml.status.success(), "{}", text(&kml));
+    assert!(text(&kml).contains("code ← Name") && text(&kml).contains("EPSG:4326"), "{}", text(&kml));
+    let plots = plots_of(&db, "BN-TEST").await;
+    assert_eq!(plots.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["BN-TEST-K-01"]);
+
+    // A self-intersecting plot is refused, and repaired with --fix (and the repair is listed).
+    let bowtie = serde_json::json!({ "type": "Polygon", "coordinates": [[
+        [106.316, 21.010], [106.318, 21.012], [106.318, 21.010], [106.316, 21.012], [106.316, 21.010]
+    ]] });
+    write_geojson(
+        &dir.path().join("bowtie.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "properties": { "code": "CN-09", "zone_code": "BN-TEST" }, "geometry": bowtie }),
+        ],
+    );
+    let path = dir.path().join("bowtie.geojson");
+    let refused = landbank(&db, &["import", path.to_str().unwrap(), "--collection", "plots"]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("--fix"), "{}", text(&refused));
+    let fixed = landbank(&db, &["import", path.to_str().unwrap(), "--collection", "plots", "--fix"]);
+    assert!(fixed.status.success(), "{}", text(&fixed));
+    assert!(text(&fixed).contains("repaired: feature BN-TEST-CN-09"), "{}", text(&fixed));
+    assert_eq!(plots_of(&db, "BN-TEST").await.len(), 2);
+}
