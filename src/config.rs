@@ -47,6 +47,14 @@ pub enum Command {
     ///   landbank import LO_DAT.shp --collection plots --srs vn2000:bac-ninh --map code=SO_HIEU --set zone_code=BN-QV1
     ///   landbank import thua.shp --collection clearance_parcels --encoding CP1258 --dry-run
     Import(ImportArgs),
+    /// Export a collection to a file through GDAL: GeoPackage, Shapefile, KML, GeoJSON, FlatGeobuf, CSV, DXF.
+    ///
+    /// Vietnamese text is kept (Shapefiles in UTF-8 with a .cpg); the file appears only when complete.
+    /// Examples:
+    ///   landbank export --collection plots --format gpkg --out plots.gpkg
+    ///   landbank export --collection plots --format shp --out LO_DAT.shp --srs vn2000:bac-ninh --filter zone_code=BN-QV1
+    ///   landbank export --collection leases --format csv --out thue_2020.csv --at 2020-12-31 --filter province_code=VN-56
+    Export(ExportArgs),
     /// Coordinate systems: `landbank crs list` shows every province's VN-2000 TM-3 preset.
     Crs {
         #[command(subcommand)]
@@ -96,6 +104,35 @@ pub struct ImportArgs {
     /// Repair invalid geometry with GDAL's MakeValid (each repair is listed).
     #[arg(long)]
     pub fix: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Collection: zones, land_use, plots, projects, leases, clearance_parcels or targets.
+    #[arg(long)]
+    pub collection: String,
+    /// File format (default: from the --out extension).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::export::ExportFormat>,
+    /// The file to write (a .shp gets its .shx, .dbf, .prj and .cpg beside it).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// CRS to write coordinates in: EPSG:9209, 9209 or vn2000:<province> (default WGS 84 lon/lat).
+    #[arg(long)]
+    pub srs: Option<String>,
+    /// Records as their dates say they stood on this day, YYYY-MM-DD: land use valid then, leases
+    /// holding land then, statuses of that day. Default: every record, as stored.
+    #[arg(long, value_parser = crate::domain::parse_date)]
+    pub at: Option<crate::domain::Date>,
+    /// Equality filter FIELD=VALUE on a queryable field (repeatable), e.g. --filter zone_code=BN-QV1.
+    #[arg(long = "filter", value_parser = key_value)]
+    pub filter: Vec<(String, String)>,
+    /// Only features intersecting minLon,minLat,maxLon,maxLat (WGS 84).
+    #[arg(long, allow_hyphen_values = true)]
+    pub bbox: Option<String>,
+    /// Replace --out when it exists.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Thresholds of the reports' regulatory checks (defaults: the 60 % rule boards apply).

@@ -129,6 +129,172 @@ pub fn resolve(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// CRS84 (WGS 84 longitude, latitude): what landbank stores and serves by default (RFC 7946).
+pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// EPSG codes served by OGC API - Features Part 2 besides CRS84: WGS 84 (latitude, longitude), VN-2000
+/// geographic (4756), VN-2000 / UTM 48N and 49N (3405, 3406) and every VN-2000 / TM-3 zone.
+pub const SERVED_EPSG: &[u32] = &[
+    4326, 4756, 3405, 3406, 5896, 5897, 5898, 5899, 9205, 9206, 9207, 9208, 9209, 9210, 9211, 9212, 9213,
+    9214, 9215, 9216, 9217, 9218,
+];
+
+/// A CRS that coordinates can be served in or a bounding box given in (`crs=`, `bbox-crs=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServedCrs {
+    /// WGS 84 longitude, latitude (the storage CRS).
+    Crs84,
+    /// An EPSG CRS, with its axes in EPSG's order (EPSG:4326 and 4756: latitude first; projected
+    /// VN-2000 CRSs: easting, northing).
+    Epsg(u32),
+}
+
+impl ServedCrs {
+    /// Parses a CRS URI (`http://www.opengis.net/def/crs/EPSG/0/9209`), a safe CURIE (`[EPSG:9209]`),
+    /// `EPSG:9209` or `CRS84`, and checks that it is served.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim().trim_start_matches('[').trim_end_matches(']');
+        let lower = t.to_ascii_lowercase();
+        if lower.ends_with("/ogc/1.3/crs84") || lower == "crs84" || lower == "ogc:crs84" {
+            return Ok(ServedCrs::Crs84);
+        }
+        let code = lower
+            .strip_prefix("http://www.opengis.net/def/crs/epsg/0/")
+            .or_else(|| lower.strip_prefix("https://www.opengis.net/def/crs/epsg/0/"))
+            .or_else(|| lower.strip_prefix("epsg:"))
+            .and_then(|c| c.parse::<u32>().ok());
+        match code {
+            Some(code) if SERVED_EPSG.contains(&code) => Ok(ServedCrs::Epsg(code)),
+            _ => Err(format!(
+                "'{text}' is not a CRS served here; use {CRS84_URI} or http://www.opengis.net/def/crs/EPSG/0/N \
+                 with N one of {}",
+                SERVED_EPSG.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
+    /// The CRS's URI, as `Content-Crs` and collection metadata give it.
+    pub fn uri(self) -> String {
+        match self {
+            ServedCrs::Crs84 => CRS84_URI.to_string(),
+            ServedCrs::Epsg(code) => format!("http://www.opengis.net/def/crs/EPSG/0/{code}"),
+        }
+    }
+
+    /// Every served CRS's URI, CRS84 first.
+    pub fn all_uris() -> Vec<String> {
+        std::iter::once(ServedCrs::Crs84)
+            .chain(SERVED_EPSG.iter().map(|c| ServedCrs::Epsg(*c)))
+            .map(ServedCrs::uri)
+            .collect()
+    }
+
+    /// Decimals that keep about a millimetre: 3 for metres, 8 for degrees (RFC 7946's 7 for CRS84).
+    pub fn decimals(self) -> u32 {
+        match self {
+            ServedCrs::Crs84 => 7,
+            ServedCrs::Epsg(4326 | 4756) => 8,
+            ServedCrs::Epsg(_) => 3,
+        }
+    }
+
+    fn spatial_ref(self) -> Result<gdal::spatial_ref::SpatialRef, String> {
+        use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
+        let mut srs = SpatialRef::from_epsg(match self {
+            ServedCrs::Crs84 => 4326,
+            ServedCrs::Epsg(code) => code,
+        })
+        .map_err(|e| format!("PROJ does not know {}: {e}", self.uri()))?;
+        srs.set_axis_mapping_strategy(match self {
+            ServedCrs::Crs84 => AxisMappingStrategy::TraditionalGisOrder,
+            ServedCrs::Epsg(_) => AxisMappingStrategy::AuthorityCompliant,
+        });
+        Ok(srs)
+    }
+}
+
+/// Transforms coordinates between CRS84 and a served CRS with PROJ (through GDAL), using EPSG's own
+/// VN-2000 ↔ WGS 84 transformation. Not `Sync`: make one per request or per thread.
+pub struct Reprojector {
+    transform: gdal::spatial_ref::CoordTransform,
+    decimals: u32,
+}
+
+impl Reprojector {
+    /// From CRS84 to `target` (for serving features).
+    pub fn from_crs84(target: ServedCrs) -> Result<Self, String> {
+        Self::new(ServedCrs::Crs84, target)
+    }
+
+    /// From `source` to CRS84 (for a `bbox-crs` box).
+    pub fn to_crs84(source: ServedCrs) -> Result<Self, String> {
+        Self::new(source, ServedCrs::Crs84)
+    }
+
+    fn new(source: ServedCrs, target: ServedCrs) -> Result<Self, String> {
+        let transform =
+            gdal::spatial_ref::CoordTransform::new(&source.spatial_ref()?, &target.spatial_ref()?)
+                .map_err(|e| format!("cannot transform {} to {}: {e}", source.uri(), target.uri()))?;
+        Ok(Reprojector { transform, decimals: target.decimals() })
+    }
+
+    /// Transforms every position of a GeoJSON geometry (`coordinates` of any type, and geometry
+    /// collections) in place, rounded to the target's decimals.
+    pub fn geometry(&self, geometry: &mut serde_json::Value) -> Result<(), String> {
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        visit_positions(geometry, &mut |p| {
+            xs.push(p[0].as_f64().unwrap_or(f64::NAN));
+            ys.push(p[1].as_f64().unwrap_or(f64::NAN));
+        });
+        if xs.is_empty() {
+            return Ok(());
+        }
+        self.transform.transform_coords(&mut xs, &mut ys, &mut []).map_err(|e| format!("PROJ: {e}"))?;
+        let scale = 10f64.powi(self.decimals as i32);
+        let mut i = 0;
+        visit_positions(geometry, &mut |p| {
+            p[0] = serde_json::json!((xs[i] * scale).round() / scale);
+            p[1] = serde_json::json!((ys[i] * scale).round() / scale);
+            i += 1;
+        });
+        Ok(())
+    }
+
+    /// A box `[min1, min2, max1, max2]` in the source's axis order as the smallest box of the target
+    /// that holds it (edges densified, so curved edges are covered).
+    pub fn bbox(&self, bbox: [f64; 4]) -> Result<[f64; 4], String> {
+        self.transform.transform_bounds(&bbox, 21).map_err(|e| format!("PROJ: {e}"))
+    }
+}
+
+/// Calls `f` on every position (`[x, y, …]` array) of a GeoJSON geometry.
+fn visit_positions(value: &mut serde_json::Value, f: &mut impl FnMut(&mut Vec<serde_json::Value>)) {
+    use serde_json::Value;
+    if let Some(geometries) = value.get_mut("geometries").and_then(Value::as_array_mut) {
+        for g in geometries {
+            visit_positions(g, f);
+        }
+        return;
+    }
+    fn walk(v: &mut Value, f: &mut impl FnMut(&mut Vec<Value>)) {
+        if let Value::Array(items) = v {
+            if items.first().is_some_and(Value::is_number) {
+                if items.len() >= 2 {
+                    f(items);
+                }
+            } else {
+                for item in items {
+                    walk(item, f);
+                }
+            }
+        }
+    }
+    if let Some(coordinates) = value.get_mut("coordinates") {
+        walk(coordinates, f);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +310,35 @@ mod tests {
         assert_eq!(resolve("vn2000:binh-thuan").unwrap(), "EPSG:9218");
         assert_eq!(resolve("9209").unwrap(), "EPSG:9209");
         assert!(resolve("vn2000:atlantis").unwrap_err().contains("crs list"));
+    }
+
+    #[test]
+    fn served_crs_parse_uris_curies_and_refuse_others() {
+        assert_eq!(ServedCrs::parse(CRS84_URI).unwrap(), ServedCrs::Crs84);
+        assert_eq!(
+            ServedCrs::parse("http://www.opengis.net/def/crs/EPSG/0/9209").unwrap(),
+            ServedCrs::Epsg(9209)
+        );
+        assert_eq!(ServedCrs::parse("[EPSG:3405]").unwrap(), ServedCrs::Epsg(3405));
+        let refused = ServedCrs::parse("http://www.opengis.net/def/crs/EPSG/0/3857").unwrap_err();
+        assert!(refused.contains("9209") && refused.contains("CRS84"), "{refused}");
+        assert_eq!(ServedCrs::all_uris().len(), 1 + SERVED_EPSG.len());
+    }
+
+    #[test]
+    fn reprojects_to_vn2000_utm_as_gdal_does() {
+        // BUILD-NOTES: (106.0 E, 21.1 N) → EPSG:3405 x = 603 667.071, y = 2 333 649.348.
+        let to_utm = Reprojector::from_crs84(ServedCrs::Epsg(3405)).unwrap();
+        let mut point = serde_json::json!({ "type": "Point", "coordinates": [106.0, 21.1] });
+        to_utm.geometry(&mut point).unwrap();
+        assert_eq!(point["coordinates"], serde_json::json!([603667.071, 2333649.348]));
+        // EPSG:4326 is latitude first.
+        let to_4326 = Reprojector::from_crs84(ServedCrs::Epsg(4326)).unwrap();
+        let mut point = serde_json::json!({ "type": "Point", "coordinates": [106.0, 21.1] });
+        to_4326.geometry(&mut point).unwrap();
+        assert_eq!(point["coordinates"], serde_json::json!([21.1, 106.0]));
+        let back = Reprojector::to_crs84(ServedCrs::Epsg(3405)).unwrap();
+        let b = back.bbox([603667.071, 2333649.348, 603667.071, 2333649.348]).unwrap();
+        assert!((b[0] - 106.0).abs() < 1e-8 && (b[1] - 21.1).abs() < 1e-8, "{b:?}");
     }
 }

@@ -74,10 +74,14 @@ pub struct ImportReport {
     pub collection: String,
     /// The CRS the coordinates were read in, e.g. `EPSG:9209`.
     pub source_crs: String,
+    /// How text was decoded when `--encoding` was given, e.g. `TCVN3 (auto: …)`.
+    pub encoding: Option<String>,
     /// Target field ← source field, for every mapped field.
     pub mapping: BTreeMap<String, String>,
     pub read: usize,
     pub written: u64,
+    /// Features of a CAD drawing that are not parcel outlines (texts, points, open lines).
+    pub skipped: usize,
     pub repaired: Vec<String>,
     pub problems: Vec<Problem>,
     /// Sum of the features' geodesic areas, hectares.
@@ -175,15 +179,18 @@ pub fn read(
     let file = options.path.display().to_string();
     let fail = |reason: String| ImportError::File { file: file.clone(), reason };
     let collection = options.collection;
-    // Encodings encoding_rs knows (Windows-1258 above all) are decoded here from the raw bytes: GDAL 3.6's
-    // iconv path drops the last letter of CP1258 values (a stateful encoding it does not flush). GDAL is
-    // then told not to recode (`ENCODING=`); other encodings are left to GDAL.
-    let decoder =
-        options.encoding.as_deref().and_then(|e| encoding_rs::Encoding::for_label(e.trim().as_bytes()));
-    let open_options: Vec<String> = match (&options.encoding, decoder) {
-        (Some(_), Some(_)) => vec!["ENCODING=".into()],
-        (Some(e), None) => vec![format!("ENCODING={e}")],
-        (None, _) => Vec::new(),
+    let text_decoding = TextDecoding::from_option(options.encoding.as_deref());
+    // Shapefiles: landbank decodes the raw DBF bytes itself (`ENCODING=` stops GDAL recoding), for the
+    // Vietnamese legacy encodings GDAL does not know and because GDAL 3.6's iconv drops the last letter
+    // of CP1258 values. Encodings only GDAL knows are passed to it.
+    let dbf = options
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp") || e.eq_ignore_ascii_case("dbf"));
+    let open_options: Vec<String> = match (&text_decoding, dbf) {
+        (TextDecoding::Gdal(Some(label)), _) => vec![format!("ENCODING={label}")],
+        (TextDecoding::Gdal(None), _) | (_, false) => Vec::new(),
+        (_, true) => vec!["ENCODING=".into()],
     };
     let open_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
     let dataset = Dataset::open_ex(
@@ -210,6 +217,21 @@ pub fn read(
         }
     };
     let layer_name = layer.name();
+    // CAD drawings mix parcel outlines with texts, points and open lines: those are skipped, not errors.
+    let cad = matches!(dataset.driver().short_name().as_str(), "DXF" | "DGN" | "CAD");
+    let (decoding, encoding_note) = match &text_decoding {
+        TextDecoding::Gdal(label) => (None, label.as_ref().map(|l| format!("{l} (decoded by GDAL)"))),
+        TextDecoding::Raw(d) => (Some(*d), Some(d.name().to_string())),
+        TextDecoding::Auto => {
+            let samples = sample_text(&mut layer, cad, 400);
+            let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
+            let detection = crate::vnenc::detect(&refs);
+            (
+                Some(Decoder::Vietnamese(detection.encoding)),
+                Some(format!("{} (auto: {})", detection.encoding.name(), detection.reason)),
+            )
+        }
+    };
     let source_fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
 
     // Mapping: explicit, then the same name, then common aliases.
@@ -236,6 +258,11 @@ pub fn read(
             return Err(fail(format!("--set {name}=…: {} has no field '{name}'", collection.id)));
         }
     }
+    let shapefile_names: Vec<(String, String)> =
+        crate::export::file_fields(collection, crate::export::ExportFormat::Shp)
+            .into_iter()
+            .map(|(f, p, _)| (f, p))
+            .collect();
     for target in std::iter::once("id").chain(collection.fields.iter().map(|f| f.name)) {
         if mapping.contains_key(target) || set.contains_key(target) {
             continue;
@@ -243,7 +270,13 @@ pub fn read(
         let wanted: Vec<String> = std::iter::once(normal(target))
             .chain(aliases(collection.id, target).iter().map(|a| a.to_string()))
             .collect();
-        if let Some(source) = wanted.iter().find_map(|w| source_fields.iter().find(|f| normal(f) == *w))
+        // A Shapefile written by `landbank export` (or cut by GDAL) names long fields in 10 characters.
+        let short = shapefile_names.iter().find(|(_, p)| p == target).map(|(f, _)| f.as_str());
+        if let Some(source) =
+            wanted.iter().find_map(|w| source_fields.iter().find(|f| normal(f) == *w)).or_else(|| {
+                let short = short.filter(|s| *s != target)?;
+                source_fields.iter().find(|f| f.eq_ignore_ascii_case(short))
+            })
             && !mapping.values().any(|v| v == source)
         {
             mapping.insert(target.to_string(), source.clone());
@@ -296,6 +329,7 @@ pub fn read(
         collection: collection.id.into(),
         source_crs: source_crs.clone(),
         mapping: mapping.clone(),
+        encoding: encoding_note,
         dry_run: options.dry_run,
         ..Default::default()
     };
@@ -314,13 +348,17 @@ pub fn read(
         progress.inc(1);
         let row = index + 1;
         report.read += 1;
+        if cad && collection.spatial && feature.geometry().is_none_or(is_cad_annotation) {
+            report.skipped += 1;
+            continue;
+        }
         let mut props = Map::new();
         let mut id_value = None;
         for (target, source) in &mapping {
             let idx = feature.field_index(source).map_err(|e| fail(e.to_string()))?;
-            let value = match (feature.field(idx).ok().flatten(), decoder) {
+            let value = match (feature.field(idx).ok().flatten(), &decoding) {
                 (Some(FieldValue::StringValue(_)), Some(decoder)) => {
-                    Some(FieldValue::StringValue(raw_text(&feature, idx, decoder)))
+                    Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
                 }
                 (value, _) => value,
             };
@@ -409,18 +447,103 @@ pub fn read(
     Ok((records, report))
 }
 
-/// A string field's raw bytes decoded with `decoder`.
-fn raw_text(feature: &gdal::vector::Feature, idx: usize, decoder: &'static encoding_rs::Encoding) -> String {
+/// How attribute text is turned into Unicode (`--encoding`).
+#[derive(Debug, Clone)]
+enum TextDecoding {
+    /// GDAL decodes: from the file's own declaration (`.cpg`, code page), or the label given (only
+    /// GDAL knows it).
+    Gdal(Option<String>),
+    /// Detect from a sample of values (`--encoding auto`).
+    Auto,
+    /// landbank decodes the raw bytes.
+    Raw(Decoder),
+}
+
+/// A decoder of raw attribute bytes.
+#[derive(Debug, Clone, Copy)]
+enum Decoder {
+    /// UTF-8, Windows-1258, TCVN3 (ABC) or VNI.
+    Vietnamese(crate::vnenc::VnEncoding),
+    /// Any other encoding `encoding_rs` knows (e.g. Windows-1252).
+    Other(&'static encoding_rs::Encoding),
+}
+
+impl Decoder {
+    fn decode(self, bytes: &[u8]) -> String {
+        match self {
+            Decoder::Vietnamese(e) => e.decode(bytes),
+            Decoder::Other(e) => e.decode_without_bom_handling(bytes).0.nfc().collect(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Decoder::Vietnamese(e) => e.name(),
+            Decoder::Other(e) => e.name(),
+        }
+    }
+}
+
+impl TextDecoding {
+    fn from_option(label: Option<&str>) -> Self {
+        let Some(label) = label.map(str::trim).filter(|l| !l.is_empty()) else {
+            return TextDecoding::Gdal(None);
+        };
+        if label.eq_ignore_ascii_case("auto") {
+            return TextDecoding::Auto;
+        }
+        if let Some(e) = crate::vnenc::VnEncoding::from_label(label) {
+            return TextDecoding::Raw(Decoder::Vietnamese(e));
+        }
+        match encoding_rs::Encoding::for_label(label.as_bytes()) {
+            Some(e) => TextDecoding::Raw(Decoder::Other(e)),
+            None => TextDecoding::Gdal(Some(label.to_string())),
+        }
+    }
+}
+
+/// Up to `limit` non-ASCII raw string values of the layer, for `--encoding auto`; reads from the start
+/// and rewinds the layer.
+fn sample_text(layer: &mut gdal::vector::Layer, cad: bool, limit: usize) -> Vec<Vec<u8>> {
+    let mut samples = Vec::new();
+    let count = layer.defn().fields().count();
+    for feature in layer.features().take(20_000) {
+        for idx in 0..count {
+            if let Ok(Some(FieldValue::StringValue(_))) = feature.field(idx) {
+                let bytes = raw_bytes(&feature, idx, cad);
+                if !bytes.is_ascii() {
+                    samples.push(bytes);
+                }
+            }
+        }
+        if samples.len() >= limit {
+            break;
+        }
+    }
+    layer.reset_feature_reading();
+    samples
+}
+
+/// A string field's bytes as the file holds them: a Shapefile opened with `ENCODING=` gives its DBF
+/// bytes; CSV gives its bytes. CAD drivers recode text from the drawing's code page (usually
+/// Windows-1252, also for TCVN3 and VNI fonts) to UTF-8: that is undone when it can be done exactly.
+fn raw_bytes(feature: &gdal::vector::Feature, idx: usize, cad: bool) -> Vec<u8> {
     // SAFETY: the feature is alive for the call, `idx` came from its own definition, and GDAL returns a
     // NUL-terminated string it owns until the next call on the feature; the bytes are copied at once.
     let bytes = unsafe {
         let raw = gdal_sys::OGR_F_GetFieldAsString(feature.c_feature(), idx as std::ffi::c_int);
         if raw.is_null() {
-            return String::new();
+            return Vec::new();
         }
         std::ffi::CStr::from_ptr(raw).to_bytes().to_vec()
     };
-    decoder.decode_without_bom_handling(&bytes).0.into_owned()
+    if cad && let Ok(text) = std::str::from_utf8(&bytes) {
+        let (legacy, _, lossy) = encoding_rs::WINDOWS_1252.encode(text);
+        if !lossy {
+            return legacy.into_owned();
+        }
+    }
+    bytes
 }
 
 /// A feature's geometry in WGS 84, validated; repaired with MakeValid when `fix` (and says so).
@@ -434,7 +557,7 @@ fn polygonal(
     let parse = |g: &Geometry| -> Result<geo::MultiPolygon, String> {
         let json = g.json().map_err(|e| e.to_string())?;
         let geometry: geojson::Geometry = json.parse().map_err(|e: geojson::Error| e.to_string())?;
-        spatial::parse_polygonal(&geometry).map_err(|e| e.to_string())
+        spatial::parse_polygonal(&closed_lines_as_polygons(geometry)).map_err(|e| e.to_string())
     };
     match parse(&g) {
         Ok(mp) => Ok((mp, false)),
@@ -470,6 +593,45 @@ fn polygonal(
     }
 }
 
+/// CAD drawings (DXF, DGN) draw parcels as closed polylines: a line whose last point is its first is
+/// read as the polygon it encloses. Anything else is returned as it came.
+fn closed_lines_as_polygons(geometry: geojson::Geometry) -> geojson::Geometry {
+    use geojson::GeometryValue;
+    let closed = |line: &Vec<geojson::Position>| line.len() >= 4 && line.first() == line.last();
+    let value = match geometry.value {
+        GeometryValue::LineString { coordinates } if closed(&coordinates) => {
+            GeometryValue::Polygon { coordinates: vec![coordinates] }
+        }
+        GeometryValue::MultiLineString { coordinates } if coordinates.iter().all(closed) => {
+            GeometryValue::MultiPolygon { coordinates: coordinates.into_iter().map(|l| vec![l]).collect() }
+        }
+        other => other,
+    };
+    geojson::Geometry::new(value)
+}
+
+/// Whether a CAD feature is something other than a parcel outline: a point, a text, an open line.
+fn is_cad_annotation(g: &Geometry) -> bool {
+    use gdal::vector::OGRwkbGeometryType as T;
+    match gdal::vector::geometry_type_flatten(g.geometry_type()) {
+        T::wkbPolygon | T::wkbMultiPolygon | T::wkbCurvePolygon | T::wkbMultiSurface => false,
+        T::wkbLineString | T::wkbMultiLineString => {
+            let mut points = Vec::new();
+            let closed = |g: &Geometry, points: &mut Vec<(f64, f64, f64)>| {
+                points.clear();
+                g.get_points(points);
+                points.len() >= 4 && points.first() == points.last()
+            };
+            if g.geometry_count() == 0 {
+                !closed(g, &mut points)
+            } else {
+                !(0..g.geometry_count()).all(|i| closed(&g.get_geometry(i), &mut points))
+            }
+        }
+        _ => true,
+    }
+}
+
 /// Records whose geometry lies (more than 0.5 % of their area) outside their zone's boundary.
 fn outside_zones(
     records: &[NewFeature],
@@ -498,24 +660,42 @@ fn overlapping_plots(
     records: &[NewFeature],
     existing: &[(String, geo::MultiPolygon)],
 ) -> Vec<(String, String)> {
-    use geo::{BoundingRect, Intersects};
+    use geo::BoundingRect;
+    use rstar::primitives::{GeomWithData, Rectangle};
     let mut out = Vec::new();
-    let others: Vec<(&str, &geo::MultiPolygon)> = records
+    // Index every plot's box (the file's first, by their index in `records`, then the store's), so each
+    // plot is compared with its neighbours only.
+    let others: Vec<(usize, &str, &geo::MultiPolygon)> = records
         .iter()
-        .filter_map(|r| Some((r.id.as_str(), r.geometry.as_ref()?)))
-        .chain(existing.iter().map(|(id, g)| (id.as_str(), g)))
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, r.id.as_str(), r.geometry.as_ref()?)))
+        .chain(existing.iter().enumerate().map(|(k, (id, g))| (records.len() + k, id.as_str(), g)))
         .collect();
+    let boxed = |g: &geo::MultiPolygon| {
+        g.bounding_rect().map(|r| Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+    };
+    let tree = rstar::RTree::bulk_load(
+        others
+            .iter()
+            .enumerate()
+            .filter_map(|(n, (_, _, g))| Some(GeomWithData::new(boxed(g)?, n)))
+            .collect(),
+    );
     for (i, r) in records.iter().enumerate() {
         let Some(g) = &r.geometry else { continue };
-        let Some(rect) = g.bounding_rect() else { continue };
-        for (j, (other_id, other)) in others.iter().enumerate() {
-            if j == i
-                || (j < records.len() && j < i)
-                || !other.bounding_rect().is_some_and(|o| o.intersects(&rect))
-            {
+        let Some(rect) = boxed(g) else { continue };
+        let mut neighbours: Vec<usize> = tree
+            .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&rect))
+            .map(|n| n.data)
+            .collect();
+        neighbours.sort_unstable();
+        for n in neighbours {
+            let (j, other_id, other) = others[n];
+            // Each pair of the file's plots is checked once, from its earlier plot.
+            if j == i || (j < records.len() && j < i) {
                 continue;
             }
-            let shared = spatial::area_ha(&g.intersection(*other));
+            let shared = spatial::area_ha(&g.intersection(other));
             if shared > 0.01 {
                 out.push((r.id.clone(), format!("overlaps plot {other_id} by {shared:.2} ha")));
             }
@@ -611,6 +791,9 @@ pub fn describe(report: &ImportReport) -> String {
         report.source_crs,
         report.mapping.iter().map(|(t, s)| format!("{t} ← {s}")).collect::<Vec<_>>().join(", ")
     );
+    if let Some(encoding) = &report.encoding {
+        out.push_str(&format!("text encoding: {encoding}\n"));
+    }
     for p in &report.problems {
         let row = if p.row > 0 { format!("row {}", p.row) } else { "check".into() };
         let field = p.field.as_deref().map(|f| format!(", field {f}")).unwrap_or_default();
@@ -622,11 +805,18 @@ pub fn describe(report: &ImportReport) -> String {
     for id in &report.repaired {
         out.push_str(&format!("  repaired: feature {id}: invalid geometry made valid by GDAL's MakeValid\n"));
     }
+    if report.skipped > 0 {
+        out.push_str(&format!(
+            "  skipped {} feature(s) of the drawing that are not closed outlines (texts, points, open lines)\n",
+            report.skipped
+        ));
+    }
     out.push_str(&format!(
-        "{}read {}, written {}, problems {}, repaired {}, area {:.2} ha\n",
+        "{}read {}, written {}, skipped {}, problems {}, repaired {}, area {:.2} ha\n",
         if report.dry_run { "dry run: nothing written; " } else { "" },
         report.read,
         report.written,
+        report.skipped,
         report.problems.len(),
         report.repaired.len(),
         report.area_ha

@@ -80,6 +80,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Export(args) => {
+            let collection = landbank::import::importable(&args.collection).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--collection {}: not a collection to export; use zones, land_use, plots, projects, leases, clearance_parcels or targets",
+                    args.collection
+                )
+            })?;
+            let format = match args.format {
+                Some(f) => f,
+                None => {
+                    let ext =
+                        args.out.extension().and_then(|e| e.to_str()).unwrap_or_default().to_lowercase();
+                    <landbank::export::ExportFormat as clap::ValueEnum>::from_str(&ext, true)
+                        .ok()
+                        .or(if ext == "json" { Some(landbank::export::ExportFormat::Geojson) } else { None })
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "--out {}: say the format with --format gpkg|shp|kml|geojson|fgb|csv|dxf",
+                                args.out.display()
+                            )
+                        })?
+                }
+            };
+            let query = landbank::export::query(collection, &args.filter, args.bbox.as_deref())
+                .map_err(anyhow::Error::msg)?;
+            let options = landbank::export::ExportOptions {
+                collection,
+                format,
+                out: args.out,
+                srs: args.srs,
+                at: args.at,
+                query,
+                overwrite: args.overwrite,
+            };
+            let report = landbank::export::run(&store, options).await?;
+            print!("{}", landbank::export::describe(&report));
+        }
         Command::Report(args) => {
             let query = landbank::report::ReportQuery {
                 province_code: args.province.clone(),

@@ -8,10 +8,12 @@ use geo::Point;
 use serde_json::{Value, json};
 
 use super::features::{
-    COORDINATE_DECIMALS, DEFAULT_LIMIT, MAX_LIMIT, Paging, geojson_response, paging_links, parse_bbox,
+    DEFAULT_LIMIT, MAX_LIMIT, Paging, geojson_response, output_geometry, paging_links, reprojector,
+    requested_bbox, requested_crs,
 };
 use super::{ApiError, AppState, Params, base_url};
 use crate::available::{self, DEFAULT_MIN_PIECE_HA, Piece, PieceFilter, Sort};
+use crate::crs::Reprojector;
 use crate::spatial;
 
 const PARAMS: &[&str] = &[
@@ -27,6 +29,7 @@ const PARAMS: &[&str] = &[
     "within_km",
     "bbox",
     "bbox-crs",
+    "crs",
     "at",
     "sortby",
     "limit",
@@ -104,7 +107,7 @@ fn parse_filter(params: &Params) -> Result<PieceFilter, ApiError> {
         wwtp: flag(params, "wwtp")?.or(flag(params, "wwtp_operating")?),
         near,
         within_km,
-        bbox: params.get("bbox").map(parse_bbox).transpose()?,
+        bbox: requested_bbox(params)?,
         sort,
     })
 }
@@ -114,11 +117,11 @@ fn round(v: f64, decimals: i32) -> f64 {
     (v * f).round() / f + 0.0
 }
 
-fn piece_json(piece: &Piece, distance_km: Option<f64>) -> Value {
+fn piece_json(piece: &Piece, distance_km: Option<f64>, crs: Option<&Reprojector>) -> Result<Value, ApiError> {
     let mut geometry =
         serde_json::to_value(spatial::to_geojson(&geo::MultiPolygon(vec![piece.geometry.clone()])))
             .unwrap_or(Value::Null);
-    spatial::round_coordinates(&mut geometry, COORDINATE_DECIMALS);
+    output_geometry(&mut geometry, crs)?;
     let mut properties = json!({
         "zone_code": piece.zone_code,
         "zone_name": piece.zone_name,
@@ -136,7 +139,7 @@ fn piece_json(piece: &Piece, distance_km: Option<f64>) -> Value {
     if let Some(d) = distance_km {
         properties["distance_km"] = json!(round(d, 3));
     }
-    json!({ "type": "Feature", "id": piece.id, "geometry": geometry, "properties": properties })
+    Ok(json!({ "type": "Feature", "id": piece.id, "geometry": geometry, "properties": properties }))
 }
 
 /// `/available` and `/collections/available_land/items`: the same query, the same answer.
@@ -152,6 +155,7 @@ pub async fn search(
         return Err(ApiError::parameter("f", format!("f={f} is not offered; use f=json")));
     }
     let filter = parse_filter(&params)?;
+    let crs = requested_crs(&params)?;
     let at = params.at()?;
     let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
     let limit = match number(&params, "limit")? {
@@ -178,27 +182,35 @@ pub async fn search(
     )
     .await?;
     let selected = available::select(&zones, &filter);
+    let reprojector = reprojector(crs)?;
     let matched = selected.len() as u64;
-    let features: Vec<Value> =
-        selected.iter().skip(offset as usize).take(limit as usize).map(|(p, d)| piece_json(p, *d)).collect();
+    let features: Vec<Value> = selected
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|(p, d)| piece_json(p, *d, reprojector.as_ref()))
+        .collect::<Result<_, _>>()?;
     let returned = features.len() as u64;
     let dropped_ha: f64 = zones.iter().map(|z| z.dropped_ha).sum();
     let dropped_pieces: usize = zones.iter().map(|z| z.dropped_pieces).sum();
 
     let base = base_url(state, headers);
     let links = paging_links(&base, path, &params, Paging { limit, offset, returned, matched });
-    Ok(geojson_response(json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": matched,
-        "numberReturned": returned,
-        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "at": at,
-        "min_piece_ha": min_piece_ha,
-        "dropped_ha": round(dropped_ha, 4),
-        "dropped_pieces": dropped_pieces,
-        "links": links,
-    })))
+    Ok(geojson_response(
+        json!({
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": matched,
+            "numberReturned": returned,
+            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "at": at,
+            "min_piece_ha": min_piece_ha,
+            "dropped_ha": round(dropped_ha, 4),
+            "dropped_pieces": dropped_pieces,
+            "links": links,
+        }),
+        crs,
+    ))
 }
 
 pub async fn available(
@@ -212,7 +224,8 @@ pub async fn available(
 /// One piece by id (`{zone_code}-A{n}`), today (or `at=`).
 pub async fn piece(state: &AppState, id: &str, uri: &Uri) -> Result<Response, ApiError> {
     let params = Params::parse(uri);
-    params.only(&["at", "f", "min_piece_ha"])?;
+    params.only(&["at", "f", "min_piece_ha", "crs"])?;
+    let crs = requested_crs(&params)?;
     let not_found =
         || ApiError::NotFound(format!("no available-land piece '{id}' (ids look like BN-QV1-A1)"));
     let zone_code = id.rsplit_once("-A").map(|(z, _)| z).ok_or_else(not_found)?;
@@ -231,5 +244,5 @@ pub async fn piece(state: &AppState, id: &str, uri: &Uri) -> Result<Response, Ap
         other => other?,
     };
     let piece = zones.iter().flat_map(|z| z.pieces.iter()).find(|p| p.id == id).ok_or_else(not_found)?;
-    Ok(geojson_response(piece_json(piece, None)))
+    Ok(geojson_response(piece_json(piece, None, reprojector(crs)?.as_ref())?, crs))
 }

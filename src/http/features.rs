@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiError, AppState, Params, base_url};
 use crate::collections::{self, Collection};
+use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
+use crate::export::{ExportFormat, ExportOptions};
 use crate::store::{Condition, FeatureRow, ItemsQuery};
 use crate::{demo, spatial};
 
@@ -23,6 +25,7 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 
 const GEOJSON: &str = "application/geo+json";
@@ -31,10 +34,61 @@ pub(crate) fn link(href: String, rel: &str, media_type: &str, title: &str) -> Va
     json!({ "href": href, "rel": rel, "type": media_type, "title": title })
 }
 
-pub(crate) fn geojson_response(body: Value) -> Response {
+/// GeoJSON with its `Content-Crs` header (OGC API - Features Part 2: the CRS of its coordinates).
+pub(crate) fn geojson_response(body: Value, crs: ServedCrs) -> Response {
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
+    if let Ok(value) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
+        response.headers_mut().insert("content-crs", value);
+    }
     response
+}
+
+/// The `crs=` of a request (default CRS84).
+pub(crate) fn requested_crs(params: &Params) -> Result<ServedCrs, ApiError> {
+    match params.get("crs") {
+        None | Some("") => Ok(ServedCrs::Crs84),
+        Some(text) => ServedCrs::parse(text).map_err(|e| ApiError::parameter("crs", format!("crs: {e}"))),
+    }
+}
+
+/// The transformation from storage to `crs` (`None` for CRS84). Not `Send`: make it after the awaits.
+pub(crate) fn reprojector(crs: ServedCrs) -> Result<Option<Reprojector>, ApiError> {
+    match crs {
+        ServedCrs::Crs84 => Ok(None),
+        other => Reprojector::from_crs84(other).map(Some).map_err(ApiError::Internal),
+    }
+}
+
+/// The `bbox=` of a request in CRS84: as sent, or converted from the CRS `bbox-crs=` names (in that
+/// CRS's axis order, e.g. easting, northing for VN-2000 / TM-3; latitude first for EPSG:4326).
+pub(crate) fn requested_bbox(params: &Params) -> Result<Option<[f64; 4]>, ApiError> {
+    let Some(text) = params.get("bbox") else {
+        return Ok(None);
+    };
+    let crs = match params.get("bbox-crs") {
+        None | Some("") => ServedCrs::Crs84,
+        Some(c) => {
+            ServedCrs::parse(c).map_err(|e| ApiError::parameter("bbox-crs", format!("bbox-crs: {e}")))?
+        }
+    };
+    if crs == ServedCrs::Crs84 {
+        return parse_bbox(text).map(Some);
+    }
+    let numbers: Vec<f64> = text.split(',').filter_map(|s| s.trim().parse::<f64>().ok()).collect();
+    let [a, b, c, d] = numbers[..] else {
+        return Err(ApiError::parameter(
+            "bbox",
+            format!("bbox={text}: expected 4 numbers in the axis order of {}", crs.uri()),
+        ));
+    };
+    if !numbers.iter().all(|n| n.is_finite()) || a > c || b > d {
+        return Err(ApiError::parameter("bbox", format!("bbox={text}: expected min1,min2,max1,max2")));
+    }
+    let converted = Reprojector::to_crs84(crs)
+        .and_then(|r| r.bbox([a, b, c, d]))
+        .map_err(|e| ApiError::parameter("bbox", format!("bbox={text} in {}: {e}", crs.uri())))?;
+    Ok(Some(converted))
 }
 
 fn find(collection_id: &str) -> Result<&'static Collection, ApiError> {
@@ -82,16 +136,20 @@ async fn collection_json(state: &AppState, base: &str, c: &'static Collection) -
     // Available land lies inside the zones.
     let extent_of = if c.computed { &collections::ZONES } else { c };
     let bbox = state.store.extent(extent_of).await?.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+    let crs = if c.spatial { ServedCrs::all_uris() } else { vec![CRS84_URI.to_string()] };
     Ok(json!({
         "id": c.id,
         "title": c.title,
         "description": c.description,
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
-        "extent": { "spatial": { "bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84" } },
+        "crs": crs,
+        "storageCrs": CRS84_URI,
+        "extent": { "spatial": { "bbox": [bbox], "crs": CRS84_URI } },
         "links": [
             link(format!("{base}/collections/{}", c.id), "self", "application/json", c.title),
             link(format!("{base}/collections/{}/items", c.id), "items", GEOJSON, "Features"),
+            link(format!("{base}/collections/{}/items?f=csv", c.id), "items", "text/csv; charset=utf-8", "Features as CSV (download)"),
+            link(format!("{base}/collections/{}/items?f=gpkg", c.id), "items", "application/geopackage+sqlite3", "Features as GeoPackage (download)"),
             link(format!("{base}/collections/{}/queryables", c.id), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryable properties"),
         ]
     }))
@@ -228,14 +286,15 @@ pub(crate) fn paging_links(base: &str, path: &str, params: &Params, paging: Pagi
     links
 }
 
-/// A stored row as a GeoJSON feature: id, geometry (7 decimals), the collection's fields, `area_ha`.
-pub fn feature_json(c: &Collection, row: FeatureRow) -> Result<Value, ApiError> {
+/// A stored row as a GeoJSON feature: id, geometry (CRS84 to 7 decimals, or transformed by `crs` from
+/// full precision), the collection's fields, `area_ha`.
+pub fn feature_json(c: &Collection, row: FeatureRow, crs: Option<&Reprojector>) -> Result<Value, ApiError> {
     let geometry = match &row.geometry {
         Some(text) => {
             let mut g: Value = serde_json::from_str(text).map_err(|e| {
                 ApiError::Internal(format!("stored geometry of {} '{}' is unreadable: {e}", c.id, row.id))
             })?;
-            spatial::round_coordinates(&mut g, COORDINATE_DECIMALS);
+            output_geometry(&mut g, crs)?;
             g
         }
         None => Value::Null,
@@ -250,6 +309,17 @@ pub fn feature_json(c: &Collection, row: FeatureRow) -> Result<Value, ApiError> 
         properties.insert("source_crs".into(), json!(row.source_crs));
     }
     Ok(json!({ "type": "Feature", "id": row.id, "geometry": geometry, "properties": properties }))
+}
+
+/// A full-precision CRS84 geometry as served: transformed by `crs`, or rounded to 7 decimals.
+pub(crate) fn output_geometry(g: &mut Value, crs: Option<&Reprojector>) -> Result<(), ApiError> {
+    match crs {
+        Some(r) => r.geometry(g).map_err(ApiError::Internal),
+        None => {
+            spatial::round_coordinates(g, COORDINATE_DECIMALS);
+            Ok(())
+        }
+    }
 }
 
 pub async fn items(
@@ -267,21 +337,14 @@ pub async fn items(
     let mut query = ItemsQuery::default();
     for (name, value) in params.iter() {
         match name {
-            "f" => {
-                if !matches!(value, "json" | "geojson") {
-                    return Err(ApiError::parameter("f", format!("f={value} is not offered; use f=json")));
-                }
-            }
-            "limit" | "offset" => {}
-            "bbox" => query.bbox = Some(parse_bbox(value)?),
-            "bbox-crs" if value.ends_with("CRS84") || value.ends_with("4326") => {}
+            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" => {}
             _ => {
                 let Some(field) = c.field(name).filter(|f| f.queryable) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
                     return Err(ApiError::parameter(
                         name,
                         format!(
-                            "unknown query parameter '{name}' for {}; use bbox, limit, offset, f or a queryable: {}",
+                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, limit, offset, f or a queryable: {}",
                             c.id,
                             names.join(", ")
                         ),
@@ -292,20 +355,34 @@ pub async fn items(
             }
         }
     }
+    let download = download_format(&params, &headers)?;
     let limit = match parse_count(&params, "limit")? {
         Some(0) => {
             return Err(ApiError::parameter("limit", "limit=0: send a limit between 1 and 10000"));
         }
-        Some(n) => n.min(MAX_LIMIT),
+        Some(n) if download.is_none() => n.min(MAX_LIMIT),
+        Some(n) => n,
         None => DEFAULT_LIMIT,
     };
     let offset = parse_count(&params, "offset")?.unwrap_or(0);
-    query.limit = Some(limit);
+    // A download holds every match unless a limit is sent.
+    query.limit = if download.is_some() && params.get("limit").is_none() { None } else { Some(limit) };
     query.offset = offset;
+    query.bbox = requested_bbox(&params)?;
+    let crs = requested_crs(&params)?;
+    if let Some(format) = download {
+        let rows = state.store.items(c, &query).await?.rows;
+        return download_response(c, rows, format, crs).await;
+    }
 
     let page = state.store.items(c, &query).await?;
+    let reprojector = reprojector(crs)?;
     let returned = page.rows.len() as u64;
-    let features = page.rows.into_iter().map(|r| feature_json(c, r)).collect::<Result<Vec<_>, _>>()?;
+    let features = page
+        .rows
+        .into_iter()
+        .map(|r| feature_json(c, r, reprojector.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
 
     // Paging links keep every other parameter as sent.
     let base = base_url(&state, &headers);
@@ -313,14 +390,89 @@ pub async fn items(
     let mut links =
         paging_links(&base, &path, &params, Paging { limit, offset, returned, matched: page.number_matched });
     links.push(link(format!("{base}/collections/{}", c.id), "collection", "application/json", c.title));
-    Ok(geojson_response(json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": page.number_matched,
-        "numberReturned": returned,
-        "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-        "links": links,
-    })))
+    Ok(geojson_response(
+        json!({
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": page.number_matched,
+            "numberReturned": returned,
+            "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+            "links": links,
+        }),
+        crs,
+    ))
+}
+
+/// Formats `items` also offers as a file download (`f=` or `Accept`); `None` is GeoJSON.
+fn download_format(params: &Params, headers: &HeaderMap) -> Result<Option<ExportFormat>, ApiError> {
+    const OFFERED: &[ExportFormat] =
+        &[ExportFormat::Csv, ExportFormat::Gpkg, ExportFormat::Fgb, ExportFormat::Kml];
+    if let Some(f) = params.get("f") {
+        if matches!(f, "json" | "geojson") {
+            return Ok(None);
+        }
+        return OFFERED.iter().copied().find(|o| o.extension() == f).map(Some).ok_or_else(|| {
+            ApiError::parameter(
+                "f",
+                format!("f={f} is not offered; use f=json (GeoJSON), csv, gpkg, fgb or kml"),
+            )
+        });
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.contains("json") {
+        return Ok(None);
+    }
+    Ok(OFFERED
+        .iter()
+        .copied()
+        .find(|o| accept.contains(o.media_type().split(';').next().unwrap_or_default())))
+}
+
+/// `rows` as a file written by GDAL (the same writer as `landbank export`), in `crs`.
+async fn download_response(
+    c: &'static Collection,
+    rows: Vec<FeatureRow>,
+    format: ExportFormat,
+    crs: ServedCrs,
+) -> Result<Response, ApiError> {
+    if format == ExportFormat::Kml && crs != ServedCrs::Crs84 {
+        return Err(ApiError::parameter("crs", "KML is always WGS 84 longitude/latitude; leave out crs"));
+    }
+    if !c.spatial && format == ExportFormat::Kml {
+        return Err(ApiError::parameter("f", format!("{} has no geometry; use f=csv or f=gpkg", c.id)));
+    }
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = dir.path().join(format!("{}.{}", c.id, format.extension()));
+        let options = ExportOptions {
+            collection: c,
+            format,
+            out: out.clone(),
+            srs: match crs {
+                ServedCrs::Crs84 => None,
+                ServedCrs::Epsg(code) => Some(format!("EPSG:{code}")),
+            },
+            at: None,
+            query: ItemsQuery::default(),
+            overwrite: false,
+        };
+        crate::export::write(c, &rows, &options).map_err(|e| e.to_string())?;
+        std::fs::read(&out).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("download writer stopped: {e}")))?
+    .map_err(ApiError::Internal)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{}\"", c.id, format.extension()))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
+        headers.insert("content-crs", v);
+    }
+    Ok(response)
 }
 
 pub async fn item(
@@ -333,17 +485,19 @@ pub async fn item(
     if c.computed {
         return super::available::piece(&state, &feature_id, &uri).await;
     }
-    Params::parse(&uri).only(&["f"])?;
+    let params = Params::parse(&uri);
+    params.only(&["f", "crs"])?;
+    let crs = requested_crs(&params)?;
     let row = state
         .store
         .item(c, &feature_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in {}", c.id)))?;
     let base = base_url(&state, &headers);
-    let mut feature = feature_json(c, row)?;
+    let mut feature = feature_json(c, row, reprojector(crs)?.as_ref())?;
     feature["links"] = json!([
         link(format!("{base}/collections/{}/items/{feature_id}", c.id), "self", GEOJSON, "This feature"),
         link(format!("{base}/collections/{}", c.id), "collection", "application/json", c.title),
     ]);
-    Ok(geojson_response(feature))
+    Ok(geojson_response(feature, crs))
 }

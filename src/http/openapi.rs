@@ -82,13 +82,30 @@ pub fn build(base: &str) -> Value {
             ok("The collections", "application/json", object.clone()),
         ),
     );
+    let crs_enum = json!({ "type": "string", "format": "uri", "enum": crate::crs::ServedCrs::all_uris() });
+    let crs = query_param(
+        "crs",
+        "CRS of the coordinates in the response (OGC API - Features Part 2), e.g. \
+         http://www.opengis.net/def/crs/EPSG/0/9209 for VN-2000 / TM-3 105°30′; default CRS84",
+        crs_enum.clone(),
+    );
+    let bbox_crs = query_param("bbox-crs", "CRS of bbox, in that CRS's axis order (default CRS84)", crs_enum);
+    let f_download = query_param(
+        "f",
+        "Response format: json (GeoJSON, paged) or a download of every match written by GDAL: csv (WKT), \
+         gpkg (GeoPackage), fgb (FlatGeobuf), kml; also by Accept",
+        json!({ "type": "string", "enum": ["json", "csv", "gpkg", "fgb", "kml"] }),
+    );
     for c in collections::ALL.iter().filter(|c| c.published) {
+        let f_items = if c.computed { f_json.clone() } else { f_download.clone() };
         let mut params = vec![
             query_param(
                 "bbox",
                 "minLon,minLat,maxLon,maxLat (WGS 84): features intersecting it",
                 json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
             ),
+            bbox_crs.clone(),
+            crs.clone(),
             query_param(
                 "limit",
                 &format!(
@@ -101,7 +118,7 @@ pub fn build(base: &str) -> Value {
                 "Items to skip (the next link carries it)",
                 json!({ "type": "integer", "minimum": 0, "default": 0 }),
             ),
-            f_json.clone(),
+            f_items,
         ];
         params.extend(c.queryables().map(|f| {
             query_param(
@@ -147,6 +164,7 @@ pub fn build(base: &str) -> Value {
             &format!("item_{id}"),
             vec![
                 f_json.clone(),
+                crs.clone(),
                 json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
             ],
             ok("The feature", "application/geo+json", object.clone()),
@@ -202,6 +220,8 @@ pub fn build(base: &str) -> Value {
                     "minLon,minLat,maxLon,maxLat (WGS 84)",
                     json!({ "type": "array", "items": { "type": "number" } }),
                 ),
+                bbox_crs.clone(),
+                crs.clone(),
                 at.clone(),
                 query_param(
                     "sortby",

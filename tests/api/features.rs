@@ -70,6 +70,7 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
             let name = p["name"].as_str().unwrap();
             let sample = match name {
                 "bbox" => "105,20,107,22",
+                "crs" | "bbox-crs" => "http://www.opengis.net/def/crs/EPSG/0/9209",
                 "limit" => "5",
                 "offset" => "0",
                 "f" => "json",

@@ -9,15 +9,15 @@ use landbank::store::{self, Condition, ItemsQuery};
 
 const BIN: &str = env!("CARGO_BIN_EXE_landbank");
 
-fn landbank(db: &Path, args: &[&str]) -> Output {
+pub(crate) fn landbank(db: &Path, args: &[&str]) -> Output {
     Command::new(BIN).arg("--database").arg(db).args(args).output().unwrap()
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-fn ogr2ogr(args: &[&str]) {
+pub(crate) fn ogr2ogr(args: &[&str]) {
     let out = Command::new("ogr2ogr")
         .args(args)
         .output()
@@ -25,19 +25,19 @@ fn ogr2ogr(args: &[&str]) {
     assert!(out.status.success(), "ogr2ogr {args:?}: {}", text(&out));
 }
 
-fn square(lon: f64, lat: f64, side: f64) -> serde_json::Value {
+pub(crate) fn square(lon: f64, lat: f64, side: f64) -> serde_json::Value {
     serde_json::json!({ "type": "Polygon", "coordinates": [[
         [lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]
     ]] })
 }
 
-fn write_geojson(path: &Path, features: Vec<serde_json::Value>) {
+pub(crate) fn write_geojson(path: &Path, features: Vec<serde_json::Value>) {
     let fc = serde_json::json!({ "type": "FeatureCollection", "features": features });
     std::fs::write(path, fc.to_string()).unwrap();
 }
 
 /// A new zone in Bắc Ninh (GeoPackage, WGS 84) and two plots in it (Shapefile, EPSG:9209).
-fn files(dir: &Path) {
+pub(crate) fn files(dir: &Path) {
     write_geojson(
         &dir.join("zones.geojson"),
         vec![serde_json::json!({ "type": "Feature", "properties": {
@@ -74,7 +74,7 @@ fn files(dir: &Path) {
     ]);
 }
 
-async fn plots_of(db: &Path, zone: &str) -> Vec<landbank::store::FeatureRow> {
+pub(crate) async fn plots_of(db: &Path, zone: &str) -> Vec<landbank::store::FeatureRow> {
     let store = store::open(db.to_str().unwrap()).await.unwrap();
     let query = ItemsQuery {
         conditions: vec![Condition::In {

@@ -27,7 +27,9 @@ macro_rules! contract {
 
 mod available;
 mod cli;
+mod crs;
 mod features;
+mod files;
 mod helpers;
 mod import;
 mod maps;
