@@ -655,6 +655,19 @@ fn outside_zones(
     out
 }
 
+/// Geodesic hectares of the intersection of two shapes' bounding boxes (0 when they only touch): an
+/// upper bound of the shapes' own overlap.
+fn box_overlap_ha(a: &geo::MultiPolygon, b: &geo::MultiPolygon) -> f64 {
+    use geo::BoundingRect;
+    let (Some(a), Some(b)) = (a.bounding_rect(), b.bounding_rect()) else { return 0.0 };
+    let (x0, y0) = (a.min().x.max(b.min().x), a.min().y.max(b.min().y));
+    let (x1, y1) = (a.max().x.min(b.max().x), a.max().y.min(b.max().y));
+    if x1 <= x0 || y1 <= y0 {
+        return 0.0;
+    }
+    spatial::area_ha(&geo::MultiPolygon(vec![geo::Rect::new((x0, y0), (x1, y1)).to_polygon()]))
+}
+
 /// Plots that overlap another plot of the file or of the store (by more than 0.01 ha).
 fn overlapping_plots(
     records: &[NewFeature],
@@ -695,6 +708,10 @@ fn overlapping_plots(
             if j == i || (j < records.len() && j < i) {
                 continue;
             }
+            // The boxes' overlap bounds the shapes' overlap: neighbours that only touch cost nothing.
+            if box_overlap_ha(g, other) <= 0.01 {
+                continue;
+            }
             let shared = spatial::area_ha(&g.intersection(other));
             if shared > 0.01 {
                 out.push((r.id.clone(), format!("overlaps plot {other_id} by {shared:.2} ha")));
@@ -719,12 +736,19 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
     }
     let file = options.path.display().to_string();
     let zones_in_file = options.collection.id == "zones";
+    let started = std::time::Instant::now();
     let (records, mut report) = tokio::task::spawn_blocking({
         let options = options.clone();
         move || read(&options, &zone_provinces)
     })
     .await
     .map_err(|e| ImportError::File { file: file.clone(), reason: format!("reader stopped: {e}") })??;
+    tracing::debug!(
+        features = records.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "import: read and parsed"
+    );
+    let started = std::time::Instant::now();
     if !zones_in_file {
         for (id, message) in outside_zones(&records, &boundaries) {
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
@@ -754,18 +778,22 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
         }
     }
-    let ids = records.iter().map(|r| FilterValue::Text(r.id.clone())).collect();
-    let query = ItemsQuery {
-        conditions: vec![Condition::In { field: "id".into(), values: ids }],
-        ..Default::default()
-    };
-    for row in store.items(options.collection, &query).await?.rows {
-        report.problems.push(Problem {
-            row: 0,
-            id: row.id.clone(),
-            field: None,
-            message: format!("{} '{}' is already in the store", options.collection.id, row.id),
-        });
+    // Ids already stored, asked in chunks: databases cap the values one statement may bind
+    // (PostgreSQL 65,535; SQLite 32,766).
+    for chunk in records.chunks(10_000) {
+        let ids = chunk.iter().map(|r| FilterValue::Text(r.id.clone())).collect();
+        let query = ItemsQuery {
+            conditions: vec![Condition::In { field: "id".into(), values: ids }],
+            ..Default::default()
+        };
+        for row in store.items(options.collection, &query).await?.rows {
+            report.problems.push(Problem {
+                row: 0,
+                id: row.id.clone(),
+                field: None,
+                message: format!("{} '{}' is already in the store", options.collection.id, row.id),
+            });
+        }
     }
     if !report.problems.is_empty() && !options.dry_run {
         let count = report.problems.len();
@@ -776,7 +804,10 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         if zones_in_file {
             crate::ingest::parents_first(&mut records);
         }
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "import: checked against the store");
+        let started = std::time::Instant::now();
         report.written = store.insert(&[(options.collection, records)]).await?;
+        tracing::debug!(rows = report.written, seconds = started.elapsed().as_secs_f64(), "import: written");
     }
     Ok(report)
 }

@@ -147,50 +147,57 @@ impl Store for SqliteStore {
             let mut columns = vec!["id"];
             columns.extend(collection.fields.iter().map(|f| f.name));
             columns.extend(["geom", "area_ha", "source_crs", "min_lon", "min_lat", "max_lon", "max_lat"]);
-            let marks = vec!["?"; columns.len()].join(", ");
-            let insert =
-                format!("INSERT INTO {} ({}) VALUES ({marks})", collection.table, columns.join(", "));
-            let index = format!(
-                "INSERT INTO {}_rtree (fid, min_lon, max_lon, min_lat, max_lat) VALUES (?, ?, ?, ?, ?)",
+            // Many rows a statement (each statement is a round trip to SQLite's thread), within
+            // SQLite's limit of 32,766 bound values.
+            let rows_per_statement = (30_000 / columns.len()).clamp(1, 500);
+            let row_marks = format!("({})", vec!["?"; columns.len()].join(", "));
+            let before: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COALESCE(MAX(fid), 0) FROM {}",
                 collection.table
-            );
-            for feature in features {
-                let mut binds = vec![Bind::Text(feature.id.clone())];
-                for f in collection.fields {
-                    binds.push(Bind::from_property(f.kind, feature.properties.get(f.name)));
-                }
-                let parts = feature.geometry_parts();
-                match &parts {
-                    Some((text, area_ha, b)) => binds.extend([
-                        Bind::Text(text.clone()),
-                        Bind::Real(*area_ha),
-                        Bind::Text(feature.source_crs.clone()),
-                        Bind::Real(b[0]),
-                        Bind::Real(b[1]),
-                        Bind::Real(b[2]),
-                        Bind::Real(b[3]),
-                    ]),
-                    None => binds.extend([0; 7].map(|_| Bind::Null(FieldKind::Text))),
-                }
-                let result =
-                    bind_all(sql(insert.clone()), binds).execute(&mut *tx).await.map_err(store_error)?;
-                if let (true, Some((_, _, b))) = (collection.spatial, parts) {
-                    let fid = result.last_insert_rowid();
-                    bind_all(
-                        sql(index.clone()),
-                        vec![
-                            Bind::Int(fid),
+            )))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+            for chunk in features.chunks(rows_per_statement) {
+                let insert = format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    collection.table,
+                    columns.join(", "),
+                    vec![row_marks.as_str(); chunk.len()].join(", ")
+                );
+                let mut binds = Vec::with_capacity(chunk.len() * columns.len());
+                for feature in chunk {
+                    binds.push(Bind::Text(feature.id.clone()));
+                    for f in collection.fields {
+                        binds.push(Bind::from_property(f.kind, feature.properties.get(f.name)));
+                    }
+                    match feature.geometry_parts() {
+                        Some((text, area_ha, b)) => binds.extend([
+                            Bind::Text(text),
+                            Bind::Real(area_ha),
+                            Bind::Text(feature.source_crs.clone()),
                             Bind::Real(b[0]),
-                            Bind::Real(b[2]),
                             Bind::Real(b[1]),
+                            Bind::Real(b[2]),
                             Bind::Real(b[3]),
-                        ],
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
+                        ]),
+                        None => binds.extend([0; 7].map(|_| Bind::Null(FieldKind::Text))),
+                    }
                 }
-                written += 1;
+                bind_all(sql(insert), binds).execute(&mut *tx).await.map_err(store_error)?;
+                written += chunk.len() as u64;
+            }
+            // The new rows' boxes into the R*Tree in one statement: they are the rows past `before`.
+            if collection.spatial {
+                let t = collection.table;
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {t}_rtree (fid, min_lon, max_lon, min_lat, max_lat) \
+                     SELECT fid, min_lon, max_lon, min_lat, max_lat FROM {t} WHERE fid > ? AND geom IS NOT NULL"
+                )))
+                .bind(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
             }
         }
         sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
