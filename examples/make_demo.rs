@@ -361,6 +361,9 @@ fn main() {
                     sector: Some(sector.into()),
                     zone_code: Some(s.code.clone()),
                     province_code: None,
+                    contact_name: None,
+                    contact_phone: None,
+                    contact_email: None,
                 };
                 projects_out.push(feature(&project_id, serde_json::to_value(&project).unwrap(), None));
                 let lease = Lease {
@@ -523,6 +526,9 @@ fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) {
             sector: Some("Linh kiện điện tử (thuê nhà xưởng xây sẵn)".into()),
             zone_code: Some(zone.into()),
             province_code: None,
+            contact_name: None,
+            contact_phone: None,
+            contact_email: None,
         };
         feature(&format!("{zone}-F{n:02}"), serde_json::to_value(&project).unwrap(), None)
     };

@@ -37,6 +37,9 @@ pub struct Field {
     /// Usable as an equality filter on items (`?name=value`).
     pub queryable: bool,
     pub description: &'static str,
+    /// Personal or commercial data (owners, contacts, compensation): served to planners and admins only;
+    /// for anyone else the field is absent.
+    pub private: bool,
 }
 
 /// A value parsed for a filter, typed by its field.
@@ -92,6 +95,11 @@ impl Collection {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// Whether any field is private (see [`Field::private`]).
+    pub fn has_private_fields(&self) -> bool {
+        self.fields.iter().any(|f| f.private)
+    }
+
     /// Fields usable as equality filters.
     pub fn queryables(&self) -> impl Iterator<Item = &'static Field> + '_ {
         self.fields.iter().filter(|f| f.queryable)
@@ -99,13 +107,17 @@ impl Collection {
 }
 
 const fn text(name: &'static str, queryable: bool, description: &'static str) -> Field {
-    Field { name, kind: FieldKind::Text, queryable, description }
+    Field { name, kind: FieldKind::Text, queryable, description, private: false }
 }
 const fn real(name: &'static str, description: &'static str) -> Field {
-    Field { name, kind: FieldKind::Real, queryable: false, description }
+    Field { name, kind: FieldKind::Real, queryable: false, description, private: false }
 }
 const fn date(name: &'static str, description: &'static str) -> Field {
-    Field { name, kind: FieldKind::Date, queryable: false, description }
+    Field { name, kind: FieldKind::Date, queryable: false, description, private: false }
+}
+
+const fn private(field: Field) -> Field {
+    Field { private: true, ..field }
 }
 
 const PROVINCE_CODE: Field = text("province_code", true, "ISO 3166-2:VN code of the province, e.g. VN-56");
@@ -128,6 +140,7 @@ pub const PROVINCES: Collection = Collection {
             kind: FieldKind::Integer,
             queryable: false,
             description: "EPSG code of the VN-2000 3° TM zone",
+            private: false,
         },
         real("central_meridian", "Central meridian of that zone, degrees east"),
     ],
@@ -163,6 +176,7 @@ pub const ZONES: Collection = Collection {
             kind: FieldKind::Bool,
             queryable: true,
             description: "Whether the central wastewater plant operates",
+            private: false,
         },
     ],
 };
@@ -221,11 +235,20 @@ pub const PROJECTS: Collection = Collection {
         date("certificate_on", "Date of the certificate"),
         real("capital_usd", "Registered capital, USD (declared)"),
         real("capital_vnd", "Registered capital, VND (declared)"),
-        Field { name: "employees", kind: FieldKind::Integer, queryable: false, description: "Employees" },
+        Field {
+            name: "employees",
+            kind: FieldKind::Integer,
+            queryable: false,
+            description: "Employees",
+            private: false,
+        },
         date("operating_since", "Date the project started operating"),
         text("sector", true, "Sector"),
         ZONE_CODE,
         PROVINCE_CODE,
+        private(text("contact_name", false, "Contact person (private: planners only)")),
+        private(text("contact_phone", false, "Contact telephone (private: planners only)")),
+        private(text("contact_email", false, "Contact e-mail (private: planners only)")),
     ],
 };
 
@@ -265,9 +288,9 @@ pub const CLEARANCE_PARCELS: Collection = Collection {
         text("parcel_no", true, "Parcel number (thửa đất số)"),
         text("land_type", true, "Cadastral land type code"),
         text("owner_kind", true, "household, organisation or state"),
-        text("owner_name", false, "Owner (restricted)"),
+        private(text("owner_name", false, "Owner (private: planners only)")),
         text("status", true, "not_started, inventoried, compensation_approved, compensated or handed_over"),
-        real("compensation_vnd", "Compensation, VND"),
+        private(real("compensation_vnd", "Compensation, VND (private: planners only)")),
         date("inventoried_on", "Date of the inventory"),
         date("compensated_on", "Date compensation was paid"),
         date("handed_over_on", "Date the cleared land was handed over"),
@@ -294,18 +317,21 @@ pub const AVAILABLE_LAND: Collection = Collection {
             kind: FieldKind::Bool,
             queryable: true,
             description: "All of the piece is cleared and has infrastructure ready",
+            private: false,
         },
         Field {
             name: "cleared",
             kind: FieldKind::Bool,
             queryable: true,
             description: "All of the piece is cleared",
+            private: false,
         },
         Field {
             name: "wwtp_operating",
             kind: FieldKind::Bool,
             queryable: true,
             description: "The zone's central wastewater plant operates",
+            private: false,
         },
         real("wwtp_capacity_m3d", "The zone's central wastewater plant capacity, m³/day"),
         text("plot_codes", false, "Plots the piece overlaps"),
@@ -329,6 +355,7 @@ pub const TARGETS: Collection = Collection {
             kind: FieldKind::Integer,
             queryable: true,
             description: "Calendar year of the target",
+            private: false,
         },
         text(
             "metric",

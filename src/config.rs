@@ -55,11 +55,34 @@ pub enum Command {
     ///   landbank export --collection plots --format shp --out LO_DAT.shp --srs vn2000:bac-ninh --filter zone_code=BN-QV1
     ///   landbank export --collection leases --format csv --out thue_2020.csv --at 2020-12-31 --filter province_code=VN-56
     Export(ExportArgs),
+    /// API tokens: `landbank token create --role planner --name "Phòng Quy hoạch"` prints the new token
+    /// on its last line (only its SHA-256 is stored); `token list`; `token revoke ID|NAME`.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Coordinate systems: `landbank crs list` shows every province's VN-2000 TM-3 preset.
     Crs {
         #[command(subcommand)]
         command: CrsCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token; it is printed once, on the last line. Roles: viewer (public fields), planner (every
+    /// field, writes), admin (also tokens and the audit log).
+    Create {
+        #[arg(long, value_enum)]
+        role: crate::auth::Role,
+        /// Who holds it (shown as the actor in history and the audit log), e.g. an office or a person.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens: id, name, role, created, revoked (never the secret).
+    List,
+    /// Revoke a token by its id (from `token list`) or name; it stops working at once.
+    Revoke { id_or_name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,6 +227,10 @@ pub struct ServeArgs {
     /// Public base URL used in links (behind a proxy), e.g. https://landbank.example.org.
     #[arg(long, env = "LANDBANK_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Origins whose web pages may call the API from a browser (CORS), comma separated, e.g.
+    /// https://gis.bqlkcn.gov.vn; `*` for any. Default: none (same origin only).
+    #[arg(long = "cors-origin", env = "LANDBANK_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     #[command(flatten)]
     pub rules: RuleArgs,
 }

@@ -52,9 +52,28 @@ pub fn dataset() -> Result<Vec<(&'static Collection, Vec<NewFeature>)>, IngestEr
             ingest::parents_first(&mut features);
             zone_provinces = ingest::zone_provinces(&features);
         }
+        if collection.id == "projects" {
+            add_contacts(&mut features);
+        }
         batches.push((collection, features));
     }
     Ok(batches)
+}
+
+/// Invented contacts for the demo's invented tenants (private fields: planners only), on reserved
+/// example.vn addresses and 0123 numbers.
+fn add_contacts(projects: &mut [NewFeature]) {
+    use serde_json::Value;
+    for (n, p) in projects.iter_mut().enumerate() {
+        let slug = p.id.to_lowercase();
+        p.properties
+            .insert("contact_name".into(), Value::String(format!("Phòng Hành chính – Nhân sự {}", n + 1)));
+        p.properties.insert(
+            "contact_phone".into(),
+            Value::String(format!("+84 123 {:03} {:03}", n / 1000, n % 1000)),
+        );
+        p.properties.insert("contact_email".into(), Value::String(format!("lienhe.{slug}@example.vn")));
+    }
 }
 
 /// Loads the demo into `store` when it holds no zones yet; returns the number of records written (0 when
@@ -64,5 +83,5 @@ pub async fn load_if_empty(store: &Arc<dyn Store>) -> Result<u64, DemoError> {
         return Ok(0);
     }
     let batches = tokio::task::spawn_blocking(dataset).await.expect("demo parsing does not panic")?;
-    Ok(store.insert(&batches).await?)
+    Ok(store.insert_by(&batches, "demo").await?)
 }

@@ -116,6 +116,8 @@ pub struct ExportOptions {
     pub query: ItemsQuery,
     /// Replace the destination when it exists.
     pub overwrite: bool,
+    /// Leave out private fields (owners, contacts, compensation): downloads by anyone below planner.
+    pub public_only: bool,
 }
 
 /// What an export wrote.
@@ -237,9 +239,19 @@ fn short_name(name: &str, taken: &[String]) -> String {
 }
 
 /// The fields written for a collection: (name in the file, property name, kind).
-pub(crate) fn file_fields(collection: &Collection, format: ExportFormat) -> Vec<(String, String, FieldKind)> {
+pub(crate) fn file_fields(
+    collection: &Collection,
+    format: ExportFormat,
+    public_only: bool,
+) -> Vec<(String, String, FieldKind)> {
     let mut fields: Vec<(String, FieldKind)> = vec![("id".into(), FieldKind::Text)];
-    fields.extend(collection.fields.iter().map(|f| (f.name.to_string(), f.kind)));
+    fields.extend(
+        collection
+            .fields
+            .iter()
+            .filter(|f| !(public_only && f.private))
+            .map(|f| (f.name.to_string(), f.kind)),
+    );
     if collection.spatial {
         fields.push(("area_ha".into(), FieldKind::Real));
         fields.push(("source_crs".into(), FieldKind::Text));
@@ -391,7 +403,7 @@ fn write_dataset(
     }
     let geometry_type =
         if collection.spatial { OGRwkbGeometryType::wkbMultiPolygon } else { OGRwkbGeometryType::wkbNone };
-    let fields = file_fields(collection, format);
+    let fields = file_fields(collection, format, options.public_only);
     let renamed: Vec<(String, String)> =
         fields.iter().filter(|(f, p, _)| f != p).map(|(f, p, _)| (p.clone(), f.clone())).collect();
     {

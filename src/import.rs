@@ -259,7 +259,7 @@ pub fn read(
         }
     }
     let shapefile_names: Vec<(String, String)> =
-        crate::export::file_fields(collection, crate::export::ExportFormat::Shp)
+        crate::export::file_fields(collection, crate::export::ExportFormat::Shp, false)
             .into_iter()
             .map(|(f, p, _)| (f, p))
             .collect();
@@ -806,7 +806,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         }
         tracing::debug!(seconds = started.elapsed().as_secs_f64(), "import: checked against the store");
         let started = std::time::Instant::now();
-        report.written = store.insert(&[(options.collection, records)]).await?;
+        let actor =
+            format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
+        report.written = store.insert_by(&[(options.collection, records)], &actor).await?;
         tracing::debug!(rows = report.written, seconds = started.elapsed().as_secs_f64(), "import: written");
     }
     Ok(report)

@@ -3,12 +3,14 @@
 //! Layers point one way: [`http`] and the CLI call [`occupancy`] and [`demo`], which use [`store`],
 //! [`spatial`] and [`domain`]; `domain` and `spatial` import nothing of the rest.
 
+pub mod auth;
 pub mod available;
 pub mod collections;
 pub mod config;
 pub mod crs;
 pub mod demo;
 pub mod domain;
+pub mod edit;
 pub mod export;
 pub mod http;
 pub mod import;

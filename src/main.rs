@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use landbank::config::{Cli, Command, CrsCommand, ReportFormat};
+use landbank::config::{Cli, Command, CrsCommand, ReportFormat, TokenCommand};
 use landbank::http::{AppState, router};
 use landbank::{demo, store};
 use tracing_subscriber::EnvFilter;
@@ -42,6 +42,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: loaded {written} demo records. {}", cli.database, demo::NOTICE);
             }
         }
+        Command::Token { command } => match command {
+            TokenCommand::Create { role, name } => {
+                let (token, secret) = landbank::auth::create(&store, role, &name).await?;
+                eprintln!(
+                    "landbank: {} token '{}' (id {}) created. It is shown once, below; landbank keeps only its SHA-256.",
+                    token.role, token.name, token.token_id
+                );
+                println!("{secret}");
+            }
+            TokenCommand::List => {
+                println!("{:<10} {:<8} {:<21} {:<21} name", "id", "role", "created", "revoked");
+                let time = |us: i64| {
+                    chrono::DateTime::from_timestamp_micros(us)
+                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default()
+                };
+                for t in store.tokens().await? {
+                    println!(
+                        "{:<10} {:<8} {:<21} {:<21} {}",
+                        t.token_id,
+                        t.role,
+                        time(t.created_us),
+                        t.revoked_us.map(time).unwrap_or_else(|| "-".into()),
+                        t.name
+                    );
+                }
+            }
+            TokenCommand::Revoke { id_or_name } => {
+                if !store.revoke_token(&id_or_name).await? {
+                    anyhow::bail!("no active token with id or name '{id_or_name}' (see landbank token list)");
+                }
+                println!("revoked {id_or_name}");
+            }
+        },
         Command::Crs { command: CrsCommand::List } => {
             println!("{:<18} {:<20} {:<6} {:>8}  EPSG", "--srs", "province", "code", "meridian");
             for p in landbank::crs::PRESETS {
@@ -113,6 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 at: args.at,
                 query,
                 overwrite: args.overwrite,
+                public_only: false,
             };
             let report = landbank::export::run(&store, options).await?;
             print!("{}", landbank::export::describe(&report));
@@ -158,6 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 maps_dir: Some(args.maps_dir),
                 basemap: args.basemap,
                 rules: args.rules.rules(),
+                cors_origins: args.cors_origins,
                 ..AppState::new(store)
             });
             axum::serve(listener, app)

@@ -57,6 +57,9 @@ pub struct OccupancyQuery {
     pub at: Date,
     /// Zone statuses (at `at`) whose hectares are summed. Default [`DEFAULT_SCOPE`].
     pub scope: Vec<ZoneStatus>,
+    /// Compute from the records as they were stored at this instant (µs since 1970, UTC), so that
+    /// figures published then can be reproduced after later edits; `None`: the current records.
+    pub recorded_at_us: Option<i64>,
 }
 
 /// Figures of one zone on one date.
@@ -248,7 +251,14 @@ pub async fn compute(
         zone_conditions.push(Condition::In { field: "code".into(), values: text_values([z.clone()]) });
     }
     let zone_rows = store
-        .items(&collections::ZONES, &ItemsQuery { conditions: zone_conditions, ..Default::default() })
+        .items(
+            &collections::ZONES,
+            &ItemsQuery {
+                conditions: zone_conditions,
+                recorded_at_us: query.recorded_at_us,
+                ..Default::default()
+            },
+        )
         .await?;
     if let (Some(code), true) = (&query.zone_code, zone_rows.rows.is_empty()) {
         return Err(OccupancyError::UnknownZone(code.clone()));
@@ -270,10 +280,12 @@ pub async fn compute(
             Condition::OnOrBefore { field: "valid_from".into(), date: query.at, or_null: true },
             Condition::After { field: "valid_to".into(), date: query.at, or_null: true },
         ],
+        recorded_at_us: query.recorded_at_us,
         ..Default::default()
     };
     let lease_query = ItemsQuery {
         conditions: vec![zone_in, Condition::After { field: "end_on".into(), date: query.at, or_null: true }],
+        recorded_at_us: query.recorded_at_us,
         ..Default::default()
     };
     let land_use_rows = store.items(&collections::LAND_USE, &land_use_query).await?.rows;

@@ -201,7 +201,13 @@ async fn zone_figures(
     {
         return Ok(figures.clone());
     }
-    let query = OccupancyQuery { province_code: None, zone_code: None, at, scope: DEFAULT_SCOPE.to_vec() };
+    let query = OccupancyQuery {
+        province_code: None,
+        zone_code: None,
+        at,
+        scope: DEFAULT_SCOPE.to_vec(),
+        recorded_at_us: None,
+    };
     let report = occupancy::compute(store, &query).await?;
     let figures: Figures = Arc::new(report.zones.into_iter().map(|z| (z.zone_code.clone(), z)).collect());
     let mut entries = cache.entries.lock().expect("cache lock");

@@ -283,6 +283,10 @@ pub struct Project {
     pub zone_code: Option<String>,
     /// Filled from the zone when absent.
     pub province_code: Option<String>,
+    /// Private (planners only): the project's contact person, telephone and e-mail.
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
 }
 
 /// A lease of land to a project.

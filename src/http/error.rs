@@ -19,6 +19,21 @@ pub enum ApiError {
     NotAcceptable(String),
     #[error("{0}")]
     Conflict(String),
+    /// No (valid) token where one is needed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A token whose role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A write without `If-Match`.
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// A write whose `If-Match` is not the current version.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A body that cannot be stored; `field` names what is wrong.
+    #[error("{detail}")]
+    Unprocessable { field: Option<String>, detail: String },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -37,6 +52,11 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -47,7 +67,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
-            StoreError::Constraint { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Constraint { .. } | StoreError::Exists { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
+            StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -88,7 +110,15 @@ impl IntoResponse for ApiError {
         if let ApiError::BadRequest { parameter: Some(p), .. } = &self {
             body["parameter"] = json!(p);
         }
+        if let ApiError::Unprocessable { field: Some(f), .. } = &self {
+            body["field"] = json!(f);
+        }
         let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"landbank\""));
+        }
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

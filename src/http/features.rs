@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use super::access::public_only;
 use super::{ApiError, AppState, Params, base_url};
+use crate::auth::Principal;
 use crate::collections::{self, Collection};
 use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
 use crate::export::{ExportFormat, ExportOptions};
@@ -26,6 +28,9 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
 ];
 
 const GEOJSON: &str = "application/geo+json";
@@ -324,6 +329,7 @@ pub(crate) fn output_geometry(g: &mut Value, crs: Option<&Reprojector>) -> Resul
 
 pub async fn items(
     State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<Principal>,
     Path(collection_id): Path<String>,
     headers: HeaderMap,
     uri: Uri,
@@ -337,14 +343,14 @@ pub async fn items(
     let mut query = ItemsQuery::default();
     for (name, value) in params.iter() {
         match name {
-            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" => {}
+            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" => {}
             _ => {
                 let Some(field) = c.field(name).filter(|f| f.queryable) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
                     return Err(ApiError::parameter(
                         name,
                         format!(
-                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, limit, offset, f or a queryable: {}",
+                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, f or a queryable: {}",
                             c.id,
                             names.join(", ")
                         ),
@@ -369,10 +375,14 @@ pub async fn items(
     query.limit = if download.is_some() && params.get("limit").is_none() { None } else { Some(limit) };
     query.offset = offset;
     query.bbox = requested_bbox(&params)?;
+    query.recorded_at_us = params.recorded_at()?;
     let crs = requested_crs(&params)?;
     if let Some(format) = download {
-        let rows = state.store.items(c, &query).await?.rows;
-        return download_response(c, rows, format, crs).await;
+        let mut rows = state.store.items(c, &query).await?.rows;
+        for row in &mut rows {
+            public_only(c, &who, &mut row.properties);
+        }
+        return download_response(c, rows, format, crs, !who.sees_private()).await;
     }
 
     let page = state.store.items(c, &query).await?;
@@ -381,7 +391,10 @@ pub async fn items(
     let features = page
         .rows
         .into_iter()
-        .map(|r| feature_json(c, r, reprojector.as_ref()))
+        .map(|mut r| {
+            public_only(c, &who, &mut r.properties);
+            feature_json(c, r, reprojector.as_ref())
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     // Paging links keep every other parameter as sent.
@@ -434,6 +447,7 @@ async fn download_response(
     rows: Vec<FeatureRow>,
     format: ExportFormat,
     crs: ServedCrs,
+    public_only: bool,
 ) -> Result<Response, ApiError> {
     if format == ExportFormat::Kml && crs != ServedCrs::Crs84 {
         return Err(ApiError::parameter("crs", "KML is always WGS 84 longitude/latitude; leave out crs"));
@@ -455,6 +469,7 @@ async fn download_response(
             at: None,
             query: ItemsQuery::default(),
             overwrite: false,
+            public_only,
         };
         crate::export::write(c, &rows, &options).map_err(|e| e.to_string())?;
         std::fs::read(&out).map_err(|e| e.to_string())
@@ -477,6 +492,7 @@ async fn download_response(
 
 pub async fn item(
     State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<Principal>,
     Path((collection_id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
     uri: Uri,
@@ -486,18 +502,46 @@ pub async fn item(
         return super::available::piece(&state, &feature_id, &uri).await;
     }
     let params = Params::parse(&uri);
-    params.only(&["f", "crs"])?;
+    params.only(&["f", "crs", "datetime"])?;
     let crs = requested_crs(&params)?;
-    let row = state
-        .store
-        .item(c, &feature_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in {}", c.id)))?;
+    let recorded_at = params.recorded_at()?;
+    let not_found = || match recorded_at {
+        Some(_) => ApiError::NotFound(format!("no feature '{feature_id}' in {} at that datetime", c.id)),
+        None => ApiError::NotFound(format!("no feature '{feature_id}' in {}", c.id)),
+    };
+    let (mut row, version) = match recorded_at {
+        Some(at) => {
+            let query = ItemsQuery {
+                conditions: vec![Condition::In {
+                    field: "id".into(),
+                    values: vec![collections::FilterValue::Text(feature_id.clone())],
+                }],
+                recorded_at_us: Some(at),
+                ..Default::default()
+            };
+            (state.store.items(c, &query).await?.rows.into_iter().next().ok_or_else(not_found)?, None)
+        }
+        None => {
+            let row = state.store.item(c, &feature_id).await?.ok_or_else(not_found)?;
+            (row, state.store.current_version(c, &feature_id).await?)
+        }
+    };
+    public_only(c, &who, &mut row.properties);
     let base = base_url(&state, &headers);
     let mut feature = feature_json(c, row, reprojector(crs)?.as_ref())?;
     feature["links"] = json!([
         link(format!("{base}/collections/{}/items/{feature_id}", c.id), "self", GEOJSON, "This feature"),
         link(format!("{base}/collections/{}", c.id), "collection", "application/json", c.title),
+        link(
+            format!("{base}/collections/{}/items/{feature_id}/history", c.id),
+            "version-history",
+            "application/json",
+            "Versions"
+        ),
     ]);
-    Ok(geojson_response(feature, crs))
+    let mut response = geojson_response(feature, crs);
+    if let Some(v) = version {
+        response.headers_mut().insert(header::ETAG, super::edit::etag(v));
+    }
+    Ok(response)
 }

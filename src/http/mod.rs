@@ -3,7 +3,9 @@
 //! Handlers are thin: they parse parameters, call the library and shape the response. [`router`] is the
 //! one seam the binary and the tests use.
 
+mod access;
 mod available;
+mod edit;
 mod error;
 mod features;
 mod health;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderMap, Uri, header};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use chrono::{FixedOffset, Utc};
 
 pub use error::ApiError;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub basemap: Option<String>,
     /// Thresholds of the reports' regulatory checks.
     pub rules: crate::report::Rules,
+    /// Origins whose browsers may call the API (CORS); empty: same origin only; `*`: any.
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
             maps_dir: None,
             basemap: None,
             rules: Default::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -67,8 +72,15 @@ pub fn router(state: AppState) -> Router {
         .route("/collections", get(features::collections))
         .route("/collections/{collection_id}", get(features::collection))
         .route("/collections/{collection_id}/queryables", get(features::queryables))
-        .route("/collections/{collection_id}/items", get(features::items))
-        .route("/collections/{collection_id}/items/{feature_id}", get(features::item))
+        .route("/collections/{collection_id}/items", get(features::items).post(edit::create))
+        .route(
+            "/collections/{collection_id}/items/{feature_id}",
+            get(features::item).put(edit::replace).patch(edit::update).delete(edit::delete),
+        )
+        .route("/collections/{collection_id}/items/{feature_id}/history", get(edit::history))
+        .route("/audit", get(access::audit))
+        .route("/tokens", get(access::tokens).post(access::create_token))
+        .route("/tokens/{token_id}", delete(access::revoke_token))
         .route("/occupancy", get(occupancy::occupancy))
         .route("/available", get(available::available))
         .route("/tiles/{file}", get(tiles::tilejson))
@@ -82,8 +94,33 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
+        .layer(cors(&state.cors_origins))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// CORS for the configured origins: browsers on those pages may read and (with a token) write.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::ACCEPT])
+        .expose_headers([header::ETAG, header::LOCATION, header::HeaderName::from_static("content-crs")])
 }
 
 /// The map page at `/maps/`: the page's own files (index.html, app.js, style.css), MapLibre GL JS from
@@ -153,6 +190,28 @@ impl Params {
             }
         }
         Ok(())
+    }
+
+    /// `datetime=`: the instant whose stored records to read (history), as µs since 1970 (UTC). An
+    /// RFC 3339 instant, or a date meaning the end of that day in Vietnam (UTC+7).
+    pub(crate) fn recorded_at(&self) -> Result<Option<i64>, ApiError> {
+        let Some(text) = self.get("datetime").filter(|t| !t.is_empty()) else { return Ok(None) };
+        let fail = || {
+            ApiError::parameter(
+                "datetime",
+                format!(
+                    "datetime={text}: send an instant such as 2026-11-22T08:30:00Z (or a date, meaning the end of that day in Vietnam)"
+                ),
+            )
+        };
+        if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
+            return Ok(Some(instant.timestamp_micros()));
+        }
+        let date = parse_date(text).map_err(|_| fail())?;
+        let vietnam = FixedOffset::east_opt(7 * 3600).expect("valid offset");
+        let end = date.succ_opt().ok_or_else(fail)?.and_hms_opt(0, 0, 0).ok_or_else(fail)?;
+        let end = end.and_local_timezone(vietnam).single().ok_or_else(fail)?;
+        Ok(Some(end.timestamp_micros() - 1))
     }
 
     /// The `at` date (default: today in Vietnam).

@@ -114,13 +114,14 @@ pub async fn occupancy(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(&uri);
-    params.only(&["province_code", "zone_code", "at", "status", "f"])?;
+    params.only(&["province_code", "zone_code", "at", "status", "f", "datetime"])?;
     let format = negotiate(&params, &headers, &[Format::Json, Format::Csv])?;
     let query = OccupancyQuery {
         province_code: params.get("province_code").filter(|s| !s.is_empty()).map(str::to_string),
         zone_code: params.get("zone_code").filter(|s| !s.is_empty()).map(str::to_string),
         at: params.at()?,
         scope: parse_scope(&params)?,
+        recorded_at_us: params.recorded_at()?,
     };
     let report = occupancy::compute(&state.store, &query).await?;
     if format == Format::Csv {
@@ -159,13 +160,14 @@ pub async fn zone_occupancy(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(&uri);
-    params.only(&["at", "status", "f"])?;
+    params.only(&["at", "status", "f", "datetime"])?;
     let format = negotiate(&params, &headers, &[Format::Json, Format::Csv])?;
     let query = OccupancyQuery {
         province_code: None,
         zone_code: Some(code),
         at: params.at()?,
         scope: parse_scope(&params)?,
+        recorded_at_us: params.recorded_at()?,
     };
     let report = occupancy::compute(&state.store, &query).await?;
     let zone = report.zones.first().ok_or_else(|| ApiError::Internal("zone figures missing".into()))?;

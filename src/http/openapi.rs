@@ -98,6 +98,11 @@ pub fn build(base: &str) -> Value {
     );
     for c in collections::ALL.iter().filter(|c| c.published) {
         let f_items = if c.computed { f_json.clone() } else { f_download.clone() };
+        let datetime = query_param(
+            "datetime",
+            "The features as they were stored at this instant (RFC 3339; a date means the end of that day in Vietnam), from their history",
+            json!({ "type": "string" }),
+        );
         let mut params = vec![
             query_param(
                 "bbox",
@@ -120,6 +125,9 @@ pub fn build(base: &str) -> Value {
             ),
             f_items,
         ];
+        if !c.computed {
+            params.push(datetime);
+        }
         params.extend(c.queryables().map(|f| {
             query_param(
                 f.name,
@@ -170,6 +178,50 @@ pub fn build(base: &str) -> Value {
             ok("The feature", "application/geo+json", object.clone()),
         );
         one["get"]["responses"]["404"] = json!({ "$ref": "#/components/responses/Problem" });
+        if crate::edit::editable(id).is_some() {
+            let write = |summary: &str, op: &str, status: &str, body: bool| {
+                let mut o = json!({
+                    "summary": format!("{summary} (planner or admin token)"),
+                    "operationId": format!("{op}_{id}"),
+                    "security": [{ "bearer": [] }],
+                    "x-required-role": "planner",
+                    "responses": {
+                        status: { "description": "Done; ETag is the new version" },
+                        "401": { "$ref": "#/components/responses/Problem" },
+                        "403": { "$ref": "#/components/responses/Problem" },
+                        "409": { "$ref": "#/components/responses/Problem" },
+                        "422": { "$ref": "#/components/responses/Problem" },
+                    },
+                });
+                if op != "create" {
+                    o["parameters"] = json!([
+                        { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } },
+                        { "name": "If-Match", "in": "header", "required": true, "description": "The ETag read (428 without it, 412 when stale)", "schema": { "type": "string" } },
+                    ]);
+                }
+                if body {
+                    let media =
+                        if op == "update" { "application/merge-patch+json" } else { "application/geo+json" };
+                    o["requestBody"] =
+                        json!({ "required": true, "content": { media: { "schema": { "type": "object" } } } });
+                }
+                o
+            };
+            paths.get_mut(&format!("/collections/{id}/items")).expect("inserted above")["post"] =
+                write("Create a feature", "create", "201", true);
+            one["put"] = write("Replace a feature", "replace", "200", true);
+            one["patch"] = write("Update a feature with a JSON merge patch", "update", "200", true);
+            one["delete"] = write("Delete a feature (it stays in its history)", "delete", "204", false);
+            paths.insert(
+                format!("/collections/{id}/items/{{featureId}}/history"),
+                get(
+                    &format!("Versions of one feature of {id}: who, when, what changed"),
+                    &format!("history_{id}"),
+                    vec![json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }), f_json.clone()],
+                    ok("The versions", "application/json", object.clone()),
+                ),
+            );
+        }
         paths.insert(format!("/collections/{id}/items/{{featureId}}"), one);
     }
     paths.insert(
@@ -247,6 +299,32 @@ pub fn build(base: &str) -> Value {
             ),
         ),
     );
+    for (path, summary) in [
+        ("/audit", "Every change, newest first (admin token)"),
+        ("/tokens", "API tokens, never their secrets (admin token)"),
+    ] {
+        let mut params = vec![f_json.clone()];
+        if path == "/audit" {
+            for (name, what) in [
+                ("actor", "Who changed"),
+                ("collection", "Which collection"),
+                ("from", "Stored at or after (RFC 3339)"),
+                ("to", "Stored before (RFC 3339)"),
+            ] {
+                params.push(query_param(name, what, json!({ "type": "string" })));
+            }
+            params.push(query_param(
+                "limit",
+                "Changes per page (default 100)",
+                json!({ "type": "integer", "minimum": 1 }),
+            ));
+            params.push(query_param("offset", "Changes to skip", json!({ "type": "integer", "minimum": 0 })));
+        }
+        let mut item = get(summary, &path[1..], params, ok(summary, "application/json", object.clone()));
+        item["get"]["security"] = json!([{ "bearer": [] }]);
+        item["get"]["x-required-role"] = json!("admin");
+        paths.insert(path.into(), item);
+    }
     let report_params = |extra: Vec<Value>| {
         let mut params = extra;
         params.push(query_param(
@@ -357,6 +435,7 @@ pub fn build(base: &str) -> Value {
     );
     json!({
         "openapi": "3.0.3",
+        "security": [{}, { "bearer": [] }],
         "info": {
             "title": "landbank",
             "version": env!("CARGO_PKG_VERSION"),
@@ -385,6 +464,9 @@ pub fn build(base: &str) -> Value {
                         "detail": { "type": "string" }, "parameter": { "type": "string" },
                     },
                 },
+            },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "landbank token create --role viewer|planner|admin" },
             },
             "responses": {
                 "Problem": { "description": "What was wrong and where", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },

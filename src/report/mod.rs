@@ -365,6 +365,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         zone_code: None,
         at,
         scope: DEFAULT_SCOPE.to_vec(),
+        recorded_at_us: None,
     };
     let land: OccupancyReport = occupancy::compute(store, &occupancy_at(query.at)).await?;
 

@@ -4,6 +4,7 @@
 //! Stores keep rows, index bounding boxes, filter attributes, count and page. Exact geometry work (areas,
 //! intersections) happens in Rust before a row is written or after it is read (see [`crate::spatial`]).
 
+pub mod history;
 pub mod postgis;
 mod sql;
 pub mod sqlite;
@@ -33,6 +34,17 @@ pub enum StoreError {
     Corrupt { collection: String, id: String, reason: String },
     #[error("migration failed: {0}")]
     Migration(String),
+    /// A write expected a version of the record that is no longer current.
+    #[error(
+        "{collection} '{id}' is at version {current}, not {expected}: read it again and re-apply the change"
+    )]
+    Stale { collection: String, id: String, expected: i64, current: i64 },
+    /// A write to a record that does not exist (or was deleted).
+    #[error("no {collection} '{id}'")]
+    NotFound { collection: String, id: String },
+    /// A create for an id that exists.
+    #[error("{collection} '{id}' already exists")]
+    Exists { collection: String, id: String },
     #[error("database error: {0}")]
     Database(String),
 }
@@ -120,6 +132,68 @@ pub struct ItemsQuery {
     /// At most this many rows; `None` = all.
     pub limit: Option<u64>,
     pub offset: u64,
+    /// Read the records as they were stored at this instant (µs since 1970, UTC) from their history;
+    /// `None` reads the current ones.
+    pub recorded_at_us: Option<i64>,
+}
+
+impl Condition {
+    /// Whether a row satisfies the condition (the same test the stores run in SQL, for rows read from
+    /// history).
+    pub fn matches(&self, row: &FeatureRow) -> bool {
+        let value = |field: &str| -> Value {
+            if field == "id" {
+                Value::String(row.id.clone())
+            } else {
+                row.properties.get(field).cloned().unwrap_or(Value::Null)
+            }
+        };
+        match self {
+            Condition::In { field, values } => {
+                let v = value(field);
+                values.iter().any(|f| match (f, &v) {
+                    (FilterValue::Text(t), Value::String(s)) => t == s,
+                    (FilterValue::Real(x), Value::Number(n)) => n.as_f64() == Some(*x),
+                    (FilterValue::Integer(i), Value::Number(n)) => n.as_i64() == Some(*i),
+                    (FilterValue::Bool(b), Value::Bool(c)) => b == c,
+                    _ => false,
+                })
+            }
+            Condition::OnOrBefore { field, date, or_null } => match value(field).as_str() {
+                Some(text) => text <= date.to_string().as_str(),
+                None => *or_null,
+            },
+            Condition::After { field, date, or_null } => match value(field).as_str() {
+                Some(text) => text > date.to_string().as_str(),
+                None => *or_null,
+            },
+        }
+    }
+}
+
+/// One page of `rows` (read from history) that match `query`: conditions, exact bounding box, paging.
+pub(crate) fn page_of_rows(
+    collection: &Collection,
+    rows: Vec<FeatureRow>,
+    query: &ItemsQuery,
+) -> Result<Page, StoreError> {
+    let rect = query.bbox.map(|b| Rect::new((b[0], b[1]), (b[2], b[3])));
+    let mut matched = Vec::new();
+    for row in rows {
+        if !query.conditions.iter().all(|c| c.matches(&row)) {
+            continue;
+        }
+        if let Some(rect) = rect
+            && !row.multipolygon(collection.id)?.is_some_and(|g| g.intersects(&rect))
+        {
+            continue;
+        }
+        matched.push(row);
+    }
+    let number_matched = matched.len() as u64;
+    let limit = query.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+    let rows = matched.into_iter().skip(query.offset as usize).take(limit).collect();
+    Ok(Page { rows, number_matched })
 }
 
 /// One page of rows and how many matched in all.
@@ -200,8 +274,49 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
     /// A number that changes with every write (for caches and ETags).
     async fn data_version(&self) -> Result<i64, StoreError>;
-    /// Writes every batch in one transaction: all rows or none.
-    async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError>;
+    /// Writes every batch in one transaction: all rows or none, each with its first version in history
+    /// (by `actor`).
+    async fn insert_by(
+        &self,
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError>;
+    /// [`Store::insert_by`] the system (demo, benchmarks, tests).
+    async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError> {
+        self.insert_by(batches, "system").await
+    }
+    /// Creates, replaces, updates or deletes one record and keeps its version, in one transaction;
+    /// returns the new version number. The version check and the write are atomic: of two writers
+    /// expecting the same version, one wins and the other gets [`StoreError::Stale`].
+    async fn write(&self, write: &history::Write) -> Result<i64, StoreError>;
+    /// The current version number of a record (`None`: absent or deleted).
+    async fn current_version(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Every version of a record, oldest first (deletions included).
+    async fn versions(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Vec<history::Version>, StoreError>;
+    /// The records of a collection as they were stored at `at_us` (µs since 1970, UTC).
+    async fn rows_as_of(
+        &self,
+        collection: &'static Collection,
+        at_us: i64,
+    ) -> Result<Vec<FeatureRow>, StoreError>;
+    /// Changes, newest first, and how many match in all.
+    async fn audit(&self, query: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError>;
+    /// Stores a new token under the SHA-256 (hex) of its secret.
+    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError>;
+    /// The token whose secret has this SHA-256 (hex), revoked or not.
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError>;
+    /// Every token, oldest first.
+    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError>;
+    /// Revokes the token with this id or name; whether one was revoked.
+    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError>;
     /// Rows of a collection that match the query, in insertion order, and the count of all matches.
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError>;
     /// One row by id.

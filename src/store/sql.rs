@@ -90,6 +90,7 @@ impl Binder {
             kind: FieldKind::Text,
             queryable: false,
             description: "",
+            private: false,
         };
         let field = |name: &str| {
             if name == "id" {

@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Row, SqlitePool};
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{
     BboxCandidate, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, Store, StoreError,
-    exact_bbox_filter, page_of, touched_zones,
+    exact_bbox_filter, history, page_of, touched_zones,
 };
 use crate::collections::{Collection, FieldKind};
 
@@ -126,7 +126,35 @@ impl Store for SqliteStore {
         sqlx::migrate!("migrations/sqlite")
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Migration(e.to_string()))
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        // Records stored before history existed get their first version (once per collection).
+        for collection in crate::collections::ALL.iter().filter(|c| !c.computed) {
+            let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM history WHERE collection = $1")
+                .bind(collection.id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(store_error)?;
+            if versions > 0 || self.count(collection).await? == 0 {
+                continue;
+            }
+            let rows = self.items(collection, &ItemsQuery::default()).await?.rows;
+            let features: Vec<NewFeature> = rows
+                .into_iter()
+                .map(|r| {
+                    let geometry = r.multipolygon(collection.id)?;
+                    Ok(NewFeature {
+                        id: r.id,
+                        properties: r.properties,
+                        geometry,
+                        source_crs: r.source_crs.unwrap_or_default(),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            insert_first_versions(&mut tx, collection, &features, "migration", history::now_us()).await?;
+            tx.commit().await.map_err(store_error)?;
+        }
+        Ok(())
     }
 
     async fn close(&self) {
@@ -140,78 +168,229 @@ impl Store for SqliteStore {
             .map_err(store_error)
     }
 
-    async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError> {
+    async fn insert_by(
+        &self,
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let mut written = 0;
+        let now = history::now_us();
         for (collection, features) in batches {
-            let mut columns = vec!["id"];
-            columns.extend(collection.fields.iter().map(|f| f.name));
-            columns.extend(["geom", "area_ha", "source_crs", "min_lon", "min_lat", "max_lon", "max_lat"]);
-            // Many rows a statement (each statement is a round trip to SQLite's thread), within
-            // SQLite's limit of 32,766 bound values.
-            let rows_per_statement = (30_000 / columns.len()).clamp(1, 500);
-            let row_marks = format!("({})", vec!["?"; columns.len()].join(", "));
-            let before: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT COALESCE(MAX(fid), 0) FROM {}",
-                collection.table
-            )))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            for chunk in features.chunks(rows_per_statement) {
-                let insert = format!(
-                    "INSERT INTO {} ({}) VALUES {}",
-                    collection.table,
-                    columns.join(", "),
-                    vec![row_marks.as_str(); chunk.len()].join(", ")
-                );
-                let mut binds = Vec::with_capacity(chunk.len() * columns.len());
-                for feature in chunk {
-                    binds.push(Bind::Text(feature.id.clone()));
-                    for f in collection.fields {
-                        binds.push(Bind::from_property(f.kind, feature.properties.get(f.name)));
-                    }
-                    match feature.geometry_parts() {
-                        Some((text, area_ha, b)) => binds.extend([
-                            Bind::Text(text),
-                            Bind::Real(area_ha),
-                            Bind::Text(feature.source_crs.clone()),
-                            Bind::Real(b[0]),
-                            Bind::Real(b[1]),
-                            Bind::Real(b[2]),
-                            Bind::Real(b[3]),
-                        ]),
-                        None => binds.extend([0; 7].map(|_| Bind::Null(FieldKind::Text))),
-                    }
-                }
-                bind_all(sql(insert), binds).execute(&mut *tx).await.map_err(store_error)?;
-                written += chunk.len() as u64;
-            }
-            // The new rows' boxes into the R*Tree in one statement: they are the rows past `before`.
-            if collection.spatial {
-                let t = collection.table;
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO {t}_rtree (fid, min_lon, max_lon, min_lat, max_lat) \
-                     SELECT fid, min_lon, max_lon, min_lat, max_lat FROM {t} WHERE fid > ? AND geom IS NOT NULL"
-                )))
-                .bind(before)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            }
+            written += insert_rows(&mut tx, collection, features).await?;
+            insert_first_versions(&mut tx, collection, features, actor, now).await?;
         }
-        sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        for zone in touched_zones(batches) {
-            sqlx::query(RECORD_ZONE_VERSION).bind(zone).execute(&mut *tx).await.map_err(store_error)?;
-        }
+        finish_write(&mut tx, touched_zones(batches)).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(written)
     }
 
+    async fn write(&self, w: &history::Write) -> Result<i64, StoreError> {
+        // IMMEDIATE: the writer lock is taken first, so the version check below sees the last commit.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(store_error)?;
+        let (c, id) = (w.collection, w.feature.id.as_str());
+        let now = history::now_us();
+        let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
+            .bind(c.id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let version = match w.op {
+            history::Op::Create => {
+                if open.as_ref().is_some_and(|(_, op)| op != "delete") {
+                    return Err(StoreError::Exists { collection: c.id.into(), id: id.into() });
+                }
+                sqlx::query(history::CLOSE_ANY)
+                    .bind(now)
+                    .bind(c.id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                let last: i64 = sqlx::query_scalar(history::LAST_VERSION)
+                    .bind(c.id)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                insert_rows(&mut tx, c, std::slice::from_ref(&w.feature)).await?;
+                last + 1
+            }
+            op => {
+                let expected = w.expected_version.unwrap_or(0);
+                let closed = sqlx::query(history::CLOSE_VERSION)
+                    .bind(now)
+                    .bind(c.id)
+                    .bind(id)
+                    .bind(expected)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?
+                    .rows_affected();
+                if closed == 0 {
+                    return Err(match open {
+                        Some((current, op)) if op != "delete" => {
+                            StoreError::Stale { collection: c.id.into(), id: id.into(), expected, current }
+                        }
+                        _ => StoreError::NotFound { collection: c.id.into(), id: id.into() },
+                    });
+                }
+                if c.spatial {
+                    sql(format!(
+                        "DELETE FROM {t}_rtree WHERE fid = (SELECT fid FROM {t} WHERE id = ?)",
+                        t = c.table
+                    ))
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                }
+                sql(format!("DELETE FROM {} WHERE id = ?", c.table))
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                if op != history::Op::Delete {
+                    insert_rows(&mut tx, c, std::slice::from_ref(&w.feature)).await?;
+                }
+                expected + 1
+            }
+        };
+        let (properties, changed) = history::json_texts(&w.feature, &w.changed);
+        let parts = w.feature.geometry_parts();
+        sqlx::query(history::INSERT_VERSION)
+            .bind(c.id)
+            .bind(id)
+            .bind(version)
+            .bind(w.op.as_str())
+            .bind(&w.actor)
+            .bind(now)
+            .bind(changed)
+            .bind(properties)
+            .bind(parts.as_ref().map(|p| p.0.clone()))
+            .bind(parts.as_ref().map(|p| p.1))
+            .bind(parts.as_ref().map(|_| w.feature.source_crs.clone()))
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        finish_write(&mut tx, w.zones.iter().cloned().collect()).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(version)
+    }
+
+    async fn current_version(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
+            .bind(collection.id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(open.filter(|(_, op)| op != "delete").map(|(v, _)| v))
+    }
+
+    async fn versions(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Vec<history::Version>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(history::versions_sql()))
+            .bind(collection.id)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(read_version).collect()
+    }
+
+    async fn rows_as_of(
+        &self,
+        collection: &'static Collection,
+        at_us: i64,
+    ) -> Result<Vec<FeatureRow>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(history::as_of_sql()))
+            .bind(collection.id)
+            .bind(at_us)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(|r| read_version(r).map(history::Version::into_row)).collect()
+    }
+
+    async fn audit(&self, q: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError> {
+        let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM history WHERE {}",
+            history::AUDIT_WHERE
+        )))
+        .bind(&q.actor)
+        .bind(&q.collection)
+        .bind(q.from_us)
+        .bind(q.to_us)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM history WHERE {} ORDER BY hid DESC LIMIT $5 OFFSET $6",
+            history::VERSION_COLUMNS,
+            history::AUDIT_WHERE
+        )))
+        .bind(&q.actor)
+        .bind(&q.collection)
+        .bind(q.from_us)
+        .bind(q.to_us)
+        .bind(q.limit as i64)
+        .bind(q.offset as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok((rows.iter().map(read_version).collect::<Result<_, _>>()?, count as u64))
+    }
+
+    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError> {
+        sqlx::query(history::INSERT_TOKEN)
+            .bind(&token.token_id)
+            .bind(&token.name)
+            .bind(&token.role)
+            .bind(secret_sha256)
+            .bind(token.created_us)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError> {
+        let row = sqlx::query(history::TOKEN_BY_HASH)
+            .bind(secret_sha256)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(read_token).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError> {
+        let rows = sqlx::query(history::TOKENS).fetch_all(&self.pool).await.map_err(store_error)?;
+        rows.iter().map(read_token).collect()
+    }
+
+    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(history::REVOKE_TOKEN)
+            .bind(history::now_us())
+            .bind(id_or_name)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
+        if let Some(at) = query.recorded_at_us {
+            return super::page_of_rows(collection, self.rows_as_of(collection, at).await?, query);
+        }
         let mut binder = Binder::new(Dialect::Sqlite);
         let filter = binder.where_clause(collection, &query.conditions)?;
         let binds = binder.binds;
@@ -317,4 +496,171 @@ impl Store for SqliteStore {
             .get("n");
         Ok(n as u64)
     }
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// Writes rows (many a statement) and their R*Tree boxes; returns how many.
+async fn insert_rows(
+    tx: &mut Tx,
+    collection: &Collection,
+    features: &[NewFeature],
+) -> Result<u64, StoreError> {
+    let mut written = 0;
+    let mut columns = vec!["id"];
+    columns.extend(collection.fields.iter().map(|f| f.name));
+    columns.extend(["geom", "area_ha", "source_crs", "min_lon", "min_lat", "max_lon", "max_lat"]);
+    // Many rows a statement (each statement is a round trip to SQLite's thread), within
+    // SQLite's limit of 32,766 bound values.
+    let rows_per_statement = (30_000 / columns.len()).clamp(1, 500);
+    let row_marks = format!("({})", vec!["?"; columns.len()].join(", "));
+    let before: i64 =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT COALESCE(MAX(fid), 0) FROM {}", collection.table)))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(store_error)?;
+    for chunk in features.chunks(rows_per_statement) {
+        let insert = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            collection.table,
+            columns.join(", "),
+            vec![row_marks.as_str(); chunk.len()].join(", ")
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * columns.len());
+        for feature in chunk {
+            binds.push(Bind::Text(feature.id.clone()));
+            for f in collection.fields {
+                binds.push(Bind::from_property(f.kind, feature.properties.get(f.name)));
+            }
+            match feature.geometry_parts() {
+                Some((text, area_ha, b)) => binds.extend([
+                    Bind::Text(text),
+                    Bind::Real(area_ha),
+                    Bind::Text(feature.source_crs.clone()),
+                    Bind::Real(b[0]),
+                    Bind::Real(b[1]),
+                    Bind::Real(b[2]),
+                    Bind::Real(b[3]),
+                ]),
+                None => binds.extend([0; 7].map(|_| Bind::Null(FieldKind::Text))),
+            }
+        }
+        bind_all(sql(insert), binds).execute(&mut **tx).await.map_err(store_error)?;
+        written += chunk.len() as u64;
+    }
+    // The new rows' boxes into the R*Tree in one statement: they are the rows past `before`.
+    if collection.spatial {
+        let t = collection.table;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {t}_rtree (fid, min_lon, max_lon, min_lat, max_lat) \
+             SELECT fid, min_lon, max_lon, min_lat, max_lat FROM {t} WHERE fid > ? AND geom IS NOT NULL"
+        )))
+        .bind(before)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    }
+    Ok(written)
+}
+
+/// The first version of each new record in history, many a statement. An id deleted earlier continues
+/// its numbering (its deletion is closed).
+async fn insert_first_versions(
+    tx: &mut Tx,
+    collection: &Collection,
+    features: &[NewFeature],
+    actor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for chunk in features.chunks(10_000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let ids: Vec<Bind> = chunk.iter().map(|f| Bind::Text(f.id.clone())).collect();
+        let q = sql(format!(
+            "SELECT id, MAX(version) AS v FROM history WHERE collection = ? AND id IN ({marks}) GROUP BY id"
+        ))
+        .bind(collection.id);
+        for row in bind_all(q, ids.clone()).fetch_all(&mut **tx).await.map_err(store_error)? {
+            last.insert(row.get("id"), row.get("v"));
+        }
+        if !last.is_empty() {
+            let q = sql(format!(
+                "UPDATE history SET recorded_to_us = ? WHERE collection = ? AND recorded_to_us IS NULL AND id IN ({marks})"
+            ))
+            .bind(now)
+            .bind(collection.id);
+            bind_all(q, ids).execute(&mut **tx).await.map_err(store_error)?;
+        }
+    }
+    let all: Vec<String> = collection.fields.iter().map(|f| f.name.to_string()).collect();
+    let changed = serde_json::to_string(&all).unwrap_or_default();
+    for chunk in features.chunks(500) {
+        let row = "(?, ?, ?, 'create', ?, ?, NULL, ?, ?, ?, ?, ?)";
+        let text = format!(
+            "INSERT INTO history (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, properties, geom, area_ha, source_crs) VALUES {}",
+            vec![row; chunk.len()].join(", ")
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 10);
+        for f in chunk {
+            let parts = f.geometry_parts();
+            binds.extend([
+                Bind::Text(collection.id.into()),
+                Bind::Text(f.id.clone()),
+                Bind::Int(last.get(&f.id).copied().unwrap_or(0) + 1),
+                Bind::Text(actor.into()),
+                Bind::Int(now),
+                Bind::Text(changed.clone()),
+                Bind::Text(Value::Object(f.properties.clone()).to_string()),
+            ]);
+            match parts {
+                Some((g, a, _)) => {
+                    binds.extend([Bind::Text(g), Bind::Real(a), Bind::Text(f.source_crs.clone())])
+                }
+                None => binds.extend([0; 3].map(|_| Bind::Null(FieldKind::Text))),
+            }
+        }
+        bind_all(sql(text), binds).execute(&mut **tx).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// Every write ends so: a new data version, recorded for the zones it touched.
+async fn finish_write(tx: &mut Tx, zones: std::collections::BTreeSet<String>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    for zone in zones {
+        sqlx::query(RECORD_ZONE_VERSION).bind(zone).execute(&mut **tx).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
+fn read_version(row: &SqliteRow) -> Result<history::Version, StoreError> {
+    let get = |e: sqlx::Error| store_error(e);
+    history::Version::from_columns(
+        row.try_get("collection").map_err(get)?,
+        row.try_get("id").map_err(get)?,
+        row.try_get("version").map_err(get)?,
+        &row.try_get::<String, _>("op").map_err(get)?,
+        row.try_get("actor").map_err(get)?,
+        (row.try_get("recorded_from_us").map_err(get)?, row.try_get("recorded_to_us").map_err(get)?),
+        &row.try_get::<String, _>("changed").map_err(get)?,
+        &row.try_get::<String, _>("properties").map_err(get)?,
+        (
+            row.try_get("geom").map_err(get)?,
+            row.try_get("area_ha").map_err(get)?,
+            row.try_get("source_crs").map_err(get)?,
+        ),
+    )
+}
+
+fn read_token(row: &SqliteRow) -> Result<history::Token, StoreError> {
+    Ok(history::Token {
+        token_id: row.try_get("token_id").map_err(store_error)?,
+        name: row.try_get("name").map_err(store_error)?,
+        role: row.try_get("role").map_err(store_error)?,
+        created_us: row.try_get("created_us").map_err(store_error)?,
+        revoked_us: row.try_get("revoked_us").map_err(store_error)?,
+    })
 }

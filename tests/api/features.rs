@@ -64,6 +64,11 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
             "/collections/clearance_parcels/items/BN-QV1-T10-100",
         );
         let reply = app.get(&uri).await;
+        if item["get"]["security"].is_array() {
+            // Routes that need a token say so and answer 401 without one.
+            assert_eq!(reply.status, 401, "{path}");
+            continue;
+        }
         assert_eq!(reply.status, 200, "{path} → {uri}: {}", reply.text());
         // Every documented query parameter is accepted.
         for p in item["get"]["parameters"].as_array().unwrap().iter().filter(|p| p["in"] == "query") {
@@ -71,6 +76,7 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
             let sample = match name {
                 "bbox" => "105,20,107,22",
                 "crs" | "bbox-crs" => "http://www.opengis.net/def/crs/EPSG/0/9209",
+                "datetime" => "2030-01-01T00:00:00Z",
                 "limit" => "5",
                 "offset" => "0",
                 "f" => "json",

@@ -209,6 +209,38 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
+    /// Any request: `method`, `uri`, headers and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri).header("host", "landbank.test");
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let body = match body {
+            Some(b) => {
+                request = request.header("content-type", "application/geo+json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply { status, headers, body }
+    }
+
+    /// A new token of `role` for this app's store; returns the `Authorization` header value.
+    pub async fn bearer(&self, role: landbank::auth::Role, name: &str) -> String {
+        let (_, token) = landbank::auth::create(&self.store, role, name).await.unwrap();
+        format!("Bearer {token}")
+    }
+
     /// Serves the router on a real socket; returns its base URL.
     pub async fn serve(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -28,6 +28,7 @@ macro_rules! contract {
 mod available;
 mod cli;
 mod crs;
+mod editing;
 mod features;
 mod files;
 mod helpers;

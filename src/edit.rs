@@ -1,0 +1,539 @@
+//! Editing one record at a time (OGC API - Features Part 4): create, replace, update (JSON merge
+//! patch) and delete, with the checks an import makes and those a single edit needs.
+//!
+//! Before anything is written: the body parses into the collection's domain type (vocabularies, dates,
+//! required fields), geometry is valid, referenced records exist (zone, project, plots: 422 naming the
+//! field), a plot lies inside its zone and overlaps no other plot, a lease lies on the zone's leasable
+//! land and overlaps no other active or reserved lease (409 naming them), and a lease's status moves
+//! only forward (reserved → active → terminated or revoked). Each write is one transaction with its
+//! version kept in history; the version check makes a stale writer fail instead of overwriting.
+
+use std::sync::Arc;
+
+use geo::{BooleanOps, BoundingRect, Intersects};
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use crate::collections::{self, Collection, FilterValue};
+use crate::domain::{LandUse, Lease, LeaseStatus};
+use crate::ingest::canonical_properties;
+use crate::spatial;
+use crate::store::history::{Op, Write};
+use crate::store::{Condition, FeatureRow, ItemsQuery, NewFeature, Store, StoreError};
+
+/// Tolerance of the containment and overlap checks, hectares (1 m² slivers of drawing are ignored).
+pub const TOLERANCE_HA: f64 = 0.0001;
+
+#[derive(Debug, Error)]
+pub enum EditError {
+    /// The body cannot be stored as it is (422); `field` names what is wrong.
+    #[error("{detail}")]
+    Invalid { field: Option<String>, detail: String },
+    /// The body contradicts other records (409), e.g. a lease over another lease; `ids` names them.
+    #[error("{detail}")]
+    Conflict { detail: String, ids: Vec<String> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &str, detail: impl Into<String>) -> EditError {
+    EditError::Invalid { field: Some(field.into()), detail: detail.into() }
+}
+
+/// Properties the service computes: accepted in a body (as GET returns them) and ignored.
+const COMPUTED: &[&str] = &["area_ha", "area_source", "source_crs"];
+
+/// The collections that can be edited.
+pub fn editable(id: &str) -> Option<&'static Collection> {
+    collections::ALL.iter().copied().find(|c| c.id == id && c.published && !c.computed)
+}
+
+/// A feature body (`{"type": "Feature", "id"?, "geometry", "properties"}`) as a record to store.
+async fn record(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    id: Option<String>,
+    body: &Value,
+) -> Result<NewFeature, EditError> {
+    let object =
+        body.as_object().ok_or_else(|| invalid("body", "the body must be a GeoJSON Feature object"))?;
+    if let Some(t) = object.get("type").and_then(Value::as_str)
+        && t != "Feature"
+    {
+        return Err(invalid("type", format!("type is '{t}'; send one Feature")));
+    }
+    let mut properties: Map<String, Value> = match object.get("properties") {
+        Some(Value::Object(p)) => p.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(invalid("properties", "properties must be an object")),
+    };
+    for key in COMPUTED {
+        properties.remove(*key);
+    }
+    // province_code follows the zone.
+    if collection.id != "zones"
+        && collection.field("province_code").is_some()
+        && properties.get("province_code").is_none_or(Value::is_null)
+        && let Some(zone) = properties.get("zone_code").and_then(Value::as_str)
+    {
+        let zone = store.item(&collections::ZONES, zone).await?.ok_or_else(|| {
+            invalid("zone_code", format!("zone_code '{zone}' names no zone; create the zone first"))
+        })?;
+        properties.insert(
+            "province_code".into(),
+            zone.properties.get("province_code").cloned().unwrap_or(Value::Null),
+        );
+    }
+    let properties = canonical_properties(collection, properties).map_err(|e| {
+        let field = e.strip_prefix("field ").and_then(|r| r.split(':').next()).map(str::to_string);
+        EditError::Invalid { field: field.or(Some("properties".into())), detail: format!("properties: {e}") }
+    })?;
+    let geometry = match (object.get("geometry"), collection.spatial) {
+        (Some(g), true) if !g.is_null() => {
+            let g: geojson::Geometry = serde_json::from_value(g.clone())
+                .map_err(|e| invalid("geometry", format!("geometry: {e}")))?;
+            Some(spatial::parse_polygonal(&g).map_err(|e| invalid("geometry", format!("geometry: {e}")))?)
+        }
+        (_, true) if collection.id != "zones" => return Err(invalid("geometry", "geometry is missing")),
+        _ => None,
+    };
+    let id = match id.or_else(|| body_id(object)).or_else(|| natural_id(collection, &properties)) {
+        Some(id) => id,
+        None => generated_id(collection, &properties)?,
+    };
+    if id.is_empty() || id.contains('/') {
+        return Err(invalid("id", format!("id '{id}' must be non-empty and hold no '/'")));
+    }
+    Ok(NewFeature { id, properties, geometry, source_crs: "EPSG:4326".into() })
+}
+
+fn body_id(object: &Map<String, Value>) -> Option<String> {
+    match object.get("id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The id a record's own codes give it (as imports make them).
+fn natural_id(collection: &Collection, p: &Map<String, Value>) -> Option<String> {
+    let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+    match collection.id {
+        "zones" => s("code"),
+        "plots" => Some(format!("{}-{}", s("zone_code")?, s("code")?)),
+        "clearance_parcels" => Some(format!("{}-T{}-{}", s("zone_code")?, s("sheet_no")?, s("parcel_no")?)),
+        "targets" => Some(format!("{}-{}-{}", s("province_code")?, p.get("year")?, s("metric")?)),
+        _ => None,
+    }
+}
+
+/// `<zone or collection>-<8 random hex digits>` for records without a natural id (leases, projects).
+fn generated_id(collection: &Collection, p: &Map<String, Value>) -> Result<String, EditError> {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).map_err(|e| EditError::Invalid { field: None, detail: e.to_string() })?;
+    let prefix = p.get("zone_code").and_then(Value::as_str).unwrap_or(collection.id);
+    let kind = if collection.id == "leases" { "L" } else { "P" };
+    Ok(format!("{prefix}-{kind}{}", hex::encode(bytes)))
+}
+
+/// Fields whose values differ between two records (geometry as `geometry`).
+fn changed_fields(collection: &Collection, before: Option<&NewFeature>, after: &NewFeature) -> Vec<String> {
+    let mut changed: Vec<String> = collection
+        .fields
+        .iter()
+        .filter(|f| before.is_none_or(|b| b.properties.get(f.name) != after.properties.get(f.name)))
+        .map(|f| f.name.to_string())
+        .collect();
+    if collection.spatial && before.is_none_or(|b| b.geometry != after.geometry) {
+        changed.push("geometry".into());
+    }
+    changed
+}
+
+fn zone_of(feature: &NewFeature, collection: &Collection) -> Option<String> {
+    let key = if collection.id == "zones" { "code" } else { "zone_code" };
+    feature.properties.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn as_new(collection: &Collection, row: FeatureRow) -> Result<NewFeature, StoreError> {
+    let geometry = row.multipolygon(collection.id)?;
+    Ok(NewFeature {
+        id: row.id,
+        properties: row.properties,
+        geometry,
+        source_crs: row.source_crs.unwrap_or_default(),
+    })
+}
+
+fn in_zone(zone: &str) -> Condition {
+    Condition::In { field: "zone_code".into(), values: vec![FilterValue::Text(zone.into())] }
+}
+
+/// Checks a record against the others: references, containment, overlaps, lease status moves.
+async fn check(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    feature: &NewFeature,
+    before: Option<&NewFeature>,
+) -> Result<(), EditError> {
+    let text = |k: &str| feature.properties.get(k).and_then(Value::as_str).map(str::to_string);
+    let zone_row = match text("zone_code") {
+        Some(code) if collection.field("zone_code").is_some() => Some(
+            store
+                .item(&collections::ZONES, &code)
+                .await?
+                .ok_or_else(|| invalid("zone_code", format!("zone_code '{code}' names no zone")))?,
+        ),
+        _ => None,
+    };
+    if collection.id == "zones"
+        && let Some(parent) = text("parent_code")
+        && store.item(&collections::ZONES, &parent).await?.is_none()
+    {
+        return Err(invalid("parent_code", format!("parent_code '{parent}' names no zone")));
+    }
+    let boundary = match &zone_row {
+        Some(z) => z.multipolygon("zones")?,
+        None => None,
+    };
+    if let (Some(g), Some(boundary)) = (&feature.geometry, &boundary)
+        && matches!(collection.id, "land_use" | "plots" | "leases" | "clearance_parcels")
+    {
+        let outside = spatial::area_ha(&g.difference(boundary));
+        if outside > TOLERANCE_HA.max(0.005 * spatial::area_ha(g)) {
+            return Err(invalid(
+                "geometry",
+                format!("{outside:.4} ha of it lies outside zone {}", text("zone_code").unwrap_or_default()),
+            ));
+        }
+    }
+    match collection.id {
+        "plots" => {
+            let zone = text("zone_code").unwrap_or_default();
+            let others = store
+                .items(
+                    &collections::PLOTS,
+                    &ItemsQuery { conditions: vec![in_zone(&zone)], ..Default::default() },
+                )
+                .await?
+                .rows;
+            let ids = overlapping(feature, &others, "plots")?;
+            if !ids.is_empty() {
+                return Err(EditError::Conflict {
+                    detail: format!("the plot overlaps plot(s) {}", ids.join(", ")),
+                    ids,
+                });
+            }
+        }
+        "leases" => check_lease(store, feature, before, boundary.as_ref()).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Ids of `others` (not `feature` itself) whose geometry overlaps the feature's by more than the tolerance.
+fn overlapping(
+    feature: &NewFeature,
+    others: &[FeatureRow],
+    collection: &str,
+) -> Result<Vec<String>, StoreError> {
+    let Some(g) = &feature.geometry else { return Ok(vec![]) };
+    let rect = g.bounding_rect();
+    let mut ids = Vec::new();
+    for other in others.iter().filter(|o| o.id != feature.id) {
+        let Some(og) = other.multipolygon(collection)? else { continue };
+        if rect.zip(og.bounding_rect()).is_some_and(|(a, b)| a.intersects(&b))
+            && spatial::area_ha(&g.intersection(&og)) > TOLERANCE_HA
+        {
+            ids.push(other.id.clone());
+        }
+    }
+    Ok(ids)
+}
+
+async fn check_lease(
+    store: &Arc<dyn Store>,
+    feature: &NewFeature,
+    before: Option<&NewFeature>,
+    boundary: Option<&geo::MultiPolygon>,
+) -> Result<(), EditError> {
+    let lease: Lease = serde_json::from_value(Value::Object(feature.properties.clone()))
+        .map_err(|e| invalid("properties", e.to_string()))?;
+    // Status moves forward only, with the dates it needs.
+    if let Some(before) = before {
+        let old: Lease = serde_json::from_value(Value::Object(before.properties.clone()))
+            .map_err(|e| invalid("status", e.to_string()))?;
+        use LeaseStatus::*;
+        let allowed = matches!(
+            (old.status, lease.status),
+            (Reserved, Reserved | Active | Revoked | Terminated)
+                | (Active, Active | Terminated | Revoked)
+                | (Terminated, Terminated)
+                | (Revoked, Revoked)
+        );
+        if !allowed {
+            return Err(invalid(
+                "status",
+                format!(
+                    "a {} lease cannot become {}: reserved → active → terminated or revoked",
+                    old.status.as_str(),
+                    lease.status.as_str()
+                ),
+            ));
+        }
+    }
+    if matches!(lease.status, LeaseStatus::Terminated | LeaseStatus::Revoked) && lease.end_on.is_none() {
+        return Err(invalid(
+            "end_on",
+            format!("a {} lease needs end_on, the day it ended", lease.status.as_str()),
+        ));
+    }
+    if lease.status == LeaseStatus::Active && lease.start_on.is_none() {
+        return Err(invalid("start_on", "an active lease needs start_on"));
+    }
+    if let Some(project) = &lease.project_id
+        && store.item(&collections::PROJECTS, project).await?.is_none()
+    {
+        return Err(invalid("project_id", format!("project_id '{project}' names no project")));
+    }
+    if let Some(codes) = &lease.plot_codes {
+        for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if store.item(&collections::PLOTS, &format!("{}-{code}", lease.zone_code)).await?.is_none() {
+                return Err(invalid(
+                    "plot_codes",
+                    format!("plot_codes: no plot {code} in zone {}", lease.zone_code),
+                ));
+            }
+        }
+    }
+    let Some(g) = &feature.geometry else { return Ok(()) };
+    if matches!(lease.status, LeaseStatus::Terminated | LeaseStatus::Revoked) {
+        return Ok(());
+    }
+    // On the zone's leasable land, as planned when the lease starts (or today).
+    let on = lease.start_on.or(lease.signed_on).unwrap_or_else(crate::http::today);
+    let zone = in_zone(&lease.zone_code);
+    let land_use = store
+        .items(&collections::LAND_USE, &ItemsQuery { conditions: vec![zone.clone()], ..Default::default() })
+        .await?
+        .rows;
+    let mut leasable = Vec::new();
+    for row in &land_use {
+        let plan: LandUse = row.parse("land_use")?;
+        if plan.is_leasable()
+            && plan.valid_at(on)
+            && let Some(geometry) = row.multipolygon("land_use")?
+        {
+            leasable.push(geometry);
+        }
+    }
+    if !leasable.is_empty() {
+        let mut land = spatial::union_all(leasable.iter());
+        if let Some(b) = boundary {
+            land = spatial::clip(&land, b);
+        }
+        let off = spatial::area_ha(&g.difference(&land));
+        if off > TOLERANCE_HA.max(0.005 * spatial::area_ha(g)) {
+            return Err(invalid(
+                "geometry",
+                format!(
+                    "{off:.4} ha of the lease is not leasable land (industrial or warehouse) of zone {} on {on}",
+                    lease.zone_code
+                ),
+            ));
+        }
+    }
+    // No other lease holding the same land.
+    let others = store
+        .items(&collections::LEASES, &ItemsQuery { conditions: vec![zone], ..Default::default() })
+        .await?
+        .rows;
+    let mut holding = Vec::new();
+    for other in others {
+        let o: Lease = other.parse("leases")?;
+        let ends_before = |a: Option<crate::domain::Date>, b: Option<crate::domain::Date>| {
+            a.zip(b).is_some_and(|(end, start)| end <= start)
+        };
+        let disjoint = ends_before(o.end_on, lease.start_on.or(lease.signed_on))
+            || ends_before(lease.end_on, o.start_on.or(o.signed_on));
+        if matches!(o.status, LeaseStatus::Active | LeaseStatus::Reserved) && !disjoint {
+            holding.push(other);
+        }
+    }
+    let ids = overlapping(feature, &holding, "leases")?;
+    if !ids.is_empty() {
+        return Err(EditError::Conflict {
+            detail: format!("the land is already held by lease(s) {}", ids.join(", ")),
+            ids,
+        });
+    }
+    Ok(())
+}
+
+/// The zones a change touches: the record's zone before and after.
+fn zones(collection: &Collection, before: Option<&NewFeature>, after: &NewFeature) -> Vec<String> {
+    let mut z: Vec<String> =
+        before.and_then(|b| zone_of(b, collection)).into_iter().chain(zone_of(after, collection)).collect();
+    z.dedup();
+    z
+}
+
+async fn current(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    id: &str,
+) -> Result<NewFeature, EditError> {
+    let row = store
+        .item(collection, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { collection: collection.id.into(), id: id.into() })?;
+    Ok(as_new(collection, row)?)
+}
+
+/// Creates a record from a feature body; returns its id and version (1, or the next after a deletion).
+pub async fn create(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    body: &Value,
+    actor: &str,
+) -> Result<(String, i64), EditError> {
+    let feature = record(store, collection, None, body).await?;
+    if store.item(collection, &feature.id).await?.is_some() {
+        return Err(StoreError::Exists { collection: collection.id.into(), id: feature.id }.into());
+    }
+    check(store, collection, &feature, None).await?;
+    let write = Write {
+        collection,
+        op: Op::Create,
+        expected_version: None,
+        changed: changed_fields(collection, None, &feature),
+        zones: zones(collection, None, &feature),
+        feature,
+        actor: actor.into(),
+    };
+    let version = store.write(&write).await?;
+    Ok((write.feature.id, version))
+}
+
+/// Replaces a record with a feature body (its id stays); returns the new version.
+pub async fn replace(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    id: &str,
+    body: &Value,
+    expected_version: i64,
+    actor: &str,
+) -> Result<i64, EditError> {
+    let before = current(store, collection, id).await?;
+    let feature = record(store, collection, Some(id.into()), body).await?;
+    save(store, collection, Op::Replace, before, feature, expected_version, actor).await
+}
+
+/// Applies a JSON merge patch (RFC 7396) to the record's feature (`{"properties": {…}, "geometry": …}`);
+/// returns the new version.
+pub async fn update(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    id: &str,
+    patch: &Value,
+    expected_version: i64,
+    actor: &str,
+) -> Result<i64, EditError> {
+    if !patch.is_object() {
+        return Err(invalid(
+            "body",
+            "a merge patch is a JSON object, e.g. {\"properties\": {\"status\": \"active\"}}",
+        ));
+    }
+    let before = current(store, collection, id).await?;
+    let mut document = serde_json::json!({
+        "type": "Feature",
+        "geometry": before.geometry.as_ref().map(|g| serde_json::to_value(spatial::to_geojson(g)).unwrap_or(Value::Null)),
+        "properties": Value::Object(before.properties.clone()),
+    });
+    merge_patch(&mut document, patch);
+    let feature = record(store, collection, Some(id.into()), &document).await?;
+    save(store, collection, Op::Update, before, feature, expected_version, actor).await
+}
+
+async fn save(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    op: Op,
+    before: NewFeature,
+    feature: NewFeature,
+    expected_version: i64,
+    actor: &str,
+) -> Result<i64, EditError> {
+    check(store, collection, &feature, Some(&before)).await?;
+    let write = Write {
+        collection,
+        op,
+        expected_version: Some(expected_version),
+        changed: changed_fields(collection, Some(&before), &feature),
+        zones: zones(collection, Some(&before), &feature),
+        feature: NewFeature {
+            source_crs: if feature.geometry == before.geometry {
+                before.source_crs.clone()
+            } else {
+                feature.source_crs.clone()
+            },
+            ..feature
+        },
+        actor: actor.into(),
+    };
+    Ok(store.write(&write).await?)
+}
+
+/// Deletes a record (it stays in history); returns the version of the deletion.
+pub async fn delete(
+    store: &Arc<dyn Store>,
+    collection: &'static Collection,
+    id: &str,
+    expected_version: i64,
+    actor: &str,
+) -> Result<i64, EditError> {
+    let before = current(store, collection, id).await?;
+    let write = Write {
+        collection,
+        op: Op::Delete,
+        expected_version: Some(expected_version),
+        changed: vec![],
+        zones: zones(collection, None, &before),
+        feature: before,
+        actor: actor.into(),
+    };
+    Ok(store.write(&write).await?)
+}
+
+/// RFC 7396: objects merge recursively, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let object = target.as_object_mut().expect("made an object above");
+    for (key, value) in patch {
+        if value.is_null() {
+            object.remove(key);
+        } else {
+            merge_patch(object.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({ "a": "b", "c": { "d": "e", "f": "g" } });
+        merge_patch(&mut doc, &json!({ "a": "z", "c": { "f": null } }));
+        assert_eq!(doc, json!({ "a": "z", "c": { "d": "e" } }));
+    }
+}

@@ -1,0 +1,215 @@
+//! Versions of records and API tokens: the types both stores share and the SQL they run alike.
+//!
+//! Every write keeps a version row in `history` (who, when, which fields changed, the whole record), so
+//! any collection can be read as it was stored at an instant, each item's versions listed and every
+//! change audited. A version holds from `recorded_from_us` until `recorded_to_us` (microseconds since
+//! 1970, UTC; `NULL` = current). Deleting keeps a version of its own (`op = delete`) with the last
+//! properties, so a deleted feature stays in history.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{FeatureRow, NewFeature};
+use crate::collections::Collection;
+
+/// What a write does to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Create,
+    Replace,
+    Update,
+    Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Replace => "replace",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+/// One change to one record, written with its version in one transaction.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub collection: &'static Collection,
+    pub op: Op,
+    /// The version the writer read (required except for create); a different current version fails
+    /// with [`super::StoreError::Stale`].
+    pub expected_version: Option<i64>,
+    /// The record after the change; for a delete, the record as it was (kept in history).
+    pub feature: NewFeature,
+    /// Who writes: the token's name, or `import`, `demo`, …
+    pub actor: String,
+    /// Fields whose value changed (all of them on create).
+    pub changed: Vec<String>,
+    /// Zones whose figures the change touches (before and after), for per-zone caches.
+    pub zones: Vec<String>,
+}
+
+/// A stored version of a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    pub collection: String,
+    pub id: String,
+    pub version: i64,
+    pub op: Op,
+    pub actor: String,
+    /// When this version was stored (microseconds since 1970, UTC).
+    pub recorded_from_us: i64,
+    /// When the next version replaced it, if one did.
+    pub recorded_to_us: Option<i64>,
+    pub changed: Vec<String>,
+    pub properties: Map<String, Value>,
+    /// GeoJSON geometry text, WGS 84.
+    pub geometry: Option<String>,
+    pub area_ha: Option<f64>,
+    pub source_crs: Option<String>,
+}
+
+impl Version {
+    /// The version as a stored row (for as-of reads).
+    pub fn into_row(self) -> FeatureRow {
+        FeatureRow {
+            id: self.id,
+            properties: self.properties,
+            geometry: self.geometry,
+            area_ha: self.area_ha,
+            source_crs: self.source_crs,
+        }
+    }
+
+    /// Builds a version from the columns of [`VERSION_COLUMNS`], read by a store.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_columns(
+        collection: String,
+        id: String,
+        version: i64,
+        op: &str,
+        actor: String,
+        recorded: (i64, Option<i64>),
+        changed: &str,
+        properties: &str,
+        geometry: (Option<String>, Option<f64>, Option<String>),
+    ) -> Result<Version, super::StoreError> {
+        let corrupt = |reason: String| super::StoreError::Corrupt {
+            collection: collection.clone(),
+            id: id.clone(),
+            reason: format!("version {version}: {reason}"),
+        };
+        let op = match op {
+            "create" => Op::Create,
+            "replace" => Op::Replace,
+            "update" => Op::Update,
+            "delete" => Op::Delete,
+            other => return Err(corrupt(format!("unknown op '{other}'"))),
+        };
+        let changed: Vec<String> = serde_json::from_str(changed).map_err(|e| corrupt(e.to_string()))?;
+        let properties: Map<String, Value> =
+            serde_json::from_str(properties).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Version {
+            collection,
+            id,
+            version,
+            op,
+            actor,
+            recorded_from_us: recorded.0,
+            recorded_to_us: recorded.1,
+            changed,
+            properties,
+            geometry: geometry.0,
+            area_ha: geometry.1,
+            source_crs: geometry.2,
+        })
+    }
+}
+
+/// Which changes the audit log lists.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub collection: Option<String>,
+    /// Changes stored at or after this instant (µs since 1970, UTC).
+    pub from_us: Option<i64>,
+    /// Changes stored before this instant.
+    pub to_us: Option<i64>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// An API token as stored (never the token itself: only its SHA-256).
+#[derive(Debug, Clone, Serialize)]
+pub struct Token {
+    /// Public id, also the token's prefix: `lb_<token_id>_…`.
+    pub token_id: String,
+    pub name: String,
+    /// `viewer`, `planner` or `admin`.
+    pub role: String,
+    pub created_us: i64,
+    pub revoked_us: Option<i64>,
+}
+
+/// Now, in microseconds since 1970 (UTC).
+pub fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Columns of a version, in the order [`Version::from_columns`] takes them.
+pub(crate) const VERSION_COLUMNS: &str = "collection, id, version, op, actor, recorded_from_us, recorded_to_us, \
+     changed, properties, geom, area_ha, source_crs";
+
+/// The open (current or deleted) version of a record: its number and op.
+pub(crate) const OPEN_VERSION: &str = "SELECT version, op FROM history \
+     WHERE collection = $1 AND id = $2 AND recorded_to_us IS NULL";
+
+/// Closes the open version of a record if it is `version` and not a deletion (the optimistic lock).
+pub(crate) const CLOSE_VERSION: &str = "UPDATE history SET recorded_to_us = $1 \
+     WHERE collection = $2 AND id = $3 AND recorded_to_us IS NULL AND op <> 'delete' AND version = $4";
+
+/// Closes whatever version is open (a deletion, before the id is created again).
+pub(crate) const CLOSE_ANY: &str = "UPDATE history SET recorded_to_us = $1 \
+     WHERE collection = $2 AND id = $3 AND recorded_to_us IS NULL";
+
+pub(crate) const LAST_VERSION: &str =
+    "SELECT COALESCE(MAX(version), 0) FROM history WHERE collection = $1 AND id = $2";
+
+pub(crate) const INSERT_VERSION: &str = "INSERT INTO history \
+     (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, properties, geom, area_ha, source_crs) \
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, $11)";
+
+/// Versions stored at `$2` of collection `$1` (deletions excluded), oldest record first.
+pub(crate) fn as_of_sql() -> String {
+    format!(
+        "SELECT {VERSION_COLUMNS} FROM history WHERE collection = $1 AND recorded_from_us <= $2 \
+         AND (recorded_to_us IS NULL OR recorded_to_us > $2) AND op <> 'delete' ORDER BY hid"
+    )
+}
+
+pub(crate) fn versions_sql() -> String {
+    format!("SELECT {VERSION_COLUMNS} FROM history WHERE collection = $1 AND id = $2 ORDER BY version")
+}
+
+/// The audit query's WHERE clause (binds `$1`…`$4`: actor, collection, from, to; NULL = any).
+pub(crate) const AUDIT_WHERE: &str = "($1 IS NULL OR actor = $1) AND ($2 IS NULL OR collection = $2) \
+     AND ($3 IS NULL OR recorded_from_us >= $3) AND ($4 IS NULL OR recorded_from_us < $4)";
+
+pub(crate) const INSERT_TOKEN: &str =
+    "INSERT INTO api_tokens (token_id, name, role, secret_sha256, created_us) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const TOKEN_BY_HASH: &str = "SELECT token_id, name, role, created_us, revoked_us FROM api_tokens \
+     WHERE secret_sha256 = $1";
+pub(crate) const TOKENS: &str =
+    "SELECT token_id, name, role, created_us, revoked_us FROM api_tokens ORDER BY created_us";
+pub(crate) const REVOKE_TOKEN: &str =
+    "UPDATE api_tokens SET revoked_us = $1 WHERE (token_id = $2 OR name = $2) AND revoked_us IS NULL";
+
+/// The JSON text of a record's properties and its changed fields, as history keeps them.
+pub(crate) fn json_texts(feature: &NewFeature, changed: &[String]) -> (String, String) {
+    (
+        Value::Object(feature.properties.clone()).to_string(),
+        serde_json::to_string(changed).unwrap_or_default(),
+    )
+}
