@@ -116,7 +116,7 @@ fn body_id(object: &Map<String, Value>) -> Option<String> {
 }
 
 /// The id a record's own codes give it (as imports make them).
-fn natural_id(collection: &Collection, p: &Map<String, Value>) -> Option<String> {
+pub(crate) fn natural_id(collection: &Collection, p: &Map<String, Value>) -> Option<String> {
     let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
     match collection.id {
         "zones" => s("code"),
@@ -210,10 +210,12 @@ async fn check(
     match collection.id {
         "plots" => {
             let zone = text("zone_code").unwrap_or_default();
+            // Only the plots whose boxes meet this one's (the stores' spatial index).
+            let bbox = feature.geometry.as_ref().and_then(spatial::bbox);
             let others = store
                 .items(
                     &collections::PLOTS,
-                    &ItemsQuery { conditions: vec![in_zone(&zone)], ..Default::default() },
+                    &ItemsQuery { conditions: vec![in_zone(&zone)], bbox, ..Default::default() },
                 )
                 .await?
                 .rows;
@@ -345,7 +347,10 @@ async fn check_lease(
     }
     // No other lease holding the same land.
     let others = store
-        .items(&collections::LEASES, &ItemsQuery { conditions: vec![zone], ..Default::default() })
+        .items(
+            &collections::LEASES,
+            &ItemsQuery { conditions: vec![zone], bbox: spatial::bbox(g), ..Default::default() },
+        )
         .await?
         .rows;
     let mut holding = Vec::new();

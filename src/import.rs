@@ -161,12 +161,8 @@ fn srs_label(srs: &SpatialRef) -> String {
 
 /// The id of a record built from its properties, when the file has no id field.
 fn record_id(collection: &Collection, props: &Map<String, Value>, stem: &str, row: usize) -> Option<String> {
-    let s = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_string);
     match collection.id {
-        "zones" => s("code"),
-        "plots" => Some(format!("{}-{}", s("zone_code")?, s("code")?)),
-        "clearance_parcels" => Some(format!("{}-T{}-{}", s("zone_code")?, s("sheet_no")?, s("parcel_no")?)),
-        "targets" => Some(format!("{}-{}-{}", s("province_code")?, props.get("year")?, s("metric")?)),
+        "zones" | "plots" | "clearance_parcels" | "targets" => crate::edit::natural_id(collection, props),
         _ => Some(format!("{stem}-{row}")),
     }
 }

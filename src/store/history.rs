@@ -181,12 +181,45 @@ pub(crate) const INSERT_VERSION: &str = "INSERT INTO history \
      (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, properties, geom, area_ha, source_crs) \
      VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, $11)";
 
-/// Versions stored at `$2` of collection `$1` (deletions excluded), oldest record first.
-pub(crate) fn as_of_sql() -> String {
-    format!(
+/// Versions stored at `$2` of collection `$1` (deletions excluded), oldest record first, narrowed by
+/// the text equality `conditions` (on the JSON of the properties: `json_text` says how a store reads a
+/// property as text) whose values are bound from `$3` on; returns the SQL and those values.
+pub(crate) fn as_of_sql(
+    collection: &Collection,
+    conditions: &[super::Condition],
+    json_text: fn(&str) -> String,
+) -> (String, Vec<String>) {
+    let mut sql = format!(
         "SELECT {VERSION_COLUMNS} FROM history WHERE collection = $1 AND recorded_from_us <= $2 \
-         AND (recorded_to_us IS NULL OR recorded_to_us > $2) AND op <> 'delete' ORDER BY hid"
-    )
+         AND (recorded_to_us IS NULL OR recorded_to_us > $2) AND op <> 'delete'"
+    );
+    let mut values = Vec::new();
+    for c in conditions {
+        let super::Condition::In { field, values: wanted } = c else { continue };
+        let texts: Vec<String> = wanted
+            .iter()
+            .filter_map(|v| match v {
+                crate::collections::FilterValue::Text(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        // Only fields of the collection (their names are trusted SQL), only all-text value lists.
+        let column = if field == "id" {
+            "id".to_string()
+        } else if collection.field(field).is_some() {
+            json_text(field)
+        } else {
+            continue;
+        };
+        if texts.is_empty() || texts.len() != wanted.len() || texts.len() > 1000 {
+            continue;
+        }
+        let marks: Vec<String> = (0..texts.len()).map(|i| format!("${}", 3 + values.len() + i)).collect();
+        sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+        values.extend(texts);
+    }
+    sql.push_str(" ORDER BY hid");
+    (sql, values)
 }
 
 pub(crate) fn versions_sql() -> String {
@@ -213,3 +246,131 @@ pub(crate) fn json_texts(feature: &NewFeature, changed: &[String]) -> (String, S
         serde_json::to_string(changed).unwrap_or_default(),
     )
 }
+
+/// The version and token methods of a store, the same word for word in both (each store module has
+/// `self.pool`, `read_version` and `read_token` for its row type); `$json_text` says how its SQL reads a
+/// property of the JSON text as text. Generated into each store's inherent impl, which its `Store`
+/// methods call.
+macro_rules! stored_history_methods {
+    ($json_text:expr) => {
+        pub(crate) async fn stored_current_version(
+            &self,
+            collection: &'static Collection,
+            id: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
+                .bind(collection.id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+            Ok(open.filter(|(_, op)| op != "delete").map(|(v, _)| v))
+        }
+
+        pub(crate) async fn stored_versions(
+            &self,
+            collection: &'static Collection,
+            id: &str,
+        ) -> Result<Vec<history::Version>, StoreError> {
+            let rows = sqlx::query(AssertSqlSafe(history::versions_sql()))
+                .bind(collection.id)
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(store_error)?;
+            rows.iter().map(read_version).collect()
+        }
+
+        pub(crate) async fn stored_rows_as_of(
+            &self,
+            collection: &'static Collection,
+            at_us: i64,
+            conditions: &[super::Condition],
+        ) -> Result<Vec<FeatureRow>, StoreError> {
+            let (text, values) = history::as_of_sql(collection, conditions, $json_text);
+            let mut query = sqlx::query(AssertSqlSafe(text)).bind(collection.id).bind(at_us);
+            for v in values {
+                query = query.bind(v);
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(store_error)?;
+            rows.iter().map(|r| read_version(r).map(history::Version::into_row)).collect()
+        }
+
+        pub(crate) async fn stored_audit(
+            &self,
+            q: &history::AuditQuery,
+        ) -> Result<(Vec<history::Version>, u64), StoreError> {
+            let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM history WHERE {}",
+                history::AUDIT_WHERE
+            )))
+            .bind(&q.actor)
+            .bind(&q.collection)
+            .bind(q.from_us)
+            .bind(q.to_us)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM history WHERE {} ORDER BY hid DESC LIMIT $5 OFFSET $6",
+                history::VERSION_COLUMNS,
+                history::AUDIT_WHERE
+            )))
+            .bind(&q.actor)
+            .bind(&q.collection)
+            .bind(q.from_us)
+            .bind(q.to_us)
+            .bind(q.limit as i64)
+            .bind(q.offset as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+            Ok((rows.iter().map(read_version).collect::<Result<_, _>>()?, count as u64))
+        }
+
+        pub(crate) async fn stored_create_token(
+            &self,
+            token: &history::Token,
+            secret_sha256: &str,
+        ) -> Result<(), StoreError> {
+            sqlx::query(history::INSERT_TOKEN)
+                .bind(&token.token_id)
+                .bind(&token.name)
+                .bind(&token.role)
+                .bind(secret_sha256)
+                .bind(token.created_us)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+            Ok(())
+        }
+
+        pub(crate) async fn stored_token_by_hash(
+            &self,
+            secret_sha256: &str,
+        ) -> Result<Option<history::Token>, StoreError> {
+            let row = sqlx::query(history::TOKEN_BY_HASH)
+                .bind(secret_sha256)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+            row.as_ref().map(read_token).transpose()
+        }
+
+        pub(crate) async fn stored_tokens(&self) -> Result<Vec<history::Token>, StoreError> {
+            let rows = sqlx::query(history::TOKENS).fetch_all(&self.pool).await.map_err(store_error)?;
+            rows.iter().map(read_token).collect()
+        }
+
+        pub(crate) async fn stored_revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
+            let done = sqlx::query(history::REVOKE_TOKEN)
+                .bind(history::now_us())
+                .bind(id_or_name)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+            Ok(done.rows_affected() > 0)
+        }
+    };
+}
+pub(crate) use stored_history_methods;

@@ -301,11 +301,13 @@ pub trait Store: Send + Sync + 'static {
         collection: &'static Collection,
         id: &str,
     ) -> Result<Vec<history::Version>, StoreError>;
-    /// The records of a collection as they were stored at `at_us` (µs since 1970, UTC).
+    /// The records of a collection as they were stored at `at_us` (µs since 1970, UTC). The text
+    /// equality conditions are narrowed in SQL; the caller applies every condition again.
     async fn rows_as_of(
         &self,
         collection: &'static Collection,
         at_us: i64,
+        conditions: &[Condition],
     ) -> Result<Vec<FeatureRow>, StoreError>;
     /// Changes, newest first, and how many match in all.
     async fn audit(&self, query: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError>;

@@ -113,6 +113,10 @@ impl PostgisStore {
     }
 }
 
+impl PostgisStore {
+    history::stored_history_methods!(|field| format!("(properties::jsonb ->> '{field}')"));
+}
+
 #[async_trait]
 impl Store for PostgisStore {
     fn backend(&self) -> &'static str {
@@ -231,6 +235,13 @@ impl Store for PostgisStore {
                     .map_err(store_error)?
                     .rows_affected();
                 if closed == 0 {
+                    // Read again: another writer may have committed while this one waited for the row.
+                    let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
+                        .bind(c.id)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
                     return Err(match open {
                         Some((current, op)) if op != "delete" => {
                             StoreError::Stale { collection: c.id.into(), id: id.into(), expected, current }
@@ -276,13 +287,7 @@ impl Store for PostgisStore {
         collection: &'static Collection,
         id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
-            .bind(collection.id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(open.filter(|(_, op)| op != "delete").map(|(v, _)| v))
+        self.stored_current_version(collection, id).await
     }
 
     async fn versions(
@@ -290,98 +295,42 @@ impl Store for PostgisStore {
         collection: &'static Collection,
         id: &str,
     ) -> Result<Vec<history::Version>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(history::versions_sql()))
-            .bind(collection.id)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        rows.iter().map(read_version).collect()
+        self.stored_versions(collection, id).await
     }
 
     async fn rows_as_of(
         &self,
         collection: &'static Collection,
         at_us: i64,
+        conditions: &[super::Condition],
     ) -> Result<Vec<FeatureRow>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(history::as_of_sql()))
-            .bind(collection.id)
-            .bind(at_us)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        rows.iter().map(|r| read_version(r).map(history::Version::into_row)).collect()
+        self.stored_rows_as_of(collection, at_us, conditions).await
     }
 
     async fn audit(&self, q: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError> {
-        let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM history WHERE {}",
-            history::AUDIT_WHERE
-        )))
-        .bind(&q.actor)
-        .bind(&q.collection)
-        .bind(q.from_us)
-        .bind(q.to_us)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM history WHERE {} ORDER BY hid DESC LIMIT $5 OFFSET $6",
-            history::VERSION_COLUMNS,
-            history::AUDIT_WHERE
-        )))
-        .bind(&q.actor)
-        .bind(&q.collection)
-        .bind(q.from_us)
-        .bind(q.to_us)
-        .bind(q.limit as i64)
-        .bind(q.offset as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok((rows.iter().map(read_version).collect::<Result<_, _>>()?, count as u64))
+        self.stored_audit(q).await
     }
 
     async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError> {
-        sqlx::query(history::INSERT_TOKEN)
-            .bind(&token.token_id)
-            .bind(&token.name)
-            .bind(&token.role)
-            .bind(secret_sha256)
-            .bind(token.created_us)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        self.stored_create_token(token, secret_sha256).await
     }
 
     async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError> {
-        let row = sqlx::query(history::TOKEN_BY_HASH)
-            .bind(secret_sha256)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
-        row.as_ref().map(read_token).transpose()
+        self.stored_token_by_hash(secret_sha256).await
     }
 
     async fn tokens(&self) -> Result<Vec<history::Token>, StoreError> {
-        let rows = sqlx::query(history::TOKENS).fetch_all(&self.pool).await.map_err(store_error)?;
-        rows.iter().map(read_token).collect()
+        self.stored_tokens().await
     }
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(history::REVOKE_TOKEN)
-            .bind(history::now_us())
-            .bind(id_or_name)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() > 0)
+        self.stored_revoke_token(id_or_name).await
     }
 
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
         if let Some(at) = query.recorded_at_us {
-            return super::page_of_rows(collection, self.rows_as_of(collection, at).await?, query);
+            let rows = self.rows_as_of(collection, at, &query.conditions).await?;
+            return super::page_of_rows(collection, rows, query);
         }
         let table = collection.table;
         let columns = Self::select_columns(collection);

@@ -523,3 +523,43 @@ fn tokens_are_never_stored_in_clear() {
     let list = Command::new(bin).arg("--database").arg(&db).args(["token", "list"]).output().unwrap();
     assert!(!String::from_utf8(list.stdout).unwrap().contains(" - "), "revoked tokens show when");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_lets_configured_origins_read_and_write() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let state = landbank::http::AppState {
+        cors_origins: vec!["https://gis.bqlkcn.example.vn".into()],
+        ..landbank::http::AppState::new(app.store.clone())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app =
+        TestApp::from_parts(app.store.clone(), landbank::http::router(state), app.database.clone(), dir);
+    let preflight = |origin: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                "OPTIONS",
+                "/collections/leases/items/BN-QV1-L001",
+                &[
+                    ("origin", origin),
+                    ("access-control-request-method", "PATCH"),
+                    ("access-control-request-headers", "authorization,if-match"),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let allowed = preflight("https://gis.bqlkcn.example.vn").await;
+    assert_eq!(allowed.headers["access-control-allow-origin"], "https://gis.bqlkcn.example.vn");
+    let methods = allowed.headers["access-control-allow-methods"].to_str().unwrap().to_string();
+    assert!(methods.contains("PATCH") && methods.contains("DELETE"), "{methods}");
+    let headers = allowed.headers["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    assert!(headers.contains("if-match") && headers.contains("authorization"), "{headers}");
+    let other = preflight("https://elsewhere.example.com").await;
+    assert!(!other.headers.contains_key("access-control-allow-origin"));
+    let read =
+        app.get_with("/collections/zones/items/BN-QV1", &[("origin", "https://gis.bqlkcn.example.vn")]).await;
+    let exposed = read.headers["access-control-expose-headers"].to_str().unwrap().to_lowercase();
+    assert!(exposed.contains("etag"), "{exposed}");
+}
