@@ -239,6 +239,41 @@ pub(crate) const TOKENS: &str =
 pub(crate) const REVOKE_TOKEN: &str =
     "UPDATE api_tokens SET revoked_us = $1 WHERE (token_id = $2 OR name = $2) AND revoked_us IS NULL";
 
+/// `INSERT … SELECT` of the first version of the rows of `collection`'s table that `new_rows` (a SQL
+/// condition on `t`) selects, from the stored rows themselves (nothing is sent twice). Binds: `$1` now,
+/// `$2` collection id, `$4` actor, `$5` changed fields (JSON); `$3` is free for `new_rows`.
+/// `properties` is the store's expression of the row's properties as JSON text, `geometry` its GeoJSON.
+pub(crate) fn first_versions_sql(
+    collection: &Collection,
+    new_rows: &str,
+    properties: &str,
+    geometry: &str,
+) -> String {
+    format!(
+        "INSERT INTO history (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, \
+         properties, geom, area_ha, source_crs) \
+         SELECT $2, t.id, 1 + COALESCE((SELECT MAX(h.version) FROM history h WHERE h.collection = $2 AND h.id = t.id), 0), \
+         'create', $4, $1, NULL, $5, {properties}, {geometry}, t.area_ha, t.source_crs \
+         FROM {} t WHERE {new_rows} ORDER BY t.fid",
+        collection.table
+    )
+}
+
+/// Closes the open versions (deletions) of ids about to be created again; binds as
+/// [`first_versions_sql`].
+pub(crate) fn close_reused_sql(collection: &Collection, new_rows: &str) -> String {
+    format!(
+        "UPDATE history SET recorded_to_us = $1 WHERE collection = $2 AND recorded_to_us IS NULL \
+         AND id IN (SELECT t.id FROM {} t WHERE {new_rows})",
+        collection.table
+    )
+}
+
+/// Every field of the collection as changed (a record's first version).
+pub(crate) fn all_fields_json(collection: &Collection) -> String {
+    serde_json::to_string(&collection.fields.iter().map(|f| f.name).collect::<Vec<_>>()).unwrap_or_default()
+}
+
 /// The JSON text of a record's properties and its changed fields, as history keeps them.
 pub(crate) fn json_texts(feature: &NewFeature, changed: &[String]) -> (String, String) {
     (

@@ -143,21 +143,13 @@ impl Store for PostgisStore {
             if versions > 0 || self.count(collection).await? == 0 {
                 continue;
             }
-            let rows = self.items(collection, &ItemsQuery::default()).await?.rows;
-            let features: Vec<NewFeature> = rows
-                .into_iter()
-                .map(|r| {
-                    let geometry = r.multipolygon(collection.id)?;
-                    Ok(NewFeature {
-                        id: r.id,
-                        properties: r.properties,
-                        geometry,
-                        source_crs: r.source_crs.unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?;
+            let ids: Vec<String> =
+                sqlx::query_scalar(AssertSqlSafe(format!("SELECT id FROM {}", collection.table)))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(store_error)?;
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            insert_first_versions(&mut tx, collection, &features, "migration", history::now_us()).await?;
+            insert_first_versions(&mut tx, collection, &ids, "migration", history::now_us()).await?;
             tx.commit().await.map_err(store_error)?;
         }
         Ok(())
@@ -184,7 +176,8 @@ impl Store for PostgisStore {
         let now = history::now_us();
         for (collection, features) in batches {
             written += insert_rows(&mut tx, collection, features).await?;
-            insert_first_versions(&mut tx, collection, features, actor, now).await?;
+            let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+            insert_first_versions(&mut tx, collection, &ids, actor, now).await?;
         }
         finish_write(&mut tx, touched_zones(batches)).await?;
         tx.commit().await.map_err(store_error)?;
@@ -473,71 +466,34 @@ async fn insert_rows(
     Ok(written)
 }
 
-/// The first version of each new record in history, many a statement. An id deleted earlier continues
-/// its numbering (its deletion is closed).
+/// The first version of the table's rows with these ids (the rows this transaction wrote), copied from
+/// the rows in SQL. An id deleted earlier continues its numbering (its deletion is closed).
 async fn insert_first_versions(
     tx: &mut Tx,
     collection: &Collection,
-    features: &[NewFeature],
+    ids: &[String],
     actor: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut last: HashMap<String, i64> = HashMap::new();
-    let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
-    for row in sqlx::query(
-        "SELECT id, MAX(version) AS v FROM history WHERE collection = $1 AND id = ANY($2) GROUP BY id",
-    )
-    .bind(collection.id)
-    .bind(&ids)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(store_error)?
-    {
-        last.insert(row.get("id"), row.get("v"));
-    }
-    if !last.is_empty() {
-        sqlx::query("UPDATE history SET recorded_to_us = $1 WHERE collection = $2 AND recorded_to_us IS NULL AND id = ANY($3)")
-            .bind(now)
-            .bind(collection.id)
-            .bind(&ids)
-            .execute(&mut **tx)
-            .await
-            .map_err(store_error)?;
-    }
-    let all: Vec<String> = collection.fields.iter().map(|f| f.name.to_string()).collect();
-    let changed = serde_json::to_string(&all).unwrap_or_default();
-    for chunk in features.chunks(500) {
-        let mut binder = Binder::new(Dialect::Postgres);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for f in chunk {
-            let parts = f.geometry_parts();
-            let mut marks = vec![
-                binder.push(FieldKind::Text, Bind::Text(collection.id.into())),
-                binder.push(FieldKind::Text, Bind::Text(f.id.clone())),
-                binder.push(FieldKind::Integer, Bind::Int(last.get(&f.id).copied().unwrap_or(0) + 1)),
-                "'create'".to_string(),
-                binder.push(FieldKind::Text, Bind::Text(actor.into())),
-                binder.push(FieldKind::Integer, Bind::Int(now)),
-                "NULL".to_string(),
-                binder.push(FieldKind::Text, Bind::Text(changed.clone())),
-                binder.push(FieldKind::Text, Bind::Text(Value::Object(f.properties.clone()).to_string())),
-            ];
-            match parts {
-                Some((g, a, _)) => marks.extend([
-                    binder.push(FieldKind::Text, Bind::Text(g)),
-                    binder.push(FieldKind::Real, Bind::Real(a)),
-                    binder.push(FieldKind::Text, Bind::Text(f.source_crs.clone())),
-                ]),
-                None => marks.extend(["NULL".to_string(), "NULL".to_string(), "NULL".to_string()]),
-            }
-            rows.push(format!("({})", marks.join(", ")));
-        }
-        let text = format!(
-            "INSERT INTO history (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, properties, geom, area_ha, source_crs) VALUES {}",
-            rows.join(", ")
-        );
-        bind_all(sql(text), binder.binds).execute(&mut **tx).await.map_err(store_error)?;
-    }
+    let new_rows = "t.id = ANY($3)";
+    let pairs: Vec<String> = collection.fields.iter().map(|f| format!("'{0}', t.{0}", f.name)).collect();
+    let properties = format!("jsonb_build_object({})::text", pairs.join(", "));
+    sqlx::query(AssertSqlSafe(history::close_reused_sql(collection, new_rows)))
+        .bind(now)
+        .bind(collection.id)
+        .bind(ids)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    sqlx::query(AssertSqlSafe(history::first_versions_sql(collection, new_rows, &properties, GEOJSON)))
+        .bind(now)
+        .bind(collection.id)
+        .bind(ids)
+        .bind(actor)
+        .bind(history::all_fields_json(collection))
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
     Ok(())
 }
 

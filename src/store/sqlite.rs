@@ -141,21 +141,8 @@ impl Store for SqliteStore {
             if versions > 0 || self.count(collection).await? == 0 {
                 continue;
             }
-            let rows = self.items(collection, &ItemsQuery::default()).await?.rows;
-            let features: Vec<NewFeature> = rows
-                .into_iter()
-                .map(|r| {
-                    let geometry = r.multipolygon(collection.id)?;
-                    Ok(NewFeature {
-                        id: r.id,
-                        properties: r.properties,
-                        geometry,
-                        source_crs: r.source_crs.unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?;
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            insert_first_versions(&mut tx, collection, &features, "migration", history::now_us()).await?;
+            insert_first_versions(&mut tx, collection, 0, "migration", history::now_us()).await?;
             tx.commit().await.map_err(store_error)?;
         }
         Ok(())
@@ -181,8 +168,15 @@ impl Store for SqliteStore {
         let mut written = 0;
         let now = history::now_us();
         for (collection, features) in batches {
+            let before: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COALESCE(MAX(fid), 0) FROM {}",
+                collection.table
+            )))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
             written += insert_rows(&mut tx, collection, features).await?;
-            insert_first_versions(&mut tx, collection, features, actor, now).await?;
+            insert_first_versions(&mut tx, collection, before, actor, now).await?;
         }
         finish_write(&mut tx, touched_zones(batches)).await?;
         tx.commit().await.map_err(store_error)?;
@@ -512,64 +506,45 @@ async fn insert_rows(
     Ok(written)
 }
 
-/// The first version of each new record in history, many a statement. An id deleted earlier continues
-/// its numbering (its deletion is closed).
+/// The first version of the table's rows past `after_fid` (the rows this transaction wrote: SQLite has
+/// one writer at a time), copied from the rows in SQL. An id deleted earlier continues its numbering
+/// (its deletion is closed).
 async fn insert_first_versions(
     tx: &mut Tx,
     collection: &Collection,
-    features: &[NewFeature],
+    after_fid: i64,
     actor: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut last: HashMap<String, i64> = HashMap::new();
-    for chunk in features.chunks(10_000) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let ids: Vec<Bind> = chunk.iter().map(|f| Bind::Text(f.id.clone())).collect();
-        let q = sql(format!(
-            "SELECT id, MAX(version) AS v FROM history WHERE collection = ? AND id IN ({marks}) GROUP BY id"
-        ))
-        .bind(collection.id);
-        for row in bind_all(q, ids.clone()).fetch_all(&mut **tx).await.map_err(store_error)? {
-            last.insert(row.get("id"), row.get("v"));
-        }
-        if !last.is_empty() {
-            let q = sql(format!(
-                "UPDATE history SET recorded_to_us = ? WHERE collection = ? AND recorded_to_us IS NULL AND id IN ({marks})"
-            ))
-            .bind(now)
-            .bind(collection.id);
-            bind_all(q, ids).execute(&mut **tx).await.map_err(store_error)?;
-        }
-    }
-    let all: Vec<String> = collection.fields.iter().map(|f| f.name.to_string()).collect();
-    let changed = serde_json::to_string(&all).unwrap_or_default();
-    for chunk in features.chunks(500) {
-        let row = "(?, ?, ?, 'create', ?, ?, NULL, ?, ?, ?, ?, ?)";
-        let text = format!(
-            "INSERT INTO history (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, properties, geom, area_ha, source_crs) VALUES {}",
-            vec![row; chunk.len()].join(", ")
-        );
-        let mut binds = Vec::with_capacity(chunk.len() * 10);
-        for f in chunk {
-            let parts = f.geometry_parts();
-            binds.extend([
-                Bind::Text(collection.id.into()),
-                Bind::Text(f.id.clone()),
-                Bind::Int(last.get(&f.id).copied().unwrap_or(0) + 1),
-                Bind::Text(actor.into()),
-                Bind::Int(now),
-                Bind::Text(changed.clone()),
-                Bind::Text(Value::Object(f.properties.clone()).to_string()),
-            ]);
-            match parts {
-                Some((g, a, _)) => {
-                    binds.extend([Bind::Text(g), Bind::Real(a), Bind::Text(f.source_crs.clone())])
-                }
-                None => binds.extend([0; 3].map(|_| Bind::Null(FieldKind::Text))),
-            }
-        }
-        bind_all(sql(text), binds).execute(&mut **tx).await.map_err(store_error)?;
-    }
+    let new_rows = "t.fid > $3";
+    let pairs: Vec<String> = collection
+        .fields
+        .iter()
+        .map(|f| match f.kind {
+            FieldKind::Bool => format!(
+                "'{0}', CASE WHEN t.{0} IS NULL THEN NULL WHEN t.{0} THEN json('true') ELSE json('false') END",
+                f.name
+            ),
+            _ => format!("'{0}', t.{0}", f.name),
+        })
+        .collect();
+    let properties = format!("json_object({})", pairs.join(", "));
+    sqlx::query(AssertSqlSafe(history::close_reused_sql(collection, new_rows)))
+        .bind(now)
+        .bind(collection.id)
+        .bind(after_fid)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    sqlx::query(AssertSqlSafe(history::first_versions_sql(collection, new_rows, &properties, "t.geom")))
+        .bind(now)
+        .bind(collection.id)
+        .bind(after_fid)
+        .bind(actor)
+        .bind(history::all_fields_json(collection))
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
     Ok(())
 }
 
