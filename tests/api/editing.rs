@@ -125,6 +125,23 @@ async fn every_role_sees_and_does_what_it_may(backend: Backend) {
         }
     }
 
+    // Every GET route of the API document, every role: public routes answer everyone; the admin's
+    // answer 401 without a token and 403 below admin.
+    let doc = app.get("/api").await.json();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let uri = crate::helpers::sample_uri(path);
+        let admin_only = item["get"]["x-required-role"] == "admin";
+        for (role, token) in roles {
+            let r = send("GET", uri.clone(), token, None, vec![]).await;
+            let expected = match (admin_only, role) {
+                (false, _) | (true, "admin") => 200,
+                (true, "anonymous") => 401,
+                (true, _) => 403,
+            };
+            assert_eq!(r.status.as_u16(), expected, "{role} GET {uri}: {}", r.text());
+        }
+    }
+
     // Writes: planners and admins; 401 without a token, 403 for viewers, as problem+json.
     let expect = |role: &str, allowed: u16| match role {
         "anonymous" => 401,

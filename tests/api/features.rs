@@ -39,30 +39,7 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() > 20);
     for (path, item) in paths {
-        let uri = path
-            .replace("{featureId}", "BN-QV1-LU01")
-            .replace("{code}", "BN-QV1")
-            .replace("{province_code}", "VN-66")
-            .replace("{chart}", "targets.svg");
-        let uri = uri.replace(
-            "/collections/targets/items/BN-QV1-LU01",
-            "/collections/targets/items/VN-66-2022-capital_usd",
-        );
-        let uri =
-            uri.replace("/collections/plots/items/BN-QV1-LU01", "/collections/plots/items/BN-QV1-CN-01");
-        let uri =
-            uri.replace("/collections/leases/items/BN-QV1-LU01", "/collections/leases/items/BN-QV1-L001");
-        let uri = uri.replace("/collections/zones/items/BN-QV1-LU01", "/collections/zones/items/BN-QV1");
-        let uri =
-            uri.replace("/collections/projects/items/BN-QV1-LU01", "/collections/projects/items/BN-QV1-P001");
-        let uri = uri.replace(
-            "/collections/available_land/items/BN-QV1-LU01",
-            "/collections/available_land/items/BN-QV1-A1",
-        );
-        let uri = uri.replace(
-            "/collections/clearance_parcels/items/BN-QV1-LU01",
-            "/collections/clearance_parcels/items/BN-QV1-T10-100",
-        );
+        let uri = crate::helpers::sample_uri(path);
         let reply = app.get(&uri).await;
         if item["get"]["security"].is_array() {
             // Routes that need a token say so and answer 401 without one.

@@ -256,3 +256,28 @@ pub fn path_of(href: &str) -> &str {
     let rest = href.strip_prefix("http://landbank.test").expect("link on the request's host");
     if rest.is_empty() { "/" } else { rest }
 }
+
+/// A real URI of the demo for a path of the OpenAPI document (its `{…}` filled with demo ids).
+pub fn sample_uri(path: &str) -> String {
+    let ids = [
+        ("targets", "VN-66-2022-capital_usd"),
+        ("plots", "BN-QV1-CN-01"),
+        ("leases", "BN-QV1-L001"),
+        ("zones", "BN-QV1"),
+        ("projects", "BN-QV1-P001"),
+        ("available_land", "BN-QV1-A1"),
+        ("clearance_parcels", "BN-QV1-T10-100"),
+        ("land_use", "BN-QV1-LU01"),
+    ];
+    let mut uri = path
+        .replace("{code}", "BN-QV1")
+        .replace("{province_code}", "VN-66")
+        .replace("{chart}", "targets.svg");
+    for (collection, id) in ids {
+        let prefix = format!("/collections/{collection}/items/{{featureId}}");
+        if uri.starts_with(&prefix) {
+            uri = uri.replace("{featureId}", id);
+        }
+    }
+    uri
+}
