@@ -409,3 +409,101 @@ macro_rules! stored_history_methods {
     };
 }
 pub(crate) use stored_history_methods;
+
+/// A store's `write`, the same word for word in both (each store module has `begin_write` — how its
+/// writers exclude each other — `delete_row`, `insert_rows` and `finish_write`). The version check is
+/// the `UPDATE` that closes the expected version: of two writers holding it, one closes it and the
+/// other finds it closed.
+macro_rules! stored_write_method {
+    () => {
+        pub(crate) async fn stored_write(&self, w: &history::Write) -> Result<i64, StoreError> {
+            let mut tx = begin_write(&self.pool).await?;
+            let (c, id) = (w.collection, w.feature.id.as_str());
+            let now = history::now_us();
+            let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
+                .bind(c.id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            let version = match w.op {
+                history::Op::Create => {
+                    if open.as_ref().is_some_and(|(_, op)| op != "delete") {
+                        return Err(StoreError::Exists { collection: c.id.into(), id: id.into() });
+                    }
+                    sqlx::query(history::CLOSE_ANY)
+                        .bind(now)
+                        .bind(c.id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
+                    let last: i64 = sqlx::query_scalar(history::LAST_VERSION)
+                        .bind(c.id)
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
+                    insert_rows(&mut tx, c, std::slice::from_ref(&w.feature)).await?;
+                    last + 1
+                }
+                op => {
+                    let expected = w.expected_version.unwrap_or(0);
+                    let closed = sqlx::query(history::CLOSE_VERSION)
+                        .bind(now)
+                        .bind(c.id)
+                        .bind(id)
+                        .bind(expected)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store_error)?
+                        .rows_affected();
+                    if closed == 0 {
+                        // Read again: another writer may have committed while this one waited for the row.
+                        let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
+                            .bind(c.id)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(store_error)?;
+                        return Err(match open {
+                            Some((current, op)) if op != "delete" => StoreError::Stale {
+                                collection: c.id.into(),
+                                id: id.into(),
+                                expected,
+                                current,
+                            },
+                            _ => StoreError::NotFound { collection: c.id.into(), id: id.into() },
+                        });
+                    }
+                    delete_row(&mut tx, c, id).await?;
+                    if op != history::Op::Delete {
+                        insert_rows(&mut tx, c, std::slice::from_ref(&w.feature)).await?;
+                    }
+                    expected + 1
+                }
+            };
+            let (properties, changed) = history::json_texts(&w.feature, &w.changed);
+            let parts = w.feature.geometry_parts();
+            sqlx::query(history::INSERT_VERSION)
+                .bind(c.id)
+                .bind(id)
+                .bind(version)
+                .bind(w.op.as_str())
+                .bind(&w.actor)
+                .bind(now)
+                .bind(changed)
+                .bind(properties)
+                .bind(parts.as_ref().map(|p| p.0.clone()))
+                .bind(parts.as_ref().map(|p| p.1))
+                .bind(parts.as_ref().map(|_| w.feature.source_crs.clone()))
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            finish_write(&mut tx, w.zones.iter().cloned().collect()).await?;
+            tx.commit().await.map_err(store_error)?;
+            Ok(version)
+        }
+    };
+}
+pub(crate) use stored_write_method;
