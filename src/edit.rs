@@ -403,9 +403,7 @@ pub async fn create(
     actor: &str,
 ) -> Result<(String, i64), EditError> {
     let feature = record(store, collection, None, body).await?;
-    if store.item(collection, &feature.id).await?.is_some() {
-        return Err(StoreError::Exists { collection: collection.id.into(), id: feature.id }.into());
-    }
+    // An id in use is refused by the write itself (StoreError::Exists), in its transaction.
     check(store, collection, &feature, None).await?;
     let write = Write {
         collection,

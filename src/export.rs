@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::collections::{Collection, FieldKind};
-use crate::domain::{ClearanceParcel, Date, LandUse, Lease, LeaseState, Project, Target, Zone};
+use crate::domain::{ClearanceParcel, Date, LandUse, Lease, Project, Target, Zone};
 use crate::store::{FeatureRow, ItemsQuery, Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -184,16 +184,13 @@ pub fn as_of(
                 true
             }
             "land_use" => row.parse::<LandUse>(collection.id)?.valid_at(at),
-            "leases" => {
-                let state = row.parse::<Lease>(collection.id)?.state_at(at);
-                let status = match state {
-                    LeaseState::Active => "active",
-                    LeaseState::Reserved => "reserved",
-                    LeaseState::None => "",
-                };
-                row.properties.insert("status".into(), Value::String(status.into()));
-                state != LeaseState::None
-            }
+            "leases" => match row.parse::<Lease>(collection.id)?.state_at(at).status() {
+                Some(status) => {
+                    row.properties.insert("status".into(), Value::String(status.into()));
+                    true
+                }
+                None => false,
+            },
             "clearance_parcels" => {
                 let parcel: ClearanceParcel = row.parse(collection.id)?;
                 row.properties.insert("status".into(), Value::String(parcel.status_at(at).as_str().into()));
@@ -258,6 +255,9 @@ pub(crate) fn file_fields(
     }
     let mut out: Vec<(String, String, FieldKind)> = Vec::new();
     for (name, kind) in fields {
+        // CSV keeps dates as ISO 8601 text (GDAL would write `2023/11/17`).
+        let kind =
+            if format == ExportFormat::Csv && kind == FieldKind::Date { FieldKind::Text } else { kind };
         let file_name = if format == ExportFormat::Shp {
             let taken: Vec<String> = out.iter().map(|f| f.0.clone()).collect();
             short_name(&name, &taken)
@@ -269,13 +269,12 @@ pub(crate) fn file_fields(
     out
 }
 
-/// GDAL's type of a field. CSV keeps dates as ISO 8601 text (GDAL would write `2023/11/17`).
-fn ogr_type(kind: FieldKind, format: ExportFormat) -> OGRFieldType::Type {
+/// GDAL's type of a field.
+fn ogr_type(kind: FieldKind) -> OGRFieldType::Type {
     match kind {
         FieldKind::Text => OGRFieldType::OFTString,
         FieldKind::Real => OGRFieldType::OFTReal,
         FieldKind::Integer | FieldKind::Bool => OGRFieldType::OFTInteger64,
-        FieldKind::Date if format == ExportFormat::Csv => OGRFieldType::OFTString,
         FieldKind::Date => OGRFieldType::OFTDate,
     }
 }
@@ -293,24 +292,31 @@ fn field_value(value: &Value, kind: FieldKind) -> Option<FieldValue> {
     }
 }
 
+/// Why `format` cannot hold `collection` (in a CRS other than WGS 84 when `reprojected`), if it cannot.
+pub fn unfit(collection: &Collection, format: ExportFormat, reprojected: bool) -> Option<String> {
+    if !collection.spatial && matches!(format, ExportFormat::Kml | ExportFormat::Dxf) {
+        return Some(format!(
+            "{} has no geometry; KML and DXF hold only geometry. Use csv or gpkg",
+            collection.id
+        ));
+    }
+    if reprojected && format == ExportFormat::Kml {
+        return Some("KML is always WGS 84 longitude/latitude; leave out the CRS".into());
+    }
+    None
+}
+
 /// The CRS an export writes in: `srs` resolved (presets too), or WGS 84; x = east in both.
-fn target_srs(srs: Option<&str>, format: ExportFormat) -> Result<(SpatialRef, String), String> {
+fn target_srs(srs: Option<&str>) -> Result<(SpatialRef, String), String> {
     let definition = match srs {
         None => "EPSG:4326".to_string(),
-        Some(_) if format == ExportFormat::Kml => {
-            return Err("KML is always WGS 84 longitude/latitude; leave out --srs".into());
-        }
         Some(text) => crate::crs::resolve(text).map_err(|e| format!("--srs {text}: {e}"))?,
     };
     let mut srs = SpatialRef::from_definition(&definition).map_err(|e| {
         format!("--srs {definition}: not a CRS GDAL knows ({e}); use EPSG:n or vn2000:<province>")
     })?;
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let label = match (srs.auth_name(), srs.auth_code()) {
-        (Some(name), Ok(code)) => format!("{name}:{code}"),
-        _ => definition,
-    };
-    Ok((srs, label))
+    Ok((srs.clone(), crate::import::srs_label(&srs)))
 }
 
 /// Writes `rows` of `collection` to `options.out` (blocking: GDAL). The file appears only when complete.
@@ -326,11 +332,8 @@ pub fn write(
     if out.exists() && !options.overwrite {
         return Err(fail("already exists; choose another --out or add --overwrite".into()));
     }
-    if !collection.spatial && matches!(format, ExportFormat::Kml | ExportFormat::Dxf) {
-        return Err(fail(format!(
-            "{} has no geometry; KML and DXF hold only geometry. Use csv or gpkg",
-            collection.id
-        )));
+    if let Some(reason) = unfit(collection, format, options.srs.is_some()) {
+        return Err(fail(reason));
     }
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -377,7 +380,7 @@ fn write_dataset(
         what: what.into(),
         reason: e.to_string(),
     };
-    let (srs, crs_label) = target_srs(options.srs.as_deref(), format).map_err(fail)?;
+    let (srs, crs_label) = target_srs(options.srs.as_deref()).map_err(fail)?;
     let mut wgs84 = SpatialRef::from_epsg(4326).map_err(|e| gdal_fail("WGS 84", e))?;
     wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     let transform = if crs_label == "EPSG:4326" {
@@ -417,8 +420,8 @@ fn write_dataset(
             .map_err(|e| gdal_fail("the layer", e))?;
         if format != ExportFormat::Dxf {
             for (name, _, kind) in &fields {
-                let defn = gdal::vector::FieldDefn::new(name, ogr_type(*kind, format))
-                    .map_err(|e| gdal_fail(name, e))?;
+                let defn =
+                    gdal::vector::FieldDefn::new(name, ogr_type(*kind)).map_err(|e| gdal_fail(name, e))?;
                 defn.add_to_layer(&layer).map_err(|e| gdal_fail(&format!("field {name}"), e))?;
             }
         }
@@ -449,12 +452,7 @@ fn write_dataset(
             } else {
                 let values = properties_of(row);
                 for (index, (_, property, kind)) in fields.iter().enumerate() {
-                    let kind = if format == ExportFormat::Csv && *kind == FieldKind::Date {
-                        FieldKind::Text
-                    } else {
-                        *kind
-                    };
-                    if let Some(v) = values.get(property).and_then(|v| field_value(v, kind)) {
+                    if let Some(v) = values.get(property).and_then(|v| field_value(v, *kind)) {
                         feature
                             .set_field(index, &v)
                             .map_err(|e| gdal_fail(&format!("{}, field {property}", what()), e))?;

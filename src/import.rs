@@ -89,6 +89,9 @@ pub struct ImportReport {
     pub dry_run: bool,
 }
 
+/// The source name that maps a feature's own number (GDAL's FID) when the layer has no field of that name.
+const FID: &str = "FID";
+
 /// Lower-case ASCII letters and digits only: `Số_Hiệu` and `SO HIEU` both become `sohieu`.
 fn normal(name: &str) -> String {
     deunicode::deunicode(name).to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect()
@@ -152,7 +155,8 @@ fn constant(field: &crate::collections::Field, text: &str) -> Value {
     json_value(FieldValue::StringValue(text.to_string()), field.kind).unwrap_or(Value::Null)
 }
 
-fn srs_label(srs: &SpatialRef) -> String {
+/// `AUTHORITY:CODE` of a CRS (e.g. `EPSG:9209`), else its name.
+pub(crate) fn srs_label(srs: &SpatialRef) -> String {
     match (srs.auth_name(), srs.auth_code()) {
         (Some(name), Ok(code)) => format!("{name}:{code}"),
         _ => srs.name().unwrap_or_else(|| "unnamed CRS".into()),
@@ -240,9 +244,9 @@ pub fn read(
                 collection.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
             )));
         }
-        if !source_fields.iter().any(|f| f == source) {
+        if !source_fields.iter().any(|f| f == source) && source != FID {
             return Err(fail(format!(
-                "--map {target}={source}: layer {layer_name} has no field '{source}'; its fields: {}",
+                "--map {target}={source}: layer {layer_name} has no field '{source}'; its fields: {FID} (the feature's number), {}",
                 source_fields.join(", ")
             )));
         }
@@ -351,12 +355,16 @@ pub fn read(
         let mut props = Map::new();
         let mut id_value = None;
         for (target, source) in &mapping {
-            let idx = feature.field_index(source).map_err(|e| fail(e.to_string()))?;
-            let value = match (feature.field(idx).ok().flatten(), &decoding) {
-                (Some(FieldValue::StringValue(_)), Some(decoder)) => {
-                    Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
-                }
-                (value, _) => value,
+            let value = match feature.field_index(source) {
+                Ok(idx) => match (feature.field(idx).ok().flatten(), &decoding) {
+                    (Some(FieldValue::StringValue(_)), Some(decoder)) => {
+                        Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
+                    }
+                    (value, _) => value,
+                },
+                // `FID` without a field of that name: the feature's own number (DGN elements have no code).
+                Err(_) if source == FID => feature.fid().map(|f| FieldValue::Integer64Value(f as i64)),
+                Err(e) => return Err(fail(e.to_string())),
             };
             if target == "id" {
                 id_value = value
@@ -646,23 +654,17 @@ fn closed_lines_as_polygons(geometry: geojson::Geometry) -> geojson::Geometry {
 /// Whether a CAD feature is something other than a parcel outline: a point, a text, an open line.
 fn is_cad_annotation(g: &Geometry) -> bool {
     use gdal::vector::OGRwkbGeometryType as T;
-    match gdal::vector::geometry_type_flatten(g.geometry_type()) {
-        T::wkbPolygon | T::wkbMultiPolygon | T::wkbCurvePolygon | T::wkbMultiSurface => false,
-        T::wkbLineString | T::wkbMultiLineString => {
-            let mut points = Vec::new();
-            let closed = |g: &Geometry, points: &mut Vec<(f64, f64, f64)>| {
-                points.clear();
-                g.get_points(points);
-                points.len() >= 4 && points.first() == points.last()
-            };
-            if g.geometry_count() == 0 {
-                !closed(g, &mut points)
-            } else {
-                !(0..g.geometry_count()).all(|i| closed(&g.get_geometry(i), &mut points))
-            }
-        }
-        _ => true,
+    use geojson::GeometryValue;
+    if matches!(
+        gdal::vector::geometry_type_flatten(g.geometry_type()),
+        T::wkbCurvePolygon | T::wkbMultiSurface
+    ) {
+        return false;
     }
+    !matches!(
+        to_geojson(g).map(|g| closed_lines_as_polygons(g).value),
+        Some(GeometryValue::Polygon { .. } | GeometryValue::MultiPolygon { .. })
+    )
 }
 
 /// Records whose geometry lies (more than 0.5 % of their area) outside their zone's boundary.

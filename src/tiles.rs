@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::available::{self, DEFAULT_MIN_PIECE_HA};
 use crate::collections::{self, Collection};
-use crate::domain::{ClearanceParcel, Date, LandUse, Lease, LeaseState, Plot, Zone};
+use crate::domain::{ClearanceParcel, Date, LandUse, Lease, Plot, Zone};
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
 use crate::store::{ItemsQuery, Store, StoreError};
 
@@ -277,11 +277,7 @@ pub async fn build(
     if collection.id == "plots" {
         for row in store.items(&collections::LEASES, &query).await?.rows {
             let lease: Lease = row.parse("leases")?;
-            let state = match lease.state_at(at) {
-                LeaseState::Active => "active",
-                LeaseState::Reserved => "reserved",
-                LeaseState::None => continue,
-            };
+            let Some(state) = lease.state_at(at).status() else { continue };
             for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
                 let entry = plot_states.entry((lease.zone_code.clone(), code.to_string())).or_insert(state);
                 if state == "active" {
@@ -340,11 +336,7 @@ pub async fn build(
             }
             "leases" => {
                 let lease: Lease = row.parse("leases")?;
-                let state = match lease.state_at(at) {
-                    LeaseState::Active => "active",
-                    LeaseState::Reserved => "reserved",
-                    LeaseState::None => continue,
-                };
+                let Some(state) = lease.state_at(at).status() else { continue };
                 vec![("status", text(state)), ("zone_code", text(&lease.zone_code))]
             }
             other => return Err(TileError::NotTiled(other.to_string())),

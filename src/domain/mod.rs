@@ -318,6 +318,18 @@ pub enum LeaseState {
     None,
 }
 
+impl LeaseState {
+    /// The lease status a map or a file shows for this state: `active`, `reserved`, or `None` when the
+    /// lease does not hold the land.
+    pub fn status(self) -> Option<&'static str> {
+        match self {
+            LeaseState::Active => Some("active"),
+            LeaseState::Reserved => Some("reserved"),
+            LeaseState::None => None,
+        }
+    }
+}
+
 impl Lease {
     /// The lease's state on date `at`.
     ///

@@ -43,10 +43,13 @@ pub(crate) fn link(href: String, rel: &str, media_type: &str, title: &str) -> Va
 pub(crate) fn geojson_response(body: Value, crs: ServedCrs) -> Response {
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
-    if let Ok(value) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
-        response.headers_mut().insert("content-crs", value);
-    }
+    response.headers_mut().insert("content-crs", content_crs(crs));
     response
+}
+
+/// The `Content-Crs` header value of coordinates in `crs`.
+fn content_crs(crs: ServedCrs) -> HeaderValue {
+    HeaderValue::from_str(&format!("<{}>", crs.uri())).expect("CRS URIs are ASCII")
 }
 
 /// The `crs=` of a request (default CRS84).
@@ -378,10 +381,8 @@ pub async fn items(
     query.recorded_at_us = params.recorded_at()?;
     let crs = requested_crs(&params)?;
     if let Some(format) = download {
-        let mut rows = state.store.items(c, &query).await?.rows;
-        for row in &mut rows {
-            public_only(c, &who, &mut row.properties);
-        }
+        // The file leaves out the private columns for those who may not see them.
+        let rows = state.store.items(c, &query).await?.rows;
         return download_response(c, rows, format, crs, !who.sees_private()).await;
     }
 
@@ -449,11 +450,8 @@ async fn download_response(
     crs: ServedCrs,
     public_only: bool,
 ) -> Result<Response, ApiError> {
-    if format == ExportFormat::Kml && crs != ServedCrs::Crs84 {
-        return Err(ApiError::parameter("crs", "KML is always WGS 84 longitude/latitude; leave out crs"));
-    }
-    if !c.spatial && format == ExportFormat::Kml {
-        return Err(ApiError::parameter("f", format!("{} has no geometry; use f=csv or f=gpkg", c.id)));
+    if let Some(reason) = crate::export::unfit(c, format, crs != ServedCrs::Crs84) {
+        return Err(ApiError::parameter("f", reason));
     }
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -484,9 +482,7 @@ async fn download_response(
     {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
-        headers.insert("content-crs", v);
-    }
+    headers.insert("content-crs", content_crs(crs));
     Ok(response)
 }
 

@@ -192,26 +192,31 @@ impl Params {
         Ok(())
     }
 
+    /// An RFC 3339 instant parameter as µs since 1970 (UTC); `None` when absent.
+    pub(crate) fn instant(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t).map(|d| d.timestamp_micros()).map_err(|_| {
+                    ApiError::parameter(
+                        name,
+                        format!("{name}={t}: send an instant such as 2026-11-22T08:30:00Z"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
     /// `datetime=`: the instant whose stored records to read (history), as µs since 1970 (UTC). An
     /// RFC 3339 instant, or a date meaning the end of that day in Vietnam (UTC+7).
     pub(crate) fn recorded_at(&self) -> Result<Option<i64>, ApiError> {
-        let Some(text) = self.get("datetime").filter(|t| !t.is_empty()) else { return Ok(None) };
-        let fail = || {
-            ApiError::parameter(
-                "datetime",
-                format!(
-                    "datetime={text}: send an instant such as 2026-11-22T08:30:00Z (or a date, meaning the end of that day in Vietnam)"
-                ),
-            )
-        };
-        if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
-            return Ok(Some(instant.timestamp_micros()));
+        if let Some(date) = self.get("datetime").and_then(|t| parse_date(t).ok()) {
+            let vietnam = FixedOffset::east_opt(7 * 3600).expect("valid offset");
+            let end =
+                date.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)?.and_local_timezone(vietnam).single());
+            return Ok(end.map(|e| e.timestamp_micros() - 1));
         }
-        let date = parse_date(text).map_err(|_| fail())?;
-        let vietnam = FixedOffset::east_opt(7 * 3600).expect("valid offset");
-        let end = date.succ_opt().ok_or_else(fail)?.and_hms_opt(0, 0, 0).ok_or_else(fail)?;
-        let end = end.and_local_timezone(vietnam).single().ok_or_else(fail)?;
-        Ok(Some(end.timestamp_micros() - 1))
+        self.instant("datetime")
     }
 
     /// The `at` date (default: today in Vietnam).

@@ -169,14 +169,8 @@ impl Store for SqliteStore {
         let mut written = 0;
         let now = history::now_us();
         for (collection, features) in batches {
-            let before: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT COALESCE(MAX(fid), 0) FROM {}",
-                collection.table
-            )))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            written += insert_rows(&mut tx, collection, features).await?;
+            let before = insert_rows(&mut tx, collection, features).await?;
+            written += features.len() as u64;
             insert_first_versions(&mut tx, collection, before, actor, now).await?;
         }
         finish_write(&mut tx, touched_zones(batches)).await?;
@@ -347,13 +341,13 @@ impl Store for SqliteStore {
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
-/// Writes rows (many a statement) and their R*Tree boxes; returns how many.
+/// Writes rows (many a statement) and their R*Tree boxes; returns the largest fid before them (the new
+/// rows are those past it: SQLite has one writer at a time).
 async fn insert_rows(
     tx: &mut Tx,
     collection: &Collection,
     features: &[NewFeature],
-) -> Result<u64, StoreError> {
-    let mut written = 0;
+) -> Result<i64, StoreError> {
     let mut columns = vec!["id"];
     columns.extend(collection.fields.iter().map(|f| f.name));
     columns.extend(["geom", "area_ha", "source_crs", "min_lon", "min_lat", "max_lon", "max_lat"]);
@@ -393,7 +387,6 @@ async fn insert_rows(
             }
         }
         bind_all(sql(insert), binds).execute(&mut **tx).await.map_err(store_error)?;
-        written += chunk.len() as u64;
     }
     // The new rows' boxes into the R*Tree in one statement: they are the rows past `before`.
     if collection.spatial {
@@ -407,7 +400,7 @@ async fn insert_rows(
         .await
         .map_err(store_error)?;
     }
-    Ok(written)
+    Ok(before)
 }
 
 /// The first version of the table's rows past `after_fid` (the rows this transaction wrote: SQLite has

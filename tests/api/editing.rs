@@ -206,6 +206,18 @@ async fn every_role_sees_and_does_what_it_may(backend: Backend) {
             if *role == "admin" { 201 } else { expect(role, 403) },
             "{role} POST /tokens"
         );
+        if minted.status == 201 {
+            // The minted token works, and stops working once the admin revokes it over HTTP.
+            let body = minted.json();
+            let bearer = format!("Bearer {}", body["token"].as_str().unwrap());
+            assert_eq!(app.get_with("/collections", &[("authorization", bearer.as_str())]).await.status, 200);
+            let uri = format!("/tokens/{}", body["token_id"].as_str().unwrap());
+            let listed = send("GET", "/tokens".into(), *token, None, vec![]).await.text();
+            assert!(listed.contains("by admin") && !listed.contains(body["token"].as_str().unwrap()));
+            assert_eq!(send("DELETE", uri.clone(), *token, None, vec![]).await.status, 204);
+            assert_eq!(send("DELETE", uri, *token, None, vec![]).await.status, 404, "already revoked");
+            app.get_with("/collections", &[("authorization", bearer.as_str())]).await.problem(401);
+        }
     }
     assert_eq!(
         app.get("/collections/zones/items/BN-QV1").await.json()["properties"]["developer"],

@@ -210,6 +210,59 @@ async fn export_then_import_keeps_geometry_and_text_in_every_format() {
         assert!(info.contains("Feature Count: 2"), "{format}: {info}");
     }
 
+    // --bbox picks the features it meets; --at keeps the leases holding land that day, with that day's
+    // status (checked against the leases' own dates).
+    let boxed = out.join("boxed.geojson");
+    let r = landbank(
+        &first,
+        &[
+            "export",
+            "--collection",
+            "plots",
+            "--bbox",
+            "106.301,21.001,106.307,21.007",
+            "--out",
+            boxed.to_str().unwrap(),
+        ],
+    );
+    assert!(text(&r).contains("1 plots written"), "{}", text(&r));
+    let leases = out.join("thue_2010.csv");
+    let r = landbank(
+        &first,
+        &[
+            "export",
+            "--collection",
+            "leases",
+            "--filter",
+            "zone_code=BN-QV1",
+            "--at",
+            "2010-06-30",
+            "--out",
+            leases.to_str().unwrap(),
+        ],
+    );
+    assert!(r.status.success(), "{}", text(&r));
+    let store = store::open(first.to_str().unwrap()).await.unwrap();
+    let at = landbank::domain::parse_date("2010-06-30").unwrap();
+    let mut expected: Vec<(String, &str)> = Vec::new();
+    for row in store.items(&collections::LEASES, &Default::default()).await.unwrap().rows {
+        let lease: landbank::domain::Lease = row.parse("leases").unwrap();
+        if let (true, Some(status)) = (lease.zone_code == "BN-QV1", lease.state_at(at).status()) {
+            expected.push((row.id.clone(), status));
+        }
+    }
+    store.close().await;
+    let mut reader = csv::Reader::from_path(&leases).unwrap();
+    let got: Vec<(String, String)> = reader
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .map(|r| {
+            let r = r.unwrap();
+            (r["id"].clone(), r["status"].clone())
+        })
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < 38, "some of Quế Võ's 38 leases held land in 2010");
+    assert_eq!(got, expected.iter().map(|(i, s)| (i.clone(), s.to_string())).collect::<Vec<_>>());
+
     // Into a second store: the same names, the same shapes.
     let second = dir.path().join("second.db");
     assert!(landbank(&second, &["demo"]).status.success());
@@ -245,68 +298,83 @@ async fn export_then_import_keeps_geometry_and_text_in_every_format() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dxf_drawing_brings_its_closed_outlines_and_skips_its_labels() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("dxf.db");
-    files(dir.path());
-    assert!(landbank(&db, &["demo"]).status.success());
-    assert!(
-        landbank(&db, &["import", dir.path().join("zones.gpkg").to_str().unwrap(), "--collection", "zones"])
+async fn cad_drawings_bring_their_closed_outlines_and_skip_their_labels() {
+    // DXF (AutoCAD) and DGN (MicroStation): a DXF entity has a handle; DGN elements have no unique
+    // field, so their number in the file (FID) codes the plots.
+    for (driver, ext, id_field) in [("DXF", "dxf", "EntityHandle"), ("DGN", "dgn", "FID")] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cad.db");
+        files(dir.path());
+        assert!(landbank(&db, &["demo"]).status.success());
+        assert!(
+            landbank(
+                &db,
+                &["import", dir.path().join("zones.gpkg").to_str().unwrap(), "--collection", "zones"]
+            )
             .status
             .success()
-    );
-    // A polygon (a DXF hatch), a closed polyline as CAD draws parcels, and a label point.
-    let ring = square(106.310, 21.010, 0.003)["coordinates"][0].clone();
-    write_geojson(
-        &dir.path().join("drawing.geojson"),
-        vec![
-            serde_json::json!({ "type": "Feature", "properties": {}, "geometry": square(106.302, 21.010, 0.003) }),
-            serde_json::json!({ "type": "Feature", "properties": {}, "geometry": { "type": "LineString", "coordinates": ring } }),
-            serde_json::json!({ "type": "Feature", "properties": {}, "geometry": { "type": "Point", "coordinates": [106.3035, 21.0115] } }),
-        ],
-    );
-    let dxf = dir.path().join("BAN_VE.dxf");
-    ogr2ogr(&[
-        "-f",
-        "DXF",
-        "-t_srs",
-        "EPSG:9209",
-        dxf.to_str().unwrap(),
-        dir.path().join("drawing.geojson").to_str().unwrap(),
-    ]);
+        );
+        // A polygon (a DXF hatch, a DGN shape), a closed polyline as CAD draws parcels, and a label point.
+        let ring = square(106.310, 21.010, 0.003)["coordinates"][0].clone();
+        write_geojson(
+            &dir.path().join("drawing.geojson"),
+            vec![
+                serde_json::json!({ "type": "Feature", "properties": {}, "geometry": square(106.302, 21.010, 0.003) }),
+                serde_json::json!({ "type": "Feature", "properties": {}, "geometry": { "type": "LineString", "coordinates": ring } }),
+                serde_json::json!({ "type": "Feature", "properties": {}, "geometry": { "type": "Point", "coordinates": [106.3035, 21.0115] } }),
+            ],
+        );
+        let drawing = dir.path().join(format!("BAN_VE.{ext}"));
+        ogr2ogr(&[
+            "-f",
+            driver,
+            "-t_srs",
+            "EPSG:9209",
+            drawing.to_str().unwrap(),
+            dir.path().join("drawing.geojson").to_str().unwrap(),
+        ]);
 
-    // DXF has no CRS: refused without one, then read with the province's preset.
-    let refused = landbank(
-        &db,
-        &["import", dxf.to_str().unwrap(), "--collection", "plots", "--set", "zone_code=BN-TEST"],
-    );
-    assert!(!refused.status.success() && text(&refused).contains("--srs vn2000:"), "{}", text(&refused));
-    let imported = landbank(
-        &db,
-        &[
-            "import",
-            dxf.to_str().unwrap(),
-            "--collection",
-            "plots",
-            "--srs",
-            "vn2000:bac-ninh",
-            "--map",
-            "code=EntityHandle",
-            "--set",
-            "zone_code=BN-TEST",
-        ],
-    );
-    let report = text(&imported);
-    assert!(imported.status.success(), "{report}");
-    assert!(report.contains("written 2, skipped 1"), "{report}");
-    let plots = plots_of(&db, "BN-TEST").await;
-    assert_eq!(plots.len(), 2);
-    let expected = landbank::spatial::area_ha(
-        &landbank::spatial::parse_polygonal(&serde_json::from_value(square(106.310, 21.010, 0.003)).unwrap())
+        // No CRS in the drawing: refused without one, then read with the province's preset.
+        let refused = landbank(
+            &db,
+            &["import", drawing.to_str().unwrap(), "--collection", "plots", "--set", "zone_code=BN-TEST"],
+        );
+        assert!(!refused.status.success() && text(&refused).contains("--srs vn2000:"), "{}", text(&refused));
+        let map = format!("code={id_field}");
+        let imported = landbank(
+            &db,
+            &[
+                "import",
+                drawing.to_str().unwrap(),
+                "--collection",
+                "plots",
+                "--srs",
+                "vn2000:bac-ninh",
+                "--map",
+                &map,
+                "--set",
+                "zone_code=BN-TEST",
+            ],
+        );
+        let report = text(&imported);
+        assert!(imported.status.success(), "{driver}: {report}");
+        assert!(report.contains("written 2, skipped 1"), "{driver}: {report}");
+        let plots = plots_of(&db, "BN-TEST").await;
+        assert_eq!(plots.len(), 2);
+        let expected = landbank::spatial::area_ha(
+            &landbank::spatial::parse_polygonal(
+                &serde_json::from_value(square(106.310, 21.010, 0.003)).unwrap(),
+            )
             .unwrap(),
-    );
-    for p in &plots {
-        assert!((p.area_ha.unwrap() - expected).abs() < 0.001, "{}: {:?} vs {expected}", p.id, p.area_ha);
+        );
+        for p in &plots {
+            assert!(
+                (p.area_ha.unwrap() - expected).abs() < 0.001,
+                "{driver} {}: {:?} vs {expected}",
+                p.id,
+                p.area_ha
+            );
+        }
     }
 }
 
