@@ -231,6 +231,9 @@ pub struct ServeArgs {
     /// https://gis.bqlkcn.gov.vn; `*` for any. Default: none (same origin only).
     #[arg(long = "cors-origin", env = "LANDBANK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in MiB (a bigger POST/PUT/PATCH gets 413 problem+json).
+    #[arg(long, env = "LANDBANK_MAX_BODY_MB", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_body_mb: u32,
     #[command(flatten)]
     pub rules: RuleArgs,
 }

@@ -10,19 +10,15 @@
 
 use std::sync::Arc;
 
-use geo::{BooleanOps, BoundingRect, Intersects};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::collections::{self, Collection, FilterValue};
 use crate::domain::{LandUse, Lease, LeaseStatus};
 use crate::ingest::canonical_properties;
-use crate::spatial;
 use crate::store::history::{Op, Write};
 use crate::store::{Condition, FeatureRow, ItemsQuery, NewFeature, Store, StoreError};
-
-/// Tolerance of the containment and overlap checks, hectares (1 m² slivers of drawing are ignored).
-pub const TOLERANCE_HA: f64 = 0.0001;
+use crate::{rules, spatial};
 
 #[derive(Debug, Error)]
 pub enum EditError {
@@ -57,10 +53,12 @@ async fn record(
 ) -> Result<NewFeature, EditError> {
     let object =
         body.as_object().ok_or_else(|| invalid("body", "the body must be a GeoJSON Feature object"))?;
-    if let Some(t) = object.get("type").and_then(Value::as_str)
-        && t != "Feature"
-    {
-        return Err(invalid("type", format!("type is '{t}'; send one Feature")));
+    match object.get("type").and_then(Value::as_str) {
+        Some("Feature") => {}
+        Some(t) => return Err(invalid("type", format!("type is '{t}'; send one Feature"))),
+        None => {
+            return Err(invalid("type", "the body has no \"type\": \"Feature\"; send one GeoJSON Feature"));
+        }
     }
     let mut properties: Map<String, Value> = match object.get("properties") {
         Some(Value::Object(p)) => p.clone(),
@@ -101,9 +99,7 @@ async fn record(
         Some(id) => id,
         None => generated_id(collection, &properties)?,
     };
-    if id.is_empty() || id.contains('/') {
-        return Err(invalid("id", format!("id '{id}' must be non-empty and hold no '/'")));
-    }
+    rules::check_id(&id).map_err(|e| invalid("id", e))?;
     Ok(NewFeature { id, properties, geometry, source_crs: "EPSG:4326".into() })
 }
 
@@ -198,14 +194,12 @@ async fn check(
     };
     if let (Some(g), Some(boundary)) = (&feature.geometry, &boundary)
         && matches!(collection.id, "land_use" | "plots" | "leases" | "clearance_parcels")
+        && let Some(outside) = rules::outside(g, boundary)
     {
-        let outside = spatial::area_ha(&g.difference(boundary));
-        if outside > TOLERANCE_HA.max(0.005 * spatial::area_ha(g)) {
-            return Err(invalid(
-                "geometry",
-                format!("{outside:.4} ha of it lies outside zone {}", text("zone_code").unwrap_or_default()),
-            ));
-        }
+        return Err(invalid(
+            "geometry",
+            format!("{outside:.4} ha of it lies outside zone {}", text("zone_code").unwrap_or_default()),
+        ));
     }
     match collection.id {
         "plots" => {
@@ -240,13 +234,10 @@ fn overlapping(
     collection: &str,
 ) -> Result<Vec<String>, StoreError> {
     let Some(g) = &feature.geometry else { return Ok(vec![]) };
-    let rect = g.bounding_rect();
     let mut ids = Vec::new();
     for other in others.iter().filter(|o| o.id != feature.id) {
         let Some(og) = other.multipolygon(collection)? else { continue };
-        if rect.zip(og.bounding_rect()).is_some_and(|(a, b)| a.intersects(&b))
-            && spatial::area_ha(&g.intersection(&og)) > TOLERANCE_HA
-        {
+        if rules::overlap(g, &og).is_some() {
             ids.push(other.id.clone());
         }
     }
@@ -334,8 +325,7 @@ async fn check_lease(
         if let Some(b) = boundary {
             land = spatial::clip(&land, b);
         }
-        let off = spatial::area_ha(&g.difference(&land));
-        if off > TOLERANCE_HA.max(0.005 * spatial::area_ha(g)) {
+        if let Some(off) = rules::outside(g, &land) {
             return Err(invalid(
                 "geometry",
                 format!(
@@ -403,8 +393,13 @@ pub async fn create(
     actor: &str,
 ) -> Result<(String, i64), EditError> {
     let feature = record(store, collection, None, body).await?;
-    // An id in use is refused by the write itself (StoreError::Exists), in its transaction.
-    check(store, collection, &feature, None).await?;
+    // An id in use is refused by the write itself (StoreError::Exists), in its transaction; the checks
+    // run while that transaction holds the zone, so no other writer can pass them at the same time.
+    let tx = store.begin_write(&zones(collection, None, &feature)).await?;
+    if let Err(e) = check(store, collection, &feature, None).await {
+        tx.rollback().await;
+        return Err(e);
+    }
     let write = Write {
         collection,
         op: Op::Create,
@@ -414,7 +409,7 @@ pub async fn create(
         feature,
         actor: actor.into(),
     };
-    let version = store.write(&write).await?;
+    let version = tx.write(&write).await?;
     Ok((write.feature.id, version))
 }
 
@@ -468,7 +463,11 @@ async fn save(
     expected_version: i64,
     actor: &str,
 ) -> Result<i64, EditError> {
-    check(store, collection, &feature, Some(&before)).await?;
+    let tx = store.begin_write(&zones(collection, Some(&before), &feature)).await?;
+    if let Err(e) = check(store, collection, &feature, Some(&before)).await {
+        tx.rollback().await;
+        return Err(e);
+    }
     let write = Write {
         collection,
         op,
@@ -485,7 +484,7 @@ async fn save(
         },
         actor: actor.into(),
     };
-    Ok(store.write(&write).await?)
+    Ok(tx.write(&write).await?)
 }
 
 /// Deletes a record (it stays in history); returns the version of the deletion.

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, Geometry, LayerAccess};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
-use geo::{Area, BooleanOps};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -399,6 +398,9 @@ pub fn read(
         if !seen.insert(id.clone()) {
             problem(None, format!("id '{id}' appears twice in the file"));
         }
+        if let Err(e) = crate::rules::check_id(&id) {
+            problem(Some("id"), e);
+        }
         if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
             && !zone_provinces.contains_key(z)
         {
@@ -667,7 +669,7 @@ fn is_cad_annotation(g: &Geometry) -> bool {
     )
 }
 
-/// Records whose geometry lies (more than 0.5 % of their area) outside their zone's boundary.
+/// Records whose geometry lies outside their zone's boundary (beyond [`rules::outside`]'s tolerance).
 fn outside_zones(
     records: &[NewFeature],
     zones: &HashMap<String, geo::MultiPolygon>,
@@ -679,31 +681,15 @@ fn outside_zones(
             continue;
         };
         let Some(boundary) = zones.get(zone) else { continue };
-        let outside = g.difference(boundary).unsigned_area();
-        if outside > 0.005 * g.unsigned_area() {
-            out.push((
-                r.id.clone(),
-                format!("{:.1} % of it lies outside zone {zone}", 100.0 * outside / g.unsigned_area()),
-            ));
+        if let Some(outside) = crate::rules::outside(g, boundary) {
+            out.push((r.id.clone(), format!("{outside:.4} ha of it lies outside zone {zone}")));
         }
     }
     out
 }
 
-/// Geodesic hectares of the intersection of two shapes' bounding boxes (0 when they only touch): an
-/// upper bound of the shapes' own overlap.
-fn box_overlap_ha(a: &geo::MultiPolygon, b: &geo::MultiPolygon) -> f64 {
-    use geo::BoundingRect;
-    let (Some(a), Some(b)) = (a.bounding_rect(), b.bounding_rect()) else { return 0.0 };
-    let (x0, y0) = (a.min().x.max(b.min().x), a.min().y.max(b.min().y));
-    let (x1, y1) = (a.max().x.min(b.max().x), a.max().y.min(b.max().y));
-    if x1 <= x0 || y1 <= y0 {
-        return 0.0;
-    }
-    spatial::area_ha(&geo::MultiPolygon(vec![geo::Rect::new((x0, y0), (x1, y1)).to_polygon()]))
-}
-
-/// Plots that overlap another plot of the file or of the store (by more than 0.01 ha).
+/// Plots that overlap another plot of the file or of the store (beyond [`crate::rules::overlap`]'s
+/// tolerance).
 fn overlapping_plots(
     records: &[NewFeature],
     existing: &[(String, geo::MultiPolygon)],
@@ -743,12 +729,7 @@ fn overlapping_plots(
             if j == i || (j < records.len() && j < i) {
                 continue;
             }
-            // The boxes' overlap bounds the shapes' overlap: neighbours that only touch cost nothing.
-            if box_overlap_ha(g, other) <= 0.01 {
-                continue;
-            }
-            let shared = spatial::area_ha(&g.intersection(other));
-            if shared > 0.01 {
+            if let Some(shared) = crate::rules::overlap(g, other) {
                 out.push((r.id.clone(), format!("overlaps plot {other_id} by {shared:.2} ha")));
             }
         }
@@ -759,18 +740,12 @@ fn overlapping_plots(
 /// Imports a file: reads and checks it, then writes every record in one transaction (unless a dry run
 /// or problems). Returns the report; problems come back as [`ImportError::Problems`] with it.
 pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<ImportReport, ImportError> {
-    let zone_rows = store.items(&collections::ZONES, &ItemsQuery::default()).await?.rows;
     let mut zone_provinces = HashMap::new();
-    let mut boundaries = HashMap::new();
-    for row in &zone_rows {
+    for row in store.items(&collections::ZONES, &ItemsQuery::default()).await?.rows {
         let zone: crate::domain::Zone = row.parse("zones")?;
-        if let Some(g) = row.multipolygon("zones")? {
-            boundaries.insert(zone.code.clone(), g);
-        }
         zone_provinces.insert(zone.code, zone.province_code);
     }
     let file = options.path.display().to_string();
-    let zones_in_file = options.collection.id == "zones";
     let started = std::time::Instant::now();
     let (records, mut report) = tokio::task::spawn_blocking({
         let options = options.clone();
@@ -784,32 +759,85 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         "import: read and parsed"
     );
     let started = std::time::Instant::now();
-    if !zones_in_file {
-        for (id, message) in outside_zones(&records, &boundaries) {
-            report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
-        }
+    // The checks against stored records and the write run in one transaction that holds the zones the
+    // file touches: no edit or other import of those zones can slip in between.
+    let key = if options.collection.id == "zones" { "code" } else { "zone_code" };
+    let zones: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.properties.get(key)?.as_str().map(str::to_string))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let tx = store.begin_write(&zones).await?;
+    if let Err(e) = check_against_store(store, &options, &records, &zones, &mut report).await {
+        tx.rollback().await;
+        return Err(e);
     }
-    if options.collection.id == "plots" {
-        let zones: Vec<String> = records
-            .iter()
-            .filter_map(|r| r.properties.get("zone_code")?.as_str().map(str::to_string))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "import: checked against the store");
+    if !report.problems.is_empty() && !options.dry_run {
+        tx.rollback().await;
+        let count = report.problems.len();
+        return Err(ImportError::Problems { file, count, report: Box::new(report) });
+    }
+    if options.dry_run {
+        tx.rollback().await;
+        return Ok(report);
+    }
+    let mut records = records;
+    if options.collection.id == "zones" {
+        crate::ingest::parents_first(&mut records);
+    }
+    let started = std::time::Instant::now();
+    let actor =
+        format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
+    report.written = tx.insert_by(&[(options.collection, records)], &actor).await?;
+    tracing::debug!(rows = report.written, seconds = started.elapsed().as_secs_f64(), "import: written");
+    Ok(report)
+}
+
+/// The checks of a file's records against what is stored (read while the write transaction holds their
+/// zones): inside their zone, plots not over other plots, ids not already taken. Adds problems to
+/// `report`.
+async fn check_against_store(
+    store: &Arc<dyn Store>,
+    options: &ImportOptions,
+    records: &[NewFeature],
+    zones: &[String],
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let in_zones = || Condition::In {
+        field: if options.collection.id == "zones" { "code" } else { "zone_code" }.into(),
+        values: zones.iter().cloned().map(FilterValue::Text).collect(),
+    };
+    if options.collection.id != "zones" && !zones.is_empty() {
         let query = ItemsQuery {
             conditions: vec![Condition::In {
-                field: "zone_code".into(),
-                values: zones.into_iter().map(FilterValue::Text).collect(),
+                field: "code".into(),
+                values: zones.iter().cloned().map(FilterValue::Text).collect(),
             }],
             ..Default::default()
         };
+        let mut boundaries = HashMap::new();
+        for row in store.items(&collections::ZONES, &query).await?.rows {
+            if let (Some(code), Some(g)) =
+                (row.properties.get("code").and_then(Value::as_str), row.multipolygon("zones")?)
+            {
+                boundaries.insert(code.to_string(), g);
+            }
+        }
+        for (id, message) in outside_zones(records, &boundaries) {
+            report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
+        }
+    }
+    if options.collection.id == "plots" && !zones.is_empty() {
+        let query = ItemsQuery { conditions: vec![in_zones()], ..Default::default() };
         let mut existing = Vec::new();
         for row in store.items(&collections::PLOTS, &query).await?.rows {
             if let Some(g) = row.multipolygon("plots")? {
                 existing.push((row.id.clone(), g));
             }
         }
-        for (id, message) in overlapping_plots(&records, &existing) {
+        for (id, message) in overlapping_plots(records, &existing) {
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
         }
     }
@@ -830,23 +858,7 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
             });
         }
     }
-    if !report.problems.is_empty() && !options.dry_run {
-        let count = report.problems.len();
-        return Err(ImportError::Problems { file, count, report: Box::new(report) });
-    }
-    if !options.dry_run {
-        let mut records = records;
-        if zones_in_file {
-            crate::ingest::parents_first(&mut records);
-        }
-        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "import: checked against the store");
-        let started = std::time::Instant::now();
-        let actor =
-            format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
-        report.written = store.insert_by(&[(options.collection, records)], &actor).await?;
-        tracing::debug!(rows = report.written, seconds = started.elapsed().as_secs_f64(), "import: written");
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// The report as lines a person reads.

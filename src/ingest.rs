@@ -42,8 +42,13 @@ fn canonical<T: DeserializeOwned + Serialize>(
 /// Validates one feature's properties against `collection`'s domain type.
 pub fn canonical_properties(
     collection: &Collection,
-    properties: Map<String, Value>,
+    mut properties: Map<String, Value>,
 ) -> Result<Map<String, Value>, String> {
+    for (name, value) in properties.iter_mut() {
+        if let Value::String(text) = value {
+            *text = crate::rules::clean_text(name, text).map_err(|e| format!("field {e}"))?;
+        }
+    }
     for field in collection.fields.iter().filter(|f| f.kind == FieldKind::Date) {
         if let Some(Value::String(text)) = properties.get(field.name) {
             parse_date(text).map_err(|e| format!("field {}: {e}", field.name))?;

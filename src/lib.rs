@@ -17,6 +17,7 @@ pub mod import;
 pub mod ingest;
 pub mod occupancy;
 pub mod report;
+pub mod rules;
 pub mod spatial;
 pub mod store;
 pub mod tiles;

@@ -24,9 +24,34 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A server starts before its database more often than not (containers, reboots): it waits, saying so,
+/// rather than exiting.
+async fn open_waiting(database: &str) -> std::sync::Arc<dyn store::Store> {
+    let mut wait = std::time::Duration::from_secs(1);
+    loop {
+        match store::open(database).await {
+            Ok(store) => return store,
+            Err(e) => {
+                tracing::warn!(
+                    database = %store::redacted(database),
+                    "waiting for the database ({e}); trying again in {} s",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(15));
+            }
+        }
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store =
-        store::open(&cli.database).await.with_context(|| format!("opening database {}", cli.database))?;
+    let store = if matches!(cli.command, Command::Serve(_)) {
+        open_waiting(&cli.database).await
+    } else {
+        store::open(&cli.database)
+            .await
+            .with_context(|| format!("opening database {}", store::redacted(&cli.database)))?
+    };
     if !cli.skip_migrations || matches!(cli.command, Command::Migrate) {
         store.migrate().await.context("applying migrations")?;
     }
@@ -194,6 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 basemap: args.basemap,
                 rules: args.rules.rules(),
                 cors_origins: args.cors_origins,
+                max_body_bytes: args.max_body_mb as usize * 1024 * 1024,
                 ..AppState::new(store)
             });
             axum::serve(listener, app)

@@ -397,6 +397,45 @@ impl TileCache {
     }
 }
 
+/// The properties each collection's tiles carry, with what they mean: exactly what [`render`] writes
+/// (TileJSON's `vector_layers[].fields` lists these, so a map never styles on a field that is absent —
+/// and private fields such as a parcel's owner are never even named).
+pub fn tile_fields(collection: &str) -> &'static [(&'static str, &'static str)] {
+    match collection {
+        "zones" => &[
+            ("code", "Code of the zone"),
+            ("name", "Name of the zone"),
+            ("status", "Status at the date"),
+            ("province_code", "Province of the zone"),
+            ("leasable_ha", "Leasable industrial land, hectares"),
+            ("leased_ha", "Leased land, hectares"),
+            ("available_ha", "Available land, hectares"),
+            ("occupancy_pct", "Occupancy at the date, percent (absent without leasable land)"),
+        ],
+        "plots" => &[
+            ("code", "Code of the plot in its zone"),
+            ("zone_code", "Code of the zone"),
+            ("lease_status", "active, reserved or free at the date"),
+        ],
+        "clearance_parcels" => &[
+            ("status", "Clearance status at the date"),
+            ("zone_code", "Code of the zone"),
+            ("sheet_no", "Cadastral map sheet number"),
+            ("parcel_no", "Parcel number on the sheet"),
+        ],
+        "land_use" => &[("category", "Land-use category"), ("zone_code", "Code of the zone")],
+        "leases" => &[("status", "active or reserved at the date"), ("zone_code", "Code of the zone")],
+        "available_land" => &[
+            ("id", "Id of the piece"),
+            ("zone_code", "Code of the zone"),
+            ("area_ha", "Area of the piece, hectares"),
+            ("ready", "Infrastructure ready on all of the piece"),
+            ("cleared", "Cleared (handed over) on all of the piece"),
+        ],
+        _ => &[],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

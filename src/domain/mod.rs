@@ -3,7 +3,7 @@
 //! These types parse their input (serde, with enums for every closed vocabulary) and hold no I/O.
 //! Every area is in hectares and carries `_ha` in its name; money carries its currency (`_usd`, `_vnd`).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// A date as the API speaks it: ISO 8601 calendar date, `YYYY-MM-DD`.
@@ -11,9 +11,20 @@ pub type Date = NaiveDate;
 
 /// Parses an ISO date (`YYYY-MM-DD`), naming what was wrong.
 pub fn parse_date(text: &str) -> Result<Date, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|e| format!("'{text}' is not a date in the form YYYY-MM-DD ({e})"))
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("'{text}' is not a date in the form YYYY-MM-DD ({e})"))?;
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
+        return Err(format!(
+            "{text} is outside the years {FIRST_YEAR}–{LAST_YEAR} landbank keeps; check the year"
+        ));
+    }
+    Ok(date)
 }
+
+/// The years a date may fall in: every industrial zone, lease and plan lies well within them, and every
+/// database and date library handles them alike.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2200;
 
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {

@@ -56,6 +56,16 @@ pub(crate) fn public_only(c: &Collection, who: &Principal, properties: &mut Map<
     }
 }
 
+/// The names of changed fields `who` may know of: private ones are left out for anonymous callers and
+/// viewers (that a compensation changed is itself private).
+pub(crate) fn public_changed(c: &Collection, who: &Principal, changed: &[String]) -> Vec<String> {
+    changed
+        .iter()
+        .filter(|name| who.sees_private() || !c.fields.iter().any(|f| f.private && f.name == name.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// RFC 3339 (UTC) of µs since 1970.
 pub(crate) fn instant(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
@@ -86,18 +96,13 @@ pub async fn audit(
     require(&who, Role::Admin)?;
     let params = Params::parse(&uri);
     params.only(&["actor", "collection", "from", "to", "limit", "offset", "f"])?;
-    let number = |name: &str, default: u64| -> Result<u64, ApiError> {
-        params.get(name).map_or(Ok(default), |v| {
-            v.parse().map_err(|_| ApiError::parameter(name, format!("{name}={v}: expected a whole number")))
-        })
-    };
     let query = AuditQuery {
         actor: params.get("actor").map(str::to_string),
         collection: params.get("collection").map(str::to_string),
         from_us: params.instant("from")?,
         to_us: params.instant("to")?,
-        limit: number("limit", 100)?.clamp(1, 10_000),
-        offset: number("offset", 0)?,
+        limit: params.limit(100, 10_000)?,
+        offset: params.offset()?,
     };
     let (versions, matched) = state.store.audit(&query).await?;
     let base = base_url(&state, &headers);

@@ -158,20 +158,8 @@ pub async fn search(
     let crs = requested_crs(&params)?;
     let at = params.at()?;
     let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
-    let limit = match number(&params, "limit")? {
-        Some(l) if l < 1.0 || l.fract() != 0.0 => {
-            return Err(ApiError::parameter("limit", "limit: send a whole number between 1 and 10000"));
-        }
-        Some(l) => (l as u64).min(MAX_LIMIT),
-        None => DEFAULT_LIMIT,
-    };
-    let offset = match number(&params, "offset")? {
-        Some(o) if o.fract() != 0.0 => {
-            return Err(ApiError::parameter("offset", "offset: send a whole number ≥ 0"));
-        }
-        Some(o) => o as u64,
-        None => 0,
-    };
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let offset = params.offset()?;
     let zones = available::compute(
         &state.store,
         &state.available,

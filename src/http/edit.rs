@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::access::{instant, public_only, require};
+use super::access::{instant, public_changed, public_only, require};
 use super::features::{feature_json, geojson_response, link};
 use super::{ApiError, AppState, Params, base_url};
 use crate::auth::{Principal, Role};
@@ -48,7 +48,8 @@ fn editable_ids() -> Vec<&'static str> {
     collections::ALL.iter().filter(|c| edit::editable(c.id).is_some()).map(|c| c.id).collect()
 }
 
-/// The version `If-Match` names: `"v3"`, `W/"v3"`, `"3"`, or `*` (whatever is current).
+/// The version `If-Match` names: `"v3"`, `W/"v3"` or `"3"`. `*` ("whatever is current") is refused:
+/// it would overwrite changes the writer has not seen, which is what `If-Match` is here to prevent.
 async fn if_match(
     state: &AppState,
     headers: &HeaderMap,
@@ -63,11 +64,13 @@ async fn if_match(
     };
     let text = value.to_str().unwrap_or_default().trim();
     if text == "*" {
-        return state
-            .store
-            .current_version(c, id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no feature '{id}' in {}", c.id)));
+        let current = state.store.current_version(c, id).await?;
+        return Err(match current {
+            None => ApiError::NotFound(format!("no feature '{id}' in {}", c.id)),
+            Some(v) => ApiError::PreconditionRequired(format!(
+                "If-Match: * would overwrite changes you have not seen; send the ETag you read (now \"v{v}\")"
+            )),
+        });
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
     bare.trim_start_matches('v').parse().map_err(|_| {
@@ -202,7 +205,7 @@ pub async fn history(
             "actor": v.actor,
             "recorded_at": instant(v.recorded_from_us),
             "replaced_at": v.recorded_to_us.map(instant),
-            "changed": v.changed,
+            "changed": public_changed(c, &who, &v.changed),
             "properties": properties,
             "geometry": geometry,
             "area_ha": v.area_ha.map(|a| (a * 1e6).round() / 1e6),

@@ -38,6 +38,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("{0}")]
     Internal(String),
+    /// Any other status, from a layer below the handlers (405, 413, 414, …).
+    #[error("{detail}")]
+    Status { status: StatusCode, detail: String },
 }
 
 impl ApiError {
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Status { status, .. } => *status,
         }
     }
 }
@@ -98,14 +102,25 @@ impl From<crate::report::ReportError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(%status, error = %self, "request failed");
-        }
+        // Server-side failures are logged whole under an id; the client gets the id, never the text
+        // (which may hold driver messages, paths or SQL).
+        let detail = match &self {
+            ApiError::Unavailable(_) | ApiError::Internal(_) => {
+                let id = error_id();
+                tracing::error!(%status, error_id = %id, error = %self, "request failed");
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    format!("the database is unavailable; try again shortly (error {id} in the server's log)")
+                } else {
+                    format!("internal error {id}: the server's log has the details under this id")
+                }
+            }
+            other => other.to_string(),
+        };
         let mut body = json!({
             "type": "about:blank",
             "title": status.canonical_reason().unwrap_or("Error"),
             "status": status.as_u16(),
-            "detail": self.to_string(),
+            "detail": detail,
         });
         if let ApiError::BadRequest { parameter: Some(p), .. } = &self {
             body["parameter"] = json!(p);
@@ -124,4 +139,11 @@ impl IntoResponse for ApiError {
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }
+}
+
+/// A short random id that ties an error answer to its log line.
+fn error_id() -> String {
+    let mut bytes = [0u8; 6];
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
 }

@@ -254,16 +254,6 @@ pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
     Ok(b)
 }
 
-fn parse_count(params: &Params, name: &str) -> Result<Option<u64>, ApiError> {
-    params
-        .get(name)
-        .map(|v| {
-            v.parse::<u64>()
-                .map_err(|_| ApiError::parameter(name, format!("{name}={v}: expected a whole number ≥ 0")))
-        })
-        .transpose()
-}
-
 /// Where a page stands: its size, start, length and the total matched.
 pub(crate) struct Paging {
     pub limit: u64,
@@ -365,15 +355,8 @@ pub async fn items(
         }
     }
     let download = download_format(&params, &headers)?;
-    let limit = match parse_count(&params, "limit")? {
-        Some(0) => {
-            return Err(ApiError::parameter("limit", "limit=0: send a limit between 1 and 10000"));
-        }
-        Some(n) if download.is_none() => n.min(MAX_LIMIT),
-        Some(n) => n,
-        None => DEFAULT_LIMIT,
-    };
-    let offset = parse_count(&params, "offset")?.unwrap_or(0);
+    let limit = params.limit(DEFAULT_LIMIT, if download.is_some() { u64::MAX } else { MAX_LIMIT })?;
+    let offset = params.offset()?;
     // A download holds every match unless a limit is sent.
     query.limit = if download.is_some() && params.get("limit").is_none() { None } else { Some(limit) };
     query.offset = offset;

@@ -8,6 +8,7 @@ mod available;
 mod edit;
 mod error;
 mod features;
+mod guard;
 mod health;
 mod occupancy;
 mod openapi;
@@ -44,7 +45,12 @@ pub struct AppState {
     pub rules: crate::report::Rules,
     /// Origins whose browsers may call the API (CORS); empty: same origin only; `*`: any.
     pub cors_origins: Vec<String>,
+    /// Largest request body accepted, bytes (413 above).
+    pub max_body_bytes: usize,
 }
+
+/// Default of [`AppState::max_body_bytes`]: 8 MiB, a zone boundary with tens of thousands of vertices.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 impl AppState {
     /// State over `store`, links from the request's Host.
@@ -58,6 +64,7 @@ impl AppState {
             basemap: None,
             rules: Default::default(),
             cors_origins: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -94,7 +101,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
+        .layer(axum::middleware::from_fn(guard::check_request))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::problem_json))
         .layer(cors(&state.cors_origins))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -159,6 +169,9 @@ pub fn today() -> Date {
     Utc::now().with_timezone(&vietnam).date_naive()
 }
 
+/// Largest `offset=` accepted: far beyond any collection, and within every database's 64-bit integers.
+pub const MAX_OFFSET: u64 = 1_000_000_000_000;
+
 /// Query parameters in order, decoded.
 pub(crate) struct Params(Vec<(String, String)>);
 
@@ -190,6 +203,37 @@ impl Params {
             }
         }
         Ok(())
+    }
+
+    /// `limit=`: a whole number in 1..=`max` (larger ones are clamped to `max`, as OGC API allows);
+    /// `default` when absent.
+    pub(crate) fn limit(&self, default: u64, max: u64) -> Result<u64, ApiError> {
+        let wrong = |v: &str| {
+            ApiError::parameter("limit", format!("limit={v}: send a whole number between 1 and {max}"))
+        };
+        match self.get("limit") {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => Err(wrong(v)),
+                Ok(n) => Ok(n.min(max)),
+                // Digits beyond 64 bits: a very large limit, clamped like any other.
+                Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => Ok(max),
+                Err(_) => Err(wrong(v)),
+            },
+        }
+    }
+
+    /// `offset=`: a whole number in 0..=[`MAX_OFFSET`]; 0 when absent.
+    pub(crate) fn offset(&self) -> Result<u64, ApiError> {
+        match self.get("offset") {
+            None => Ok(0),
+            Some(v) => v.parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET).ok_or_else(|| {
+                ApiError::parameter(
+                    "offset",
+                    format!("offset={v}: send a whole number between 0 and {MAX_OFFSET}"),
+                )
+            }),
+        }
     }
 
     /// An RFC 3339 instant parameter as µs since 1970 (UTC); `None` when absent.

@@ -139,23 +139,10 @@ pub async fn tilejson(
     let c = tiled(name)?;
     let extent_of = if c.computed { &collections::ZONES } else { c };
     let bounds = state.store.extent(extent_of).await?.unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
-    let mut fields: Map<String, Value> =
-        c.fields.iter().map(|f| (f.name.to_string(), json!(f.description))).collect();
-    match c.id {
-        "zones" => {
-            fields.insert(
-                "occupancy_pct".into(),
-                json!("Occupancy at the date, percent (absent without leasable land)"),
-            );
-            fields.insert("leasable_ha".into(), json!("Leasable industrial land, hectares"));
-            fields.insert("leased_ha".into(), json!("Leased land, hectares"));
-            fields.insert("available_ha".into(), json!("Available land, hectares"));
-        }
-        "plots" => {
-            fields.insert("lease_status".into(), json!("active, reserved or free at the date"));
-        }
-        _ => {}
-    }
+    let fields: Map<String, Value> = crate::tiles::tile_fields(c.id)
+        .iter()
+        .map(|(name, about)| (name.to_string(), json!(about)))
+        .collect();
     let base = base_url(&state, &headers);
     Ok(Json(json!({
         "tilejson": "3.0.0",

@@ -33,7 +33,16 @@ pub enum GeometryError {
     Invalid(String),
     #[error("geometry has zero area")]
     Empty,
+    #[error(
+        "polygon {polygon} covers {area_m2:.3} m²: a degenerate shape (points on one line, or a spike); \
+         every polygon must cover at least {MIN_POLYGON_M2} m²"
+    )]
+    Degenerate { polygon: usize, area_m2: f64 },
 }
+
+/// Smallest area a polygon of a record may cover, m²: less is a drawing mistake (collinear points, a
+/// spike), never a piece of land.
+pub const MIN_POLYGON_M2: f64 = 1.0;
 
 /// Geodesic area of a polygonal geometry on the WGS 84 ellipsoid, in hectares.
 ///
@@ -77,6 +86,12 @@ pub fn parse_polygonal(geometry: &geojson::Geometry) -> Result<MultiPolygon, Geo
     let multi = multi.orient(Direction::Default);
     if area_ha(&multi) <= 0.0 {
         return Err(GeometryError::Empty);
+    }
+    for (polygon, p) in multi.0.iter().enumerate() {
+        let area_m2 = p.geodesic_area_unsigned();
+        if area_m2 < MIN_POLYGON_M2 {
+            return Err(GeometryError::Degenerate { polygon, area_m2 });
+        }
     }
     Ok(multi)
 }

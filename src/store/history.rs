@@ -410,20 +410,19 @@ macro_rules! stored_history_methods {
 }
 pub(crate) use stored_history_methods;
 
-/// A store's `write`, the same word for word in both (each store module has `begin_write` — how its
-/// writers exclude each other — `delete_row`, `insert_rows` and `finish_write`). The version check is
-/// the `UPDATE` that closes the expected version: of two writers holding it, one closes it and the
-/// other finds it closed.
-macro_rules! stored_write_method {
+/// A store's write of one record inside its open write transaction `Tx`, the same word for word in
+/// both (each store module has `delete_row`, `insert_rows` and `finish_write`); the caller commits. The
+/// version check is the `UPDATE` that closes the expected version: of two writers holding it, one
+/// closes it and the other finds it closed.
+macro_rules! stored_write_fn {
     () => {
-        pub(crate) async fn stored_write(&self, w: &history::Write) -> Result<i64, StoreError> {
-            let mut tx = begin_write(&self.pool).await?;
+        async fn write_in(tx: &mut Tx, w: &history::Write) -> Result<i64, StoreError> {
             let (c, id) = (w.collection, w.feature.id.as_str());
             let now = history::now_us();
             let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
                 .bind(c.id)
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await
                 .map_err(store_error)?;
             let version = match w.op {
@@ -435,16 +434,16 @@ macro_rules! stored_write_method {
                         .bind(now)
                         .bind(c.id)
                         .bind(id)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await
                         .map_err(store_error)?;
                     let last: i64 = sqlx::query_scalar(history::LAST_VERSION)
                         .bind(c.id)
                         .bind(id)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut **tx)
                         .await
                         .map_err(store_error)?;
-                    insert_rows(&mut tx, c, std::slice::from_ref(&w.feature)).await?;
+                    insert_rows(tx, c, std::slice::from_ref(&w.feature)).await?;
                     last + 1
                 }
                 op => {
@@ -454,7 +453,7 @@ macro_rules! stored_write_method {
                         .bind(c.id)
                         .bind(id)
                         .bind(expected)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await
                         .map_err(store_error)?
                         .rows_affected();
@@ -463,7 +462,7 @@ macro_rules! stored_write_method {
                         let open: Option<(i64, String)> = sqlx::query_as(history::OPEN_VERSION)
                             .bind(c.id)
                             .bind(id)
-                            .fetch_optional(&mut *tx)
+                            .fetch_optional(&mut **tx)
                             .await
                             .map_err(store_error)?;
                         return Err(match open {
@@ -476,9 +475,9 @@ macro_rules! stored_write_method {
                             _ => StoreError::NotFound { collection: c.id.into(), id: id.into() },
                         });
                     }
-                    delete_row(&mut tx, c, id).await?;
+                    delete_row(tx, c, id).await?;
                     if op != history::Op::Delete {
-                        insert_rows(&mut tx, c, std::slice::from_ref(&w.feature)).await?;
+                        insert_rows(tx, c, std::slice::from_ref(&w.feature)).await?;
                     }
                     expected + 1
                 }
@@ -497,13 +496,12 @@ macro_rules! stored_write_method {
                 .bind(parts.as_ref().map(|p| p.0.clone()))
                 .bind(parts.as_ref().map(|p| p.1))
                 .bind(parts.as_ref().map(|_| w.feature.source_crs.clone()))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(store_error)?;
-            finish_write(&mut tx, w.zones.iter().cloned().collect()).await?;
-            tx.commit().await.map_err(store_error)?;
+            finish_write(tx, w.zones.iter().cloned().collect()).await?;
             Ok(version)
         }
     };
 }
-pub(crate) use stored_write_method;
+pub(crate) use stored_write_fn;

@@ -274,13 +274,22 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
     /// A number that changes with every write (for caches and ETags).
     async fn data_version(&self) -> Result<i64, StoreError>;
+    /// Begins a write transaction that excludes every other writer of these zones (in this process and
+    /// in any other on the same database) until it commits or rolls back. Checks that read other records
+    /// run between this and [`WriteTx::write`] / [`WriteTx::insert_by`], so two writers can never both
+    /// pass them: SQLite holds its one write lock (`BEGIN IMMEDIATE`), PostgreSQL a transaction-scoped
+    /// advisory lock per zone (one lock for all zones when a write touches many).
+    async fn begin_write(&self, zones: &[String]) -> Result<Box<dyn WriteTx>, StoreError>;
     /// Writes every batch in one transaction: all rows or none, each with its first version in history
     /// (by `actor`).
     async fn insert_by(
         &self,
         batches: &[(&'static Collection, Vec<NewFeature>)],
         actor: &str,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        let zones: Vec<String> = touched_zones(batches).into_iter().collect();
+        self.begin_write(&zones).await?.insert_by(batches, actor).await
+    }
     /// [`Store::insert_by`] the system (demo, benchmarks, tests).
     async fn insert(&self, batches: &[(&'static Collection, Vec<NewFeature>)]) -> Result<u64, StoreError> {
         self.insert_by(batches, "system").await
@@ -288,7 +297,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates, replaces, updates or deletes one record and keeps its version, in one transaction;
     /// returns the new version number. The version check and the write are atomic: of two writers
     /// expecting the same version, one wins and the other gets [`StoreError::Stale`].
-    async fn write(&self, write: &history::Write) -> Result<i64, StoreError>;
+    async fn write(&self, write: &history::Write) -> Result<i64, StoreError> {
+        self.begin_write(&write.zones).await?.write(write).await
+    }
     /// The current version number of a record (`None`: absent or deleted).
     async fn current_version(
         &self,
@@ -332,6 +343,22 @@ pub trait Store: Send + Sync + 'static {
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError>;
 }
 
+/// An open write transaction holding its zones' locks (see [`Store::begin_write`]). Dropping it without
+/// writing rolls back; [`WriteTx::rollback`] does so at once, releasing the locks before it returns.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// Writes one record and its version, then commits.
+    async fn write(self: Box<Self>, write: &history::Write) -> Result<i64, StoreError>;
+    /// Writes every batch with first versions by `actor`, then commits.
+    async fn insert_by(
+        self: Box<Self>,
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError>;
+    /// Gives up: nothing is written and the locks are released.
+    async fn rollback(self: Box<Self>);
+}
+
 /// Connections of a PostgreSQL pool when `LANDBANK_DB_POOL` does not say.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 
@@ -344,4 +371,15 @@ pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreErro
         return Ok(std::sync::Arc::new(postgis::PostgisStore::open(database, pool).await?));
     }
     Ok(std::sync::Arc::new(sqlite::SqliteStore::open(database).await?))
+}
+
+/// A `--database` value fit for logs and messages: a PostgreSQL URL without its password.
+pub fn redacted(database: &str) -> String {
+    match url::Url::parse(database) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => database.to_string(),
+    }
 }

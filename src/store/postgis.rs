@@ -23,7 +23,56 @@ const ROWS_PER_INSERT: usize = 500;
 #[derive(Clone)]
 pub struct PostgisStore {
     pool: PgPool,
+    /// At most half the pool writes at once: a writer waiting for a zone's lock holds a connection, and
+    /// the writer holding it needs others for its checks' reads.
+    writers: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// Advisory lock keys (`pg_advisory_xact_lock(class, key)`): every writer holds the shared lock of
+/// [`LOCK_ALL`] and the exclusive lock of each zone it touches (keyed by `hashtext(code)`); a write that
+/// touches more than [`MAX_ZONE_LOCKS`] zones (a national import) takes [`LOCK_ALL`] exclusively.
+const LOCK_CLASS_ALL: i32 = 0x4c42; // "LB"
+const LOCK_ALL: i32 = 0;
+const LOCK_CLASS_ZONE: i32 = 0x4c43;
+const MAX_ZONE_LOCKS: usize = 64;
+
+/// A PostgreSQL write transaction holding its zones' advisory locks until it ends.
+struct PgWriteTx {
+    tx: Tx,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+#[async_trait]
+impl super::WriteTx for PgWriteTx {
+    async fn write(mut self: Box<Self>, w: &history::Write) -> Result<i64, StoreError> {
+        let version = write_in(&mut self.tx, w).await?;
+        self.tx.commit().await.map_err(store_error)?;
+        Ok(version)
+    }
+
+    async fn insert_by(
+        mut self: Box<Self>,
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        let mut written = 0;
+        let now = history::now_us();
+        for (collection, features) in batches {
+            written += insert_rows(&mut self.tx, collection, features).await?;
+            let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+            insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
+        }
+        finish_write(&mut self.tx, touched_zones(batches)).await?;
+        self.tx.commit().await.map_err(store_error)?;
+        Ok(written)
+    }
+
+    async fn rollback(self: Box<Self>) {
+        let _ = self.tx.rollback().await;
+    }
+}
+
+history::stored_write_fn!();
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
@@ -53,21 +102,30 @@ const GEOJSON: &str = "CASE WHEN t.geom IS NULL THEN NULL \
      WHEN ST_NumGeometries(t.geom) = 1 THEN ST_AsGeoJSON(ST_GeometryN(t.geom, 1), 15) \
      ELSE ST_AsGeoJSON(t.geom, 15) END";
 
+/// How long a request waits for a connection: `LANDBANK_DB_TIMEOUT_MS`, default 2 s — short enough that
+/// a database outage answers 503 quickly rather than holding every request.
+fn acquire_timeout() -> Duration {
+    let ms = std::env::var("LANDBANK_DB_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000u64);
+    Duration::from_millis(ms.clamp(100, 600_000))
+}
+
 impl PostgisStore {
     /// Connects to `url` (`postgres://user@host:port/database`) with a bounded pool.
     ///
-    /// `max_connections` bounds the pool; requests wait at most 5 s for a connection, then get 503.
+    /// `max_connections` bounds the pool; requests wait at most `LANDBANK_DB_TIMEOUT_MS` (default 2,000)
+    /// for a connection, then get 503.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(acquire_timeout())
             .idle_timeout(Duration::from_secs(300))
             .test_before_acquire(true)
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PostgisStore { pool })
+        let writers = std::sync::Arc::new(tokio::sync::Semaphore::new((max_connections as usize / 2).max(1)));
+        Ok(PostgisStore { pool, writers })
     }
 
     fn select_columns(collection: &Collection) -> String {
@@ -114,7 +172,6 @@ impl PostgisStore {
 }
 
 impl PostgisStore {
-    history::stored_write_method!();
     history::stored_history_methods!(|field| format!("(properties::jsonb ->> '{field}')"));
 }
 
@@ -167,26 +224,40 @@ impl Store for PostgisStore {
             .map_err(store_error)
     }
 
-    async fn insert_by(
-        &self,
-        batches: &[(&'static Collection, Vec<NewFeature>)],
-        actor: &str,
-    ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let mut written = 0;
-        let now = history::now_us();
-        for (collection, features) in batches {
-            written += insert_rows(&mut tx, collection, features).await?;
-            let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
-            insert_first_versions(&mut tx, collection, &ids, actor, now).await?;
+    async fn begin_write(&self, zones: &[String]) -> Result<Box<dyn super::WriteTx>, StoreError> {
+        let permit =
+            self.writers.clone().acquire_owned().await.map_err(|_| {
+                StoreError::Unavailable("the store is closing; no more writes are taken".into())
+            })?;
+        let mut tx = begin_write(&self.pool).await?;
+        let mut zones: Vec<&String> = zones.iter().collect();
+        zones.sort();
+        zones.dedup();
+        if zones.len() > MAX_ZONE_LOCKS {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(LOCK_CLASS_ALL)
+                .bind(LOCK_ALL)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        } else {
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1, $2)")
+                .bind(LOCK_CLASS_ALL)
+                .bind(LOCK_ALL)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            // In one order, so that two writers of the same zones never wait for each other in a circle.
+            for zone in zones {
+                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                    .bind(LOCK_CLASS_ZONE)
+                    .bind(zone)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+            }
         }
-        finish_write(&mut tx, touched_zones(batches)).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(written)
-    }
-
-    async fn write(&self, w: &history::Write) -> Result<i64, StoreError> {
-        self.stored_write(w).await
+        Ok(Box::new(PgWriteTx { tx, _permit: permit }))
     }
 
     async fn current_version(

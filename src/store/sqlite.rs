@@ -22,7 +22,49 @@ use crate::collections::{Collection, FieldKind};
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// This process's writers queue here rather than each holding a pooled connection while SQLite's
+    /// busy timeout runs, so the one writer inside always has connections left for its checks' reads.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
+
+/// A SQLite write transaction: `BEGIN IMMEDIATE` holds the database's write lock (against every
+/// process), the mutex this process's other writers.
+struct SqliteWriteTx {
+    tx: Tx,
+    _writer: tokio::sync::OwnedMutexGuard<()>,
+}
+
+#[async_trait]
+impl super::WriteTx for SqliteWriteTx {
+    async fn write(mut self: Box<Self>, w: &history::Write) -> Result<i64, StoreError> {
+        let version = write_in(&mut self.tx, w).await?;
+        self.tx.commit().await.map_err(store_error)?;
+        Ok(version)
+    }
+
+    async fn insert_by(
+        mut self: Box<Self>,
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        let mut written = 0;
+        let now = history::now_us();
+        for (collection, features) in batches {
+            let before = insert_rows(&mut self.tx, collection, features).await?;
+            written += features.len() as u64;
+            insert_first_versions(&mut self.tx, collection, before, actor, now).await?;
+        }
+        finish_write(&mut self.tx, touched_zones(batches)).await?;
+        self.tx.commit().await.map_err(store_error)?;
+        Ok(written)
+    }
+
+    async fn rollback(self: Box<Self>) {
+        let _ = self.tx.rollback().await;
+    }
+}
+
+history::stored_write_fn!();
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
@@ -63,7 +105,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database '{database}': {e}")))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer: Default::default() })
     }
 
     /// Column list for reading a row: id, fields, geometry columns.
@@ -109,7 +151,6 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    history::stored_write_method!();
     history::stored_history_methods!(|field| format!("json_extract(properties, '$.{field}')"));
 }
 
@@ -160,26 +201,10 @@ impl Store for SqliteStore {
             .map_err(store_error)
     }
 
-    async fn insert_by(
-        &self,
-        batches: &[(&'static Collection, Vec<NewFeature>)],
-        actor: &str,
-    ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let mut written = 0;
-        let now = history::now_us();
-        for (collection, features) in batches {
-            let before = insert_rows(&mut tx, collection, features).await?;
-            written += features.len() as u64;
-            insert_first_versions(&mut tx, collection, before, actor, now).await?;
-        }
-        finish_write(&mut tx, touched_zones(batches)).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(written)
-    }
-
-    async fn write(&self, w: &history::Write) -> Result<i64, StoreError> {
-        self.stored_write(w).await
+    async fn begin_write(&self, _zones: &[String]) -> Result<Box<dyn super::WriteTx>, StoreError> {
+        let writer = self.writer.clone().lock_owned().await;
+        let tx = begin_write(&self.pool).await?;
+        Ok(Box::new(SqliteWriteTx { tx, _writer: writer }))
     }
 
     async fn current_version(

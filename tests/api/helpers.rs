@@ -217,22 +217,39 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Reply {
-        let mut request = Request::builder().method(method).uri(uri).header("host", "landbank.test");
-        for (k, v) in headers {
-            request = request.header(*k, *v);
+        send_on(self.router.clone(), method, uri, headers, body).await
+    }
+
+    /// The same `method`, `uri`, headers and bodies sent all at once, each from its own task (the
+    /// runtime's threads run them in parallel); the replies in the order of `bodies`.
+    pub async fn race(
+        &self,
+        method: &'static str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        bodies: Vec<Value>,
+    ) -> Vec<Reply> {
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(bodies.len()));
+        let headers: Vec<(String, String)> =
+            headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|body| {
+                let (router, uri, headers, start) =
+                    (self.router.clone(), uri.to_string(), headers.clone(), start.clone());
+                tokio::spawn(async move {
+                    let headers: Vec<(&str, &str)> =
+                        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    start.wait().await;
+                    send_on(router, method, &uri, &headers, Some(&body)).await
+                })
+            })
+            .collect();
+        let mut replies = Vec::new();
+        for task in tasks {
+            replies.push(task.await.unwrap());
         }
-        let body = match body {
-            Some(b) => {
-                request = request.header("content-type", "application/geo+json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Reply { status, headers, body }
+        replies
     }
 
     /// A new token of `role` for this app's store; returns the `Authorization` header value.
@@ -249,6 +266,31 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         format!("http://{addr}")
     }
+}
+
+async fn send_on(
+    router: Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri).header("host", "landbank.test");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let body = match body {
+        Some(b) => {
+            request = request.header("content-type", "application/geo+json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = router.oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply { status, headers, body }
 }
 
 /// Strips the scheme and host of a link so the in-process router can follow it.

@@ -33,6 +33,7 @@ mod features;
 mod files;
 mod helpers;
 mod import;
+mod integrity;
 mod maps;
 mod occupancy;
 mod ogr;
