@@ -140,12 +140,6 @@ const GIVEN: &[&str] =
     &["An", "Bình", "Cường", "Dung", "Hải", "Hoa", "Khánh", "Lan", "Minh", "Nga", "Phúc", "Thảo"];
 
 fn main() {
-    let mut provinces = Vec::new();
-    let mut rdr = csv::Reader::from_path("maps/demo/spec/provinces.csv").unwrap();
-    for row in rdr.deserialize::<Province>() {
-        let p = row.unwrap();
-        provinces.push(feature(&p.province_code.clone(), serde_json::to_value(&p).unwrap(), None));
-    }
     let mut zones_out = Vec::new();
     let (mut land_use_out, mut plots_out, mut projects_out, mut leases_out, mut parcels_out) =
         (vec![], vec![], vec![], vec![], vec![]);
@@ -435,7 +429,6 @@ fn main() {
         targets_out.push(feature(&id, serde_json::to_value(&t).unwrap(), None));
     }
     write("targets", targets_out);
-    write("provinces", provinces);
     write("zones", zones_out);
     write("land_use", land_use_out);
     write("plots", plots_out);

@@ -139,7 +139,10 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
             id: format!("{}-A{n}", zone.code),
             zone_code: zone.code.clone(),
             zone_name: zone.name.clone(),
-            province_code: zone.province_code.clone(),
+            // The unit that holds the zone on the date (the new Bắc Ninh in 2026 for a zone of old Bắc Ninh).
+            province_code: crate::geography::resolve_at(&zone.province_code, at)
+                .map(|u| u.province_code.clone())
+                .unwrap_or_else(|| zone.province_code.clone()),
             area_ha: area,
             cleared_ha,
             infra_ready_ha,
@@ -258,8 +261,12 @@ pub async fn compute(
 ) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
     let mut conditions = Vec::new();
     if let Some(p) = province_code {
-        conditions
-            .push(Condition::In { field: "province_code".into(), values: text_values([p.to_string()]) });
+        // The province's territory: a new unit reads the zones of the units it was formed from.
+        crate::geography::check(p, None).map_err(OccupancyError::UnknownProvince)?;
+        conditions.push(Condition::In {
+            field: "province_code".into(),
+            values: text_values(crate::geography::territory(p)),
+        });
     }
     if let Some(z) = zone_code {
         conditions.push(Condition::In { field: "code".into(), values: text_values([z.to_string()]) });

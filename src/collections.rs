@@ -126,10 +126,10 @@ const ZONE_CODE: Field = text("zone_code", true, "Code of the zone");
 pub const PROVINCES: Collection = Collection {
     id: "provinces",
     title: "Provinces",
-    description: "Provinces and their VN-2000 TM-3 projection",
+    description: "Vietnam's provincial-level units before and after the mergers of 01/07/2025 (Resolution 202/2025/QH15): 63 until 30/06/2025, 34 from 01/07/2025, with successors and VN-2000 TM-3 zones. Reference data shipped with landbank; no boundary geometry.",
     table: "provinces",
     spatial: false,
-    published: false,
+    published: true,
     computed: false,
     fields: &[
         PROVINCE_CODE,
@@ -143,6 +143,12 @@ pub const PROVINCES: Collection = Collection {
             private: false,
         },
         real("central_meridian", "Central meridian of that zone, degrees east"),
+        text("gso_code", true, "Code of the General Statistics Office (two digits)"),
+        text("kind", true, "province, or city (centrally-run)"),
+        date("valid_from", "First day the unit exists (empty: before any data landbank keeps)"),
+        date("valid_to", "First day the unit no longer exists (empty: it still does)"),
+        text("successor_code", true, "The unit it became part of on valid_to"),
+        text("predecessor_codes", false, "The units it was formed from, comma separated"),
     ],
 };
 

@@ -15,9 +15,9 @@ use crate::store::{NewFeature, Store, StoreError};
 pub const NOTICE: &str = "Demo data: real zone names and locations, synthetic geometry sized to reproduce the \
     boards' published hectares; tenants, plots and parcels are invented.";
 
-/// The demo files, by collection id, in load order.
+/// The demo files, by collection id, in load order. Provinces are not among them: the reference
+/// geography ships with the schema ([`crate::geography`]).
 pub const FILES: &[(&str, &str)] = &[
-    ("provinces", include_str!("../maps/demo/provinces.geojson")),
     ("zones", include_str!("../maps/demo/zones.geojson")),
     ("land_use", include_str!("../maps/demo/land_use.geojson")),
     ("plots", include_str!("../maps/demo/plots.geojson")),

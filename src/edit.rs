@@ -39,9 +39,9 @@ fn invalid(field: &str, detail: impl Into<String>) -> EditError {
 /// Properties the service computes: accepted in a body (as GET returns them) and ignored.
 const COMPUTED: &[&str] = &["area_ha", "area_source", "source_crs"];
 
-/// The collections that can be edited.
+/// The collections that can be edited (provinces are reference data that ships with landbank).
 pub fn editable(id: &str) -> Option<&'static Collection> {
-    collections::ALL.iter().copied().find(|c| c.id == id && c.published && !c.computed)
+    collections::ALL.iter().copied().find(|c| c.id == id && c.published && !c.computed && c.id != "provinces")
 }
 
 /// A feature body (`{"type": "Feature", "id"?, "geometry", "properties"}`) as a record to store.

@@ -56,7 +56,12 @@ pub fn canonical_properties(
     }
     match collection.id {
         "provinces" => canonical::<Province>(properties),
-        "zones" => canonical::<Zone>(properties),
+        "zones" => {
+            let map = canonical::<Zone>(properties)?;
+            let zone: Zone = serde_json::from_value(Value::Object(map.clone())).map_err(|e| e.to_string())?;
+            crate::rules::zone_province(&zone).map_err(|e| format!("field province_code: {e}"))?;
+            Ok(map)
+        }
         "land_use" => canonical::<LandUse>(properties),
         "plots" => canonical::<Plot>(properties),
         "projects" => canonical::<Project>(properties),

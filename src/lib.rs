@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod edit;
 pub mod export;
+pub mod geography;
 pub mod http;
 pub mod import;
 pub mod ingest;

@@ -22,7 +22,8 @@ use serde::{Serialize, Serializer};
 use thiserror::Error;
 
 use crate::collections::{self, FilterValue};
-use crate::domain::{Date, LandUse, Lease, LeaseState, Province, Source, Zone, ZoneStatus};
+use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
+use crate::geography;
 use crate::spatial::{area_ha, clip, subtract, union_all};
 use crate::store::{Condition, ItemsQuery, Store, StoreError};
 
@@ -35,6 +36,9 @@ pub enum OccupancyError {
     Store(#[from] StoreError),
     #[error("no zone with code '{0}'")]
     UnknownZone(String),
+    /// The message says which provinces exist.
+    #[error("{0}")]
+    UnknownProvince(String),
 }
 
 pub(crate) fn round2<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -129,6 +133,12 @@ pub struct OccupancyReport {
     pub total: Summary,
     pub provinces: Vec<Summary>,
     pub zones: Vec<ZoneFigures>,
+    /// How the province asked for relates to the date (ended before it, or formed after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// The unit that holds a province's territory on the date, when the province had ended by then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub successor_code: Option<String>,
 }
 
 /// `100 × part / whole`, `None` when `whole` is zero.
@@ -243,9 +253,13 @@ pub async fn compute(
     query: &OccupancyQuery,
 ) -> Result<OccupancyReport, OccupancyError> {
     let mut zone_conditions = Vec::new();
+    // A province means its territory: the new Bắc Ninh reads old Bắc Ninh's and Bắc Giang's zones too.
+    let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
     if let Some(p) = &query.province_code {
-        zone_conditions
-            .push(Condition::In { field: "province_code".into(), values: text_values([p.clone()]) });
+        geography::check(p, None).map_err(OccupancyError::UnknownProvince)?;
+    }
+    if let Some(codes) = lens.codes() {
+        zone_conditions.push(Condition::In { field: "province_code".into(), values: text_values(codes) });
     }
     if let Some(z) = &query.zone_code {
         zone_conditions.push(Condition::In { field: "code".into(), values: text_values([z.clone()]) });
@@ -265,7 +279,10 @@ pub async fn compute(
     }
     let mut zones = Vec::with_capacity(zone_rows.rows.len());
     for row in &zone_rows.rows {
-        zones.push((row.parse::<Zone>("zones")?, row.multipolygon("zones")?));
+        let mut zone = row.parse::<Zone>("zones")?;
+        // The unit the zone counts under on the date (its recorded province, or the one that holds it).
+        zone.province_code = lens.label(&zone.province_code);
+        zones.push((zone, row.multipolygon("zones")?));
     }
     let codes = text_values(zones.iter().map(|(z, _)| z.code.clone()));
     let zone_in = Condition::In { field: "zone_code".into(), values: codes };
@@ -290,7 +307,6 @@ pub async fn compute(
     };
     let land_use_rows = store.items(&collections::LAND_USE, &land_use_query).await?.rows;
     let lease_rows = store.items(&collections::LEASES, &lease_query).await?.rows;
-    let province_rows = store.items(&collections::PROVINCES, &ItemsQuery::default()).await?.rows;
 
     let mut land_use: BTreeMap<String, Vec<(LandUse, MultiPolygon)>> = BTreeMap::new();
     for row in &land_use_rows {
@@ -306,11 +322,13 @@ pub async fn compute(
             leases.entry(lease.zone_code.clone()).or_default().push((lease, g));
         }
     }
-    let mut province_names = BTreeMap::new();
-    for row in &province_rows {
-        let p: Province = row.parse("provinces")?;
-        province_names.insert(p.province_code, p.name);
-    }
+    let notice = query.province_code.as_deref().and_then(|p| geography::notice(p, query.at));
+    let successor_code = query
+        .province_code
+        .as_deref()
+        .and_then(|p| geography::resolve_at(p, query.at))
+        .map(|u| u.province_code.clone())
+        .filter(|c| Some(c.as_str()) != query.province_code.as_deref());
 
     let query = query.clone();
     let report = tokio::task::spawn_blocking(move || {
@@ -329,11 +347,21 @@ pub async fn compute(
         }
         let provinces: Vec<Summary> = by_province
             .iter()
-            .map(|(code, zs)| summarize(Some(code.to_string()), province_names.get(*code).cloned(), zs))
+            .map(|(code, zs)| {
+                summarize(Some(code.to_string()), geography::unit(code).map(|u| u.name.clone()), zs)
+            })
             .collect();
         let single = (provinces.len() == 1).then(|| provinces[0].clone());
         let total = single.unwrap_or_else(|| summarize(None, None, &figures.iter().collect::<Vec<_>>()));
-        OccupancyReport { at: query.at, scope: query.scope.clone(), total, provinces, zones: figures }
+        OccupancyReport {
+            at: query.at,
+            scope: query.scope.clone(),
+            total,
+            provinces,
+            zones: figures,
+            notice,
+            successor_code,
+        }
     })
     .await
     .map_err(|e| StoreError::Database(format!("occupancy computation failed: {e}")))?;

@@ -54,6 +54,17 @@ pub const OVERLAP_TOLERANCE_HA: f64 = 0.01;
 pub const OUTSIDE_SHARE: f64 = 0.005;
 pub const OUTSIDE_MIN_HA: f64 = 0.0001;
 
+/// A zone's province exists, and had not ended before the zone's first date (a zone approved in 2026
+/// belongs to one of the 34 units, not to a province that ended on 01/07/2025). A zone approved earlier
+/// may name either its old province or the unit that holds it now.
+pub fn zone_province(zone: &crate::domain::Zone) -> Result<(), String> {
+    let first =
+        [zone.policy_approved_on, zone.established_on, zone.operating_since].into_iter().flatten().min();
+    crate::geography::check(&zone.province_code, first)
+        .map(|_| ())
+        .map_err(|e| format!("zone {}: {e}", zone.code))
+}
+
 /// Hectares of `g` outside `boundary` when more than the tolerance lies there (`None`: inside).
 pub fn outside(g: &MultiPolygon, boundary: &MultiPolygon) -> Option<f64> {
     let outside = spatial::area_ha(&spatial::subtract(g, boundary));

@@ -171,7 +171,8 @@ impl ZoneStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Province {
-    /// ISO 3166-2:VN, e.g. `VN-56` (Bắc Ninh).
+    /// ISO 3166-2:VN, e.g. `VN-56` (Bắc Ninh), or `VN2025-<GSO>` for the units formed on 01/07/2025
+    /// (see [`crate::geography`]).
     pub province_code: String,
     pub name: String,
     pub name_en: Option<String>,
@@ -179,6 +180,22 @@ pub struct Province {
     pub vn2000_tm3_epsg: Option<i64>,
     /// Central meridian of that zone, decimal degrees east.
     pub central_meridian: Option<f64>,
+    /// The General Statistics Office's code.
+    #[serde(default)]
+    pub gso_code: Option<String>,
+    /// `province` or `city` (centrally-run).
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub valid_from: Option<Date>,
+    /// The first day it no longer exists.
+    #[serde(default)]
+    pub valid_to: Option<Date>,
+    #[serde(default)]
+    pub successor_code: Option<String>,
+    /// Comma separated.
+    #[serde(default)]
+    pub predecessor_codes: Option<String>,
 }
 
 /// An industrial zone (or cluster, economic zone, hi-tech park).

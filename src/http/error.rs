@@ -83,7 +83,9 @@ impl From<OccupancyError> for ApiError {
     fn from(e: OccupancyError) -> Self {
         match e {
             OccupancyError::Store(s) => s.into(),
-            OccupancyError::UnknownZone(_) => ApiError::NotFound(e.to_string()),
+            OccupancyError::UnknownZone(_) | OccupancyError::UnknownProvince(_) => {
+                ApiError::NotFound(e.to_string())
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ use thiserror::Error;
 use crate::collections::{self, FilterValue};
 use crate::domain::{ClearanceParcel, ClearanceStatus, Date, Plot, Project, Province, Target, TargetMetric};
 use crate::domain::{Origin, Zone, ZoneStatus};
+use crate::geography;
 use crate::occupancy::{
     self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, OccupancyReport, Summary, ZoneFigures, pct, round2,
     round2_opt,
@@ -39,7 +40,8 @@ pub use html::{number, render_html, render_markdown};
 pub enum ReportError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("no province with code '{0}'; /occupancy lists the provinces in the store")]
+    /// The message names the provinces there are.
+    #[error("{0}")]
     UnknownProvince(String),
     #[error("rendering the report: {0}")]
     Render(String),
@@ -279,6 +281,14 @@ pub struct Report {
     pub province_name: Option<String>,
     pub province_name_en: Option<String>,
     pub at: Date,
+    /// How the province relates to the date (ended before it, or formed after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// The unit holding the province's territory on the date, when the province had ended by then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub successor_code: Option<String>,
+    /// Provincial-level units of Vietnam on the date: 63 until 30/06/2025, 34 from 01/07/2025.
+    pub provinces_on_date: u64,
     /// Zone statuses whose hectares are summed (established and operating, as boards report).
     pub scope: Vec<ZoneStatus>,
     pub zones: ZoneStages,
@@ -346,18 +356,10 @@ fn metric_unit(metric: TargetMetric) -> &'static str {
 
 /// Computes the report.
 pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Report, ReportError> {
-    let provinces: Vec<Province> = {
-        let rows = store.items(&collections::PROVINCES, &ItemsQuery::default()).await?.rows;
-        rows.iter().map(|r| r.parse("provinces")).collect::<Result<_, _>>()?
-    };
-    let province = match &query.province_code {
-        Some(code) => Some(
-            provinces
-                .iter()
-                .find(|p| &p.province_code == code)
-                .cloned()
-                .ok_or_else(|| ReportError::UnknownProvince(code.clone()))?,
-        ),
+    // A province means its territory on any date; the nation groups records under the units of `at`.
+    let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
+    let province: Option<Province> = match &query.province_code {
+        Some(code) => Some(geography::check(code, None).map_err(ReportError::UnknownProvince)?.into()),
         None => None,
     };
     let occupancy_at = |at: Date| OccupancyQuery {
@@ -371,7 +373,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
 
     // Zones (for WWTP and names) and what lies inside them.
     let province_filter: Vec<Condition> =
-        query.province_code.iter().map(|p| text_in("province_code", [p.clone()])).collect();
+        lens.codes().into_iter().map(|codes| text_in("province_code", codes)).collect();
     let all = |conditions: Vec<Condition>| ItemsQuery { conditions, ..Default::default() };
     let zone_rows = store.items(&collections::ZONES, &all(province_filter.clone())).await?.rows;
     let zones: BTreeMap<String, Zone> = zone_rows
@@ -388,8 +390,11 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         entry.add(&Clearance { parcel_ha: area, handed_over_ha: handed_over, progress_pct: None });
     }
     let project_rows = store.items(&collections::PROJECTS, &all(province_filter.clone())).await?.rows;
-    let projects: Vec<Project> =
+    let mut projects: Vec<Project> =
         project_rows.iter().map(|r| r.parse("projects")).collect::<Result<_, _>>()?;
+    for p in &mut projects {
+        p.province_code = p.province_code.as_deref().map(|c| lens.label(c));
+    }
     let plot_rows = store
         .items(
             &collections::PLOTS,
@@ -424,7 +429,11 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         )
         .await?
         .rows;
-    let targets: Vec<Target> = target_rows.iter().map(|r| r.parse("targets")).collect::<Result<_, _>>()?;
+    let mut targets: Vec<Target> =
+        target_rows.iter().map(|r| r.parse("targets")).collect::<Result<_, _>>()?;
+    for t in &mut targets {
+        t.province_code = lens.label(&t.province_code);
+    }
 
     // Zones by stage and their lines.
     let mut stages = ZoneStages::default();
@@ -677,6 +686,9 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         province_name: province.as_ref().map(|p| p.name.clone()),
         province_name_en: province.as_ref().and_then(|p| p.name_en.clone()),
         at: query.at,
+        notice: land.notice.clone(),
+        successor_code: land.successor_code.clone(),
+        provinces_on_date: geography::units_at(query.at).len() as u64,
         scope: land.scope.clone(),
         zones: stages,
         land: land.total.clone(),

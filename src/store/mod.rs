@@ -359,6 +359,63 @@ pub trait WriteTx: Send {
     async fn rollback(self: Box<Self>);
 }
 
+/// Writes the reference geography ([`crate::geography::UNITS`]) into `provinces` after the migrations:
+/// missing units are inserted, units whose stored row differs (an older landbank, a demo's provinces)
+/// are updated, each with its version in history by `reference geography`. Idempotent: a store that
+/// holds them already is not written to.
+pub(crate) async fn seed_geography(store: &dyn Store) -> Result<(), StoreError> {
+    use crate::collections::PROVINCES;
+    use crate::domain::Province;
+    const ACTOR: &str = "reference geography";
+    let mut stored = HashMap::new();
+    for row in store.items(&PROVINCES, &ItemsQuery::default()).await?.rows {
+        stored.insert(row.id.clone(), row.parse::<Province>("provinces")?);
+    }
+    let feature = |p: &Province| -> Result<NewFeature, StoreError> {
+        let Value::Object(properties) =
+            serde_json::to_value(p).map_err(|e| StoreError::Database(e.to_string()))?
+        else {
+            return Err(StoreError::Database("a province is not an object".into()));
+        };
+        Ok(NewFeature { id: p.province_code.clone(), properties, geometry: None, source_crs: String::new() })
+    };
+    let mut new = Vec::new();
+    for unit in crate::geography::UNITS.iter() {
+        let province = Province::from(unit);
+        match stored.get(&unit.province_code) {
+            None => new.push(feature(&province)?),
+            Some(current) if *current == province => {}
+            Some(current) => {
+                let Some(version) = store.current_version(&PROVINCES, &unit.province_code).await? else {
+                    continue;
+                };
+                let (before, after) = (feature(current)?, feature(&province)?);
+                let changed = PROVINCES
+                    .fields
+                    .iter()
+                    .filter(|f| before.properties.get(f.name) != after.properties.get(f.name))
+                    .map(|f| f.name.to_string())
+                    .collect();
+                store
+                    .write(&history::Write {
+                        collection: &PROVINCES,
+                        op: history::Op::Update,
+                        expected_version: Some(version),
+                        feature: after,
+                        actor: ACTOR.into(),
+                        changed,
+                        zones: vec![],
+                    })
+                    .await?;
+            }
+        }
+    }
+    if !new.is_empty() {
+        store.insert_by(&[(&PROVINCES, new)], ACTOR).await?;
+    }
+    Ok(())
+}
+
 /// Connections of a PostgreSQL pool when `LANDBANK_DB_POOL` does not say.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 

@@ -210,7 +210,7 @@ impl Store for PostgisStore {
             insert_first_versions(&mut tx, collection, &ids, "migration", history::now_us()).await?;
             tx.commit().await.map_err(store_error)?;
         }
-        Ok(())
+        super::seed_geography(self).await
     }
 
     async fn close(&self) {

@@ -187,7 +187,7 @@ impl Store for SqliteStore {
             insert_first_versions(&mut tx, collection, 0, "migration", history::now_us()).await?;
             tx.commit().await.map_err(store_error)?;
         }
-        Ok(())
+        super::seed_geography(self).await
     }
 
     async fn close(&self) {

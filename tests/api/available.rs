@@ -63,7 +63,6 @@ async fn hand_made(backend: Backend) -> TestApp {
     load(
         &app,
         vec![
-            (&collections::PROVINCES, vec![feature("VN-56", json!({"province_code": "VN-56", "name": "Bắc Ninh"}), Value::Null)]),
             (
                 &collections::ZONES,
                 vec![

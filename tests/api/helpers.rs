@@ -303,6 +303,7 @@ pub fn path_of(href: &str) -> &str {
 pub fn sample_uri(path: &str) -> String {
     let ids = [
         ("targets", "VN-66-2022-capital_usd"),
+        ("provinces", "VN2025-24"),
         ("plots", "BN-QV1-CN-01"),
         ("leases", "BN-QV1-L001"),
         ("zones", "BN-QV1"),

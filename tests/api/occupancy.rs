@@ -35,7 +35,8 @@ async fn figures_follow_the_date(backend: Backend) {
 
 async fn zones_add_up_to_their_province_and_provinces_to_the_total(backend: Backend) {
     let app = spawn_app(backend).await;
-    let all = app.get("/occupancy").await.json();
+    // The last day of the 63 provinces: the demo's five, under their own codes.
+    let all = app.get("/occupancy?at=2025-06-30").await.json();
     let provinces = all["provinces"].as_array().unwrap();
     assert_eq!(provinces.len(), 5);
     let sum: f64 = provinces.iter().map(|p| p["leased_ha"].as_f64().unwrap()).sum();
@@ -129,7 +130,94 @@ async fn bad_dates_and_parameters_are_400_never_500(backend: Backend) {
     assert!(reply.problem(400).contains("province_code"));
 }
 
+/// Province figures follow the geography of the date: 63 provinces until 30/06/2025, 34 from 01/07/2025.
+async fn provinces_follow_the_2025_mergers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    // The published figure of old Bắc Ninh stands.
+    let old = app.get("/occupancy?province_code=VN-56&at=2023-11-17").await.json();
+    assert_eq!(old["occupancy_pct"], 60.04);
+    assert!(old.get("successor_code").is_none() && old.get("notice").is_none());
+
+    // A zone of old Bắc Giang (declared land only), established in 2010.
+    let planner = app.bearer(landbank::auth::Role::Planner, "desk").await;
+    let zone = serde_json::json!({ "type": "Feature", "geometry": null, "properties": {
+        "code": "BG-QC", "name": "Quang Châu", "kind": "industrial_park", "province_code": "VN-54",
+        "status": "operating", "established_on": "2010-05-01", "operating_since": "2011-01-01",
+        "declared_area_ha": 426.0, "declared_industrial_ha": 300.0 } });
+    let r = app
+        .send("POST", "/collections/zones/items", &[("authorization", planner.as_str())], Some(&zone))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // Nationally, 2026 groups the zones under the 34 units: the demo's five provinces became five new units.
+    let now = app.get("/occupancy?at=2026-01-01").await.json();
+    let mut codes: Vec<&str> =
+        now["provinces"].as_array().unwrap().iter().map(|p| p["province_code"].as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, ["VN2025-19", "VN2025-24", "VN2025-25", "VN2025-33", "VN2025-68"]);
+    let before = app.get("/occupancy?at=2025-06-30").await.json();
+    assert_eq!(before["provinces"].as_array().unwrap().len(), 6, "the five and Bắc Giang");
+
+    // The new Bắc Ninh is old Bắc Ninh plus Bắc Giang.
+    let new_bn = app.get("/occupancy?province_code=VN2025-24&at=2026-01-01").await.json();
+    let old_bn = app.get("/occupancy?province_code=VN-56&at=2026-01-01").await.json();
+    let old_bg = app.get("/occupancy?province_code=VN-54&at=2026-01-01").await.json();
+    assert_eq!(new_bn["province_name"], "Bắc Ninh");
+    assert_eq!(new_bn["zones_total"], old_bn["zones_total"].as_u64().unwrap() + 1);
+    for k in ["leasable_ha", "leased_ha", "planned_area_ha"] {
+        assert!((f(&new_bn, k) - f(&old_bn, k) - f(&old_bg, k)).abs() < 0.02, "{k}");
+    }
+    assert_eq!(new_bn["source"], "mixed");
+    // A province that ended answers with its figures and names what holds it now.
+    assert_eq!(old_bn["successor_code"], "VN2025-24");
+    assert!(old_bn["notice"].as_str().unwrap().contains("01/07/2025"), "{}", old_bn["notice"]);
+    assert_eq!(
+        old_bn["leased_ha"],
+        app.get("/occupancy?province_code=VN-56&at=2025-06-30").await.json()["leased_ha"]
+    );
+    // Asked before it existed, a new unit covers its predecessors' territory, and says so.
+    let early = app.get("/occupancy?province_code=VN2025-24&at=2023-11-17").await.json();
+    assert!(
+        (f(&early, "leased_ha")
+            - 2481.57
+            - f(&app.get("/occupancy?province_code=VN-54&at=2023-11-17").await.json(), "leased_ha"))
+        .abs()
+            < 0.01
+    );
+    assert!(early["notice"].as_str().unwrap().contains("formed on 01/07/2025"));
+    // An unknown province is a 404 naming the ones there are.
+    let unknown = app.get("/occupancy?province_code=VN-99&at=2026-01-01").await.problem(404);
+    assert!(unknown.contains("VN2025-24 Bắc Ninh"), "{unknown}");
+
+    // The reference geography: 86 units, 63 on 30/06/2025, 34 on 01/07/2025.
+    let units = app.get("/collections/provinces/items?limit=200").await.json();
+    assert_eq!(units["numberMatched"], 86);
+    let on = |at: &str| {
+        let app = &app;
+        let at = at.to_string();
+        async move { app.get(&format!("/reports/national?at={at}")).await.json()["provinces_on_date"].clone() }
+    };
+    assert_eq!(on("2025-06-30").await, 63);
+    assert_eq!(on("2025-07-01").await, 34);
+    let report = app.get("/reports/provinces/VN2025-24?at=2026-01-01").await.json();
+    assert_eq!(report["province_name"], "Bắc Ninh");
+    assert_eq!(report["land"]["zones_total"], new_bn["zones_total"]);
+    // Available land of the new unit holds the old province's pieces, labelled with the new unit.
+    let available = app.get("/available?province_code=VN2025-24&limit=1").await.json();
+    assert_eq!(available["features"][0]["properties"]["province_code"], "VN2025-24");
+    // A zone approved after its province ended is refused, naming the unit to use.
+    let late = serde_json::json!({ "type": "Feature", "geometry": null, "properties": {
+        "code": "BN-NEW", "name": "Mới", "kind": "industrial_park", "province_code": "VN-56",
+        "status": "policy_approved", "policy_approved_on": "2026-02-01" } });
+    let r = app
+        .send("POST", "/collections/zones/items", &[("authorization", planner.as_str())], Some(&late))
+        .await;
+    assert!(r.problem(422).contains("VN2025-24"), "{}", r.text());
+}
+
 crate::contract!(
+    provinces_follow_the_2025_mergers,
     the_demo_reproduces_bac_ninh_17_11_2023,
     figures_follow_the_date,
     zones_add_up_to_their_province_and_provinces_to_the_total,

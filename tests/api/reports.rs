@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use landbank::http::{AppState, router};
-use landbank::store::NewFeature;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, scratch_database, spawn_app, spawn_empty_app};
@@ -241,13 +240,7 @@ async fn the_national_view_sums_the_provinces(backend: Backend) {
 
 async fn an_empty_province_reports_zeros(backend: Backend) {
     let app = spawn_empty_app(backend).await;
-    let province = NewFeature {
-        id: "VN-01".into(),
-        properties: json!({ "province_code": "VN-01", "name": "Lai Châu" }).as_object().unwrap().clone(),
-        geometry: None,
-        source_crs: "EPSG:4326".into(),
-    };
-    app.store.insert(&[(&landbank::collections::PROVINCES, vec![province])]).await.unwrap();
+    // Lai Châu ships with the reference geography: an empty install knows it.
     let reply = app.get("/reports/provinces/VN-01?at=2024-12-31").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let report = reply.json();

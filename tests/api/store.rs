@@ -17,13 +17,6 @@ fn zone_feature(code: &str, status: &str, lon: f64) -> serde_json::Value {
     })
 }
 
-fn province() -> Vec<landbank::store::NewFeature> {
-    let fc = json!({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "VN-56", "geometry": null, "properties": {"province_code": "VN-56", "name": "Bắc Ninh"}}
-    ]});
-    parse_feature_collection(&collections::PROVINCES, "test", &fc.to_string(), &HashMap::new()).unwrap()
-}
-
 async fn a_failing_write_leaves_the_store_unchanged(backend: Backend) {
     let app = spawn_empty_app(backend).await;
     let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0), zone_feature("A-2", "planned", 106.1)]});
@@ -31,10 +24,7 @@ async fn a_failing_write_leaves_the_store_unchanged(backend: Backend) {
         parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
             .unwrap();
     let before = app.store.data_version().await.unwrap();
-    app.store
-        .insert(&[(&collections::PROVINCES, province()), (&collections::ZONES, zones.clone())])
-        .await
-        .unwrap();
+    app.store.insert(&[(&collections::ZONES, zones.clone())]).await.unwrap();
     assert_eq!(app.store.count(&collections::ZONES).await.unwrap(), 2);
     assert!(app.store.data_version().await.unwrap() > before, "writes bump the data version");
 
@@ -108,7 +98,7 @@ async fn data_survives_a_restart(backend: Backend) {
         let fc = json!({"type": "FeatureCollection", "features": [zone_feature("K-1", "operating", 106.0)]});
         let zones =
             parse_feature_collection(&collections::ZONES, "z", &fc.to_string(), &HashMap::new()).unwrap();
-        store.insert(&[(&collections::PROVINCES, province()), (&collections::ZONES, zones)]).await.unwrap();
+        store.insert(&[(&collections::ZONES, zones)]).await.unwrap();
         if backend == Backend::Sqlite {
             assert!(std::path::Path::new(&format!("{db}-wal")).exists(), "WAL journal in use");
         }
