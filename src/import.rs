@@ -178,14 +178,26 @@ pub fn read(
     let file = options.path.display().to_string();
     let fail = |reason: String| ImportError::File { file: file.clone(), reason };
     let collection = options.collection;
-    let text_decoding = TextDecoding::from_option(options.encoding.as_deref());
-    // Shapefiles: landbank decodes the raw DBF bytes itself (`ENCODING=` stops GDAL recoding), for the
-    // Vietnamese legacy encodings GDAL does not know and because GDAL 3.6's iconv drops the last letter
-    // of CP1258 values. Encodings only GDAL knows are passed to it.
+    let mut text_decoding = TextDecoding::from_option(options.encoding.as_deref());
     let dbf = options
         .path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("shp") || e.eq_ignore_ascii_case("dbf"));
+    // A Shapefile's own declaration: the `.cpg` (in any of the spellings ArcGIS, MapInfo and QGIS
+    // write), decoded by landbank; without one, the text is detected.
+    let mut declared_note = None;
+    if dbf && matches!(text_decoding, TextDecoding::Gdal(None)) {
+        text_decoding = match cpg_decoder(&options.path).map_err(fail)? {
+            Some((decoder, note)) => {
+                declared_note = Some(note);
+                TextDecoding::Raw(decoder)
+            }
+            None => TextDecoding::Auto,
+        };
+    }
+    // Shapefiles: landbank decodes the raw DBF bytes itself (`ENCODING=` stops GDAL recoding), for the
+    // Vietnamese legacy encodings GDAL does not know and because GDAL 3.6's iconv drops the last letter
+    // of CP1258 values and field names. Encodings only GDAL knows are passed to it.
     let open_options: Vec<String> = match (&text_decoding, dbf) {
         (TextDecoding::Gdal(Some(label)), _) => vec![format!("ENCODING={label}")],
         (TextDecoding::Gdal(None), _) | (_, false) => Vec::new(),
@@ -220,7 +232,9 @@ pub fn read(
     let cad = matches!(dataset.driver().short_name().as_str(), "DXF" | "DGN" | "CAD");
     let (decoding, encoding_note) = match &text_decoding {
         TextDecoding::Gdal(label) => (None, label.as_ref().map(|l| format!("{l} (decoded by GDAL)"))),
-        TextDecoding::Raw(d) => (Some(*d), Some(d.name().to_string())),
+        TextDecoding::Raw(d) => {
+            (Some(*d), Some(declared_note.clone().unwrap_or_else(|| d.name().to_string())))
+        }
         TextDecoding::Auto => {
             let samples = sample_text(&mut layer, cad, 400);
             let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
@@ -231,7 +245,13 @@ pub fn read(
             )
         }
     };
-    let source_fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    // Field names are decoded like values (GDAL's CP1258 recoding cuts their last letter too).
+    let source_fields: Vec<String> = match decoding {
+        Some(decoder) => raw_field_names(&layer).iter().map(|n| decoder.decode(n)).collect(),
+        None => layer.defn().fields().map(|f| f.name()).collect(),
+    };
+    let field_index: HashMap<&str, usize> =
+        source_fields.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
 
     // Mapping: explicit, then the same name, then common aliases.
     let mut mapping: BTreeMap<String, String> = BTreeMap::new();
@@ -294,6 +314,14 @@ pub fn read(
         }
         None => layer.spatial_ref(),
     };
+    if source_srs.is_none()
+        && let Some(prj) = ["prj", "PRJ"].iter().map(|e| options.path.with_extension(e)).find(|p| p.exists())
+    {
+        return Err(fail(format!(
+            "{} is there but GDAL cannot read a CRS from it; fix it (export it again from the GIS), or say the CRS with --srs, e.g. --srs vn2000:bac-ninh",
+            prj.display()
+        )));
+    }
     if source_srs.is_none() {
         let extent = layer.get_extent().ok();
         let degrees =
@@ -354,7 +382,7 @@ pub fn read(
         let mut props = Map::new();
         let mut id_value = None;
         for (target, source) in &mapping {
-            let value = match feature.field_index(source) {
+            let value = match field_index.get(source.as_str()).copied().ok_or(()) {
                 Ok(idx) => match (feature.field(idx).ok().flatten(), &decoding) {
                     (Some(FieldValue::StringValue(_)), Some(decoder)) => {
                         Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
@@ -362,8 +390,8 @@ pub fn read(
                     (value, _) => value,
                 },
                 // `FID` without a field of that name: the feature's own number (DGN elements have no code).
-                Err(_) if source == FID => feature.fid().map(|f| FieldValue::Integer64Value(f as i64)),
-                Err(e) => return Err(fail(e.to_string())),
+                Err(()) if source == FID => feature.fid().map(|f| FieldValue::Integer64Value(f as i64)),
+                Err(()) => return Err(fail(format!("layer {layer_name} has no field '{source}'"))),
             };
             if target == "id" {
                 id_value = value
@@ -506,6 +534,73 @@ impl TextDecoding {
             None => TextDecoding::Gdal(Some(label.to_string())),
         }
     }
+}
+
+/// The field names of a layer as the file holds them (a Shapefile opened with `ENCODING=`: DBF bytes).
+fn raw_field_names(layer: &gdal::vector::Layer) -> Vec<Vec<u8>> {
+    use gdal::vector::LayerAccess;
+    // SAFETY: the layer is alive for the call; GDAL owns the definition and the names, which are copied
+    // at once; indexes come from the definition's own count.
+    unsafe {
+        let defn = gdal_sys::OGR_L_GetLayerDefn(layer.c_layer());
+        let count = gdal_sys::OGR_FD_GetFieldCount(defn);
+        (0..count)
+            .map(|i| {
+                let field = gdal_sys::OGR_FD_GetFieldDefn(defn, i);
+                let name = gdal_sys::OGR_Fld_GetNameRef(field);
+                if name.is_null() { Vec::new() } else { std::ffi::CStr::from_ptr(name).to_bytes().to_vec() }
+            })
+            .collect()
+    }
+}
+
+/// The decoder a Shapefile's `.cpg` names, with a note saying so; `Ok(None)` without a `.cpg` (or an
+/// empty one); an error naming the file for a code page landbank does not know.
+fn cpg_decoder(shp: &std::path::Path) -> Result<Option<(Decoder, String)>, String> {
+    let Some(cpg) = ["cpg", "CPG", "Cpg"].iter().map(|e| shp.with_extension(e)).find(|p| p.exists()) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&cpg).map_err(|e| format!("{}: cannot be read ({e})", cpg.display()))?;
+    let label = String::from_utf8_lossy(&bytes).trim().to_string();
+    if label.is_empty() {
+        return Ok(None);
+    }
+    match code_page(&label) {
+        Some(decoder) => Ok(Some((decoder, format!("{} (from the .cpg: '{label}')", decoder.name())))),
+        None => Err(format!(
+            "{} names the code page '{label}', which landbank does not know; say how the text is encoded with \
+             --encoding (utf-8, cp1258, tcvn3, vni, auto, or a label such as windows-1252)",
+            cpg.display()
+        )),
+    }
+}
+
+/// A code page as `.cpg` files spell it: `1258`, `CP1258`, `windows-1258`, `ANSI 1258`, `UTF-8`, `65001`,
+/// `88591`, `TCVN3`, … (case, spaces and dashes do not matter).
+fn code_page(label: &str) -> Option<Decoder> {
+    use crate::vnenc::VnEncoding;
+    if let Some(e) = VnEncoding::from_label(label) {
+        return Some(Decoder::Vietnamese(e));
+    }
+    let compact: String = label.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    let digits = compact.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    match digits {
+        "65001" | "8" if compact.starts_with("utf") || digits == "65001" => {
+            return Some(Decoder::Vietnamese(VnEncoding::Utf8));
+        }
+        "1258" => return Some(Decoder::Vietnamese(VnEncoding::Windows1258)),
+        _ => {}
+    }
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let candidates = match digits.strip_prefix("8859") {
+            Some(part) => vec![format!("iso-8859-{part}")],
+            None => vec![format!("windows-{digits}"), format!("cp{digits}"), format!("ibm{digits}")],
+        };
+        if let Some(e) = candidates.iter().find_map(|c| encoding_rs::Encoding::for_label(c.as_bytes())) {
+            return Some(Decoder::Other(e));
+        }
+    }
+    encoding_rs::Encoding::for_label(label.trim().as_bytes()).map(Decoder::Other)
 }
 
 /// Up to `limit` non-ASCII raw string values of the layer, for `--encoding auto`; reads from the start

@@ -31,6 +31,7 @@ mod crs;
 mod editing;
 mod features;
 mod files;
+mod fresh;
 mod helpers;
 mod import;
 mod integrity;

@@ -1,0 +1,243 @@
+//! A board starting from its own files on an empty install: no demo, reference geography only. Every
+//! collection comes in through `landbank import` from files GDAL's ogr2ogr (and glibc's iconv) make in
+//! the test, as Vietnamese offices' files really come, then the board's figures are read back.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, scratch_database};
+use crate::import::{ogr2ogr, text, write_geojson};
+
+const BIN: &str = env!("CARGO_BIN_EXE_landbank");
+
+fn landbank(database: &str, args: &[&str]) -> Output {
+    Command::new(BIN).arg("--database").arg(database).args(args).output().unwrap()
+}
+
+/// Bytes of `text` in Windows-1258 as glibc's iconv writes them (base letters and combining tones).
+fn cp1258(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("iconv")
+        .args(["-f", "UTF-8", "-t", "CP1258"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("iconv (glibc) is on every Debian");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Value {
+    json!({ "type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] })
+}
+
+fn area_ha(g: &Value) -> f64 {
+    let g: geojson::Geometry = serde_json::from_value(g.clone()).unwrap();
+    landbank::spatial::area_ha(&landbank::spatial::parse_polygonal(&g).unwrap())
+}
+
+/// A Shapefile of zones whose DBF holds Windows-1258 bytes and whose `.cpg` says so in `cpg_spelling`.
+fn cp1258_zones(dir: &Path, cpg_spelling: &str) -> std::path::PathBuf {
+    let zones = [
+        ("HY-KD", "Khu công nghiệp Kim Động", "VN2025-33", "operating", "2015-03-01", 106.05),
+        ("HY-TB1", "KCN Tiền Hải – Thái Bình", "VN-20", "established", "2012-06-01", 106.10),
+    ];
+    let mut csv = b"WKT,MA_KCN,TEN_KCN,TRANG_THAI,kind,province_code,established_on\n".to_vec();
+    for (code, name, province, status, established, lon) in zones {
+        csv.extend(
+            format!(
+                "\"POLYGON (({lon} 20.8,{} 20.8,{} 20.82,{lon} 20.82,{lon} 20.8))\",{code},",
+                lon + 0.02,
+                lon + 0.02
+            )
+            .as_bytes(),
+        );
+        csv.extend(cp1258(name));
+        csv.extend(format!(",{status},industrial_park,{province},{established}\n").as_bytes());
+    }
+    std::fs::write(dir.join("kcn.csv"), csv).unwrap();
+    let shp = dir.join("KCN.shp");
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=",
+        "-s_srs",
+        "EPSG:4326",
+        "-t_srs",
+        "EPSG:9209",
+        "-oo",
+        "GEOM_POSSIBLE_NAMES=WKT",
+        "-oo",
+        "KEEP_GEOM_COLUMNS=NO",
+        shp.to_str().unwrap(),
+        dir.join("kcn.csv").to_str().unwrap(),
+    ]);
+    std::fs::write(dir.join("KCN.cpg"), cpg_spelling).unwrap();
+    shp
+}
+
+async fn a_province_from_its_own_files_on_an_empty_database(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = scratch_database(backend, false, &dir).await;
+    let migrated = landbank(&db, &["migrate"]);
+    assert!(migrated.status.success(), "{}", text(&migrated));
+    let d = dir.path();
+    let import = |file: &Path, collection: &str, extra: &[&str]| {
+        let mut args = vec!["import", file.to_str().unwrap(), "--collection", collection];
+        args.extend_from_slice(extra);
+        let out = landbank(&db, &args);
+        assert!(out.status.success(), "import {collection}: {}", text(&out));
+        text(&out)
+    };
+
+    // 1. Zones: a Shapefile in VN-2000 with Windows-1258 text, as ArcGIS writes it (".cpg": "ANSI 1258").
+    let report = import(&cp1258_zones(d, "ANSI 1258"), "zones", &[]);
+    assert!(report.contains("CP1258 (from the .cpg: 'ANSI 1258')"), "{report}");
+    assert!(report.contains("code ← MA_KCN") && report.contains("name ← TEN_KCN"), "{report}");
+
+    // 2. Land use (GeoPackage): industrial land of both zones.
+    let industrial = [rect(106.052, 20.802, 106.068, 20.818), rect(106.102, 20.802, 106.118, 20.818)];
+    write_geojson(
+        &d.join("lu.geojson"),
+        vec![
+            json!({ "type": "Feature", "properties": { "ma_kcn": "HY-KD", "loai_dat": "industrial", "id": "HY-KD-LU1" }, "geometry": industrial[0] }),
+            json!({ "type": "Feature", "properties": { "ma_kcn": "HY-TB1", "loai_dat": "industrial", "id": "HY-TB1-LU1" }, "geometry": industrial[1] }),
+        ],
+    );
+    let lu = d.join("quy_hoach.gpkg");
+    ogr2ogr(&["-f", "GPKG", lu.to_str().unwrap(), d.join("lu.geojson").to_str().unwrap()]);
+    import(&lu, "land_use", &[]);
+
+    // 3. Plots (GeoPackage in EPSG:9209).
+    let plots = [rect(106.052, 20.802, 106.060, 20.818), rect(106.060, 20.802, 106.068, 20.818)];
+    write_geojson(
+        &d.join("lo.geojson"),
+        vec![
+            json!({ "type": "Feature", "properties": { "SO_HIEU": "CN-01", "MA_KCN": "HY-KD" }, "geometry": plots[0] }),
+            json!({ "type": "Feature", "properties": { "SO_HIEU": "CN-02", "MA_KCN": "HY-KD" }, "geometry": plots[1] }),
+        ],
+    );
+    let lo = d.join("lo_dat.gpkg");
+    ogr2ogr(&[
+        "-f",
+        "GPKG",
+        "-t_srs",
+        "EPSG:9209",
+        lo.to_str().unwrap(),
+        d.join("lo.geojson").to_str().unwrap(),
+    ]);
+    import(&lo, "plots", &[]);
+
+    // 4. Projects (CSV, no geometry).
+    std::fs::write(
+        d.join("du_an.csv"),
+        "id,tenant_name,origin,zone_code,certificate_on,capital_usd\nHY-P1,Công ty TNHH Điện tử Kim Động,fdi,HY-KD,2016-01-10,25000000\n",
+    )
+    .unwrap();
+    import(&d.join("du_an.csv"), "projects", &[]);
+
+    // 5. Leases (GeoJSON): CN-01 leased since 2016.
+    write_geojson(
+        &d.join("thue.geojson"),
+        vec![json!({ "type": "Feature", "id": "HY-KD-L1", "properties": {
+        "zone_code": "HY-KD", "project_id": "HY-P1", "plot_codes": "CN-01", "status": "active",
+        "signed_on": "2016-02-01", "start_on": "2016-03-01" }, "geometry": plots[0] })],
+    );
+    import(&d.join("thue.geojson"), "leases", &[]);
+
+    // 6. Clearance parcels (Shapefile, UTF-8 with its .cpg).
+    write_geojson(
+        &d.join("thua.geojson"),
+        vec![json!({ "type": "Feature", "properties": {
+        "MA_KCN": "HY-TB1", "SO_TO": "12", "SO_THUA": "345", "TRANG_THAI": "handed_over",
+        "CHU_SU_DUNG": "Nguyễn Thị Hòa", "handed_over_on": "2013-01-15" }, "geometry": industrial[1] })],
+    );
+    let thua = d.join("THUA_DAT.shp");
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=UTF-8",
+        thua.to_str().unwrap(),
+        d.join("thua.geojson").to_str().unwrap(),
+    ]);
+    import(&thua, "clearance_parcels", &[]);
+
+    // The board's figures: the new Hưng Yên in 2026 holds both zones (one recorded under old Thái Bình).
+    let out = landbank(&db, &["report", "--province", "VN2025-33", "--at", "2026-01-01", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let land = &report["land"];
+    assert_eq!(report["province_name"], "Hưng Yên");
+    assert_eq!(land["zones_total"], 2);
+    let leasable = area_ha(&industrial[0]) + area_ha(&industrial[1]);
+    let leased = area_ha(&plots[0]);
+    assert!((land["leasable_ha"].as_f64().unwrap() - leasable).abs() < 0.01, "{land}");
+    assert!((land["leased_ha"].as_f64().unwrap() - leased).abs() < 0.01, "{land}");
+    let pct = 100.0 * leased / leasable;
+    assert!((land["occupancy_pct"].as_f64().unwrap() - pct).abs() < 0.01, "{land}");
+    // Old Thái Bình on its last day holds only its own zone.
+    let out = landbank(&db, &["report", "--province", "VN-20", "--at", "2025-06-30", "--format", "json"]);
+    let old: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(old["land"]["zones_total"], 1);
+
+    // Text arrived whole: the last letter of every value and field name is there, in NFC.
+    let store = landbank::store::open(&db).await.unwrap();
+    let zone = store.item(&landbank::collections::ZONES, "HY-KD").await.unwrap().expect("HY-KD, not HY-K");
+    assert_eq!(zone.properties["name"], "Khu công nghiệp Kim Động");
+    assert_eq!(zone.properties["status"], "operating");
+    let zone = store.item(&landbank::collections::ZONES, "HY-TB1").await.unwrap().unwrap();
+    assert_eq!(zone.properties["name"], "KCN Tiền Hải – Thái Bình");
+    store.close().await;
+}
+
+/// Every spelling of Windows-1258 a `.cpg` comes with; an unknown code page is refused by name; a zone
+/// in a province that does not exist is refused naming the provinces there are; nothing is written.
+async fn code_pages_and_provinces_are_checked_before_anything_is_written(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = scratch_database(backend, false, &dir).await;
+    assert!(landbank(&db, &["migrate"]).status.success());
+    for spelling in ["1258", "CP1258", "windows-1258", "ANSI 1258", "WINDOWS-1258\r\n"] {
+        let shp = cp1258_zones(dir.path(), spelling);
+        let out = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "zones", "--dry-run"]);
+        let report = text(&out);
+        assert!(out.status.success(), "{spelling}: {report}");
+        assert!(report.contains("text encoding: CP1258"), "{spelling}: {report}");
+    }
+    let shp = cp1258_zones(dir.path(), "KOI9-XYZ");
+    let out = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "zones"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("KCN.cpg names the code page 'KOI9-XYZ'"), "{}", text(&out));
+
+    // Without a .cpg the text is detected, and the report says how sure it is.
+    std::fs::remove_file(dir.path().join("KCN.cpg")).unwrap();
+    let out = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "zones", "--dry-run"]);
+    assert!(text(&out).contains("text encoding: CP1258 (auto:"), "{}", text(&out));
+
+    write_geojson(
+        &dir.path().join("z.geojson"),
+        vec![json!({ "type": "Feature", "properties": {
+        "code": "X-1", "name": "X", "kind": "industrial_park", "province_code": "VN-99", "status": "planned" },
+        "geometry": rect(106.0, 21.0, 106.01, 21.01) })],
+    );
+    let out =
+        landbank(&db, &["import", dir.path().join("z.geojson").to_str().unwrap(), "--collection", "zones"]);
+    assert!(!out.status.success());
+    let message = text(&out);
+    assert!(message.contains("no province VN-99") && message.contains("VN2025-24 Bắc Ninh"), "{message}");
+    assert!(!message.contains("FOREIGN KEY"), "{message}");
+    let store = landbank::store::open(&db).await.unwrap();
+    assert_eq!(store.count(&landbank::collections::ZONES).await.unwrap(), 0);
+    assert_eq!(store.count(&landbank::collections::PROVINCES).await.unwrap(), 86);
+    store.close().await;
+}
+
+crate::contract!(
+    a_province_from_its_own_files_on_an_empty_database,
+    code_pages_and_provinces_are_checked_before_anything_is_written,
+);
