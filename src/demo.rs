@@ -76,6 +76,18 @@ fn add_contacts(projects: &mut [NewFeature]) {
     }
 }
 
+/// Whether the store holds the demo dataset (its first zone, written by the demo loader): only then do
+/// responses and reports carry [`NOTICE`].
+pub async fn is_loaded(store: &Arc<dyn Store>) -> Result<bool, StoreError> {
+    let versions = store.versions(&collections::ZONES, "BN-TS").await?;
+    Ok(versions.first().is_some_and(|v| v.actor == "demo"))
+}
+
+/// The demo notice, when the store holds the demo.
+pub async fn notice(store: &Arc<dyn Store>) -> Result<Option<&'static str>, StoreError> {
+    Ok(is_loaded(store).await?.then_some(NOTICE))
+}
+
 /// Loads the demo into `store` when it holds no zones yet; returns the number of records written (0 when
 /// the store already had data, which is left untouched).
 pub async fn load_if_empty(store: &Arc<dyn Store>) -> Result<u64, DemoError> {

@@ -115,11 +115,11 @@ pub async fn landing(
 ) -> Result<Json<Value>, ApiError> {
     Params::parse(&uri).only(&["f"])?;
     let base = base_url(&state, &headers);
+    let notice = demo::notice(&state.store).await?.map(|n| format!(" {n}")).unwrap_or_default();
     Ok(Json(json!({
         "title": "landbank",
         "description": format!(
-            "Land inside industrial zones: boundaries, land-use plans, plots, leases, site clearance and occupancy. {}",
-            demo::NOTICE
+            "Land inside industrial zones: boundaries, land-use plans, plots, leases, site clearance and occupancy.{notice}"
         ),
         "links": [
             link(format!("{base}/"), "self", "application/json", "This document"),

@@ -135,7 +135,9 @@ pub async fn occupancy(
     let base = base_url(&state, &headers);
     let mut body = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["note"] = json!(NOTE);
-    body["demo_notice"] = json!(demo::NOTICE);
+    if let Some(notice) = demo::notice(&state.store).await? {
+        body["demo_notice"] = json!(notice);
+    }
     body["links"] = json!([
         { "href": format!("{base}{uri}"), "rel": "self", "type": "application/json" },
         { "href": format!("{base}/occupancy?{}", with_f(&uri, "csv")), "rel": "alternate", "type": "text/csv" },

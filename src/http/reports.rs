@@ -56,7 +56,6 @@ async fn respond(
                 }));
             }
             body["links"] = serde_json::Value::Array(links);
-            body["demo_notice"] = serde_json::json!(crate::demo::NOTICE);
             axum::Json(body).into_response()
         }
         Format::Csv => typed(report::to_csv(&report)?, format.media_type()),

@@ -291,7 +291,9 @@ pub fn render_markdown(report: &Report, lang: Lang) -> String {
             lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year.")
         );
     }
-    let _ = writeln!(out, "_{}_", esc_md(crate::demo::NOTICE));
+    if let Some(notice) = &report.demo_notice {
+        let _ = writeln!(out, "_{}_", esc_md(notice));
+    }
     out
 }
 
@@ -366,7 +368,7 @@ nav {{ float: right; }}
 "#,
         title = esc(&title),
         title_html = esc(&title),
-        notice = esc(crate::demo::NOTICE),
+        notice = esc(report.demo_notice.as_deref().unwrap_or_default()),
     ))
 }
 

@@ -289,6 +289,9 @@ pub struct Report {
     pub successor_code: Option<String>,
     /// Provincial-level units of Vietnam on the date: 63 until 30/06/2025, 34 from 01/07/2025.
     pub provinces_on_date: u64,
+    /// Said when the store holds the demo dataset (synthetic geometry), and only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo_notice: Option<String>,
     /// Zone statuses whose hectares are summed (established and operating, as boards report).
     pub scope: Vec<ZoneStatus>,
     pub zones: ZoneStages,
@@ -689,6 +692,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         notice: land.notice.clone(),
         successor_code: land.successor_code.clone(),
         provinces_on_date: geography::units_at(query.at).len() as u64,
+        demo_notice: crate::demo::notice(store).await?.map(str::to_string),
         scope: land.scope.clone(),
         zones: stages,
         land: land.total.clone(),

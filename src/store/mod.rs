@@ -26,9 +26,10 @@ pub enum StoreError {
     /// The database cannot be reached (down, file unreadable, pool exhausted).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
-    /// A write broke a rule of the schema (unique code, reference to a missing zone, …).
-    #[error("{message} (constraint {constraint})")]
-    Constraint { constraint: String, message: String },
+    /// A write broke a rule of the schema (unique code, reference to a missing zone, …). Shown as
+    /// `detail`, which says what was wrong and how to fix it; the database's own `message` is for logs.
+    #[error("{detail}")]
+    Constraint { constraint: String, message: String, detail: String },
     /// A row in the database could not be read back (corrupt or written by something else).
     #[error("stored {collection} '{id}' is unreadable: {reason}")]
     Corrupt { collection: String, id: String, reason: String },

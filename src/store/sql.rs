@@ -126,6 +126,44 @@ impl Binder {
 }
 
 /// Maps sqlx errors to the store's: constraint violations by name, lost connections as unavailable.
+/// What a broken schema rule means to the person who sent the data, and how to fix it: every named
+/// constraint of the migrations, and SQLite's own wording (which names columns, or nothing for foreign
+/// keys). Never the database's text.
+pub(crate) fn explain_constraint(constraint: &str) -> String {
+    let c = constraint;
+    let has = |names: &[&str]| names.iter().any(|n| c == *n || c.contains(n));
+    let text = if has(&["zones_code_unique", "zones.code"]) {
+        "a zone with this code already exists: zone codes are unique; choose another code, or edit the existing zone"
+    } else if has(&["plots_code_unique", "plots.zone_code, plots.code"]) {
+        "the zone already has a plot with this code; choose another code, or edit the existing plot"
+    } else if has(&["clearance_parcels_number_unique", "clearance_parcels.zone_code"]) {
+        "the zone already has a parcel with this map sheet and parcel number; edit the existing parcel"
+    } else if has(&["targets_unique", "targets.province_code"]) {
+        "there is already a target for this province, year and metric; edit it instead"
+    } else if has(&["provinces_code_unique", "provinces."]) {
+        "provinces are reference data that ships with landbank; they cannot be added or changed"
+    } else if has(&["_id_key", ".id"]) {
+        "a record with this id already exists; choose another id, or edit the existing record"
+    } else if has(&["zones_province_fk"]) {
+        "the zone's province_code names no province; /collections/provinces/items lists them"
+    } else if has(&["zones_parent_fk"]) {
+        "the zone's parent_code names no zone; create the parent zone first"
+    } else if has(&["leases_project_fk"]) {
+        "project_id names no project; create or import the project first"
+    } else if has(&["_zone_fk"]) {
+        "zone_code names no zone; create or import the zone first"
+    } else if has(&["FOREIGN KEY"]) {
+        "the record refers to a province, zone, parent zone or project that does not exist; create it first"
+    } else if has(&["_check"]) {
+        return format!(
+            "a value is not one the field accepts (rule {c}); /collections/{{collection}}/queryables lists the values"
+        );
+    } else {
+        return format!("the change breaks a rule of the database ({c}); nothing was written");
+    };
+    text.to_string()
+}
+
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) => {
@@ -142,7 +180,9 @@ pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
                 || code.starts_with("57P")
                 || code == "55000";
             if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() {
-                StoreError::Constraint { constraint, message }
+                tracing::debug!(%constraint, %message, "a write broke a rule of the schema");
+                let detail = explain_constraint(&constraint);
+                StoreError::Constraint { constraint, message, detail }
             } else if away {
                 StoreError::Unavailable(message)
             } else {
@@ -156,5 +196,31 @@ pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
         | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Database(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod constraint_tests {
+    use super::explain_constraint;
+
+    /// Every constraint the migrations name, and SQLite's wordings, has a message of its own that
+    /// never repeats the database's text.
+    #[test]
+    fn every_constraint_has_a_message_a_person_can_act_on() {
+        let sql = [
+            include_str!("../../migrations/postgres/0001_inventory.sql"),
+            include_str!("../../migrations/postgres/0003_targets.sql"),
+        ]
+        .concat();
+        let names: Vec<&str> =
+            sql.split("CONSTRAINT ").skip(1).filter_map(|rest| rest.split_whitespace().next()).collect();
+        assert!(names.len() > 15, "{names:?}");
+        let sqlite =
+            ["zones.code", "plots.zone_code, plots.code", "zones.id", "FOREIGN KEY constraint failed"];
+        for name in names.iter().copied().chain(sqlite) {
+            let text = explain_constraint(name);
+            assert!(!text.contains("breaks a rule of the database"), "{name}: {text}");
+            assert!(!text.contains("UNIQUE") && !text.contains("FOREIGN"), "{name}: {text}");
+        }
     }
 }

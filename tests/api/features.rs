@@ -271,7 +271,22 @@ async fn health_and_readiness(backend: Backend) {
     assert_eq!(ready.json()["store"], expected);
 }
 
+/// A board's own install says nothing about demo data; the demo always does.
+async fn the_demo_notice_appears_only_with_the_demo(backend: Backend) {
+    let empty = crate::helpers::spawn_empty_app(backend).await;
+    let landing = empty.get("/").await.json();
+    assert!(!landing["description"].as_str().unwrap().contains("synthetic"), "{landing}");
+    let occupancy = empty.get("/occupancy").await.json();
+    assert!(occupancy.get("demo_notice").is_none(), "{occupancy}");
+    let report = empty.get("/reports/national?f=md").await.text();
+    assert!(!report.contains("synthetic"), "{report}");
+    let demo = spawn_app(backend).await;
+    assert!(demo.get("/occupancy").await.json()["demo_notice"].as_str().unwrap().contains("synthetic"));
+    assert!(demo.get("/reports/national?f=md").await.text().contains("synthetic"));
+}
+
 crate::contract!(
+    the_demo_notice_appears_only_with_the_demo,
     landing_page_links_the_api_conformance_and_collections,
     the_openapi_document_matches_the_real_routes,
     collections_describe_themselves,
