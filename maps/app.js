@@ -27,6 +27,7 @@ const I18N = {
     zoomIn: 'phóng to để xem',
     province: 'Tỉnh',
     allProvinces: 'Tất cả các tỉnh',
+    notice: 'Lưu ý',
     occupancy: 'Tỷ lệ lấp đầy',
     byZone: 'Tỷ lệ lấp đầy theo khu công nghiệp',
     zonesTotal: 'Tổng số KCN',
@@ -127,6 +128,7 @@ const I18N = {
     zoomIn: 'zoom in to see',
     province: 'Province',
     allProvinces: 'All provinces',
+    notice: 'Note',
     occupancy: 'Occupancy rate',
     byZone: 'Occupancy by zone',
     zonesTotal: 'Zones',
@@ -272,6 +274,7 @@ const TOWNS = [
   { name: 'Phan Thiết', lngLat: [108.1022, 10.9289] },
 ];
 
+// Bắc Ninh's zones; on a date from 01/07/2025 the unit holding them (VN2025-24) is chosen instead.
 const DEFAULT_PROVINCE = 'VN-56';
 const FALLBACK_BOUNDS = [[105.85, 20.95], [106.35, 21.3]];
 
@@ -375,12 +378,67 @@ function indexZones(fc) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reference geography: provinces before and after the mergers of 01/07/2025. Zones keep the
+// province code they were recorded with; the unit holding them on a date is found from here.
+
+const units = new Map(); // code -> {code, name, validFrom, validTo, successor, predecessors: []}
+
+function indexUnits(fc) {
+  for (const f of fc.features || []) {
+    const p = f.properties || {};
+    const code = p.province_code ?? f.id;
+    if (!code) continue;
+    const preds = Array.isArray(p.predecessor_codes) ? p.predecessor_codes : String(p.predecessor_codes || '').split(',');
+    units.set(code, {
+      code,
+      name: p.name || code,
+      validFrom: p.valid_from || null,
+      validTo: p.valid_to || null,
+      successor: p.successor_code || null,
+      predecessors: preds.map((c) => c.trim()).filter(Boolean),
+    });
+  }
+}
+
+/** Every unit `code` was formed from, transitively. */
+function predecessorsOf(code) {
+  const seen = new Set();
+  const walk = (c) => {
+    for (const pre of units.get(c)?.predecessors || []) if (!seen.has(pre)) { seen.add(pre); walk(pre); }
+  };
+  walk(code);
+  return seen;
+}
+
+/** The unit holding the territory of `code` on `at`: `code` itself, or its successor once it has ended. */
+function unitOn(code, at = state.at) {
+  let c = code;
+  for (let i = 0; i < 10; i += 1) {
+    const u = units.get(c);
+    if (!u?.validTo || at < u.validTo || !u.successor) break;
+    c = u.successor;
+  }
+  return c;
+}
+
+/** Does a zone recorded under province `recorded` lie in unit `code` on `at`? No `code`: all provinces. */
+function inProvince(recorded, code, at = state.at) {
+  if (!code) return true;
+  if (!recorded) return false;
+  return recorded === code || predecessorsOf(code).has(recorded) || unitOn(recorded, at) === code;
+}
+
+function provinceName(code) {
+  return provinces.find((p) => p.province_code === code)?.province_name || units.get(code)?.name || code || '';
+}
+
 function unionBbox(boxes) {
   if (!boxes.length) return null;
   return boxes.reduce((a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
 }
 function provinceBbox(code) {
-  const boxes = [...zoneIndex.values()].filter((z) => !code || z.province === code).map((z) => z.bbox);
+  const boxes = [...zoneIndex.values()].filter((z) => inProvince(z.province, code)).map((z) => z.bbox);
   return unionBbox(boxes);
 }
 const toBounds = (b) => [[b[0], b[1]], [b[2], b[3]]];
@@ -836,12 +894,7 @@ function selectZone(code) {
 function flyToZone(code, { open = false } = {}) {
   const z = zoneIndex.get(code);
   if (!z) return;
-  if (z.province && z.province !== state.province && state.province !== '') {
-    state.province = z.province;
-    $('#province-select').value = z.province;
-    loadProvince();
-    provinceChangedForAvailable();
-  }
+  if (z.province && state.province !== '' && !inProvince(z.province, state.province)) selectProvince(unitOn(z.province));
   selectZone(code);
   const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
   map.fitBounds(toBounds(z.bbox), { padding: fitPadding(80), maxZoom: 14, duration: reduce ? 0 : 1200 });
@@ -857,18 +910,86 @@ let provinceToken = 0;
 
 function renderProvinceSelect() {
   const sel = $('#province-select');
-  sel.innerHTML = [`<option value="">${esc(t('allProvinces'))}</option>`]
-    .concat(provinces.map((p) => `<option value="${esc(p.province_code)}">${esc(p.province_name || p.province_code)}</option>`)).join('');
+  const options = provinces.map((p) => `<option value="${esc(p.province_code)}">${esc(p.province_name || p.province_code)}</option>`);
+  // A unit kept selected on a date it does not hold zones on (or does not exist on) stays visible.
+  if (state.province && !provinces.some((p) => p.province_code === state.province)) {
+    options.push(`<option value="${esc(state.province)}">${esc(provinceName(state.province))} (${esc(state.province)})</option>`);
+  }
+  sel.innerHTML = [`<option value="">${esc(t('allProvinces'))}</option>`].concat(options).join('');
   sel.value = state.province;
 }
 
-async function loadProvince() {
+/** The provinces of the national /occupancy answer for the page's date, by Vietnamese name. */
+function setProvinces(list) {
+  provinces = [...(list || [])].sort((a, b) => String(a.province_name).localeCompare(String(b.province_name), 'vi'));
+}
+
+/**
+ * The province to select on `at` in place of `code`, with the figures for it when the answer asked
+ * for is already them: `code` when the date's list has it; an ended unit's successor; a new unit's
+ * one predecessor in the list (before it was formed); else `code` itself. An unknown code gives the default.
+ */
+async function followProvince(code, at, depth = 0) {
+  if (!code || provinces.some((p) => p.province_code === code)) return { code };
+  // Not a unit of the reference geography (when it loaded): no need to ask the service.
+  if (units.size && !units.has(code)) return depth > 0 ? { code: '' } : followProvince(DEFAULT_PROVINCE, at, 1);
+  let d;
+  try {
+    d = await getJSON(`occupancy?province_code=${encodeURIComponent(code)}&at=${at}`);
+  } catch (err) {
+    if (!/^404 /.test(err.message)) { reportError(err); return { code }; }
+    return code === DEFAULT_PROVINCE || depth > 0 ? { code: '' } : followProvince(DEFAULT_PROVINCE, at, 1);
+  }
+  if (d.successor_code && d.successor_code !== code) {
+    const next = d.successor_code;
+    return provinces.some((p) => p.province_code === next) || depth >= 5 ? { code: next } : followProvince(next, at, depth + 1);
+  }
+  // Back before a merger: the predecessor that gave the unit its name (the new Bắc Ninh → old Bắc
+  // Ninh), else the only predecessor holding zones, else the unit itself (its predecessors' territory).
+  const preds = predecessorsOf(code);
+  const held = provinces.filter((p) => preds.has(p.province_code));
+  const name = units.get(code)?.name;
+  const namesake = held.find((p) => units.get(p.province_code)?.name === name);
+  if (namesake) return { code: namesake.province_code };
+  if (held.length === 1) return { code: held[0].province_code };
+  return { code, data: d };
+}
+
+/** The user (or a zone outside the province) chose `code`. */
+function selectProvince(code) {
+  state.province = code;
+  renderProvinceSelect();
+  syncUrl();
+  loadProvince();
+  provinceChangedForAvailable();
+}
+
+/** After the date changed: the list of the units existing then, the selected one followed into it. */
+async function provincesForDate(at) {
+  $('#province-figures').classList.add('loading');
+  const national = await loadZoneOccupancy();
+  if (at !== state.at) return;
+  if (national) setProvinces(national.provinces);
+  const from = state.province;
+  const { code, data } = national ? await followProvince(from, at) : { code: from };
+  if (at !== state.at) return;
+  // The user may have picked a province meanwhile: their choice stands.
+  if (state.province === from && code !== from) {
+    state.province = code;
+    syncUrl();
+  }
+  renderProvinceSelect();
+  loadProvince(state.province === code ? data : null);
+  provinceChangedForAvailable();
+}
+
+async function loadProvince(known = null) {
   const token = ++provinceToken;
   const at = state.at;
   $('#province-figures').classList.add('loading');
   try {
     const q = state.province ? `province_code=${encodeURIComponent(state.province)}&` : '';
-    const d = await getJSON(`occupancy?${q}at=${at}`);
+    const d = known || await getJSON(`occupancy?${q}at=${at}`);
     if (token !== provinceToken) return;
     provinceData = d;
     renderProvince();
@@ -898,6 +1019,10 @@ function renderProvince() {
     [t('available'), fmtHa(d.available_ha)],
   ];
   $('#province-stats').innerHTML = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('');
+  // The service's own words (in English) when the unit did not exist as such on the date.
+  const notice = $('#province-notice');
+  notice.hidden = !d.notice;
+  notice.innerHTML = d.notice ? `<span class="notice-label">${esc(t('notice'))}:</span> <span id="province-notice-text" lang="en">${esc(d.notice)}</span>` : '';
 
   const zones = [...(d.zones || [])].sort((a, b) => {
     const av = a.in_scope === false || a.occupancy_pct == null ? -1 : a.occupancy_pct;
@@ -942,13 +1067,12 @@ function setupSearch() {
   const list = $('#search-results');
   let results = [];
   let active = -1;
-  const provinceName = (code) => provinces.find((p) => p.province_code === code)?.province_name || code || '';
 
   const render = () => {
     if (!fold(input.value)) { list.hidden = true; input.setAttribute('aria-expanded', 'false'); return; }
     list.innerHTML = results.length
       ? results.map((z, i) => `<li role="option" id="sr-${i}" data-code="${esc(z.code)}" class="${i === active ? 'active' : ''}" aria-selected="${i === active}">
-          <span class="sr-name">${esc(z.name)}</span><span class="sr-meta">${esc(provinceName(z.province))} · ${esc(z.code)}</span></li>`).join('')
+          <span class="sr-name">${esc(z.name)}</span><span class="sr-meta">${esc(provinceName(unitOn(z.province)))} · ${esc(z.code)}</span></li>`).join('')
       : `<li class="sr-empty">${esc(t('noMatch'))}</li>`;
     list.hidden = false;
     input.setAttribute('aria-expanded', 'true');
@@ -1020,7 +1144,7 @@ function availableResultsData() {
   };
 }
 const fmtKm = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0km`);
-const provinceLabel = (code) => (code ? provinces.find((p) => p.province_code === code)?.province_name || code : t('allProvinces'));
+const provinceLabel = (code) => (code ? provinceName(code) : t('allProvinces'));
 
 /** The query for the panel's filters, or {error} when they cannot make sense. */
 function availableQuery() {
@@ -1332,11 +1456,9 @@ function setDate(at) {
   for (const c of ['zones', 'plots', 'clearance_parcels', 'available_land']) {
     map.getSource(c)?.setTiles([withAt(tileTemplates[c], at)]);
   }
-  loadProvince();
-  loadZoneOccupancy();
   refreshPopupForDate();
-  renderAvailableChrome();
-  if (avail.used) runAvailable();
+  // The province list, the selected province, its figures and the available-land search follow.
+  provincesForDate(at).catch(reportError);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1358,17 +1480,23 @@ async function main() {
   const dateInput = $('#date-input');
   dateInput.value = state.at;
 
-  const [config, zonesFc, national] = await Promise.all([
+  const [config, zonesFc, unitsFc, national] = await Promise.all([
     loadConfig(),
     getJSON('collections/zones/items?limit=10000').catch((err) => { reportError(err); return { features: [] }; }),
+    getJSON('collections/provinces/items?limit=200').catch((err) => { reportError(err); return { features: [] }; }),
     loadZoneOccupancy().then((d) => d || { provinces: [] }),
     ...['zones', 'plots', 'clearance_parcels', 'available_land'].map(loadTileJson),
   ]);
   indexZones(zonesFc);
-  provinces = [...(national.provinces || [])].sort((a, b) => String(a.province_name).localeCompare(String(b.province_name), 'vi'));
-  if (state.province && !provinces.some((p) => p.province_code === state.province)) state.province = provinces.length ? DEFAULT_PROVINCE : '';
+  indexUnits(unitsFc);
+  setProvinces(national.provinces);
+  // A province from the URL (or the default) that does not exist on the date gives way to the unit holding it.
+  const followed = provinces.length ? await followProvince(state.province, state.at) : { code: '' };
+  state.province = followed.code;
   renderProvinceSelect();
 
+  // The "synthetic geometry" note belongs to the demo dataset only.
+  $('#synthetic-note').hidden = config?.demo !== true;
   const basemap = typeof config?.basemap === 'string' && /\{z\}/.test(config.basemap) ? config.basemap : null;
   const start = provinceBbox(state.province || null);
   map = new maplibregl.Map({
@@ -1421,10 +1549,7 @@ async function main() {
 
   dateInput.addEventListener('change', () => setDate(dateInput.value));
   $('#province-select').addEventListener('change', (ev) => {
-    state.province = ev.target.value;
-    syncUrl();
-    loadProvince();
-    provinceChangedForAvailable();
+    selectProvince(ev.target.value);
     const b = provinceBbox(state.province || null);
     if (b) map.fitBounds(toBounds(b), { padding: fitPadding(), maxZoom: 13 });
   });
@@ -1450,7 +1575,7 @@ async function main() {
   setupSearch();
   setupAvailable();
   syncUrl();
-  await loadProvince();
+  await loadProvince(followed.data);
 }
 
 main().catch(reportError);

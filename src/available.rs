@@ -262,7 +262,7 @@ pub async fn compute(
     let mut conditions = Vec::new();
     if let Some(p) = province_code {
         // The province's territory: a new unit reads the zones of the units it was formed from.
-        crate::geography::check(p, None).map_err(OccupancyError::UnknownProvince)?;
+        crate::geography::known(p, at).map_err(OccupancyError::UnknownProvince)?;
         conditions.push(Condition::In {
             field: "province_code".into(),
             values: text_values(crate::geography::territory(p)),

@@ -256,7 +256,7 @@ pub async fn compute(
     // A province means its territory: the new Bắc Ninh reads old Bắc Ninh's and Bắc Giang's zones too.
     let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
     if let Some(p) = &query.province_code {
-        geography::check(p, None).map_err(OccupancyError::UnknownProvince)?;
+        geography::known(p, query.at).map_err(OccupancyError::UnknownProvince)?;
     }
     if let Some(codes) = lens.codes() {
         zone_conditions.push(Condition::In { field: "province_code".into(), values: text_values(codes) });

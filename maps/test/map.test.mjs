@@ -4,7 +4,8 @@
 //
 // Environment: LANDBANK_URL (required), CHROMIUM (default /usr/bin/chromium),
 // SCREENSHOT (default /tmp/landbank-map.png), ZONE (default BN-QV1), SEARCH (default "que vo"),
-// PAST_DATE (default 2010-06-30), MAPS_PATH (default /maps/), AVAILABLE_SCREENSHOT (default: next to
+// PAST_DATE (default 2010-06-30), PRE_MERGER_DATE (default 2024-06-30, before the provinces merged on
+// 2025-07-01), MAPS_PATH (default /maps/), AVAILABLE_SCREENSHOT (default: next to
 // SCREENSHOT, "-available" before the extension). Exits 1 on the first failed step or on any console error
 // (except Chromium's own "Failed to load resource … 400" line for the one bad /available request step 6
 // sends on purpose).
@@ -21,6 +22,11 @@ const PAGE = process.env.MAPS_PATH || '/maps/';
 const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT_MS || 60000);
 const AVAILABLE_SCREENSHOT = process.env.AVAILABLE_SCREENSHOT || SCREENSHOT.replace(/(\.png)?$/i, '-available.png');
 const AVAILABLE_MIN_HA = '5';
+// Vietnam's provinces merged on 2025-07-01: old Bắc Ninh (VN-56, where ZONE was recorded) became part of VN2025-24.
+const MERGER_DATE = '2025-07-01';
+const PRE_MERGER_DATE = process.env.PRE_MERGER_DATE || '2024-06-30';
+const OLD_UNIT = 'VN-56';
+const NEW_UNIT = 'VN2025-24';
 
 let passed = 0;
 let failed = 0;
@@ -44,6 +50,69 @@ async function apiJSON(path) {
   const res = await fetch(BASE + path, { headers: { Accept: 'application/json' } });
   if (!res.ok) fail(`GET ${path} answered ${res.status}`);
   return res.json();
+}
+
+/** The page's #province-select: its value and its options (the "all provinces" entry left out). */
+async function provinceSelect(page) {
+  return page.$eval('#province-select', (sel) => ({
+    value: sel.value,
+    options: [...sel.options].filter((o) => o.value).map((o) => ({ code: o.value, name: o.textContent })),
+    url: new URLSearchParams(location.search).get('province'),
+    at: new URLSearchParams(location.search).get('at'),
+  }));
+}
+
+/**
+ * Waits until #province-select offers exactly the provinces of the API's national /occupancy on `date`
+ * and has selected the unit holding ZONE on that date (the zone's province_code in that answer), with
+ * the URL's ?province= in step. Returns that unit's code and the select's state.
+ */
+async function checkProvinceList(page, date, what) {
+  const national = await apiJSON(`/occupancy?at=${date}`);
+  const want = (national.provinces || []).map((p) => p.province_code).sort();
+  const holder = (national.zones || []).find((z) => z.zone_code === ZONE)?.province_code;
+  if (!holder) fail(`API /occupancy?at=${date} does not list ${ZONE} among its zones`);
+  const deadline = Date.now() + STEP_TIMEOUT;
+  let sel = await provinceSelect(page);
+  const same = (s) => s.value === holder && s.url === holder && JSON.stringify(s.options.map((o) => o.code).sort()) === JSON.stringify(want);
+  while (Date.now() < deadline && !same(sel)) {
+    await page.waitForTimeout(150);
+    sel = await provinceSelect(page);
+  }
+  check(same(sel),
+    `${what}: #province-select offers the API's ${want.length} provinces on ${date} (${sel.options.map((o) => `${o.code} ${o.name}`).join(', ')}) and has ${holder} selected, ?province=${sel.url}`,
+    `${what}: #province-select offers ${JSON.stringify(sel.options.map((o) => o.code))} with ${JSON.stringify(sel.value)} selected (?province=${sel.url}); the API's provinces on ${date} are ${JSON.stringify(want)} and ${ZONE} lies in ${holder}`);
+  return { holder, sel };
+}
+
+/** Waits until #province-occupancy (and #province-notice) show the API's answer for `code` on `date`. */
+async function checkProvinceFigure(page, code, date) {
+  const prov = await apiJSON(`/occupancy?province_code=${encodeURIComponent(code)}&at=${date}`);
+  const read = () => page.evaluate(() => {
+    const notice = document.querySelector('#province-notice');
+    return { text: document.querySelector('#province-occupancy')?.textContent, notice: notice && !notice.hidden ? document.querySelector('#province-notice-text')?.textContent ?? '' : null };
+  });
+  const same = (s) => two(parsePct(s.text)) === two(prov.occupancy_pct) && s.notice === (prov.notice ?? null);
+  const deadline = Date.now() + STEP_TIMEOUT;
+  let shown = await read();
+  while (Date.now() < deadline && !same(shown)) {
+    await page.waitForTimeout(150);
+    shown = await read();
+  }
+  check(two(parsePct(shown.text)) === two(prov.occupancy_pct),
+    `#province-occupancy shows ${JSON.stringify(shown.text)} = API ${two(prov.occupancy_pct)} for ${code} as of ${date}`,
+    `#province-occupancy shows ${JSON.stringify(shown.text)}, API says ${two(prov.occupancy_pct)} for ${code} as of ${date}`);
+  check(shown.notice === (prov.notice ?? null),
+    prov.notice ? `#province-notice shows the API's notice ${JSON.stringify(prov.notice)}` : `no #province-notice, as the API gives no notice for ${code} on ${date}`,
+    `#province-notice shows ${JSON.stringify(shown.notice)}, the API's notice for ${code} on ${date} is ${JSON.stringify(prov.notice ?? null)}`);
+  return prov;
+}
+
+/** Sets #date-input as a user would and lets the page react. */
+async function setDate(page, date) {
+  await page.fill('#date-input', date);
+  await page.dispatchEvent('#date-input', 'change');
+  await page.evaluate(() => document.activeElement?.blur());
 }
 
 async function waitForMapIdle(page, what) {
@@ -139,13 +208,33 @@ async function main() {
     const bad = tileResponses.filter((r) => r.status !== 200 && r.status !== 204 && r.status !== 304);
     check(bad.length === 0, 'every /tiles/ response was 200 or 204', `/tiles/ errors: ${bad.map((r) => `${r.status} ${r.url}`).join(', ')}`);
 
+    // The page serves the demo: it says the geometry is synthetic (an install without it does not).
+    const noteShown = await page.$eval('#synthetic-note', (el) => !el.hidden && el.offsetParent !== null).catch(() => false);
+    check(noteShown, '#synthetic-note is shown over the demo data', '#synthetic-note is hidden although the demo is loaded');
+
     const at = await page.inputValue('#date-input');
     check(/^\d{4}-\d{2}-\d{2}$/.test(at), `#date-input defaults to ${at}`, `#date-input holds ${JSON.stringify(at)}`);
     const today = await apiJSON(`/zones/${ZONE}/occupancy?at=${at}`);
     log(`       API /zones/${ZONE}/occupancy?at=${at}: occupancy_pct ${two(today.occupancy_pct)} (${today.zone_name})`);
 
+    // The province list is the one of the page's date; the default province is the unit holding ZONE then.
+    const { holder: holderToday, sel: selToday } = await checkProvinceList(page, at, 'after load');
+    if (at >= MERGER_DATE) {
+      const offered = selToday.options.find((o) => o.code === NEW_UNIT);
+      check(offered && !selToday.options.some((o) => o.code === OLD_UNIT) && selToday.value === NEW_UNIT,
+        `on ${at} (from ${MERGER_DATE}) #province-select offers ${NEW_UNIT} ${offered?.name}, selected, and not ${OLD_UNIT}`,
+        `on ${at} #province-select should offer and select ${NEW_UNIT}, not ${OLD_UNIT}: ${JSON.stringify(selToday)}`);
+    }
+    await checkProvinceFigure(page, holderToday, at);
+
     // 3. Search without diacritics and fly to the zone.
     log(`step 3: search ${JSON.stringify(SEARCH)} and fly to ${ZONE}`);
+    // From another province first: choosing the zone brings the select back to the unit holding it on the date.
+    const other = selToday.options.find((o) => o.code !== holderToday);
+    if (other) {
+      await page.selectOption('#province-select', other.code);
+      check((await provinceSelect(page)).url === other.code, `chose ${other.code} ${other.name} in #province-select, ?province=${other.code}`);
+    }
     await page.fill('#search-input', SEARCH);
     await page.waitForSelector('#search-results li[data-code]', { timeout: 10000 }).catch(() => fail(`no search suggestion for ${JSON.stringify(SEARCH)}`));
     const first = await page.$eval('#search-results li[data-code]', (li) => li.dataset.code);
@@ -153,6 +242,12 @@ async function main() {
     await page.press('#search-input', 'Enter');
     await page.waitForTimeout(300);
     await waitForMapIdle(page, 'after flying to the zone');
+    if (other) {
+      const sel = await provinceSelect(page);
+      check(sel.value === holderToday && sel.url === holderToday,
+        `choosing ${ZONE} switched #province-select from ${other.code} to ${holderToday}, the unit holding it on ${at}`,
+        `after choosing ${ZONE}, #province-select holds ${sel.value} (?province=${sel.url}), expected ${holderToday}`);
+    }
 
     const found = await page.evaluate((code) => {
       const m = window.landbankMap;
@@ -198,9 +293,7 @@ async function main() {
     const past = await apiJSON(`/zones/${ZONE}/occupancy?at=${PAST_DATE}`);
     log(`       API /zones/${ZONE}/occupancy?at=${PAST_DATE}: occupancy_pct ${two(past.occupancy_pct)}`);
     const tilesBefore = tileResponses.length;
-    await page.fill('#date-input', PAST_DATE);
-    await page.dispatchEvent('#date-input', 'change');
-    await page.evaluate(() => document.activeElement?.blur());
+    await setDate(page, PAST_DATE);
     const shownPast = await waitForPopupValue(page, past.occupancy_pct, `as of ${PAST_DATE}`);
     ok(`#zone-popup-occupancy now shows ${JSON.stringify(shownPast)} = API ${two(past.occupancy_pct)} as of ${PAST_DATE}`);
     if (two(past.occupancy_pct) === two(today.occupancy_pct)) log(`       note: the API gives the same figure on both dates`);
@@ -212,19 +305,9 @@ async function main() {
       `tiles were requested again with at=${PAST_DATE} (${pastTiles.length} responses)`,
       `no /tiles/ request with at=${PAST_DATE} after changing the date`);
 
-    const province = await page.evaluate(() => ({ code: document.querySelector('#province-select')?.value, text: document.querySelector('#province-occupancy')?.textContent }));
-    if (province.code) {
-      const prov = await apiJSON(`/occupancy?province_code=${province.code}&at=${PAST_DATE}`);
-      const deadline = Date.now() + STEP_TIMEOUT;
-      let shown = province.text;
-      while (Date.now() < deadline && two(parsePct(shown)) !== two(prov.occupancy_pct)) {
-        await page.waitForTimeout(150);
-        shown = await page.$eval('#province-occupancy', (el) => el.textContent);
-      }
-      check(two(parsePct(shown)) === two(prov.occupancy_pct),
-        `#province-occupancy shows ${JSON.stringify(shown)} = API ${two(prov.occupancy_pct)} for ${province.code} as of ${PAST_DATE}`,
-        `#province-occupancy shows ${JSON.stringify(shown)}, API says ${two(prov.occupancy_pct)} for ${province.code} as of ${PAST_DATE}`);
-    }
+    // The province list and the selected province follow the date (the unit holding ZONE on PAST_DATE).
+    const { holder: holderPast } = await checkProvinceList(page, PAST_DATE, `as of ${PAST_DATE}`);
+    await checkProvinceFigure(page, holderPast, PAST_DATE);
 
     // 6. Find available land: filters, count, list, results on the map, fly to a piece, bad filters.
     log(`step 6: find available land (min_ha=${AVAILABLE_MIN_HA}, ready) as of the page's date`);
@@ -344,7 +427,65 @@ async function main() {
     ok(`min_ha=-1 shows the problem detail in #available-error: ${JSON.stringify(errNeg)}`);
     await page.fill('#available-min-ha', AVAILABLE_MIN_HA);
 
-    // 7. No console errors.
+    // 7. Across the mergers of 2025-07-01: the province list and the selected province follow the date,
+    //    and so does the available-land search (which has run, so a new date runs it again).
+    log(`step 7: set #date-input to ${PRE_MERGER_DATE}, before the mergers, then back to ${at}`);
+    const rerun = (date) => page.waitForRequest((req) => {
+      const u = new URL(req.url());
+      return u.pathname.endsWith('/available') && u.searchParams.get('at') === date;
+    }, { timeout: STEP_TIMEOUT });
+    let rerunRequest = rerun(PRE_MERGER_DATE);
+    await setDate(page, PRE_MERGER_DATE);
+    const { holder: holderPre, sel: selPre } = await checkProvinceList(page, PRE_MERGER_DATE, `as of ${PRE_MERGER_DATE}`);
+    check(selPre.options.some((o) => o.code === OLD_UNIT) && !selPre.options.some((o) => o.code === NEW_UNIT) && holderPre === OLD_UNIT,
+      `on ${PRE_MERGER_DATE} #province-select offers ${OLD_UNIT} and not ${NEW_UNIT}, and ${OLD_UNIT} is selected`,
+      `on ${PRE_MERGER_DATE} #province-select should offer and select ${OLD_UNIT}, not ${NEW_UNIT}: ${JSON.stringify(selPre)}`);
+    check(selPre.at === PRE_MERGER_DATE, `?at=${PRE_MERGER_DATE}&province=${selPre.url} in the URL`, `the URL says at=${selPre.at}, province=${selPre.url}`);
+    await checkProvinceFigure(page, holderPre, PRE_MERGER_DATE);
+    let sentAvail = new URL((await rerunRequest.catch(() => fail(`no /available request with at=${PRE_MERGER_DATE} after changing the date`))).url()).searchParams;
+    check(sentAvail.get('province_code') === holderPre, `the available-land search ran again with at=${PRE_MERGER_DATE}, province_code=${holderPre}`,
+      `the available-land search ran again with province_code=${sentAvail.get('province_code')}, expected ${holderPre}`);
+
+    rerunRequest = rerun(at);
+    await setDate(page, at);
+    const { holder: holderBack, sel: selBack } = await checkProvinceList(page, at, `back to ${at}`);
+    if (at >= MERGER_DATE) {
+      check(selBack.value === NEW_UNIT && !selBack.options.some((o) => o.code === OLD_UNIT),
+        `on ${at} ${NEW_UNIT} is back in #province-select and selected`, `on ${at} #province-select: ${JSON.stringify(selBack)}, expected ${NEW_UNIT} selected`);
+    }
+    await checkProvinceFigure(page, holderBack, at);
+    sentAvail = new URL((await rerunRequest.catch(() => fail(`no /available request with at=${at} after changing the date back`))).url()).searchParams;
+    check(sentAvail.get('province_code') === holderBack, `the available-land search ran again with at=${at}, province_code=${holderBack}`,
+      `the available-land search ran again with province_code=${sentAvail.get('province_code')}, expected ${holderBack}`);
+    await waitForMapIdle(page, `back to ${at}`);
+
+    // 8. A unit formed on 2025-07-01 asked for before then, none of whose predecessors holds zones: it stays
+    //    selected, and the API's notice is shown (in English) under a translated label.
+    const units = (await apiJSON('/collections/provinces/items?limit=200')).features.map((f) => f.properties);
+    const listedPre = new Set((await apiJSON(`/occupancy?at=${PRE_MERGER_DATE}`)).provinces.map((p) => p.province_code));
+    const lone = units
+      .filter((u) => u.valid_from && u.valid_from > PRE_MERGER_DATE && !String(u.predecessor_codes || '').split(',').some((c) => listedPre.has(c.trim())))
+      .sort((a, b) => a.province_code.localeCompare(b.province_code))[0];
+    if (!lone) fail(`no unit formed after ${PRE_MERGER_DATE} without predecessors holding zones in /collections/provinces/items`);
+    log(`step 8: open ${PAGE}?province=${lone.province_code}&at=${PRE_MERGER_DATE}&lang=en (${lone.name}, formed ${lone.valid_from} from ${lone.predecessor_codes})`);
+    await page.goto(`${BASE}${PAGE}?province=${encodeURIComponent(lone.province_code)}&at=${PRE_MERGER_DATE}&lang=en`, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT });
+    await page.waitForSelector('body[data-ready="1"]', { timeout: STEP_TIMEOUT, state: 'attached' }).catch(() => fail('the page did not become ready'));
+    const loneProv = await checkProvinceFigure(page, lone.province_code, PRE_MERGER_DATE);
+    if (!loneProv.notice) fail(`API /occupancy?province_code=${lone.province_code}&at=${PRE_MERGER_DATE} gives no notice`);
+    const selLone = await provinceSelect(page);
+    check(selLone.value === lone.province_code && selLone.url === lone.province_code,
+      `${lone.province_code} stays selected on ${PRE_MERGER_DATE} (${selLone.options.find((o) => o.code === lone.province_code)?.name})`,
+      `#province-select holds ${selLone.value} (?province=${selLone.url}), expected ${lone.province_code}`);
+    const label = async () => page.$eval('#province-notice .notice-label', (el) => el.textContent).catch(() => null);
+    const labelEn = await label();
+    await page.click('#lang-switch');
+    const labelVi = await label();
+    check(labelEn === 'Note:' && labelVi === 'Lưu ý:', `the notice's label is ${JSON.stringify(labelEn)} in English and ${JSON.stringify(labelVi)} in Vietnamese`,
+      `the notice's label is ${JSON.stringify(labelEn)} in English and ${JSON.stringify(labelVi)} in Vietnamese`);
+    await page.click('#lang-switch');
+    await waitForMapIdle(page, `${lone.province_code} on ${PRE_MERGER_DATE}`);
+
+    // 9. No console errors.
     check(consoleErrors.length === 0, 'no console errors',
       `${consoleErrors.length} console error(s):\n${consoleErrors.map((e) => `         ${e}`).join('\n')}`);
   } catch (err) {

@@ -208,19 +208,19 @@ pub fn notice(code: &str, at: Date) -> Option<String> {
     None
 }
 
-/// An unknown code, or a unit that had ended before `on`, as a message naming what to use instead.
-pub fn check(code: &str, on: Option<Date>) -> Result<&'static Unit, String> {
-    let Some(u) = unit(code) else {
-        let at = on.unwrap_or_else(|| parse_date(MERGER_DAY).expect("a date"));
+/// The unit with this code, or a message naming the units that exist on `at`.
+pub fn known(code: &str, at: Date) -> Result<&'static Unit, String> {
+    unit(code).ok_or_else(|| {
         let mut codes: Vec<String> =
             units_at(at).iter().map(|u| format!("{} {}", u.province_code, u.name)).collect();
         codes.sort();
-        return Err(format!(
-            "no province {code}; provinces on {}: {}",
-            at.format("%d/%m/%Y"),
-            codes.join(", ")
-        ));
-    };
+        format!("no province {code}; provinces on {}: {}", at.format("%d/%m/%Y"), codes.join(", "))
+    })
+}
+
+/// An unknown code, or a unit that had ended before `on`, as a message naming what to use instead.
+pub fn check(code: &str, on: Option<Date>) -> Result<&'static Unit, String> {
+    let u = known(code, on.unwrap_or_else(|| parse_date(MERGER_DAY).expect("a date")))?;
     if let (Some(on), Some(end)) = (on, u.valid_to)
         && end <= on
     {

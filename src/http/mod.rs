@@ -138,10 +138,18 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 /// these are served, never package files, tests or the rest of `node_modules`. `/maps` redirects to `/maps/`.
 fn maps_router(state: &AppState) -> Router<AppState> {
     use tower_http::services::{ServeDir, ServeFile};
-    let config = serde_json::json!({ "basemap": state.basemap });
+    let basemap = state.basemap.clone();
+    // `demo`: whether the page shows its "synthetic geometry" note (only over the demo dataset).
+    let config = move |axum::extract::State(state): axum::extract::State<AppState>| {
+        let basemap = basemap.clone();
+        async move {
+            let demo = crate::demo::is_loaded(&state.store).await?;
+            Ok::<_, ApiError>(axum::Json(serde_json::json!({ "basemap": basemap, "demo": demo })))
+        }
+    };
     let router = Router::new()
         .route("/maps", get(|| async { axum::response::Redirect::permanent("maps/") }))
-        .route("/maps/config.json", get(move || async move { axum::Json(config) }));
+        .route("/maps/config.json", get(config));
     match &state.maps_dir {
         Some(dir) => {
             let index = ServeFile::new(dir.join("index.html"));

@@ -362,7 +362,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
     // A province means its territory on any date; the nation groups records under the units of `at`.
     let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
     let province: Option<Province> = match &query.province_code {
-        Some(code) => Some(geography::check(code, None).map_err(ReportError::UnknownProvince)?.into()),
+        Some(code) => Some(geography::known(code, query.at).map_err(ReportError::UnknownProvince)?.into()),
         None => None,
     };
     let occupancy_at = |at: Date| OccupancyQuery {

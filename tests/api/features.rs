@@ -280,7 +280,13 @@ async fn the_demo_notice_appears_only_with_the_demo(backend: Backend) {
     assert!(occupancy.get("demo_notice").is_none(), "{occupancy}");
     let report = empty.get("/reports/national?f=md").await.text();
     assert!(!report.contains("synthetic"), "{report}");
+    assert_eq!(
+        empty.get("/maps/config.json").await.json()["demo"],
+        false,
+        "the map page hides its demo note"
+    );
     let demo = spawn_app(backend).await;
+    assert_eq!(demo.get("/maps/config.json").await.json()["demo"], true);
     assert!(demo.get("/occupancy").await.json()["demo_notice"].as_str().unwrap().contains("synthetic"));
     assert!(demo.get("/reports/national?f=md").await.text().contains("synthetic"));
 }

@@ -35,10 +35,10 @@ async fn figures_follow_the_date(backend: Backend) {
 
 async fn zones_add_up_to_their_province_and_provinces_to_the_total(backend: Backend) {
     let app = spawn_app(backend).await;
-    // The last day of the 63 provinces: the demo's five, under their own codes.
+    // The last day of the 63 provinces: the demo's six, under their own codes.
     let all = app.get("/occupancy?at=2025-06-30").await.json();
     let provinces = all["provinces"].as_array().unwrap();
-    assert_eq!(provinces.len(), 5);
+    assert_eq!(provinces.len(), 6);
     let sum: f64 = provinces.iter().map(|p| p["leased_ha"].as_f64().unwrap()).sum();
     assert!((sum - all["leased_ha"].as_f64().unwrap()).abs() < 0.05);
     for zone in all["zones"].as_array().unwrap() {
@@ -139,12 +139,12 @@ async fn provinces_follow_the_2025_mergers(backend: Backend) {
     assert_eq!(old["occupancy_pct"], 60.04);
     assert!(old.get("successor_code").is_none() && old.get("notice").is_none());
 
-    // A zone of old Bắc Giang (declared land only), established in 2010.
+    // A zone of old Bắc Giang with declared land only, established in 2010 (the demo has two with plans).
     let planner = app.bearer(landbank::auth::Role::Planner, "desk").await;
     let zone = serde_json::json!({ "type": "Feature", "geometry": null, "properties": {
-        "code": "BG-QC", "name": "Quang Châu", "kind": "industrial_park", "province_code": "VN-54",
+        "code": "BG-DH", "name": "Đình Trám", "kind": "industrial_park", "province_code": "VN-54",
         "status": "operating", "established_on": "2010-05-01", "operating_since": "2011-01-01",
-        "declared_area_ha": 426.0, "declared_industrial_ha": 300.0 } });
+        "declared_area_ha": 127.0, "declared_industrial_ha": 90.0 } });
     let r = app
         .send("POST", "/collections/zones/items", &[("authorization", planner.as_str())], Some(&zone))
         .await;
@@ -157,14 +157,18 @@ async fn provinces_follow_the_2025_mergers(backend: Backend) {
     codes.sort();
     assert_eq!(codes, ["VN2025-19", "VN2025-24", "VN2025-25", "VN2025-33", "VN2025-68"]);
     let before = app.get("/occupancy?at=2025-06-30").await.json();
-    assert_eq!(before["provinces"].as_array().unwrap().len(), 6, "the five and Bắc Giang");
+    assert_eq!(before["provinces"].as_array().unwrap().len(), 6, "Bắc Giang beside the five");
 
     // The new Bắc Ninh is old Bắc Ninh plus Bắc Giang.
     let new_bn = app.get("/occupancy?province_code=VN2025-24&at=2026-01-01").await.json();
     let old_bn = app.get("/occupancy?province_code=VN-56&at=2026-01-01").await.json();
     let old_bg = app.get("/occupancy?province_code=VN-54&at=2026-01-01").await.json();
     assert_eq!(new_bn["province_name"], "Bắc Ninh");
-    assert_eq!(new_bn["zones_total"], old_bn["zones_total"].as_u64().unwrap() + 1);
+    assert_eq!(
+        new_bn["zones_total"],
+        old_bn["zones_total"].as_u64().unwrap() + 3,
+        "two demo zones and BG-DH"
+    );
     for k in ["leasable_ha", "leased_ha", "planned_area_ha"] {
         assert!((f(&new_bn, k) - f(&old_bn, k) - f(&old_bg, k)).abs() < 0.02, "{k}");
     }
@@ -189,6 +193,8 @@ async fn provinces_follow_the_2025_mergers(backend: Backend) {
     // An unknown province is a 404 naming the ones there are.
     let unknown = app.get("/occupancy?province_code=VN-99&at=2026-01-01").await.problem(404);
     assert!(unknown.contains("VN2025-24 Bắc Ninh"), "{unknown}");
+    let unknown = app.get("/occupancy?province_code=VN-99&at=2023-11-17").await.problem(404);
+    assert!(unknown.contains("provinces on 17/11/2023") && unknown.contains("VN-54 Bắc Giang"), "{unknown}");
 
     // The reference geography: 86 units, 63 on 30/06/2025, 34 on 01/07/2025.
     let units = app.get("/collections/provinces/items?limit=200").await.json();
