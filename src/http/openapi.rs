@@ -116,12 +116,12 @@ pub fn build(base: &str) -> Value {
                 &format!(
                     "Items per page (default {DEFAULT_LIMIT}; larger values are clamped to {MAX_LIMIT})"
                 ),
-                json!({ "type": "integer", "minimum": 1, "default": DEFAULT_LIMIT }),
+                json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
             ),
             query_param(
                 "offset",
                 "Items to skip (the next link carries it)",
-                json!({ "type": "integer", "minimum": 0, "default": 0 }),
+                json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET, "default": 0 }),
             ),
             f_items,
         ];
@@ -189,10 +189,16 @@ pub fn build(base: &str) -> Value {
                         status: { "description": "Done; ETag is the new version" },
                         "401": { "$ref": "#/components/responses/Problem" },
                         "403": { "$ref": "#/components/responses/Problem" },
+                        "404": { "$ref": "#/components/responses/Problem" },
                         "409": { "$ref": "#/components/responses/Problem" },
+                        "413": { "$ref": "#/components/responses/Problem" },
                         "422": { "$ref": "#/components/responses/Problem" },
                     },
                 });
+                if op != "create" {
+                    o["responses"]["412"] = json!({ "$ref": "#/components/responses/Problem" });
+                    o["responses"]["428"] = json!({ "$ref": "#/components/responses/Problem" });
+                }
                 if op != "create" {
                     o["parameters"] = json!([
                         { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } },
@@ -283,9 +289,9 @@ pub fn build(base: &str) -> Value {
                 query_param(
                     "limit",
                     "Pieces per page (default 10, at most 10000)",
-                    json!({ "type": "integer", "minimum": 1 }),
+                    json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
                 ),
-                query_param("offset", "Pieces to skip", json!({ "type": "integer", "minimum": 0 })),
+                query_param("offset", "Pieces to skip", json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET })),
                 number(
                     "min_piece_ha",
                     "Pieces smaller than this are dropped and counted in dropped_ha (default 0.05)",
@@ -316,9 +322,13 @@ pub fn build(base: &str) -> Value {
             params.push(query_param(
                 "limit",
                 "Changes per page (default 100)",
-                json!({ "type": "integer", "minimum": 1 }),
+                json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100 }),
             ));
-            params.push(query_param("offset", "Changes to skip", json!({ "type": "integer", "minimum": 0 })));
+            params.push(query_param(
+                "offset",
+                "Changes to skip",
+                json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET }),
+            ));
         }
         let mut item = get(summary, &path[1..], params, ok(summary, "application/json", object.clone()));
         item["get"]["security"] = json!([{ "bearer": [] }]);
@@ -408,7 +418,7 @@ pub fn build(base: &str) -> Value {
         "getZoneOccupancy",
         vec![
             json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }),
-            at,
+            at.clone(),
             status,
             f_csv,
         ],
@@ -433,6 +443,120 @@ pub fn build(base: &str) -> Value {
             ok("Ready", "application/json", json!({ "type": "object" })),
         ),
     );
+    // Tokens: created and revoked by admins.
+    let admin_only = |mut o: Value| {
+        o["security"] = json!([{ "bearer": [] }]);
+        o["x-required-role"] = json!("admin");
+        o["responses"]["401"] = json!({ "$ref": "#/components/responses/Problem" });
+        o["responses"]["403"] = json!({ "$ref": "#/components/responses/Problem" });
+        o
+    };
+    paths.get_mut("/tokens").expect("inserted above")["post"] = admin_only(json!({
+        "summary": "Create a token; its secret is in the answer, once (admin token)",
+        "operationId": "createToken",
+        "requestBody": { "required": true, "content": { "application/json": { "schema": {
+            "type": "object", "required": ["name", "role"],
+            "properties": { "name": { "type": "string" }, "role": { "type": "string", "enum": ["viewer", "planner", "admin"] } } } } } },
+        "responses": {
+            "201": { "description": "The token and its secret", "content": { "application/json": { "schema": { "type": "object" } } } },
+            "400": { "$ref": "#/components/responses/Problem" },
+            "422": { "$ref": "#/components/responses/Problem" },
+        },
+    }));
+    paths.insert(
+        "/tokens/{token_id}".into(),
+        json!({ "delete": admin_only(json!({
+            "summary": "Revoke a token by id or name (admin token)",
+            "operationId": "revokeToken",
+            "parameters": [{ "name": "token_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "204": { "description": "Revoked" },
+                "404": { "$ref": "#/components/responses/Problem" },
+            },
+        })) }),
+    );
+    // Vector tiles.
+    let tiled: Vec<&str> =
+        collections::ALL.iter().filter(|c| c.published && c.spatial).map(|c| c.id).collect();
+    let path_param =
+        |name: &str, schema: Value| json!({ "name": name, "in": "path", "required": true, "schema": schema });
+    let collection_param = |name: &str| path_param(name, json!({ "type": "string", "enum": tiled }));
+    let int = json!({ "type": "integer", "minimum": 0 });
+    let mvt = |summary: &str, id: &str, parameters: Vec<Value>| {
+        let mut o = get(
+            summary,
+            id,
+            parameters,
+            json!({
+                "200": { "description": "A Mapbox Vector Tile (spec 2.1), ETag of the data version and date", "content": { "application/vnd.mapbox-vector-tile": { "schema": { "type": "string", "format": "binary" } } } },
+                "204": { "description": "No feature in the tile" },
+                "304": { "description": "Not modified (If-None-Match)" },
+                "400": { "$ref": "#/components/responses/Problem" },
+                "404": { "$ref": "#/components/responses/Problem" },
+                "503": { "$ref": "#/components/responses/Problem" },
+            }),
+        );
+        o["get"]["tags"] = json!(["tiles"]);
+        o
+    };
+    paths.insert(
+        "/tiles/{collection}/{z}/{x}/{y}.mvt".into(),
+        mvt(
+            "A vector tile of a collection as of a date",
+            "getTile",
+            vec![
+                collection_param("collection"),
+                path_param("z", int.clone()),
+                path_param("x", int.clone()),
+                path_param("y", int.clone()),
+                at.clone(),
+            ],
+        ),
+    );
+    paths.insert(
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}".into(),
+        mvt(
+            "A vector tile (OGC API - Tiles path, WebMercatorQuad)",
+            "getCollectionTile",
+            vec![
+                collection_param("collectionId"),
+                path_param("tileMatrixSetId", json!({ "type": "string", "enum": ["WebMercatorQuad"] })),
+                path_param("tileMatrix", int.clone()),
+                path_param("tileRow", int.clone()),
+                path_param("tileCol", int.clone()),
+                at.clone(),
+            ],
+        ),
+    );
+    paths.insert(
+        "/tiles/{collection}.json".into(),
+        get(
+            "TileJSON 3.0 of a collection's tiles: URL, bounds, zooms, the fields tiles carry",
+            "getTileJson",
+            vec![collection_param("collection")],
+            ok("TileJSON", "application/json", object.clone()),
+        ),
+    );
+    paths.insert(
+        "/maps/config.json".into(),
+        get(
+            "The map page's settings: basemap, and whether the store holds the demo",
+            "getMapConfig",
+            vec![],
+            ok("Settings", "application/json", object.clone()),
+        ),
+    );
+    // Every operation may meet a server-side failure (answered with an error id) or a lost database.
+    for item in paths.values_mut() {
+        for operation in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            let responses = &mut operation["responses"];
+            for status in ["500", "503"] {
+                if responses.get(status).is_none() {
+                    responses[status] = json!({ "$ref": "#/components/responses/Problem" });
+                }
+            }
+        }
+    }
     json!({
         "openapi": "3.0.3",
         "security": [{}, { "bearer": [] }],

@@ -129,6 +129,9 @@ async fn every_role_sees_and_does_what_it_may(backend: Backend) {
     // answer 401 without a token and 403 below admin.
     let doc = app.get("/api").await.json();
     for (path, item) in doc["paths"].as_object().unwrap() {
+        if item.get("get").is_none() {
+            continue; // writes only: below
+        }
         let uri = crate::helpers::sample_uri(path);
         let admin_only = item["get"]["x-required-role"] == "admin";
         for (role, token) in roles {
@@ -498,7 +501,9 @@ async fn history_and_as_of_reads_reconstruct_bac_ninh_after_edits(backend: Backe
     );
     let by_collection =
         app.get_with("/audit?collection=zones&limit=5", &[("authorization", admin.as_str())]).await.json();
-    assert!(by_collection["changes"].as_array().unwrap().iter().all(|c| c["collection"] == "zones"));
+    let zone_changes = by_collection["changes"].as_array().unwrap();
+    assert!(!zone_changes.is_empty(), "the demo's zones are in the audit log");
+    assert!(zone_changes.iter().all(|c| c["collection"] == "zones"));
     let since = app
         .get_with(&format!("/audit?from={}", urlencode(&published)), &[("authorization", admin.as_str())])
         .await

@@ -312,7 +312,17 @@ pub fn sample_uri(path: &str) -> String {
         ("clearance_parcels", "BN-QV1-T10-100"),
         ("land_use", "BN-QV1-LU01"),
     ];
+    // Tiles: the z12 tile that holds Quế Võ (BN-QV1).
     let mut uri = path
+        .replace("{collection}", "zones")
+        .replace("{collectionId}", "zones")
+        .replace("{tileMatrixSetId}", "WebMercatorQuad")
+        .replace("{tileMatrix}", "12")
+        .replace("{tileRow}", "1801")
+        .replace("{tileCol}", "3255")
+        .replace("{z}", "12")
+        .replace("{x}", "3255")
+        .replace("{y}", "1801")
         .replace("{code}", "BN-QV1")
         .replace("{province_code}", "VN-66")
         .replace("{chart}", "targets.svg");

@@ -32,6 +32,7 @@ mod editing;
 mod features;
 mod files;
 mod fresh;
+mod fuzz;
 mod helpers;
 mod import;
 mod integrity;

@@ -154,9 +154,17 @@ async fn every_collection_has_tiles_and_tilejson(backend: Backend) {
         assert_eq!(tilejson["bounds"].as_array().unwrap().len(), 4);
     }
     let parcels = decode(&app, &tile_uri("clearance_parcels", 13, "2023-11-17")).await;
+    assert!(!parcels.features.is_empty(), "the tile holds parcels");
     assert!(
         parcels.features.iter().all(|(p, _)| text(p, "status").is_some() && !p.contains_key("owner_name"))
     );
+    // Every property a tile carries is one its TileJSON names (and nothing private is named).
+    let named = app.get("/tiles/clearance_parcels.json").await.json()["vector_layers"][0]["fields"].clone();
+    for (properties, _) in &parcels.features {
+        for key in properties.keys() {
+            assert!(named.get(key).is_some(), "the tile carries {key}, which its TileJSON does not name");
+        }
+    }
     // The OGC API - Tiles path serves the same bytes (row before column).
     let t = TileId::containing(QV.0, QV.1, 13);
     let xyz = app.get(&format!("/tiles/zones/13/{}/{}.mvt?at=2023-11-17", t.x, t.y)).await;
