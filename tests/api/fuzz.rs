@@ -129,7 +129,7 @@ where
     S::Value: std::fmt::Debug,
 {
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    runner.run(&strategy, |v| test(v)).unwrap();
+    runner.run(&strategy, test).unwrap();
 }
 
 async fn random_queries_never_answer_5xx(backend: Backend) {
