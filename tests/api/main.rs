@@ -27,6 +27,7 @@ macro_rules! contract {
 
 mod available;
 mod cli;
+mod crash;
 mod crs;
 mod editing;
 mod features;
