@@ -1,4 +1,8 @@
 //! Settings from flags and `LANDBANK_*` environment variables (flags win).
+//!
+//! The doc comments of the flags are the command line's `--help` text, written for a terminal
+//! (`vn2000:<province>`, bare URLs), not for rustdoc.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use std::net::SocketAddr;
 

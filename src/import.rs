@@ -537,7 +537,7 @@ impl TextDecoding {
 }
 
 /// The field names of a layer as the file holds them (a Shapefile opened with `ENCODING=`: DBF bytes).
-fn raw_field_names(layer: &gdal::vector::Layer) -> Vec<Vec<u8>> {
+fn raw_field_names(layer: &gdal::vector::Layer<'_>) -> Vec<Vec<u8>> {
     use gdal::vector::LayerAccess;
     // SAFETY: the layer is alive for the call; GDAL owns the definition and the names, which are copied
     // at once; indexes come from the definition's own count.
@@ -605,7 +605,7 @@ fn code_page(label: &str) -> Option<Decoder> {
 
 /// Up to `limit` non-ASCII raw string values of the layer, for `--encoding auto`; reads from the start
 /// and rewinds the layer.
-fn sample_text(layer: &mut gdal::vector::Layer, cad: bool, limit: usize) -> Vec<Vec<u8>> {
+fn sample_text(layer: &mut gdal::vector::Layer<'_>, cad: bool, limit: usize) -> Vec<Vec<u8>> {
     let mut samples = Vec::new();
     let count = layer.defn().fields().count();
     for feature in layer.features().take(20_000) {
@@ -628,7 +628,7 @@ fn sample_text(layer: &mut gdal::vector::Layer, cad: bool, limit: usize) -> Vec<
 /// A string field's bytes as the file holds them: a Shapefile opened with `ENCODING=` gives its DBF
 /// bytes; CSV gives its bytes. CAD drivers recode text from the drawing's code page (usually
 /// Windows-1252, also for TCVN3 and VNI fonts) to UTF-8: that is undone when it can be done exactly.
-fn raw_bytes(feature: &gdal::vector::Feature, idx: usize, cad: bool) -> Vec<u8> {
+fn raw_bytes(feature: &gdal::vector::Feature<'_>, idx: usize, cad: bool) -> Vec<u8> {
     // SAFETY: the feature is alive for the call, `idx` came from its own definition, and GDAL returns a
     // NUL-terminated string it owns until the next call on the feature; the bytes are copied at once.
     let bytes = unsafe {

@@ -397,7 +397,7 @@ impl TileCache {
     }
 }
 
-/// The properties each collection's tiles carry, with what they mean: exactly what [`render`] writes
+/// The properties each collection's tiles carry, with what they mean: exactly what [`build`] writes
 /// (TileJSON's `vector_layers[].fields` lists these, so a map never styles on a field that is absent —
 /// and private fields such as a parcel's owner are never even named).
 pub fn tile_fields(collection: &str) -> &'static [(&'static str, &'static str)] {

@@ -125,7 +125,7 @@ pub async fn occupancy(
     };
     let report = occupancy::compute(&state.store, &query).await?;
     if format == Format::Csv {
-        let mut rows: Vec<CsvRow> = report.zones.iter().map(|z| zone_row(report.at, z)).collect();
+        let mut rows: Vec<CsvRow<'_>> = report.zones.iter().map(|z| zone_row(report.at, z)).collect();
         rows.extend(report.provinces.iter().map(|p| summary_row("province", report.at, p)));
         if report.provinces.len() != 1 {
             rows.push(summary_row("total", report.at, &report.total));
