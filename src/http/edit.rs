@@ -185,7 +185,7 @@ pub async fn history(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     let c = editable(&collection_id)?;
     let versions = state.store.versions(c, &id).await?;
     if versions.is_empty() {

@@ -113,7 +113,7 @@ pub async fn landing(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     let base = base_url(&state, &headers);
     let notice = demo::notice(&state.store).await?.map(|n| format!(" {n}")).unwrap_or_default();
     Ok(Json(json!({
@@ -136,7 +136,7 @@ pub async fn landing(
 }
 
 pub async fn conformance(uri: Uri) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     Ok(Json(json!({ "conformsTo": CONFORMANCE })))
 }
 
@@ -168,7 +168,7 @@ pub async fn collections(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     let base = base_url(&state, &headers);
     let mut list = Vec::new();
     for c in collections::ALL.iter().filter(|c| c.published) {
@@ -186,7 +186,7 @@ pub async fn collection(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     let c = find(&collection_id)?;
     Ok(Json(collection_json(&state, &base_url(&state, &headers), c).await?))
 }
@@ -197,7 +197,7 @@ pub async fn queryables(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     let c = find(&collection_id)?;
     let base = base_url(&state, &headers);
     let properties: Map<String, Value> = c

@@ -244,6 +244,15 @@ impl Params {
         }
     }
 
+    /// For resources that are JSON only: `f` is the one parameter, and it may only say `json`.
+    pub(crate) fn only_json(&self) -> Result<(), ApiError> {
+        self.only(&["f"])?;
+        match self.get("f") {
+            None | Some("json") => Ok(()),
+            Some(f) => Err(ApiError::parameter("f", format!("f={f} is not offered here; use f=json"))),
+        }
+    }
+
     /// An RFC 3339 instant parameter as µs since 1970 (UTC); `None` when absent.
     pub(crate) fn instant(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)

@@ -604,7 +604,7 @@ pub async fn document(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only(&["f"])?;
+    Params::parse(&uri).only_json()?;
     let mut response = Json(build(&base_url(&state, &headers))).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

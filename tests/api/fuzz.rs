@@ -162,3 +162,24 @@ async fn random_feature_bodies_never_answer_5xx(backend: Backend) {
 }
 
 crate::contract!(random_queries_never_answer_5xx, random_feature_bodies_never_answer_5xx);
+
+/// Any bytes decode in every Vietnamese encoding without a panic, to NFC text; detection always names
+/// one of them and says why.
+#[test]
+fn any_bytes_decode_and_detection_always_answers() {
+    use landbank::vnenc::{VnEncoding, detect};
+    use unicode_normalization::UnicodeNormalization;
+    let bytes = proptest::collection::vec(any::<u8>(), 0..64);
+    run(400, proptest::collection::vec(bytes, 0..8), |samples| {
+        for encoding in [VnEncoding::Utf8, VnEncoding::Windows1258, VnEncoding::Tcvn3, VnEncoding::Vni] {
+            for s in &samples {
+                let text = encoding.decode(s);
+                prop_assert_eq!(text.nfc().collect::<String>(), text.clone());
+            }
+        }
+        let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
+        let detection = detect(&refs);
+        prop_assert!(!detection.reason.is_empty());
+        Ok(())
+    });
+}

@@ -128,6 +128,8 @@ async fn hostile_input_gets_a_clear_4xx_and_changes_nothing(backend: Backend) {
         "/available?offset=18446744073709551615",
         "/collections/plots/items?limit=1&limit=abc",
         "/collections/plots/items?limit=0",
+        "/?f=xml",
+        "/collections?f=xml",
     ] {
         let r = app.get_with(uri, &admin_h).await;
         assert_eq!(r.status.as_u16(), 400, "{uri}: {}", r.text());
