@@ -71,6 +71,11 @@ pub struct ZoneInputs {
     pub plots: Vec<(Plot, MultiPolygon)>,
 }
 
+/// How far measured parts may disagree with their whole, hectares: boolean operations work on
+/// longitude/latitude, and the same edge cut at more vertices measures a few m² differently on the
+/// ellipsoid (geodesics bow away from parallels). docs/api.md promises additivity to 0.01 ha.
+pub const ADDITIVITY_HA: f64 = 0.01;
+
 /// 1 m² in hectares: the tolerance for "all of the piece".
 const ONE_M2_HA: f64 = 1e-4;
 
@@ -115,10 +120,27 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     );
     let ready_land = clip(&cleared, &infra);
 
+    let leasable_ha = area_ha(&leasable);
     let mut n = 0;
     for polygon in available.0 {
         let piece = MultiPolygon(vec![polygon]);
         let area = area_ha(&piece);
+        // A piece can never hold more than the zone's leasable land: if one does, the geometry
+        // operations went wrong, and that is a bug to report, never a figure to publish.
+        debug_assert!(
+            area <= leasable_ha + ADDITIVITY_HA,
+            "piece of {area} ha in zone {} with {leasable_ha} ha leasable",
+            zone.code
+        );
+        if area > leasable_ha + ADDITIVITY_HA {
+            tracing::error!(
+                zone = %zone.code,
+                piece_ha = area,
+                leasable_ha,
+                "an available piece is larger than the zone's leasable land; it is left out"
+            );
+            continue;
+        }
         result.available_ha += area;
         if area < min_piece_ha {
             result.dropped_ha += area;

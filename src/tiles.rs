@@ -113,14 +113,36 @@ pub fn to_tile(geometry: &MultiPolygon, tile: TileId) -> Option<MultiPolygon> {
         .intersection(&MultiPolygon(vec![window]))
         .map_coords(|c| Coord { x: c.x.clamp(-BUFFER, max), y: c.y.clamp(-BUFFER, max) })
         .simplify(1.0);
+    // Tiles hold integers: round here, so that what is kept is what the encoder writes. A ring that
+    // rounding collapses (fewer than three distinct points, or no area) is dropped, a polygon whose
+    // exterior collapses with it: no feature ever goes out without geometry.
+    let rounded = clipped.map_coords(|c| Coord { x: c.x.round(), y: c.y.round() });
     // MVT: exterior rings have positive area by the surveyor's formula in tile coordinates.
-    let kept: Vec<Polygon> = clipped
+    let kept: Vec<Polygon> = rounded
         .0
         .into_iter()
-        .filter(|p| geo::Area::unsigned_area(p) >= 0.5)
-        .map(|p| p.orient(Direction::Default))
+        .filter_map(|p| {
+            let (exterior, holes) = p.into_inner();
+            let exterior = tile_ring(exterior)?;
+            Some(
+                Polygon::new(exterior, holes.into_iter().filter_map(tile_ring).collect())
+                    .orient(Direction::Default),
+            )
+        })
         .collect();
     (!kept.is_empty()).then_some(MultiPolygon(kept))
+}
+
+/// A ring of integer tile coordinates without repeated points, or `None` when it encloses less than half
+/// a tile unit.
+fn tile_ring(ring: geo::LineString) -> Option<geo::LineString> {
+    let mut points = ring.0;
+    points.dedup();
+    if points.len() < 4 {
+        return None;
+    }
+    let ring = geo::LineString(points);
+    (geo::Area::unsigned_area(&Polygon::new(ring.clone(), vec![])) >= 0.5).then_some(ring)
 }
 
 /// A property value on a tile feature.

@@ -54,7 +54,47 @@ pub const MIN_POLYGON_M2: f64 = 1.0;
 /// assert!((ha - 115.03366026554107).abs() < 1e-9);
 /// ```
 pub fn area_ha(geometry: &MultiPolygon) -> f64 {
-    geometry.geodesic_area_unsigned() / M2_PER_HA
+    geometry.0.iter().map(polygon_m2).sum::<f64>() / M2_PER_HA
+}
+
+/// Surface of the WGS 84 ellipsoid, m² (what Karney's algorithm returns, less a sliver, for a ring it
+/// takes the wrong way round).
+pub const EARTH_M2: f64 = 510_065_621_724_088.4;
+
+/// Geodesic area of one polygon, m². The polygon is measured counter-clockwise (exterior) with clockwise
+/// holes, whatever order its rings came in; a degenerate ring (out and back along a line), which has no
+/// orientation, encloses the rest of the planet when read the wrong way round — its area is then the
+/// complement, never more than half the Earth.
+fn polygon_m2(polygon: &Polygon) -> f64 {
+    use geo::Winding;
+    let oriented = polygon.exterior().is_ccw() && polygon.interiors().iter().all(|h| h.is_cw());
+    let m2 = if oriented {
+        polygon.geodesic_area_unsigned()
+    } else {
+        polygon.orient(Direction::Default).geodesic_area_unsigned()
+    };
+    if m2 > EARTH_M2 / 2.0 { (EARTH_M2 - m2).max(0.0) } else { m2 }
+}
+
+/// Smallest ring kept in a computed result, m²: a ring below it is a drawing sliver or a degenerate
+/// ring of the boolean operations (out and back along one line), not land.
+pub const SLIVER_M2: f64 = 0.01;
+
+/// A computed polygonal result made fit to measure and serve: degenerate and sliver rings (below
+/// [`SLIVER_M2`]) removed — a hole that small is filled, an exterior that small drops its polygon —,
+/// exteriors counter-clockwise and holes clockwise (RFC 7946).
+pub fn clean(geometry: MultiPolygon) -> MultiPolygon {
+    let kept = |r: &LineString| r.0.len() >= 4 && polygon_m2(&Polygon::new(r.clone(), vec![])) >= SLIVER_M2;
+    let polygons = geometry
+        .0
+        .into_iter()
+        .filter(|p| kept(p.exterior()))
+        .map(|p| {
+            let (exterior, holes) = p.into_inner();
+            Polygon::new(exterior, holes.into_iter().filter(|h| kept(h)).collect())
+        })
+        .collect();
+    MultiPolygon(polygons).orient(Direction::Default)
 }
 
 /// Parses a GeoJSON geometry into a valid, RFC 7946-oriented multipolygon (exterior rings counter-clockwise).
@@ -123,7 +163,7 @@ fn parse_ring(
 
 /// Union of polygonal geometries: overlapping parts count once.
 pub fn union_all<'a>(parts: impl IntoIterator<Item = &'a MultiPolygon>) -> MultiPolygon {
-    unary_union(parts)
+    clean(unary_union(parts))
 }
 
 /// The part of `a` inside `b`.
@@ -131,7 +171,7 @@ pub fn clip(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
     if a.0.is_empty() || b.0.is_empty() {
         return MultiPolygon(vec![]);
     }
-    a.intersection(b)
+    clean(a.intersection(b))
 }
 
 /// The part of `a` outside `b`.
@@ -139,7 +179,7 @@ pub fn subtract(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
     if a.0.is_empty() || b.0.is_empty() {
         return a.clone();
     }
-    a.difference(b)
+    clean(a.difference(b))
 }
 
 /// Bounding box `[min_lon, min_lat, max_lon, max_lat]`, or `None` for an empty geometry.
@@ -187,6 +227,25 @@ mod tests {
 
     fn geometry(value: serde_json::Value) -> geojson::Geometry {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn degenerate_rings_measure_nothing_and_are_cleaned_away() {
+        // Out along a line and back: what a difference can leave where two edges coincide.
+        let spike = wkt!(POLYGON((106.0 21.0, 106.01 21.0, 106.02 21.0, 106.01 21.0, 106.0 21.0)));
+        let square = wkt!(POLYGON((106. 21.1, 106.01 21.1, 106.01 21.11, 106. 21.11, 106. 21.1)));
+        // Clockwise, as a hole or a reversed ring comes.
+        let clockwise = wkt!(POLYGON((106. 21.1, 106. 21.11, 106.01 21.11, 106.01 21.1, 106. 21.1)));
+        assert!(area_ha(&MultiPolygon(vec![spike.clone()])) < 1e-6, "not the Earth");
+        let cw = area_ha(&MultiPolygon(vec![clockwise.clone()]));
+        assert!((cw - 115.03366026554107).abs() < 1e-6, "{cw} {}", clockwise.geodesic_area_unsigned());
+        let cleaned = clean(MultiPolygon(vec![spike, square.clone()]));
+        assert_eq!(cleaned.0.len(), 1, "the spike is gone");
+        assert!((area_ha(&cleaned) - 115.03366026554107).abs() < 1e-9);
+        // A hole of a few cm² is filled; a real hole stays.
+        let tiny = wkt!(POLYGON((106.005 21.105, 106.005 21.1050001, 106.0050001 21.1050001, 106.0050001 21.105, 106.005 21.105)));
+        let with_hole = Polygon::new(square.exterior().clone(), vec![tiny.exterior().clone()]);
+        assert_eq!(clean(MultiPolygon(vec![with_hole])).0[0].interiors().len(), 0);
     }
 
     #[test]

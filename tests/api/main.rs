@@ -34,6 +34,7 @@ mod features;
 mod files;
 mod fresh;
 mod fuzz;
+mod geometry;
 mod helpers;
 mod import;
 mod integrity;
