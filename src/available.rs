@@ -10,11 +10,12 @@
 //! touched.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use geo::{Closest, ClosestPoint, Distance, Geodesic, Intersects, MultiPolygon, Point, Polygon};
 use serde::Serialize;
 
+use crate::cache::{ZoneCache, ZoneKey, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, Plot, Zone};
 use crate::occupancy::OccupancyError;
@@ -189,31 +190,35 @@ pub fn distance_km(piece: &Polygon, point: Point) -> f64 {
     }
 }
 
-/// Per-zone results, keyed on (zone, date, minimum) and valid while the zone's data version is unchanged.
-#[derive(Default)]
-pub struct Cache {
-    entries: Mutex<HashMap<CacheKey, (i64, Arc<ZoneAvailability>)>>,
+/// Per-zone results, keyed on (zone, date, minimum piece size) and valid while the zone's data version is
+/// unchanged; three quarters of `LANDBANK_CACHE_MB`.
+pub struct Cache(ZoneCache<ZoneAvailability>);
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache(ZoneCache::new(budget_bytes(0.75), weigh))
+    }
 }
 
-/// Zone code, date, and the minimum piece size (as bits).
-type CacheKey = (String, Date, u64);
-
-/// Entries kept at most; the cache empties when full (cheap, and never stale).
-const CACHE_ENTRIES: usize = 20_000;
-
 impl Cache {
-    fn get(&self, key: &CacheKey, version: i64) -> Option<Arc<ZoneAvailability>> {
-        let entries = self.entries.lock().expect("cache lock");
-        entries.get(key).filter(|(v, _)| *v == version).map(|(_, a)| a.clone())
+    fn get(&self, key: &ZoneKey, version: i64) -> Option<Arc<ZoneAvailability>> {
+        self.0.get(key, version)
     }
 
-    fn put(&self, key: CacheKey, version: i64, value: Arc<ZoneAvailability>) {
-        let mut entries = self.entries.lock().expect("cache lock");
-        if entries.len() >= CACHE_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, (version, value));
+    fn put(&self, key: ZoneKey, version: i64, value: Arc<ZoneAvailability>) {
+        self.0.put(key, version, value)
     }
+
+    /// Estimated bytes held.
+    pub fn weighted_bytes(&self) -> u64 {
+        self.0.weighted_bytes()
+    }
+}
+
+/// Bytes a zone's pieces hold, about: 16 per coordinate and a little per piece.
+fn weigh(a: &ZoneAvailability) -> u32 {
+    let coords: usize = a.pieces.iter().map(|p| geo::CoordsIter::coords_count(&p.geometry)).sum();
+    u32::try_from(coords * 16 + a.pieces.len() * 256).unwrap_or(u32::MAX)
 }
 
 fn text_values(values: impl IntoIterator<Item = String>) -> Vec<FilterValue> {
@@ -281,6 +286,8 @@ pub async fn compute(
     at: Date,
     min_piece_ha: f64,
 ) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
+    // The data version before anything is read: only zones unchanged since are kept (see occupancy).
+    let started = store.data_version().await?;
     let mut conditions = Vec::new();
     if let Some(p) = province_code {
         // The province's territory: a new unit reads the zones of the units it was formed from.
@@ -322,7 +329,9 @@ pub async fn compute(
         for zone in computed {
             let version = versions.get(&zone.zone_code).copied().unwrap_or(0);
             let zone = Arc::new(zone);
-            cache.put((zone.zone_code.clone(), at, min_piece_ha.to_bits()), version, zone.clone());
+            if version <= started {
+                cache.put((zone.zone_code.clone(), at, min_piece_ha.to_bits()), version, zone.clone());
+            }
             results.insert(zone.zone_code.clone(), zone);
         }
     }

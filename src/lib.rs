@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod available;
+pub mod cache;
 pub mod collections;
 pub mod config;
 pub mod crs;

@@ -21,6 +21,7 @@ use geo::MultiPolygon;
 use serde::{Serialize, Serializer};
 use thiserror::Error;
 
+use crate::cache::{ZoneCache, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
@@ -252,6 +253,43 @@ pub async fn compute(
     store: &Arc<dyn Store>,
     query: &OccupancyQuery,
 ) -> Result<OccupancyReport, OccupancyError> {
+    compute_with(store, None, query).await
+}
+
+/// Per-zone figures kept between requests: a quarter of `LANDBANK_CACHE_MB`, keyed on (zone, date) and
+/// valid while the zone's data version holds.
+pub struct FiguresCache(ZoneCache<ZoneFigures>);
+
+impl Default for FiguresCache {
+    fn default() -> Self {
+        FiguresCache(ZoneCache::new(budget_bytes(0.25), |f| {
+            (f.zone_name.len() + f.zone_code.len() + 160) as u32
+        }))
+    }
+}
+
+impl FiguresCache {
+    /// Estimated bytes held.
+    pub fn weighted_bytes(&self) -> u64 {
+        self.0.weighted_bytes()
+    }
+}
+
+/// [`compute`], keeping each zone's figures in `cache` (when given, and for current records: `datetime=`
+/// reads history and is never cached). Only zones whose data changed since, or dates not asked before,
+/// are computed; the province and national sums are taken again from the zones' figures every time.
+pub async fn compute_with(
+    store: &Arc<dyn Store>,
+    cache: Option<&FiguresCache>,
+    query: &OccupancyQuery,
+) -> Result<OccupancyReport, OccupancyError> {
+    // The data version before anything is read: a zone that changed after it may have been read half
+    // before and half after the change, so its figures are not kept.
+    let cache = cache.filter(|_| query.recorded_at_us.is_none());
+    let started = match cache {
+        Some(_) => store.data_version().await?,
+        None => 0,
+    };
     let mut zone_conditions = Vec::new();
     // A province means its territory: the new Bắc Ninh reads old Bắc Ninh's and Bắc Giang's zones too.
     let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
@@ -284,7 +322,23 @@ pub async fn compute(
         zone.province_code = lens.label(&zone.province_code);
         zones.push((zone, row.multipolygon("zones")?));
     }
-    let codes = text_values(zones.iter().map(|(z, _)| z.code.clone()));
+    // Figures kept from earlier requests, for zones whose data has not changed since.
+    let key = |code: &str| (code.to_string(), query.at, 0u64);
+    let mut kept: BTreeMap<String, Arc<ZoneFigures>> = BTreeMap::new();
+    let mut versions = std::collections::HashMap::new();
+    if let Some(cache) = cache {
+        let codes: Vec<String> = zones.iter().map(|(z, _)| z.code.clone()).collect();
+        versions = store.zone_versions(&codes).await?;
+        for (zone, _) in &zones {
+            let version = versions.get(&zone.code).copied().unwrap_or(0);
+            if let Some(hit) = cache.0.get(&key(&zone.code), version) {
+                kept.insert(zone.code.clone(), hit);
+            }
+        }
+    }
+    let stale: Vec<String> =
+        zones.iter().map(|(z, _)| z.code.clone()).filter(|c| !kept.contains_key(c)).collect();
+    let codes = text_values(stale.iter().cloned());
     let zone_in = Condition::In { field: "zone_code".into(), values: codes };
 
     let land_use_query = ItemsQuery {
@@ -305,8 +359,14 @@ pub async fn compute(
         recorded_at_us: query.recorded_at_us,
         ..Default::default()
     };
-    let land_use_rows = store.items(&collections::LAND_USE, &land_use_query).await?.rows;
-    let lease_rows = store.items(&collections::LEASES, &lease_query).await?.rows;
+    let (land_use_rows, lease_rows) = if stale.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            store.items(&collections::LAND_USE, &land_use_query).await?.rows,
+            store.items(&collections::LEASES, &lease_query).await?.rows,
+        )
+    };
 
     let mut land_use: BTreeMap<String, Vec<(LandUse, MultiPolygon)>> = BTreeMap::new();
     for row in &land_use_rows {
@@ -333,12 +393,23 @@ pub async fn compute(
     let query = query.clone();
     let report = tokio::task::spawn_blocking(move || {
         let empty = Vec::new();
+        let mut computed = Vec::new();
         let figures: Vec<ZoneFigures> = zones
             .iter()
-            .map(|(zone, boundary)| {
-                let lu = land_use.get(&zone.code).unwrap_or(&empty);
-                let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
-                zone_figures(zone, boundary.as_ref(), lu, ls, query.at, &query.scope)
+            .map(|(zone, boundary)| match kept.get(&zone.code) {
+                // A kept figure says its zone's status and province as asked then: say them as now.
+                Some(hit) => ZoneFigures {
+                    province_code: zone.province_code.clone(),
+                    in_scope: query.scope.contains(&hit.status),
+                    ..(**hit).clone()
+                },
+                None => {
+                    let lu = land_use.get(&zone.code).unwrap_or(&empty);
+                    let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
+                    let f = zone_figures(zone, boundary.as_ref(), lu, ls, query.at, &query.scope);
+                    computed.push(f.clone());
+                    f
+                }
             })
             .collect();
         let mut by_province: BTreeMap<&str, Vec<&ZoneFigures>> = BTreeMap::new();
@@ -353,7 +424,7 @@ pub async fn compute(
             .collect();
         let single = (provinces.len() == 1).then(|| provinces[0].clone());
         let total = single.unwrap_or_else(|| summarize(None, None, &figures.iter().collect::<Vec<_>>()));
-        OccupancyReport {
+        let report = OccupancyReport {
             at: query.at,
             scope: query.scope.clone(),
             total,
@@ -361,10 +432,20 @@ pub async fn compute(
             zones: figures,
             notice,
             successor_code,
-        }
+        };
+        (report, computed)
     })
     .await
     .map_err(|e| StoreError::Database(format!("occupancy computation failed: {e}")))?;
+    let (report, computed) = report;
+    if let Some(cache) = cache {
+        for f in computed {
+            let version = versions.get(&f.zone_code).copied().unwrap_or(0);
+            if version <= started {
+                cache.0.put(key(&f.zone_code), version, Arc::new(f));
+            }
+        }
+    }
     Ok(report)
 }
 

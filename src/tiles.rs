@@ -203,26 +203,16 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0 + 0.0
 }
 
-/// Occupancy of every zone on a date, shared by the zone tiles of one data version.
-#[derive(Default)]
-pub struct FiguresCache {
-    entries: Mutex<HashMap<Date, (i64, Figures)>>,
-}
-
 /// Zone figures by zone code.
-type Figures = Arc<HashMap<String, ZoneFigures>>;
+type Figures = HashMap<String, ZoneFigures>;
 
+/// Occupancy of every zone on a date, for zone tiles: each zone's figures come from the shared per-zone
+/// cache, so a write recomputes the zones it touched, not the country.
 async fn zone_figures(
     store: &Arc<dyn Store>,
-    cache: &FiguresCache,
+    cache: &occupancy::FiguresCache,
     at: Date,
-    version: i64,
 ) -> Result<Figures, TileError> {
-    if let Some((v, figures)) = cache.entries.lock().expect("cache lock").get(&at)
-        && *v == version
-    {
-        return Ok(figures.clone());
-    }
     let query = OccupancyQuery {
         province_code: None,
         zone_code: None,
@@ -230,21 +220,16 @@ async fn zone_figures(
         scope: DEFAULT_SCOPE.to_vec(),
         recorded_at_us: None,
     };
-    let report = occupancy::compute(store, &query).await?;
-    let figures: Figures = Arc::new(report.zones.into_iter().map(|z| (z.zone_code.clone(), z)).collect());
-    let mut entries = cache.entries.lock().expect("cache lock");
-    if entries.len() > 64 {
-        entries.clear();
-    }
-    entries.insert(at, (version, figures.clone()));
-    Ok(figures)
+    let report = occupancy::compute_with(store, Some(cache), &query).await?;
+    Ok(report.zones.into_iter().map(|z| (z.zone_code.clone(), z)).collect())
 }
 
 /// Everything tiles need from the service.
 #[derive(Default)]
 pub struct TileState {
     pub tiles: TileCache,
-    pub figures: FiguresCache,
+    /// Per-zone occupancy, shared with `/occupancy` and the reports.
+    pub figures: Arc<occupancy::FiguresCache>,
 }
 
 /// Builds the tile of `collection` at `tile` on date `at` (uncached); `None` when empty.
@@ -255,7 +240,6 @@ pub async fn build(
     collection: &'static Collection,
     tile: TileId,
     at: Date,
-    version: i64,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let bbox = tile.buffered_lonlat_bbox();
     let query = ItemsQuery { bbox: Some(bbox), ..Default::default() };
@@ -289,11 +273,8 @@ pub async fn build(
         return encode(collection.id, features);
     }
     let rows = store.items(collection, &query).await?.rows;
-    let figures = if collection.id == "zones" {
-        Some(zone_figures(store, &state.figures, at, version).await?)
-    } else {
-        None
-    };
+    let figures =
+        if collection.id == "zones" { Some(zone_figures(store, &state.figures, at).await?) } else { None };
     // Plots are coloured by the state of the leases on them at `at`.
     let mut plot_states: HashMap<(String, String), &'static str> = HashMap::new();
     if collection.id == "plots" {

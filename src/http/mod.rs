@@ -37,6 +37,8 @@ pub struct AppState {
     pub available: Arc<crate::available::Cache>,
     /// Encoded tiles and the zone figures they carry, valid while the data version holds.
     pub tiles: Arc<crate::tiles::TileState>,
+    /// Per-zone occupancy figures, valid while each zone's data version holds (shared with tiles).
+    pub figures: Arc<crate::occupancy::FiguresCache>,
     /// The map page's directory (`maps/`), served at `/maps/`; `None` serves no page.
     pub maps_dir: Option<std::path::PathBuf>,
     /// Raster basemap tile URL for the map page (`https://…/{z}/{x}/{y}.png`), if any.
@@ -55,11 +57,13 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 impl AppState {
     /// State over `store`, links from the request's Host.
     pub fn new(store: Arc<dyn Store>) -> Self {
+        let figures: Arc<crate::occupancy::FiguresCache> = Default::default();
         AppState {
             store,
             public_url: None,
             available: Default::default(),
-            tiles: Default::default(),
+            tiles: Arc::new(crate::tiles::TileState { tiles: Default::default(), figures: figures.clone() }),
+            figures,
             maps_dir: None,
             basemap: None,
             rules: Default::default(),

@@ -123,7 +123,7 @@ pub async fn occupancy(
         scope: parse_scope(&params)?,
         recorded_at_us: params.recorded_at()?,
     };
-    let report = occupancy::compute(&state.store, &query).await?;
+    let report = occupancy::compute_with(&state.store, Some(&state.figures), &query).await?;
     if format == Format::Csv {
         let mut rows: Vec<CsvRow<'_>> = report.zones.iter().map(|z| zone_row(report.at, z)).collect();
         rows.extend(report.provinces.iter().map(|p| summary_row("province", report.at, p)));
@@ -171,7 +171,7 @@ pub async fn zone_occupancy(
         scope: parse_scope(&params)?,
         recorded_at_us: params.recorded_at()?,
     };
-    let report = occupancy::compute(&state.store, &query).await?;
+    let report = occupancy::compute_with(&state.store, Some(&state.figures), &query).await?;
     let zone = report.zones.first().ok_or_else(|| ApiError::Internal("zone figures missing".into()))?;
     if format == Format::Csv {
         return csv_response(vec![zone_row(report.at, zone)]);

@@ -31,7 +31,7 @@ async fn respond(
         rules: state.rules,
         with_series: true,
     };
-    let report = report::compute(&state.store, &query).await?;
+    let report = report::compute_with(&state.store, Some(&state.figures), &query).await?;
     let base = base_url(&state, &headers);
     let path = match &province_code {
         Some(code) => format!("/reports/provinces/{code}"),
@@ -104,7 +104,7 @@ async fn chart(
         rules: state.rules,
         with_series: name == "occupancy-over-time",
     };
-    let report = report::compute(&state.store, &query).await?;
+    let report = report::compute_with(&state.store, Some(&state.figures), &query).await?;
     let svg = charts::render(&report, name, lang)?.unwrap_or_default();
     Ok(typed(svg, "image/svg+xml"))
 }

@@ -359,6 +359,15 @@ fn metric_unit(metric: TargetMetric) -> &'static str {
 
 /// Computes the report.
 pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Report, ReportError> {
+    compute_with(store, None, query).await
+}
+
+/// [`compute`], taking zones' figures from (and keeping them in) `figures`.
+pub async fn compute_with(
+    store: &Arc<dyn Store>,
+    figures: Option<&occupancy::FiguresCache>,
+    query: &ReportQuery,
+) -> Result<Report, ReportError> {
     // A province means its territory on any date; the nation groups records under the units of `at`.
     let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
     let province: Option<Province> = match &query.province_code {
@@ -372,7 +381,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         scope: DEFAULT_SCOPE.to_vec(),
         recorded_at_us: None,
     };
-    let land: OccupancyReport = occupancy::compute(store, &occupancy_at(query.at)).await?;
+    let land: OccupancyReport = occupancy::compute_with(store, figures, &occupancy_at(query.at)).await?;
 
     // Zones (for WWTP and names) and what lies inside them.
     let province_filter: Vec<Condition> =
@@ -534,7 +543,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
         let point = if at == query.at {
             land.total.clone()
         } else {
-            occupancy::compute(store, &occupancy_at(at)).await?.total
+            occupancy::compute_with(store, figures, &occupancy_at(at)).await?.total
         };
         occupancy_series.push(SeriesPoint {
             quarter,
