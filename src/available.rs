@@ -42,6 +42,9 @@ pub struct Piece {
     pub ready: bool,
     /// All of the piece is cleared (to 1 m²).
     pub cleared: bool,
+    /// The zone's status on the date: investors are offered land of established and operating zones
+    /// unless they ask for more (`zone_status=`).
+    pub zone_status: crate::domain::ZoneStatus,
     pub wwtp_operating: bool,
     pub wwtp_capacity_m3d: Option<f64>,
     /// Codes of the plots the piece overlaps.
@@ -171,6 +174,7 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
             infra_ready_ha,
             ready: ready_ha >= area - ONE_M2_HA,
             cleared: cleared_ha >= area - ONE_M2_HA,
+            zone_status: zone.status_at(at),
             wwtp_operating: zone.wwtp_operating.unwrap_or(false),
             wwtp_capacity_m3d: zone.wwtp_capacity_m3d,
             plot_codes,
@@ -362,6 +366,8 @@ pub struct PieceFilter {
     pub within_km: Option<f64>,
     /// `[min_lon, min_lat, max_lon, max_lat]`: pieces intersecting it.
     pub bbox: Option<[f64; 4]>,
+    /// Zone statuses (on the date) whose land is offered; default established and operating.
+    pub zone_statuses: Vec<crate::domain::ZoneStatus>,
     pub sort: Sort,
 }
 
@@ -376,6 +382,7 @@ impl Default for PieceFilter {
             near: None,
             within_km: None,
             bbox: None,
+            zone_statuses: crate::occupancy::DEFAULT_SCOPE.to_vec(),
             sort: Sort::Zone,
         }
     }
@@ -392,6 +399,7 @@ pub fn select<'a>(zones: &'a [Arc<ZoneAvailability>], filter: &PieceFilter) -> V
         .filter(|p| filter.ready.is_none_or(|r| p.ready == r))
         .filter(|p| filter.cleared.is_none_or(|c| p.cleared == c))
         .filter(|p| filter.wwtp.is_none_or(|w| p.wwtp_operating == w))
+        .filter(|p| filter.zone_statuses.contains(&p.zone_status))
         .filter(|p| rect.is_none_or(|r| p.geometry.intersects(&r)))
         .map(|p| (p, filter.near.map(|pt| distance_km(&p.geometry, pt))))
         .filter(|(_, d)| match (filter.within_km, d) {

@@ -869,7 +869,8 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         return Err(e);
     }
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "import: checked against the store");
-    if !report.problems.is_empty() && !options.dry_run {
+    // With problems nothing is written, dry run or not, and the command fails (exit status 1).
+    if !report.problems.is_empty() {
         tx.rollback().await;
         let count = report.problems.len();
         return Err(ImportError::Problems { file, count, report: Box::new(report) });
@@ -969,13 +970,32 @@ pub fn describe(report: &ImportReport) -> String {
     if let Some(encoding) = &report.encoding {
         out.push_str(&format!("text encoding: {encoding}\n"));
     }
+    // Problems of one kind (same field, same message up to its first quoted or numeric detail) are shown
+    // three at a time, with how many more there are: a file with 40 times the same mistake says so once.
+    let kind = |p: &Problem| {
+        let head = p.message.split(|c: char| c == '\'' || c.is_ascii_digit()).next().unwrap_or_default();
+        (p.field.clone(), head.to_string())
+    };
+    let mut groups: Vec<((Option<String>, String), Vec<&Problem>)> = Vec::new();
     for p in &report.problems {
-        let row = if p.row > 0 { format!("row {}", p.row) } else { "check".into() };
-        let field = p.field.as_deref().map(|f| format!(", field {f}")).unwrap_or_default();
-        out.push_str(&format!(
-            "  problem: {}: feature {} ({row}{field}): {}\n",
-            report.file, p.id, p.message
-        ));
+        let k = kind(p);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, members)) => members.push(p),
+            None => groups.push((k, vec![p])),
+        }
+    }
+    for (_, members) in &groups {
+        for p in members.iter().take(3) {
+            let row = if p.row > 0 { format!("row {}", p.row) } else { "check".into() };
+            let field = p.field.as_deref().map(|f| format!(", field {f}")).unwrap_or_default();
+            out.push_str(&format!(
+                "  problem: {}: feature {} ({row}{field}): {}\n",
+                report.file, p.id, p.message
+            ));
+        }
+        if members.len() > 3 {
+            out.push_str(&format!("  … and {} more problem(s) like these\n", members.len() - 3));
+        }
     }
     for id in &report.repaired {
         out.push_str(&format!("  repaired: feature {id}: invalid geometry made valid by GDAL's MakeValid\n"));

@@ -45,6 +45,26 @@ async fn open_waiting(database: &str) -> std::sync::Arc<dyn store::Store> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Commands that need no database never open (or create) one.
+    if let Command::Crs { command: CrsCommand::List } = &cli.command {
+        println!("{:<18} {:<20} {:<6} {:>8}  EPSG", "--srs", "province", "code", "meridian");
+        for p in landbank::crs::PRESETS {
+            let code = landbank::crs::tm3_epsg(p.central_meridian).unwrap_or_default();
+            println!(
+                "vn2000:{:<11} {:<20} {:<6} {:>8.2}  {code}",
+                p.slug, p.province, p.province_code, p.central_meridian
+            );
+        }
+        return Ok(());
+    }
+    // Commands that read a board's data refuse to create an empty file where they expected one.
+    if matches!(cli.command, Command::Report(_) | Command::Export(_)) && !store::exists(&cli.database) {
+        anyhow::bail!(
+            "no database at {}: point --database (or LANDBANK_DATABASE) at yours, e.g. --database landbank-demo.db \
+             (the file ./scripts/demo uses), or postgres://USER@HOST/DB",
+            cli.database
+        );
+    }
     let store = if matches!(cli.command, Command::Serve(_)) {
         open_waiting(&cli.database).await
     } else {
@@ -101,16 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("revoked {id_or_name}");
             }
         },
-        Command::Crs { command: CrsCommand::List } => {
-            println!("{:<18} {:<20} {:<6} {:>8}  EPSG", "--srs", "province", "code", "meridian");
-            for p in landbank::crs::PRESETS {
-                let code = landbank::crs::tm3_epsg(p.central_meridian).unwrap_or_default();
-                println!(
-                    "vn2000:{:<11} {:<20} {:<6} {:>8.2}  {code}",
-                    p.slug, p.province, p.province_code, p.central_meridian
-                );
-            }
-        }
+        Command::Crs { command: CrsCommand::List } => unreachable!("answered before the database is opened"),
         Command::Import(args) => {
             let collection = landbank::import::importable(&args.collection).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -185,6 +196,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 with_series: true,
             };
             let report = landbank::report::compute(&store, &query).await?;
+            if store.count(&landbank::collections::ZONES).await? == 0 {
+                eprintln!(
+                    "landbank: {} holds no zones yet: import them (landbank import --help), or point --database \
+                     (LANDBANK_DATABASE) at the database that has them, e.g. landbank-demo.db",
+                    store::redacted(&cli.database)
+                );
+            }
             let text = match args.format {
                 ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
                 ReportFormat::Csv => landbank::report::to_csv(&report)?,

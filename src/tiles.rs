@@ -254,9 +254,12 @@ pub async fn build(
         let zones = available::compute(store, available_cache, None, None, at, DEFAULT_MIN_PIECE_HA).await?;
         let rect = Rect::new((bbox[0], bbox[1]), (bbox[2], bbox[3]));
         let mut n = 0;
+        // What investors are offered: land of established and operating zones (as /available by default).
         for piece in zones.iter().flat_map(|z| z.pieces.iter()) {
             n += 1;
-            if geo::Intersects::intersects(&piece.geometry, &rect) {
+            if DEFAULT_SCOPE.contains(&piece.zone_status)
+                && geo::Intersects::intersects(&piece.geometry, &rect)
+            {
                 push(
                     n,
                     &MultiPolygon(vec![piece.geometry.clone()]),

@@ -35,6 +35,7 @@ const PARAMS: &[&str] = &[
     "limit",
     "offset",
     "min_piece_ha",
+    "zone_status",
     "f",
 ];
 
@@ -108,6 +109,7 @@ fn parse_filter(params: &Params) -> Result<PieceFilter, ApiError> {
         near,
         within_km,
         bbox: requested_bbox(params)?,
+        zone_statuses: params.zone_statuses("zone_status")?,
         sort,
     })
 }
@@ -132,6 +134,7 @@ fn piece_json(piece: &Piece, distance_km: Option<f64>, crs: Option<&Reprojector>
         "infra_ready_ha": round(piece.infra_ready_ha, 4),
         "ready": piece.ready,
         "cleared": piece.cleared,
+        "zone_status": piece.zone_status,
         "wwtp_operating": piece.wwtp_operating,
         "wwtp_capacity_m3d": piece.wwtp_capacity_m3d,
         "plot_codes": piece.plot_codes.join(","),

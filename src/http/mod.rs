@@ -257,6 +257,23 @@ impl Params {
         }
     }
 
+    /// Zone statuses, comma separated, or `all`; default established and operating (as boards report).
+    pub(crate) fn zone_statuses(&self, name: &str) -> Result<Vec<crate::domain::ZoneStatus>, ApiError> {
+        use crate::domain::ZoneStatus;
+        match self.get(name) {
+            None | Some("") => Ok(crate::occupancy::DEFAULT_SCOPE.to_vec()),
+            Some("all") => Ok(ZoneStatus::ALL.to_vec()),
+            Some(text) => text
+                .split(',')
+                .map(|s| {
+                    s.trim()
+                        .parse::<ZoneStatus>()
+                        .map_err(|e| ApiError::parameter(name, format!("{name}: {e}")))
+                })
+                .collect(),
+        }
+    }
+
     /// An RFC 3339 instant parameter as µs since 1970 (UTC); `None` when absent.
     pub(crate) fn instant(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)

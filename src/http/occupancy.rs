@@ -10,22 +10,14 @@ use serde_json::json;
 use super::{ApiError, AppState, Format, Params, base_url, negotiate, typed};
 use crate::demo;
 use crate::domain::{Date, Source, ZoneStatus};
-use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyQuery, Summary, ZoneFigures};
+use crate::occupancy::{self, OccupancyQuery, Summary, ZoneFigures};
 
 const NOTE: &str = "Hectares are geodesic areas on the WGS 84 ellipsoid computed from geometry (source: measured), \
     or declared figures from legal documents where a zone has no land-use geometry (source: declared). \
     occupancy_pct = 100 × leased_ha / leasable_ha, hectares summed over the zones in scope before dividing.";
 
 fn parse_scope(params: &Params) -> Result<Vec<ZoneStatus>, ApiError> {
-    match params.get("status") {
-        None | Some("") => Ok(DEFAULT_SCOPE.to_vec()),
-        Some(text) => text
-            .split(',')
-            .map(|s| {
-                s.parse::<ZoneStatus>().map_err(|e| ApiError::parameter("status", format!("status: {e}")))
-            })
-            .collect(),
-    }
+    params.zone_statuses("status")
 }
 
 /// One CSV line: a zone, a province or the total.

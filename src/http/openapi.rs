@@ -292,6 +292,11 @@ pub fn build(base: &str) -> Value {
                     json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
                 ),
                 query_param("offset", "Pieces to skip", json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET })),
+                query_param(
+                    "zone_status",
+                    "Zone statuses (on the date) whose land is offered, comma separated, or all; default established,operating",
+                    json!({ "type": "array", "items": { "type": "string", "enum": ["planned", "policy_approved", "established", "operating", "suspended", "cancelled", "all"] } }),
+                ),
                 number(
                     "min_piece_ha",
                     "Pieces smaller than this are dropped and counted in dropped_ha (default 0.05)",

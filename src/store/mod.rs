@@ -431,6 +431,18 @@ pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreErro
     Ok(std::sync::Arc::new(sqlite::SqliteStore::open(database).await?))
 }
 
+/// Whether a `--database` names something that exists: always true for PostgreSQL (the server says),
+/// the file's presence for SQLite.
+pub fn exists(database: &str) -> bool {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        return true;
+    }
+    let path =
+        database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:")).unwrap_or(database);
+    let path = path.split('?').next().unwrap_or(path);
+    path == ":memory:" || std::path::Path::new(path).exists()
+}
+
 /// A `--database` value fit for logs and messages: a PostgreSQL URL without its password.
 pub fn redacted(database: &str) -> String {
     match url::Url::parse(database) {

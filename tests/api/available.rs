@@ -246,10 +246,22 @@ async fn a_write_is_seen_at_once_and_recomputes_only_its_zone(backend: Backend) 
 
 async fn the_numbers_add_up_on_the_demo_and_no_tenant_data_shows(backend: Backend) {
     let app = spawn_app(backend).await;
+    // Investors are offered land of zones that exist: Yên Phong II-B is only policy-approved.
+    let yp2b = app.get("/available?zone_code=BN-YP2B&at=2023-11-17").await.json();
+    assert_eq!(yp2b["numberMatched"], 0, "{yp2b}");
+    let all = app.get("/available?zone_code=BN-YP2B&at=2023-11-17&zone_status=all").await.json();
+    assert!(all["numberMatched"].as_u64().unwrap() > 0);
+    assert_eq!(all["features"][0]["properties"]["zone_status"], "policy_approved");
+    let open = app.get("/available?at=2023-11-17&limit=10000").await.json();
+    for piece in pieces(&open) {
+        let status = piece["properties"]["zone_status"].as_str().unwrap();
+        assert!(matches!(status, "established" | "operating"), "{status}");
+    }
     let occupancy = app.get("/occupancy?at=2023-11-17").await.json();
     for zone in occupancy["zones"].as_array().unwrap().iter().filter(|z| z["source"] == "measured") {
         let code = zone["zone_code"].as_str().unwrap();
-        let reply = app.get(&format!("/available?zone_code={code}&at=2023-11-17&limit=10000")).await;
+        let reply =
+            app.get(&format!("/available?zone_code={code}&at=2023-11-17&limit=10000&zone_status=all")).await;
         let body = reply.json();
         let pieces_ha: f64 = pieces(&body).iter().map(|f| ha(f, "area_ha")).sum::<f64>()
             + body["dropped_ha"].as_f64().unwrap();

@@ -119,3 +119,36 @@ fn report_writes_the_boards_report_in_every_format() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+/// Commands that need no database never create one; commands that read a board's data name the missing
+/// database and how to point at the right one; a dry run with problems fails, and repeated problems are
+/// summarised.
+#[test]
+fn the_cli_never_creates_a_database_it_does_not_need_and_dry_runs_fail_on_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nothing-here.db");
+    let run = |args: &[&str]| Command::new(BIN).arg("--database").arg(&db).args(args).output().unwrap();
+    let out = run(&["crs", "list"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("vn2000:bac-ninh"));
+    let out = run(&["report", "--province", "VN-56"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no database at") && stderr.contains("--database"), "{stderr}");
+    assert!(!db.exists(), "neither crs list nor report created {}", db.display());
+
+    // Forty zones with the same mistake: the dry run fails and says so once, with three examples.
+    assert!(run(&["migrate"]).status.success());
+    let features: Vec<serde_json::Value> = (0..40)
+        .map(|i| serde_json::json!({ "type": "Feature", "properties": { "code": format!("Z-{i}"), "name": "Z",
+            "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "established_on": "31/12/2019" },
+            "geometry": crate::import::square(106.0 + 0.01 * f64::from(i), 21.0, 0.005) }))
+        .collect();
+    let file = dir.path().join("zones.geojson");
+    crate::import::write_geojson(&file, features);
+    let out = run(&["import", file.to_str().unwrap(), "--collection", "zones", "--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a dry run with problems fails: {text}");
+    assert_eq!(text.matches("problem:").count(), 3, "{text}");
+    assert!(text.contains("… and 37 more problem(s) like these"), "{text}");
+}

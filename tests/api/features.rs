@@ -61,7 +61,7 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
                 "offset" => "0",
                 "f" => "json",
                 "at" => "2023-11-17",
-                "status" => "operating",
+                "status" | "zone_status" => "operating",
                 "wwtp_operating" | "wwtp" | "ready" | "cleared" => "true",
                 "min_ha" | "max_ha" | "min_piece_ha" => "1",
                 "within_km" => "1&near=106.1,21.1",
