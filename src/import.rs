@@ -976,7 +976,9 @@ pub fn describe(report: &ImportReport) -> String {
         let head = p.message.split(|c: char| c == '\'' || c.is_ascii_digit()).next().unwrap_or_default();
         (p.field.clone(), head.to_string())
     };
-    let mut groups: Vec<((Option<String>, String), Vec<&Problem>)> = Vec::new();
+    /// A field, and a message up to its first detail.
+    type Kind = (Option<String>, String);
+    let mut groups: Vec<(Kind, Vec<&Problem>)> = Vec::new();
     for p in &report.problems {
         let k = kind(p);
         match groups.iter_mut().find(|(g, _)| *g == k) {
