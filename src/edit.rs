@@ -304,7 +304,7 @@ async fn check_lease(
         return Ok(());
     }
     // On the zone's leasable land, as planned when the lease starts (or today).
-    let on = lease.start_on.or(lease.signed_on).unwrap_or_else(crate::http::today);
+    let on = lease.start_on.or(lease.signed_on).unwrap_or_else(crate::domain::today);
     let zone = in_zone(&lease.zone_code);
     let land_use = store
         .items(&collections::LAND_USE, &ItemsQuery { conditions: vec![zone.clone()], ..Default::default() })

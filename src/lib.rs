@@ -1,7 +1,12 @@
 //! landbank: the land inside industrial zones — inventory, occupancy and OGC API - Features.
 //!
-//! Layers point one way: [`http`] and the CLI call [`occupancy`] and [`demo`], which use [`store`],
-//! [`spatial`] and [`domain`]; `domain` and `spatial` import nothing of the rest.
+//! Layers point one way (`tests/layers.rs` fails on an import against them; ARCHITECTURE.md says more):
+//! - [`http`] and [`config`] (with the binary's `main.rs`): how people reach landbank;
+//! - services: [`occupancy`], [`available`], [`report`], [`tiles`], [`import`], [`export`], [`edit`],
+//!   [`ingest`], [`demo`], [`auth`];
+//! - [`store`]: where the inventory is kept;
+//! - the pure layer, no I/O of its own: [`domain`], [`spatial`], [`geography`], [`rules`],
+//!   [`collections`], [`crs`], [`vnenc`], [`cache`].
 
 pub mod auth;
 pub mod available;

@@ -21,6 +21,12 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
     Ok(date)
 }
 
+/// Today's date in Vietnam (UTC+7): the default of every `at`, in the API and on the command line.
+pub fn today() -> Date {
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
+    chrono::Utc::now().with_timezone(&vietnam).date_naive()
+}
+
 /// The years a date may fall in: every industrial zone, lease and plan lies well within them, and every
 /// database and date library handles them alike.
 pub const FIRST_YEAR: i32 = 1900;

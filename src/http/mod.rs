@@ -20,7 +20,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderMap, Uri, header};
 use axum::routing::{delete, get};
-use chrono::{FixedOffset, Utc};
+use chrono::FixedOffset;
 
 pub use error::ApiError;
 
@@ -175,11 +175,7 @@ async fn not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!("no resource at {}; start at / for the links", uri.path()))
 }
 
-/// Today's date in Vietnam (UTC+7), the default of every `at`.
-pub fn today() -> Date {
-    let vietnam = FixedOffset::east_opt(7 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&vietnam).date_naive()
-}
+pub use crate::domain::today;
 
 /// Largest `offset=` accepted: far beyond any collection, and within every database's 64-bit integers.
 pub const MAX_OFFSET: u64 = 1_000_000_000_000;
