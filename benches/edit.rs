@@ -60,7 +60,6 @@ fn feature(id: &str, properties: serde_json::Value, geometry: Option<MultiPolygo
 async fn zone(store: &Arc<dyn Store>, side: f64) {
     store
         .insert(&[
-            (&collections::PROVINCES, vec![feature("VN-56", json!({"province_code": "VN-56", "name": "Bắc Ninh"}), None)]),
             (
                 &collections::ZONES,
                 vec![feature(

@@ -26,7 +26,7 @@ async fn admin(statement: String) {
     sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(statement)).await.unwrap();
 }
 
-/// The zone the plots go into, and its province.
+/// The zone the plots go into (its province ships with the schema).
 async fn zone(store: &Arc<dyn Store>, side_deg: f64) {
     let f = |id: &str, properties: serde_json::Value, geometry: Option<MultiPolygon>| NewFeature {
         id: id.into(),
@@ -40,7 +40,6 @@ async fn zone(store: &Arc<dyn Store>, side_deg: f64) {
     ]);
     store
         .insert(&[
-            (&collections::PROVINCES, vec![f("VN-56", json!({"province_code": "VN-56", "name": "Bắc Ninh"}), None)]),
             (
                 &collections::ZONES,
                 vec![f(
