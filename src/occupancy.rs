@@ -336,11 +336,107 @@ pub async fn compute_with(
             }
         }
     }
-    let stale: Vec<String> =
-        zones.iter().map(|(z, _)| z.code.clone()).filter(|c| !kept.contains_key(c)).collect();
-    let codes = text_values(stale.iter().cloned());
-    let zone_in = Condition::In { field: "zone_code".into(), values: codes };
+    // The rest is computed zone by zone, a chunk at a time: each chunk's land use and leases are read,
+    // measured on a blocking thread while the next chunk is read, and let go — memory holds a few
+    // chunks' rows, never a whole country's, and both cores work.
+    let stale: Vec<&(Zone, Option<MultiPolygon>)> =
+        zones.iter().filter(|(z, _)| !kept.contains_key(&z.code)).collect();
+    let mut computed: BTreeMap<String, ZoneFigures> = BTreeMap::new();
+    let mut running = std::collections::VecDeque::new();
+    for chunk in stale.chunks(ZONES_PER_CHUNK) {
+        let chunk: Vec<(Zone, Option<MultiPolygon>)> = chunk.iter().map(|z| (*z).clone()).collect();
+        let (land_use, leases) = read_chunk(store, &chunk, query).await?;
+        let (at, scope) = (query.at, query.scope.clone());
+        running.push_back(tokio::task::spawn_blocking(move || {
+            let empty = Vec::new();
+            chunk
+                .iter()
+                .map(|(zone, boundary)| {
+                    let lu = land_use.get(&zone.code).unwrap_or(&empty);
+                    let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
+                    zone_figures(zone, boundary.as_ref(), lu, ls, at, &scope)
+                })
+                .collect::<Vec<_>>()
+        }));
+        if running.len() >= PARALLEL_CHUNKS {
+            let done = running.pop_front().expect("one is running");
+            computed.extend(done.await.map_err(stopped)?.into_iter().map(|f| (f.zone_code.clone(), f)));
+        }
+    }
+    for done in running {
+        computed.extend(done.await.map_err(stopped)?.into_iter().map(|f| (f.zone_code.clone(), f)));
+    }
+    if let Some(cache) = cache {
+        for f in computed.values() {
+            let version = versions.get(&f.zone_code).copied().unwrap_or(0);
+            if version <= started {
+                cache.0.put(key(&f.zone_code), version, Arc::new(f.clone()));
+            }
+        }
+    }
 
+    let figures: Vec<ZoneFigures> = zones
+        .iter()
+        .filter_map(|(zone, _)| match kept.get(&zone.code) {
+            // A kept figure says its zone's status and province as asked then: say them as now.
+            Some(hit) => Some(ZoneFigures {
+                province_code: zone.province_code.clone(),
+                in_scope: query.scope.contains(&hit.status),
+                ..(**hit).clone()
+            }),
+            None => computed.remove(&zone.code),
+        })
+        .collect();
+    let mut by_province: BTreeMap<&str, Vec<&ZoneFigures>> = BTreeMap::new();
+    for f in &figures {
+        by_province.entry(f.province_code.as_str()).or_default().push(f);
+    }
+    let provinces: Vec<Summary> = by_province
+        .iter()
+        .map(|(code, zs)| {
+            summarize(Some(code.to_string()), geography::unit(code).map(|u| u.name.clone()), zs)
+        })
+        .collect();
+    let single = (provinces.len() == 1).then(|| provinces[0].clone());
+    let total = single.unwrap_or_else(|| summarize(None, None, &figures.iter().collect::<Vec<_>>()));
+    Ok(OccupancyReport {
+        at: query.at,
+        scope: query.scope.clone(),
+        total,
+        provinces,
+        zones: figures,
+        notice: query.province_code.as_deref().and_then(|p| geography::notice(p, query.at)),
+        successor_code: query
+            .province_code
+            .as_deref()
+            .and_then(|p| geography::resolve_at(p, query.at))
+            .map(|u| u.province_code.clone())
+            .filter(|c| Some(c.as_str()) != query.province_code.as_deref()),
+    })
+}
+
+/// Zones whose figures are computed together: their land use and leases are read in one query each.
+const ZONES_PER_CHUNK: usize = 24;
+/// Chunks measured at once (the machines landbank is sized for have two cores).
+const PARALLEL_CHUNKS: usize = 2;
+
+fn stopped(e: tokio::task::JoinError) -> OccupancyError {
+    StoreError::Database(format!("occupancy computation failed: {e}")).into()
+}
+
+/// Zone code → its rows.
+type ByZone<T> = BTreeMap<String, Vec<(T, MultiPolygon)>>;
+
+/// The leasable land valid at the date and the leases not ended by then of `zones`, by zone.
+async fn read_chunk(
+    store: &Arc<dyn Store>,
+    zones: &[(Zone, Option<MultiPolygon>)],
+    query: &OccupancyQuery,
+) -> Result<(ByZone<LandUse>, ByZone<Lease>), OccupancyError> {
+    let zone_in = Condition::In {
+        field: "zone_code".into(),
+        values: text_values(zones.iter().map(|(z, _)| z.code.clone())),
+    };
     let land_use_query = ItemsQuery {
         conditions: vec![
             zone_in.clone(),
@@ -359,94 +455,21 @@ pub async fn compute_with(
         recorded_at_us: query.recorded_at_us,
         ..Default::default()
     };
-    let (land_use_rows, lease_rows) = if stale.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            store.items(&collections::LAND_USE, &land_use_query).await?.rows,
-            store.items(&collections::LEASES, &lease_query).await?.rows,
-        )
-    };
-
-    let mut land_use: BTreeMap<String, Vec<(LandUse, MultiPolygon)>> = BTreeMap::new();
-    for row in &land_use_rows {
+    let mut land_use: ByZone<LandUse> = BTreeMap::new();
+    for row in store.items(&collections::LAND_USE, &land_use_query).await?.rows {
         let lu: LandUse = row.parse("land_use")?;
         if let Some(g) = row.multipolygon("land_use")? {
             land_use.entry(lu.zone_code.clone()).or_default().push((lu, g));
         }
     }
-    let mut leases: BTreeMap<String, Vec<(Lease, MultiPolygon)>> = BTreeMap::new();
-    for row in &lease_rows {
+    let mut leases: ByZone<Lease> = BTreeMap::new();
+    for row in store.items(&collections::LEASES, &lease_query).await?.rows {
         let lease: Lease = row.parse("leases")?;
         if let Some(g) = row.multipolygon("leases")? {
             leases.entry(lease.zone_code.clone()).or_default().push((lease, g));
         }
     }
-    let notice = query.province_code.as_deref().and_then(|p| geography::notice(p, query.at));
-    let successor_code = query
-        .province_code
-        .as_deref()
-        .and_then(|p| geography::resolve_at(p, query.at))
-        .map(|u| u.province_code.clone())
-        .filter(|c| Some(c.as_str()) != query.province_code.as_deref());
-
-    let query = query.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        let empty = Vec::new();
-        let mut computed = Vec::new();
-        let figures: Vec<ZoneFigures> = zones
-            .iter()
-            .map(|(zone, boundary)| match kept.get(&zone.code) {
-                // A kept figure says its zone's status and province as asked then: say them as now.
-                Some(hit) => ZoneFigures {
-                    province_code: zone.province_code.clone(),
-                    in_scope: query.scope.contains(&hit.status),
-                    ..(**hit).clone()
-                },
-                None => {
-                    let lu = land_use.get(&zone.code).unwrap_or(&empty);
-                    let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
-                    let f = zone_figures(zone, boundary.as_ref(), lu, ls, query.at, &query.scope);
-                    computed.push(f.clone());
-                    f
-                }
-            })
-            .collect();
-        let mut by_province: BTreeMap<&str, Vec<&ZoneFigures>> = BTreeMap::new();
-        for f in &figures {
-            by_province.entry(f.province_code.as_str()).or_default().push(f);
-        }
-        let provinces: Vec<Summary> = by_province
-            .iter()
-            .map(|(code, zs)| {
-                summarize(Some(code.to_string()), geography::unit(code).map(|u| u.name.clone()), zs)
-            })
-            .collect();
-        let single = (provinces.len() == 1).then(|| provinces[0].clone());
-        let total = single.unwrap_or_else(|| summarize(None, None, &figures.iter().collect::<Vec<_>>()));
-        let report = OccupancyReport {
-            at: query.at,
-            scope: query.scope.clone(),
-            total,
-            provinces,
-            zones: figures,
-            notice,
-            successor_code,
-        };
-        (report, computed)
-    })
-    .await
-    .map_err(|e| StoreError::Database(format!("occupancy computation failed: {e}")))?;
-    let (report, computed) = report;
-    if let Some(cache) = cache {
-        for f in computed {
-            let version = versions.get(&f.zone_code).copied().unwrap_or(0);
-            if version <= started {
-                cache.0.put(key(&f.zone_code), version, Arc::new(f));
-            }
-        }
-    }
-    Ok(report)
+    Ok((land_use, leases))
 }
 
 #[cfg(test)]
