@@ -34,8 +34,6 @@ impl FieldKind {
 pub struct Field {
     pub name: &'static str,
     pub kind: FieldKind,
-    /// Usable as an equality filter on items (`?name=value`).
-    pub queryable: bool,
     pub description: &'static str,
     /// Personal or commercial data (owners, contacts, compensation): served to planners and admins only;
     /// for anyone else the field is absent.
@@ -71,6 +69,25 @@ impl Field {
     }
 }
 
+/// The values a field of a closed vocabulary takes.
+pub fn vocabulary(collection: &str, field: &str) -> Option<Vec<&'static str>> {
+    use crate::domain::*;
+    fn all<T: Copy>(values: &[T], name: fn(T) -> &'static str) -> Option<Vec<&'static str>> {
+        Some(values.iter().map(|v| name(*v)).collect())
+    }
+    match (collection, field) {
+        ("zones", "kind") => all(ZoneKind::ALL, ZoneKind::as_str),
+        ("zones", "status") => all(ZoneStatus::ALL, ZoneStatus::as_str),
+        ("land_use", "category") => all(LandUseCategory::ALL, LandUseCategory::as_str),
+        ("leases", "status") => all(LeaseStatus::ALL, LeaseStatus::as_str),
+        ("clearance_parcels", "status") => all(ClearanceStatus::ALL, ClearanceStatus::as_str),
+        ("clearance_parcels", "owner_kind") => all(OwnerKind::ALL, OwnerKind::as_str),
+        ("projects", "origin") => all(Origin::ALL, Origin::as_str),
+        ("targets", "metric") => all(TargetMetric::ALL, TargetMetric::as_str),
+        _ => None,
+    }
+}
+
 /// A collection: a table of features (or of plain records when it has no geometry).
 #[derive(Debug)]
 pub struct Collection {
@@ -100,28 +117,54 @@ impl Collection {
         self.fields.iter().any(|f| f.private)
     }
 
-    /// Fields usable as equality filters.
+    /// Fields usable as filters: every stored field anyone may read (private fields, such as a parcel's
+    /// owner, are never filters: a match would tell what they hold).
     pub fn queryables(&self) -> impl Iterator<Item = &'static Field> + '_ {
-        self.fields.iter().filter(|f| f.queryable)
+        // Computed available land filters as `/available` does (zone, province, readiness, plant).
+        let computed_filters: &[&str] = &["province_code", "zone_code", "ready", "cleared", "wwtp_operating"];
+        self.fields
+            .iter()
+            .filter(move |f| !f.private && (!self.computed || computed_filters.contains(&f.name)))
+    }
+
+    /// The JSON Schema of a queryable: its type, `format: date` for dates, the values of a closed
+    /// vocabulary, and `x-ogc-unit` where the name says it (`_ha`, `_usd`, `_vnd`, `_m3d`).
+    pub fn schema_of(&self, field: &Field) -> serde_json::Value {
+        let mut schema =
+            serde_json::json!({ "type": field.kind.json_type(), "description": field.description });
+        if field.kind == FieldKind::Date {
+            schema["format"] = "date".into();
+        }
+        if let Some(values) = vocabulary(self.id, field.name) {
+            schema["enum"] = values.into();
+        }
+        let unit = [("_ha", "ha"), ("_usd", "USD"), ("_vnd", "VND"), ("_m3d", "m3/d")]
+            .iter()
+            .find(|(suffix, _)| field.name.ends_with(suffix))
+            .map(|(_, unit)| *unit);
+        if let Some(unit) = unit {
+            schema["x-ogc-unit"] = unit.into();
+        }
+        schema
     }
 }
 
-const fn text(name: &'static str, queryable: bool, description: &'static str) -> Field {
-    Field { name, kind: FieldKind::Text, queryable, description, private: false }
+const fn text(name: &'static str, description: &'static str) -> Field {
+    Field { name, kind: FieldKind::Text, description, private: false }
 }
 const fn real(name: &'static str, description: &'static str) -> Field {
-    Field { name, kind: FieldKind::Real, queryable: false, description, private: false }
+    Field { name, kind: FieldKind::Real, description, private: false }
 }
 const fn date(name: &'static str, description: &'static str) -> Field {
-    Field { name, kind: FieldKind::Date, queryable: false, description, private: false }
+    Field { name, kind: FieldKind::Date, description, private: false }
 }
 
 const fn private(field: Field) -> Field {
     Field { private: true, ..field }
 }
 
-const PROVINCE_CODE: Field = text("province_code", true, "ISO 3166-2:VN code of the province, e.g. VN-56");
-const ZONE_CODE: Field = text("zone_code", true, "Code of the zone");
+const PROVINCE_CODE: Field = text("province_code", "ISO 3166-2:VN code of the province, e.g. VN-56");
+const ZONE_CODE: Field = text("zone_code", "Code of the zone");
 
 pub const PROVINCES: Collection = Collection {
     id: "provinces",
@@ -133,22 +176,21 @@ pub const PROVINCES: Collection = Collection {
     computed: false,
     fields: &[
         PROVINCE_CODE,
-        text("name", false, "Name (Vietnamese)"),
-        text("name_en", false, "Name (English)"),
+        text("name", "Name (Vietnamese)"),
+        text("name_en", "Name (English)"),
         Field {
             name: "vn2000_tm3_epsg",
             kind: FieldKind::Integer,
-            queryable: false,
             description: "EPSG code of the VN-2000 3° TM zone",
             private: false,
         },
         real("central_meridian", "Central meridian of that zone, degrees east"),
-        text("gso_code", true, "Code of the General Statistics Office (two digits)"),
-        text("kind", true, "province, or city (centrally-run)"),
+        text("gso_code", "Code of the General Statistics Office (two digits)"),
+        text("kind", "province, or city (centrally-run)"),
         date("valid_from", "First day the unit exists (empty: before any data landbank keeps)"),
         date("valid_to", "First day the unit no longer exists (empty: it still does)"),
-        text("successor_code", true, "The unit it became part of on valid_to"),
-        text("predecessor_codes", false, "The units it was formed from, comma separated"),
+        text("successor_code", "The unit it became part of on valid_to"),
+        text("predecessor_codes", "The units it was formed from, comma separated"),
     ],
 };
 
@@ -161,16 +203,16 @@ pub const ZONES: Collection = Collection {
     published: true,
     computed: false,
     fields: &[
-        text("code", true, "Unique zone code"),
-        text("name", true, "Name (Vietnamese)"),
-        text("kind", true, "industrial_park, industrial_cluster, economic_zone or hi_tech_park"),
+        text("code", "Unique zone code"),
+        text("name", "Name (Vietnamese)"),
+        text("kind", "industrial_park, industrial_cluster, economic_zone or hi_tech_park"),
         PROVINCE_CODE,
-        text("developer", true, "Infrastructure developer (chủ đầu tư hạ tầng)"),
-        text("status", true, "planned, policy_approved, established, operating, suspended or cancelled"),
+        text("developer", "Infrastructure developer (chủ đầu tư hạ tầng)"),
+        text("status", "planned, policy_approved, established, operating, suspended or cancelled"),
         date("policy_approved_on", "Date the investment policy was approved"),
         date("established_on", "Date the zone was established"),
         date("operating_since", "Date the zone started operating"),
-        text("parent_code", true, "Zone this one is a phase or expansion of"),
+        text("parent_code", "Zone this one is a phase or expansion of"),
         real("declared_area_ha", "Total area from the legal documents, hectares (source: declared)"),
         real(
             "declared_industrial_ha",
@@ -180,7 +222,6 @@ pub const ZONES: Collection = Collection {
         Field {
             name: "wwtp_operating",
             kind: FieldKind::Bool,
-            queryable: true,
             description: "Whether the central wastewater plant operates",
             private: false,
         },
@@ -200,10 +241,9 @@ pub const LAND_USE: Collection = Collection {
         PROVINCE_CODE,
         text(
             "category",
-            true,
             "industrial, warehouse, service, infrastructure, green, water, road or housing_support",
         ),
-        text("plan_ref", true, "Plan decision number and scale"),
+        text("plan_ref", "Plan decision number and scale"),
         date("valid_from", "First day the plan applies"),
         date("valid_to", "First day the plan no longer applies"),
     ],
@@ -220,7 +260,7 @@ pub const PLOTS: Collection = Collection {
     fields: &[
         ZONE_CODE,
         PROVINCE_CODE,
-        text("code", true, "Plot code, unique within its zone"),
+        text("code", "Plot code, unique within its zone"),
         date("infra_ready_on", "Date the technical infrastructure was completed"),
     ],
 };
@@ -234,27 +274,21 @@ pub const PROJECTS: Collection = Collection {
     published: true,
     computed: false,
     fields: &[
-        text("tenant_name", true, "Tenant"),
-        text("origin", true, "fdi or ddi"),
-        text("country", true, "Investor's country, ISO 3166-1 alpha-2"),
-        text("certificate_no", true, "Investment registration certificate number"),
+        text("tenant_name", "Tenant"),
+        text("origin", "fdi or ddi"),
+        text("country", "Investor's country, ISO 3166-1 alpha-2"),
+        text("certificate_no", "Investment registration certificate number"),
         date("certificate_on", "Date of the certificate"),
         real("capital_usd", "Registered capital, USD (declared)"),
         real("capital_vnd", "Registered capital, VND (declared)"),
-        Field {
-            name: "employees",
-            kind: FieldKind::Integer,
-            queryable: false,
-            description: "Employees",
-            private: false,
-        },
+        Field { name: "employees", kind: FieldKind::Integer, description: "Employees", private: false },
         date("operating_since", "Date the project started operating"),
-        text("sector", true, "Sector"),
+        text("sector", "Sector"),
         ZONE_CODE,
         PROVINCE_CODE,
-        private(text("contact_name", false, "Contact person (private: planners only)")),
-        private(text("contact_phone", false, "Contact telephone (private: planners only)")),
-        private(text("contact_email", false, "Contact e-mail (private: planners only)")),
+        private(text("contact_name", "Contact person (private: planners only)")),
+        private(text("contact_phone", "Contact telephone (private: planners only)")),
+        private(text("contact_email", "Contact e-mail (private: planners only)")),
     ],
 };
 
@@ -267,11 +301,11 @@ pub const LEASES: Collection = Collection {
     published: true,
     computed: false,
     fields: &[
-        text("project_id", true, "Project holding the lease"),
+        text("project_id", "Project holding the lease"),
         ZONE_CODE,
         PROVINCE_CODE,
-        text("plot_codes", true, "Plots leased, comma separated"),
-        text("status", true, "reserved, active, terminated or revoked"),
+        text("plot_codes", "Plots leased, comma separated"),
+        text("status", "reserved, active, terminated or revoked"),
         date("signed_on", "Date the lease was signed"),
         date("start_on", "Date the lease started"),
         date("end_on", "Date the lease ends or ended (terminated, revoked)"),
@@ -290,12 +324,12 @@ pub const CLEARANCE_PARCELS: Collection = Collection {
     fields: &[
         ZONE_CODE,
         PROVINCE_CODE,
-        text("sheet_no", true, "Cadastral map sheet (tờ bản đồ)"),
-        text("parcel_no", true, "Parcel number (thửa đất số)"),
-        text("land_type", true, "Cadastral land type code"),
-        text("owner_kind", true, "household, organisation or state"),
-        private(text("owner_name", false, "Owner (private: planners only)")),
-        text("status", true, "not_started, inventoried, compensation_approved, compensated or handed_over"),
+        text("sheet_no", "Cadastral map sheet (tờ bản đồ)"),
+        text("parcel_no", "Parcel number (thửa đất số)"),
+        text("land_type", "Cadastral land type code"),
+        text("owner_kind", "household, organisation or state"),
+        private(text("owner_name", "Owner (private: planners only)")),
+        text("status", "not_started, inventoried, compensation_approved, compensated or handed_over"),
         private(real("compensation_vnd", "Compensation, VND (private: planners only)")),
         date("inventoried_on", "Date of the inventory"),
         date("compensated_on", "Date compensation was paid"),
@@ -315,32 +349,29 @@ pub const AVAILABLE_LAND: Collection = Collection {
     fields: &[
         ZONE_CODE,
         PROVINCE_CODE,
-        text("zone_name", false, "Name of the zone"),
+        text("zone_name", "Name of the zone"),
         real("cleared_ha", "Hectares of the piece on handed-over clearance parcels"),
         real("infra_ready_ha", "Hectares of the piece on plots with infrastructure ready"),
         Field {
             name: "ready",
             kind: FieldKind::Bool,
-            queryable: true,
             description: "All of the piece is cleared and has infrastructure ready",
             private: false,
         },
         Field {
             name: "cleared",
             kind: FieldKind::Bool,
-            queryable: true,
             description: "All of the piece is cleared",
             private: false,
         },
         Field {
             name: "wwtp_operating",
             kind: FieldKind::Bool,
-            queryable: true,
             description: "The zone's central wastewater plant operates",
             private: false,
         },
         real("wwtp_capacity_m3d", "The zone's central wastewater plant capacity, m³/day"),
-        text("plot_codes", false, "Plots the piece overlaps"),
+        text("plot_codes", "Plots the piece overlaps"),
     ],
 };
 
@@ -359,17 +390,15 @@ pub const TARGETS: Collection = Collection {
         Field {
             name: "year",
             kind: FieldKind::Integer,
-            queryable: true,
             description: "Calendar year of the target",
             private: false,
         },
         text(
             "metric",
-            true,
             "infrastructure_ha, capital_usd, capital_vnd, projects_new, projects_operating or new_jobs",
         ),
         real("value", "Target value, in the metric's unit (hectares, USD, VND, projects, jobs)"),
-        text("plan_ref", false, "The decision or plan that set the target"),
+        text("plan_ref", "The decision or plan that set the target"),
     ],
 };
 

@@ -143,8 +143,9 @@ pub fn query(
 ) -> Result<ItemsQuery, String> {
     let mut query = ItemsQuery::default();
     for (name, text) in filters {
-        let field = collection.field(name).filter(|f| f.queryable).ok_or_else(|| {
-            let names: Vec<&str> = collection.queryables().map(|f| f.name).collect();
+        // The command line holds the whole database: any stored field may be filtered on.
+        let field = collection.field(name).ok_or_else(|| {
+            let names: Vec<&str> = collection.fields.iter().map(|f| f.name).collect();
             format!(
                 "--filter {name}=…: {} cannot be filtered on '{name}'; use one of: {}",
                 collection.id,

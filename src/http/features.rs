@@ -200,10 +200,8 @@ pub async fn queryables(
     Params::parse(&uri).only_json()?;
     let c = find(&collection_id)?;
     let base = base_url(&state, &headers);
-    let properties: Map<String, Value> = c
-        .queryables()
-        .map(|f| (f.name.to_string(), json!({ "type": f.kind.json_type(), "description": f.description })))
-        .collect();
+    let properties: Map<String, Value> =
+        c.queryables().map(|f| (f.name.to_string(), c.schema_of(f))).collect();
     let mut response = Json(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("{base}/collections/{}/queryables", c.id),
@@ -338,7 +336,7 @@ pub async fn items(
         match name {
             "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" => {}
             _ => {
-                let Some(field) = c.field(name).filter(|f| f.queryable) else {
+                let Some(field) = c.queryables().find(|f| f.name == name) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
                     return Err(ApiError::parameter(
                         name,

@@ -110,6 +110,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::check_request))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::problem_json))
         .layer(cors(&state.cors_origins))
+        // gzip or brotli when the client asks (Accept-Encoding): JSON, GeoJSON, CSV, MVT, downloads.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

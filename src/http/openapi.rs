@@ -128,13 +128,10 @@ pub fn build(base: &str) -> Value {
         if !c.computed {
             params.push(datetime);
         }
-        params.extend(c.queryables().map(|f| {
-            query_param(
-                f.name,
-                &format!("Equality filter: {}", f.description),
-                json!({ "type": f.kind.json_type() }),
-            )
-        }));
+        params
+            .extend(c.queryables().map(|f| {
+                query_param(f.name, &format!("Equality filter: {}", f.description), c.schema_of(f))
+            }));
         let id = c.id;
         paths.insert(
             format!("/collections/{id}"),

@@ -85,13 +85,8 @@ impl Binder {
     ) -> Result<String, StoreError> {
         let mut parts = vec!["TRUE".to_string()];
         // Every table's `id` column can be filtered on too, beside the collection's fields.
-        const ID: crate::collections::Field = crate::collections::Field {
-            name: "id",
-            kind: FieldKind::Text,
-            queryable: false,
-            description: "",
-            private: false,
-        };
+        const ID: crate::collections::Field =
+            crate::collections::Field { name: "id", kind: FieldKind::Text, description: "", private: false };
         let field = |name: &str| {
             if name == "id" {
                 return Ok(&ID);

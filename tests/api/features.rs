@@ -71,7 +71,17 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
                 "lang" => "en",
                 "province_code" => "VN-56",
                 "zone_code" => "BN-QV1",
-                _ => "x",
+                // Any other filter: a value its schema allows.
+                _ => {
+                    match (&p["schema"]["enum"], p["schema"]["type"].as_str(), p["schema"]["format"].as_str())
+                    {
+                        (Value::Array(values), _, _) => values[0].as_str().unwrap(),
+                        (_, _, Some("date")) => "2023-11-17",
+                        (_, Some("number" | "integer"), _) => "1",
+                        (_, Some("boolean"), _) => "true",
+                        _ => "x",
+                    }
+                }
             };
             let reply = app.get(&format!("{uri}?{name}={sample}")).await;
             assert_eq!(reply.status, 200, "{uri}?{name}={sample}: {}", reply.text());
@@ -352,7 +362,61 @@ async fn every_route_of_the_router_is_in_the_api_document(backend: Backend) {
     assert_eq!(limit["schema"]["maximum"], 10_000);
 }
 
+/// Every stored field anyone may read is a queryable, typed (dates, vocabularies, units), and filters;
+/// private fields are neither listed nor accepted.
+async fn every_public_field_is_a_typed_queryable(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let zones = app.get("/collections/zones/queryables").await.json();
+    let properties = zones["properties"].as_object().unwrap();
+    assert!(properties.len() >= 12, "{properties:?}");
+    assert_eq!(properties["status"]["enum"].as_array().unwrap().len(), 6);
+    assert_eq!(properties["established_on"]["format"], "date");
+    assert_eq!(properties["declared_area_ha"]["x-ogc-unit"], "ha");
+    let parcels = app.get("/collections/clearance_parcels/queryables").await.json();
+    assert!(parcels["properties"].get("owner_name").is_none(), "private fields are no filters");
+    assert!(
+        app.get("/collections/clearance_parcels/items?owner_name=x")
+            .await
+            .problem(400)
+            .contains("owner_name")
+    );
+    // Fields that were not filters before now are: dates, numbers, booleans.
+    let established = app.get("/collections/zones/items?established_on=2002-12-30&limit=100").await.json();
+    assert_eq!(established["numberMatched"], 1, "Quế Võ was established on 30/12/2002");
+    assert_eq!(established["features"][0]["id"], "BN-QV1");
+    let doc = app.get("/api").await.json();
+    let params = doc["paths"]["/collections/zones/items"]["get"]["parameters"].as_array().unwrap().clone();
+    let status = params.iter().find(|p| p["name"] == "status").unwrap();
+    assert!(status["schema"]["enum"].is_array(), "the OpenAPI document lists the vocabulary: {status}");
+}
+
+/// Responses are compressed when the client asks: gzip and brotli, for GeoJSON and vector tiles alike.
+async fn responses_are_compressed_on_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uri = "/collections/plots/items?limit=1000";
+    let plain = app.get(uri).await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    for encoding in ["gzip", "br"] {
+        let packed = app.get_with(uri, &[("accept-encoding", encoding)]).await;
+        assert_eq!(packed.status, 200);
+        assert_eq!(packed.headers["content-encoding"], encoding);
+        assert!(
+            packed.body.len() * 4 < plain.body.len(),
+            "{encoding}: {} of {} bytes",
+            packed.body.len(),
+            plain.body.len()
+        );
+    }
+    let tile =
+        app.get_with("/tiles/plots/14/13213/7121.mvt?at=2023-11-17", &[("accept-encoding", "gzip")]).await;
+    if tile.status == 200 {
+        assert_eq!(tile.headers["content-encoding"], "gzip");
+    }
+}
+
 crate::contract!(
+    every_public_field_is_a_typed_queryable,
+    responses_are_compressed_on_request,
     every_route_of_the_router_is_in_the_api_document,
     the_demo_notice_appears_only_with_the_demo,
     landing_page_links_the_api_conformance_and_collections,
