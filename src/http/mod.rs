@@ -10,6 +10,7 @@ mod error;
 mod features;
 mod guard;
 mod health;
+pub mod metrics;
 mod occupancy;
 mod openapi;
 mod reports;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, bytes (413 above).
     pub max_body_bytes: usize,
+    /// What `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Default of [`AppState::max_body_bytes`]: 8 MiB, a zone boundary with tens of thousands of vertices.
@@ -69,6 +72,7 @@ impl AppState {
             rules: Default::default(),
             cors_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            metrics: Default::default(),
         }
     }
 }
@@ -104,11 +108,13 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/provinces/{province_code}/charts/{file}", get(reports::province_chart))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(axum::middleware::from_fn(guard::check_request))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::problem_json))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(cors(&state.cors_origins))
         // gzip or brotli when the client asks (Accept-Encoding): JSON, GeoJSON, CSV, MVT, downloads.
         .layer(tower_http::compression::CompressionLayer::new())

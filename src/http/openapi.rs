@@ -548,6 +548,15 @@ pub fn build(base: &str) -> Value {
             ok("Settings", "application/json", object.clone()),
         ),
     );
+    paths.insert(
+        "/metrics".into(),
+        json!({ "get": {
+            "summary": "Prometheus metrics: requests by route and status, latency, cache bytes, database pool",
+            "operationId": "getMetrics",
+            "parameters": [],
+            "responses": { "200": { "description": "Prometheus text format 0.0.4", "content": { "text/plain": { "schema": { "type": "string" } } } } },
+        } }),
+    );
     // Every operation may meet a server-side failure (answered with an error id) or a lost database.
     for item in paths.values_mut() {
         for operation in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {

@@ -269,6 +269,8 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Connections of the pool: open, and idle among them.
+    fn pool_connections(&self) -> (u32, usize);
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Closes every connection (waits for those in use).

@@ -181,6 +181,10 @@ impl Store for PostgisStore {
         "postgis"
     }
 
+    fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(store_error)?;
         Ok(())

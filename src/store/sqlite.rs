@@ -160,6 +160,10 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

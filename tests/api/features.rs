@@ -414,7 +414,32 @@ async fn responses_are_compressed_on_request(backend: Backend) {
     }
 }
 
+/// `/metrics` counts requests by route template and status, and reports cache bytes and the pool.
+async fn metrics_count_requests_by_route(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/collections/zones/items/BN-QV1").await.status, 200);
+    }
+    app.get("/collections/zones/items/NOPE").await.problem(404);
+    assert_eq!(app.get("/occupancy?province_code=VN-56").await.status, 200);
+    let reply = app.get("/metrics").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.content_type().starts_with("text/plain"));
+    let text = reply.text();
+    let line =
+        |needle: &str| text.lines().find(|l| l.contains(needle) && !l.starts_with('#')).map(str::to_string);
+    let ok = line(r#"landbank_http_requests_total{method="GET",route="/collections/{collection_id}/items/{feature_id}",status="200"}"#)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(ok.ends_with(" 3"), "{ok}");
+    assert!(line(r#"status="404""#).is_some(), "{text}");
+    assert!(line("landbank_http_request_duration_seconds_bucket").is_some());
+    let figures = line(r#"landbank_cache_bytes{cache="figures"}"#).unwrap();
+    assert!(!figures.ends_with(" 0"), "the occupancy question kept figures: {figures}");
+    assert!(line(r#"landbank_db_pool_connections{state="open"}"#).is_some());
+}
+
 crate::contract!(
+    metrics_count_requests_by_route,
     every_public_field_is_a_typed_queryable,
     responses_are_compressed_on_request,
     every_route_of_the_router_is_in_the_api_document,

@@ -1,0 +1,102 @@
+//! `/metrics` in Prometheus' text format: requests by route, method and status, their latency, the
+//! memory the kept figures, available land and tiles hold, and the database pool's connections.
+//! Each server has its own registry (no global state), so tests and several routers in one process
+//! count apart.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use super::{ApiError, AppState};
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    seconds: HistogramVec,
+    cache_bytes: IntGaugeVec,
+    pool: IntGaugeVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new_custom(Some("landbank".into()), None).expect("a valid prefix");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "Requests answered, by route template, method and status"),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer, by route template and method",
+            )
+            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &["route", "method"],
+        )
+        .expect("valid metric");
+        let cache_bytes = IntGaugeVec::new(
+            Opts::new("cache_bytes", "Estimated bytes kept, by cache (figures, available, tiles)"),
+            &["cache"],
+        )
+        .expect("valid metric");
+        let pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database connections, by state (open, idle)"),
+            &["state"],
+        )
+        .expect("valid metric");
+        for metric in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(seconds.clone()),
+            Box::new(cache_bytes.clone()),
+            Box::new(pool.clone()),
+        ] {
+            registry.register(metric).expect("each metric once");
+        }
+        Metrics { registry, requests, seconds, cache_bytes, pool }
+    }
+}
+
+/// Counts and times every request under its route template (`/collections/{collection_id}/items`, not
+/// each URL, so that the number of series stays small).
+pub async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = request.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let m = &state.metrics;
+    m.requests.with_label_values(&[&route, &method, response.status().as_str()]).inc();
+    m.seconds.with_label_values(&[&route, &method]).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let m = &state.metrics;
+    let bytes = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
+    m.cache_bytes.with_label_values(&["figures"]).set(bytes(state.figures.weighted_bytes()));
+    m.cache_bytes.with_label_values(&["available"]).set(bytes(state.available.weighted_bytes()));
+    m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.bytes() as u64));
+    let (open, idle) = state.store.pool_connections();
+    m.pool.with_label_values(&["open"]).set(i64::from(open));
+    m.pool.with_label_values(&["idle"]).set(i64::try_from(idle).unwrap_or(i64::MAX));
+    let mut text = Vec::new();
+    TextEncoder::new()
+        .encode(&m.registry.gather(), &mut text)
+        .map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
+    let mut response = text.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    Ok(response)
+}
