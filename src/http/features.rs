@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::collections::{self, Collection};
 use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
 use crate::export::{ExportFormat, ExportOptions};
-use crate::store::{Condition, FeatureRow, ItemsQuery};
+use crate::store::{Condition, FeatureRow, ItemsQuery, SortKey};
 use crate::{demo, spatial};
 
 /// Items per page when `limit` is not given.
@@ -318,6 +318,49 @@ pub(crate) fn output_geometry(g: &mut Value, crs: Option<&Reprojector>) -> Resul
     }
 }
 
+/// `sortby=-area_ha,code` (OGC API - Features Part 3): fields anyone may read, `id` and `area_ha`, each
+/// ascending or with `-` descending (`+` is ascending too).
+fn sort_keys(c: &Collection, text: Option<&str>) -> Result<Vec<SortKey>, ApiError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(Vec::new()) };
+    let mut keys = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let (descending, name) = match part.as_bytes().first() {
+            Some(b'-') => (true, &part[1..]),
+            Some(b'+') => (false, &part[1..]),
+            _ => (false, part),
+        };
+        let field = ["id", "area_ha"]
+            .into_iter()
+            .filter(|f| *f == "id" || c.spatial)
+            .chain(c.queryables().map(|f| f.name))
+            .find(|f| *f == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> =
+                    ["id", "area_ha"].into_iter().chain(c.queryables().map(|f| f.name)).collect();
+                ApiError::parameter(
+                    "sortby",
+                    format!("sortby: {} cannot be sorted on '{name}'; use {}", c.id, names.join(", ")),
+                )
+            })?;
+        keys.push(SortKey { field, descending });
+    }
+    Ok(keys)
+}
+
+/// `properties=code,zone_code`: the properties each feature carries (Part 3); `None`: all of them.
+fn requested_properties(c: &Collection, text: Option<&str>) -> Result<Option<Vec<&'static str>>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let computed: &[&'static str] = &["area_ha", "area_source", "source_crs"];
+    let mut names = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let known = c.fields.iter().map(|f| f.name).chain(computed.iter().copied()).find(|f| *f == name);
+        names.push(known.ok_or_else(|| {
+            ApiError::parameter("properties", format!("properties: {} has no property '{name}'", c.id))
+        })?);
+    }
+    Ok(Some(names))
+}
+
 pub async fn items(
     State(state): State<AppState>,
     axum::Extension(who): axum::Extension<Principal>,
@@ -334,14 +377,15 @@ pub async fn items(
     let mut query = ItemsQuery::default();
     for (name, value) in params.iter() {
         match name {
-            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" => {}
+            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" | "sortby" | "properties" => {
+            }
             _ => {
                 let Some(field) = c.queryables().find(|f| f.name == name) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
                     return Err(ApiError::parameter(
                         name,
                         format!(
-                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, f or a queryable: {}",
+                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, sortby, properties, f or a queryable: {}",
                             c.id,
                             names.join(", ")
                         ),
@@ -360,6 +404,8 @@ pub async fn items(
     query.offset = offset;
     query.bbox = requested_bbox(&params)?;
     query.recorded_at_us = params.recorded_at()?;
+    query.sort = sort_keys(c, params.get("sortby"))?;
+    let wanted = requested_properties(c, params.get("properties"))?;
     let crs = requested_crs(&params)?;
     if let Some(format) = download {
         // The file leaves out the private columns for those who may not see them.
@@ -375,7 +421,11 @@ pub async fn items(
         .into_iter()
         .map(|mut r| {
             public_only(c, &who, &mut r.properties);
-            feature_json(c, r, reprojector.as_ref())
+            let mut feature = feature_json(c, r, reprojector.as_ref())?;
+            if let (Some(wanted), Some(properties)) = (&wanted, feature["properties"].as_object_mut()) {
+                properties.retain(|k, _| wanted.contains(&k.as_str()));
+            }
+            Ok::<_, ApiError>(feature)
         })
         .collect::<Result<Vec<_>, _>>()?;
 

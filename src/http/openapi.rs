@@ -127,6 +127,16 @@ pub fn build(base: &str) -> Value {
         ];
         if !c.computed {
             params.push(datetime);
+            params.push(query_param(
+                "sortby",
+                "Order of the features (OGC API - Features Part 3): fields, id or area_ha, comma separated, - for descending",
+                json!({ "type": "array", "items": { "type": "string" } }),
+            ));
+            params.push(query_param(
+                "properties",
+                "The properties each feature carries, comma separated (default all)",
+                json!({ "type": "array", "items": { "type": "string" } }),
+            ));
         }
         params
             .extend(c.queryables().map(|f| {

@@ -136,6 +136,60 @@ pub struct ItemsQuery {
     /// Read the records as they were stored at this instant (µs since 1970, UTC) from their history;
     /// `None` reads the current ones.
     pub recorded_at_us: Option<i64>,
+    /// Order of the rows: fields (of the collection, `id` or `area_ha`) and whether descending; empty
+    /// values last; insertion order breaks ties (and is the order without any).
+    pub sort: Vec<SortKey>,
+}
+
+/// One key of an ordering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    /// A column every store has: a field of the collection, `id` or `area_ha`.
+    pub field: &'static str,
+    pub descending: bool,
+}
+
+/// `ORDER BY` for `sort`, then insertion order; the same in both stores (empty values last).
+pub(crate) fn order_by(sort: &[SortKey]) -> String {
+    let mut keys: Vec<String> = sort
+        .iter()
+        .map(|k| format!("t.{} {} NULLS LAST", k.field, if k.descending { "DESC" } else { "ASC" }))
+        .collect();
+    keys.push("t.fid".into());
+    keys.join(", ")
+}
+
+/// Orders rows read from history by `sort` (as [`order_by`] does in SQL; a stable sort keeps the rest
+/// in their order).
+pub(crate) fn sort_rows(rows: &mut [FeatureRow], sort: &[SortKey]) {
+    use std::cmp::Ordering;
+    let value = |row: &FeatureRow, field: &str| -> Value {
+        match field {
+            "id" => Value::String(row.id.clone()),
+            "area_ha" => row.area_ha.map(Value::from).unwrap_or(Value::Null),
+            f => row.properties.get(f).cloned().unwrap_or(Value::Null),
+        }
+    };
+    rows.sort_by(|a, b| {
+        for k in sort {
+            let (x, y) = (value(a, k.field), value(b, k.field));
+            let ordering = match (&x, &y) {
+                (Value::Null, Value::Null) => Ordering::Equal,
+                (Value::Null, _) => return Ordering::Greater,
+                (_, Value::Null) => return Ordering::Less,
+                (Value::Number(m), Value::Number(n)) => {
+                    m.as_f64().unwrap_or_default().total_cmp(&n.as_f64().unwrap_or_default())
+                }
+                (Value::Bool(m), Value::Bool(n)) => m.cmp(n),
+                _ => x.as_str().unwrap_or_default().cmp(y.as_str().unwrap_or_default()),
+            };
+            let ordering = if k.descending { ordering.reverse() } else { ordering };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        Ordering::Equal
+    });
 }
 
 impl Condition {
@@ -191,6 +245,7 @@ pub(crate) fn page_of_rows(
         }
         matched.push(row);
     }
+    sort_rows(&mut matched, &query.sort);
     let number_matched = matched.len() as u64;
     let limit = query.limit.map(|l| l as usize).unwrap_or(usize::MAX);
     let rows = matched.into_iter().skip(query.offset as usize).take(limit).collect();

@@ -334,7 +334,8 @@ impl Store for PostgisStore {
             );
             let offset = binder.push(FieldKind::Integer, Bind::Int(query.offset as i64));
             let text = format!(
-                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY t.fid LIMIT {limit} OFFSET {offset}"
+                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+                order = super::order_by(&query.sort)
             );
             let rows = bind_all(sql(text), binder.binds).fetch_all(&self.pool).await.map_err(store_error)?;
             let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
@@ -346,7 +347,8 @@ impl Store for PostgisStore {
         let envelope = format!("ST_MakeEnvelope({}, 4326)", marks.join(", "));
         let text = format!(
             "SELECT t.fid, t.id, CASE WHEN t.geom @ {envelope} THEN NULL ELSE ST_AsGeoJSON(t.geom, 15) END AS geom \
-             FROM {table} t WHERE t.geom && {envelope} AND {filter} ORDER BY t.fid"
+             FROM {table} t WHERE t.geom && {envelope} AND {filter} ORDER BY {order}",
+            order = super::order_by(&query.sort)
         );
         let candidates = bind_all(sql(text), binder.binds)
             .fetch_all(&self.pool)
@@ -360,9 +362,14 @@ impl Store for PostgisStore {
         if page.is_empty() {
             return Ok(Page { rows: Vec::new(), number_matched: matched.len() as u64 });
         }
-        let text = format!("SELECT {columns} FROM {table} t WHERE t.fid = ANY($1) ORDER BY t.fid");
-        let rows = sql(text).bind(page).fetch_all(&self.pool).await.map_err(store_error)?;
-        let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
+        let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE t.fid = ANY($1)");
+        let rows = sql(text).bind(page.clone()).fetch_all(&self.pool).await.map_err(store_error)?;
+        let mut by_fid = HashMap::new();
+        for r in &rows {
+            by_fid.insert(r.get::<i64, _>("fid_"), Self::read_row(collection, r)?);
+        }
+        // In the page's order (the query's).
+        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
         Ok(Page { rows, number_matched: matched.len() as u64 })
     }
 

@@ -273,8 +273,9 @@ impl Store for SqliteStore {
                 let q = sql(format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}"));
                 bind_all(q, binds.clone()).fetch_one(&self.pool).await.map_err(store_error)?.get("n")
             };
+            let order = super::order_by(&query.sort);
             let q = sql(format!(
-                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY t.fid LIMIT ? OFFSET ?"
+                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
             ));
             let mut binds = binds;
             binds.extend([Bind::Int(limit), Bind::Int(query.offset as i64)]);
@@ -288,7 +289,8 @@ impl Store for SqliteStore {
             "SELECT t.fid, t.id, CASE WHEN r.min_lon >= ? AND r.max_lon <= ? AND r.min_lat >= ? AND r.max_lat <= ? \
              THEN NULL ELSE t.geom END AS geom \
              FROM {table}_rtree r JOIN {table} t ON t.fid = r.fid \
-             WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND {filter} ORDER BY t.fid"
+             WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND {filter} ORDER BY {order}",
+            order = super::order_by(&query.sort)
         ));
         let mut all =
             vec![Bind::Real(bbox[0]), Bind::Real(bbox[2]), Bind::Real(bbox[1]), Bind::Real(bbox[3])];
@@ -307,12 +309,17 @@ impl Store for SqliteStore {
             Vec::new()
         } else {
             let marks = vec!["?"; page.len()].join(", ");
-            let q = sql(format!("SELECT {columns} FROM {table} t WHERE t.fid IN ({marks}) ORDER BY t.fid"));
-            let rows = bind_all(q, page.into_iter().map(Bind::Int).collect())
+            let q = sql(format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE t.fid IN ({marks})"));
+            let rows = bind_all(q, page.iter().copied().map(Bind::Int).collect())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(store_error)?;
-            rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?
+            let mut by_fid = HashMap::new();
+            for r in &rows {
+                by_fid.insert(r.get::<i64, _>("fid_"), Self::read_row(collection, r)?);
+            }
+            // In the page's order (the query's).
+            page.iter().filter_map(|fid| by_fid.remove(fid)).collect()
         };
         Ok(Page { rows, number_matched: matched.len() as u64 })
     }

@@ -66,7 +66,9 @@ async fn the_openapi_document_matches_the_real_routes(backend: Backend) {
                 "min_ha" | "max_ha" | "min_piece_ha" => "1",
                 "within_km" => "1&near=106.1,21.1",
                 "near" => "106.1,21.1",
+                "sortby" if uri.starts_with("/collections/") => "-id",
                 "sortby" => "-area_ha",
+                "properties" => "area_ha",
                 "year" => "2022",
                 "lang" => "en",
                 "province_code" => "VN-56",
@@ -438,7 +440,51 @@ async fn metrics_count_requests_by_route(backend: Backend) {
     assert!(line(r#"landbank_db_pool_connections{state="open"}"#).is_some());
 }
 
+/// `sortby` orders features the same way on both stores, with and without a bounding box and as of an
+/// instant; `properties` keeps only the properties asked for.
+async fn sortby_and_properties(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let areas = |body: &Value| -> Vec<f64> {
+        body["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["area_ha"].as_f64().unwrap())
+            .collect()
+    };
+    let desc = app.get("/collections/plots/items?zone_code=BN-QV1&sortby=-area_ha&limit=500").await.json();
+    let a = areas(&desc);
+    assert!(a.len() > 20 && a.windows(2).all(|w| w[0] >= w[1]), "{a:?}");
+    let boxed = app
+        .get("/collections/plots/items?bbox=106.10,21.14,106.14,21.19&sortby=area_ha&limit=500")
+        .await
+        .json();
+    let b = areas(&boxed);
+    assert!(b.len() > 20 && b.windows(2).all(|w| w[0] <= w[1]), "{b:?}");
+    let then = app
+        .get("/collections/plots/items?zone_code=BN-QV1&sortby=-area_ha&limit=500&datetime=2100-01-01T00:00:00Z")
+        .await
+        .json();
+    assert_eq!(areas(&then), a, "as of an instant, the same order");
+    let zones = app
+        .get("/collections/zones/items?sortby=-established_on,code&limit=100&properties=code,established_on")
+        .await
+        .json();
+    let first = &zones["features"][0]["properties"];
+    assert_eq!(first.as_object().unwrap().len(), 2, "{first}");
+    let dates: Vec<&str> = zones["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["properties"]["established_on"].as_str())
+        .collect();
+    assert!(dates.len() > 10 && dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    assert!(app.get("/collections/zones/items?sortby=owner").await.problem(400).contains("cannot be sorted"));
+    assert!(app.get("/collections/zones/items?properties=nope").await.problem(400).contains("nope"));
+}
+
 crate::contract!(
+    sortby_and_properties,
     metrics_count_requests_by_route,
     every_public_field_is_a_typed_queryable,
     responses_are_compressed_on_request,
