@@ -8,7 +8,7 @@ use std::process::Command;
 use landbank::collections;
 use landbank::store;
 
-use crate::import::{files, landbank, ogr2ogr, plots_of, square, text, write_geojson};
+use crate::import::{files, landbank, ogr2ogr, plots_of, shapefile_of_raw_csv, square, text, write_geojson};
 
 /// Zone names as a board's old files hold them, in TCVN3 (ABC) bytes, and the Unicode that glibc's own
 /// `TCVN5712-1` converter (an independent table) makes of them.
@@ -87,22 +87,7 @@ async fn a_tcvn3_shapefile_in_vn2000_imports_with_gdal_areas_and_unicode_names()
     }
     std::fs::write(dir.path().join("kcn.csv"), csv).unwrap();
     let shp = dir.path().join("KCN_CU.shp");
-    ogr2ogr(&[
-        "-f",
-        "ESRI Shapefile",
-        "-lco",
-        "ENCODING=",
-        "-s_srs",
-        "EPSG:4326",
-        "-t_srs",
-        "EPSG:9209",
-        "-oo",
-        "GEOM_POSSIBLE_NAMES=WKT",
-        "-oo",
-        "KEEP_GEOM_COLUMNS=NO",
-        shp.to_str().unwrap(),
-        dir.path().join("kcn.csv").to_str().unwrap(),
-    ]);
+    shapefile_of_raw_csv(&dir.path().join("kcn.csv"), &shp);
     let _ = std::fs::remove_file(dir.path().join("KCN_CU.cpg"));
 
     let imported =

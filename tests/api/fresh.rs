@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, scratch_database};
-use crate::import::{ogr2ogr, text, write_geojson};
+use crate::import::{ogr2ogr, shapefile_of_raw_csv, text, write_geojson};
 
 const BIN: &str = env!("CARGO_BIN_EXE_landbank");
 
@@ -61,22 +61,7 @@ fn cp1258_zones(dir: &Path, cpg_spelling: &str) -> std::path::PathBuf {
     }
     std::fs::write(dir.join("kcn.csv"), csv).unwrap();
     let shp = dir.join("KCN.shp");
-    ogr2ogr(&[
-        "-f",
-        "ESRI Shapefile",
-        "-lco",
-        "ENCODING=",
-        "-s_srs",
-        "EPSG:4326",
-        "-t_srs",
-        "EPSG:9209",
-        "-oo",
-        "GEOM_POSSIBLE_NAMES=WKT",
-        "-oo",
-        "KEEP_GEOM_COLUMNS=NO",
-        shp.to_str().unwrap(),
-        dir.join("kcn.csv").to_str().unwrap(),
-    ]);
+    shapefile_of_raw_csv(&dir.join("kcn.csv"), &shp);
     std::fs::write(dir.join("KCN.cpg"), cpg_spelling).unwrap();
     shp
 }

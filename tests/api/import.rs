@@ -25,6 +25,27 @@ pub(crate) fn ogr2ogr(args: &[&str]) {
     assert!(out.status.success(), "ogr2ogr {args:?}: {}", text(&out));
 }
 
+/// A Shapefile in EPSG:9209 whose DBF holds the CSV's bytes as they are (GDAL does not recode them), as
+/// old files come: the CSV has a `WKT` column of WGS 84 polygons.
+pub(crate) fn shapefile_of_raw_csv(csv: &Path, shp: &Path) {
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=",
+        "-s_srs",
+        "EPSG:4326",
+        "-t_srs",
+        "EPSG:9209",
+        "-oo",
+        "GEOM_POSSIBLE_NAMES=WKT",
+        "-oo",
+        "KEEP_GEOM_COLUMNS=NO",
+        shp.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+}
+
 pub(crate) fn square(lon: f64, lat: f64, side: f64) -> serde_json::Value {
     serde_json::json!({ "type": "Polygon", "coordinates": [[
         [lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]
