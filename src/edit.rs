@@ -6,7 +6,10 @@
 //! field), a plot lies inside its zone and overlaps no other plot, a lease lies on the zone's leasable
 //! land and overlaps no other active or reserved lease (409 naming them), and a lease's status moves
 //! only forward (reserved → active → terminated or revoked). Each write is one transaction with its
-//! version kept in history; the version check makes a stale writer fail instead of overwriting.
+//! version kept in history; the version check makes a stale writer fail instead of overwriting. The
+//! checks that read other records run inside that transaction, after [`Store::begin_write`] has taken
+//! the zones it touches: of several writers racing for the same land, one passes and the others see it.
+//! Tolerances are [`rules`]', shared with `landbank import`.
 
 use std::sync::Arc;
 
