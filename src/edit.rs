@@ -278,15 +278,7 @@ async fn check_lease(
             ));
         }
     }
-    if matches!(lease.status, LeaseStatus::Terminated | LeaseStatus::Revoked) && lease.end_on.is_none() {
-        return Err(invalid(
-            "end_on",
-            format!("a {} lease needs end_on, the day it ended", lease.status.as_str()),
-        ));
-    }
-    if lease.status == LeaseStatus::Active && lease.start_on.is_none() {
-        return Err(invalid("start_on", "an active lease needs start_on"));
-    }
+    rules::lease_dates(&lease).map_err(|(field, detail)| invalid(field, detail))?;
     if let Some(project) = &lease.project_id
         && store.item(&collections::PROJECTS, project).await?.is_none()
     {
@@ -303,40 +295,32 @@ async fn check_lease(
         }
     }
     let Some(g) = &feature.geometry else { return Ok(()) };
-    if matches!(lease.status, LeaseStatus::Terminated | LeaseStatus::Revoked) {
+    if !rules::holds(&lease) {
         return Ok(());
     }
     // On the zone's leasable land, as planned when the lease starts (or today).
-    let on = lease.start_on.or(lease.signed_on).unwrap_or_else(crate::domain::today);
+    let on = rules::lease_day(&lease);
     let zone = in_zone(&lease.zone_code);
     let land_use = store
         .items(&collections::LAND_USE, &ItemsQuery { conditions: vec![zone.clone()], ..Default::default() })
         .await?
         .rows;
-    let mut leasable = Vec::new();
+    let mut plans = Vec::new();
     for row in &land_use {
-        let plan: LandUse = row.parse("land_use")?;
-        if plan.is_leasable()
-            && plan.valid_at(on)
-            && let Some(geometry) = row.multipolygon("land_use")?
-        {
-            leasable.push(geometry);
+        if let Some(geometry) = row.multipolygon("land_use")? {
+            plans.push((row.parse::<LandUse>("land_use")?, geometry));
         }
     }
-    if !leasable.is_empty() {
-        let mut land = spatial::union_all(leasable.iter());
-        if let Some(b) = boundary {
-            land = spatial::clip(&land, b);
-        }
-        if let Some(off) = rules::outside(g, &land) {
-            return Err(invalid(
-                "geometry",
-                format!(
-                    "{off:.4} ha of the lease is not leasable land (industrial or warehouse) of zone {} on {on}",
-                    lease.zone_code
-                ),
-            ));
-        }
+    if let Some(land) = rules::leasable_on(&plans, boundary, on)
+        && let Some(off) = rules::outside(g, &land)
+    {
+        return Err(invalid(
+            "geometry",
+            format!(
+                "{off:.4} ha of the lease is not leasable land (industrial or warehouse) of zone {} on {on}",
+                lease.zone_code
+            ),
+        ));
     }
     // No other lease holding the same land.
     let others = store
@@ -349,12 +333,7 @@ async fn check_lease(
     let mut holding = Vec::new();
     for other in others {
         let o: Lease = other.parse("leases")?;
-        let ends_before = |a: Option<crate::domain::Date>, b: Option<crate::domain::Date>| {
-            a.zip(b).is_some_and(|(end, start)| end <= start)
-        };
-        let disjoint = ends_before(o.end_on, lease.start_on.or(lease.signed_on))
-            || ends_before(lease.end_on, o.start_on.or(o.signed_on));
-        if matches!(o.status, LeaseStatus::Active | LeaseStatus::Reserved) && !disjoint {
+        if rules::holds(&o) && rules::periods_meet(&o, &lease) {
             holding.push(other);
         }
     }

@@ -937,6 +937,9 @@ async fn check_against_store(
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
         }
     }
+    if options.collection.id == "leases" && !zones.is_empty() {
+        check_leases(store, records, zones, report).await?;
+    }
     // Ids already stored, asked in chunks: databases cap the values one statement may bind
     // (PostgreSQL 65,535; SQLite 32,766).
     for chunk in records.chunks(10_000) {
@@ -953,6 +956,135 @@ async fn check_against_store(
                 message: format!("{} '{}' is already in the store", options.collection.id, row.id),
             });
         }
+    }
+    Ok(())
+}
+
+/// The rules an API edit applies to a lease, applied to a file of them (the same functions, from
+/// [`crate::rules`]): the dates its status needs, a project and plots that exist, on the zone's leasable
+/// land when it starts, and no land held twice at the same time — by a stored lease or by another lease
+/// of the file.
+async fn check_leases(
+    store: &Arc<dyn Store>,
+    records: &[NewFeature],
+    zones: &[String],
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    use crate::domain::{LandUse, Lease};
+    let in_zones = |field: &str| ItemsQuery {
+        conditions: vec![Condition::In {
+            field: field.into(),
+            values: zones.iter().cloned().map(FilterValue::Text).collect(),
+        }],
+        ..Default::default()
+    };
+    let mut boundaries: HashMap<String, geo::MultiPolygon> = HashMap::new();
+    for row in store.items(&collections::ZONES, &in_zones("code")).await?.rows {
+        if let Some(g) = row.multipolygon("zones")? {
+            boundaries.insert(row.id.clone(), g);
+        }
+    }
+    let mut plans: HashMap<String, Vec<(LandUse, geo::MultiPolygon)>> = HashMap::new();
+    for row in store.items(&collections::LAND_USE, &in_zones("zone_code")).await?.rows {
+        if let Some(g) = row.multipolygon("land_use")? {
+            let plan: LandUse = row.parse("land_use")?;
+            plans.entry(plan.zone_code.clone()).or_default().push((plan, g));
+        }
+    }
+    // Leases that hold land, stored and from the file, by zone: (id, lease, geometry).
+    let mut holding: HashMap<String, Vec<(String, Lease, geo::MultiPolygon)>> = HashMap::new();
+    for row in store.items(&collections::LEASES, &in_zones("zone_code")).await?.rows {
+        let lease: Lease = row.parse("leases")?;
+        if let (true, Some(g)) = (crate::rules::holds(&lease), row.multipolygon("leases")?) {
+            holding.entry(lease.zone_code.clone()).or_default().push((row.id.clone(), lease, g));
+        }
+    }
+    let plots: HashSet<String> = store
+        .items(&collections::PLOTS, &in_zones("zone_code"))
+        .await?
+        .rows
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut projects = HashSet::new();
+    let wanted: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.properties.get("project_id")?.as_str().map(str::to_string))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in wanted.chunks(10_000) {
+        let query = ItemsQuery {
+            conditions: vec![Condition::In {
+                field: "id".into(),
+                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
+            }],
+            ..Default::default()
+        };
+        projects.extend(store.items(&collections::PROJECTS, &query).await?.rows.into_iter().map(|r| r.id));
+    }
+    let mut problem = |id: &str, field: &str, message: String| {
+        report.problems.push(Problem { row: 0, id: id.into(), field: Some(field.into()), message })
+    };
+    let mut leasable: HashMap<(String, crate::domain::Date), Option<geo::MultiPolygon>> = HashMap::new();
+    for r in records {
+        let Ok(lease) = serde_json::from_value::<Lease>(Value::Object(r.properties.clone())) else {
+            continue;
+        };
+        if let Err((field, message)) = crate::rules::lease_dates(&lease) {
+            problem(&r.id, field, message);
+        }
+        if let Some(p) = lease.project_id.as_ref().filter(|p| !projects.contains(*p)) {
+            problem(
+                &r.id,
+                "project_id",
+                format!("project_id '{p}' names no project; import the projects first"),
+            );
+        }
+        for code in
+            lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim).filter(|c| !c.is_empty())
+        {
+            if !plots.contains(&format!("{}-{code}", lease.zone_code)) {
+                problem(
+                    &r.id,
+                    "plot_codes",
+                    format!("plot_codes: no plot {code} in zone {}", lease.zone_code),
+                );
+            }
+        }
+        let Some(g) = &r.geometry else { continue };
+        if !crate::rules::holds(&lease) {
+            continue;
+        }
+        let on = crate::rules::lease_day(&lease);
+        let land = leasable.entry((lease.zone_code.clone(), on)).or_insert_with(|| {
+            let plans = plans.get(&lease.zone_code).map(Vec::as_slice).unwrap_or_default();
+            crate::rules::leasable_on(plans, boundaries.get(&lease.zone_code), on)
+        });
+        if let Some(off) = land.as_ref().and_then(|land| crate::rules::outside(g, land)) {
+            problem(
+                &r.id,
+                "geometry",
+                format!(
+                    "{off:.4} ha of the lease is not leasable land (industrial or warehouse) of zone {} on {on}",
+                    lease.zone_code
+                ),
+            );
+        }
+        let held = holding.entry(lease.zone_code.clone()).or_default();
+        let by: Vec<String> = held
+            .iter()
+            .filter(|(id, other, og)| {
+                *id != r.id
+                    && crate::rules::periods_meet(other, &lease)
+                    && crate::rules::overlap(g, og).is_some()
+            })
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        if !by.is_empty() {
+            problem(&r.id, "geometry", format!("the land is already held by lease(s) {}", by.join(", ")));
+        }
+        held.push((r.id.clone(), lease, g.clone()));
     }
     Ok(())
 }

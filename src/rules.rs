@@ -65,6 +65,57 @@ pub fn zone_province(zone: &crate::domain::Zone) -> Result<(), String> {
         .map_err(|e| format!("zone {}: {e}", zone.code))
 }
 
+/// The dates a lease's status needs: an end for one terminated or revoked, a start for an active one.
+/// The error names the field.
+pub fn lease_dates(lease: &crate::domain::Lease) -> Result<(), (&'static str, String)> {
+    use crate::domain::LeaseStatus;
+    if matches!(lease.status, LeaseStatus::Terminated | LeaseStatus::Revoked) && lease.end_on.is_none() {
+        return Err(("end_on", format!("a {} lease needs end_on, the day it ended", lease.status.as_str())));
+    }
+    if lease.status == LeaseStatus::Active && lease.start_on.is_none() {
+        return Err(("start_on", "an active lease needs start_on".into()));
+    }
+    Ok(())
+}
+
+/// Whether a lease holds its land at some time (active or reserved, not ended).
+pub fn holds(lease: &crate::domain::Lease) -> bool {
+    use crate::domain::LeaseStatus;
+    matches!(lease.status, LeaseStatus::Active | LeaseStatus::Reserved)
+}
+
+/// Whether two leases that hold land hold it at the same time (neither ends before the other begins).
+pub fn periods_meet(a: &crate::domain::Lease, b: &crate::domain::Lease) -> bool {
+    let ends_before = |end: Option<crate::domain::Date>, start: Option<crate::domain::Date>| {
+        end.zip(start).is_some_and(|(end, start)| end <= start)
+    };
+    !(ends_before(a.end_on, b.start_on.or(b.signed_on)) || ends_before(b.end_on, a.start_on.or(a.signed_on)))
+}
+
+/// The day a lease's land must be leasable: its start, else its signature, else today.
+pub fn lease_day(lease: &crate::domain::Lease) -> crate::domain::Date {
+    lease.start_on.or(lease.signed_on).unwrap_or_else(crate::domain::today)
+}
+
+/// A zone's leasable land on `on`: industrial and warehouse plans valid then, clipped to its boundary;
+/// `None` without any (then no lease can be checked against it).
+pub fn leasable_on(
+    plans: &[(crate::domain::LandUse, MultiPolygon)],
+    boundary: Option<&MultiPolygon>,
+    on: crate::domain::Date,
+) -> Option<MultiPolygon> {
+    let valid: Vec<&MultiPolygon> =
+        plans.iter().filter(|(p, _)| p.is_leasable() && p.valid_at(on)).map(|(_, g)| g).collect();
+    if valid.is_empty() {
+        return None;
+    }
+    let land = spatial::union_all(valid);
+    Some(match boundary {
+        Some(b) => spatial::clip(&land, b),
+        None => land,
+    })
+}
+
 /// Hectares of `g` outside `boundary` when more than the tolerance lies there (`None`: inside).
 pub fn outside(g: &MultiPolygon, boundary: &MultiPolygon) -> Option<f64> {
     let outside = spatial::area_ha(&spatial::subtract(g, boundary));

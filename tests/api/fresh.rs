@@ -225,4 +225,55 @@ async fn code_pages_and_provinces_are_checked_before_anything_is_written(backend
 crate::contract!(
     a_province_from_its_own_files_on_an_empty_database,
     code_pages_and_provinces_are_checked_before_anything_is_written,
+    imported_leases_meet_the_rules_edits_meet,
 );
+
+/// A file of leases meets the rules an API edit meets: land already held (by a stored lease or by
+/// another lease of the same file), the dates a status needs, a project that exists. Nothing is written.
+async fn imported_leases_meet_the_rules_edits_meet(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = scratch_database(backend, true, &dir).await;
+    let store = landbank::store::open(&db).await.unwrap();
+    let plot01 = store.item(&landbank::collections::PLOTS, "BN-QV1-CN-01").await.unwrap().unwrap();
+    let plot01: Value = serde_json::from_str(plot01.geometry.as_deref().unwrap()).unwrap();
+    let before = store.count(&landbank::collections::LEASES).await.unwrap();
+    store.close().await;
+    let free = {
+        let app = crate::helpers::spawn_app(backend).await;
+        app.get("/available?zone_code=BN-QV3&sortby=-area_ha&limit=1").await.json()["features"][0]["geometry"]
+            .clone()
+    };
+    let lease = |id: &str, geometry: &Value, extra: Value| {
+        let mut properties = json!({ "zone_code": "BN-QV1", "status": "reserved" });
+        properties.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json!({ "type": "Feature", "id": id, "properties": properties, "geometry": geometry })
+    };
+    write_geojson(
+        &dir.path().join("thue.geojson"),
+        vec![
+            lease("X-HELD", &plot01, json!({})),
+            lease("X-NOSTART", &plot01, json!({ "status": "active", "project_id": "NOPE" })),
+            lease("X-FIRST", &free, json!({ "zone_code": "BN-QV3" })),
+            lease("X-SECOND", &free, json!({ "zone_code": "BN-QV3" })),
+        ],
+    );
+    let out = landbank(
+        &db,
+        &["import", dir.path().join("thue.geojson").to_str().unwrap(), "--collection", "leases"],
+    );
+    let report = text(&out);
+    assert!(!out.status.success(), "{report}");
+    assert!(
+        report.contains("feature X-HELD") && report.contains("already held by lease(s) BN-QV1-L001"),
+        "{report}"
+    );
+    assert!(report.contains("an active lease needs start_on"), "{report}");
+    assert!(report.contains("project_id 'NOPE' names no project"), "{report}");
+    assert!(
+        report.contains("feature X-SECOND") && report.contains("already held by lease(s) X-FIRST"),
+        "{report}"
+    );
+    let store = landbank::store::open(&db).await.unwrap();
+    assert_eq!(store.count(&landbank::collections::LEASES).await.unwrap(), before, "nothing written");
+    store.close().await;
+}
