@@ -192,7 +192,19 @@ pub fn read(
                 declared_note = Some(note);
                 TextDecoding::Raw(decoder)
             }
-            None => TextDecoding::Auto,
+            // No .cpg: the DBF's language-driver byte decides when it names a code page of its own
+            // script (Cyrillic, Greek, CJK, …); one naming Windows-1252 or a DOS Latin page is what
+            // Vietnamese TCVN3 and VNI files routinely carry whatever their text, so it is detected.
+            None => match language_driver(&options.path) {
+                Some((ldid, Some(decoder))) => {
+                    declared_note = Some(format!(
+                        "{} (from the DBF's language-driver byte 0x{ldid:02X})",
+                        decoder.name()
+                    ));
+                    TextDecoding::Raw(decoder)
+                }
+                _ => TextDecoding::Auto,
+            },
         };
     }
     // Shapefiles: landbank decodes the raw DBF bytes itself (`ENCODING=` stops GDAL recoding), for the
@@ -552,6 +564,34 @@ fn raw_field_names(layer: &gdal::vector::Layer<'_>) -> Vec<Vec<u8>> {
             })
             .collect()
     }
+}
+
+/// The language-driver byte of a Shapefile's DBF (offset 29), and the decoder of the code page it names
+/// when that page is one of a script of its own (a Latin page says little: Vietnamese legacy files carry
+/// 0x57, Windows-1252, whatever their text). `None` without a DBF or a byte.
+fn language_driver(shp: &std::path::Path) -> Option<(u8, Option<Decoder>)> {
+    use std::io::Read;
+    let dbf = ["dbf", "DBF"].iter().map(|e| shp.with_extension(e)).find(|p| p.exists())?;
+    let mut header = [0u8; 32];
+    std::fs::File::open(dbf).ok()?.read_exact(&mut header).ok()?;
+    let ldid = header[29];
+    // ESRI's table of language drivers, for the code pages of other scripts.
+    let page = match ldid {
+        0x64 | 0xC8 => "windows-1250",
+        0x65 | 0x66 | 0xC9 => "windows-1251",
+        0xCB | 0x6A => "windows-1253",
+        0x6B | 0xCA => "windows-1254",
+        0xCC => "windows-1257",
+        0x7D => "windows-1255",
+        0x7E => "windows-1256",
+        0x4D | 0x7A => "gbk",
+        0x4E | 0x79 => "euc-kr",
+        0x4F | 0x78 => "big5",
+        0x13 | 0x7B => "shift_jis",
+        0x50 | 0x7C => "windows-874",
+        _ => return (ldid != 0).then_some((ldid, None)),
+    };
+    Some((ldid, encoding_rs::Encoding::for_label(page.as_bytes()).map(Decoder::Other)))
 }
 
 /// The decoder a Shapefile's `.cpg` names, with a note saying so; `Ok(None)` without a `.cpg` (or an

@@ -31,6 +31,13 @@ fn cp1258(text: &str) -> Vec<u8> {
     out.stdout
 }
 
+/// Sets the language-driver byte (offset 29) of a DBF, as the program that wrote it would have.
+fn set_language_driver(dbf: &Path, ldid: u8) {
+    let mut bytes = std::fs::read(dbf).unwrap();
+    bytes[29] = ldid;
+    std::fs::write(dbf, bytes).unwrap();
+}
+
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Value {
     json!({ "type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] })
 }
@@ -199,10 +206,29 @@ async fn code_pages_and_provinces_are_checked_before_anything_is_written(backend
     assert!(!out.status.success());
     assert!(text(&out).contains("KCN.cpg names the code page 'KOI9-XYZ'"), "{}", text(&out));
 
-    // Without a .cpg the text is detected, and the report says how sure it is.
+    // Without a .cpg the text is detected, and the report says how sure it is — also when the DBF's
+    // language-driver byte says Windows-1252 (0x57), as Vietnamese files' do whatever their text.
     std::fs::remove_file(dir.path().join("KCN.cpg")).unwrap();
+    set_language_driver(&dir.path().join("KCN.dbf"), 0x57);
     let out = landbank(&db, &["import", shp.to_str().unwrap(), "--collection", "zones", "--dry-run"]);
     assert!(text(&out).contains("text encoding: CP1258 (auto:"), "{}", text(&out));
+    // A language-driver byte naming a script of its own (0xC9, Windows-1251) decides.
+    let cyrillic = encoding_rs::WINDOWS_1251.encode("Промзона Север").0.into_owned();
+    let mut csv = b"WKT,MA_KCN,TEN_KCN,kind,province_code,status\n\"POLYGON ((106.2 20.8,106.21 20.8,106.21 20.81,106.2 20.81,106.2 20.8))\",RU-1,".to_vec();
+    csv.extend(cyrillic);
+    csv.extend(b",industrial_park,VN-HN,planned\n");
+    std::fs::write(dir.path().join("ru.csv"), csv).unwrap();
+    let ru = dir.path().join("RU.shp");
+    shapefile_of_raw_csv(&dir.path().join("ru.csv"), &ru);
+    let _ = std::fs::remove_file(dir.path().join("RU.cpg"));
+    set_language_driver(&dir.path().join("RU.dbf"), 0xC9);
+    let out = landbank(&db, &["import", ru.to_str().unwrap(), "--collection", "zones"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("language-driver byte 0xC9"), "{}", text(&out));
+    let store = landbank::store::open(&db).await.unwrap();
+    let zone = store.item(&landbank::collections::ZONES, "RU-1").await.unwrap().unwrap();
+    assert_eq!(zone.properties["name"], "Промзона Север");
+    store.close().await;
 
     write_geojson(
         &dir.path().join("z.geojson"),
@@ -217,7 +243,7 @@ async fn code_pages_and_provinces_are_checked_before_anything_is_written(backend
     assert!(message.contains("no province VN-99") && message.contains("VN2025-24 Bắc Ninh"), "{message}");
     assert!(!message.contains("FOREIGN KEY"), "{message}");
     let store = landbank::store::open(&db).await.unwrap();
-    assert_eq!(store.count(&landbank::collections::ZONES).await.unwrap(), 0);
+    assert_eq!(store.count(&landbank::collections::ZONES).await.unwrap(), 1, "only RU-1");
     assert_eq!(store.count(&landbank::collections::PROVINCES).await.unwrap(), 86);
     store.close().await;
 }
