@@ -186,6 +186,22 @@ pub fn read(
     // A Shapefile's own declaration: the `.cpg` (in any of the spellings ArcGIS, MapInfo and QGIS
     // write), decoded by landbank; without one, the text is detected.
     let mut declared_note = None;
+    // MapInfo TAB/MIF: the header's charset. GDAL 3.6 knows no iconv name for WindowsVietnamese and
+    // passes its bytes through, as it does for Neutral: landbank decodes them itself.
+    let mapinfo = options
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tab") || e.eq_ignore_ascii_case("mif"));
+    if mapinfo && matches!(text_decoding, TextDecoding::Gdal(None)) {
+        match mapinfo_charset(&options.path).as_deref() {
+            Some("WindowsVietnamese") => {
+                declared_note = Some("CP1258 (from the MapInfo charset WindowsVietnamese)".into());
+                text_decoding = TextDecoding::Raw(Decoder::Vietnamese(crate::vnenc::VnEncoding::Windows1258));
+            }
+            Some("Neutral") | None => text_decoding = TextDecoding::Auto,
+            Some(_) => {}
+        }
+    }
     if dbf && matches!(text_decoding, TextDecoding::Gdal(None)) {
         text_decoding = match cpg_decoder(&options.path).map_err(fail)? {
             Some((decoder, note)) => {
@@ -564,6 +580,22 @@ fn raw_field_names(layer: &gdal::vector::Layer<'_>) -> Vec<Vec<u8>> {
             })
             .collect()
     }
+}
+
+/// The charset a MapInfo TAB or MIF header declares (`!charset X` or `Charset "X"`).
+fn mapinfo_charset(path: &std::path::Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+    head.lines().find_map(|line| {
+        let line = line.trim();
+        let lower = line.to_ascii_lowercase();
+        let rest = if lower.starts_with("!charset") || lower.starts_with("charset") {
+            line.split_once(|c: char| c.is_whitespace()).map(|(_, r)| r)?
+        } else {
+            return None;
+        };
+        Some(rest.trim().trim_matches('"').to_string()).filter(|c| !c.is_empty())
+    })
 }
 
 /// The language-driver byte of a Shapefile's DBF (offset 29), and the decoder of the code page it names

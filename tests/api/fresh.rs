@@ -303,3 +303,72 @@ async fn imported_leases_meet_the_rules_edits_meet(backend: Backend) {
     assert_eq!(store.count(&landbank::collections::LEASES).await.unwrap(), before, "nothing written");
     store.close().await;
 }
+
+/// A MapInfo table whose header says `!charset WindowsVietnamese` and whose .dat holds Windows-1258
+/// bytes, written byte by byte (GDAL writes no such file), imports with its names whole; with a
+/// Neutral charset the same bytes are detected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapinfo_tables_in_windows_vietnamese() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let name = "Khu công nghiệp Kim Động";
+    let legacy = cp1258(name);
+    // A placeholder of the same length in ASCII, replaced afterwards by the legacy bytes.
+    let placeholder = "X".repeat(legacy.len());
+    std::fs::write(
+        d.join("k.csv"),
+        format!("WKT,MA_KCN,TEN_KCN\n\"POLYGON ((106 20.8,106.02 20.8,106.02 20.82,106 20.82,106 20.8))\",HY-KD,{placeholder}\n"),
+    )
+    .unwrap();
+    for (charset, expect) in [
+        ("WindowsVietnamese", "CP1258 (from the MapInfo charset WindowsVietnamese)"),
+        ("Neutral", "CP1258 (auto:"),
+    ] {
+        let tab = d.join(format!("{charset}.tab"));
+        ogr2ogr(&[
+            "-f",
+            "MapInfo File",
+            "-a_srs",
+            "EPSG:4326",
+            "-oo",
+            "GEOM_POSSIBLE_NAMES=WKT",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            tab.to_str().unwrap(),
+            d.join("k.csv").to_str().unwrap(),
+        ]);
+        let dat = tab.with_extension("dat");
+        let mut bytes = std::fs::read(&dat).unwrap();
+        let at = bytes.windows(placeholder.len()).position(|w| w == placeholder.as_bytes()).unwrap();
+        bytes[at..at + legacy.len()].copy_from_slice(&legacy);
+        std::fs::write(&dat, bytes).unwrap();
+        let header = std::fs::read_to_string(&tab)
+            .unwrap()
+            .replace("!charset Neutral", &format!("!charset {charset}"));
+        std::fs::write(&tab, header).unwrap();
+
+        let db = d.join(format!("{charset}.db"));
+        let db = db.to_str().unwrap();
+        let out = landbank(
+            db,
+            &[
+                "import",
+                tab.to_str().unwrap(),
+                "--collection",
+                "zones",
+                "--set",
+                "kind=industrial_park",
+                "--set",
+                "province_code=VN2025-33",
+                "--set",
+                "status=planned",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains(&format!("text encoding: {expect}")), "{}", text(&out));
+        let store = landbank::store::open(db).await.unwrap();
+        let zone = store.item(&landbank::collections::ZONES, "HY-KD").await.unwrap().unwrap();
+        assert_eq!(zone.properties["name"], name, "{charset}");
+        store.close().await;
+    }
+}
