@@ -372,3 +372,42 @@ async fn mapinfo_tables_in_windows_vietnamese() {
         store.close().await;
     }
 }
+
+/// TCVN3 and VNI Shapefiles written byte by byte, with a `.cpg` naming them and without one (detected):
+/// names arrive whole. The VNI bytes are those every Vietnamese office has seen as "Khu coâng nghieäp".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcvn3_and_vni_with_and_without_a_cpg() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: [(&str, &[u8], &str); 2] = [
+        // glibc: printf 'Khu công nghiệp Phố Yên' | iconv -t TCVN5712-1
+        ("TCVN3", b"Khu c\xabng nghi\xd6p Ph\xe8 Y\xaan", "Khu công nghiệp Phố Yên"),
+        ("VNI", b"Khu co\xe2ng nghie\xe4p Vie\xe4t Nam", "Khu công nghiệp Việt Nam"),
+    ];
+    for (encoding, bytes, expected) in cases {
+        for with_cpg in [true, false] {
+            let stem = format!("{encoding}-{with_cpg}");
+            let mut csv = b"WKT,MA_KCN,TEN_KCN,kind,province_code,status\n\"POLYGON ((106 20.8,106.02 20.8,106.02 20.82,106 20.82,106 20.8))\",Z-1,".to_vec();
+            csv.extend_from_slice(bytes);
+            csv.extend(b",industrial_park,VN2025-19,planned\n");
+            std::fs::write(d.join(format!("{stem}.csv")), csv).unwrap();
+            let shp = d.join(format!("{stem}.shp"));
+            shapefile_of_raw_csv(&d.join(format!("{stem}.csv")), &shp);
+            let _ = std::fs::remove_file(shp.with_extension("cpg"));
+            if with_cpg {
+                std::fs::write(shp.with_extension("cpg"), encoding).unwrap();
+            }
+            let db = d.join(format!("{stem}.db"));
+            let db = db.to_str().unwrap();
+            let out = landbank(db, &["import", shp.to_str().unwrap(), "--collection", "zones"]);
+            assert!(out.status.success(), "{stem}: {}", text(&out));
+            let said =
+                if with_cpg { format!("{encoding} (from the .cpg") } else { format!("{encoding} (auto:") };
+            assert!(text(&out).contains(&format!("text encoding: {said}")), "{stem}: {}", text(&out));
+            let store = landbank::store::open(db).await.unwrap();
+            let zone = store.item(&landbank::collections::ZONES, "Z-1").await.unwrap().unwrap();
+            assert_eq!(zone.properties["name"], expected, "{stem}");
+            store.close().await;
+        }
+    }
+}
