@@ -302,7 +302,14 @@ pub async fn build(
                     ("code", text(&zone.code)),
                     ("name", text(&zone.name)),
                     ("status", text(zone.status_at(at).as_str())),
-                    ("province_code", text(&zone.province_code)),
+                    // The unit holding the zone on the date (the new Bắc Ninh from 01/07/2025).
+                    (
+                        "province_code",
+                        text(
+                            &crate::geography::resolve_at(&zone.province_code, at)
+                                .map_or(zone.province_code.clone(), |u| u.province_code.clone()),
+                        ),
+                    ),
                 ];
                 if let Some(f) = figures.as_ref().and_then(|f| f.get(&zone.code)) {
                     p.push(("leasable_ha", TileValue::Number(round2(f.leasable_ha))));
@@ -412,7 +419,7 @@ pub fn tile_fields(collection: &str) -> &'static [(&'static str, &'static str)] 
             ("code", "Code of the zone"),
             ("name", "Name of the zone"),
             ("status", "Status at the date"),
-            ("province_code", "Province of the zone"),
+            ("province_code", "The provincial-level unit holding the zone on the date"),
             ("leasable_ha", "Leasable industrial land, hectares"),
             ("leased_ha", "Leased land, hectares"),
             ("available_ha", "Available land, hectares"),

@@ -56,7 +56,7 @@ fn number(props: &std::collections::HashMap<String, MvtValue>, key: &str) -> Opt
 
 async fn zone_tiles_carry_occupancy_as_of_the_date(backend: Backend) {
     let app = spawn_app(backend).await;
-    for at in ["2023-11-17", "2010-06-30"] {
+    for at in ["2023-11-17", "2010-06-30", "2026-01-01"] {
         let tile = decode(&app, &tile_uri("zones", 12, at)).await;
         assert_eq!(tile.layers, ["zones"]);
         let (props, geometry) = tile
@@ -65,6 +65,9 @@ async fn zone_tiles_carry_occupancy_as_of_the_date(backend: Backend) {
             .find(|(p, _)| text(p, "code").as_deref() == Some("BN-QV1"))
             .expect("Quế Võ in its tile");
         assert_eq!(text(props, "name").as_deref(), Some("Quế Võ"));
+        // The unit holding the zone on the date: old Bắc Ninh, then the new one.
+        let province = if at < "2025-07-01" { "VN-56" } else { "VN2025-24" };
+        assert_eq!(text(props, "province_code").as_deref(), Some(province), "{at}");
         assert_eq!(text(props, "status").as_deref(), Some("operating"));
         let api = app.get(&format!("/zones/BN-QV1/occupancy?at={at}")).await.json();
         assert_eq!(number(props, "occupancy_pct"), api["occupancy_pct"].as_f64(), "{at}");
