@@ -106,14 +106,9 @@ async fn losing_the_database_gives_503_and_the_service_recovers_by_itself() {
     assert_eq!(body["leased_ha"], 2481.57);
 }
 
-/// PostGIS as an independent oracle: each zone's leasable and leased hectares, computed in SQL with
-/// `ST_Union`, `ST_Intersection` and `ST_Area(geography)` from the same tables, equal landbank's
-/// (geo in Rust) to 0.01 ha, on two dates.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn zone_figures_equal_postgis_own_geometry_functions() {
-    let app = spawn_app(Backend::Postgis).await;
-    let mut conn = PgConnection::connect(&app.database).await.unwrap();
-    let oracle = "WITH plan AS (
+/// Each zone's leasable and leased hectares on the date `$1`, computed by PostGIS alone from the stored
+/// tables (`ST_Union`, `ST_Intersection`, `ST_Area(geography)`): the formulas of docs/api.md in SQL.
+const ORACLE: &str = "WITH plan AS (
           SELECT z.code, ST_Intersection(ST_Union(lu.geom), z.geom) AS land
           FROM zones z JOIN land_use lu ON lu.zone_code = z.code
           WHERE z.geom IS NOT NULL AND lu.category IN ('industrial', 'warehouse')
@@ -128,6 +123,15 @@ async fn zone_figures_equal_postgis_own_geometry_functions() {
         SELECT p.code, ST_Area(p.land::geography) / 10000 AS leasable,
                COALESCE(ST_Area(ST_Intersection(h.g, p.land)::geography) / 10000, 0) AS leased
         FROM plan p LEFT JOIN held h ON h.code = p.code";
+
+/// PostGIS as an independent oracle: each zone's leasable and leased hectares, computed in SQL with
+/// `ST_Union`, `ST_Intersection` and `ST_Area(geography)` from the same tables, equal landbank's
+/// (geo in Rust) to 0.01 ha, on two dates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zone_figures_equal_postgis_own_geometry_functions() {
+    let app = spawn_app(Backend::Postgis).await;
+    let mut conn = PgConnection::connect(&app.database).await.unwrap();
+    let oracle = ORACLE;
     for at in ["2023-11-17", "2010-06-30"] {
         let rows = sqlx::query(oracle).bind(at).fetch_all(&mut conn).await.unwrap();
         assert!(rows.len() > 20, "{} zones with a plan on {at}", rows.len());
@@ -218,21 +222,7 @@ async fn random_zones_agree_with_postgis() {
         .await
         .unwrap();
     let mut conn = PgConnection::connect(&app.database).await.unwrap();
-    let oracle = "WITH plan AS (
-          SELECT z.code, ST_Intersection(ST_Union(lu.geom), z.geom) AS land
-          FROM zones z JOIN land_use lu ON lu.zone_code = z.code
-          WHERE lu.category IN ('industrial', 'warehouse')
-            AND (lu.valid_from IS NULL OR lu.valid_from <= $1::date) AND (lu.valid_to IS NULL OR lu.valid_to > $1::date)
-          GROUP BY z.code, z.geom),
-        held AS (
-          SELECT l.zone_code AS code, ST_Union(l.geom) AS g FROM leases l
-          WHERE l.status IN ('active', 'terminated', 'revoked')
-            AND NOT (l.status IN ('terminated', 'revoked') AND l.end_on IS NULL)
-            AND (l.end_on IS NULL OR l.end_on > $1::date) AND (l.start_on IS NULL OR l.start_on <= $1::date)
-          GROUP BY l.zone_code)
-        SELECT p.code, ST_Area(p.land::geography) / 10000 AS leasable,
-               COALESCE(ST_Area(ST_Intersection(h.g, p.land)::geography) / 10000, 0) AS leased
-        FROM plan p LEFT JOIN held h ON h.code = p.code";
+    let oracle = ORACLE;
     let mut compared = 0;
     for at in ["2005-01-01", "2015-01-01", "2025-01-01", "2035-01-01"] {
         let ours = app.get(&format!("/occupancy?at={at}&status=all")).await.json();
