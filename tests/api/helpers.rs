@@ -45,7 +45,7 @@ pub async fn admin(statement: &str) {
     conn.close().await.ok();
 }
 
-fn unique_name(label: &str) -> String {
+pub fn unique_name(label: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     format!("landbank_t{}_{label}{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }

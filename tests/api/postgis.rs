@@ -239,3 +239,37 @@ async fn random_zones_agree_with_postgis() {
     }
     assert!(compared > 100, "{compared} zone-dates compared");
 }
+
+/// A server started before its database waits for it, saying so in its log, and serves once it exists
+/// (containers and reboots start them in any order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_waits_for_a_database_that_is_not_there_yet() {
+    use std::process::{Command, Stdio};
+    let name = crate::helpers::unique_name("late");
+    let url = crate::helpers::database_url(&name);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_landbank"))
+        .args(["--database", &url, "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(server.try_wait().unwrap().is_none(), "serve exited instead of waiting");
+    assert!(reqwest::get(&ready).await.is_err(), "nothing listens before the database exists");
+    admin(&format!("CREATE DATABASE {name}")).await;
+    let mut up = false;
+    for _ in 0..150 {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = server.kill();
+    let out = server.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(up, "the server never became ready: {log}");
+    assert!(log.contains("waiting for the database"), "{log}");
+}
