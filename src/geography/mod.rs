@@ -22,39 +22,15 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::{Date, parse_date};
+use crate::domain::{Date, Province, parse_date};
 
 /// The day the 34 units began (Resolution 202/2025/QH15).
 pub const MERGER_DAY: &str = "2025-07-01";
 
-/// One provincial-level unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Unit {
-    /// `VN-56` (ISO 3166-2:VN, before 2025 and for the unchanged units) or `VN2025-24` (the new units).
-    pub province_code: String,
-    /// The General Statistics Office's two-digit code.
-    pub gso_code: String,
-    /// Vietnamese name (NFC), without "tỉnh"/"thành phố".
-    pub name: String,
-    pub name_en: String,
-    /// `province` or `city` (centrally-run city).
-    pub kind: String,
-    pub valid_from: Option<Date>,
-    pub valid_to: Option<Date>,
-    /// The unit this one became part of.
-    pub successor_code: Option<String>,
-    /// The units this one was formed from, comma separated.
-    pub predecessor_codes: Option<String>,
-    /// EPSG code of the VN-2000 TM-3 zone of a pre-2025 unit (a merged unit's records keep their own
-    /// `source_crs`; its predecessors say theirs).
-    pub vn2000_tm3_epsg: Option<i64>,
-    /// Central meridian of that zone, degrees east.
-    pub central_meridian: Option<f64>,
-}
+/// One provincial-level unit: the domain's [`Province`], as stored in `provinces` and served.
+pub type Unit = Province;
 
-impl Unit {
+impl Province {
     /// Whether the unit exists on `at`.
     pub fn valid_at(&self, at: Date) -> bool {
         self.valid_from.is_none_or(|f| f <= at) && self.valid_to.is_none_or(|t| at < t)
@@ -71,65 +47,11 @@ impl Unit {
     }
 }
 
-impl From<&Unit> for crate::domain::Province {
-    fn from(u: &Unit) -> Self {
-        crate::domain::Province {
-            province_code: u.province_code.clone(),
-            name: u.name.clone(),
-            name_en: Some(u.name_en.clone()),
-            vn2000_tm3_epsg: u.vn2000_tm3_epsg,
-            central_meridian: u.central_meridian,
-            gso_code: Some(u.gso_code.clone()),
-            kind: Some(u.kind.clone()),
-            valid_from: u.valid_from,
-            valid_to: u.valid_to,
-            successor_code: u.successor_code.clone(),
-            predecessor_codes: u.predecessor_codes.clone(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Row {
-    province_code: String,
-    gso_code: String,
-    name: String,
-    name_en: String,
-    kind: String,
-    valid_from: String,
-    valid_to: String,
-    successor_code: String,
-    predecessor_codes: String,
-    vn2000_tm3_epsg: String,
-    central_meridian: String,
-}
-
-fn opt(text: String) -> Option<String> {
-    (!text.is_empty()).then_some(text)
-}
-
-/// Every unit, the 63 old ones first, then the 23 new ones.
+/// Every unit, the 63 old ones first, then the 23 new ones (an empty cell is an absent value).
 pub static UNITS: LazyLock<Vec<Unit>> = LazyLock::new(|| {
-    let mut reader = csv::Reader::from_reader(include_str!("units.csv").as_bytes());
-    reader
-        .deserialize::<Row>()
-        .map(|row| {
-            let r = row.expect("units.csv is well formed (a unit test reads it)");
-            let date = |t: &str| opt(t.to_string()).map(|t| parse_date(&t).expect("ISO dates in units.csv"));
-            Unit {
-                valid_from: date(&r.valid_from),
-                valid_to: date(&r.valid_to),
-                vn2000_tm3_epsg: r.vn2000_tm3_epsg.parse().ok(),
-                central_meridian: r.central_meridian.parse().ok(),
-                province_code: r.province_code,
-                gso_code: r.gso_code,
-                name: r.name,
-                name_en: r.name_en,
-                kind: r.kind,
-                successor_code: opt(r.successor_code),
-                predecessor_codes: opt(r.predecessor_codes),
-            }
-        })
+    csv::Reader::from_reader(include_str!("units.csv").as_bytes())
+        .deserialize::<Province>()
+        .map(|row| row.expect("units.csv is well formed (a unit test reads it)"))
         .collect()
 });
 

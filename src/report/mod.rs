@@ -371,7 +371,7 @@ pub async fn compute_with(
     // A province means its territory on any date; the nation groups records under the units of `at`.
     let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
     let province: Option<Province> = match &query.province_code {
-        Some(code) => Some(geography::known(code, query.at).map_err(ReportError::UnknownProvince)?.into()),
+        Some(code) => Some(geography::known(code, query.at).map_err(ReportError::UnknownProvince)?.clone()),
         None => None,
     };
     let occupancy_at = |at: Date| OccupancyQuery {

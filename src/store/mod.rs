@@ -439,7 +439,7 @@ pub(crate) async fn seed_geography(store: &dyn Store) -> Result<(), StoreError> 
     };
     let mut new = Vec::new();
     for unit in crate::geography::UNITS.iter() {
-        let province = Province::from(unit);
+        let province = unit.clone();
         match stored.get(&unit.province_code) {
             None => new.push(feature(&province)?),
             Some(current) if *current == province => {}
