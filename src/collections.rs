@@ -30,7 +30,7 @@ impl FieldKind {
 }
 
 /// One attribute of a collection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Field {
     pub name: &'static str,
     pub kind: FieldKind,
@@ -119,12 +119,28 @@ impl Collection {
 
     /// Fields usable as filters: every stored field anyone may read (private fields, such as a parcel's
     /// owner, are never filters: a match would tell what they hold).
+    /// Stored spatial collections add the measured `area_ha` of every record's geometry.
     pub fn queryables(&self) -> impl Iterator<Item = &'static Field> + '_ {
         // Computed available land filters as `/available` does (zone, province, readiness, plant).
         let computed_filters: &[&str] = &["province_code", "zone_code", "ready", "cleared", "wwtp_operating"];
+        let area = (self.spatial && !self.computed && self.field(AREA_HA.name).is_none()).then_some(&AREA_HA);
         self.fields
             .iter()
             .filter(move |f| !f.private && (!self.computed || computed_filters.contains(&f.name)))
+            .chain(area)
+    }
+
+    /// The field a filter may name `name`: a queryable, or the record's `id`.
+    pub fn filter_field(&self, name: &str) -> Option<&'static Field> {
+        if name == ID.name {
+            return Some(&ID);
+        }
+        self.queryables().find(|f| f.name == name)
+    }
+
+    /// Every field a filter may name (see [`Collection::filter_field`]).
+    pub fn filter_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        std::iter::once(&ID).chain(self.queryables())
     }
 
     /// The JSON Schema of a queryable: its type, `format: date` for dates, the values of a closed
@@ -158,6 +174,12 @@ const fn real(name: &'static str, description: &'static str) -> Field {
 const fn date(name: &'static str, description: &'static str) -> Field {
     Field { name, kind: FieldKind::Date, description, private: false }
 }
+
+/// Every record's identifier, as a filter sees it.
+pub static ID: Field = text("id", "Identifier of the record");
+
+/// The geodesic area of a spatial record's geometry, measured when it was written.
+pub static AREA_HA: Field = real("area_ha", "Geodesic area of the geometry in hectares (source: measured)");
 
 const fn private(field: Field) -> Field {
     Field { private: true, ..field }

@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::collections::{self, Collection};
 use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
 use crate::export::{ExportFormat, ExportOptions};
+use crate::store::filter::{self, Filter};
 use crate::store::{Condition, FeatureRow, ItemsQuery, SortKey};
 use crate::{demo, spatial};
 
@@ -31,6 +32,19 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ];
 
 const GEOJSON: &str = "application/geo+json";
@@ -329,19 +343,13 @@ fn sort_keys(c: &Collection, text: Option<&str>) -> Result<Vec<SortKey>, ApiErro
             Some(b'+') => (false, &part[1..]),
             _ => (false, part),
         };
-        let field = ["id", "area_ha"]
-            .into_iter()
-            .filter(|f| *f == "id" || c.spatial)
-            .chain(c.queryables().map(|f| f.name))
-            .find(|f| *f == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> =
-                    ["id", "area_ha"].into_iter().chain(c.queryables().map(|f| f.name)).collect();
-                ApiError::parameter(
-                    "sortby",
-                    format!("sortby: {} cannot be sorted on '{name}'; use {}", c.id, names.join(", ")),
-                )
-            })?;
+        let field = c.filter_fields().map(|f| f.name).find(|f| *f == name).ok_or_else(|| {
+            let names: Vec<&str> = c.filter_fields().map(|f| f.name).collect();
+            ApiError::parameter(
+                "sortby",
+                format!("sortby: {} cannot be sorted on '{name}'; use {}", c.id, names.join(", ")),
+            )
+        })?;
         keys.push(SortKey { field, descending });
     }
     Ok(keys)
@@ -361,6 +369,41 @@ fn requested_properties(c: &Collection, text: Option<&str>) -> Result<Option<Vec
     Ok(Some(names))
 }
 
+/// `filter=` (with `filter-lang=` and `filter-crs=`) compiled against the collection's queryables.
+fn requested_filter(c: &Collection, params: &Params) -> Result<Option<Filter>, ApiError> {
+    let Some(text) = params.get("filter") else {
+        for name in ["filter-lang", "filter-crs"] {
+            if params.get(name).is_some() {
+                return Err(ApiError::parameter(
+                    name,
+                    format!("{name} says how to read filter=, which is missing"),
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let lat_lon = match params.get("filter-crs") {
+        None | Some("") => false,
+        Some(text) => match ServedCrs::parse(text) {
+            Ok(ServedCrs::Crs84) => false,
+            Ok(ServedCrs::Epsg(4326)) => true,
+            _ => {
+                return Err(ApiError::parameter(
+                    "filter-crs",
+                    format!(
+                        "filter-crs={text}: geometries in filters are read in {CRS84_URI} (the default) or http://www.opengis.net/def/crs/EPSG/0/4326"
+                    ),
+                ));
+            }
+        },
+    };
+    let lang = params.get("filter-lang").unwrap_or("cql2-text");
+    filter::parse(c, text, lang, lat_lon).map(Some).map_err(|e| {
+        let name = if e.0.starts_with("filter-lang") { "filter-lang" } else { "filter" };
+        ApiError::parameter(name, e.0)
+    })
+}
+
 pub async fn items(
     State(state): State<AppState>,
     axum::Extension(who): axum::Extension<Principal>,
@@ -377,15 +420,15 @@ pub async fn items(
     let mut query = ItemsQuery::default();
     for (name, value) in params.iter() {
         match name {
-            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" | "sortby" | "properties" => {
-            }
+            "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" | "sortby" | "properties"
+            | "filter" | "filter-lang" | "filter-crs" => {}
             _ => {
                 let Some(field) = c.queryables().find(|f| f.name == name) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
                     return Err(ApiError::parameter(
                         name,
                         format!(
-                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, sortby, properties, f or a queryable: {}",
+                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, sortby, properties, filter, filter-lang, filter-crs, f or a queryable: {}",
                             c.id,
                             names.join(", ")
                         ),
@@ -395,6 +438,9 @@ pub async fn items(
                 query.conditions.push(Condition::In { field: field.name.to_string(), values: vec![value] });
             }
         }
+    }
+    if let Some(filter) = requested_filter(c, &params)? {
+        query.conditions.push(Condition::Filter(filter));
     }
     let download = download_format(&params, &headers)?;
     let limit = params.limit(DEFAULT_LIMIT, if download.is_some() { u64::MAX } else { MAX_LIMIT })?;

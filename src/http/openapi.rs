@@ -137,6 +137,22 @@ pub fn build(base: &str) -> Value {
                 "The properties each feature carries, comma separated (default all)",
                 json!({ "type": "array", "items": { "type": "string" } }),
             ));
+            params.push(query_param(
+                "filter",
+                "A CQL2 filter on the queryables and the geometry (OGC API - Features Part 3), e.g. status = 'active' AND area_ha > 5",
+                json!({ "type": "string" }),
+            ));
+            // `cql-text` is the draft's name, which GDAL's OAPIF driver looks for before sending filters.
+            params.push(query_param(
+                "filter-lang",
+                "The language of filter: cql2-text (default) or cql2-json",
+                json!({ "type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text" }),
+            ));
+            params.push(query_param(
+                "filter-crs",
+                "The CRS of geometries in filter: CRS84 (default) or EPSG:4326 (latitude first)",
+                json!({ "type": "string", "format": "uri", "default": crate::crs::CRS84_URI }),
+            ));
         }
         params
             .extend(c.queryables().map(|f| {

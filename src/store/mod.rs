@@ -4,6 +4,7 @@
 //! Stores keep rows, index bounding boxes, filter attributes, count and page. Exact geometry work (areas,
 //! intersections) happens in Rust before a row is written or after it is read (see [`crate::spatial`]).
 
+pub mod filter;
 pub mod history;
 pub mod postgis;
 mod sql;
@@ -122,6 +123,8 @@ pub enum Condition {
     OnOrBefore { field: String, date: Date, or_null: bool },
     /// The date field is after `date` (or null, when `or_null`).
     After { field: String, date: Date, or_null: bool },
+    /// A filter (OGC API - Features Part 3, CQL2) on the collection's fields and geometry.
+    Filter(filter::Filter),
 }
 
 /// What to read from a collection.
@@ -195,10 +198,12 @@ pub(crate) fn sort_rows(rows: &mut [FeatureRow], sort: &[SortKey]) {
 impl Condition {
     /// Whether a row satisfies the condition (the same test the stores run in SQL, for rows read from
     /// history).
-    pub fn matches(&self, row: &FeatureRow) -> bool {
+    pub fn matches(&self, row: &FeatureRow, collection: &Collection) -> bool {
         let value = |field: &str| -> Value {
             if field == "id" {
                 Value::String(row.id.clone())
+            } else if field == "area_ha" && collection.field(field).is_none() {
+                row.area_ha.map(Value::from).unwrap_or(Value::Null)
             } else {
                 row.properties.get(field).cloned().unwrap_or(Value::Null)
             }
@@ -222,8 +227,27 @@ impl Condition {
                 Some(text) => text > date.to_string().as_str(),
                 None => *or_null,
             },
+            Condition::Filter(filter) => filter.eval(row, collection.id) == Some(true),
         }
     }
+
+    /// Whether part of the condition is tested in Rust only (see [`filter`]).
+    pub fn needs_rust(&self) -> bool {
+        matches!(self, Condition::Filter(f) if f.needs_rust())
+    }
+}
+
+/// The box candidates are read from when a query has one: its `bbox` and the boxes its filters imply,
+/// intersected (`[min_lon, min_lat, max_lon, max_lat]`; an empty intersection is a box no row meets).
+pub(crate) fn candidate_box(query: &ItemsQuery) -> Option<[f64; 4]> {
+    query
+        .bbox
+        .into_iter()
+        .chain(query.conditions.iter().filter_map(|c| match c {
+            Condition::Filter(f) => f.envelope(),
+            _ => None,
+        }))
+        .reduce(|a, b| [a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])])
 }
 
 /// One page of `rows` (read from history) that match `query`: conditions, exact bounding box, paging.
@@ -235,7 +259,7 @@ pub(crate) fn page_of_rows(
     let rect = query.bbox.map(|b| Rect::new((b[0], b[1]), (b[2], b[3])));
     let mut matched = Vec::new();
     for row in rows {
-        if !query.conditions.iter().all(|c| c.matches(&row)) {
+        if !query.conditions.iter().all(|c| c.matches(&row, collection)) {
             continue;
         }
         if let Some(rect) = rect

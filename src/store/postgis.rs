@@ -318,6 +318,22 @@ impl Store for PostgisStore {
         let columns = Self::select_columns(collection);
         let mut binder = Binder::new(Dialect::Postgres);
         let filter = binder.where_clause(collection, &query.conditions)?;
+        if query.conditions.iter().any(super::Condition::needs_rust) {
+            // The SQL is a superset (see store::filter): read the candidates, within the box the query
+            // implies, and test them in Rust.
+            let within = match super::candidate_box(query).filter(|_| collection.spatial) {
+                Some(b) => {
+                    let marks: Vec<String> =
+                        b.iter().map(|v| binder.push(FieldKind::Real, Bind::Real(*v))).collect();
+                    format!(" AND t.geom && ST_MakeEnvelope({}, 4326)", marks.join(", "))
+                }
+                None => String::new(),
+            };
+            let text = format!("SELECT {columns} FROM {table} t WHERE {filter}{within}");
+            let rows = bind_all(sql(text), binder.binds).fetch_all(&self.pool).await.map_err(store_error)?;
+            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
+            return super::page_of_rows(collection, rows, query);
+        }
 
         let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
             let count: i64 = bind_all(

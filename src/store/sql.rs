@@ -62,6 +62,10 @@ impl Binder {
         Binder { dialect, binds: Vec::new() }
     }
 
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     /// Adds a value and returns its placeholder, cast for a field of `kind` where the dialect needs it.
     pub(crate) fn push(&mut self, kind: FieldKind, value: Bind) -> String {
         self.binds.push(value);
@@ -84,15 +88,9 @@ impl Binder {
         conditions: &[Condition],
     ) -> Result<String, StoreError> {
         let mut parts = vec!["TRUE".to_string()];
-        // Every table's `id` column can be filtered on too, beside the collection's fields.
-        const ID: crate::collections::Field =
-            crate::collections::Field { name: "id", kind: FieldKind::Text, description: "", private: false };
         let field = |name: &str| {
-            if name == "id" {
-                return Ok(&ID);
-            }
             collection
-                .field(name)
+                .filter_field(name)
                 .ok_or_else(|| StoreError::Database(format!("{} has no field {name}", collection.id)))
         };
         for c in conditions {
@@ -106,6 +104,10 @@ impl Binder {
                     let marks: Vec<String> =
                         values.iter().map(|v| self.push(f.kind, Bind::from(v))).collect();
                     parts.push(format!("t.{} IN ({})", f.name, marks.join(", ")));
+                    continue;
+                }
+                Condition::Filter(filter) => {
+                    parts.push(filter.sql(self, true));
                     continue;
                 }
                 Condition::OnOrBefore { field: name, date, or_null } => (name, "<=", date, or_null),

@@ -266,6 +266,25 @@ impl Store for SqliteStore {
         let binds = binder.binds;
         let table = collection.table;
         let columns = Self::select_columns(collection);
+        if query.conditions.iter().any(super::Condition::needs_rust) {
+            // The SQL is a superset (see store::filter): read the candidates, within the box the query
+            // implies, and test them in Rust.
+            let mut binds = binds;
+            let within = match super::candidate_box(query).filter(|_| collection.spatial) {
+                Some(b) => {
+                    binds.extend([Bind::Real(b[0]), Bind::Real(b[2]), Bind::Real(b[1]), Bind::Real(b[3])]);
+                    format!(
+                        " AND t.fid IN (SELECT fid FROM {table}_rtree \
+                         WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)"
+                    )
+                }
+                None => String::new(),
+            };
+            let q = sql(format!("SELECT {columns} FROM {table} t WHERE {filter}{within}"));
+            let rows = bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)?;
+            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
+            return super::page_of_rows(collection, rows, query);
+        }
         let limit = query.limit.map(|l| l as i64).unwrap_or(-1);
 
         let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {

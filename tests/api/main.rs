@@ -32,6 +32,7 @@ mod crs;
 mod editing;
 mod features;
 mod files;
+mod filter;
 mod fresh;
 mod fuzz;
 mod geometry;
