@@ -222,9 +222,10 @@ pub struct ServeArgs {
     /// Load the demo dataset first when the database holds no zones.
     #[arg(long, env = "LANDBANK_DEMO")]
     pub demo: bool,
-    /// Directory of the map page, served at /maps/ (its node_modules hold MapLibre: npm ci --prefix maps).
-    #[arg(long, env = "LANDBANK_MAPS_DIR", default_value = "maps")]
-    pub maps_dir: std::path::PathBuf,
+    /// Serve the map page at /maps/ from this directory (with MapLibre in its node_modules: npm ci
+    /// --prefix maps) instead of the page built into the binary, e.g. while editing maps/.
+    #[arg(long, env = "LANDBANK_MAPS_DIR")]
+    pub maps_dir: Option<std::path::PathBuf>,
     /// Raster basemap for the map page, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (none: plain).
     #[arg(long, env = "LANDBANK_BASEMAP")]
     pub basemap: Option<String>,

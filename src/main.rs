@@ -228,12 +228,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("cannot listen on {}: is another server using it? choose --bind", args.bind)
             })?;
             tracing::info!(database = %cli.database, "landbank serving on http://{}/", listener.local_addr()?);
-            if !args.maps_dir.join("index.html").exists() {
-                tracing::warn!(dir = %args.maps_dir.display(), "no map page there; /maps/ will answer 404 (run from the repository or set --maps-dir)");
+            match &args.maps_dir {
+                Some(dir) if !dir.join("index.html").exists() => {
+                    tracing::warn!(dir = %dir.display(), "no map page there; /maps/ will answer 404 (leave out --maps-dir to serve the built-in page)");
+                }
+                None if !landbank::http::map_page_embedded() => {
+                    tracing::warn!(
+                        "this binary was built without MapLibre (npm was missing): /maps/ cannot draw; serve with --maps-dir maps after `npm ci --prefix maps`"
+                    );
+                }
+                _ => {}
             }
             let app = router(AppState {
                 public_url: args.public_url,
-                maps_dir: Some(args.maps_dir),
+                maps_dir: args.maps_dir,
                 basemap: args.basemap,
                 rules: args.rules.rules(),
                 cors_origins: args.cors_origins,

@@ -19,6 +19,7 @@ mod tiles;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Path;
 use axum::http::{HeaderMap, Uri, header};
 use axum::routing::{delete, get};
 use chrono::FixedOffset;
@@ -40,7 +41,8 @@ pub struct AppState {
     pub tiles: Arc<crate::tiles::TileState>,
     /// Per-zone occupancy figures, valid while each zone's data version holds (shared with tiles).
     pub figures: Arc<crate::occupancy::FiguresCache>,
-    /// The map page's directory (`maps/`), served at `/maps/`; `None` serves no page.
+    /// The map page's directory (`maps/` with its node_modules), served at `/maps/`; `None` serves the
+    /// page built into the binary.
     pub maps_dir: Option<std::path::PathBuf>,
     /// Raster basemap tile URL for the map page (`https://…/{z}/{x}/{y}.png`), if any.
     pub basemap: Option<String>,
@@ -175,8 +177,55 @@ fn maps_router(state: &AppState) -> Router<AppState> {
                     ServeDir::new(dir.join("node_modules/maplibre-gl/dist")),
                 )
         }
-        None => router,
+        None => router
+            .route("/maps/", get(|| embedded("index.html")))
+            .route("/maps/{*path}", get(|Path(path): Path<String>| embedded_path(path))),
     }
+}
+
+/// The map page built into the binary (`maps/` when it was compiled, MapLibre from its node_modules).
+#[derive(rust_embed::RustEmbed)]
+#[folder = "maps/"]
+#[include = "index.html"]
+#[include = "app.js"]
+#[include = "style.css"]
+#[include = "node_modules/maplibre-gl/dist/maplibre-gl.js"]
+#[include = "node_modules/maplibre-gl/dist/maplibre-gl.css"]
+#[include = "node_modules/maplibre-gl/LICENSE.txt"]
+struct MapPage;
+
+/// Whether the binary carries the map page with MapLibre (see `build.rs`).
+pub fn map_page_embedded() -> bool {
+    MapPage::get("index.html").is_some()
+        && MapPage::get("node_modules/maplibre-gl/dist/maplibre-gl.js").is_some()
+}
+
+async fn embedded_path(path: String) -> axum::response::Response {
+    let file = match path.strip_prefix("vendor/maplibre-gl/") {
+        Some("LICENSE.txt") => "node_modules/maplibre-gl/LICENSE.txt".to_string(),
+        Some(rest) => format!("node_modules/maplibre-gl/dist/{rest}"),
+        None => path,
+    };
+    embedded(&file).await
+}
+
+async fn embedded(file: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(content) = MapPage::get(file) else {
+        let hint = if file.contains("maplibre") {
+            "; this binary was built without MapLibre (npm was missing): serve with --maps-dir pointing at a maps/ folder after `npm ci --prefix maps`"
+        } else {
+            ""
+        };
+        return ApiError::NotFound(format!("no file {file} in the map page{hint}")).into_response();
+    };
+    let mime = match file.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    ([(header::CONTENT_TYPE, mime)], content.data).into_response()
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -739,7 +739,8 @@ impl Compiler<'_> {
                             "m" | "meters" | "metres" => 1.0,
                             "km" | "kilometers" | "kilometres" => 1000.0,
                             other => {
-                                return self.fail(format!("unit '{other}' of {op}: use meters or kilometers"));
+                                return self
+                                    .fail(format!("unit '{other}' of {op}: use meters or kilometers"));
                             }
                         }
                     }
