@@ -126,11 +126,12 @@ pub async fn landing(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only_json()?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(&uri);
+    let html = params.json_or_html(&headers)?;
     let base = base_url(&state, &headers);
     let notice = demo::notice(&state.store).await?.map(|n| format!(" {n}")).unwrap_or_default();
-    Ok(Json(json!({
+    let doc = json!({
         "title": "landbank",
         "description": format!(
             "Land inside industrial zones: boundaries, land-use plans, plots, leases, site clearance and occupancy.{notice}"
@@ -146,7 +147,22 @@ pub async fn landing(
             link(format!("{base}/tiles/zones.json"), "http://landbank.dev/rel/tilejson", "application/json", "Vector tiles of zones (TileJSON)"),
             link(format!("{base}/readyz"), "status", "application/json", "Readiness"),
         ]
-    })))
+    });
+    match html {
+        Some(lang) => super::html::page(
+            super::html::Page {
+                template: "landing.html",
+                title: "landbank",
+                doc: &doc,
+                map: None,
+                extra: json!({}),
+            },
+            &base,
+            &params,
+            lang,
+        ),
+        None => Ok(Json(doc).into_response()),
+    }
 }
 
 pub async fn conformance(uri: Uri) -> Result<Json<Value>, ApiError> {
@@ -181,17 +197,33 @@ pub async fn collections(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only_json()?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(&uri);
+    let html = params.json_or_html(&headers)?;
     let base = base_url(&state, &headers);
     let mut list = Vec::new();
     for c in collections::ALL.iter().filter(|c| c.published) {
         list.push(collection_json(&state, &base, c).await?);
     }
-    Ok(Json(json!({
+    let doc = json!({
         "links": [link(format!("{base}/collections"), "self", "application/json", "Collections")],
         "collections": list,
-    })))
+    });
+    match html {
+        Some(lang) => super::html::page(
+            super::html::Page {
+                template: "collections.html",
+                title: "Collections",
+                doc: &doc,
+                map: None,
+                extra: json!({}),
+            },
+            &base,
+            &params,
+            lang,
+        ),
+        None => Ok(Json(doc).into_response()),
+    }
 }
 
 pub async fn collection(
@@ -199,10 +231,27 @@ pub async fn collection(
     Path(collection_id): Path<String>,
     headers: HeaderMap,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only_json()?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(&uri);
+    let html = params.json_or_html(&headers)?;
     let c = find(&collection_id)?;
-    Ok(Json(collection_json(&state, &base_url(&state, &headers), c).await?))
+    let base = base_url(&state, &headers);
+    let doc = collection_json(&state, &base, c).await?;
+    match html {
+        Some(lang) => super::html::page(
+            super::html::Page {
+                template: "collection.html",
+                title: c.title,
+                doc: &doc,
+                map: None,
+                extra: json!({}),
+            },
+            &base,
+            &params,
+            lang,
+        ),
+        None => Ok(Json(doc).into_response()),
+    }
 }
 
 pub async fn queryables(
@@ -421,7 +470,7 @@ pub async fn items(
     for (name, value) in params.iter() {
         match name {
             "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" | "sortby" | "properties"
-            | "filter" | "filter-lang" | "filter-crs" => {}
+            | "filter" | "filter-lang" | "filter-crs" | "lang" => {}
             _ => {
                 let Some(field) = c.queryables().find(|f| f.name == name) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
@@ -442,7 +491,12 @@ pub async fn items(
     if let Some(filter) = requested_filter(c, &params)? {
         query.conditions.push(Condition::Filter(filter));
     }
-    let download = download_format(&params, &headers)?;
+    let html = if super::html::wanted(&params, &headers) {
+        Some(super::html::lang(&params, &headers)?)
+    } else {
+        None
+    };
+    let download = if html.is_some() { None } else { download_format(&params, &headers)? };
     let limit = params.limit(DEFAULT_LIMIT, if download.is_some() { u64::MAX } else { MAX_LIMIT })?;
     let offset = params.offset()?;
     // A download holds every match unless a limit is sent.
@@ -481,17 +535,38 @@ pub async fn items(
     let mut links =
         paging_links(&base, &path, &params, Paging { limit, offset, returned, matched: page.number_matched });
     links.push(link(format!("{base}/collections/{}", c.id), "collection", "application/json", c.title));
-    Ok(geojson_response(
-        json!({
-            "type": "FeatureCollection",
-            "features": features,
-            "numberMatched": page.number_matched,
-            "numberReturned": returned,
-            "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-            "links": links,
-        }),
-        crs,
-    ))
+    let doc = json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": page.number_matched,
+        "numberReturned": returned,
+        "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        "links": links,
+    });
+    if let Some(lang) = html {
+        // The table's columns: the properties the features carry, in the collection's order.
+        let columns: Vec<&str> = c
+            .fields
+            .iter()
+            .map(|f| f.name)
+            .chain(["area_ha"])
+            .filter(|name| {
+                doc["features"]
+                    .as_array()
+                    .is_some_and(|fs| fs.iter().any(|f| f["properties"].get(*name).is_some()))
+            })
+            .collect();
+        let map = (crs == ServedCrs::Crs84)
+            .then(|| json!({ "type": "FeatureCollection", "features": doc["features"] }));
+        let extra = json!({ "columns": columns, "collection": c.id });
+        return super::html::page(
+            super::html::Page { template: "items.html", title: c.title, doc: &doc, map, extra },
+            &base,
+            &params,
+            lang,
+        );
+    }
+    Ok(geojson_response(doc, crs))
 }
 
 /// Formats `items` also offers as a file download (`f=` or `Accept`); `None` is GeoJSON.
@@ -575,7 +650,8 @@ pub async fn item(
         return super::available::piece(&state, &feature_id, &uri).await;
     }
     let params = Params::parse(&uri);
-    params.only(&["f", "crs", "datetime"])?;
+    params.only(&["f", "crs", "datetime", "lang"])?;
+    let html = params.html_or_json(&headers)?;
     let crs = requested_crs(&params)?;
     let recorded_at = params.recorded_at()?;
     let not_found = || match recorded_at {
@@ -612,6 +688,18 @@ pub async fn item(
             "Versions"
         ),
     ]);
+    if let Some(lang) = html {
+        let map =
+            (crs == ServedCrs::Crs84).then(|| json!({ "type": "FeatureCollection", "features": [feature] }));
+        let title = format!("{} {feature_id}", c.title);
+        let extra = json!({ "collection": c.id });
+        return super::html::page(
+            super::html::Page { template: "item.html", title: &title, doc: &feature, map, extra },
+            &base,
+            &params,
+            lang,
+        );
+    }
     let mut response = geojson_response(feature, crs);
     if let Some(v) = version {
         response.headers_mut().insert(header::ETAG, super::edit::etag(v));

@@ -10,6 +10,7 @@ mod error;
 mod features;
 mod guard;
 mod health;
+mod html;
 pub mod metrics;
 mod occupancy;
 mod openapi;
@@ -302,6 +303,27 @@ impl Params {
     }
 
     /// For resources that are JSON only: `f` is the one parameter, and it may only say `json`.
+    /// For resources offered as JSON and as HTML (`f=json|html`, `lang=vi|en`; a browser's `Accept`
+    /// without `f`): the page's language when HTML is wanted, `None` for JSON.
+    pub(crate) fn json_or_html(&self, headers: &HeaderMap) -> Result<Option<html::Lang>, ApiError> {
+        self.only(&["f", "lang"])?;
+        self.html_or_json(headers)
+    }
+
+    /// As [`Params::json_or_html`], for routes that take other parameters too.
+    pub(crate) fn html_or_json(&self, headers: &HeaderMap) -> Result<Option<html::Lang>, ApiError> {
+        match self.get("f") {
+            None | Some("json" | "geojson" | "html") => {}
+            Some(f) => {
+                return Err(ApiError::parameter(
+                    "f",
+                    format!("f={f} is not offered here; use f=json or f=html"),
+                ));
+            }
+        }
+        if html::wanted(self, headers) { html::lang(self, headers).map(Some) } else { Ok(None) }
+    }
+
     pub(crate) fn only_json(&self) -> Result<(), ApiError> {
         self.only(&["f"])?;
         match self.get("f") {

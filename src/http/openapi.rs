@@ -29,6 +29,17 @@ fn get(summary: &str, operation_id: &str, parameters: Vec<Value>, responses: Val
 /// Builds the document for a server at `base`.
 pub fn build(base: &str) -> Value {
     let f_json = query_param("f", "Response format", json!({ "type": "string", "enum": ["json"] }));
+    // Resources also offered as HTML pages (or by a browser's Accept), in Vietnamese or English.
+    let f_html = query_param(
+        "f",
+        "Response format: json, or html (a page with a map; also by a browser's Accept)",
+        json!({ "type": "string", "enum": ["json", "html"] }),
+    );
+    let lang = query_param(
+        "lang",
+        "Language of the HTML page: vi (default) or en",
+        json!({ "type": "string", "enum": ["vi", "en"] }),
+    );
     let f_csv = query_param(
         "f",
         "Response format (or Accept: text/csv)",
@@ -51,7 +62,7 @@ pub fn build(base: &str) -> Value {
         get(
             "Landing page",
             "getLandingPage",
-            vec![f_json.clone()],
+            vec![f_html.clone(), lang.clone()],
             ok("Links to the API", "application/json", object.clone()),
         ),
     );
@@ -78,7 +89,7 @@ pub fn build(base: &str) -> Value {
         get(
             "Collections",
             "getCollections",
-            vec![f_json.clone()],
+            vec![f_html.clone(), lang.clone()],
             ok("The collections", "application/json", object.clone()),
         ),
     );
@@ -92,9 +103,9 @@ pub fn build(base: &str) -> Value {
     let bbox_crs = query_param("bbox-crs", "CRS of bbox, in that CRS's axis order (default CRS84)", crs_enum);
     let f_download = query_param(
         "f",
-        "Response format: json (GeoJSON, paged) or a download of every match written by GDAL: csv (WKT), \
+        "Response format: json (GeoJSON, paged), html (a page with a map), or a download of every match written by GDAL: csv (WKT), \
          gpkg (GeoPackage), fgb (FlatGeobuf), kml; also by Accept",
-        json!({ "type": "string", "enum": ["json", "csv", "gpkg", "fgb", "kml"] }),
+        json!({ "type": "string", "enum": ["json", "html", "csv", "gpkg", "fgb", "kml"] }),
     );
     for c in collections::ALL.iter().filter(|c| c.published) {
         let f_items = if c.computed { f_json.clone() } else { f_download.clone() };
@@ -137,6 +148,7 @@ pub fn build(base: &str) -> Value {
                 "The properties each feature carries, comma separated (default all)",
                 json!({ "type": "array", "items": { "type": "string" } }),
             ));
+            params.push(lang.clone());
             params.push(query_param(
                 "filter",
                 "A CQL2 filter on the queryables and the geometry (OGC API - Features Part 3), e.g. status = 'active' AND area_ha > 5",
@@ -164,7 +176,7 @@ pub fn build(base: &str) -> Value {
             get(
                 &format!("Metadata of {id}"),
                 &format!("describe_{id}"),
-                vec![f_json.clone()],
+                vec![f_html.clone(), lang.clone()],
                 ok(c.title, "application/json", object.clone()),
             ),
         );
@@ -194,13 +206,16 @@ pub fn build(base: &str) -> Value {
             &format!("One feature of {id}"),
             &format!("item_{id}"),
             vec![
-                f_json.clone(),
+                if c.computed { f_json.clone() } else { f_html.clone() },
                 crs.clone(),
                 json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
             ],
             ok("The feature", "application/geo+json", object.clone()),
         );
         one["get"]["responses"]["404"] = json!({ "$ref": "#/components/responses/Problem" });
+        if !c.computed {
+            one["get"]["parameters"].as_array_mut().expect("a list").push(lang.clone());
+        }
         if crate::edit::editable(id).is_some() {
             let write = |summary: &str, op: &str, status: &str, body: bool| {
                 let mut o = json!({

@@ -37,6 +37,7 @@ mod fresh;
 mod fuzz;
 mod geometry;
 mod helpers;
+mod html;
 mod import;
 mod integrity;
 mod maps;
