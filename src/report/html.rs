@@ -7,10 +7,6 @@ use super::charts::{self, target_label};
 use super::{Check, Lang, Report, ReportError};
 use crate::domain::ZoneStatus;
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// `value` with two decimals (or none), grouped in thousands, in the language's convention.
 pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
     let text = format!("{:.*}", decimals, (value * 100.0).round() / 100.0 + 0.0);
@@ -67,20 +63,6 @@ fn title(report: &Report, lang: Lang) -> String {
 struct Table(Vec<Vec<String>>);
 
 impl Table {
-    fn html(&self, id: &str) -> String {
-        let mut out = format!("<table id=\"{id}\">");
-        for (i, row) in self.0.iter().enumerate() {
-            let cell = if i == 0 { "th" } else { "td" };
-            out.push_str("<tr>");
-            for c in row {
-                let _ = write!(out, "<{cell}>{}</{cell}>", esc(c));
-            }
-            out.push_str("</tr>");
-        }
-        out.push_str("</table>");
-        out
-    }
-
     fn markdown(&self) -> String {
         let mut out = String::new();
         for (i, row) in self.0.iter().enumerate() {
@@ -301,75 +283,51 @@ fn esc_md(text: &str) -> String {
     text.replace('_', "\\_")
 }
 
-/// The report as one HTML page with its charts inline (and their stable URLs under `chart_base`).
+/// The report as one HTML page with its charts inline (and their stable URLs under `chart_base`),
+/// rendered from `templates/report.html`.
 pub fn render_html(report: &Report, lang: Lang, chart_base: &str) -> Result<String, ReportError> {
     let l = lang;
-    let title = title(report, lang);
     let code = l.pick("vi", "en");
-    let mut body = String::new();
-    for (id, heading, table) in sections(report, lang) {
-        let _ = write!(body, "<section><h2>{}</h2>{}", esc(&heading), table.html(&format!("table-{id}")));
-        if id == "targets" && report.targets.lines.is_empty() {
-            let _ = write!(
-                body,
-                "<p class=\"empty\" id=\"no-targets\">{}</p>",
+    let sections: Vec<serde_json::Value> = sections(report, lang)
+        .into_iter()
+        .map(|(id, heading, table)| {
+            let empty_note = (id == "targets" && report.targets.lines.is_empty()).then(|| {
                 l.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year.")
-            );
-        }
-        body.push_str("</section>");
-    }
-    let mut figures = String::new();
+            });
+            serde_json::json!({ "id": id, "heading": heading, "rows": table.0, "empty_note": empty_note })
+        })
+        .collect();
+    let mut figures = Vec::new();
     for name in charts::NAMES {
         if *name == "targets" && report.targets.lines.is_empty() {
             continue;
         }
         let svg = charts::render(report, name, lang)?.unwrap_or_default();
         let href = format!("{chart_base}/{name}.svg?at={}&lang={code}", report.at);
-        let _ = write!(
-            figures,
-            "<figure class=\"chart\" id=\"chart-{name}\">{svg}<figcaption><a href=\"{}\">SVG</a></figcaption></figure>",
-            esc(&href)
-        );
+        figures.push(serde_json::json!({ "name": name, "svg": svg, "href": href }));
     }
-    let switch = match lang {
-        Lang::Vi => format!("<a href=\"?at={}&amp;f=html&amp;lang=en\">English</a>", report.at),
-        Lang::En => format!("<a href=\"?at={}&amp;f=html&amp;lang=vi\">Tiếng Việt</a>", report.at),
-    };
-    Ok(format!(
-        r#"<!doctype html>
-<html lang="{code}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; margin: 2rem auto; max-width: 64rem; color: #1b2733; padding: 0 1rem; }}
-h1 {{ font-size: 1.5rem; color: #1f4e79; }}
-h2 {{ font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem; }}
-table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
-th, td {{ text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eaeef2; }}
-th {{ background: #f3f6f9; }}
-td:nth-child(n+3) {{ font-variant-numeric: tabular-nums; }}
-figure.chart {{ margin: 1.5rem 0; }}
-figure.chart svg {{ max-width: 100%; height: auto; }}
-.notice, .empty {{ color: #57606a; font-size: .85rem; }}
-nav {{ float: right; }}
-</style>
-</head>
-<body>
-<nav>{switch}</nav>
-<h1>{title_html}</h1>
-<div class="charts">{figures}</div>
-{body}
-<p class="notice">{notice}</p>
-</body>
-</html>
-"#,
-        title = esc(&title),
-        title_html = esc(&title),
-        notice = esc(report.demo_notice.as_deref().unwrap_or_default()),
-    ))
+    let other = l.pick("en", "vi");
+    let context = serde_json::json!({
+        "lang": code,
+        "title": title(report, lang),
+        "sections": sections,
+        "figures": figures,
+        "switch": {
+            "href": format!("?at={}&f=html&lang={other}", report.at),
+            "label": l.pick("English", "Tiếng Việt"),
+        },
+        "notice": report.demo_notice.as_deref().unwrap_or_default(),
+    });
+    static TEMPLATES: std::sync::OnceLock<minijinja::Environment<'static>> = std::sync::OnceLock::new();
+    let env = TEMPLATES.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        env.add_template("report.html", include_str!("../../templates/report.html"))
+            .expect("the report template parses (checked by the tests)");
+        env
+    });
+    env.get_template("report.html")
+        .and_then(|t| t.render(minijinja::value::Serde(&context)))
+        .map_err(|e| ReportError::Render(format!("report page: {e:#}")))
 }
 
 #[cfg(test)]
