@@ -77,7 +77,7 @@ pub fn vocabulary(collection: &str, field: &str) -> Option<Vec<&'static str>> {
     }
     match (collection, field) {
         ("zones", "kind") => all(ZoneKind::ALL, ZoneKind::as_str),
-        ("zones", "status") => all(ZoneStatus::ALL, ZoneStatus::as_str),
+        ("zones", "status") | ("available_land", "zone_status") => all(ZoneStatus::ALL, ZoneStatus::as_str),
         ("land_use", "category") => all(LandUseCategory::ALL, LandUseCategory::as_str),
         ("leases", "status") => all(LeaseStatus::ALL, LeaseStatus::as_str),
         ("clearance_parcels", "status") => all(ClearanceStatus::ALL, ClearanceStatus::as_str),
@@ -119,15 +119,18 @@ impl Collection {
 
     /// Fields usable as filters: every stored field anyone may read (private fields, such as a parcel's
     /// owner, are never filters: a match would tell what they hold).
-    /// Stored spatial collections add the measured `area_ha` of every record's geometry.
+    /// Spatial collections add the measured `area_ha` of every record's geometry (for computed
+    /// available land: the piece's available hectares). `filter=` takes all of them.
     pub fn queryables(&self) -> impl Iterator<Item = &'static Field> + '_ {
-        // Computed available land filters as `/available` does (zone, province, readiness, plant).
+        let area = (self.spatial && self.field(AREA_HA.name).is_none()).then_some(&AREA_HA);
+        self.fields.iter().filter(|f| !f.private).chain(area)
+    }
+
+    /// The queryables that are also query parameters of their own (`?zone_code=BN-QV1`): all of a
+    /// stored collection's; computed available land takes those `/available` takes.
+    pub fn equality_filters(&self) -> impl Iterator<Item = &'static Field> + '_ {
         let computed_filters: &[&str] = &["province_code", "zone_code", "ready", "cleared", "wwtp_operating"];
-        let area = (self.spatial && !self.computed && self.field(AREA_HA.name).is_none()).then_some(&AREA_HA);
-        self.fields
-            .iter()
-            .filter(move |f| !f.private && (!self.computed || computed_filters.contains(&f.name)))
-            .chain(area)
+        self.queryables().filter(move |f| !self.computed || computed_filters.contains(&f.name))
     }
 
     /// The field a filter may name `name`: a queryable, or the record's `id`.
@@ -394,6 +397,7 @@ pub const AVAILABLE_LAND: Collection = Collection {
         },
         real("wwtp_capacity_m3d", "The zone's central wastewater plant capacity, m³/day"),
         text("plot_codes", "Plots the piece overlaps"),
+        text("zone_status", "Status of the piece's zone (default: established and operating zones only)"),
     ],
 };
 

@@ -13,8 +13,10 @@ use super::features::{
 };
 use super::{ApiError, AppState, Params, base_url};
 use crate::available::{self, DEFAULT_MIN_PIECE_HA, Piece, PieceFilter, Sort};
+use crate::collections;
 use crate::crs::Reprojector;
 use crate::spatial;
+use crate::store::FeatureRow;
 
 const PARAMS: &[&str] = &[
     "min_ha",
@@ -36,6 +38,9 @@ const PARAMS: &[&str] = &[
     "offset",
     "min_piece_ha",
     "zone_status",
+    "filter",
+    "filter-lang",
+    "filter-crs",
     "f",
 ];
 
@@ -172,7 +177,27 @@ pub async fn search(
         min_piece_ha,
     )
     .await?;
-    let selected = available::select(&zones, &filter);
+    let mut selected = available::select(&zones, &filter);
+    if let Some(cql) = super::features::requested_filter(&collections::AVAILABLE_LAND, &params)? {
+        // Pieces are computed, so the filter is decided in Rust on each piece as served.
+        let mut kept = Vec::with_capacity(selected.len());
+        for (piece, distance) in selected {
+            let feature = piece_json(piece, distance, None)?;
+            let row = FeatureRow {
+                id: piece.id.clone(),
+                properties: feature["properties"].as_object().cloned().unwrap_or_default(),
+                geometry: Some(
+                    spatial::to_geojson(&geo::MultiPolygon(vec![piece.geometry.clone()])).to_string(),
+                ),
+                area_ha: Some(piece.area_ha),
+                source_crs: None,
+            };
+            if cql.eval(&row, collections::AVAILABLE_LAND.id) == Some(true) {
+                kept.push((piece, distance));
+            }
+        }
+        selected = kept;
+    }
     let reprojector = reprojector(crs)?;
     let matched = selected.len() as u64;
     let features: Vec<Value> = selected

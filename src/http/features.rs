@@ -419,7 +419,7 @@ fn requested_properties(c: &Collection, text: Option<&str>) -> Result<Option<Vec
 }
 
 /// `filter=` (with `filter-lang=` and `filter-crs=`) compiled against the collection's queryables.
-fn requested_filter(c: &Collection, params: &Params) -> Result<Option<Filter>, ApiError> {
+pub(crate) fn requested_filter(c: &Collection, params: &Params) -> Result<Option<Filter>, ApiError> {
     let Some(text) = params.get("filter") else {
         for name in ["filter-lang", "filter-crs"] {
             if params.get(name).is_some() {

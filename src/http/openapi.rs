@@ -149,6 +149,8 @@ pub fn build(base: &str) -> Value {
                 json!({ "type": "array", "items": { "type": "string" } }),
             ));
             params.push(lang.clone());
+        }
+        {
             params.push(query_param(
                 "filter",
                 "A CQL2 filter on the queryables and the geometry (OGC API - Features Part 3), e.g. status = 'active' AND area_ha > 5",
@@ -167,7 +169,7 @@ pub fn build(base: &str) -> Value {
             ));
         }
         params
-            .extend(c.queryables().map(|f| {
+            .extend(c.equality_filters().map(|f| {
                 query_param(f.name, &format!("Equality filter: {}", f.description), c.schema_of(f))
             }));
         let id = c.id;

@@ -303,7 +303,32 @@ async fn gdal_sends_its_where_to_the_server(backend: Backend) {
     );
 }
 
+/// Available land is computed, and filters the same way: on each piece as served.
+async fn available_land_takes_filters_on_its_computed_properties(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let all = app.get("/collections/available_land/items?limit=10000").await.json();
+    let pieces = all["features"].as_array().unwrap().clone();
+    assert!(pieces.len() > 3);
+    let expected = ids_where(&pieces, |f| {
+        f["properties"]["area_ha"].as_f64().unwrap() > 10.0 && f["properties"]["cleared"] == false
+    });
+    assert!(!expected.is_empty() && expected.len() < pieces.len());
+    let filter = "area_ha > 10 AND cleared = false";
+    assert_eq!(ids_for(&app, "available_land", filter, "cql2-text").await, expected);
+    let reply = app.get(&format!("/available?limit=10000&filter={}", enc(filter))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let body = reply.json();
+    let got: BTreeSet<String> =
+        body["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(got, expected, "/available and the collection agree");
+    let queryables = app.get("/collections/available_land/queryables").await.json();
+    for name in ["area_ha", "cleared_ha", "zone_status", "zone_name"] {
+        assert!(queryables["properties"].get(name).is_some(), "{name} is queryable");
+    }
+}
+
 crate::contract!(
+    available_land_takes_filters_on_its_computed_properties,
     cql2_filters_select_what_they_say,
     filters_page_and_sort_like_any_other_query,
     bad_filters_say_what_is_wrong_and_where,
