@@ -217,6 +217,10 @@ impl Cache {
     pub fn weighted_bytes(&self) -> u64 {
         self.0.weighted_bytes()
     }
+    /// Lookups so far: (hits, misses).
+    pub fn lookups(&self) -> (u64, u64) {
+        self.0.lookups()
+    }
 }
 
 /// Bytes a zone's pieces hold, about: 16 per coordinate and a little per piece.

@@ -4,6 +4,7 @@
 //! now; a miss recomputes one zone, not the province.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::Date;
 
@@ -13,6 +14,8 @@ pub type ZoneKey = (String, Date, u64);
 /// A cache of `V` per [`ZoneKey`].
 pub struct ZoneCache<V> {
     entries: moka::sync::Cache<ZoneKey, (i64, Arc<V>)>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<V: Send + Sync + 'static> ZoneCache<V> {
@@ -22,12 +25,20 @@ impl<V: Send + Sync + 'static> ZoneCache<V> {
             .max_capacity(max_bytes)
             .weigher(move |_key: &ZoneKey, (_, value): &(i64, Arc<V>)| weigh(value).saturating_add(64))
             .build();
-        ZoneCache { entries }
+        ZoneCache { entries, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     /// The value kept for `key` if it was computed at the zone's data `version`.
     pub fn get(&self, key: &ZoneKey, version: i64) -> Option<Arc<V>> {
-        self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, value)| value)
+        let found = self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, value)| value);
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Lookups so far: (hits, misses); a stale version counts as a miss.
+    pub fn lookups(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     /// Keeps `value`, computed at the zone's data `version`.

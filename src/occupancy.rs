@@ -273,6 +273,10 @@ impl FiguresCache {
     pub fn weighted_bytes(&self) -> u64 {
         self.0.weighted_bytes()
     }
+    /// Lookups so far: (hits, misses).
+    pub fn lookups(&self) -> (u64, u64) {
+        self.0.lookups()
+    }
 }
 
 /// [`compute`], keeping each zone's figures in `cache` (when given, and for current records: `datetime=`

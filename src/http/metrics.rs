@@ -1,5 +1,6 @@
-//! `/metrics` in Prometheus' text format: requests by route, method and status, their latency, the
-//! memory the kept figures, available land and tiles hold, and the database pool's connections.
+//! `/metrics` in Prometheus' text format: requests by route, method and status (writes and imports
+//! through the API included), their latency, the memory the kept figures, available land and tiles
+//! hold, their hits and misses, and the database pool's connections.
 //! Each server has its own registry (no global state), so tests and several routers in one process
 //! count apart.
 
@@ -21,6 +22,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     seconds: HistogramVec,
     cache_bytes: IntGaugeVec,
+    cache_lookups: IntCounterVec,
     pool: IntGaugeVec,
 }
 
@@ -46,6 +48,14 @@ impl Default for Metrics {
             &["cache"],
         )
         .expect("valid metric");
+        let cache_lookups = IntCounterVec::new(
+            Opts::new(
+                "cache_lookups_total",
+                "Lookups of kept per-zone results, by cache and result (hit, miss)",
+            ),
+            &["cache", "result"],
+        )
+        .expect("valid metric");
         let pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database connections, by state (open, idle)"),
             &["state"],
@@ -55,11 +65,12 @@ impl Default for Metrics {
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(seconds.clone()),
             Box::new(cache_bytes.clone()),
+            Box::new(cache_lookups.clone()),
             Box::new(pool.clone()),
         ] {
             registry.register(metric).expect("each metric once");
         }
-        Metrics { registry, requests, seconds, cache_bytes, pool }
+        Metrics { registry, requests, seconds, cache_bytes, cache_lookups, pool }
     }
 }
 
@@ -87,6 +98,15 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     m.cache_bytes.with_label_values(&["figures"]).set(bytes(state.figures.weighted_bytes()));
     m.cache_bytes.with_label_values(&["available"]).set(bytes(state.available.weighted_bytes()));
     m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.bytes() as u64));
+    for (cache, (hits, misses)) in
+        [("figures", state.figures.lookups()), ("available", state.available.lookups())]
+    {
+        // The caches count; the counters catch up to them at each scrape.
+        for (result, now) in [("hit", hits), ("miss", misses)] {
+            let counter = m.cache_lookups.with_label_values(&[cache, result]);
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
+    }
     let (open, idle) = state.store.pool_connections();
     m.pool.with_label_values(&["open"]).set(i64::from(open));
     m.pool.with_label_values(&["idle"]).set(i64::try_from(idle).unwrap_or(i64::MAX));

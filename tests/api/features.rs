@@ -427,6 +427,8 @@ async fn metrics_count_requests_by_route(backend: Backend) {
     }
     app.get("/collections/zones/items/NOPE").await.problem(404);
     assert_eq!(app.get("/occupancy?province_code=VN-56").await.status, 200);
+    // The same question again is answered from kept figures.
+    assert_eq!(app.get("/occupancy?province_code=VN-56").await.status, 200);
     let reply = app.get("/metrics").await;
     assert_eq!(reply.status, 200);
     assert!(reply.content_type().starts_with("text/plain"));
@@ -441,6 +443,17 @@ async fn metrics_count_requests_by_route(backend: Backend) {
     let figures = line(r#"landbank_cache_bytes{cache="figures"}"#).unwrap();
     assert!(!figures.ends_with(" 0"), "the occupancy question kept figures: {figures}");
     assert!(line(r#"landbank_db_pool_connections{state="open"}"#).is_some());
+    let count = |needle: &str| -> u64 {
+        line(needle)
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{needle}: {text}"))
+    };
+    let misses = count(r#"landbank_cache_lookups_total{cache="figures",result="miss"}"#);
+    let hits = count(r#"landbank_cache_lookups_total{cache="figures",result="hit"}"#);
+    assert!(
+        misses > 0 && hits >= misses,
+        "the second question hit what the first kept: {hits} hits, {misses} misses"
+    );
 }
 
 /// `sortby` orders features the same way on both stores, with and without a bounding box and as of an
