@@ -41,6 +41,7 @@ const PARAMS: &[&str] = &[
     "filter",
     "filter-lang",
     "filter-crs",
+    "q",
     "f",
 ];
 
@@ -178,7 +179,12 @@ pub async fn search(
     )
     .await?;
     let mut selected = available::select(&zones, &filter);
-    if let Some(cql) = super::features::requested_filter(&collections::AVAILABLE_LAND, &params)? {
+    let c = &collections::AVAILABLE_LAND;
+    let filters: Vec<_> = super::features::requested_filter(c, &params)?
+        .into_iter()
+        .chain(params.get("q").and_then(|q| super::features::text_search(c, q)))
+        .collect();
+    if !filters.is_empty() {
         // Pieces are computed, so the filter is decided in Rust on each piece as served.
         let mut kept = Vec::with_capacity(selected.len());
         for (piece, distance) in selected {
@@ -192,7 +198,7 @@ pub async fn search(
                 area_ha: Some(piece.area_ha),
                 source_crs: None,
             };
-            if cql.eval(&row, collections::AVAILABLE_LAND.id) == Some(true) {
+            if filters.iter().all(|f| f.eval(&row, c.id) == Some(true)) {
                 kept.push((piece, distance));
             }
         }

@@ -418,6 +418,34 @@ fn requested_properties(c: &Collection, text: Option<&str>) -> Result<Option<Vec
     Ok(Some(names))
 }
 
+/// `q=yen phong`: records whose text fields (code, name, developer, …) hold every word, whatever the
+/// case and the Vietnamese tones (`Yên Phong`, `YEN PHONG`); `None` for no words.
+pub(crate) fn text_search(c: &Collection, q: &str) -> Option<Filter> {
+    use crate::store::filter::Fold;
+    let fields: Vec<&'static collections::Field> =
+        c.filter_fields().filter(|f| f.kind == collections::FieldKind::Text).collect();
+    let words: Vec<Filter> = q
+        .split_whitespace()
+        .map(|word| {
+            let escaped: String = word
+                .chars()
+                .flat_map(|ch| if matches!(ch, '%' | '_' | '\\') { vec!['\\', ch] } else { vec![ch] })
+                .collect();
+            Filter::Or(
+                fields
+                    .iter()
+                    .map(|field| Filter::Like {
+                        field,
+                        pattern: format!("%{escaped}%"),
+                        fold: Fold { case: true, accent: true },
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    (!words.is_empty()).then_some(Filter::And(words))
+}
+
 /// `filter=` (with `filter-lang=` and `filter-crs=`) compiled against the collection's queryables.
 pub(crate) fn requested_filter(c: &Collection, params: &Params) -> Result<Option<Filter>, ApiError> {
     let Some(text) = params.get("filter") else {
@@ -470,14 +498,14 @@ pub async fn items(
     for (name, value) in params.iter() {
         match name {
             "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" | "sortby" | "properties"
-            | "filter" | "filter-lang" | "filter-crs" | "lang" => {}
+            | "filter" | "filter-lang" | "filter-crs" | "lang" | "q" => {}
             _ => {
                 let Some(field) = c.queryables().find(|f| f.name == name) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
                     return Err(ApiError::parameter(
                         name,
                         format!(
-                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, sortby, properties, filter, filter-lang, filter-crs, f or a queryable: {}",
+                            "unknown query parameter '{name}' for {}; use bbox, bbox-crs, crs, datetime, limit, offset, sortby, properties, filter, filter-lang, filter-crs, q, f or a queryable: {}",
                             c.id,
                             names.join(", ")
                         ),
@@ -490,6 +518,9 @@ pub async fn items(
     }
     if let Some(filter) = requested_filter(c, &params)? {
         query.conditions.push(Condition::Filter(filter));
+    }
+    if let Some(search) = params.get("q").and_then(|q| text_search(c, q)) {
+        query.conditions.push(Condition::Filter(search));
     }
     let html = if super::html::wanted(&params, &headers) {
         Some(super::html::lang(&params, &headers)?)

@@ -150,6 +150,11 @@ pub fn build(base: &str) -> Value {
             ));
             params.push(lang.clone());
         }
+        params.push(query_param(
+            "q",
+            "Words every matching record holds in its text fields (code, name, …), ignoring case and Vietnamese tones",
+            json!({ "type": "string" }),
+        ));
         {
             params.push(query_param(
                 "filter",
@@ -307,6 +312,21 @@ pub fn build(base: &str) -> Value {
                 boolean("ready", "Only pieces wholly cleared and with infrastructure ready"),
                 boolean("cleared", "Only pieces wholly on handed-over clearance parcels"),
                 boolean("wwtp", "Only zones whose central wastewater plant operates"),
+                query_param(
+                    "q",
+                    "Words the piece's zone name or code holds, ignoring case and Vietnamese tones",
+                    json!({ "type": "string" }),
+                ),
+                query_param(
+                    "filter",
+                    "A CQL2 filter on the pieces' properties and geometry (as on /collections/available_land/items)",
+                    json!({ "type": "string" }),
+                ),
+                query_param(
+                    "filter-lang",
+                    "The language of filter: cql2-text (default) or cql2-json",
+                    json!({ "type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text" }),
+                ),
                 query_param(
                     "near",
                     "LON,LAT: adds distance_km (geodesic) to each piece",

@@ -327,7 +327,55 @@ async fn available_land_takes_filters_on_its_computed_properties(backend: Backen
     }
 }
 
+/// `q=` finds records by words in their text, as people type them: any case, with or without tones.
+async fn q_finds_names_without_tones(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let zones = all(&app, "zones").await;
+    let name = zones
+        .iter()
+        .filter_map(|z| z["properties"]["name"].as_str())
+        .find(|n| n.split_whitespace().count() >= 2 && *n != deunicode::deunicode(n))
+        .unwrap()
+        .to_string();
+    let typed = fold(&name).to_uppercase();
+    let words: Vec<String> = fold(&name).split_whitespace().map(str::to_string).collect();
+    let expected = ids_where(&zones, |z| {
+        let texts: Vec<String> =
+            ["code", "name", "developer", "kind", "status", "province_code", "parent_code"]
+                .iter()
+                .filter_map(|k| z["properties"][*k].as_str().map(fold))
+                .chain([fold(z["id"].as_str().unwrap())])
+                .collect();
+        words.iter().all(|w| texts.iter().any(|t| t.contains(w.as_str())))
+    });
+    assert!(!expected.is_empty());
+    let reply = app.get(&format!("/collections/zones/items?limit=1000&q={}", enc(&typed))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let got: BTreeSet<String> = reply.json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, expected, "q={typed} (for {name})");
+    // Investors search available land the same way.
+    let word = fold(name.split_whitespace().last().unwrap());
+    let pieces =
+        app.get(&format!("/available?limit=10000&zone_status=all&q={}", enc(&word.to_uppercase()))).await;
+    assert_eq!(pieces.status, 200, "{}", pieces.text());
+    for piece in pieces.json()["features"].as_array().unwrap() {
+        let p = &piece["properties"];
+        let hay =
+            format!("{} {}", fold(p["zone_name"].as_str().unwrap()), fold(p["zone_code"].as_str().unwrap()));
+        assert!(hay.contains(&word) || fold(&p.to_string()).contains(&word), "{p}");
+    }
+    // Wildcards in q are plain characters.
+    let none = app.get("/collections/zones/items?q=%25%25").await.json();
+    assert_eq!(none["numberMatched"], 0);
+}
+
 crate::contract!(
+    q_finds_names_without_tones,
     available_land_takes_filters_on_its_computed_properties,
     cql2_filters_select_what_they_say,
     filters_page_and_sort_like_any_other_query,
