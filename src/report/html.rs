@@ -29,6 +29,21 @@ pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
     }
 }
 
+/// Money as the boards write it: USD in millions ("11.705 triệu USD", "USD 11,705 million") and VND in
+/// billions ("3.494,78 tỷ đồng", "VND 3,494.78 billion"), two decimals where they are not zero.
+pub fn money(value: f64, currency: &str, lang: Lang) -> String {
+    let (scaled, vi, en) = match currency {
+        "VND" => (value / 1e9, "tỷ đồng", "billion"),
+        _ => (value / 1e6, "triệu USD", "million"),
+    };
+    let text = number(scaled, 2, lang);
+    let text = text.strip_suffix(",00").or_else(|| text.strip_suffix(".00")).unwrap_or(&text).to_string();
+    match lang {
+        Lang::Vi => format!("{text} {vi}"),
+        Lang::En => format!("{currency} {text} {en}"),
+    }
+}
+
 fn ha(v: f64, lang: Lang) -> String {
     format!("{} ha", number(v, 2, lang))
 }
@@ -123,11 +138,11 @@ fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
             ],
             vec![
                 l.pick("Vốn đăng ký FDI", "Registered capital, FDI").into(),
-                format!("{} USD", number(report.projects.capital_usd, 0, l)),
+                money(report.projects.capital_usd, "USD", l),
             ],
             vec![
                 l.pick("Vốn đăng ký DDI", "Registered capital, DDI").into(),
-                format!("{} VND", number(report.projects.capital_vnd, 0, l)),
+                money(report.projects.capital_vnd, "VND", l),
             ],
             vec![
                 l.pick("Dự án đang hoạt động", "Operating projects").into(),
@@ -207,10 +222,14 @@ fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
     ]];
     for t in &report.targets.lines {
         let decimals = if t.unit == "ha" { 2 } else { 0 };
+        let value = |v: f64| match t.unit {
+            "USD" | "VND" => money(v, t.unit, l),
+            _ => number(v, decimals, l),
+        };
         rows.push(vec![
             target_label(t.metric, l).into(),
-            number(t.target, decimals, l),
-            number(t.actual, decimals, l),
+            value(t.target),
+            value(t.actual),
             percent(t.pct, l),
         ]);
     }
@@ -333,6 +352,15 @@ pub fn render_html(report: &Report, lang: Lang, chart_base: &str) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_as_the_boards_write_it() {
+        assert_eq!(money(11_705_000_000.0, "USD", Lang::Vi), "11.705 triệu USD");
+        assert_eq!(money(927_890_000.0, "USD", Lang::Vi), "927,89 triệu USD");
+        assert_eq!(money(3_494_780_000_000.0, "VND", Lang::Vi), "3.494,78 tỷ đồng");
+        assert_eq!(money(11_705_000_000.0, "USD", Lang::En), "USD 11,705 million");
+        assert_eq!(money(410e9, "VND", Lang::En), "VND 410 billion");
+    }
 
     #[test]
     fn numbers_follow_the_language() {
