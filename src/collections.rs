@@ -80,6 +80,7 @@ pub fn vocabulary(collection: &str, field: &str) -> Option<Vec<&'static str>> {
         ("zones", "status") | ("available_land", "zone_status") => all(ZoneStatus::ALL, ZoneStatus::as_str),
         ("land_use", "category") => all(LandUseCategory::ALL, LandUseCategory::as_str),
         ("leases", "status") => all(LeaseStatus::ALL, LeaseStatus::as_str),
+        ("plots", "lease_status") => Some(vec!["active", "reserved", "free"]),
         ("clearance_parcels", "status") => all(ClearanceStatus::ALL, ClearanceStatus::as_str),
         ("clearance_parcels", "owner_kind") => all(OwnerKind::ALL, OwnerKind::as_str),
         ("projects", "origin") => all(Origin::ALL, Origin::as_str),
@@ -123,7 +124,14 @@ impl Collection {
     /// available land: the piece's available hectares). `filter=` takes all of them.
     pub fn queryables(&self) -> impl Iterator<Item = &'static Field> + '_ {
         let area = (self.spatial && self.field(AREA_HA.name).is_none()).then_some(&AREA_HA);
-        self.fields.iter().filter(|f| !f.private).chain(area)
+        let lease_status = (self.id == PLOTS.id).then_some(&LEASE_STATUS);
+        self.fields.iter().filter(|f| !f.private).chain(area).chain(lease_status)
+    }
+
+    /// Whether `field` is computed on request from other collections (a plot's `lease_status`), so
+    /// that no store can filter on it.
+    pub fn is_computed(&self, field: &str) -> bool {
+        self.id == PLOTS.id && field == LEASE_STATUS.name
     }
 
     /// The queryables that are also query parameters of their own (`?zone_code=BN-QV1`): all of a
@@ -180,6 +188,13 @@ const fn date(name: &'static str, description: &'static str) -> Field {
 
 /// Every record's identifier, as a filter sees it.
 pub static ID: Field = text("id", "Identifier of the record");
+
+/// A plot's lease status on a date (`at`, default today), computed from the leases on it: `active`,
+/// `reserved` or `free`.
+pub static LEASE_STATUS: Field = text(
+    "lease_status",
+    "Lease status of the plot on the date (at=, default today): active, reserved or free (computed)",
+);
 
 /// The geodesic area of a spatial record's geometry, measured when it was written.
 pub static AREA_HA: Field = real("area_ha", "Geodesic area of the geometry in hectares (source: measured)");

@@ -476,6 +476,35 @@ async fn read_chunk(
     Ok((land_use, leases))
 }
 
+/// The lease status of each plot of `zones` on `at` (`active` wins over `reserved`), keyed by zone
+/// code and plot code; plots without a held lease are absent (they are `free`).
+pub async fn plot_lease_states(
+    store: &Arc<dyn Store>,
+    zones: Vec<String>,
+    at: Date,
+) -> Result<std::collections::HashMap<(String, String), &'static str>, StoreError> {
+    let mut states = std::collections::HashMap::new();
+    if zones.is_empty() {
+        return Ok(states);
+    }
+    let values = zones.into_iter().map(crate::collections::FilterValue::Text).collect();
+    let query = ItemsQuery {
+        conditions: vec![crate::store::Condition::In { field: "zone_code".into(), values }],
+        ..Default::default()
+    };
+    for row in store.items(&crate::collections::LEASES, &query).await?.rows {
+        let lease: crate::domain::Lease = row.parse("leases")?;
+        let Some(state) = lease.state_at(at).status() else { continue };
+        for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
+            let entry = states.entry((lease.zone_code.clone(), code.to_string())).or_insert(state);
+            if state == "active" {
+                *entry = "active";
+            }
+        }
+    }
+    Ok(states)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -392,8 +392,9 @@ fn sort_keys(c: &Collection, text: Option<&str>) -> Result<Vec<SortKey>, ApiErro
             Some(b'+') => (false, &part[1..]),
             _ => (false, part),
         };
-        let field = c.filter_fields().map(|f| f.name).find(|f| *f == name).ok_or_else(|| {
-            let names: Vec<&str> = c.filter_fields().map(|f| f.name).collect();
+        let sortable = || c.filter_fields().map(|f| f.name).filter(|f| !c.is_computed(f));
+        let field = sortable().find(|f| *f == name).ok_or_else(|| {
+            let names: Vec<&str> = sortable().collect();
             ApiError::parameter(
                 "sortby",
                 format!("sortby: {} cannot be sorted on '{name}'; use {}", c.id, names.join(", ")),
@@ -407,7 +408,7 @@ fn sort_keys(c: &Collection, text: Option<&str>) -> Result<Vec<SortKey>, ApiErro
 /// `properties=code,zone_code`: the properties each feature carries (Part 3); `None`: all of them.
 fn requested_properties(c: &Collection, text: Option<&str>) -> Result<Option<Vec<&'static str>>, ApiError> {
     let Some(text) = text else { return Ok(None) };
-    let computed: &[&'static str] = &["area_ha", "area_source", "source_crs"];
+    let computed: &[&'static str] = &["area_ha", "area_source", "source_crs", collections::LEASE_STATUS.name];
     let mut names = Vec::new();
     for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let known = c.fields.iter().map(|f| f.name).chain(computed.iter().copied()).find(|f| *f == name);
@@ -418,12 +419,52 @@ fn requested_properties(c: &Collection, text: Option<&str>) -> Result<Option<Vec
     Ok(Some(names))
 }
 
+/// One page of `query`, with the computed properties of `c` (a plot's `lease_status` on `at`) and the
+/// `computed` conditions on them applied: those read every match, then page.
+async fn rows_with_computed(
+    state: &AppState,
+    c: &'static Collection,
+    query: &ItemsQuery,
+    computed: &[Filter],
+    at: crate::domain::Date,
+) -> Result<crate::store::Page, ApiError> {
+    if !c.is_computed(collections::LEASE_STATUS.name) {
+        return Ok(state.store.items(c, query).await?);
+    }
+    let mut page = if computed.is_empty() {
+        state.store.items(c, query).await?
+    } else {
+        state.store.items(c, &ItemsQuery { limit: None, offset: 0, ..query.clone() }).await?
+    };
+    let zones: std::collections::BTreeSet<String> = page
+        .rows
+        .iter()
+        .filter_map(|r| r.properties.get("zone_code").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let states = crate::occupancy::plot_lease_states(&state.store, zones.into_iter().collect(), at).await?;
+    for row in &mut page.rows {
+        let text = |k: &str| row.properties.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let status = states.get(&(text("zone_code"), text("code"))).copied().unwrap_or("free");
+        row.properties.insert(collections::LEASE_STATUS.name.into(), status.into());
+    }
+    if computed.is_empty() {
+        return Ok(page);
+    }
+    page.rows.retain(|r| computed.iter().all(|f| f.eval(r, c.id) == Some(true)));
+    let number_matched = page.rows.len() as u64;
+    let limit = query.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+    page.rows = page.rows.into_iter().skip(query.offset as usize).take(limit).collect();
+    Ok(crate::store::Page { rows: page.rows, number_matched })
+}
+
 /// `q=yen phong`: records whose text fields (code, name, developer, …) hold every word, whatever the
 /// case and the Vietnamese tones (`Yên Phong`, `YEN PHONG`); `None` for no words.
 pub(crate) fn text_search(c: &Collection, q: &str) -> Option<Filter> {
     use crate::store::filter::Fold;
-    let fields: Vec<&'static collections::Field> =
-        c.filter_fields().filter(|f| f.kind == collections::FieldKind::Text).collect();
+    let fields: Vec<&'static collections::Field> = c
+        .filter_fields()
+        .filter(|f| f.kind == collections::FieldKind::Text && !c.is_computed(f.name))
+        .collect();
     let words: Vec<Filter> = q
         .split_whitespace()
         .map(|word| {
@@ -495,10 +536,13 @@ pub async fn items(
     }
     let params = Params::parse(&uri);
     let mut query = ItemsQuery::default();
+    // Conditions on computed properties (a plot's lease_status), decided once they are computed.
+    let mut computed: Vec<Filter> = Vec::new();
     for (name, value) in params.iter() {
         match name {
             "limit" | "offset" | "bbox" | "bbox-crs" | "crs" | "f" | "datetime" | "sortby" | "properties"
             | "filter" | "filter-lang" | "filter-crs" | "lang" | "q" => {}
+            "at" if c.is_computed(collections::LEASE_STATUS.name) => {}
             _ => {
                 let Some(field) = c.queryables().find(|f| f.name == name) else {
                     let names: Vec<_> = c.queryables().map(|f| f.name).collect();
@@ -512,12 +556,22 @@ pub async fn items(
                     ));
                 };
                 let value = field.parse_filter(value).map_err(|e| ApiError::parameter(name, e))?;
-                query.conditions.push(Condition::In { field: field.name.to_string(), values: vec![value] });
+                if c.is_computed(field.name) {
+                    computed.push(Filter::In { field, values: vec![value] });
+                } else {
+                    query
+                        .conditions
+                        .push(Condition::In { field: field.name.to_string(), values: vec![value] });
+                }
             }
         }
     }
     if let Some(filter) = requested_filter(c, &params)? {
-        query.conditions.push(Condition::Filter(filter));
+        if c.is_computed(collections::LEASE_STATUS.name) && filter.mentions(collections::LEASE_STATUS.name) {
+            computed.push(filter);
+        } else {
+            query.conditions.push(Condition::Filter(filter));
+        }
     }
     if let Some(search) = params.get("q").and_then(|q| text_search(c, q)) {
         query.conditions.push(Condition::Filter(search));
@@ -538,13 +592,14 @@ pub async fn items(
     query.sort = sort_keys(c, params.get("sortby"))?;
     let wanted = requested_properties(c, params.get("properties"))?;
     let crs = requested_crs(&params)?;
+    let at = params.at()?;
     if let Some(format) = download {
         // The file leaves out the private columns for those who may not see them.
-        let rows = state.store.items(c, &query).await?.rows;
+        let rows = rows_with_computed(&state, c, &query, &computed, at).await?.rows;
         return download_response(c, rows, format, crs, !who.sees_private()).await;
     }
 
-    let page = state.store.items(c, &query).await?;
+    let page = rows_with_computed(&state, c, &query, &computed, at).await?;
     let reprojector = reprojector(crs)?;
     let returned = page.rows.len() as u64;
     let features = page
@@ -580,7 +635,7 @@ pub async fn items(
             .fields
             .iter()
             .map(|f| f.name)
-            .chain(["area_ha"])
+            .chain(["area_ha", collections::LEASE_STATUS.name])
             .filter(|name| {
                 doc["features"]
                     .as_array()

@@ -149,6 +149,13 @@ pub fn build(base: &str) -> Value {
                 json!({ "type": "array", "items": { "type": "string" } }),
             ));
             params.push(lang.clone());
+            if c.is_computed(collections::LEASE_STATUS.name) {
+                params.push(query_param(
+                    "at",
+                    "The date of the computed lease_status (default today)",
+                    json!({ "type": "string", "format": "date" }),
+                ));
+            }
         }
         params.push(query_param(
             "q",

@@ -158,6 +158,20 @@ pub enum Filter {
 const M_PER_DEG: f64 = 111_320.0;
 
 impl Filter {
+    /// Whether any part reads the field called `name`.
+    pub fn mentions(&self, name: &str) -> bool {
+        match self {
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().any(|f| f.mentions(name)),
+            Filter::Not(f) => f.mentions(name),
+            Filter::Compare { field, .. }
+            | Filter::Like { field, .. }
+            | Filter::In { field, .. }
+            | Filter::Between { field, .. }
+            | Filter::IsNull { field } => field.name == name,
+            Filter::Const(_) | Filter::Spatial { .. } | Filter::DWithin { .. } => false,
+        }
+    }
+
     /// Whether some part is evaluated in Rust only (see the module's description).
     pub fn needs_rust(&self) -> bool {
         match self {

@@ -374,7 +374,72 @@ async fn q_finds_names_without_tones(backend: Backend) {
     assert_eq!(none["numberMatched"], 0);
 }
 
+/// Plots carry their lease status over OGC API - Features, and clients filter on it like on any field.
+async fn plots_carry_and_filter_on_their_lease_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let plots = all(&app, "plots").await;
+    let status = |f: &Value| f["properties"]["lease_status"].as_str().unwrap().to_string();
+    let mut seen = BTreeSet::new();
+    for p in &plots {
+        assert!(["active", "reserved", "free"].contains(&status(p).as_str()), "{p}");
+        seen.insert(status(p));
+    }
+    assert!(seen.contains("active") && seen.contains("free"), "{seen:?}");
+    // A plot of a running lease is active.
+    let leases = all(&app, "leases").await;
+    let running = leases
+        .iter()
+        .find(|l| {
+            let p = &l["properties"];
+            p["status"] == "active"
+                && p["start_on"].as_str().is_some_and(|d| d < "2020-01-01")
+                && p["end_on"].as_str().is_none_or(|d| d > "2040-01-01")
+        })
+        .unwrap();
+    let zone = running["properties"]["zone_code"].as_str().unwrap();
+    let code = running["properties"]["plot_codes"].as_str().unwrap().split(',').next().unwrap().trim();
+    let plot = plots
+        .iter()
+        .find(|p| p["properties"]["zone_code"] == zone && p["properties"]["code"] == code)
+        .unwrap();
+    assert_eq!(status(plot), "active", "{plot}");
+    let mut total = 0;
+    for s in ["active", "reserved", "free"] {
+        let reply = app.get(&format!("/collections/plots/items?limit=10000&lease_status={s}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let got: BTreeSet<String> = reply.json()["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, ids_where(&plots, |p| status(p) == s), "lease_status={s}");
+        total += got.len();
+    }
+    assert_eq!(total, plots.len());
+    let expected =
+        ids_where(&plots, |p| status(p) == "free" && p["properties"]["area_ha"].as_f64().unwrap() > 5.0);
+    assert!(!expected.is_empty());
+    assert_eq!(ids_for(&app, "plots", "lease_status = 'free' AND area_ha > 5", "cql2-text").await, expected);
+    // Paging over a computed condition keeps numberMatched.
+    let page = app.get("/collections/plots/items?limit=5&offset=5&lease_status=free").await.json();
+    assert_eq!(page["numberReturned"], 5);
+    assert_eq!(
+        page["numberMatched"].as_u64().unwrap() as usize,
+        ids_where(&plots, |p| status(p) == "free").len()
+    );
+    // Before any lease, every plot was free.
+    let then = app.get("/collections/plots/items?limit=1&at=1990-01-01&lease_status=free").await.json();
+    assert_eq!(then["numberMatched"].as_u64().unwrap() as usize, plots.len());
+    let queryables = app.get("/collections/plots/queryables").await.json();
+    assert_eq!(
+        queryables["properties"]["lease_status"]["enum"],
+        serde_json::json!(["active", "reserved", "free"])
+    );
+}
+
 crate::contract!(
+    plots_carry_and_filter_on_their_lease_status,
     q_finds_names_without_tones,
     available_land_takes_filters_on_its_computed_properties,
     cql2_filters_select_what_they_say,
