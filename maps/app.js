@@ -112,6 +112,14 @@ const I18N = {
     perDay: 'm³/ngày',
     north: 'B',
     east: 'Đ',
+    datePlaceholder: 'dd/mm/yyyy',
+    datePick: 'Chọn ngày trên lịch',
+    dateInvalid: 'Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy, từ 01/01/1990 đến 31/12/2100.',
+    printTitle: 'Bản đồ khu công nghiệp',
+    printFigures: 'Số liệu tính đến ngày',
+    printLegend: 'Chú giải',
+    printResults: 'Kết quả tìm đất còn trống',
+    printedOn: 'In ngày',
   },
   en: {
     pageTitle: 'landbank — Industrial zone map',
@@ -213,6 +221,14 @@ const I18N = {
     perDay: 'm³/day',
     north: 'N',
     east: 'E',
+    datePlaceholder: 'e.g. 30 Jun 2010',
+    datePick: 'Pick a date from the calendar',
+    dateInvalid: 'Not a date: type e.g. 30 Jun 2010, 30/06/2010 or 2010-06-30 (1990 to 2100).',
+    printTitle: 'Industrial zone map',
+    printFigures: 'Figures as of',
+    printLegend: 'Legend',
+    printResults: 'Available land found',
+    printedOn: 'Printed',
   },
 };
 
@@ -230,7 +246,11 @@ const OCC_CLASSES = [
 const NO_DATA_COLOR = '#c9c6bf';
 const occColor = (pct) => (pct == null ? NO_DATA_COLOR : OCC_CLASSES.find((c) => pct >= c.min && pct < c.max).color);
 
-const LEASE_COLORS = { active: '#d65f3c', reserved: '#f2b654', free: '#5fae6e' };
+// Plots by lease status and available land by readiness are drawn over one another, so their colours
+// are chosen together to stay apart for every kind of colour vision (CIEDE2000 ≥ 20 between free land
+// and either kind of available land, also as protanopes, deuteranopes and tritanopes see them; the map
+// test checks it): leased dark red, reserved orange, free teal; available land yellow.
+const LEASE_COLORS = { active: '#a6361f', reserved: '#f08c2e', free: '#2a9d8f' };
 // Darkest where the most work is left: land not yet handed over stands out.
 const CLEARANCE_COLORS = {
   not_started: '#4a1486',
@@ -239,7 +259,7 @@ const CLEARANCE_COLORS = {
   compensated: '#bcb7db',
   handed_over: '#ece9f4',
 };
-const AVAILABLE_COLORS = { ready: '#0f9b8e', not_ready: '#8fd3c9' };
+const AVAILABLE_COLORS = { ready: '#f7e04b', not_ready: '#fdf6c7', line: '#7a6300' };
 // Results of the "find available land" panel: a colour no other layer uses.
 const RESULT_COLORS = { fill: '#d6287f', line: '#a0135c', selected: '#4d0a2e' };
 
@@ -304,6 +324,27 @@ const fmtHa = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0ha`);
 const fmtPct = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0%`);
 const fmtInt = (v) => (v == null ? '—' : nf(0).format(v));
 const fmtDate = (iso) => new Intl.DateTimeFormat(LOCALES[state.lang], { timeZone: 'UTC', day: 'numeric', month: state.lang === 'vi' ? '2-digit' : 'short', year: 'numeric' }).format(new Date(iso + 'T00:00:00Z'));
+const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** A date as the date field writes it: 30/06/2010 in Vietnamese, 30 Jun 2010 in English. */
+function fmtDateField(iso, lang = state.lang) {
+  const [y, m, d] = iso.split('-');
+  return lang === 'vi' ? `${d}/${m}/${y}` : `${Number(d)} ${MONTHS_EN[Number(m) - 1]} ${y}`;
+}
+/** What was typed in the date field as yyyy-mm-dd: dd/mm/yyyy (or with . or -), yyyy-mm-dd, "30 Jun 2010"; else null. */
+function parseDateField(text) {
+  const s = String(text ?? '').trim();
+  let y; let m; let d; let r;
+  if ((r = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s))) [, y, m, d] = r;
+  else if ((r = /^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$/.exec(s))) [, d, m, y] = r;
+  else if ((r = /^(\d{1,2})\s+([a-z]{3,})\.?,?\s+(\d{4})$/i.exec(s))) {
+    [, d, , y] = r;
+    m = MONTHS_EN.findIndex((mo) => r[2].slice(0, 3).toLowerCase() === mo.toLowerCase()) + 1;
+    if (!m) return null;
+  } else return null;
+  const iso = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const back = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(back.getTime()) && back.toISOString().slice(0, 10) === iso ? iso : null;
+}
 const statusText = (s) => (s ? t('status_' + s) : '—');
 const sourceText = (s) => (s ? t('source_' + s) : '');
 
@@ -543,12 +584,13 @@ function graticule() {
   return { type: 'FeatureCollection', features };
 }
 
+/** The map's style; `basemap` is a raster source (basemapSource) or null for the plain background. */
 function buildStyle(basemap) {
   const sources = {};
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f3ef' } }];
 
   if (basemap) {
-    sources.basemap = { type: 'raster', tiles: [basemap], tileSize: 256, maxzoom: 19 };
+    sources.basemap = basemap;
     layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-saturation': -0.55, 'raster-contrast': -0.05 } });
   } else {
     sources.graticule = { type: 'geojson', data: graticule() };
@@ -595,12 +637,12 @@ function buildStyle(basemap) {
     {
       id: 'available-fill', type: 'fill', source: 'available_land', 'source-layer': 'available_land',
       minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
-      paint: { 'fill-color': ['case', ['to-boolean', ['get', 'ready']], AVAILABLE_COLORS.ready, AVAILABLE_COLORS.not_ready], 'fill-opacity': 0.75 },
+      paint: { 'fill-color': ['case', ['to-boolean', ['get', 'ready']], AVAILABLE_COLORS.ready, AVAILABLE_COLORS.not_ready], 'fill-opacity': 0.9 },
     },
     {
       id: 'available-outline', type: 'line', source: 'available_land', 'source-layer': 'available_land',
       minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
-      paint: { 'line-color': '#08675e', 'line-width': 1, 'line-dasharray': [2, 1] },
+      paint: { 'line-color': AVAILABLE_COLORS.line, 'line-width': 1.2, 'line-dasharray': [2, 1] },
     },
     {
       id: 'zones-outline', type: 'line', source: 'zones', 'source-layer': 'zones', layout: { visibility: vis('zones') },
@@ -659,27 +701,38 @@ function buildStyle(basemap) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTML labels (the page has no glyph server, so names are positioned HTML elements)
+// HTML labels. The style has no `glyphs` URL (the page loads nothing from outside the service, and
+// the service has no glyph server), so MapLibre cannot draw text: zone names, towns and plot codes are
+// positioned HTML elements, placed here with our own collision test.
 
-const labels = []; // {el, marker, lngLat, kind, code?, minzoom, priority, w, h}
+const labels = []; // zone and town labels: {el, marker, lngLat, kind, code?, bbox?, minzoom, priority, w, h}
+const plotLabels = new Map(); // "zone_code/code" -> {el, marker, lngLat, bbox, code, w, h}
 let map;
+
+// Zone names from this zoom; below it the zones are dots and the names would pile up.
+const ZONE_LABEL_MINZOOM = 9;
+// Plot codes from this zoom, for at most this many plots (those nearest the centre of the view), and
+// only where the code fits inside its plot (turned upright in a tall, narrow plot).
+const PLOT_LABEL_MINZOOM = 15;
+const MAX_PLOT_LABELS = 150;
 
 function addLabels(withTowns) {
   for (const z of [...zoneIndex.values()].sort((a, b) => b.area - a.area)) {
     const el = document.createElement('div');
-    el.className = 'map-label zone-label';
+    el.className = 'map-label zone-label hidden';
     el.textContent = z.name;
-    const at = [z.centre[0], z.bbox[1]]; // under the zone, so that its colour stays visible
-    const marker = new maplibregl.Marker({ element: el, anchor: 'top', offset: [0, 2] }).setLngLat(at).addTo(map);
-    labels.push({ el, marker, lngLat: at, kind: 'zone', code: z.code, minzoom: 9, priority: 1, anchor: 'top', dx: 0, dy: 2 });
+    el.dataset.code = z.code;
+    // Anchored at the zone's centre; layoutLabels moves it beside the zone with the marker's offset.
+    const marker = new maplibregl.Marker({ element: el, anchor: 'center' }).setLngLat(z.centre).addTo(map);
+    labels.push({ el, marker, lngLat: z.centre, kind: 'zone', code: z.code, bbox: z.bbox, minzoom: ZONE_LABEL_MINZOOM, priority: 1 });
   }
   if (withTowns) {
     for (const tw of TOWNS) {
       const el = document.createElement('div');
-      el.className = 'map-label town-label' + (tw.capital ? ' capital' : '');
+      el.className = 'map-label town-label hidden' + (tw.capital ? ' capital' : '');
       el.textContent = tw.name;
       const marker = new maplibregl.Marker({ element: el, anchor: 'left', offset: [7, 0] }).setLngLat(tw.lngLat).addTo(map);
-      labels.push({ el, marker, lngLat: tw.lngLat, kind: 'town', minzoom: tw.capital ? 5 : 8, priority: tw.capital ? 3 : 0, anchor: 'left', dx: 7, dy: 0 });
+      labels.push({ el, marker, lngLat: tw.lngLat, kind: 'town', minzoom: tw.capital ? 5 : 8, priority: tw.capital ? 3 : 0 });
     }
   }
   layoutLabels();
@@ -690,28 +743,179 @@ function scheduleLabels() {
   if (!labelFrame) labelFrame = requestAnimationFrame(() => { labelFrame = 0; layoutLabels(); });
 }
 
+const overlaps = (a, b, pad = 0) => a[0] < b[2] + pad && a[2] + pad > b[0] && a[1] < b[3] + pad && a[3] + pad > b[1];
+
+/** Screen box [x0, y0, x1, y1] of a lon/lat box on the map. */
+function screenBox(b) {
+  const p = map.project([b[0], b[3]]);
+  const q = map.project([b[2], b[1]]);
+  return [Math.min(p.x, q.x), Math.min(p.y, q.y), Math.max(p.x, q.x), Math.max(p.y, q.y)];
+}
+
+/** What lies over the map (layers card, controls), in the map's pixels: no label goes under it. */
+function overlayBoxes() {
+  const origin = map.getContainer().getBoundingClientRect();
+  const boxes = [];
+  for (const el of document.querySelectorAll('#layers-card, #map .maplibregl-ctrl')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height) boxes.push([r.left - origin.left, r.top - origin.top, r.right - origin.left, r.bottom - origin.top]);
+  }
+  return boxes;
+}
+
+function measure(l) {
+  if (!l.w) { l.w = l.el.offsetWidth; l.h = l.el.offsetHeight; }
+}
+
+function hideLabel(l) {
+  l.el.classList.add('hidden');
+}
+
 function layoutLabels() {
   if (!map) return;
   const zoom = map.getZoom();
   const { clientWidth: W, clientHeight: H } = map.getContainer();
-  const placed = [];
+  const inView = (b) => b[0] >= 2 && b[1] >= 2 && b[2] <= W - 2 && b[3] <= H - 2;
+  const placed = overlayBoxes();
+  const free = (b, pad = 3) => !placed.some((p) => overlaps(b, p, pad));
+  // Where the zones are drawn: a name may touch its own zone, never another one.
+  const showZones = state.visible.zones && zoom >= ZONE_LABEL_MINZOOM;
+  const footprints = [];
+  if (showZones) {
+    for (const l of labels) {
+      if (l.kind !== 'zone') continue;
+      const b = screenBox(l.bbox);
+      l.screen = b;
+      if (b[2] >= 0 && b[0] <= W && b[3] >= 0 && b[1] <= H) footprints.push({ code: l.code, box: b });
+    }
+  }
+  const clearOfZones = (box, own) => !footprints.some((f) => f.code !== own && overlaps(box, f.box, 1));
+
   const ordered = [...labels].sort((a, b) => (b.code === state.selectedZone) - (a.code === state.selectedZone) || b.priority - a.priority);
   for (const l of ordered) {
-    const show = zoom >= l.minzoom && (l.kind !== 'zone' || state.visible.zones);
-    if (!show) { l.el.classList.add('hidden'); continue; }
-    if (!l.w) { l.w = l.el.offsetWidth; l.h = l.el.offsetHeight; }
-    const p = map.project(l.lngLat);
-    // Box in screen pixels, a town's dot included.
-    const box = l.anchor === 'left'
-      ? [p.x - 6, p.y - l.h / 2, p.x + l.dx + l.w, p.y + l.h / 2]
-      : [p.x - l.w / 2, p.y + l.dy, p.x + l.w / 2, p.y + l.dy + l.h];
-    const off = box[2] < 0 || box[0] > W || box[3] < 0 || box[1] > H;
-    const hit = placed.some((b) => box[0] < b[2] + 4 && box[2] + 4 > b[0] && box[1] < b[3] + 2 && box[3] + 2 > b[1]);
-    if (off || hit) { l.el.classList.add('hidden'); continue; }
+    if (zoom < l.minzoom || (l.kind === 'zone' && !showZones)) { hideLabel(l); continue; }
+    measure(l);
+    let box = null;
+    if (l.kind === 'town') {
+      const p = map.project(l.lngLat);
+      const b = [p.x - 6, p.y - l.h / 2, p.x + 7 + l.w, p.y + l.h / 2];
+      if (inView(b) && free(b) && clearOfZones(b, null)) box = b;
+    } else {
+      // Below the zone, above it, right of it, left of it, or inside it when it is big enough.
+      const [x0, y0, x1, y1] = l.screen;
+      const cx = (x0 + x1) / 2;
+      const cy = (y0 + y1) / 2;
+      const { w, h } = l;
+      const candidates = [
+        [cx - w / 2, y1 + 3, cx + w / 2, y1 + 3 + h],
+        [cx - w / 2, y0 - 3 - h, cx + w / 2, y0 - 3],
+        [x1 + 4, cy - h / 2, x1 + 4 + w, cy + h / 2],
+        [x0 - 4 - w, cy - h / 2, x0 - 4, cy + h / 2],
+      ];
+      // Inside: at the middle of the part of the zone in view, when the name fits there with room to spare.
+      const vx0 = Math.max(x0, 0); const vx1 = Math.min(x1, W); const vy0 = Math.max(y0, 0); const vy1 = Math.min(y1, H);
+      if (vx1 - vx0 > w + 40 && vy1 - vy0 > h + 40) {
+        const mx = (vx0 + vx1) / 2; const my = (vy0 + vy1) / 2;
+        candidates.push([mx - w / 2, my - h / 2, mx + w / 2, my + h / 2]);
+      }
+      box = candidates.find((b) => inView(b) && free(b) && clearOfZones(b, l.code)) || null;
+      // The chosen zone keeps its name, beside it, even where that covers a neighbour.
+      if (!box && l.code === state.selectedZone) box = candidates.find((b) => inView(b) && free(b)) || null;
+      if (box) {
+        const p = map.project(l.lngLat);
+        const off = [Math.round((box[0] + box[2]) / 2 - p.x), Math.round((box[1] + box[3]) / 2 - p.y)];
+        const cur = l.marker.getOffset();
+        if (cur.x !== off[0] || cur.y !== off[1]) l.marker.setOffset(off);
+      }
+    }
+    if (!box) { hideLabel(l); continue; }
     l.el.classList.remove('hidden');
     l.el.classList.toggle('selected', l.code != null && l.code === state.selectedZone);
     placed.push(box);
   }
+  layoutPlotLabels(placed, inView, W, H);
+}
+
+/** Plot codes: after the names, where they fit inside their plot and clear of every other label. */
+function layoutPlotLabels(placed, inView, W, H) {
+  const list = [...plotLabels.values()];
+  for (const l of list) {
+    // The part of the plot in view: the code goes in its middle.
+    const b = screenBox(l.bbox);
+    l.vis = [Math.max(b[0], 2), Math.max(b[1], 2), Math.min(b[2], W - 2), Math.min(b[3], H - 2)];
+    l.dist = Math.hypot((l.vis[0] + l.vis[2]) / 2 - W / 2, (l.vis[1] + l.vis[3]) / 2 - H / 2);
+  }
+  list.sort((a, b) => a.dist - b.dist);
+  for (const l of list) {
+    measure(l);
+    const [x0, y0, x1, y1] = l.vis;
+    const bw = x1 - x0;
+    const bh = y1 - y0;
+    // Across the plot when it fits, else upright in a tall plot, else not at all.
+    const across = l.w + 6 <= bw && l.h + 2 <= bh;
+    const upright = !across && l.h + 2 <= bw && l.w + 6 <= bh;
+    const [w, h] = upright ? [l.h, l.w] : [l.w, l.h];
+    const mx = (x0 + x1) / 2;
+    const my = (y0 + y1) / 2;
+    const box = [mx - w / 2, my - h / 2, mx + w / 2, my + h / 2];
+    if (!(across || upright) || !inView(box) || placed.some((p) => overlaps(box, p, 2))) { hideLabel(l); continue; }
+    const p = map.project(l.lngLat);
+    const off = [Math.round(mx - p.x), Math.round(my - p.y)];
+    const cur = l.marker.getOffset();
+    if (cur.x !== off[0] || cur.y !== off[1]) l.marker.setOffset(off);
+    l.el.classList.toggle('upright', upright);
+    l.el.classList.remove('hidden');
+    placed.push(box);
+  }
+}
+
+/** The plots drawn in view (from the plot tiles' `code` and `zone_code`) get a code label each, up to MAX_PLOT_LABELS. */
+function updatePlotLabels() {
+  if (!map) return;
+  const want = new Map();
+  if (state.visible.plots && map.getZoom() >= PLOT_LABEL_MINZOOM && map.getLayer('plots-fill')) {
+    for (const f of map.queryRenderedFeatures({ layers: ['plots-fill'] })) {
+      const p = f.properties || {};
+      if (p.code == null || p.code === '') continue;
+      const box = bboxOf(f.geometry);
+      if (!box) continue;
+      // A plot can come in pieces from several tiles: one label for the whole of it.
+      const key = `${p.zone_code}/${p.code}`;
+      const had = want.get(key);
+      want.set(key, { code: String(p.code), bbox: had ? unionBbox([had.bbox, box]) : box });
+    }
+  }
+  const { clientWidth: W, clientHeight: H } = map.getContainer();
+  const chosen = [...want.entries()]
+    .map(([key, v]) => {
+      const c = [(v.bbox[0] + v.bbox[2]) / 2, (v.bbox[1] + v.bbox[3]) / 2];
+      const p = map.project(c);
+      return { key, ...v, lngLat: c, dist: Math.hypot(p.x - W / 2, p.y - H / 2) };
+    })
+    .sort((a, b) => a.dist - b.dist)
+    .slice(0, MAX_PLOT_LABELS);
+  const keep = new Set(chosen.map((v) => v.key));
+  for (const [key, l] of plotLabels) {
+    if (!keep.has(key)) { l.marker.remove(); plotLabels.delete(key); }
+  }
+  for (const v of chosen) {
+    const l = plotLabels.get(v.key);
+    if (l) {
+      l.bbox = v.bbox;
+      if (l.lngLat[0] !== v.lngLat[0] || l.lngLat[1] !== v.lngLat[1]) { l.lngLat = v.lngLat; l.marker.setLngLat(v.lngLat); }
+      continue;
+    }
+    const el = document.createElement('div');
+    el.className = 'map-label plot-label hidden';
+    el.dataset.zone = v.key.slice(0, v.key.lastIndexOf('/'));
+    el.dataset.code = v.code;
+    const span = document.createElement('span');
+    span.textContent = v.code;
+    el.append(span);
+    const marker = new maplibregl.Marker({ element: el, anchor: 'center' }).setLngLat(v.lngLat).addTo(map);
+    plotLabels.set(v.key, { el, marker, lngLat: v.lngLat, bbox: v.bbox, code: v.code });
+  }
+  layoutLabels();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -743,7 +947,7 @@ function renderLayers() {
       state.visible[g.key] = ev.target.checked;
       ev.target.closest('.layer').classList.toggle('off', !ev.target.checked);
       for (const id of g.layers) if (map?.getLayer(id)) map.setLayoutProperty(id, 'visibility', ev.target.checked ? 'visible' : 'none');
-      layoutLabels();
+      updatePlotLabels();
     });
   }
   updateZoomHints();
@@ -815,6 +1019,7 @@ function pieceSection() {
 function renderPopup() {
   if (!popup || !popup.isOpen()) return;
   popup.setHTML(`<div class="pp">${zoneSection()}${plotSection()}${pieceSection()}${parcelSection()}</div>`);
+  keepClickVisible();
 }
 
 function featuresAt(point) {
@@ -835,9 +1040,40 @@ function openPopup(lngLat, hit) {
   }
   popup.setLngLat(lngLat).setHTML('<div class="pp"></div>');
   if (!popup.isOpen()) popup.addTo(map);
+  // On a phone the layers bar folds away, so that the figures have the map to themselves.
+  if (phoneQuery.matches) setLayersCollapsed(true);
+  fitPopupSheet();
   selectZone(zoneCode);
   renderPopup();
   fetchPopupData();
+}
+
+// On a phone the map is the upper half of the screen: the popup would run under the layers bar and
+// off the map into the panel below. There it is a sheet across the map instead, from above the layers
+// bar upwards, over everything else on the map, scrolling when it is taller than the room there.
+const phoneQuery = matchMedia('(max-width: 760px)');
+
+function fitPopupSheet() {
+  if (!popup?.isOpen()) return;
+  const el = popup.getElement();
+  const sheet = phoneQuery.matches && !document.documentElement.classList.contains('printing');
+  el.classList.toggle('lb-popup-sheet', sheet);
+  if (!sheet) return;
+  const wrap = $('#map-wrap').getBoundingClientRect();
+  const card = $('#layers-card').getBoundingClientRect();
+  const bottom = card.height ? Math.max(8, wrap.bottom - card.top + 8) : 8;
+  el.style.setProperty('--sheet-bottom', `${Math.round(bottom)}px`);
+  el.style.setProperty('--sheet-max', `${Math.max(120, Math.floor(wrap.height - bottom - 8))}px`);
+}
+
+/** On a phone: the clicked point moves into the part of the map the sheet leaves free. */
+function keepClickVisible() {
+  if (!popup?.isOpen() || !popupCtx.lngLat || !popup.getElement().classList.contains('lb-popup-sheet')) return;
+  const top = popup.getElement().getBoundingClientRect().top - map.getContainer().getBoundingClientRect().top;
+  const p = map.project(popupCtx.lngLat);
+  if (p.y > 12 && p.y < top - 12) return;
+  const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+  map.panBy([0, p.y - Math.max(12, (top - 12) / 2)], { duration: reduce ? 0 : 300 });
 }
 
 function closePopup() {
@@ -882,6 +1118,13 @@ function refreshPopupForDate() {
     popupCtx.piece = hit.piece;
     renderPopup();
   });
+}
+
+function setLayersCollapsed(collapsed) {
+  $('#layers-card').classList.toggle('collapsed', collapsed);
+  $('#layers-toggle').setAttribute('aria-expanded', String(!collapsed));
+  fitPopupSheet();
+  layoutLabels();
 }
 
 function selectZone(code) {
@@ -1040,6 +1283,7 @@ function renderProvince() {
       <span class="bar-value">${counted ? esc(fmtPct(pct)) : '—'}</span>
     </button>`;
   }).join('');
+  renderPrintSheet();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1431,7 +1675,9 @@ function applyLanguage() {
   document.title = t('pageTitle');
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll('[data-i18n-title]')) { el.title = t(el.dataset.i18nTitle); el.setAttribute('aria-label', el.title); }
   $('#map').setAttribute('aria-label', t('mapLabel'));
+  renderDateField();
   const sw = $('#lang-switch');
   sw.dataset.lang = state.lang;
   sw.title = t('langTitle');
@@ -1444,14 +1690,67 @@ function applyLanguage() {
   setupSearch.rerender?.();
   renderAvailableChrome();
   renderAvailable();
+  renderPrintSheet();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Date
+// Date: #date-text shows and takes the date as the page's language writes it (dd/mm/yyyy in
+// Vietnamese; a native date input would follow the browser's locale instead, mm/dd/yyyy in an
+// English-language Chromium); the calendar button opens the native picker of #date-input, which
+// holds the date as yyyy-mm-dd.
+
+function renderDateField({ keepError = false } = {}) {
+  const text = $('#date-text');
+  const input = $('#date-input');
+  if (!text || !input) return;
+  input.value = state.at;
+  if (!keepError) {
+    text.value = fmtDateField(state.at);
+    showDateError(false);
+  }
+}
+
+function showDateError(on) {
+  const text = $('#date-text');
+  const err = $('#date-error');
+  text.classList.toggle('invalid', on);
+  if (on) text.setAttribute('aria-invalid', 'true'); else text.removeAttribute('aria-invalid');
+  err.hidden = !on;
+  err.textContent = on ? t('dateInvalid') : '';
+}
+
+function setupDateControl() {
+  const input = $('#date-input');
+  const text = $('#date-text');
+  const commit = () => {
+    const iso = parseDateField(text.value);
+    if (!iso || iso < input.min || iso > input.max) { showDateError(true); return; }
+    setDate(iso);
+    renderDateField();
+  };
+  text.addEventListener('change', commit);
+  text.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') { ev.preventDefault(); commit(); } else if (ev.key === 'Escape') renderDateField();
+  });
+  input.addEventListener('change', () => {
+    if (isDate(input.value)) setDate(input.value);
+    renderDateField();
+  });
+  $('#date-pick').addEventListener('click', () => {
+    try {
+      input.showPicker();
+    } catch {
+      input.focus();
+      input.click();
+    }
+  });
+  renderDateField();
+}
 
 function setDate(at) {
   if (!isDate(at) || at === state.at) return;
   state.at = at;
+  renderDateField();
   syncUrl();
   for (const c of ['zones', 'plots', 'clearance_parcels', 'available_land']) {
     map.getSource(c)?.setTiles([withAt(tileTemplates[c], at)]);
@@ -1459,6 +1758,79 @@ function setDate(at) {
   refreshPopupForDate();
   // The province list, the selected province, its figures and the available-land search follow.
   provincesForDate(at).catch(reportError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Print: a title, the date of the figures, the map and its legend on one landscape page; the
+// controls and the side panel stay off the paper. The map is drawn with preserveDrawingBuffer, so
+// that the browser can print its canvas (otherwise WebGL hands it a blank one); on `beforeprint` the
+// map takes the size it has on paper (html.printing, see style.css), shows what the screen showed and
+// is drawn at once; `afterprint` puts it back.
+
+let pageConfig = {};
+let printView = null;
+
+function renderPrintSheet() {
+  const title = $('#print-title');
+  if (!title) return;
+  title.textContent = `${t('printTitle')} — ${state.province ? provinceName(state.province) : t('allProvinces')}`;
+  const d = provinceData;
+  const meta = [`${t('printFigures')} ${fmtDateField(state.at)}`];
+  if (d?.occupancy_pct != null) meta.push(`${t('occupancy')} ${fmtPct(d.occupancy_pct)} (${t('leasedOf')(fmtHa(d.leased_ha), fmtHa(d.leasable_ha))})`);
+  $('#print-meta').textContent = meta.join(' · ');
+  const zoom = map ? map.getZoom() : 0;
+  const item = (i) => `<li><span class="swatch" style="background:${i.color}"></span>${esc(i.label)}</li>`;
+  const groups = GROUPS.filter((g) => state.visible[g.key] && zoom >= g.minzoom).map((g) => `<section class="print-layer" data-key="${g.key}">
+      <h3>${esc(t('layer_' + g.key))}</h3><ul class="legend">${legendItems(g.key).map(item).join('')}</ul></section>`);
+  if (avail.open && avail.features.length) {
+    groups.push(`<section class="print-layer" data-key="available-results"><h3>${esc(t('printResults'))}</h3>
+      <ul class="legend">${item({ color: RESULT_COLORS.fill, label: `${fmtInt(avail.matched ?? avail.features.length)} ${t('availMatched')(avail.matched)}` })}</ul></section>`);
+  }
+  $('#print-legend').innerHTML = `<h2>${esc(t('printLegend'))}</h2>${groups.join('')}
+    <p class="note">${esc(t('dataNote'))}</p>
+    ${pageConfig.demo === true ? `<p class="note">${esc(t('synthetic'))}</p>` : ''}
+    <p class="note print-stamp">${esc(t('printedOn'))} ${esc(fmtDateField(todayInVietnam()))} · landbank</p>`;
+}
+
+function beforePrint() {
+  if (!map || printView) return;
+  printView = { center: map.getCenter(), zoom: map.getZoom(), bounds: map.getBounds() };
+  renderPrintSheet();
+  document.documentElement.classList.add('printing');
+  fitPopupSheet();
+  map.resize();
+  map.fitBounds(printView.bounds, { animate: false, padding: 0 });
+  map.redraw();
+  updatePlotLabels();
+  renderPrintSheet(); // the legend follows the zoom on paper
+}
+
+function afterPrint() {
+  if (!printView) return;
+  const view = printView;
+  printView = null;
+  document.documentElement.classList.remove('printing');
+  map.resize();
+  map.jumpTo({ center: view.center, zoom: view.zoom });
+  fitPopupSheet();
+  updatePlotLabels();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Basemap: the raster tile URL of /maps/config.json (`landbank serve --basemap`). Leaflet-style
+// templates work too: {s} is spread over the a, b and c hosts, {r} is "@2x" on a high-density screen,
+// {-y} counts rows from the south (TMS).
+
+function basemapSource(url) {
+  if (typeof url !== 'string' || !/\{z\}/.test(url) || !/\{x\}/.test(url) || !/\{-?y\}/.test(url)) return null;
+  let u = url.trim().replace(/\{r\}/g, (window.devicePixelRatio || 1) > 1 ? '@2x' : '');
+  const tms = u.includes('{-y}');
+  u = u.replace(/\{-y\}/g, '{y}');
+  const tiles = u.includes('{s}') ? ['a', 'b', 'c'].map((sub) => u.replace(/\{s\}/g, sub)) : [u];
+  let host = '';
+  try { host = new URL(u.replace(/\{s\}\./g, '').replace(/[{}]/g, ''), location.href).host; } catch { /* left out of the attribution */ }
+  const attribution = /(^|\.)openstreetmap\.(org|fr)$/.test(host) ? '© OpenStreetMap contributors' : host;
+  return { type: 'raster', tiles, tileSize: 256, maxzoom: 19, scheme: tms ? 'tms' : 'xyz', attribution: `${esc(t('basemap'))}: ${esc(attribution)}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1477,8 +1849,6 @@ async function loadConfig() {
 async function main() {
   document.body.dataset.ready = '0';
   applyLanguage();
-  const dateInput = $('#date-input');
-  dateInput.value = state.at;
 
   const [config, zonesFc, unitsFc, national] = await Promise.all([
     loadConfig(),
@@ -1496,8 +1866,10 @@ async function main() {
   renderProvinceSelect();
 
   // The "synthetic geometry" note belongs to the demo dataset only.
+  pageConfig = config || {};
   $('#synthetic-note').hidden = config?.demo !== true;
-  const basemap = typeof config?.basemap === 'string' && /\{z\}/.test(config.basemap) ? config.basemap : null;
+  const basemap = basemapSource(config?.basemap);
+  if (config?.basemap && !basemap) reportError(new Error(`basemap ${config.basemap}: not a {z}/{x}/{y} tile URL`));
   const start = provinceBbox(state.province || null);
   map = new maplibregl.Map({
     container: 'map',
@@ -1509,7 +1881,9 @@ async function main() {
     pitchWithRotate: false,
     touchPitch: false,
     renderWorldCopies: false,
-    attributionControl: { compact: true, customAttribution: basemap ? `${t('basemap')}: ${esc(new URL(basemap.replace(/[{}]/g, ''), location.href).host)} · landbank` : 'landbank' },
+    // The browser prints the canvas from its drawing buffer: kept, the map prints (see beforePrint).
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+    attributionControl: { compact: true, customAttribution: 'landbank' },
   });
   window.landbankMap = map;
   map.touchZoomRotate.disableRotation();
@@ -1531,8 +1905,13 @@ async function main() {
     map.once('idle', ready);
   });
   map.on('move', scheduleLabels);
-  map.on('moveend', layoutLabels);
-  map.on('resize', layoutLabels);
+  map.on('moveend', updatePlotLabels);
+  map.on('idle', updatePlotLabels);
+  map.on('resize', () => { fitPopupSheet(); layoutLabels(); });
+  window.addEventListener('beforeprint', beforePrint);
+  window.addEventListener('afterprint', afterPrint);
+  // Browsers that print without those events still switch the print media query.
+  matchMedia('print').addEventListener('change', (ev) => (ev.matches ? beforePrint() : afterPrint()));
   map.on('zoomend', updateZoomHints);
   map.on('click', (ev) => {
     if (avail.picking) { setNear([ev.lngLat.lng, ev.lngLat.lat], { run: true }); return; }
@@ -1547,7 +1926,7 @@ async function main() {
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = avail.picking ? 'crosshair' : ''; });
   }
 
-  dateInput.addEventListener('change', () => setDate(dateInput.value));
+  setupDateControl();
   $('#province-select').addEventListener('change', (ev) => {
     selectProvince(ev.target.value);
     const b = provinceBbox(state.province || null);
@@ -1557,15 +1936,9 @@ async function main() {
     const row = ev.target.closest('.bar-row');
     if (row) flyToZone(row.dataset.code, { open: true });
   });
-  $('#layers-toggle').addEventListener('click', () => {
-    const card = $('#layers-card');
-    const collapsed = card.classList.toggle('collapsed');
-    $('#layers-toggle').setAttribute('aria-expanded', String(!collapsed));
-  });
-  if (matchMedia('(max-width: 760px)').matches) {
-    $('#layers-card').classList.add('collapsed');
-    $('#layers-toggle').setAttribute('aria-expanded', 'false');
-  }
+  $('#layers-toggle').addEventListener('click', () => setLayersCollapsed(!$('#layers-card').classList.contains('collapsed')));
+  if (phoneQuery.matches) setLayersCollapsed(true);
+  phoneQuery.addEventListener('change', () => { fitPopupSheet(); layoutLabels(); });
   $('#lang-switch').addEventListener('click', () => {
     state.lang = state.lang === 'vi' ? 'en' : 'vi';
     localStorage.setItem('landbank.lang', state.lang);

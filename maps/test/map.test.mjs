@@ -5,11 +5,19 @@
 // Environment: LANDBANK_URL (required), CHROMIUM (default /usr/bin/chromium),
 // SCREENSHOT (default /tmp/landbank-map.png), ZONE (default BN-QV1), SEARCH (default "que vo"),
 // PAST_DATE (default 2010-06-30), PRE_MERGER_DATE (default 2024-06-30, before the provinces merged on
-// 2025-07-01), MAPS_PATH (default /maps/), AVAILABLE_SCREENSHOT (default: next to
-// SCREENSHOT, "-available" before the extension). Exits 1 on the first failed step or on any console error
-// (except Chromium's own "Failed to load resource … 400" line for the one bad /available request step 6
-// sends on purpose).
+// 2025-07-01), MAPS_PATH (default /maps/), AVAILABLE_SCREENSHOT, PHONE_SCREENSHOT, PRINT_SCREENSHOT
+// (default: next to SCREENSHOT, "-available", "-phone", "-print" before the extension). Exits 1 on the
+// first failed step or on any console error (except Chromium's own "Failed to load resource … 400" line
+// for the one bad /available request step 6 sends on purpose).
+//
+// Steps 9–15 (issue #18): the Vietnamese date field shows dd/mm/yyyy; free plots and available land
+// keep apart in colour (CIEDE2000, also as colour-blind eyes see them) and the legend uses the map's
+// colours; zone names on the overview overlap nothing; plot codes show, each on its plot, at zoom 16.5;
+// on a 390×844 phone the popup is on screen, clear of the bottom panel and the layers bar; a basemap
+// from /maps/config.json is drawn (the file and the tiles are served by the test itself, offline);
+// printing (page.pdf) puts the map's picture on paper with a title, the date and a legend.
 
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const BASE = (process.env.LANDBANK_URL || '').replace(/\/+$/, '');
@@ -21,6 +29,8 @@ const PAST_DATE = process.env.PAST_DATE || '2010-06-30';
 const PAGE = process.env.MAPS_PATH || '/maps/';
 const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT_MS || 60000);
 const AVAILABLE_SCREENSHOT = process.env.AVAILABLE_SCREENSHOT || SCREENSHOT.replace(/(\.png)?$/i, '-available.png');
+const PHONE_SCREENSHOT = process.env.PHONE_SCREENSHOT || SCREENSHOT.replace(/(\.png)?$/i, '-phone.png');
+const PRINT_SCREENSHOT = process.env.PRINT_SCREENSHOT || SCREENSHOT.replace(/(\.png)?$/i, '-print.png');
 const AVAILABLE_MIN_HA = '5';
 // Vietnam's provinces merged on 2025-07-01: old Bắc Ninh (VN-56, where ZONE was recorded) became part of VN2025-24.
 const MERGER_DATE = '2025-07-01';
@@ -45,6 +55,150 @@ function parsePct(text) {
   return Number.isFinite(n) ? n : null;
 }
 const two = (n) => (n == null ? 'null' : Number(n).toFixed(2));
+
+// ---- colours: how far apart two colours look, also with colour-vision deficiencies ----------------
+
+const hexRgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+/** "#2a9d8f", "rgb(42, 157, 143)" → [42, 157, 143]. */
+function toRgb(c) {
+  const s = String(c).trim();
+  if (/^#[0-9a-f]{6}$/i.test(s)) return hexRgb(s);
+  const m = /^rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)/i.exec(s);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+// Machado, Oliveira & Fernandes (2009), severity 1, on linear RGB.
+const CVD = {
+  normal: null,
+  protanopia: [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+  deuteranopia: [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+  tritanopia: [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+};
+function labOf(rgb, vision) {
+  let l = rgb.map((v) => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+  const M = CVD[vision];
+  if (M) l = M.map((row) => Math.min(1, Math.max(0, row[0] * l[0] + row[1] * l[1] + row[2] * l[2])));
+  const [r, g, b] = l;
+  const f = (t) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const X = f((0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047);
+  const Y = f(0.2126 * r + 0.7152 * g + 0.0722 * b);
+  const Z = f((0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883);
+  return [116 * Y - 16, 500 * (X - Y), 200 * (Y - Z)];
+}
+/** CIEDE2000 colour difference of two CIELAB colours. */
+function ciede2000([L1, a1, b1], [L2, a2, b2]) {
+  const rad = Math.PI / 180;
+  const C1 = Math.hypot(a1, b1); const C2 = Math.hypot(a2, b2); const Cb = (C1 + C2) / 2;
+  const G = 0.5 * (1 - Math.sqrt(Cb ** 7 / (Cb ** 7 + 25 ** 7)));
+  const a1p = (1 + G) * a1; const a2p = (1 + G) * a2;
+  const C1p = Math.hypot(a1p, b1); const C2p = Math.hypot(a2p, b2);
+  const hue = (b, a) => (a === 0 && b === 0 ? 0 : (Math.atan2(b, a) / rad + 360) % 360);
+  const h1p = hue(b1, a1p); const h2p = hue(b2, a2p);
+  let dhp = 0;
+  if (C1p * C2p !== 0) { dhp = h2p - h1p; if (dhp > 180) dhp -= 360; else if (dhp < -180) dhp += 360; }
+  const dLp = L2 - L1; const dCp = C2p - C1p;
+  const dHp = 2 * Math.sqrt(C1p * C2p) * Math.sin((dhp / 2) * rad);
+  const Lbp = (L1 + L2) / 2; const Cbp = (C1p + C2p) / 2;
+  let hbp = h1p + h2p;
+  if (C1p * C2p !== 0) hbp = Math.abs(h1p - h2p) > 180 ? (h1p + h2p + (h1p + h2p < 360 ? 360 : -360)) / 2 : (h1p + h2p) / 2;
+  const T = 1 - 0.17 * Math.cos((hbp - 30) * rad) + 0.24 * Math.cos(2 * hbp * rad) + 0.32 * Math.cos((3 * hbp + 6) * rad) - 0.2 * Math.cos((4 * hbp - 63) * rad);
+  const Rc = 2 * Math.sqrt(Cbp ** 7 / (Cbp ** 7 + 25 ** 7));
+  const Rt = -Math.sin(2 * 30 * Math.exp(-(((hbp - 275) / 25) ** 2)) * rad) * Rc;
+  const Sl = 1 + (0.015 * (Lbp - 50) ** 2) / Math.sqrt(20 + (Lbp - 50) ** 2); const Sc = 1 + 0.045 * Cbp; const Sh = 1 + 0.015 * Cbp * T;
+  return Math.sqrt((dLp / Sl) ** 2 + (dCp / Sc) ** 2 + (dHp / Sh) ** 2 + Rt * (dCp / Sc) * (dHp / Sh));
+}
+/** ΔE2000 between two colours for normal vision and as each colour-vision deficiency sees them. */
+function colourDistances(c1, c2) {
+  return Object.fromEntries(Object.keys(CVD).map((v) => [v, ciede2000(labOf(toRgb(c1), v), labOf(toRgb(c2), v))]));
+}
+const fmtDistances = (d) => Object.entries(d).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+
+// ---- boxes -----------------------------------------------------------------------------------------
+
+const intersects = (a, b, pad = 0) => a && b && a.left < b.right + pad && a.right + pad > b.left && a.top < b.bottom + pad && a.bottom + pad > b.top;
+const boxText = (r) => (r ? `[${[r.left, r.top, r.right, r.bottom].map((v) => Math.round(v)).join(', ')}]` : 'none');
+
+// ---- a PNG tile for the basemap test --------------------------------------------------------------
+
+function crc32(buf) {
+  let crc = 0xffffffff;
+  for (const byte of buf) {
+    let c = (crc ^ byte) & 0xff;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    crc = (crc >>> 8) ^ c;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+function solidPng(size, [r, g, b]) {
+  const row = Buffer.alloc(1 + size * 3);
+  for (let x = 0; x < size; x += 1) row.set([r, g, b], 1 + x * 3);
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(Array(size).fill(row)))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// ---- the pictures in a PDF (Chromium's print output) ----------------------------------------------
+
+/** The 8-bit Flate-coded images of a PDF: {width, height, components, pixels}. */
+function pdfImages(pdf) {
+  const s = pdf.toString('latin1');
+  const objects = new Map();
+  const re = /(\d+)\s+0\s+obj\b/g;
+  let m;
+  while ((m = re.exec(s))) {
+    const at = m.index + m[0].length;
+    const open = s.indexOf('<<', at);
+    if (open < 0 || s.slice(at, open).trim() !== '') { objects.set(Number(m[1]), { body: s.slice(at, at + 40) }); continue; }
+    let depth = 0;
+    let end = open;
+    for (; end < s.length - 1; end += 1) {
+      if (s[end] === '<' && s[end + 1] === '<') { depth += 1; end += 1; } else if (s[end] === '>' && s[end + 1] === '>') { depth -= 1; end += 1; if (depth === 0) { end += 1; break; } }
+    }
+    const dict = s.slice(open, end);
+    const st = /^\s*stream\r?\n/.exec(s.slice(end, end + 16));
+    objects.set(Number(m[1]), { dict, body: s.slice(at, at + 40), stream: st ? end + st[0].length : -1 });
+    re.lastIndex = end;
+  }
+  const num = (v) => {
+    const ref = /^(\d+)\s+0\s+R/.exec(v);
+    return ref ? Number(/^\s*(\d+)/.exec(objects.get(Number(ref[1]))?.body || '')?.[1]) : Number(v);
+  };
+  const images = [];
+  for (const o of objects.values()) {
+    if (!o.dict || o.stream < 0 || !/\/Subtype\s*\/Image\b/.test(o.dict)) continue;
+    if (!/\/Filter\s*\/FlateDecode\b/.test(o.dict) || /\/DecodeParms/.test(o.dict) || !/\/BitsPerComponent\s+8\b/.test(o.dict)) continue;
+    const width = Number(/\/Width\s+(\d+)/.exec(o.dict)?.[1]);
+    const height = Number(/\/Height\s+(\d+)/.exec(o.dict)?.[1]);
+    const length = num(/\/Length\s+(\d+(?:\s+0\s+R)?)/.exec(o.dict)?.[1] || '');
+    let components = /\/ColorSpace\s*\/DeviceRGB/.test(o.dict) ? 3 : /\/ColorSpace\s*\/DeviceGray/.test(o.dict) ? 1 : 0;
+    const icc = /\/ColorSpace\s*\[\s*\/ICCBased\s+(\d+)\s+0\s+R\s*\]/.exec(o.dict);
+    if (icc) components = Number(/\/N\s+(\d+)/.exec(objects.get(Number(icc[1]))?.dict || '')?.[1]) || 0;
+    if (!width || !height || !length || !components) continue;
+    try {
+      const pixels = zlib.inflateSync(pdf.subarray(o.stream, o.stream + length));
+      if (pixels.length >= width * height * components) images.push({ width, height, components, pixels });
+    } catch { /* not an image this test reads */ }
+  }
+  return images;
+}
+
+/** Share of an RGB(A) pixel array drawn in the zones' occupancy blues (blue well above red). */
+function blueShare(pixels, components, alphaAt = null) {
+  let blue = 0; let n = 0;
+  for (let i = 0; i + components - 1 < pixels.length; i += components) {
+    n += 1;
+    if (alphaAt != null && pixels[i + alphaAt] < 128) continue;
+    const [r, , b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+    if (b - r >= 30 && b >= 100) blue += 1;
+  }
+  return n ? blue / n : 0;
+}
 
 async function apiJSON(path) {
   const res = await fetch(BASE + path, { headers: { Accept: 'application/json' } });
@@ -126,6 +280,40 @@ async function waitForMapIdle(page, what) {
   } catch {
     fail(`map did not settle (${what}) within ${STEP_TIMEOUT} ms`);
   }
+}
+
+/** A point of the page where `code` is drawn and nothing covers the map (near the middle of its visible part), or null. */
+async function zonePoint(page, code, step = 12) {
+  return page.evaluate(({ code, step }) => {
+    const m = window.landbankMap;
+    const canvas = m.getCanvas();
+    const rect = canvas.getBoundingClientRect();
+    const layers = m.getStyle().layers.filter((l) => l.source === 'zones' && l.type === 'fill').map((l) => l.id);
+    const w = canvas.clientWidth; const h = canvas.clientHeight;
+    const cands = [];
+    for (let y = 10; y < h - 10; y += step) {
+      for (let x = 10; x < w - 10; x += step) {
+        const hit = m.queryRenderedFeatures([x, y], { layers }).some((f) => f.properties.code === code);
+        if (!hit) continue;
+        const el = document.elementFromPoint(rect.left + x, rect.top + y);
+        if (el !== canvas) continue;
+        cands.push([x, y]);
+      }
+    }
+    if (!cands.length) return null;
+    const cx = cands.reduce((s, p) => s + p[0], 0) / cands.length;
+    const cy = cands.reduce((s, p) => s + p[1], 0) / cands.length;
+    cands.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+    return { x: rect.left + cands[0][0], y: rect.top + cands[0][1], n: cands.length };
+  }, { code, step });
+}
+
+/** Opens `path` on the page and waits until the map is ready and settled. */
+async function openPage(page, path) {
+  const res = await page.goto(`${BASE}${path}`, { waitUntil: 'domcontentloaded', timeout: STEP_TIMEOUT });
+  if (!res?.ok()) fail(`GET ${path} answered ${res?.status()}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: STEP_TIMEOUT, state: 'attached' }).catch(() => fail(`${path}: the page did not become ready`));
+  await waitForMapIdle(page, path);
 }
 
 async function popupPct(page) {
@@ -259,28 +447,7 @@ async function main() {
       `queryRenderedFeatures on ${found.layers.join(', ') || '(no zones fill layer)'} does not find ${ZONE} at zoom ${found.zoom.toFixed(2)}`);
 
     // 4. Click the zone where it is drawn.
-    const point = await page.evaluate((code) => {
-      const m = window.landbankMap;
-      const canvas = m.getCanvas();
-      const rect = canvas.getBoundingClientRect();
-      const layers = m.getStyle().layers.filter((l) => l.source === 'zones' && l.type === 'fill').map((l) => l.id);
-      const w = canvas.clientWidth; const h = canvas.clientHeight;
-      const cands = [];
-      for (let y = 10; y < h - 10; y += 12) {
-        for (let x = 10; x < w - 10; x += 12) {
-          const hit = m.queryRenderedFeatures([x, y], { layers }).some((f) => f.properties.code === code);
-          if (!hit) continue;
-          const el = document.elementFromPoint(rect.left + x, rect.top + y);
-          if (el !== canvas) continue;
-          cands.push([x, y]);
-        }
-      }
-      if (!cands.length) return null;
-      const cx = cands.reduce((s, p) => s + p[0], 0) / cands.length;
-      const cy = cands.reduce((s, p) => s + p[1], 0) / cands.length;
-      cands.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
-      return { x: rect.left + cands[0][0], y: rect.top + cands[0][1], n: cands.length };
-    }, ZONE);
+    const point = await zonePoint(page, ZONE);
     if (!point) fail(`${ZONE} is not clickable anywhere on the canvas`);
     log(`step 4: click ${ZONE} at (${point.x.toFixed(0)}, ${point.y.toFixed(0)}) — ${point.n} sample points fall on it`);
     await page.mouse.click(point.x, point.y);
@@ -485,7 +652,264 @@ async function main() {
     await page.click('#lang-switch');
     await waitForMapIdle(page, `${lone.province_code} on ${PRE_MERGER_DATE}`);
 
-    // 9. No console errors.
+    // 9. The date field shows the date as Vietnamese writes it (dd/mm/yyyy), whatever the browser's own
+    //    locale (a native <input type=date> shows mm/dd/yyyy in an English-language Chromium), takes a
+    //    typed date, refuses an impossible one and follows the language.
+    log('step 9: the Vietnamese date field shows and takes dd/mm/yyyy');
+    await openPage(page, `${PAGE}?lang=vi`);
+    const ddmmyyyy = (iso) => iso.split('-').reverse().join('/');
+    const dField = () => page.evaluate(() => {
+      const text = document.querySelector('#date-text');
+      const r = text?.getBoundingClientRect();
+      const top = r ? document.elementFromPoint(r.left + 20, r.top + r.height / 2) : null;
+      return { text: text?.value ?? null, iso: document.querySelector('#date-input')?.value, lang: document.documentElement.lang,
+        onTop: !!top && (top === text || text.contains(top)), error: document.querySelector('#date-error')?.hidden === false,
+        url: new URLSearchParams(location.search).get('at') };
+    });
+    let df = await dField();
+    check(df.lang === 'vi' && df.text === ddmmyyyy(df.iso) && /^\d{2}\/\d{2}\/\d{4}$/.test(df.text) && df.onTop,
+      `the date field shows ${JSON.stringify(df.text)} (dd/mm/yyyy) for ${df.iso} in Vietnamese, and it is what the user sees there`,
+      `in Vietnamese the date field shows ${JSON.stringify(df.text)} for ${df.iso} (lang ${df.lang}, on top: ${df.onTop}); expected ${ddmmyyyy(df.iso || '')}`);
+    await page.fill('#date-text', ddmmyyyy(PAST_DATE));
+    await page.press('#date-text', 'Enter');
+    await checkProvinceList(page, PAST_DATE, `after typing ${ddmmyyyy(PAST_DATE)}`);
+    df = await dField();
+    check(df.iso === PAST_DATE && df.url === PAST_DATE && df.text === ddmmyyyy(PAST_DATE),
+      `typing ${ddmmyyyy(PAST_DATE)} set the page's date to ${PAST_DATE} (?at=${df.url})`,
+      `after typing ${ddmmyyyy(PAST_DATE)}: #date-input ${df.iso}, ?at=${df.url}, field ${JSON.stringify(df.text)}`);
+    await page.fill('#date-text', '31/02/2020');
+    await page.press('#date-text', 'Enter');
+    df = await dField();
+    check(df.error && df.iso === PAST_DATE, '31/02/2020 is refused with #date-error and the date stays',
+      `31/02/2020: error shown ${df.error}, #date-input ${df.iso}`);
+    await page.click('#lang-switch');
+    df = await dField();
+    const [py, pm, pd] = PAST_DATE.split('-');
+    const enDate = `${Number(pd)} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][Number(pm) - 1]} ${py}`;
+    const enText = df.text;
+    await page.click('#lang-switch');
+    df = await dField();
+    check(enText === enDate && df.text === ddmmyyyy(PAST_DATE) && !df.error,
+      `the field follows the language: ${JSON.stringify(enText)} in English, ${JSON.stringify(df.text)} in Vietnamese`,
+      `the field shows ${JSON.stringify(enText)} in English (expected ${JSON.stringify(enDate)}) and ${JSON.stringify(df.text)} back in Vietnamese`);
+
+    // 10. Plots by lease status and available land are drawn over one another: "free" and either kind of
+    //     available land must stay apart for every colour vision, and the legend must use the map's colours.
+    log('step 10: the colours of free plots and available land are far apart, and the legend uses them');
+    const paint = await page.evaluate(() => {
+      const m = window.landbankMap;
+      const legend = (key) => [...document.querySelectorAll(`#layers .layer[data-key="${key}"] .legend .swatch`)].map((el) => getComputedStyle(el).backgroundColor);
+      return { plots: m.getPaintProperty('plots-fill', 'fill-color'), available: m.getPaintProperty('available-fill', 'fill-color'),
+        legendPlots: legend('plots'), legendAvailable: legend('available_land') };
+    });
+    const matchPairs = Array.isArray(paint.plots) && paint.plots[0] === 'match' ? paint.plots.slice(2, -1) : [];
+    const freeColour = matchPairs[matchPairs.indexOf('free') + 1];
+    const [readyColour, notReadyColour] = Array.isArray(paint.available) && paint.available[0] === 'case' ? paint.available.slice(2, 4) : [];
+    if (!freeColour || !readyColour || !notReadyColour) fail(`cannot read the colours from plots-fill ${JSON.stringify(paint.plots)} and available-fill ${JSON.stringify(paint.available)}`);
+    const sameSet = (a, b) => JSON.stringify(a.map((c) => toRgb(c).join()).sort()) === JSON.stringify(b.map((c) => toRgb(c).join()).sort());
+    const plotColours = matchPairs.filter((_, i) => i % 2 === 1);
+    check(sameSet(paint.legendPlots, plotColours) && sameSet(paint.legendAvailable, [readyColour, notReadyColour]),
+      `the legend shows the map's colours: plots ${plotColours.join(' ')}, available land ${readyColour} ${notReadyColour}`,
+      `legend and map differ: plots legend ${paint.legendPlots.join(' ')} vs ${plotColours.join(' ')}, available legend ${paint.legendAvailable.join(' ')} vs ${readyColour} ${notReadyColour}`);
+    for (const [name, c, min] of [['available (ready)', readyColour, 20], ['available (not ready)', notReadyColour, 20]]) {
+      const d = colourDistances(freeColour, c);
+      check(Object.values(d).every((v) => v >= min), `free ${freeColour} and ${name} ${c} differ by ΔE2000 ≥ ${min} for every vision: ${fmtDistances(d)}`,
+        `free ${freeColour} and ${name} ${c} are too close (ΔE2000 < ${min}): ${fmtDistances(d)}`);
+    }
+    const dReady = colourDistances(readyColour, notReadyColour);
+    check(Object.values(dReady).every((v) => v >= 10), `ready and not-ready available land differ (${fmtDistances(dReady)})`,
+      `ready ${readyColour} and not ready ${notReadyColour} are too close: ${fmtDistances(dReady)}`);
+
+    // 11. Zone names on the overview: none overlaps another name, another zone, the controls or the map's edge.
+    const zonesFc = await apiJSON('/collections/zones/items?limit=10000');
+    const zoneBoxes = zonesFc.features.map((f) => {
+      let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
+      const walk = (c) => { if (typeof c[0] === 'number') { w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]); } else c.forEach(walk); };
+      walk(f.geometry.coordinates);
+      return { code: f.properties.code ?? f.id, bbox: [w, s, e, n] };
+    });
+    await openPage(page, `${PAGE}?province=&lang=vi`);
+    for (const view of [{ center: [106.0, 21.13], zoom: 9 }, { center: [106.0, 21.13], zoom: 9.6 }, { center: [106.06, 21.12], zoom: 10.5 }]) {
+      log(`step 11: zone labels at zoom ${view.zoom} around ${view.center.join(', ')}`);
+      await page.evaluate((v) => window.landbankMap.jumpTo(v), view);
+      await waitForMapIdle(page, `overview at zoom ${view.zoom}`);
+      const lab = await page.evaluate((zones) => {
+        const m = window.landbankMap;
+        const origin = m.getContainer().getBoundingClientRect();
+        const box = (r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom });
+        const shown = [...document.querySelectorAll('.map-label')].filter((el) => !el.classList.contains('hidden') && getComputedStyle(el).visibility !== 'hidden')
+          .map((el) => ({ text: el.textContent, code: el.dataset.code || null, zone: el.classList.contains('zone-label'), box: box(el.getBoundingClientRect()) }));
+        const footprints = zones.map((z) => {
+          const a = m.project([z.bbox[0], z.bbox[3]]); const b = m.project([z.bbox[2], z.bbox[1]]);
+          return { code: z.code, box: { left: origin.left + a.x, top: origin.top + a.y, right: origin.left + b.x, bottom: origin.top + b.y } };
+        });
+        const covers = [...document.querySelectorAll('#layers-card, #map .maplibregl-ctrl')].map((el) => ({ what: el.id || el.className, box: box(el.getBoundingClientRect()) }))
+          .filter((c) => c.box.right > c.box.left && c.box.bottom > c.box.top);
+        return { shown, footprints, covers, map: box(origin) };
+      }, zoneBoxes);
+      const zoneLabels = lab.shown.filter((l) => l.zone);
+      const problems = [];
+      for (let i = 0; i < lab.shown.length; i += 1) {
+        const a = lab.shown[i];
+        if (a.box.left < lab.map.left || a.box.top < lab.map.top || a.box.right > lab.map.right || a.box.bottom > lab.map.bottom) problems.push(`${a.text} ${boxText(a.box)} leaves the map ${boxText(lab.map)}`);
+        for (const c of lab.covers) if (intersects(a.box, c.box)) problems.push(`${a.text} is under ${c.what}`);
+        for (let j = i + 1; j < lab.shown.length; j += 1) if (intersects(a.box, lab.shown[j].box)) problems.push(`${a.text} overlaps ${lab.shown[j].text}`);
+        if (a.zone) for (const f of lab.footprints) if (f.code !== a.code && intersects(a.box, f.box)) problems.push(`${a.text} covers zone ${f.code}`);
+      }
+      check(zoneLabels.length >= 5 && problems.length === 0,
+        `zoom ${view.zoom}: ${zoneLabels.length} zone names shown, none over another name, another zone, the controls or the map's edge`,
+        `zoom ${view.zoom}: ${zoneLabels.length} zone names shown; ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? ` (+${problems.length - 8})` : ''}`);
+    }
+
+    // 12. Plot codes when zoomed in. The style has no glyphs (nothing is loaded from outside the
+    //     service), so the codes are HTML labels: each must sit on its own plot, none over another.
+    const zoneBox = zoneBoxes.find((z) => z.code === ZONE)?.bbox;
+    if (!zoneBox) fail(`${ZONE} is not in /collections/zones/items`);
+    const zoneCentre = [(zoneBox[0] + zoneBox[2]) / 2, (zoneBox[1] + zoneBox[3]) / 2];
+    const glyphs = await page.evaluate(() => window.landbankMap.getStyle().glyphs ?? null);
+    log(`step 12: plot codes in ${ZONE} at zoom 16.5 (style glyphs: ${JSON.stringify(glyphs)})`);
+    await page.evaluate((c) => window.landbankMap.jumpTo({ center: c, zoom: 16.5 }), zoneCentre);
+    await waitForMapIdle(page, `${ZONE} at zoom 16.5`);
+    await page.waitForFunction(() => document.querySelector('.plot-label:not(.hidden)'), null, { timeout: 10000, polling: 100 }).catch(() => {});
+    const plotLab = await page.evaluate(() => {
+      const m = window.landbankMap;
+      const origin = m.getContainer().getBoundingClientRect();
+      const shown = [...document.querySelectorAll('.map-label')].filter((el) => !el.classList.contains('hidden'));
+      return {
+        all: document.querySelectorAll('.plot-label').length,
+        others: shown.filter((el) => !el.classList.contains('plot-label')).map((el) => { const r = el.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; }),
+        labels: shown.filter((el) => el.classList.contains('plot-label')).map((el) => {
+          const r = el.querySelector('span').getBoundingClientRect();
+          const x = (r.left + r.right) / 2 - origin.left; const y = (r.top + r.bottom) / 2 - origin.top;
+          const under = m.queryRenderedFeatures([x, y], { layers: ['plots-fill'] }).map((f) => `${f.properties.zone_code}/${f.properties.code}`);
+          return { text: el.textContent, zone: el.dataset.zone, under, box: { left: r.left, top: r.top, right: r.right, bottom: r.bottom } };
+        }),
+      };
+    });
+    const misplaced = plotLab.labels.filter((l) => !l.under.includes(`${l.zone}/${l.text}`));
+    const clashes = [];
+    plotLab.labels.forEach((a, i) => {
+      plotLab.labels.slice(i + 1).forEach((b) => { if (intersects(a.box, b.box)) clashes.push(`${a.text}/${b.text}`); });
+      plotLab.others.forEach((b) => { if (intersects(a.box, b)) clashes.push(`${a.text} under a name`); });
+    });
+    check(plotLab.labels.length > 0 && plotLab.all <= 150 && misplaced.length === 0 && clashes.length === 0,
+      `zoom 16.5: ${plotLab.labels.length} plot codes shown (${plotLab.all} labels kept), each on its plot, none overlapping: ${plotLab.labels.slice(0, 6).map((l) => l.text).join(', ')}…`,
+      `zoom 16.5: ${plotLab.labels.length} plot codes shown of ${plotLab.all}; misplaced ${misplaced.map((l) => `${l.text} over ${l.under.join('|') || 'nothing'}`).join(', ') || 'none'}; overlapping ${clashes.join(', ') || 'none'}`);
+    await page.evaluate((c) => window.landbankMap.jumpTo({ center: c, zoom: 13.5 }), zoneCentre);
+    await waitForMapIdle(page, `${ZONE} at zoom 13.5`);
+    const lowZoomCodes = await page.$$eval('.plot-label:not(.hidden)', (els) => els.length);
+    check(lowZoomCodes === 0, 'no plot codes at zoom 13.5', `${lowZoomCodes} plot codes shown at zoom 13.5`);
+
+    // 13. On a phone (390×844), in Vietnamese and in English, the zone popup is all on screen, clear of
+    //     the bottom panel and the layers bar, and nothing covers it.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const lang of ['vi', 'en']) {
+      log(`step 13: the zone popup on a 390×844 phone (${lang})`);
+      await openPage(page, `${PAGE}?lang=${lang}`);
+      await page.evaluate(({ c }) => window.landbankMap.jumpTo({ center: c, zoom: 12 }), { c: zoneCentre });
+      await waitForMapIdle(page, `phone, ${ZONE}`);
+      const pt = await zonePoint(page, ZONE, 6);
+      if (!pt) fail(`${ZONE} is not clickable on the phone`);
+      await page.mouse.click(pt.x, pt.y);
+      await page.waitForSelector('#zone-popup-occupancy:not(.pending)', { timeout: STEP_TIMEOUT }).catch(() => fail('no zone popup on the phone'));
+      await waitForMapIdle(page, 'phone popup');
+      const ph = await page.evaluate(() => {
+        const box = (sel) => { const el = document.querySelector(sel); if (!el) return null; const r = el.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; };
+        const popup = document.querySelector('.maplibregl-popup');
+        const b = box('.maplibregl-popup-content');
+        const probes = b ? [[b.left + 6, b.top + 6], [b.right - 6, b.top + 6], [b.left + 6, b.bottom - 6], [b.right - 6, b.bottom - 6], [(b.left + b.right) / 2, (b.top + b.bottom) / 2]] : [];
+        const covered = probes.filter(([x, y]) => !popup.contains(document.elementFromPoint(x, y))).map((p) => p.map(Math.round).join(','));
+        return { popup: b, panel: box('#panel'), layers: box('#layers-card'), vw: innerWidth, vh: innerHeight, covered,
+          value: document.querySelector('#zone-popup-occupancy')?.textContent };
+      });
+      const inside = ph.popup && ph.popup.left >= 0 && ph.popup.top >= 0 && ph.popup.right <= ph.vw && ph.popup.bottom <= ph.vh;
+      check(inside && !intersects(ph.popup, ph.panel) && !intersects(ph.popup, ph.layers) && ph.covered.length === 0 && two(parsePct(ph.value)) === two(today.occupancy_pct),
+        `${lang}: the popup ${boxText(ph.popup)} (${ph.value}) lies inside the ${ph.vw}×${ph.vh} screen, clear of the panel ${boxText(ph.panel)} and the layers bar ${boxText(ph.layers)}, and nothing covers it`,
+        `${lang}: popup ${boxText(ph.popup)} in ${ph.vw}×${ph.vh}: inside ${inside}, panel ${boxText(ph.panel)} overlap ${intersects(ph.popup, ph.panel)}, layers bar ${boxText(ph.layers)} overlap ${intersects(ph.popup, ph.layers)}, covered at ${ph.covered.join(' ') || 'no point'}, value ${ph.value} (API ${two(today.occupancy_pct)})`);
+      if (lang === 'vi') await page.screenshot({ path: PHONE_SCREENSHOT }).then(() => log(`       screenshot: ${PHONE_SCREENSHOT}`)).catch(() => {});
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // 14. A basemap from /maps/config.json (what `landbank serve --basemap` puts there) is drawn under the
+    //     zones; a Leaflet-style {s} template is spread over its a/b/c hosts.
+    log('step 14: a raster basemap from /maps/config.json');
+    const basemapUrl = 'https://{s}.basemap.landbank.test/{z}/{x}/{y}.png';
+    const basemapTile = solidPng(256, [150, 90, 200]);
+    const basemapHits = [];
+    await page.route('**/maps/config.json', (route) => route.fulfill({ json: { basemap: basemapUrl, demo: true } }));
+    await page.route(/^https:\/\/[abc]\.basemap\.landbank\.test\//, (route) => {
+      basemapHits.push(route.request().url());
+      route.fulfill({ status: 200, contentType: 'image/png', headers: { 'Access-Control-Allow-Origin': '*' }, body: basemapTile });
+    });
+    let bm;
+    try {
+      await openPage(page, `${PAGE}?lang=en`);
+      bm = await page.evaluate(() => {
+        const m = window.landbankMap;
+        const src = m.getStyle().sources.basemap;
+        const c = m.getCanvas();
+        const cv = document.createElement('canvas');
+        cv.width = c.width; cv.height = c.height;
+        const ctx = cv.getContext('2d');
+        ctx.drawImage(c, 0, 0);
+        const px = ctx.getImageData(0, 0, cv.width, cv.height).data;
+        let plain = 0; let n = 0;
+        for (let i = 0; i < px.length; i += 4 * 7) { n += 1; if (Math.abs(px[i] - 0xf4) < 6 && Math.abs(px[i + 1] - 0xf3) < 6 && Math.abs(px[i + 2] - 0xef) < 6) plain += 1; }
+        return { tiles: src?.tiles || [], type: src?.type, layer: m.getLayer('basemap')?.type ?? null, plain: plain / n,
+          attribution: document.querySelector('.maplibregl-ctrl-attrib-inner')?.textContent || '' };
+      });
+    } finally {
+      await page.unroute('**/maps/config.json');
+      await page.unroute(/^https:\/\/[abc]\.basemap\.landbank\.test\//);
+    }
+    const hosts = new Set(basemapHits.map((u) => new URL(u).host));
+    check(bm.type === 'raster' && bm.layer === 'raster' && bm.tiles.length === 3 && bm.tiles.every((u) => /^https:\/\/[abc]\.basemap\.landbank\.test\/\{z\}\/\{x\}\/\{y\}\.png$/.test(u))
+      && basemapHits.length > 0 && hosts.size >= 2 && bm.plain < 0.2 && /basemap\.landbank\.test/.test(bm.attribution),
+      `basemap ${basemapUrl}: raster layer over ${bm.tiles.length} hosts, ${basemapHits.length} tiles fetched from ${[...hosts].join(', ')}, ${(bm.plain * 100).toFixed(1)} % plain background left, attribution ${JSON.stringify(bm.attribution)}`,
+      `basemap ${basemapUrl}: source ${bm.type} ${JSON.stringify(bm.tiles)}, layer ${bm.layer}, ${basemapHits.length} tile requests (${[...hosts].join(', ')}), ${(bm.plain * 100).toFixed(1)} % plain background, attribution ${JSON.stringify(bm.attribution)}`);
+
+    // 15. Print: the map prints (its canvas, not a blank), with a title, the date of the figures and a
+    //     legend, and without the controls.
+    log('step 15: print');
+    await openPage(page, `${PAGE}?lang=vi`);
+    await waitForMapIdle(page, 'before printing');
+    const pageAtPrint = await page.inputValue('#date-input');
+    const pdf = await page.pdf({ preferCSSPageSize: true });
+    const pictures = pdfImages(pdf).filter((i) => i.components === 3 && i.width >= 300 && i.height >= 200);
+    const best = pictures.map((i) => ({ ...i, blue: blueShare(i.pixels, 3) })).sort((a, b) => b.blue - a.blue)[0];
+    check(best && best.blue >= 0.003,
+      `the printed PDF (${pdf.length} bytes) holds the map, ${best?.width}×${best?.height}, ${((best?.blue ?? 0) * 100).toFixed(2)} % of it zones`,
+      `the printed PDF holds no map picture with zones: ${pictures.map((i) => `${i.width}×${i.height} ${(blueShare(i.pixels, 3) * 100).toFixed(2)} %`).join(', ') || 'no RGB picture'}`);
+    const afterPdf = await page.evaluate(() => ({ printing: document.documentElement.classList.contains('printing'),
+      canvas: window.landbankMap.getCanvas().clientWidth, wrap: document.querySelector('#map').clientWidth }));
+    check(!afterPdf.printing && Math.abs(afterPdf.canvas - afterPdf.wrap) <= 1, 'after printing the page is back as it was',
+      `after printing: html.printing ${afterPdf.printing}, canvas ${afterPdf.canvas} px for a map ${afterPdf.wrap} px wide`);
+    await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+    await page.emulateMedia({ media: 'print' });
+    const pr = await page.evaluate(() => {
+      const seen = (sel) => { const el = document.querySelector(sel); return !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+      const c = window.landbankMap.getCanvas();
+      const cv = document.createElement('canvas');
+      cv.width = c.width; cv.height = c.height;
+      cv.getContext('2d').drawImage(c, 0, 0);
+      return { title: seen('#print-title') ? document.querySelector('#print-title').textContent : null,
+        meta: seen('#print-meta') ? document.querySelector('#print-meta').textContent : null,
+        legend: seen('#print-legend') ? [...document.querySelectorAll('#print-legend .swatch')].map((el) => getComputedStyle(el).backgroundColor) : [],
+        shown: ['#panel', '#layers-card', '#date-text', '.maplibregl-ctrl-zoom-in', '#map'].filter(seen),
+        pixels: [...cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data],
+        province: document.querySelector('#province-select').selectedOptions[0]?.textContent };
+    });
+    await page.screenshot({ path: PRINT_SCREENSHOT, fullPage: true }).then(() => log(`       print-media screenshot: ${PRINT_SCREENSHOT}`)).catch(() => {});
+    const occColours = ['#cfe1f2', '#7fb2da', '#3a7fc0', '#0d3f7a'];
+    const drawn = blueShare(pr.pixels, 4, 3);
+    check(pr.title?.includes(pr.province) && pr.meta?.includes(ddmmyyyy(pageAtPrint)) && occColours.every((c) => pr.legend.some((l) => toRgb(l).join() === toRgb(c).join()))
+      && JSON.stringify(pr.shown) === JSON.stringify(['#map']) && drawn >= 0.003,
+      `on paper: title ${JSON.stringify(pr.title)}, ${JSON.stringify(pr.meta)}, a legend of ${pr.legend.length} swatches, no panel or controls, the map canvas ${(drawn * 100).toFixed(2)} % zones`,
+      `on paper: title ${JSON.stringify(pr.title)} (province ${pr.province}), meta ${JSON.stringify(pr.meta)} (date ${ddmmyyyy(pageAtPrint)}), legend ${pr.legend.join(' ')}, shown ${pr.shown.join(' ')}, canvas ${(drawn * 100).toFixed(2)} % zones`);
+    await page.emulateMedia({ media: 'screen' });
+    await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
+
+    // 16. No console errors.
     check(consoleErrors.length === 0, 'no console errors',
       `${consoleErrors.length} console error(s):\n${consoleErrors.map((e) => `         ${e}`).join('\n')}`);
   } catch (err) {
