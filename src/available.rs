@@ -327,23 +327,36 @@ pub async fn compute(
             None => stale.push((zone, row.multipolygon("zones")?)),
         }
     }
-    if !stale.is_empty() {
-        let inputs = load_inputs(store, stale).await?;
-        let computed = tokio::task::spawn_blocking(move || {
+    // Zone by zone, a chunk at a time, as occupancy does: each chunk's land use, leases, parcels and
+    // plots are read, measured on a blocking thread while the next chunk is read, and let go — memory
+    // holds a few chunks' rows, never a whole province's.
+    let mut running = std::collections::VecDeque::new();
+    let mut finished = Vec::new();
+    for chunk in stale.chunks(crate::occupancy::ZONES_PER_CHUNK) {
+        let inputs = load_inputs(store, chunk.to_vec()).await?;
+        running.push_back(tokio::task::spawn_blocking(move || {
             inputs.iter().map(|i| zone_available(i, at, min_piece_ha)).collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("available land computation failed: {e}")))?;
-        for zone in computed {
-            let version = versions.get(&zone.zone_code).copied().unwrap_or(0);
-            let zone = Arc::new(zone);
-            if version <= started {
-                cache.put((zone.zone_code.clone(), at, min_piece_ha.to_bits()), version, zone.clone());
-            }
-            results.insert(zone.zone_code.clone(), zone);
+        }));
+        if running.len() >= crate::occupancy::PARALLEL_CHUNKS {
+            finished.extend(running.pop_front().expect("one is running").await.map_err(stopped)?);
         }
     }
+    for chunk in running {
+        finished.extend(chunk.await.map_err(stopped)?);
+    }
+    for zone in finished {
+        let version = versions.get(&zone.zone_code).copied().unwrap_or(0);
+        let zone = Arc::new(zone);
+        if version <= started {
+            cache.put((zone.zone_code.clone(), at, min_piece_ha.to_bits()), version, zone.clone());
+        }
+        results.insert(zone.zone_code.clone(), zone);
+    }
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
+}
+
+fn stopped(e: tokio::task::JoinError) -> OccupancyError {
+    StoreError::Database(format!("available land computation failed: {e}")).into()
 }
 
 /// Order of results.

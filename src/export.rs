@@ -435,6 +435,11 @@ fn write_dataset(
     {
         let layer = dataset.layer(0).map_err(|e| gdal_fail("the layer", e))?;
         let defn = layer.defn();
+        // Where each field went: a driver may put fields of its own first (KML: Name, Description).
+        let probe = gdal::vector::Feature::new(defn).map_err(|e| gdal_fail("the layer", e))?;
+        let indexes: Vec<Option<usize>> =
+            fields.iter().map(|(name, _, _)| probe.field_index(name).ok()).collect();
+        drop(probe);
         for row in rows {
             let what = || format!("{} '{}'", collection.id, row.id);
             let mut feature = gdal::vector::Feature::new(defn).map_err(|e| gdal_fail(&what(), e))?;
@@ -452,7 +457,8 @@ fn write_dataset(
                 feature.set_field_string(idx, collection.id).map_err(|e| gdal_fail(&what(), e))?;
             } else {
                 let values = properties_of(row);
-                for (index, (_, property, kind)) in fields.iter().enumerate() {
+                for ((_, property, kind), index) in fields.iter().zip(&indexes) {
+                    let Some(index) = *index else { continue };
                     if let Some(v) = values.get(property).and_then(|v| field_value(v, *kind)) {
                         feature
                             .set_field(index, &v)

@@ -420,9 +420,9 @@ pub async fn compute_with(
 }
 
 /// Zones whose figures are computed together: their land use and leases are read in one query each.
-const ZONES_PER_CHUNK: usize = 24;
+pub(crate) const ZONES_PER_CHUNK: usize = 24;
 /// Chunks measured at once (the machines landbank is sized for have two cores).
-const PARALLEL_CHUNKS: usize = 2;
+pub(crate) const PARALLEL_CHUNKS: usize = 2;
 
 fn stopped(e: tokio::task::JoinError) -> OccupancyError {
     StoreError::Database(format!("occupancy computation failed: {e}")).into()

@@ -151,6 +151,18 @@ fn piece_json(piece: &Piece, distance_km: Option<f64>, crs: Option<&Reprojector>
     Ok(json!({ "type": "Feature", "id": piece.id, "geometry": geometry, "properties": properties }))
 }
 
+/// A piece as a row of the `available_land` collection: what filters are decided on and downloads hold.
+fn piece_row(piece: &Piece, distance_km: Option<f64>) -> Result<FeatureRow, ApiError> {
+    let feature = piece_json(piece, distance_km, None)?;
+    Ok(FeatureRow {
+        id: piece.id.clone(),
+        properties: feature["properties"].as_object().cloned().unwrap_or_default(),
+        geometry: Some(spatial::to_geojson(&geo::MultiPolygon(vec![piece.geometry.clone()])).to_string()),
+        area_ha: Some(piece.area_ha),
+        source_crs: None,
+    })
+}
+
 /// `/available` and `/collections/available_land/items`: the same query, the same answer.
 pub async fn search(
     state: &AppState,
@@ -160,9 +172,8 @@ pub async fn search(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(uri);
     params.only(PARAMS)?;
-    if let Some(f) = params.get("f").filter(|f| !matches!(*f, "json" | "geojson")) {
-        return Err(ApiError::parameter("f", format!("f={f} is not offered; use f=json")));
-    }
+    // GeoJSON, or the same pieces as a file (CSV, GeoPackage, FlatGeobuf, KML) to download.
+    let download = super::features::download_format(&params, headers)?;
     let filter = parse_filter(&params)?;
     let crs = requested_crs(&params)?;
     let at = params.at()?;
@@ -188,21 +199,23 @@ pub async fn search(
         // Pieces are computed, so the filter is decided in Rust on each piece as served.
         let mut kept = Vec::with_capacity(selected.len());
         for (piece, distance) in selected {
-            let feature = piece_json(piece, distance, None)?;
-            let row = FeatureRow {
-                id: piece.id.clone(),
-                properties: feature["properties"].as_object().cloned().unwrap_or_default(),
-                geometry: Some(
-                    spatial::to_geojson(&geo::MultiPolygon(vec![piece.geometry.clone()])).to_string(),
-                ),
-                area_ha: Some(piece.area_ha),
-                source_crs: None,
-            };
+            let row = piece_row(piece, distance)?;
             if filters.iter().all(|f| f.eval(&row, c.id) == Some(true)) {
                 kept.push((piece, distance));
             }
         }
         selected = kept;
+    }
+    if let Some(format) = download {
+        // A download holds every match unless `limit` is sent (as items downloads do).
+        let take = if params.get("limit").is_some() { limit as usize } else { usize::MAX };
+        let rows = selected
+            .iter()
+            .skip(offset as usize)
+            .take(take)
+            .map(|(p, d)| piece_row(p, *d))
+            .collect::<Result<Vec<_>, _>>()?;
+        return super::features::download_response(c, rows, format, crs, true).await;
     }
     let reprojector = reprojector(crs)?;
     let matched = selected.len() as u64;

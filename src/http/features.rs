@@ -656,7 +656,10 @@ pub async fn items(
 }
 
 /// Formats `items` also offers as a file download (`f=` or `Accept`); `None` is GeoJSON.
-fn download_format(params: &Params, headers: &HeaderMap) -> Result<Option<ExportFormat>, ApiError> {
+pub(super) fn download_format(
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Option<ExportFormat>, ApiError> {
     const OFFERED: &[ExportFormat] =
         &[ExportFormat::Csv, ExportFormat::Gpkg, ExportFormat::Fgb, ExportFormat::Kml];
     if let Some(f) = params.get("f") {
@@ -681,7 +684,7 @@ fn download_format(params: &Params, headers: &HeaderMap) -> Result<Option<Export
 }
 
 /// `rows` as a file written by GDAL (the same writer as `landbank export`), in `crs`.
-async fn download_response(
+pub(super) async fn download_response(
     c: &'static Collection,
     rows: Vec<FeatureRow>,
     format: ExportFormat,

@@ -219,6 +219,60 @@ async fn filters_and_sorting(backend: Backend) {
     app.get("/collections/available_land/items/Z-2-A9").await.problem(404);
 }
 
+/// An investor's search downloads as CSV, GeoPackage and KML: every match, the same ids and areas as the
+/// GeoJSON answer, opened by GDAL.
+async fn a_search_downloads_as_csv_geopackage_and_kml(backend: Backend) {
+    let app = hand_made(backend).await;
+    let search = "/available?at=2024-01-01&sortby=-area_ha&limit=1";
+    let json = app.get(search).await.json();
+    assert_eq!(json["numberMatched"], 3, "three pieces, one per page");
+    let all = app.get("/available?at=2024-01-01&sortby=-area_ha").await.json();
+    let expected: Vec<(String, f64)> =
+        pieces(&all).iter().map(|f| (f["id"].as_str().unwrap().to_string(), ha(f, "area_ha"))).collect();
+
+    // CSV: every match (the limit of a page does not cut a download unless sent), largest first.
+    let csv = app.get("/available?at=2024-01-01&sortby=-area_ha&f=csv").await;
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    assert!(csv.content_type().starts_with("text/csv"), "{}", csv.content_type());
+    assert!(csv.headers["content-disposition"].to_str().unwrap().contains("available_land.csv"));
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let column =
+        |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
+    let (id, area) = (column("id"), column("area_ha"));
+    assert!(header.iter().any(|h| h == "zone_status") && header.iter().any(|h| h == "WKT"), "{header:?}");
+    let rows: Vec<(String, f64)> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[id].to_string(), r[area].parse::<f64>().unwrap()))
+        .collect();
+    assert_eq!(rows.len(), expected.len());
+    for ((i, a), (ei, ea)) in rows.iter().zip(&expected) {
+        assert_eq!(i, ei);
+        assert!((a - ea).abs() < 1e-3, "{i}: {a} ha in the file, {ea} ha served");
+    }
+    // With filters: only what the search finds.
+    let ready = app.get("/available?at=2024-01-01&ready=true&f=csv").await;
+    assert_eq!(csv::Reader::from_reader(ready.body.as_slice()).records().count(), 2);
+
+    // GeoPackage and KML: GDAL opens each and finds every piece.
+    let dir = tempfile::tempdir().unwrap();
+    for (f, media) in
+        [("gpkg", "application/geopackage+sqlite3"), ("kml", "application/vnd.google-earth.kml+xml")]
+    {
+        let reply = app.get(&format!("/available?at=2024-01-01&f={f}")).await;
+        assert_eq!(reply.status, 200, "{f}: {}", reply.text());
+        assert_eq!(reply.content_type(), media);
+        let path = dir.path().join(format!("available.{f}"));
+        std::fs::write(&path, &reply.body).unwrap();
+        let info =
+            std::process::Command::new("ogrinfo").args(["-ro", "-al", "-so"]).arg(&path).output().unwrap();
+        let info = String::from_utf8_lossy(&info.stdout).into_owned();
+        assert!(info.contains("Feature Count: 3"), "{f}: {info}");
+    }
+    app.get("/available?f=xlsx").await.problem(400);
+}
+
 async fn a_write_is_seen_at_once_and_recomputes_only_its_zone(backend: Backend) {
     let app = hand_made(backend).await;
     let before = app.get("/available?at=2024-01-01").await.json();
@@ -284,6 +338,7 @@ async fn the_numbers_add_up_on_the_demo_and_no_tenant_data_shows(backend: Backen
 }
 
 crate::contract!(
+    a_search_downloads_as_csv_geopackage_and_kml,
     pieces_of_hand_made_zones_are_exact,
     filters_and_sorting,
     a_write_is_seen_at_once_and_recomputes_only_its_zone,
