@@ -97,6 +97,15 @@ const I18N = {
     sortNearest: 'Gần nhất trước',
     availSearch: 'Tìm',
     availMore: 'Xem thêm',
+    download: 'Tải về',
+    dlCsvTitle: 'Tải kết quả dạng CSV (bảng tính; hình học dạng WKT)',
+    dlGpkgTitle: 'Tải kết quả dạng GeoPackage (QGIS, ArcGIS)',
+    dlKmlTitle: 'Tải kết quả dạng KML (Google Earth)',
+    shareLink: 'Sao chép liên kết',
+    shareTitle: 'Sao chép địa chỉ trang: mở địa chỉ này sẽ thấy lại đúng các điều kiện tìm và kết quả',
+    shareCopied: 'Đã sao chép liên kết.',
+    shareManual: 'Nhấn Ctrl+C (⌘C) để sao chép liên kết.',
+    shareField: 'Liên kết tới kết quả tìm',
     availMatched: () => 'khu đất phù hợp',
     availShown: (n) => `đang hiện ${n}`,
     availNone: 'Không có đất còn trống phù hợp với điều kiện tìm.',
@@ -206,6 +215,15 @@ const I18N = {
     sortNearest: 'Nearest first',
     availSearch: 'Search',
     availMore: 'Show more',
+    download: 'Download',
+    dlCsvTitle: 'Download the results as CSV (spreadsheet; geometry as WKT)',
+    dlGpkgTitle: 'Download the results as GeoPackage (QGIS, ArcGIS)',
+    dlKmlTitle: 'Download the results as KML (Google Earth)',
+    shareLink: 'Copy link',
+    shareTitle: 'Copy the page address: opening it shows the same filters and results',
+    shareCopied: 'Link copied.',
+    shareManual: 'Press Ctrl+C (⌘C) to copy the link.',
+    shareField: 'Link to these results',
     availMatched: (n) => (n === 1 ? 'piece matches' : 'pieces match'),
     availShown: (n) => `${n} shown`,
     availNone: 'No available land matches these filters.',
@@ -308,10 +326,14 @@ function todayInVietnam() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
 const isDate = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s || '') && !Number.isNaN(Date.parse(s + 'T00:00:00Z'));
+// The dates the date field takes (its min and max in index.html); a URL's ?at= outside them is ignored.
+const DATE_MIN = '1990-01-01';
+const DATE_MAX = '2100-12-31';
+const isPageDate = (s) => isDate(s) && s >= DATE_MIN && s <= DATE_MAX;
 
 const state = {
   lang: I18N[params.get('lang')] ? params.get('lang') : (localStorage.getItem('landbank.lang') in I18N ? localStorage.getItem('landbank.lang') : 'vi'),
-  at: isDate(params.get('at')) ? params.get('at') : todayInVietnam(),
+  at: isPageDate(params.get('at')) ? params.get('at') : todayInVietnam(),
   province: params.has('province') ? params.get('province') : DEFAULT_PROVINCE,
   selectedZone: null,
   visible: Object.fromEntries(GROUPS.map((g) => [g.key, g.on])),
@@ -376,12 +398,21 @@ function reportError(err) {
   line.classList.add('error');
 }
 
+/**
+ * The page's state in its URL (history.replaceState): date, language, province and the available-land
+ * panel (its filters as they stand, open or not, whether a search ran, the chosen piece), so that the
+ * address can be shared; see availableFromUrl for the way back.
+ */
 function syncUrl() {
   const p = new URLSearchParams();
   if (state.at !== todayInVietnam()) p.set('at', state.at);
   p.set('lang', state.lang);
   p.set('province', state.province);
-  history.replaceState(null, '', `${location.pathname}?${p}`);
+  for (const [k, v] of availableUrlParams()) p.set(k, v);
+  // Commas (near=lon,lat) need no escaping in a query: left as they are, the link stays readable.
+  history.replaceState(null, '', `${location.pathname}?${String(p).replace(/%2C/gi, ',')}`);
+  const link = $('#available-link');
+  if (link && !link.hidden) link.value = location.href;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1363,6 +1394,11 @@ function setupSearch() {
 // `available-selected`).
 
 const AVAIL_PAGE_SIZE = 20;
+// At most this many results are listed again from a shared URL's ?limit= (pages loaded with "Show more").
+const AVAIL_MAX_SHOWN = 1000;
+const SORTS = ['-area_ha', 'area_ha', 'distance_km'];
+// The files the panel offers its results in (GET /available?…&f=): the service names them available_land.<ext>.
+const DOWNLOADS = ['csv', 'gpkg', 'kml'];
 const avail = {
   used: false, // a search has run: a new date or province runs it again
   open: false, // the panel is expanded (results and the near marker are drawn only then)
@@ -1378,6 +1414,7 @@ const avail = {
   nearMarker: null,
   picking: false,
   selected: null, // piece id
+  query: null, // URLSearchParams of the search shown, without limit and offset (for the downloads)
 };
 
 const availableVisibility = () => (avail.open ? 'visible' : 'none');
@@ -1391,7 +1428,7 @@ const fmtKm = (v) => (v == null ? '—' : `${nf(2).format(v)}\u00a0km`);
 const provinceLabel = (code) => (code ? provinceName(code) : t('allProvinces'));
 
 /** The query for the panel's filters, or {error} when they cannot make sense. */
-function availableQuery() {
+function availableQuery({ limit = AVAIL_PAGE_SIZE } = {}) {
   const q = new URLSearchParams();
   const num = (sel) => $(sel).value.trim();
   const min = num('#available-min-ha');
@@ -1412,8 +1449,67 @@ function availableQuery() {
   q.set('at', state.at);
   const sort = $('#available-sort').value;
   q.set('sortby', sort === 'distance_km' && !avail.near ? '-area_ha' : sort);
-  q.set('limit', String(AVAIL_PAGE_SIZE));
+  q.set('limit', String(limit));
   return { query: q };
+}
+
+/** The panel as URL parameters (see syncUrl): the filters as the fields hold them, avail=1 while open,
+ *  run=1 once a search ran, limit= when more than a page is listed, piece= for the chosen piece. */
+function availableUrlParams() {
+  const p = [];
+  if (!$('#available-panel')) return p;
+  const val = (sel) => $(sel).value.trim();
+  if (avail.open) p.push(['avail', '1']);
+  if (val('#available-min-ha') !== '') p.push(['min_ha', val('#available-min-ha')]);
+  if (val('#available-max-ha') !== '') p.push(['max_ha', val('#available-max-ha')]);
+  for (const k of ['ready', 'cleared', 'wwtp']) if ($(`#available-${k}`).checked) p.push([k, 'true']);
+  if (avail.near) {
+    p.push(['near', avail.near.map((v) => v.toFixed(6)).join(',')]);
+    if (val('#available-within-km') !== '') p.push(['within_km', val('#available-within-km')]);
+  }
+  const sort = $('#available-sort').value;
+  if (sort !== SORTS[0]) p.push(['sortby', sort]);
+  if (avail.used) p.push(['run', '1']);
+  if (avail.used && avail.features.length > AVAIL_PAGE_SIZE) p.push(['limit', String(avail.features.length)]);
+  if (avail.selected) p.push(['piece', avail.selected]);
+  return p;
+}
+
+/**
+ * The panel's state in a URL's parameters, each checked: a value that is not what the panel would
+ * write (a negative or non-numeric area, a point off the globe, an unknown sort, …) is left out, so a
+ * mangled link still opens the page, with the field empty or at its default.
+ */
+function availableFromUrl(p) {
+  const yes = (k) => ['true', '1'].includes(String(p.get(k) ?? '').toLowerCase());
+  const amount = (k) => {
+    const v = (p.get(k) ?? '').trim();
+    const n = Number(v);
+    return v !== '' && Number.isFinite(n) && n >= 0 ? String(n) : null;
+  };
+  let near = null;
+  const parts = (p.get('near') ?? '').split(',');
+  if (parts.length === 2 && parts.every((v) => v.trim() !== '')) {
+    const [lon, lat] = parts.map(Number);
+    if (Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) near = [lon, lat];
+  }
+  const sortby = SORTS.includes(p.get('sortby')) && (p.get('sortby') !== 'distance_km' || near) ? p.get('sortby') : null;
+  const limit = /^\d{1,6}$/.test(p.get('limit') ?? '') ? Math.min(Number(p.get('limit')), AVAIL_MAX_SHOWN) : null;
+  const piece = /^[\w.:-]{1,120}$/.test(p.get('piece') ?? '') ? p.get('piece') : null;
+  return {
+    open: yes('avail'),
+    run: yes('run'),
+    minHa: amount('min_ha'),
+    maxHa: amount('max_ha'),
+    ready: yes('ready'),
+    cleared: yes('cleared'),
+    wwtp: yes('wwtp'),
+    near,
+    withinKm: near ? amount('within_km') : null,
+    sortby,
+    limit: limit > AVAIL_PAGE_SIZE ? limit : null,
+    piece,
+  };
 }
 
 /** GET an /available page; a refusal becomes an Error carrying the problem's `detail`. */
@@ -1437,7 +1533,10 @@ function nextLink(fc) {
   const href = (fc.links || []).find((l) => l.rel === 'next')?.href;
   if (!href) return null;
   try {
-    return `${api('available')}${new URL(href, API_ROOT).search}`;
+    const q = new URL(href, API_ROOT).searchParams;
+    // After a longer first page (a shared URL's ?limit=), "Show more" goes on a page at a time.
+    if (q.has('limit')) q.set('limit', String(AVAIL_PAGE_SIZE));
+    return `${api('available')}?${q}`;
   } catch {
     return null;
   }
@@ -1450,15 +1549,16 @@ function setAvailableLoading(on) {
   $('#available-more').disabled = on;
 }
 
-async function runAvailable({ fit = false } = {}) {
+async function runAvailable({ fit = false, limit = AVAIL_PAGE_SIZE } = {}) {
   const token = ++avail.token;
   avail.used = true;
-  const { query, error } = availableQuery();
+  const { query, error } = availableQuery({ limit });
   if (error) {
-    Object.assign(avail, { error, features: [], matched: null, returned: 0, next: null, meta: null });
+    Object.assign(avail, { error, features: [], matched: null, returned: 0, next: null, meta: null, query: null });
     setAvailableLoading(false);
     updateAvailableMap();
     renderAvailable();
+    syncUrl();
     return;
   }
   setAvailableLoading(true);
@@ -1472,19 +1572,22 @@ async function runAvailable({ fit = false } = {}) {
       returned: (fc.features || []).length,
       next: nextLink(fc),
       meta: { dropped: fc.dropped_pieces || 0, minPiece: fc.min_piece_ha },
+      query: downloadQuery(query),
     });
     if (!avail.features.some((f) => f.id === avail.selected)) avail.selected = null;
     updateAvailableMap();
     renderAvailable();
+    syncUrl();
     if (fit && avail.features.length) {
       const box = unionBbox(avail.features.map((f) => bboxOf(f.geometry)).filter(Boolean));
       if (box) map.fitBounds(toBounds(box), { padding: fitPadding(60), maxZoom: 15 });
     }
   } catch (err) {
     if (token !== avail.token) return;
-    Object.assign(avail, { error: err.message, features: [], matched: null, returned: 0, next: null, meta: null, selected: null });
+    Object.assign(avail, { error: err.message, features: [], matched: null, returned: 0, next: null, meta: null, selected: null, query: null });
     updateAvailableMap();
     renderAvailable();
+    syncUrl();
   } finally {
     if (token === avail.token) setAvailableLoading(false);
   }
@@ -1503,6 +1606,7 @@ async function loadMoreAvailable() {
     avail.next = nextLink(fc);
     updateAvailableMap();
     renderAvailable();
+    syncUrl();
   } catch (err) {
     if (token !== avail.token) return;
     avail.error = err.message;
@@ -1521,6 +1625,7 @@ function updateAvailableMap() {
 function selectPiece(id, { fly = false, scroll = false } = {}) {
   avail.selected = id;
   updateAvailableMap();
+  syncUrl();
   for (const li of document.querySelectorAll('#available-results li[data-id]')) {
     const on = li.dataset.id === id;
     li.classList.toggle('selected', on);
@@ -1577,6 +1682,61 @@ function renderAvailable() {
   dropped.hidden = !(avail.meta?.dropped > 0 && avail.matched > 0);
   dropped.textContent = dropped.hidden ? '' : t('availDropped')(fmtInt(avail.meta.dropped), fmtHa(avail.meta.minPiece));
   $('#available-more').hidden = !avail.next;
+  renderDownloads();
+}
+
+/** The query of a search as a download: every match (no limit, no offset), in the same order. */
+function downloadQuery(query) {
+  const q = new URLSearchParams(query);
+  q.delete('limit');
+  q.delete('offset');
+  return q;
+}
+
+/** The download links: the search shown as CSV, GeoPackage and KML files (only when it found something). */
+function renderDownloads() {
+  const box = $('#available-downloads');
+  if (!box) return;
+  const on = !!avail.query && avail.matched > 0;
+  box.hidden = !on;
+  for (const f of DOWNLOADS) {
+    const a = $(`#available-dl-${f}`);
+    if (!on) { a.removeAttribute('href'); continue; }
+    const q = new URLSearchParams(avail.query);
+    q.set('f', f);
+    a.href = `${api('available')}?${q}`;
+    a.download = `available_land.${f}`;
+  }
+}
+
+let copiedTimer = 0;
+/** "Copy link": the page's address (syncUrl keeps the panel in it) to the clipboard; where the browser
+ *  gives no clipboard (or refuses), the address shown in a read-only field, selected for Ctrl+C. */
+async function copyLink() {
+  syncUrl();
+  const url = location.href;
+  const field = $('#available-link');
+  const note = $('#available-copied');
+  const say = (key) => {
+    note.dataset.i18nKey = key;
+    note.textContent = t(key);
+    clearTimeout(copiedTimer);
+    copiedTimer = setTimeout(() => { note.textContent = ''; delete note.dataset.i18nKey; }, 6000);
+  };
+  try {
+    if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
+    await navigator.clipboard.writeText(url);
+    field.hidden = true;
+    say('shareCopied');
+  } catch {
+    field.hidden = false;
+    field.value = url;
+    field.focus();
+    field.select();
+    let copied = false;
+    try { copied = document.execCommand('copy'); } catch { /* not offered: the user copies */ }
+    say(copied ? 'shareCopied' : 'shareManual');
+  }
 }
 
 /** What does not depend on the results: scope line, near point, pick button, sort choices. */
@@ -1597,6 +1757,7 @@ function renderAvailableChrome() {
   pick.setAttribute('aria-pressed', String(avail.picking));
   pick.classList.toggle('active', avail.picking);
   $('#available-within-km').disabled = !avail.near;
+  $('#available-copy').title = t('shareTitle');
   const sort = $('#available-sort');
   sort.querySelector('option[value="distance_km"]').disabled = !avail.near;
   if (!avail.near && sort.value === 'distance_km') sort.value = '-area_ha';
@@ -1609,7 +1770,7 @@ function setPicking(on) {
   renderAvailableChrome();
 }
 
-function setNear(lonLat, { run = false } = {}) {
+function setNear(lonLat, { run = false, search = true } = {}) {
   avail.near = lonLat;
   avail.picking = false;
   if (map) map.getCanvas().style.cursor = '';
@@ -1627,7 +1788,16 @@ function setNear(lonLat, { run = false } = {}) {
     avail.nearMarker?.remove();
   }
   renderAvailableChrome();
-  if (run || avail.used) runAvailable();
+  syncUrl();
+  if (search && (run || avail.used)) runAvailable();
+}
+
+/** The results on the map: shown while the panel is open, with the search's pieces and the chosen one. */
+function setAvailableLayers() {
+  for (const id of ['available-results', 'available-results-outline', 'available-selected-fill', 'available-selected']) {
+    if (map?.getLayer(id)) map.setLayoutProperty(id, 'visibility', availableVisibility());
+  }
+  updateAvailableMap();
 }
 
 function setAvailableOpen(open) {
@@ -1635,11 +1805,10 @@ function setAvailableOpen(open) {
   $('#available-panel').classList.toggle('collapsed', !open);
   $('#available-body').hidden = !open;
   $('#available-toggle').setAttribute('aria-expanded', String(open));
-  for (const id of ['available-results', 'available-results-outline', 'available-selected-fill', 'available-selected']) {
-    if (map?.getLayer(id)) map.setLayoutProperty(id, 'visibility', availableVisibility());
-  }
+  setAvailableLayers();
   if (avail.nearMarker) avail.nearMarker.getElement().hidden = !open;
   if (!open && avail.picking) setPicking(false);
+  syncUrl();
 }
 
 function provinceChangedForAvailable() {
@@ -1663,8 +1832,35 @@ function setupAvailable() {
     if (li) selectPiece(li.dataset.id, { fly: true });
   });
   document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && avail.picking) setPicking(false); });
+  // Every change of a filter goes to the URL at once (the search itself runs on "Search").
+  for (const type of ['input', 'change']) $('#available-form').addEventListener(type, () => syncUrl());
+  $('#available-copy').addEventListener('click', copyLink);
+  $('#available-link').addEventListener('focus', (ev) => ev.target.select());
   renderAvailableChrome();
   renderAvailable();
+  restoreAvailable(availableFromUrl(params));
+}
+
+/** A shared URL's panel: its fields filled in, opened, and the same search run (the chosen piece shown). */
+function restoreAvailable(s) {
+  if (s.minHa != null) $('#available-min-ha').value = s.minHa;
+  if (s.maxHa != null) $('#available-max-ha').value = s.maxHa;
+  $('#available-ready').checked = s.ready;
+  $('#available-cleared').checked = s.cleared;
+  $('#available-wwtp').checked = s.wwtp;
+  if (s.open) setAvailableOpen(true);
+  if (s.near) {
+    setNear(s.near, { search: false });
+    if (s.withinKm != null) $('#available-within-km').value = s.withinKm;
+  }
+  $('#available-sort').value = s.sortby || SORTS[0];
+  renderAvailableChrome();
+  if (!s.run) return;
+  avail.selected = s.piece;
+  // The map goes to the results (or the chosen piece) only when they are drawn, i.e. the panel is open.
+  runAvailable({ fit: s.open && !s.piece, limit: s.limit || AVAIL_PAGE_SIZE }).then(() => {
+    if (avail.selected) selectPiece(avail.selected, { fly: s.open, scroll: s.open });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1690,6 +1886,8 @@ function applyLanguage() {
   setupSearch.rerender?.();
   renderAvailableChrome();
   renderAvailable();
+  const copied = $('#available-copied');
+  if (copied?.dataset.i18nKey) copied.textContent = t(copied.dataset.i18nKey);
   renderPrintSheet();
 }
 
@@ -1894,6 +2092,8 @@ async function main() {
   map.once('load', () => {
     addLabels(!basemap);
     updateZoomHints();
+    // A search restored from the URL may have answered before the style was ready to take it.
+    setAvailableLayers();
     // Ready once the first zone tiles have been drawn (a slow or broken basemap does not hold it back).
     const ready = () => {
       if (document.body.dataset.ready === '1') return;

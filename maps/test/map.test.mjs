@@ -16,6 +16,15 @@
 // on a 390×844 phone the popup is on screen, clear of the bottom panel and the layers bar; a basemap
 // from /maps/config.json is drawn (the file and the tiles are served by the test itself, offline);
 // printing (page.pdf) puts the map's picture on paper with a title, the date and a legend.
+//
+// Steps 16–18 (issue #18, point 1): a search in the available-land panel is written into the page's URL
+// (every filter, the panel open, the chosen piece, the date, language and province); that URL opened in
+// a new browser context restores the fields and lists the same pieces; "Copy link" copies it (or, with
+// no clipboard, shows it selected in a read-only field); a URL with nonsense in it opens the page without
+// console errors; on a 390×844 phone the panel's buttons are on screen and usable; the download links
+// are the same query with f=csv|gpkg|kml (no limit, no offset), the CSV holds one record per piece the
+// panel counts (numberMatched), the GeoPackage is an SQLite file and the KML one placemark per piece.
+// SHARE_DATE (default 2025-12-31) is the date the shared search is made on.
 
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -37,6 +46,11 @@ const MERGER_DATE = '2025-07-01';
 const PRE_MERGER_DATE = process.env.PRE_MERGER_DATE || '2024-06-30';
 const OLD_UNIT = 'VN-56';
 const NEW_UNIT = 'VN2025-24';
+// The shared search of step 16: all provinces, on this date, pieces of 0.5 to 400 ha, ready, in zones with a
+// working wastewater plant, within 150 km of ZONE (picked on the map), nearest first: more than a page.
+const SHARE_DATE = process.env.SHARE_DATE || '2025-12-31';
+const SHARE_FILTERS = { min_ha: '0.5', max_ha: '400', within_km: '150' };
+const DOWNLOAD_TYPES = { csv: 'text/csv', gpkg: 'application/geopackage+sqlite3', kml: 'application/vnd.google-earth.kml+xml' };
 
 let passed = 0;
 let failed = 0;
@@ -200,6 +214,68 @@ function blueShare(pixels, components, alphaAt = null) {
   return n ? blue / n : 0;
 }
 
+/** The records of a CSV text (RFC 4180: a quoted field may hold commas, quotes and line breaks). */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  const s = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < s.length; i += 1) {
+    const c = s[i];
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (s[i + 1] === '"') { field += '"'; i += 1; } else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i + 1] === '\n') i += 1;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+}
+
+/** Query parameters as a sorted "k=v" list, `drop` left out (for comparing two queries). */
+const paramList = (search, drop = []) => [...new URLSearchParams(search)].filter(([k]) => !drop.includes(k)).map(([k, v]) => `${k}=${v}`).sort();
+const sameList = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** What the available-land panel shows and holds. */
+async function panelState(page) {
+  return page.evaluate(() => {
+    const v = (sel) => document.querySelector(sel)?.value;
+    const on = (sel) => !!document.querySelector(sel)?.checked;
+    const map = window.landbankMap;
+    return {
+      open: !document.querySelector('#available-body').hidden && document.querySelector('#available-toggle').getAttribute('aria-expanded') === 'true',
+      loading: document.querySelector('#available-panel').classList.contains('loading'),
+      minHa: v('#available-min-ha'), maxHa: v('#available-max-ha'), withinKm: v('#available-within-km'), sort: v('#available-sort'),
+      ready: on('#available-ready'), cleared: on('#available-cleared'), wwtp: on('#available-wwtp'),
+      near: document.querySelector('#available-near').title,
+      count: document.querySelector('#available-summary').hidden ? null : document.querySelector('#available-count').dataset.value,
+      ids: [...document.querySelectorAll('#available-results li[data-id]')].map((li) => li.dataset.id),
+      selected: document.querySelector('#available-results li.selected')?.dataset.id ?? null,
+      more: !document.querySelector('#available-more').hidden,
+      error: document.querySelector('#available-error').hidden ? null : document.querySelector('#available-error').textContent,
+      layer: map?.getLayer('available-results') ? map.getLayoutProperty('available-results', 'visibility') : null,
+      selectedFilter: map?.getLayer('available-selected') ? JSON.stringify(map.getFilter('available-selected')) : null,
+      url: location.href,
+    };
+  });
+}
+
+/** Waits until the panel is done loading and `cond(state)` holds; returns the state (fails with `what`). */
+async function waitPanel(page, cond, what) {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  let st = await panelState(page);
+  while (Date.now() < deadline && (st.loading || !cond(st))) {
+    await page.waitForTimeout(150);
+    st = await panelState(page);
+  }
+  if (st.loading || !cond(st)) fail(`${what}: the panel shows ${JSON.stringify({ ...st, ids: `${st.ids.length} ids` })}`);
+  return st;
+}
+
 async function apiJSON(path) {
   const res = await fetch(BASE + path, { headers: { Accept: 'application/json' } });
   if (!res.ok) fail(`GET ${path} answered ${res.status}`);
@@ -356,14 +432,18 @@ async function main() {
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
     page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') {
-        const loc = msg.location();
-        if (/^Failed to load resource: .*\b400\b/.test(msg.text()) && expectedBadRequests.some((isExpected) => isExpected(loc?.url || ''))) return;
-        consoleErrors.push(`${msg.text()}${loc?.url ? ` (${loc.url}${loc.lineNumber != null ? ':' + loc.lineNumber : ''})` : ''}`);
-      }
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+    // Every page the test opens (also in other contexts) reports its console errors here.
+    const watchConsole = (p) => {
+      p.on('console', (msg) => {
+        if (msg.type() === 'error') {
+          const loc = msg.location();
+          if (/^Failed to load resource: .*\b400\b/.test(msg.text()) && expectedBadRequests.some((isExpected) => isExpected(loc?.url || ''))) return;
+          consoleErrors.push(`${msg.text()}${loc?.url ? ` (${loc.url}${loc.lineNumber != null ? ':' + loc.lineNumber : ''})` : ''}`);
+        }
+      });
+      p.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+    };
+    watchConsole(page);
     page.on('response', (res) => {
       if (new URL(res.url()).pathname.startsWith('/tiles/')) tileResponses.push({ url: res.url(), status: res.status() });
     });
@@ -909,7 +989,218 @@ async function main() {
     await page.emulateMedia({ media: 'screen' });
     await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
 
-    // 16. No console errors.
+    // 16. A search shared by its URL: the panel's filters, the panel open, the pages listed and the chosen
+    //     piece go to the URL with the date, language and province; opened in a new browser context the
+    //     URL restores the fields and lists the same pieces; "Copy link" hands it over; nonsense is ignored.
+    log(`step 16: share an available-land search by its URL (all provinces, ${SHARE_DATE})`);
+    await openPage(page, `${PAGE}?lang=en&province=&at=${SHARE_DATE}`);
+    if (!(await page.isVisible('#available-min-ha'))) await page.click('#available-toggle');
+    await page.fill('#available-min-ha', SHARE_FILTERS.min_ha);
+    await page.fill('#available-max-ha', SHARE_FILTERS.max_ha);
+    await page.check('#available-ready');
+    await page.uncheck('#available-cleared');
+    await page.check('#available-wwtp');
+    // The point: ZONE's centre, picked on the map (the centre of the map after jumping there).
+    await page.evaluate((c) => window.landbankMap.jumpTo({ center: c, zoom: 12 }), zoneCentre);
+    await waitForMapIdle(page, `${ZONE} at zoom 12`);
+    await page.click('#available-pick');
+    const mapBox = await page.locator('#map').boundingBox();
+    await page.mouse.click(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+    await waitPanel(page, (st) => st.near !== '' && st.sort === 'distance_km', 'after picking a point');
+    await page.fill('#available-within-km', SHARE_FILTERS.within_km);
+    const shareSearch = page.waitForResponse((r) => { const u = new URL(r.url()); return u.pathname.endsWith('/available') && u.searchParams.get('within_km') === SHARE_FILTERS.within_km; }, { timeout: STEP_TIMEOUT });
+    await page.click('#available-search');
+    const shareQuery = new URL((await shareSearch.catch(() => fail('no /available request for the shared search'))).url()).searchParams;
+    let mine = await waitPanel(page, (st) => st.count != null && st.ids.length > 0, 'the shared search');
+    if (mine.more) {
+      await page.click('#available-more');
+      mine = await waitPanel(page, (st) => st.ids.length > 20, 'after "Show more"');
+    } else log(`       note: ${mine.count} piece(s) fit on one page, "Show more" is not tried`);
+    const sharedPiece = mine.ids[mine.ids.length - 1];
+    await page.click(`#available-results li[data-id="${sharedPiece}"] button`);
+    mine = await waitPanel(page, (st) => st.selected === sharedPiece && new URL(st.url).searchParams.get('piece') === sharedPiece, `after choosing ${sharedPiece}`);
+    const shared = new URL(mine.url);
+    const sp = shared.searchParams;
+    const wantInUrl = { avail: '1', run: '1', ...SHARE_FILTERS, ready: 'true', wwtp: 'true', near: shareQuery.get('near'), sortby: 'distance_km',
+      at: SHARE_DATE, lang: 'en', province: '', piece: sharedPiece, ...(mine.ids.length > 20 ? { limit: String(mine.ids.length) } : {}) };
+    const wrongInUrl = Object.entries(wantInUrl).filter(([k, v]) => sp.get(k) !== v).map(([k, v]) => `${k}=${sp.get(k)} (want ${v})`);
+    if (sp.has('cleared')) wrongInUrl.push(`cleared=${sp.get('cleared')} although unchecked`);
+    check(wrongInUrl.length === 0 && shareQuery.get('near') && !shared.search.includes('%2C'),
+      `the page's URL holds the search: ${shared.search}`,
+      `the page's URL ${shared.search} is wrong: ${wrongInUrl.join(', ') || 'near missing or escaped'}`);
+
+    // The URL in a new browser context (another locale, nothing stored): the same panel, the same pieces.
+    const context2 = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, locale: 'en-US', timezoneId: 'Asia/Ho_Chi_Minh',
+      permissions: ['clipboard-read', 'clipboard-write'] });
+    const page2 = await context2.newPage();
+    watchConsole(page2);
+    const requests2 = [];
+    page2.on('request', (req) => { const u = new URL(req.url()); if (u.pathname.endsWith('/available')) requests2.push(u.searchParams); });
+    await openPage(page2, `${shared.pathname}${shared.search}`);
+    const theirs = await waitPanel(page2, (st) => st.ids.length === mine.ids.length && st.selected === sharedPiece, 'the shared URL in a new browser context');
+    const fieldsOf = (st) => ({ open: st.open, minHa: st.minHa, maxHa: st.maxHa, ready: st.ready, cleared: st.cleared, wwtp: st.wwtp, near: st.near, withinKm: st.withinKm, sort: st.sort });
+    check(sameList(Object.entries(fieldsOf(theirs)), Object.entries(fieldsOf(mine))) && theirs.open,
+      `the new context restored the panel, open: ${JSON.stringify(fieldsOf(theirs))}`,
+      `the new context's panel ${JSON.stringify(fieldsOf(theirs))} differs from the shared one ${JSON.stringify(fieldsOf(mine))}`);
+    check(theirs.count === mine.count && sameList(theirs.ids, mine.ids) && theirs.selected === sharedPiece && theirs.layer === 'visible' && theirs.selectedFilter?.includes(sharedPiece),
+      `it lists the same ${theirs.ids.length} of ${theirs.count} pieces in the same order (${theirs.ids.slice(0, 3).join(', ')}…), ${sharedPiece} chosen in the list and on the map`,
+      `the new context lists ${theirs.count}: ${theirs.ids.join(' ')} (chosen ${theirs.selected}, layer ${theirs.layer}, filter ${theirs.selectedFilter}); the shared page ${mine.count}: ${mine.ids.join(' ')} (chosen ${sharedPiece})`);
+    const sent2 = requests2.find((q) => q.get('within_km') === SHARE_FILTERS.within_km);
+    check(sent2 && sameList(paramList(sent2, ['limit']), paramList(shareQuery, ['limit'])),
+      `it asked /available with the same query: ${sent2}`,
+      `its /available request ${sent2 ?? '(none)'} differs from the shared page's ${shareQuery}`);
+    const url2 = new URL(theirs.url);
+    check(sameList(paramList(url2.search), paramList(shared.search)) && await page2.$eval('#date-input', (el) => el.value) === SHARE_DATE
+      && await page2.$eval('#province-select', (el) => el.value) === '' && await page2.evaluate(() => document.documentElement.lang) === 'en',
+      `its URL, date (${SHARE_DATE}), province (all) and language (en) are the shared ones`,
+      `its URL ${url2.search} (shared ${shared.search}), date ${await page2.$eval('#date-input', (el) => el.value)}, province ${JSON.stringify(await page2.$eval('#province-select', (el) => el.value))}`);
+
+    // "Copy link" with a clipboard (granted in this context): the page's URL is on it.
+    await page2.click('#available-copy');
+    await page2.waitForFunction(() => document.querySelector('#available-copied')?.textContent.trim(), null, { timeout: 10000 }).catch(() => fail('"Copy link" says nothing'));
+    const copied = await page2.evaluate(async () => ({ field: document.querySelector('#available-link').hidden ? null : document.querySelector('#available-link').value,
+      clip: await navigator.clipboard.readText().catch((e) => `(${e.name})`), url: location.href, note: document.querySelector('#available-copied').textContent }));
+    check(copied.clip === copied.url || copied.field === copied.url,
+      `"Copy link" ${copied.clip === copied.url ? 'put the URL on the clipboard' : 'showed the URL in the field'}: ${JSON.stringify(copied.note)}`,
+      `"Copy link": clipboard ${JSON.stringify(copied.clip)}, field ${JSON.stringify(copied.field)}, page ${copied.url}`);
+    // Both languages.
+    const copyLabel = () => page2.$eval('#available-copy', (el) => el.textContent.trim());
+    const labelEn2 = await copyLabel();
+    await page2.click('#lang-switch');
+    const labelVi2 = await copyLabel();
+    const viUrl = new URL(await page2.evaluate(() => location.href));
+    await page2.click('#lang-switch');
+    check(labelEn2 === 'Copy link' && labelVi2 === 'Sao chép liên kết' && viUrl.searchParams.get('lang') === 'vi'
+      && sameList(paramList(viUrl.search, ['lang']), paramList(shared.search, ['lang'])),
+      `the button reads ${JSON.stringify(labelEn2)} in English and ${JSON.stringify(labelVi2)} in Vietnamese, and the URL keeps the search in both`,
+      `the button reads ${JSON.stringify(labelEn2)} / ${JSON.stringify(labelVi2)}; URL in Vietnamese ${viUrl.search}`);
+
+    // Without a clipboard (as in some headless or insecure pages): the URL shown, selected, in a read-only field.
+    await page.evaluate(() => Object.defineProperty(Navigator.prototype, 'clipboard', { configurable: true, get: () => undefined }));
+    await page.click('#available-copy');
+    const fallback = await page.waitForFunction(() => {
+      const f = document.querySelector('#available-link');
+      return f && !f.hidden && f.offsetParent !== null && { value: f.value, readOnly: f.readOnly, focused: document.activeElement === f,
+        selected: f.selectionStart === 0 && f.selectionEnd === f.value.length, url: location.href, note: document.querySelector('#available-copied').textContent };
+    }, null, { timeout: 10000 }).then((h) => h.jsonValue()).catch(() => fail('with no navigator.clipboard, "Copy link" shows no #available-link field'));
+    check(fallback.value === fallback.url && fallback.readOnly && fallback.focused && fallback.selected,
+      `with no clipboard the URL is shown selected in a read-only field (${JSON.stringify(fallback.note)})`,
+      `with no clipboard: field ${JSON.stringify(fallback)}`);
+
+    // A URL with nonsense in it: the page opens, each bad value is left out, no console errors.
+    const errorsBefore = consoleErrors.length;
+    const page3 = await context2.newPage();
+    watchConsole(page3);
+    const mangled = `${PAGE}?avail=1&run=1&min_ha=abc&max_ha=-3&ready=maybe&cleared=2&near=999,1&within_km=x&sortby=nearest&piece=%3Cb%3E&limit=-5&at=1800-01-01&lang=xx&province=ZZ&bogus=1`;
+    log(`       ${mangled}`);
+    await openPage(page3, mangled);
+    const today3 = await page3.$eval('#date-input', (el) => el.value);
+    const prov3 = await page3.$eval('#province-select', (el) => el.value);
+    const plainQ = new URLSearchParams({ at: today3, sortby: '-area_ha', limit: '1' });
+    if (prov3) plainQ.set('province_code', prov3);
+    const plain = await apiJSON(`/available?${plainQ}`);
+    const st3 = await waitPanel(page3, (st) => st.count === String(plain.numberMatched), `the mangled URL (the API has ${plain.numberMatched} pieces for ${plainQ})`);
+    const url3 = new URL(st3.url).searchParams;
+    const leftOver = ['min_ha', 'max_ha', 'ready', 'cleared', 'near', 'within_km', 'sortby', 'piece', 'limit', 'at', 'bogus'].filter((k) => url3.has(k));
+    check(st3.open && st3.minHa === '' && st3.maxHa === '' && !st3.ready && !st3.cleared && st3.near === '' && st3.sort === '-area_ha' && !st3.selected && !st3.error
+      && leftOver.length === 0 && ['vi', 'en'].includes(url3.get('lang')) && consoleErrors.length === errorsBefore,
+      `the mangled URL opens the panel with empty filters and runs the plain search (${st3.count} pieces, ${prov3}, ${today3}); its URL is now ?${url3}; no console errors`,
+      `the mangled URL: panel ${JSON.stringify({ ...st3, ids: st3.ids.length })}, left in the URL: ${leftOver.join(', ') || 'nothing'}, console errors: ${consoleErrors.slice(errorsBefore).join(' | ') || 'none'}`);
+    await page3.close();
+
+    // 17. On a 390×844 phone the panel with a shared search is usable: its buttons and links can be
+    //     scrolled to, lie on screen and are not covered; nothing makes the panel scroll sideways.
+    log('step 17: the available-land panel on a 390×844 phone');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openPage(page, `${shared.pathname}${shared.search}`);
+    await waitPanel(page, (st) => st.ids.length === mine.ids.length && st.selected === sharedPiece, 'the shared URL on a phone');
+    const phoneProblems = [];
+    const controls = ['#available-toggle', '#available-min-ha', '#available-ready', '#available-pick', '#available-within-km', '#available-sort', '#available-search',
+      '#available-dl-csv', '#available-dl-gpkg', '#available-dl-kml', '#available-copy', `#available-results li[data-id="${sharedPiece}"] button`];
+    if (await page.isVisible('#available-more')) controls.push('#available-more');
+    for (const sel of controls) {
+      const el = page.locator(sel).first();
+      await el.scrollIntoViewIfNeeded().catch(() => phoneProblems.push(`${sel} cannot be scrolled to`));
+      const r = await el.evaluate((e) => {
+        const b = e.getBoundingClientRect();
+        const top = document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2);
+        return { left: b.left, top: b.top, right: b.right, bottom: b.bottom, hit: !!top && (top === e || e.contains(top) || top.contains(e) && top.tagName === 'LABEL') };
+      });
+      if (!(r.left >= 0 && r.top >= 0 && r.right <= 390 && r.bottom <= 844)) phoneProblems.push(`${sel} ${boxText(r)} is off screen`);
+      else if (!r.hit) phoneProblems.push(`${sel} ${boxText(r)} is covered`);
+    }
+    const sideways = await page.$eval('#panel', (el) => el.scrollWidth - el.clientWidth);
+    if (sideways > 1) phoneProblems.push(`#panel scrolls ${sideways} px sideways`);
+    await page.locator('#available-copy').scrollIntoViewIfNeeded();
+    await page.click('#available-copy');
+    await page.waitForFunction(() => document.querySelector('#available-copied')?.textContent.trim(), null, { timeout: 10000 }).catch(() => phoneProblems.push('"Copy link" says nothing'));
+    const linkBox = await page.$eval('#available-link', (el) => (el.hidden ? null : (({ left, right }) => ({ left, right }))(el.getBoundingClientRect())));
+    if (linkBox && (linkBox.left < 0 || linkBox.right > 390)) phoneProblems.push(`the link field [${Math.round(linkBox.left)}, ${Math.round(linkBox.right)}] leaves the screen`);
+    check(phoneProblems.length === 0, `on the phone the panel's ${controls.length} controls (search, downloads, copy link, the list) lie on screen uncovered; "Copy link" works there`,
+      `on the phone: ${phoneProblems.join('; ')}`);
+    await page.screenshot({ path: PHONE_SCREENSHOT.replace(/(\.png)?$/i, '-available.png') }).then(() => log(`       screenshot: ${PHONE_SCREENSHOT.replace(/(\.png)?$/i, '-available.png')}`)).catch(() => {});
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // 18. Downloads: CSV, GeoPackage and KML links carry the search shown (without limit and offset) with
+    //     f=; the files are what they say, and the CSV and KML hold one record per piece the panel counts.
+    log('step 18: download the shared search as CSV, GeoPackage and KML');
+    const shown = await panelState(page2);
+    const searched = [...requests2].reverse().find((q) => !q.has('f') && !q.has('offset'));
+    const wantDl = paramList(searched, ['limit', 'offset']);
+    const links = await page2.$$eval('#available-downloads a', (as) => as.map((a) => ({ id: a.id, href: a.href, download: a.getAttribute('download'),
+      visible: a.offsetParent !== null, text: a.textContent.trim() })));
+    const badLinks = Object.keys(DOWNLOAD_TYPES).filter((f) => {
+      const a = links.find((l) => l.id === `available-dl-${f}`);
+      if (!a?.href) return true;
+      const u = new URL(a.href);
+      return !a.visible || a.download !== `available_land.${f}` || !u.pathname.endsWith('/available') || u.searchParams.get('f') !== f
+        || u.searchParams.has('limit') || u.searchParams.has('offset') || !sameList(paramList(u.search, ['f']), wantDl);
+    });
+    check(badLinks.length === 0 && sameList(wantDl, paramList(shareQuery, ['limit', 'offset'])),
+      `${links.map((l) => l.text).join(', ')} link to /available?${wantDl.join('&')} with f=csv|gpkg|kml, download="available_land.<ext>"`,
+      `download links wrong (${badLinks.join(', ') || 'query differs from the shared search'}): ${JSON.stringify(links)}; the search is ${wantDl.join('&')}`);
+    const hrefOf = (f) => links.find((l) => l.id === `available-dl-${f}`).href;
+    const matched = Number(shown.count);
+    const files = {};
+    for (const f of Object.keys(DOWNLOAD_TYPES)) {
+      const r = await page2.request.get(hrefOf(f), { timeout: STEP_TIMEOUT });
+      files[f] = { status: r.status(), type: r.headers()['content-type'] || '', disposition: r.headers()['content-disposition'] || '', body: await r.body() };
+    }
+    const fileOk = (f) => files[f].status === 200 && files[f].type.split(';')[0].trim() === DOWNLOAD_TYPES[f]
+      && /attachment/i.test(files[f].disposition) && files[f].disposition.includes(`available_land.${f}`);
+    const fileText = (f) => `${files[f].status} ${files[f].type}, ${JSON.stringify(files[f].disposition)}${files[f].status !== 200 ? `: ${files[f].body.toString('utf8').slice(0, 200)}` : ''}`;
+    const csvText = files.csv.body.toString('utf8');
+    const records = files.csv.status === 200 ? parseCsv(csvText) : [];
+    const [header = [], ...rows] = records;
+    const dataLines = csvText.split(/\r?\n/).filter((l) => l !== '').length - 1;
+    const wktCol = header.findIndex((h, i) => /^(wkt|geometry|geom|wkt_geometry)$/i.test(h) || /^(MULTI)?POLYGON\s*\(/i.test(rows[0]?.[i] ?? ''));
+    const idCol = header.indexOf('id');
+    check(fileOk('csv') && rows.length === matched && wktCol >= 0 && rows.every((r) => r.length === header.length && /^(MULTI)?POLYGON\s*\(/i.test(r[wktCol]))
+      && ['zone_code', 'area_ha'].every((h) => header.includes(h)),
+      `CSV: ${fileText('csv')}; ${rows.length} records (${dataLines} data lines) = ${matched} pieces the panel counts, WKT in column ${JSON.stringify(header[wktCol])}, columns ${header.join(',')}`,
+      `CSV: ${fileText('csv')}; ${rows.length} records (${dataLines} data lines) for ${matched} pieces counted; header ${JSON.stringify(header)}; WKT column ${wktCol}`);
+    if (idCol >= 0 && shown.ids.length === matched) {
+      const csvIds = rows.map((r) => r[idCol]);
+      check(sameList(csvIds, shown.ids), `the CSV lists the panel's pieces in the panel's order (${csvIds.slice(0, 3).join(', ')}…)`,
+        `the CSV's ids ${csvIds.join(' ')} differ from the panel's ${shown.ids.join(' ')}`);
+    }
+    const magic = files.gpkg.body.subarray(0, 16).toString('latin1');
+    check(fileOk('gpkg') && magic === 'SQLite format 3\0', `GeoPackage: ${fileText('gpkg')}, ${files.gpkg.body.length} bytes starting "SQLite format 3"`,
+      `GeoPackage: ${fileText('gpkg')}, starts ${JSON.stringify(magic)}`);
+    const kml = files.kml.body.toString('utf8');
+    const placemarks = (kml.match(/<Placemark[\s>]/g) || []).length;
+    check(fileOk('kml') && /<kml[\s>]/.test(kml) && placemarks === matched, `KML: ${fileText('kml')}, ${placemarks} placemarks = ${matched} pieces`,
+      `KML: ${fileText('kml')}, ${placemarks} placemarks for ${matched} pieces`);
+    // The link itself starts a download of that name.
+    const [download] = await Promise.all([page2.waitForEvent('download', { timeout: STEP_TIMEOUT }), page2.click('#available-dl-csv')])
+      .catch(() => fail('clicking the CSV link started no download'));
+    const dlFailure = await download.failure();
+    check(download.suggestedFilename() === 'available_land.csv' && !dlFailure, `clicking CSV downloads ${download.suggestedFilename()}`,
+      `clicking CSV: file ${download.suggestedFilename()}, failure ${dlFailure}`);
+    await download.delete().catch(() => {});
+    await context2.close();
+
+    // 19. No console errors.
     check(consoleErrors.length === 0, 'no console errors',
       `${consoleErrors.length} console error(s):\n${consoleErrors.map((e) => `         ${e}`).join('\n')}`);
   } catch (err) {
