@@ -108,7 +108,7 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     };
     let held: Vec<&MultiPolygon> =
         inputs.leases.iter().filter(|(l, _)| l.state_at(at) != LeaseState::None).map(|(_, g)| g).collect();
-    let available = subtract(&leasable, &union_all(held));
+    let available = subtract(&leasable, &union_all(held.iter().copied()));
 
     let cleared = union_all(
         inputs
@@ -124,9 +124,10 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     );
     let ready_land = clip(&cleared, &infra);
 
+    let mut plot_codes = plots_on_pieces(inputs, &leasable, &held, &available);
     let leasable_ha = area_ha(&leasable);
     let mut n = 0;
-    for polygon in available.0 {
+    for (index, polygon) in available.0.into_iter().enumerate() {
         let piece = MultiPolygon(vec![polygon]);
         let area = area_ha(&piece);
         // A piece can never hold more than the zone's leasable land: if one does, the geometry
@@ -155,12 +156,7 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
         let cleared_ha = area_ha(&clip(&piece, &cleared));
         let infra_ready_ha = area_ha(&clip(&piece, &infra));
         let ready_ha = area_ha(&clip(&piece, &ready_land));
-        let plot_codes = inputs
-            .plots
-            .iter()
-            .filter(|(_, g)| g.intersects(&piece) && area_ha(&clip(&piece, g)) > ONE_M2_HA)
-            .map(|(p, _)| p.code.clone())
-            .collect();
+        let plot_codes = std::mem::take(&mut plot_codes[index]);
         result.pieces.push(Piece {
             id: format!("{}-A{n}", zone.code),
             zone_code: zone.code.clone(),
@@ -182,6 +178,66 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
         });
     }
     result
+}
+
+/// The codes of the plots each piece of `available` holds more than 1 m² of, by piece.
+///
+/// A plot's free part is the plot less the held leases around it (found through an R-tree of their
+/// boxes) and outside nothing leasable; each part of it lies in exactly one piece, found by a point inside
+/// the part. That is one small boolean operation per plot, instead of one per plot and piece against a
+/// piece that may hold a whole zone's road network with a hole for every lease.
+fn plots_on_pieces(
+    inputs: &ZoneInputs,
+    leasable: &MultiPolygon,
+    held: &[&MultiPolygon],
+    available: &MultiPolygon,
+) -> Vec<Vec<String>> {
+    use geo::{BoundingRect, Contains, InteriorPoint};
+    use rstar::primitives::{GeomWithData, Rectangle};
+    let envelope = |g: &MultiPolygon| {
+        g.bounding_rect().map(|r| Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+    };
+    let held_tree = rstar::RTree::bulk_load(
+        held.iter().enumerate().filter_map(|(i, g)| Some(GeomWithData::new(envelope(g)?, i))).collect(),
+    );
+    let piece_tree = rstar::RTree::bulk_load(
+        available
+            .0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some(GeomWithData::new(envelope(&MultiPolygon(vec![p.clone()]))?, i)))
+            .collect(),
+    );
+    let mut codes: Vec<Vec<String>> = vec![Vec::new(); available.0.len()];
+    for (plot, geometry) in &inputs.plots {
+        let Some(plot_box) = envelope(geometry) else { continue };
+        let around: Vec<&MultiPolygon> = held_tree
+            .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&plot_box))
+            .map(|e| held[e.data])
+            .collect();
+        let mut free =
+            if around.is_empty() { geometry.clone() } else { subtract(geometry, &union_all(around)) };
+        if !leasable.contains(&free) {
+            free = clip(&free, leasable);
+        }
+        for part in free.0 {
+            if area_ha(&MultiPolygon(vec![part.clone()])) <= ONE_M2_HA {
+                continue;
+            }
+            let Some(inside) = part.interior_point() else { continue };
+            let at_point = Rectangle::from_corners([inside.x(), inside.y()], [inside.x(), inside.y()]);
+            let piece = piece_tree
+                .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&at_point))
+                .map(|e| e.data)
+                .find(|&i| available.0[i].intersects(&inside));
+            if let Some(i) = piece
+                && codes[i].last() != Some(&plot.code)
+            {
+                codes[i].push(plot.code.clone());
+            }
+        }
+    }
+    codes
 }
 
 /// Geodesic distance in km from `point` to the nearest point of `piece` (0 inside it). The nearest point is

@@ -3,7 +3,7 @@
 //! Layers point one way (`tests/layers.rs` fails on an import against them; ARCHITECTURE.md says more):
 //! - [`http`] and [`config`] (with the binary's `main.rs`): how people reach landbank;
 //! - services: [`occupancy`], [`available`], [`report`], [`tiles`], [`import`], [`export`], [`edit`],
-//!   [`ingest`], [`demo`], [`auth`];
+//!   [`ingest`], [`demo`], [`synthetic`], [`auth`];
 //! - [`store`]: where the inventory is kept;
 //! - the pure layer, no I/O of its own: [`domain`], [`spatial`], [`geography`], [`rules`],
 //!   [`collections`], [`crs`], [`vnenc`], [`cache`].
@@ -27,5 +27,6 @@ pub mod report;
 pub mod rules;
 pub mod spatial;
 pub mod store;
+pub mod synthetic;
 pub mod tiles;
 pub mod vnenc;

@@ -11,7 +11,19 @@ const LAYERS: &[&[&str]] = &[
     // Where the inventory is kept.
     &["store"],
     // What landbank does with it.
-    &["occupancy", "available", "report", "tiles", "import", "export", "edit", "ingest", "demo", "auth"],
+    &[
+        "occupancy",
+        "available",
+        "report",
+        "tiles",
+        "import",
+        "export",
+        "edit",
+        "ingest",
+        "demo",
+        "synthetic",
+        "auth",
+    ],
     // How people reach it.
     &["http", "config"],
 ];

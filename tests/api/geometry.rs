@@ -109,3 +109,65 @@ fn figures_and_pieces_add_up_on_random_overlapping_leases() {
         })
         .unwrap();
 }
+
+/// The shapes that gave Earth-sized pieces on the peers' data (#19), generated: plots in rows, clipped to
+/// a rotated zone with a corner cut, so that the plots along the boundary share its edges; leases on the
+/// plots. geo's own difference leaves rings there that it measures as more than half the Earth; landbank's
+/// figures and pieces stay true for every zone.
+#[test]
+fn zones_whose_plots_share_the_boundary_give_no_earth_sized_pieces() {
+    use geo::{BooleanOps, GeodesicArea};
+    use landbank::synthetic::{Spec, generate};
+    let data = generate(&Spec { zones_x: 8, zones_y: 5, ..Spec::province(40) });
+    let at = parse_date("2026-01-01").unwrap();
+    let mut earth_sized = 0;
+    for zone in &data.zones {
+        let z: Zone = serde_json::from_value(serde_json::Value::Object(zone.properties.clone())).unwrap();
+        let boundary = zone.geometry.clone().unwrap();
+        let of_zone = |f: &&landbank::store::NewFeature| f.properties["zone_code"] == z.code.as_str();
+        let land_use: Vec<(LandUse, MultiPolygon)> = data
+            .land_use
+            .iter()
+            .filter(of_zone)
+            .map(|f| (serde_json::from_value(json!(f.properties)).unwrap(), f.geometry.clone().unwrap()))
+            .collect();
+        let leases: Vec<(Lease, MultiPolygon)> = data
+            .leases
+            .iter()
+            .filter(of_zone)
+            .map(|f| (serde_json::from_value(json!(f.properties)).unwrap(), f.geometry.clone().unwrap()))
+            .collect();
+        // What geo alone makes of it: the raw difference, measured ring by ring.
+        let held = geo::algorithm::bool_ops::unary_union(leases.iter().map(|(_, g)| g));
+        let raw = boundary.difference(&held);
+        earth_sized +=
+            raw.0.iter().filter(|p| p.geodesic_area_unsigned() > landbank::spatial::EARTH_M2 / 2.0).count();
+
+        let f = zone_figures(&z, Some(&boundary), &land_use, &leases, at, DEFAULT_SCOPE);
+        assert!(f.available_ha >= 0.0 && f.available_ha <= f.leasable_ha, "{}: {f:?}", z.code);
+        assert!((f.leased_ha + f.reserved_ha + f.available_ha - f.leasable_ha).abs() < 0.01, "{f:?}");
+        let inputs = ZoneInputs {
+            zone: z.clone(),
+            boundary: Some(boundary.clone()),
+            land_use,
+            leases,
+            parcels: vec![],
+            plots: vec![],
+        };
+        let a = zone_available(&inputs, at, 0.05);
+        assert!(a.dropped_ha >= 0.0, "{}: {} ha dropped", z.code, a.dropped_ha);
+        assert!(
+            (a.available_ha - f.available_ha).abs() < 0.01,
+            "{}: {} vs {}",
+            z.code,
+            a.available_ha,
+            f.available_ha
+        );
+        let pieces: f64 = a.pieces.iter().map(|p| p.area_ha).sum();
+        assert!((pieces + a.dropped_ha - a.available_ha).abs() < 0.01, "{}", z.code);
+        for p in &a.pieces {
+            assert!(p.area_ha <= f.leasable_ha, "{}: a piece of {} ha", p.id, p.area_ha);
+        }
+    }
+    assert!(earth_sized > 0, "the fixture no longer makes the rings geo measures as the Earth");
+}

@@ -41,6 +41,7 @@ mod html;
 mod import;
 mod integrity;
 mod maps;
+mod memory;
 mod occupancy;
 mod ogr;
 mod postgis;

@@ -1,0 +1,106 @@
+//! Memory bounded by design (#19): the real binary, serving a province of more than 100,000 plots,
+//! answers 20 requests that each compute afresh (occupancy and available land on dates not asked before,
+//! pages of plots, tiles) and its resident memory after the first stays under a bound: what the first
+//! request needed, plus the byte budget of its caches, plus a margin for the allocator.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use landbank::synthetic::{Spec, generate};
+
+use crate::helpers::{Backend, scratch_database};
+
+const BIN: &str = env!("CARGO_BIN_EXE_landbank");
+/// `LANDBANK_CACHE_MB` the server runs with.
+const CACHE_MB: u64 = 32;
+/// What the allocator may keep beyond that, MB.
+const MARGIN_MB: u64 = 100;
+
+/// Resident memory of a process, MB (Linux).
+fn rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status");
+    kb / 1024
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stays_bounded_over_twenty_requests_on_a_province_of_100k_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = scratch_database(Backend::Sqlite, false, &dir).await;
+    {
+        let store = landbank::store::open(&database).await.unwrap();
+        store.migrate().await.unwrap();
+        let data = generate(&Spec::province(484));
+        assert!(data.plots.len() >= 100_000, "{} plots", data.plots.len());
+        store.insert(&data.batches()).await.unwrap();
+        store.close().await;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = Server(
+        Command::new(BIN)
+            .args(["--database", &database, "serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("LANDBANK_CACHE_MB", CACHE_MB.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = server.0.id();
+    let at_rest = rss_mb(pid);
+
+    // Every request computes: a date not asked before, another page, another tile.
+    let requests: Vec<String> = (0..20)
+        .map(|i| match i % 4 {
+            0 | 1 => format!("/occupancy?province_code=VN-56&at=2023-{:02}-{:02}", 1 + i / 2, 10 + i),
+            2 => format!("/available?province_code=VN-56&at=2024-{:02}-15&limit=50", 1 + i / 4),
+            _ => format!("/collections/plots/items?limit=1000&offset={}", i * 4_000),
+        })
+        .collect();
+    let mut after = Vec::new();
+    for uri in &requests {
+        let reply = client.get(format!("{base}{uri}")).send().await.unwrap();
+        assert_eq!(reply.status(), 200, "{uri}");
+        let body = reply.bytes().await.unwrap();
+        assert!(body.len() > 100, "{uri}");
+        after.push(rss_mb(pid));
+    }
+    // The caches report what they hold, within their budget.
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let kept: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("landbank_cache_bytes{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(metrics.contains("landbank_cache_bytes{"), "{metrics}");
+    assert!(kept > 0.0 && kept <= (CACHE_MB * 1024 * 1024) as f64, "caches hold {kept} bytes");
+    let first = after[0];
+    let bound = first + CACHE_MB + MARGIN_MB;
+    let worst = *after.iter().max().unwrap();
+    eprintln!("RSS at rest {at_rest} MB, after each request {after:?} MB, bound {bound} MB");
+    assert!(
+        worst <= bound,
+        "resident memory grew from {first} MB after the first request to {worst} MB (bound {bound} MB): \
+         {after:?}"
+    );
+}
