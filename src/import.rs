@@ -436,6 +436,8 @@ pub fn read(
             let field = collection.field(name).expect("checked above");
             props.insert(name.to_string(), constant(field, text));
         }
+        // Day-first dates and Vietnamese labels, as boards write them.
+        crate::ingest::file_conventions(collection, &mut props);
         let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
         let needs_province = collection.id != "zones"
             && collection.field("province_code").is_some()

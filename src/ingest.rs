@@ -161,3 +161,140 @@ pub fn parents_first(zones: &mut [NewFeature]) {
 pub fn load_order() -> &'static [&'static Collection] {
     collections::ALL
 }
+
+/// Vietnamese labels boards write in their own files, by vocabulary code, written without tones (they are
+/// compared after folding: "Đang hoạt động", "dang hoat dong" and "ĐANG HOẠT ĐỘNG" are one label).
+fn vietnamese_labels(collection: &str, field: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    match (collection, field) {
+        ("zones", "status") => &[
+            ("planned", &["quy hoach", "trong quy hoach", "du kien"]),
+            ("policy_approved", &["chu truong dau tu", "da co chu truong", "da co chu truong dau tu"]),
+            ("established", &["thanh lap", "da thanh lap", "dang xay dung", "dang trien khai"]),
+            ("operating", &["hoat dong", "dang hoat dong", "da di vao hoat dong"]),
+            ("suspended", &["tam dung", "tam ngung"]),
+            ("cancelled", &["huy bo", "da huy", "bai bo", "loai khoi quy hoach"]),
+        ],
+        ("zones", "kind") => &[
+            ("industrial_park", &["khu cong nghiep", "kcn"]),
+            ("industrial_cluster", &["cum cong nghiep", "ccn"]),
+            ("economic_zone", &["khu kinh te", "kkt"]),
+            ("hi_tech_park", &["khu cong nghe cao", "kcnc"]),
+        ],
+        ("leases", "status") => &[
+            ("reserved", &["dat cho", "giu cho", "da dat coc", "dang dam phan", "thoa thuan nguyen tac"]),
+            (
+                "active",
+                &["da cho thue", "dang thue", "cho thue", "con hieu luc", "hieu luc", "dang hoat dong"],
+            ),
+            ("terminated", &["cham dut", "da cham dut", "thanh ly", "da thanh ly", "het han"]),
+            ("revoked", &["thu hoi", "bi thu hoi", "da thu hoi"]),
+        ],
+        ("clearance_parcels", "status") => &[
+            ("not_started", &["chua thuc hien", "chua bat dau", "chua giai phong"]),
+            ("inventoried", &["kiem dem", "da kiem dem"]),
+            (
+                "compensation_approved",
+                &["da phe duyet phuong an", "phe duyet phuong an", "da phe duyet boi thuong"],
+            ),
+            ("compensated", &["da boi thuong", "da chi tra", "da chi tra boi thuong"]),
+            ("handed_over", &["da ban giao", "ban giao", "da giai phong mat bang", "hoan thanh"]),
+        ],
+        ("clearance_parcels", "owner_kind") => &[
+            ("household", &["ho gia dinh", "ho gia dinh, ca nhan", "ca nhan", "hgd"]),
+            ("organisation", &["to chuc", "doanh nghiep"]),
+            ("state", &["nha nuoc", "dat cong", "ubnd xa"]),
+        ],
+        ("land_use", "category") => &[
+            ("industrial", &["dat cong nghiep", "cong nghiep", "dat nha may", "skk", "skc"]),
+            ("warehouse", &["kho bai", "dat kho bai", "kho tang"]),
+            ("service", &["dich vu", "dat dich vu", "dieu hanh dich vu"]),
+            ("infrastructure", &["ha tang ky thuat", "dat ha tang", "dau moi ha tang"]),
+            ("green", &["cay xanh", "dat cay xanh", "mat nuoc cay xanh"]),
+            ("water", &["mat nuoc", "dat mat nuoc"]),
+            ("road", &["giao thong", "dat giao thong", "duong"]),
+            ("housing_support", &["nha o", "nha o cong nhan", "luu tru cong nhan"]),
+        ],
+        ("projects", "origin") => {
+            &[("fdi", &["von nuoc ngoai", "nuoc ngoai"]), ("ddi", &["trong nuoc", "von trong nuoc"])]
+        }
+        _ => &[],
+    }
+}
+
+/// "Đang hoạt động" → "dang hoat dong": no tones, no đ, lower case, single spaces.
+fn fold_label(text: &str) -> String {
+    deunicode::deunicode(&text.replace(['đ', 'Đ'], "d"))
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A day-first date as boards write it (30/06/2023, 30.06.2023, 30-06-2023, 1/7/2025) as ISO
+/// `YYYY-MM-DD`; `None` for anything else (an ISO date is left as it is).
+pub fn day_first_date(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text.trim().split(['/', '.', '-']).map(str::trim).collect();
+    let [d, m, y] = parts.as_slice() else { return None };
+    if y.len() != 4 || d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 {
+        return None;
+    }
+    let (d, m, y): (u32, u32, i32) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
+    chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
+}
+
+/// A board's file in landbank's words, before validation: day-first dates as ISO, and the Vietnamese
+/// labels (or codes in another case) of closed vocabularies as their codes. What matches nothing is
+/// left as it is, for validation to explain with the values it accepts.
+pub fn file_conventions(collection: &Collection, properties: &mut Map<String, Value>) {
+    for field in collection.fields {
+        let Some(Value::String(text)) = properties.get_mut(field.name) else { continue };
+        if field.kind == FieldKind::Date {
+            if let Some(iso) = day_first_date(text) {
+                *text = iso;
+            }
+            continue;
+        }
+        let Some(codes) = crate::collections::vocabulary(collection.id, field.name) else { continue };
+        let folded = fold_label(text);
+        if let Some(code) = codes.iter().find(|c| folded.replace(' ', "_") == **c) {
+            *text = code.to_string();
+        } else if let Some((code, _)) = vietnamese_labels(collection.id, field.name)
+            .iter()
+            .find(|(_, labels)| labels.contains(&folded.as_str()))
+        {
+            *text = code.to_string();
+        }
+    }
+}
+
+#[cfg(test)]
+mod conventions {
+    use super::*;
+
+    #[test]
+    fn day_first_dates_and_vietnamese_labels_become_landbank_values() {
+        assert_eq!(day_first_date("30/06/2023").as_deref(), Some("2023-06-30"));
+        assert_eq!(day_first_date("1.7.2025").as_deref(), Some("2025-07-01"));
+        assert_eq!(day_first_date("2023-06-30"), None, "ISO stays as it is");
+        assert_eq!(day_first_date("31/02/2023"), None, "no such day: validation explains");
+        assert_eq!(day_first_date("06/30/2023"), None, "month first is not a board's date");
+        let mut p = serde_json::json!({ "status": "Đã cho thuê", "start_on": "15/03/2021", "signed_on": "2021-01-02" })
+            .as_object()
+            .cloned()
+            .unwrap();
+        file_conventions(&crate::collections::LEASES, &mut p);
+        assert_eq!(p["status"], "active");
+        assert_eq!(p["start_on"], "2021-03-15");
+        assert_eq!(p["signed_on"], "2021-01-02");
+        let mut z =
+            serde_json::json!({ "status": "ĐANG HOẠT ĐỘNG", "kind": "KCN" }).as_object().cloned().unwrap();
+        file_conventions(&crate::collections::ZONES, &mut z);
+        assert_eq!((z["status"].as_str(), z["kind"].as_str()), (Some("operating"), Some("industrial_park")));
+        let mut odd = serde_json::json!({ "status": "Policy Approved" }).as_object().cloned().unwrap();
+        file_conventions(&crate::collections::ZONES, &mut odd);
+        assert_eq!(odd["status"], "policy_approved");
+        let mut unknown = serde_json::json!({ "status": "sắp có" }).as_object().cloned().unwrap();
+        file_conventions(&crate::collections::ZONES, &mut unknown);
+        assert_eq!(unknown["status"], "sắp có", "left for validation to explain");
+    }
+}

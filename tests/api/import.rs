@@ -332,3 +332,75 @@ async fn kml_with_map_and_set_a_legacy_code_page_and_fix() {
     assert!(text(&fixed).contains("repaired: feature BN-TEST-CN-09"), "{}", text(&fixed));
     assert_eq!(plots_of(&db, "BN-TEST").await.len(), 2);
 }
+
+/// A board's own words: zone and lease statuses in Vietnamese (any case, with or without tones) and dates
+/// day first, as Vietnamese files write them, go in as landbank's values; a label it does not know is
+/// refused with the values it accepts.
+#[tokio::test]
+async fn vietnamese_statuses_and_day_first_dates_go_in_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("words.db");
+    write_geojson(
+        &dir.path().join("kcn.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "properties": { "code": "VT-01", "name": "KCN Việt Thắng",
+            "kind": "Khu công nghiệp", "province_code": "VN2025-24", "status": "ĐANG HOẠT ĐỘNG",
+            "established_on": "15/03/2008" }, "geometry": square(106.40, 21.40, 0.02) }),
+        ],
+    );
+    let zones =
+        landbank(&db, &["import", dir.path().join("kcn.geojson").to_str().unwrap(), "--collection", "zones"]);
+    assert!(zones.status.success(), "{}", text(&zones));
+    write_geojson(
+        &dir.path().join("hop-dong.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "id": "HD-01", "properties": { "zone_code": "VT-01",
+                "status": "Đã cho thuê", "signed_on": "01/02/2010", "start_on": "1.3.2010" },
+                "geometry": square(106.401, 21.401, 0.003) }),
+            serde_json::json!({ "type": "Feature", "id": "HD-02", "properties": { "zone_code": "VT-01",
+                "status": "da thu hoi", "signed_on": "2011-05-20", "start_on": "20/05/2011", "end_on": "31/12/2020" },
+                "geometry": square(106.406, 21.401, 0.003) }),
+        ],
+    );
+    let path = dir.path().join("hop-dong.geojson");
+    let leases = landbank(&db, &["import", path.to_str().unwrap(), "--collection", "leases"]);
+    assert!(leases.status.success(), "{}", text(&leases));
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    let zone = store.item(&collections::ZONES, "VT-01").await.unwrap().unwrap();
+    assert_eq!(
+        (&zone.properties["status"], &zone.properties["kind"], &zone.properties["established_on"]),
+        (
+            &serde_json::json!("operating"),
+            &serde_json::json!("industrial_park"),
+            &serde_json::json!("2008-03-15")
+        )
+    );
+    let one = store.item(&collections::LEASES, "HD-01").await.unwrap().unwrap();
+    assert_eq!(
+        (&one.properties["status"], &one.properties["start_on"]),
+        (&serde_json::json!("active"), &serde_json::json!("2010-03-01"))
+    );
+    let two = store.item(&collections::LEASES, "HD-02").await.unwrap().unwrap();
+    assert_eq!(
+        (&two.properties["status"], &two.properties["end_on"]),
+        (&serde_json::json!("revoked"), &serde_json::json!("2020-12-31"))
+    );
+    store.close().await;
+
+    // A label landbank does not know: the file, the feature, the field and the accepted values.
+    write_geojson(
+        &dir.path().join("sai.geojson"),
+        vec![serde_json::json!({ "type": "Feature", "id": "HD-03", "properties": { "zone_code": "VT-01",
+            "status": "sắp ký", "signed_on": "01/02/2012" }, "geometry": square(106.411, 21.401, 0.003) })],
+    );
+    let refused = landbank(
+        &db,
+        &["import", dir.path().join("sai.geojson").to_str().unwrap(), "--collection", "leases"],
+    );
+    assert!(!refused.status.success());
+    let message = text(&refused);
+    assert!(
+        message.contains("HD-03") && message.contains("status") && message.contains("reserved"),
+        "{message}"
+    );
+}

@@ -1,0 +1,128 @@
+//! `cargo bench --bench national`: occupancy and available land at national scale, and the memory they
+//! take, on the shifted-copies dataset of `../shared/peers/gen1m.sql` generated here: ten copies of a
+//! province of 484 zones and about 104,000 plots (`landbank::synthetic`, shaped like the peers' data),
+//! copy k shifted by (0.4 × (k mod 5), 0.3 × ⌊k / 5⌋) degrees, codes suffixed `-Ck`: about 1,040,000
+//! plots, 4,840 zones and 730,000 held leases in one province.
+//!
+//! `-- --copies N` loads N copies (default 10); `-- --postgis` measures a scratch PostGIS database
+//! (`LANDBANK_TEST_POSTGRES`) instead of a SQLite file. Prints a Markdown table for docs/benchmarks.md:
+//! the load, then each request with its time, the resident memory after it and the peak so far.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use landbank::http::{AppState, router};
+use landbank::store::{self, Store};
+use landbank::synthetic::{Spec, generate};
+use tower::ServiceExt;
+
+/// (resident, peak) memory of this process, MB.
+fn memory_mb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            / 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (f64, usize) {
+    let started = Instant::now();
+    let request = Request::get(uri).header("host", "bench").body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert!(response.status().is_success(), "{uri}: {}", response.status());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes().len();
+    (started.elapsed().as_secs_f64(), bytes)
+}
+
+async fn open(postgis: bool, dir: &std::path::Path) -> (Arc<dyn Store>, String) {
+    let url = if postgis {
+        let admin = std::env::var("LANDBANK_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let db = format!("landbank_bench_national_{}", std::process::id());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&format!("/{db}"));
+        url.to_string()
+    } else {
+        dir.join("national.db").to_str().unwrap().to_string()
+    };
+    let store = store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, url)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let postgis = args.iter().any(|a| a == "--postgis");
+    let copies: u32 =
+        args.iter().position(|a| a == "--copies").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(10);
+    let backend = if postgis { "postgis" } else { "sqlite" };
+    let dir = tempfile::tempdir().unwrap();
+    let (store, url) = open(postgis, dir.path()).await;
+
+    println!("| store | step | data | seconds | response | RSS after | peak RSS |");
+    println!("|---|---|---|---|---|---|---|");
+    let started = Instant::now();
+    let (mut plots, mut leases, mut zones) = (0, 0, 0);
+    for k in 0..copies {
+        // One copy per transaction: memory holds one copy's records, not ten.
+        let spec = Spec {
+            origin: (105.9 + 0.4 * f64::from(k % 5), 21.0 + 0.3 * f64::from(k / 5)),
+            prefix: if k == 0 { "SZ".into() } else { format!("SZ-C{k}") },
+            ..Spec::province(484)
+        };
+        let data = generate(&spec);
+        (plots, leases, zones) =
+            (plots + data.plots.len(), leases + data.leases.len(), zones + data.zones.len());
+        store.insert(&data.batches()).await.unwrap();
+    }
+    let (rss, peak) = memory_mb();
+    let data = format!("{zones} zones, {plots} plots, {leases} leases");
+    println!(
+        "| {backend} | load (generate and insert) | {data} | {:.1} | | {rss} MB | {peak} MB |",
+        started.elapsed().as_secs_f64()
+    );
+
+    let app = router(AppState::new(store.clone()));
+    let steps = [
+        ("occupancy of the province, cold", "/occupancy?province_code=VN-56&at=2023-11-17"),
+        ("occupancy of the province, kept", "/occupancy?province_code=VN-56&at=2023-11-17"),
+        ("occupancy of the province, another date", "/occupancy?province_code=VN-56&at=2024-06-30"),
+        ("occupancy of one zone, cold", "/zones/SZ-C3-010010/occupancy?at=2023-01-01"),
+        ("available land of the province, cold", "/available?province_code=VN-56&at=2023-11-17&limit=100"),
+        ("available land of the province, kept", "/available?province_code=VN-56&at=2023-11-17&limit=100"),
+        ("plots, bbox of ~100", "/collections/plots/items?bbox=106.10,21.10,106.104,21.104&limit=1000"),
+    ];
+    for (step, uri) in steps {
+        let (seconds, bytes) = get(&app, uri).await;
+        let (rss, peak) = memory_mb();
+        println!(
+            "| {backend} | {step} | {data} | {seconds:.2} | {} kB | {rss} MB | {peak} MB |",
+            bytes / 1000
+        );
+    }
+    store.close().await;
+    if postgis {
+        let admin = std::env::var("LANDBANK_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let db = url.rsplit('/').next().unwrap_or_default().to_string();
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        let _ = sqlx::Executor::execute(
+            &mut conn,
+            sqlx::AssertSqlSafe(format!("DROP DATABASE {db} WITH (FORCE)")),
+        )
+        .await;
+    }
+}
