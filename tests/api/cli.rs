@@ -137,11 +137,12 @@ fn the_cli_never_creates_a_database_it_does_not_need_and_dry_runs_fail_on_proble
     assert!(stderr.contains("no database at") && stderr.contains("--database"), "{stderr}");
     assert!(!db.exists(), "neither crs list nor report created {}", db.display());
 
-    // Forty zones with the same mistake: the dry run fails and says so once, with three examples.
+    // Forty zones with the same mistake (a month-first date): the dry run fails and says so once, with
+    // three examples.
     assert!(run(&["migrate"]).status.success());
     let features: Vec<serde_json::Value> = (0..40)
         .map(|i| serde_json::json!({ "type": "Feature", "properties": { "code": format!("Z-{i}"), "name": "Z",
-            "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "established_on": "31/12/2019" },
+            "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "established_on": "12/31/2019" },
             "geometry": crate::import::square(106.0 + 0.01 * f64::from(i), 21.0, 0.005) }))
         .collect();
     let file = dir.path().join("zones.geojson");
