@@ -96,11 +96,14 @@ async fn main() {
     );
 
     let app = router(AppState::new(store.clone()));
+    // A zone of the last copy loaded.
+    let last = if copies > 1 { format!("SZ-C{}", copies - 1) } else { "SZ".into() };
+    let one_zone = format!("/zones/{last}-010010/occupancy?at=2023-01-01");
     let steps = [
         ("occupancy of the province, cold", "/occupancy?province_code=VN-56&at=2023-11-17"),
         ("occupancy of the province, kept", "/occupancy?province_code=VN-56&at=2023-11-17"),
         ("occupancy of the province, another date", "/occupancy?province_code=VN-56&at=2024-06-30"),
-        ("occupancy of one zone, cold", "/zones/SZ-C3-010010/occupancy?at=2023-01-01"),
+        ("occupancy of one zone, cold", one_zone.as_str()),
         ("available land of the province, cold", "/available?province_code=VN-56&at=2023-11-17&limit=100"),
         ("available land of the province, kept", "/available?province_code=VN-56&at=2023-11-17&limit=100"),
         ("plots, bbox of ~100", "/collections/plots/items?bbox=106.10,21.10,106.104,21.104&limit=1000"),

@@ -214,6 +214,44 @@ fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
     }
     out.push(("zones", l.pick("Các khu công nghiệp", "Zones").to_string(), Table(rows)));
 
+    // The year so far, always (boards write "từ đầu năm" whether or not a target exists).
+    let d = &report.period;
+    let split =
+        |fdi: u64, ddi: u64| format!("{} FDI, {} DDI", number(fdi as f64, 0, l), number(ddi as f64, 0, l));
+    let rows = vec![
+        vec![l.pick("Chỉ tiêu", "Metric").into(), l.pick("Thực hiện", "Actual").into()],
+        vec![
+            l.pick("Dự án cấp mới", "New projects").into(),
+            format!("{} ({})", number(d.new_projects as f64, 0, l), split(d.new_fdi, d.new_ddi)),
+        ],
+        vec![
+            l.pick("Vốn đăng ký cấp mới (USD)", "New registered capital (USD)").into(),
+            money(d.new_capital_usd, "USD", l),
+        ],
+        vec![
+            l.pick("Vốn đăng ký cấp mới (VND)", "New registered capital (VND)").into(),
+            money(d.new_capital_vnd, "VND", l),
+        ],
+        vec![
+            l.pick("Dự án đi vào hoạt động", "Projects into operation").into(),
+            format!(
+                "{} ({})",
+                number(d.into_operation as f64, 0, l),
+                split(d.into_operation_fdi, d.into_operation_ddi)
+            ),
+        ],
+        vec![l.pick("Lao động mới", "New jobs").into(), number(d.new_jobs as f64, 0, l)],
+        vec![l.pick("Hạ tầng hoàn thành", "Infrastructure completed").into(), ha(d.infrastructure_ha, l)],
+    ];
+    let heading = format!(
+        "{} {} ({} – {})",
+        l.pick("Từ đầu năm đến ngày", "Since 1 January to"),
+        d.to.format("%d/%m/%Y"),
+        d.from.format("%d/%m/%Y"),
+        d.to.format("%d/%m/%Y")
+    );
+    out.push(("period", heading, Table(rows)));
+
     let mut rows = vec![vec![
         l.pick("Chỉ tiêu", "Metric").into(),
         l.pick("Kế hoạch", "Target").into(),

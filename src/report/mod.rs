@@ -243,6 +243,35 @@ pub struct Targets {
     pub lines: Vec<TargetLine>,
 }
 
+/// What happened from 1 January to the report date ("từ đầu năm đến ngày …"), as boards count it: in
+/// every report, whether or not the year has targets. Capital is as certified (FDI in USD, DDI in VND).
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    /// 1 January of the report's year.
+    pub from: Date,
+    /// The report date.
+    pub to: Date,
+    /// Projects certified in the period.
+    pub new_projects: u64,
+    pub new_fdi: u64,
+    pub new_ddi: u64,
+    /// Registered capital of the projects certified in the period declared in USD.
+    #[serde(serialize_with = "round2")]
+    pub new_capital_usd: f64,
+    /// Registered capital of the projects certified in the period declared in VND.
+    #[serde(serialize_with = "round2")]
+    pub new_capital_vnd: f64,
+    /// Projects that went into operation in the period.
+    pub into_operation: u64,
+    pub into_operation_fdi: u64,
+    pub into_operation_ddi: u64,
+    /// Employees of the projects that went into operation in the period.
+    pub new_jobs: i64,
+    /// Hectares of plots whose infrastructure was completed in the period.
+    #[serde(serialize_with = "round2")]
+    pub infrastructure_ha: f64,
+}
+
 /// A check of one rule on one province or zone.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -304,6 +333,8 @@ pub struct Report {
     /// Provinces (national view only).
     pub provinces: Vec<ProvinceLine>,
     pub occupancy_series: Vec<SeriesPoint>,
+    /// From 1 January to the date, always.
+    pub period: Period,
     pub targets: Targets,
     pub rules: Rules,
     pub checks: Vec<Check>,
@@ -591,6 +622,23 @@ pub async fn compute_with(
                 .sum::<i64>() as f64,
         }
     };
+    let certified: Vec<&Project> = projects.iter().filter(|p| in_period(p.certificate_on)).collect();
+    let operating: Vec<&Project> = projects.iter().filter(|p| in_period(p.operating_since)).collect();
+    let fdi = |p: &&&Project| p.origin == Origin::Fdi;
+    let period = Period {
+        from,
+        to: query.at,
+        new_projects: certified.len() as u64,
+        new_fdi: certified.iter().filter(fdi).count() as u64,
+        new_ddi: certified.iter().filter(|p| !fdi(p)).count() as u64,
+        new_capital_usd: certified.iter().filter_map(|p| p.capital_usd).sum(),
+        new_capital_vnd: certified.iter().filter_map(|p| p.capital_vnd).sum(),
+        into_operation: operating.len() as u64,
+        into_operation_fdi: operating.iter().filter(fdi).count() as u64,
+        into_operation_ddi: operating.iter().filter(|p| !fdi(p)).count() as u64,
+        new_jobs: operating.iter().filter_map(|p| p.employees).sum(),
+        infrastructure_ha: plots.iter().filter(|(p, _)| in_period(p.infra_ready_on)).map(|(_, ha)| ha).sum(),
+    };
     let mut lines: BTreeMap<TargetMetric, TargetLine> = BTreeMap::new();
     for t in &targets {
         let line = lines.entry(t.metric).or_insert_with(|| TargetLine {
@@ -711,6 +759,7 @@ pub async fn compute_with(
         zone_lines,
         provinces: provinces_lines,
         occupancy_series,
+        period,
         targets: Targets { year, from, to: query.at, lines },
         rules,
         checks,
@@ -827,6 +876,21 @@ pub fn csv_lines(report: &Report) -> Vec<CsvLine> {
             s.occupancy_pct.map(num).unwrap_or_default(),
             "%",
         );
+    }
+    let d = &report.period;
+    for (metric, v, unit) in [
+        ("new_projects", d.new_projects.to_string(), "projects"),
+        ("new_fdi", d.new_fdi.to_string(), "projects"),
+        ("new_ddi", d.new_ddi.to_string(), "projects"),
+        ("new_capital_usd", num(d.new_capital_usd), "USD"),
+        ("new_capital_vnd", num(d.new_capital_vnd), "VND"),
+        ("into_operation", d.into_operation.to_string(), "projects"),
+        ("into_operation_fdi", d.into_operation_fdi.to_string(), "projects"),
+        ("into_operation_ddi", d.into_operation_ddi.to_string(), "projects"),
+        ("new_jobs", d.new_jobs.to_string(), "people"),
+        ("infrastructure_ha", num(d.infrastructure_ha), "ha"),
+    ] {
+        push("period", &province, "", metric, v, unit);
     }
     for t in &report.targets.lines {
         let metric = t.metric.as_str();

@@ -212,6 +212,39 @@ async fn a_year_without_targets(backend: Backend) {
     assert_eq!(html.matches("<svg").count(), 2, "no target chart without targets");
     let csv = app.get("/reports/provinces/VN-66?at=2023-06-30&f=csv").await.text();
     assert!(!csv.contains("\ntargets,"), "{csv}");
+
+    // The year so far is reported all the same, and agrees with the projects the API lists.
+    let projects = app.get("/collections/projects/items?province_code=VN-66&limit=10000").await.json();
+    let in_period = |field: &str| -> Vec<Value> {
+        projects["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["properties"][field].as_str().is_some_and(|d| ("2023-01-01"..="2023-06-30").contains(&d))
+            })
+            .map(|p| p["properties"].clone())
+            .collect()
+    };
+    let (certified, operating) = (in_period("certificate_on"), in_period("operating_since"));
+    let period = &report["period"];
+    assert_eq!((period["from"].as_str(), period["to"].as_str()), (Some("2023-01-01"), Some("2023-06-30")));
+    assert_eq!(period["new_projects"], certified.len(), "{period}");
+    assert_eq!(period["into_operation"], operating.len(), "{period}");
+    let fdi = certified.iter().filter(|p| p["origin"] == "fdi").count();
+    assert_eq!(
+        (period["new_fdi"].as_u64(), period["new_ddi"].as_u64()),
+        (Some(fdi as u64), Some((certified.len() - fdi) as u64))
+    );
+    let usd: f64 = certified.iter().filter_map(|p| p["capital_usd"].as_f64()).sum();
+    assert!((period["new_capital_usd"].as_f64().unwrap() - usd).abs() < 0.01, "{period} vs {usd}");
+    assert!(
+        certified.len() + operating.len() > 0,
+        "the demo has projects in Thái Nguyên's first half of 2023"
+    );
+    assert!(csv.contains(&format!("period,VN-66,,new_projects,{},projects", certified.len())), "{csv}");
+    let vi = app.get("/reports/provinces/VN-66?at=2023-06-30&f=html").await.text().replace("&#x2f;", "/");
+    assert!(vi.contains("id=\"table-period\"") && vi.contains("Từ đầu năm đến ngày 30/06/2023"), "{vi}");
 }
 
 async fn the_national_view_sums_the_provinces(backend: Backend) {
