@@ -192,6 +192,23 @@ pub enum ReportFormat {
     Csv,
     Md,
     Html,
+    /// Word, Excel and PDF: files to send (need --out). PDF is printed by Chromium.
+    Docx,
+    Xlsx,
+    Pdf,
+}
+
+impl ReportArgs {
+    /// `--format`, else what `--out`'s extension names, else Markdown.
+    pub fn format(&self) -> ReportFormat {
+        use clap::ValueEnum;
+        self.format
+            .or_else(|| {
+                let ext = self.out.as_ref()?.extension()?.to_str()?.to_ascii_lowercase();
+                ReportFormat::from_str(&ext, true).ok()
+            })
+            .unwrap_or(ReportFormat::Md)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -202,8 +219,9 @@ pub struct ReportArgs {
     /// Report date, YYYY-MM-DD (default: today in Vietnam). Targets are those of its year.
     #[arg(long, value_parser = crate::domain::parse_date)]
     pub at: Option<crate::domain::Date>,
-    #[arg(long, value_enum, default_value = "md")]
-    pub format: ReportFormat,
+    /// md, html, json, csv, or the files docx, xlsx, pdf [default: from --out's extension, else md]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
     /// Language of Markdown, HTML and charts: vi or en.
     #[arg(long, default_value = "vi")]
     pub lang: crate::report::Lang,

@@ -203,18 +203,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     store::redacted(&cli.database)
                 );
             }
-            let text = match args.format {
-                ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-                ReportFormat::Csv => landbank::report::to_csv(&report)?,
-                ReportFormat::Md => landbank::report::render_markdown(&report, args.lang),
-                ReportFormat::Html => landbank::report::render_html(&report, args.lang, "charts")?,
+            let format = args.format();
+            let text: Vec<u8> = match format {
+                ReportFormat::Json => (serde_json::to_string_pretty(&report)? + "\n").into_bytes(),
+                ReportFormat::Csv => landbank::report::to_csv(&report)?.into_bytes(),
+                ReportFormat::Md => landbank::report::render_markdown(&report, args.lang).into_bytes(),
+                ReportFormat::Html => {
+                    landbank::report::render_html(&report, args.lang, "charts")?.into_bytes()
+                }
+                ReportFormat::Docx | ReportFormat::Xlsx | ReportFormat::Pdf if args.out.is_none() => {
+                    anyhow::bail!(
+                        "{format:?} is a file, not text: add --out FILE (e.g. --out bao-cao.{})",
+                        format!("{format:?}").to_lowercase()
+                    )
+                }
+                ReportFormat::Docx => landbank::report::render_docx(&report, args.lang)?,
+                ReportFormat::Xlsx => landbank::report::render_xlsx(&report, args.lang)?,
+                ReportFormat::Pdf => landbank::report::render_pdf(&report, args.lang)?,
             };
             match &args.out {
                 Some(path) => {
                     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
                     eprintln!("landbank: report written to {}", path.display());
                 }
-                None => print!("{text}"),
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&text)?;
+                }
             }
         }
         Command::Serve(args) => {

@@ -97,6 +97,7 @@ impl From<crate::report::ReportError> for ApiError {
             ReportError::Store(s) => s.into(),
             ReportError::UnknownProvince(_) => ApiError::NotFound(e.to_string()),
             ReportError::Render(_) => ApiError::Internal(e.to_string()),
+            ReportError::Unavailable(_) => ApiError::NotAcceptable(e.to_string()),
         }
     }
 }

@@ -392,6 +392,10 @@ pub(crate) enum Format {
     Csv,
     Markdown,
     Html,
+    /// Word, Excel and PDF: the board's report as files to send.
+    Docx,
+    Xlsx,
+    Pdf,
 }
 
 impl Format {
@@ -402,6 +406,9 @@ impl Format {
             Format::Csv => "csv",
             Format::Markdown => "md",
             Format::Html => "html",
+            Format::Docx => "docx",
+            Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
         }
     }
 
@@ -412,6 +419,9 @@ impl Format {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Markdown => "text/markdown; charset=utf-8",
             Format::Html => "text/html; charset=utf-8",
+            Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
         }
     }
 }

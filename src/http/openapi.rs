@@ -416,8 +416,9 @@ pub fn build(base: &str) -> Value {
         ));
         params.push(query_param(
             "f",
-            "Format (or send Accept: text/csv, text/markdown, text/html)",
-            json!({ "type": "string", "enum": ["json", "csv", "md", "html"] }),
+            "Format (or send Accept: text/csv, text/markdown, text/html); docx, xlsx and pdf are files to \
+             download (PDF needs Chromium on the server)",
+            json!({ "type": "string", "enum": ["json", "csv", "md", "html", "docx", "xlsx", "pdf"] }),
         ));
         params.push(query_param(
             "lang",

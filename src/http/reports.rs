@@ -23,7 +23,11 @@ async fn respond(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(&uri);
     params.only(&["at", "f", "lang"])?;
-    let format = negotiate(&params, &headers, &[Format::Json, Format::Csv, Format::Markdown, Format::Html])?;
+    let format = negotiate(
+        &params,
+        &headers,
+        &[Format::Json, Format::Csv, Format::Markdown, Format::Html, Format::Docx, Format::Xlsx, Format::Pdf],
+    )?;
     let lang = lang_of(&params)?;
     let query = ReportQuery {
         province_code: province_code.clone(),
@@ -44,7 +48,8 @@ async fn respond(
             let mut links = vec![
                 serde_json::json!({ "href": format!("{base}{uri}"), "rel": "self", "type": "application/json" }),
             ];
-            for (f, media) in [("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html")] {
+            for f in [Format::Csv, Format::Markdown, Format::Html, Format::Docx, Format::Xlsx, Format::Pdf] {
+                let (f, media) = (f.name(), f.media_type().split(';').next().unwrap_or_default());
                 links.push(serde_json::json!({ "href": format!("{base}{path}?at={at}&f={f}"), "rel": "alternate", "type": media }));
             }
             for name in charts::NAMES {
@@ -63,7 +68,38 @@ async fn respond(
         Format::Html => {
             typed(report::render_html(&report, lang, &format!("{base}{path}/charts"))?, format.media_type())
         }
+        Format::Docx | Format::Xlsx | Format::Pdf => {
+            // Files to send: named after the place and date, written off the async threads (PDF runs
+            // Chromium for a second or two).
+            let name = format!(
+                "{}-{}-{}.{}",
+                lang.pick("bao-cao", "report"),
+                province_code.as_deref().unwrap_or(lang.pick("toan-quoc", "national")),
+                report.at,
+                format.name()
+            );
+            let bytes = tokio::task::spawn_blocking(move || match format {
+                Format::Docx => report::render_docx(&report, lang),
+                Format::Xlsx => report::render_xlsx(&report, lang),
+                _ => report::render_pdf(&report, lang),
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("report writer stopped: {e}")))??;
+            attachment(bytes, format.media_type(), &name)
+        }
     })
+}
+
+/// `bytes` as a file download called `name`.
+fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
 }
 
 pub async fn province(

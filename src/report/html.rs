@@ -63,7 +63,7 @@ fn status(s: ZoneStatus, lang: Lang) -> &'static str {
     }
 }
 
-fn title(report: &Report, lang: Lang) -> String {
+pub(super) fn title(report: &Report, lang: Lang) -> String {
     let place = report.place(lang);
     format!(
         "{} {} — {} {}",
@@ -75,7 +75,7 @@ fn title(report: &Report, lang: Lang) -> String {
 }
 
 /// A table as rows of cells; the first row is the header.
-struct Table(Vec<Vec<String>>);
+pub(super) struct Table(pub(super) Vec<Vec<String>>);
 
 impl Table {
     fn markdown(&self) -> String {
@@ -92,7 +92,7 @@ impl Table {
 }
 
 /// The report's sections, each a heading and a table.
-fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
+pub(super) fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String, Table)> {
     let l = lang;
     let mut out = Vec::new();
     let z = &report.zones;
@@ -317,6 +317,12 @@ fn check_row(c: &Check, l: Lang) -> Vec<String> {
     ]
 }
 
+/// What a section says when it has no lines (targets, for a year without any).
+pub(super) fn empty_note(report: &Report, section: &str, lang: Lang) -> Option<&'static str> {
+    (section == "targets" && report.targets.lines.is_empty())
+        .then(|| lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year."))
+}
+
 /// The report as Markdown.
 pub fn render_markdown(report: &Report, lang: Lang) -> String {
     let mut out = format!("# {}\n\n", title(report, lang));
@@ -348,9 +354,7 @@ pub fn render_html(report: &Report, lang: Lang, chart_base: &str) -> Result<Stri
     let sections: Vec<serde_json::Value> = sections(report, lang)
         .into_iter()
         .map(|(id, heading, table)| {
-            let empty_note = (id == "targets" && report.targets.lines.is_empty()).then(|| {
-                l.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year.")
-            });
+            let empty_note = empty_note(report, id, l);
             serde_json::json!({ "id": id, "heading": heading, "rows": table.0, "empty_note": empty_note })
         })
         .collect();

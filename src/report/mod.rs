@@ -16,6 +16,7 @@
 
 pub mod charts;
 mod html;
+mod office;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use crate::occupancy::{
 use crate::store::{Condition, ItemsQuery, Store, StoreError};
 
 pub use html::{number, render_html, render_markdown};
+pub use office::{render_docx, render_pdf, render_xlsx};
 
 #[derive(Debug, Error)]
 pub enum ReportError {
@@ -45,6 +47,9 @@ pub enum ReportError {
     UnknownProvince(String),
     #[error("rendering the report: {0}")]
     Render(String),
+    /// A format this installation cannot write (PDF without Chromium); the message says how to fix it.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<OccupancyError> for ReportError {

@@ -340,3 +340,88 @@ async fn rule_thresholds_come_from_configuration() {
     assert_eq!(new_zone["passes"], true);
     assert_eq!(report["rules"]["expansion_requires_wwtp"], false);
 }
+
+/// The text of a Word document, cell by cell: what a reader sees, without the XML.
+fn docx_text(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a DOCX is a zip archive");
+    let mut xml = String::new();
+    archive.by_name("word/document.xml").expect("word/document.xml").read_to_string(&mut xml).unwrap();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a board sends upward: Word, Excel and PDF, opened back by readers that are not landbank's own, with
+/// the figures of the JSON report in the board's wording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_goes_out_as_word_excel_and_pdf() {
+    use calamine::{Data, Reader};
+    let app = spawn_app(Backend::Sqlite).await;
+    let uri = "/reports/provinces/VN-56?at=2023-11-17";
+    let json = app.get(uri).await.json();
+    assert_eq!(json["land"]["occupancy_pct"], 60.04);
+
+    let docx = app.get(&format!("{uri}&f=docx")).await;
+    assert_eq!(docx.status, 200, "{}", docx.text());
+    assert!(docx.content_type().contains("wordprocessingml"), "{}", docx.content_type());
+    assert!(docx.headers["content-disposition"].to_str().unwrap().contains("bao-cao-VN-56-2023-11-17.docx"));
+    let text = docx_text(&docx.body);
+    for expected in [
+        "Báo cáo tình hình các khu công nghiệp Bắc Ninh — tính đến ngày 17/11/2023",
+        "Tỷ lệ lấp đầy 60,04 %",
+        "Đã cho thuê 2.481,57 ha",
+        "Từ đầu năm đến ngày 17/11/2023",
+    ] {
+        assert!(text.contains(expected), "DOCX lacks «{expected}»: {text}");
+    }
+    let english = docx_text(&app.get(&format!("{uri}&f=docx&lang=en")).await.body);
+    assert!(english.contains("Occupancy 60.04 %"), "{english}");
+
+    let xlsx = app.get(&format!("{uri}&f=xlsx")).await;
+    assert_eq!(xlsx.status, 200, "{}", xlsx.text());
+    assert!(xlsx.content_type().contains("spreadsheetml"));
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body.clone())).unwrap();
+    assert_eq!(book.sheet_names(), ["Báo cáo", "Số liệu"]);
+    let report = book.worksheet_range("Báo cáo").unwrap();
+    let cells: Vec<String> = report.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(cells.iter().any(|c| c == "60,04 %"), "{cells:?}");
+    // The figures sheet holds numbers, not text: the CSV's lines, one figure a row.
+    let figures = book.worksheet_range("Số liệu").unwrap();
+    let occupancy = figures
+        .rows()
+        .find(|r| r[0] == Data::String("land".into()) && r[3] == Data::String("occupancy_pct".into()))
+        .expect("land occupancy_pct row");
+    assert_eq!(occupancy[4], Data::Float(60.04));
+    let csv = app.get(&format!("{uri}&f=csv")).await.text();
+    assert_eq!(figures.height(), csv.lines().count(), "one row per CSV line, with the header");
+
+    let pdf = app.get(&format!("{uri}&f=pdf")).await;
+    assert_eq!(pdf.status, 200, "{}", pdf.text());
+    assert_eq!(pdf.content_type(), "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, &pdf.body).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("60,04 %") && text.contains("Bắc Ninh"), "PDF text: {text}");
+
+    app.get(&format!("{uri}&f=odt")).await.problem(400);
+}
