@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 /// Start the demo:   landbank serve --demo        then open http://127.0.0.1:8080/
 /// Occupancy:        curl 'http://127.0.0.1:8080/occupancy?province_code=VN-56'
 #[derive(Debug, Parser)]
-#[command(name = "landbank", version, about, long_about)]
+#[command(name = "landbank", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
     /// Database: a SQLite file path (created if missing), sqlite://PATH, or postgres://USER@HOST:PORT/DB
     /// for PostgreSQL/PostGIS (pool size from LANDBANK_DB_POOL, default 16).
@@ -38,10 +38,12 @@ pub enum Command {
     Demo,
     /// Write the board's report for a province (or, without --province, the national view).
     ///
-    /// Examples:
+    /// Examples (docx, xlsx and pdf are files: the format may come from --out's extension):
     ///   landbank report --province VN-56 --at 2023-11-17 --format md
     ///   landbank report --province VN-66 --at 2022-03-31 --format html --out hung-yen-2022q1.html
     ///   landbank report --format csv --lang en            (every province, today)
+    ///   landbank report --province VN-56 --at 2023-11-17 --out bac-ninh-2023.docx
+    #[command(verbatim_doc_comment)]
     Report(ReportArgs),
     /// Import a file (Shapefile, GeoPackage, KML/KMZ, GeoJSON, DXF, DGN, FlatGeobuf, CSV…) through GDAL.
     ///
@@ -50,6 +52,7 @@ pub enum Command {
     ///   landbank import zones.gpkg --collection zones
     ///   landbank import LO_DAT.shp --collection plots --srs vn2000:bac-ninh --map code=SO_HIEU --set zone_code=BN-QV1
     ///   landbank import thua.shp --collection clearance_parcels --encoding CP1258 --dry-run
+    #[command(verbatim_doc_comment)]
     Import(ImportArgs),
     /// Export a collection to a file through GDAL: GeoPackage, Shapefile, KML, GeoJSON, FlatGeobuf, CSV, DXF.
     ///
@@ -58,6 +61,7 @@ pub enum Command {
     ///   landbank export --collection plots --format gpkg --out plots.gpkg
     ///   landbank export --collection plots --format shp --out LO_DAT.shp --srs vn2000:bac-ninh --filter zone_code=BN-QV1
     ///   landbank export --collection leases --format csv --out thue_2020.csv --at 2020-12-31 --filter province_code=VN-56
+    #[command(verbatim_doc_comment)]
     Export(ExportArgs),
     /// API tokens: `landbank token create --role planner --name "Phòng Quy hoạch"` prints the new token
     /// on its last line (only its SHA-256 is stored); `token list`; `token revoke ID|NAME`.

@@ -31,6 +31,17 @@ fn an_unusable_database_is_reported_with_its_path() {
     for word in ["serve", "migrate", "demo", "--database", "postgres://"] {
         assert!(help.contains(word), "--help mentions {word}:\n{help}");
     }
+    // Examples stay one to a line, as written, to copy and paste.
+    assert!(help.contains("\nOccupancy:        curl"), "{help}");
+    for (command, example) in [
+        ("import", "\n  landbank import zones.gpkg --collection zones\n"),
+        ("export", "\n  landbank export --collection plots --format gpkg --out plots.gpkg\n"),
+        ("report", "\n  landbank report --province VN-56 --at 2023-11-17 --out bac-ninh-2023.docx\n"),
+    ] {
+        let out = Command::new(BIN).args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains(example), "landbank {command} --help keeps its examples as written:\n{help}");
+    }
 }
 
 #[tokio::test]
