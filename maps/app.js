@@ -2019,7 +2019,7 @@ function afterPrint() {
 // templates work too: {s} is spread over the a, b and c hosts, {r} is "@2x" on a high-density screen,
 // {-y} counts rows from the south (TMS).
 
-function basemapSource(url) {
+function basemapSource(url, given) {
   if (typeof url !== 'string' || !/\{z\}/.test(url) || !/\{x\}/.test(url) || !/\{-?y\}/.test(url)) return null;
   let u = url.trim().replace(/\{r\}/g, (window.devicePixelRatio || 1) > 1 ? '@2x' : '');
   const tms = u.includes('{-y}');
@@ -2027,7 +2027,10 @@ function basemapSource(url) {
   const tiles = u.includes('{s}') ? ['a', 'b', 'c'].map((sub) => u.replace(/\{s\}/g, sub)) : [u];
   let host = '';
   try { host = new URL(u.replace(/\{s\}\./g, '').replace(/[{}]/g, ''), location.href).host; } catch { /* left out of the attribution */ }
-  const attribution = /(^|\.)openstreetmap\.(org|fr)$/.test(host) ? '© OpenStreetMap contributors' : host;
+  // What the tile server's terms ask for (--basemap-attribution), else a guess from its host.
+  const attribution = typeof given === 'string' && given.trim()
+    ? given.trim()
+    : (/(^|\.)openstreetmap\.(org|fr)$/.test(host) ? '© OpenStreetMap contributors' : host);
   return { type: 'raster', tiles, tileSize: 256, maxzoom: 19, scheme: tms ? 'tms' : 'xyz', attribution: `${esc(t('basemap'))}: ${esc(attribution)}` };
 }
 
@@ -2066,7 +2069,7 @@ async function main() {
   // The "synthetic geometry" note belongs to the demo dataset only.
   pageConfig = config || {};
   $('#synthetic-note').hidden = config?.demo !== true;
-  const basemap = basemapSource(config?.basemap);
+  const basemap = basemapSource(config?.basemap, config?.basemap_attribution);
   if (config?.basemap && !basemap) reportError(new Error(`basemap ${config.basemap}: not a {z}/{x}/{y} tile URL`));
   const start = provinceBbox(state.province || null);
   map = new maplibregl.Map({

@@ -251,6 +251,10 @@ pub struct ServeArgs {
     /// Raster basemap for the map page, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (none: plain).
     #[arg(long, env = "LANDBANK_BASEMAP")]
     pub basemap: Option<String>,
+    /// Attribution the basemap's terms ask for, shown on the map, e.g. "© OpenStreetMap contributors"
+    /// (default: the tile host's name).
+    #[arg(long, env = "LANDBANK_BASEMAP_ATTRIBUTION")]
+    pub basemap_attribution: Option<String>,
     /// Public base URL used in links (behind a proxy), e.g. https://landbank.example.org.
     #[arg(long, env = "LANDBANK_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -258,6 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url: args.public_url,
                 maps_dir: args.maps_dir,
                 basemap: args.basemap,
+                basemap_attribution: args.basemap_attribution,
                 rules: args.rules.rules(),
                 cors_origins: args.cors_origins,
                 max_body_bytes: args.max_body_mb as usize * 1024 * 1024,

@@ -47,6 +47,9 @@ pub struct AppState {
     pub maps_dir: Option<std::path::PathBuf>,
     /// Raster basemap tile URL for the map page (`https://…/{z}/{x}/{y}.png`), if any.
     pub basemap: Option<String>,
+    /// Who the basemap's tiles are from, as its terms require the map to say (e.g. "© OpenStreetMap
+    /// contributors"); without it the page names the tile host.
+    pub basemap_attribution: Option<String>,
     /// Thresholds of the reports' regulatory checks.
     pub rules: crate::report::Rules,
     /// Origins whose browsers may call the API (CORS); empty: same origin only; `*`: any.
@@ -72,6 +75,7 @@ impl AppState {
             figures,
             maps_dir: None,
             basemap: None,
+            basemap_attribution: None,
             rules: Default::default(),
             cors_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -154,12 +158,15 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 fn maps_router(state: &AppState) -> Router<AppState> {
     use tower_http::services::{ServeDir, ServeFile};
     let basemap = state.basemap.clone();
+    let attribution = state.basemap_attribution.clone();
     // `demo`: whether the page shows its "synthetic geometry" note (only over the demo dataset).
     let config = move |axum::extract::State(state): axum::extract::State<AppState>| {
-        let basemap = basemap.clone();
+        let (basemap, attribution) = (basemap.clone(), attribution.clone());
         async move {
             let demo = crate::demo::is_loaded(&state.store).await?;
-            Ok::<_, ApiError>(axum::Json(serde_json::json!({ "basemap": basemap, "demo": demo })))
+            Ok::<_, ApiError>(axum::Json(serde_json::json!({
+                "basemap": basemap, "basemap_attribution": attribution, "demo": demo
+            })))
         }
     };
     let router = Router::new()

@@ -19,6 +19,7 @@ async fn app_with_page(basemap: Option<&str>, from_dir: bool) -> TestApp {
         state.maps_dir = Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("maps"));
     }
     state.basemap = basemap.map(str::to_string);
+    state.basemap_attribution = basemap.map(|_| "© Example Tiles, CC BY 4.0".to_string());
     TestApp::from_parts(store, router(state), database, dir)
 }
 
@@ -52,6 +53,7 @@ async fn the_page_is_served(from_dir: bool) {
 
     let config = app.get("/maps/config.json").await.json();
     assert_eq!(config["basemap"], "https://tiles.example.org/{z}/{x}/{y}.png");
+    assert_eq!(config["basemap_attribution"], "© Example Tiles, CC BY 4.0");
 
     // The landing page links the map.
     let landing = app.get("/").await.json();
