@@ -134,6 +134,7 @@ async fn main() {
             encoding: None,
             dry_run: false,
             fix: false,
+            update: false,
         };
         let started = Instant::now();
         let report = run(&store, options).await.unwrap_or_else(|e| panic!("{e}"));

@@ -135,6 +135,10 @@ pub struct ImportArgs {
     /// Repair invalid geometry with GDAL's MakeValid (each repair is listed).
     #[arg(long)]
     pub fix: bool,
+    /// A corrected file: records already stored (same id or code) are replaced, each as a new version in
+    /// their history; new ones are added; unchanged ones are left alone.
+    #[arg(long)]
+    pub update: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::collections::{self, Collection, FieldKind, FilterValue};
 use crate::ingest::canonical_properties;
 use crate::spatial;
-use crate::store::{Condition, ItemsQuery, NewFeature, Store, StoreError};
+use crate::store::{Condition, FeatureRow, ItemsQuery, NewFeature, Store, StoreError};
 
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -53,6 +53,9 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Repair invalid geometry with GDAL's MakeValid and say so.
     pub fix: bool,
+    /// Replace records already stored (same id) with the file's version, each a new version in history;
+    /// records not stored yet are added, unchanged ones left alone. Without it a stored id is a problem.
+    pub update: bool,
 }
 
 /// One thing wrong with one feature (or the file).
@@ -79,6 +82,10 @@ pub struct ImportReport {
     pub mapping: BTreeMap<String, String>,
     pub read: usize,
     pub written: u64,
+    /// Of `written`, records that replaced a stored one (`--update`).
+    pub updated: u64,
+    /// Records of the file identical to the stored ones (`--update`): not written again.
+    pub unchanged: u64,
     /// Features of a CAD drawing that are not parcel outlines (texts, points, open lines).
     pub skipped: usize,
     pub repaired: Vec<String>,
@@ -938,10 +945,13 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         .into_iter()
         .collect();
     let tx = store.begin_write(&zones).await?;
-    if let Err(e) = check_against_store(store, &options, &records, &zones, &mut report).await {
-        tx.rollback().await;
-        return Err(e);
-    }
+    let stored = match check_against_store(store, &options, &records, &zones, &mut report).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tx.rollback().await;
+            return Err(e);
+        }
+    };
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "import: checked against the store");
     // With problems nothing is written, dry run or not, and the command fails (exit status 1).
     if !report.problems.is_empty() {
@@ -953,16 +963,95 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         tx.rollback().await;
         return Ok(report);
     }
-    let mut records = records;
+    let actor =
+        format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
+    // With --update: stored records the file changes become replacements (a new version each), the
+    // ones it repeats as they are stay untouched, the rest are new.
+    let mut writes = Vec::new();
+    let mut records: Vec<NewFeature> = if stored.is_empty() {
+        records
+    } else {
+        let mut new = Vec::with_capacity(records.len());
+        for record in records {
+            let Some(old) = stored.get(&record.id) else {
+                new.push(record);
+                continue;
+            };
+            let changed = changed_fields(options.collection, old, &record)?;
+            if changed.is_empty() {
+                report.unchanged += 1;
+                continue;
+            }
+            let zone_of = |p: &serde_json::Map<String, Value>| {
+                p.get(if options.collection.id == "zones" { "code" } else { "zone_code" })
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let zones: Vec<String> = zone_of(&old.properties)
+                .into_iter()
+                .chain(zone_of(&record.properties))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let expected = store.current_version(options.collection, &record.id).await?;
+            writes.push(crate::store::history::Write {
+                collection: options.collection,
+                op: crate::store::history::Op::Replace,
+                expected_version: expected,
+                feature: record,
+                actor: actor.clone(),
+                changed,
+                zones,
+            });
+        }
+        new
+    };
     if options.collection.id == "zones" {
         crate::ingest::parents_first(&mut records);
     }
     let started = std::time::Instant::now();
-    let actor =
-        format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
-    report.written = tx.insert_by(&[(options.collection, records)], &actor).await?;
+    report.updated = writes.len() as u64;
+    report.written = tx.write_and_insert_by(&writes, &[(options.collection, records)], &actor).await?;
     tracing::debug!(rows = report.written, seconds = started.elapsed().as_secs_f64(), "import: written");
     Ok(report)
+}
+
+/// The fields (and `geometry`) in which `record` differs from the stored `old` one; a field absent and a
+/// field null are the same.
+fn changed_fields(
+    collection: &'static Collection,
+    old: &FeatureRow,
+    record: &NewFeature,
+) -> Result<Vec<String>, ImportError> {
+    let value =
+        |p: &serde_json::Map<String, Value>, name: &str| p.get(name).filter(|v| !v.is_null()).cloned();
+    let mut changed: Vec<String> = collection
+        .fields
+        .iter()
+        .filter(|f| value(&old.properties, f.name) != value(&record.properties, f.name))
+        .map(|f| f.name.to_string())
+        .collect();
+    if !same_geometry(old.multipolygon(collection.id)?.as_ref(), record.geometry.as_ref()) {
+        changed.push("geometry".into());
+    }
+    Ok(changed)
+}
+
+/// Whether two geometries are the same to 1e-7° (about 1 cm, the precision records are kept at): the
+/// stored copy of a file's coordinates differs from them in the last bits.
+fn same_geometry(a: Option<&geo::MultiPolygon>, b: Option<&geo::MultiPolygon>) -> bool {
+    use geo::CoordsIter;
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.0.len() == b.0.len()
+                && a.coords_count() == b.coords_count()
+                && a.coords_iter()
+                    .zip(b.coords_iter())
+                    .all(|(p, q)| (p.x - q.x).abs() < 1e-7 && (p.y - q.y).abs() < 1e-7)
+        }
+        _ => false,
+    }
 }
 
 /// The checks of a file's records against what is stored (read while the write transaction holds their
@@ -974,7 +1063,11 @@ async fn check_against_store(
     records: &[NewFeature],
     zones: &[String],
     report: &mut ImportReport,
-) -> Result<(), ImportError> {
+) -> Result<HashMap<String, FeatureRow>, ImportError> {
+    // With --update, the stored versions of the file's records are compared with nothing: they are
+    // being replaced.
+    let replacing: HashSet<&str> =
+        if options.update { records.iter().map(|r| r.id.as_str()).collect() } else { HashSet::new() };
     let in_zones = || Condition::In {
         field: if options.collection.id == "zones" { "code" } else { "zone_code" }.into(),
         values: zones.iter().cloned().map(FilterValue::Text).collect(),
@@ -1003,7 +1096,7 @@ async fn check_against_store(
         let query = ItemsQuery { conditions: vec![in_zones()], ..Default::default() };
         let mut existing = Vec::new();
         for row in store.items(&collections::PLOTS, &query).await?.rows {
-            if let Some(g) = row.multipolygon("plots")? {
+            if let (false, Some(g)) = (replacing.contains(row.id.as_str()), row.multipolygon("plots")?) {
                 existing.push((row.id.clone(), g));
             }
         }
@@ -1012,8 +1105,9 @@ async fn check_against_store(
         }
     }
     if options.collection.id == "leases" && !zones.is_empty() {
-        check_leases(store, records, zones, report).await?;
+        check_leases(store, records, zones, &replacing, report).await?;
     }
+    let mut stored = HashMap::new();
     // Ids already stored, asked in chunks: databases cap the values one statement may bind
     // (PostgreSQL 65,535; SQLite 32,766).
     for chunk in records.chunks(10_000) {
@@ -1023,15 +1117,21 @@ async fn check_against_store(
             ..Default::default()
         };
         for row in store.items(options.collection, &query).await?.rows {
-            report.problems.push(Problem {
-                row: 0,
-                id: row.id.clone(),
-                field: None,
-                message: format!("{} '{}' is already in the store", options.collection.id, row.id),
-            });
+            if !options.update {
+                report.problems.push(Problem {
+                    row: 0,
+                    id: row.id.clone(),
+                    field: None,
+                    message: format!(
+                        "{} '{}' is already in the store (--update replaces stored records)",
+                        options.collection.id, row.id
+                    ),
+                });
+            }
+            stored.insert(row.id.clone(), row);
         }
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// The rules an API edit applies to a lease, applied to a file of them (the same functions, from
@@ -1042,6 +1142,7 @@ async fn check_leases(
     store: &Arc<dyn Store>,
     records: &[NewFeature],
     zones: &[String],
+    replacing: &HashSet<&str>,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     use crate::domain::{LandUse, Lease};
@@ -1069,7 +1170,8 @@ async fn check_leases(
     let mut holding: HashMap<String, Vec<(String, Lease, geo::MultiPolygon)>> = HashMap::new();
     for row in store.items(&collections::LEASES, &in_zones("zone_code")).await?.rows {
         let lease: Lease = row.parse("leases")?;
-        if let (true, Some(g)) = (crate::rules::holds(&lease), row.multipolygon("leases")?) {
+        let replaced = replacing.contains(row.id.as_str());
+        if let (true, false, Some(g)) = (crate::rules::holds(&lease), replaced, row.multipolygon("leases")?) {
             holding.entry(lease.zone_code.clone()).or_default().push((row.id.clone(), lease, g));
         }
     }
@@ -1215,10 +1317,15 @@ pub fn describe(report: &ImportReport) -> String {
         ));
     }
     out.push_str(&format!(
-        "{}read {}, written {}, skipped {}, problems {}, repaired {}, area {:.2} ha\n",
+        "{}read {}, written {}{}, skipped {}, problems {}, repaired {}, area {:.2} ha\n",
         if report.dry_run { "dry run: nothing written; " } else { "" },
         report.read,
         report.written,
+        if report.updated + report.unchanged > 0 {
+            format!(" ({} replaced, {} unchanged and left alone)", report.updated, report.unchanged)
+        } else {
+            String::new()
+        },
         report.skipped,
         report.problems.len(),
         report.repaired.len(),

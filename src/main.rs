@@ -139,6 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 encoding: args.encoding,
                 dry_run: args.dry_run,
                 fix: args.fix,
+                update: args.update,
             };
             match landbank::import::run(&store, options).await {
                 Ok(report) => print!("{}", landbank::import::describe(&report)),

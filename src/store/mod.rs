@@ -437,6 +437,14 @@ pub trait WriteTx: Send {
         batches: &[(&'static Collection, Vec<NewFeature>)],
         actor: &str,
     ) -> Result<u64, StoreError>;
+    /// Writes every change in `writes` (each with its version, as [`WriteTx::write`]), then every batch
+    /// of new records with first versions by `actor`, then commits: one transaction for a whole file.
+    async fn write_and_insert_by(
+        self: Box<Self>,
+        writes: &[history::Write],
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError>;
     /// Gives up: nothing is written and the locks are released.
     async fn rollback(self: Box<Self>);
 }

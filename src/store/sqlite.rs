@@ -43,11 +43,23 @@ impl super::WriteTx for SqliteWriteTx {
     }
 
     async fn insert_by(
-        mut self: Box<Self>,
+        self: Box<Self>,
         batches: &[(&'static Collection, Vec<NewFeature>)],
         actor: &str,
     ) -> Result<u64, StoreError> {
-        let mut written = 0;
+        self.write_and_insert_by(&[], batches, actor).await
+    }
+
+    async fn write_and_insert_by(
+        mut self: Box<Self>,
+        writes: &[history::Write],
+        batches: &[(&'static Collection, Vec<NewFeature>)],
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        for w in writes {
+            write_in(&mut self.tx, w).await?;
+        }
+        let mut written = writes.len() as u64;
         let now = history::now_us();
         for (collection, features) in batches {
             let before = insert_rows(&mut self.tx, collection, features).await?;

@@ -404,3 +404,73 @@ async fn vietnamese_statuses_and_day_first_dates_go_in_as_written() {
         "{message}"
     );
 }
+
+/// A corrected file goes in again with `--update`: the plots it changes get a new version (with the file
+/// as author), the ones it repeats are left alone, new ones are added; without `--update` the stored ids
+/// are problems that say how to replace them, and nothing is written.
+#[tokio::test]
+async fn a_corrected_file_replaces_records_with_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("update.db");
+    write_geojson(
+        &dir.path().join("kcn.geojson"),
+        vec![serde_json::json!({ "type": "Feature", "properties": { "code": "UP-01", "name": "KCN Sửa",
+            "kind": "industrial_park", "province_code": "VN2025-24", "status": "operating" },
+            "geometry": square(106.50, 21.50, 0.02) })],
+    );
+    let out =
+        landbank(&db, &["import", dir.path().join("kcn.geojson").to_str().unwrap(), "--collection", "zones"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plot = |code: &str, x: f64, infra: Option<&str>| {
+        serde_json::json!({ "type": "Feature", "properties": { "code": code, "zone_code": "UP-01", "infra_ready_on": infra },
+            "geometry": square(x, 21.505, 0.002) })
+    };
+    let first = dir.path().join("lo-dat.geojson");
+    write_geojson(&first, vec![plot("A", 106.501, None), plot("B", 106.504, None)]);
+    let out = landbank(&db, &["import", first.to_str().unwrap(), "--collection", "plots"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The corrected file: A moved and with its infrastructure date, B as it was, C new.
+    let corrected = dir.path().join("lo-dat-sua.geojson");
+    write_geojson(
+        &corrected,
+        vec![plot("A", 106.5015, Some("2024-05-01")), plot("B", 106.504, None), plot("C", 106.508, None)],
+    );
+    let refused = landbank(&db, &["import", corrected.to_str().unwrap(), "--collection", "plots"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("already in the store (--update replaces stored records)"),
+        "{}",
+        text(&refused)
+    );
+    let dry = landbank(
+        &db,
+        &["import", corrected.to_str().unwrap(), "--collection", "plots", "--update", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert_eq!(plots_of(&db, "UP-01").await.len(), 2, "neither the refusal nor the dry run wrote");
+
+    let updated =
+        landbank(&db, &["import", corrected.to_str().unwrap(), "--collection", "plots", "--update"]);
+    assert!(updated.status.success(), "{}", text(&updated));
+    assert!(
+        text(&updated).contains("written 2 (1 replaced, 1 unchanged and left alone)"),
+        "{}",
+        text(&updated)
+    );
+    let plots = plots_of(&db, "UP-01").await;
+    assert_eq!(plots.len(), 3);
+    let a = plots.iter().find(|p| p.id.ends_with("A")).unwrap();
+    assert_eq!(a.properties["infra_ready_on"], "2024-05-01");
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    let history = store.versions(&collections::PLOTS, &a.id).await.unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[1].actor, "import lo-dat-sua.geojson");
+    assert!(
+        history[1].changed.iter().any(|c| c == "geometry")
+            && history[1].changed.iter().any(|c| c == "infra_ready_on")
+    );
+    let b = plots.iter().find(|p| p.id.ends_with("B")).unwrap();
+    assert_eq!(store.versions(&collections::PLOTS, &b.id).await.unwrap().len(), 1, "B was not written again");
+    store.close().await;
+}
