@@ -413,6 +413,10 @@ pub const AVAILABLE_LAND: Collection = Collection {
         real("wwtp_capacity_m3d", "The zone's central wastewater plant capacity, m³/day"),
         text("plot_codes", "Plots the piece overlaps"),
         text("zone_status", "Status of the piece's zone (default: established and operating zones only)"),
+        real(
+            "distance_km",
+            "Geodesic distance from the search's near=LON,LAT to the piece, km (only with near)",
+        ),
     ],
 };
 

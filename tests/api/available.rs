@@ -251,6 +251,14 @@ async fn a_search_downloads_as_csv_geopackage_and_kml(backend: Backend) {
         assert_eq!(i, ei);
         assert!((a - ea).abs() < 1e-3, "{i}: {a} ha in the file, {ea} ha served");
     }
+    // A search from a point carries each piece's distance, as the map's list shows it.
+    let near = app.get("/available?at=2024-01-01&near=106.53,21.005&sortby=distance_km&f=csv").await;
+    let mut reader = csv::Reader::from_reader(near.body.as_slice());
+    let column =
+        reader.headers().unwrap().iter().position(|h| h == "distance_km").expect("distance_km column");
+    let km: Vec<f64> = reader.records().map(|r| r.unwrap()[column].parse().unwrap()).collect();
+    assert_eq!(km.len(), 3);
+    assert!(km.windows(2).all(|w| w[0] <= w[1]) && (km[0] - 1.04).abs() < 0.05, "{km:?}");
     // With filters: only what the search finds.
     let ready = app.get("/available?at=2024-01-01&ready=true&f=csv").await;
     assert_eq!(csv::Reader::from_reader(ready.body.as_slice()).records().count(), 2);
