@@ -183,7 +183,7 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
 /// The codes of the plots each piece of `available` holds more than 1 m² of, by piece.
 ///
 /// A plot's free part is the plot less the held leases around it (found through an R-tree of their
-/// boxes) and outside nothing leasable; each part of it lies in exactly one piece, found by a point inside
+/// boxes), clipped to the leasable land; each part of it lies in exactly one piece, found by a point inside
 /// the part. That is one small boolean operation per plot, instead of one per plot and piece against a
 /// piece that may hold a whole zone's road network with a hole for every lease.
 fn plots_on_pieces(
