@@ -110,11 +110,14 @@ pub fn render_xlsx(report: &Report, lang: Lang) -> Result<Vec<u8>, ReportError> 
     book.save_to_buffer().map_err(fail)
 }
 
+/// How long Chromium may take to print a report.
+const PDF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The Chromium that prints PDF: `LANDBANK_CHROMIUM`, else the first of Debian's and Google's names on
 /// `PATH`.
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("LANDBANK_CHROMIUM").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH")?;
     ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
@@ -137,19 +140,29 @@ pub fn render_pdf(report: &Report, lang: Lang) -> Result<Vec<u8>, ReportError> {
     let dir = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
     let (page, pdf) = (dir.path().join("report.html"), dir.path().join("report.pdf"));
     std::fs::write(&page, render_html(report, lang, "charts")?).map_err(|e| fail(e.to_string()))?;
-    let output = Command::new(&browser)
+    let log = dir.path().join("chromium.log");
+    let mut child = Command::new(&browser)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
         .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", page.display()))
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).map_err(|e| fail(e.to_string()))?)
+        .spawn()
         .map_err(|e| fail(format!("{}: {e}", browser.display())))?;
+    // A browser that hangs must not hold a request (or the command) for ever.
+    let deadline = std::time::Instant::now() + PDF_TIMEOUT;
+    while child.try_wait().map_err(|e| fail(e.to_string()))?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!("{} did not finish within {PDF_TIMEOUT:?}", browser.display())));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let bytes = std::fs::read(&pdf).map_err(|_| {
-        fail(format!(
-            "{} printed nothing: {}",
-            browser.display(),
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or_default()
-        ))
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        fail(format!("{} printed nothing: {}", browser.display(), said.lines().last().unwrap_or_default()))
     })?;
     if !bytes.starts_with(b"%PDF") {
         return Err(fail("not a PDF".into()));

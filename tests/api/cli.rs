@@ -131,6 +131,38 @@ fn report_writes_the_boards_report_in_every_format() {
     );
 }
 
+/// The report as files: the format follows --out's extension, a file format without --out is refused, and
+/// PDF without a Chromium says how to get one while DOCX still works.
+#[test]
+fn report_files_take_their_format_from_out_and_pdf_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("files.db");
+    assert!(Command::new(BIN).arg("--database").arg(&db).arg("demo").output().unwrap().status.success());
+    let run = |args: &[&str], chromium: &str| {
+        Command::new(BIN)
+            .arg("--database")
+            .arg(&db)
+            .args(args)
+            .env("LANDBANK_CHROMIUM", chromium)
+            .output()
+            .unwrap()
+    };
+    let docx = dir.path().join("bao-cao.docx");
+    let out =
+        run(&["report", "--province", "VN-56", "--at", "2023-11-17", "--out", docx.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&docx).unwrap().starts_with(b"PK"), "a DOCX is a zip archive");
+    let out = run(&["report", "--province", "VN-56", "--format", "xlsx"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add --out FILE"));
+    let pdf = dir.path().join("bao-cao.pdf");
+    let out = run(&["report", "--province", "VN-56", "--out", pdf.to_str().unwrap()], "/no/such/chromium");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("apt-get install chromium") && stderr.contains("LANDBANK_CHROMIUM"), "{stderr}");
+    assert!(!pdf.exists(), "no half-written PDF");
+}
+
 /// Commands that need no database never create one; commands that read a board's data name the missing
 /// database and how to point at the right one; a dry run with problems fails, and repeated problems are
 /// summarised.
