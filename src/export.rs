@@ -156,14 +156,11 @@ pub fn query(
         query.conditions.push(crate::store::Condition::In { field: field.name.into(), values: vec![value] });
     }
     if let Some(text) = bbox {
-        let b: Vec<f64> = text.split(',').filter_map(|v| v.trim().parse().ok()).collect();
-        let [a, b, c, d] = b[..] else {
-            return Err(format!("--bbox {text}: expected minLon,minLat,maxLon,maxLat in WGS 84 degrees"));
-        };
-        if a > c || b > d {
-            return Err(format!("--bbox {text}: the minimum is above the maximum"));
-        }
-        query.bbox = Some([a, b, c, d]);
+        // The same parser as the API's bbox=.
+        let b = crate::spatial::parse_lon_lat_box(text).map_err(|why| {
+            format!("--bbox {text}: {why}; send minLon,minLat,maxLon,maxLat in WGS 84 degrees")
+        })?;
+        query.bbox = Some(b);
     }
     Ok(query)
 }

@@ -97,18 +97,11 @@ pub(crate) fn requested_bbox(params: &Params) -> Result<Option<[f64; 4]>, ApiErr
     if crs == ServedCrs::Crs84 {
         return parse_bbox(text).map(Some);
     }
-    let numbers: Vec<f64> = text.split(',').filter_map(|s| s.trim().parse::<f64>().ok()).collect();
-    let [a, b, c, d] = numbers[..] else {
-        return Err(ApiError::parameter(
-            "bbox",
-            format!("bbox={text}: expected 4 numbers in the axis order of {}", crs.uri()),
-        ));
-    };
-    if !numbers.iter().all(|n| n.is_finite()) || a > c || b > d {
-        return Err(ApiError::parameter("bbox", format!("bbox={text}: expected min1,min2,max1,max2")));
-    }
+    let sent = crate::spatial::parse_box(text).map_err(|why| {
+        ApiError::parameter("bbox", format!("bbox={text}: {why}, in the axis order of {}", crs.uri()))
+    })?;
     let converted = Reprojector::to_crs84(crs)
-        .and_then(|r| r.bbox([a, b, c, d]))
+        .and_then(|r| r.bbox(sent))
         .map_err(|e| ApiError::parameter("bbox", format!("bbox={text} in {}: {e}", crs.uri())))?;
     Ok(Some(converted))
 }
@@ -278,41 +271,15 @@ pub async fn queryables(
     Ok(response)
 }
 
-/// Parses `bbox=minLon,minLat,maxLon,maxLat` (a 6-number 3-D box is accepted and flattened).
+/// Parses `bbox=minLon,minLat,maxLon,maxLat` (a 6-number 3-D box is accepted and flattened) with the
+/// one box parser ([`crate::spatial::parse_lon_lat_box`]).
 pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
-    let fail = |why: &str| {
+    crate::spatial::parse_lon_lat_box(text).map_err(|why| {
         ApiError::parameter(
             "bbox",
             format!("bbox={text}: {why}; send bbox=minLon,minLat,maxLon,maxLat in WGS 84 degrees"),
         )
-    };
-    let numbers: Vec<f64> = text
-        .split(',')
-        .map(|s| s.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| fail("every value must be a number"))?;
-    let b = match numbers.as_slice() {
-        [a, b, c, d] => [*a, *b, *c, *d],
-        [a, b, _, d, e, _] => [*a, *b, *d, *e],
-        _ => return Err(fail(&format!("expected 4 numbers, got {}", numbers.len()))),
-    };
-    if b.iter().any(|v| !v.is_finite()) {
-        return Err(fail("values must be finite"));
-    }
-    if !(-180.0..=180.0).contains(&b[0])
-        || !(-180.0..=180.0).contains(&b[2])
-        || !(-90.0..=90.0).contains(&b[1])
-        || !(-90.0..=90.0).contains(&b[3])
-    {
-        return Err(fail("longitudes must lie in [-180, 180] and latitudes in [-90, 90]"));
-    }
-    if b[1] > b[3] {
-        return Err(fail("minLat is greater than maxLat"));
-    }
-    if b[0] > b[2] {
-        return Err(fail("boxes crossing the antimeridian are not supported (minLon > maxLon)"));
-    }
-    Ok(b)
+    })
 }
 
 /// Where a page stands: its size, start, length and the total matched.

@@ -182,6 +182,72 @@ pub fn subtract(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
     clean(a.difference(b))
 }
 
+/// Why the text of a bounding box was refused; each message says what to send instead.
+#[derive(Debug, Error, PartialEq)]
+pub enum BboxError {
+    #[error("every value must be a number")]
+    NotNumbers,
+    #[error("expected 4 numbers (or 6 for a 3-D box), got {0}")]
+    Count(usize),
+    #[error("values must be finite")]
+    NotFinite,
+    #[error("the minimum is above the maximum (send min1,min2,max1,max2)")]
+    Inverted,
+    #[error("minLat is greater than maxLat")]
+    LatitudeInverted,
+    #[error("longitudes must lie in [-180, 180] and latitudes in [-90, 90]")]
+    OutOfRange,
+    #[error("boxes crossing the antimeridian are not supported (minLon > maxLon)")]
+    Antimeridian,
+}
+
+/// Four finite numbers from a box's text (a 6-number 3-D box flattened), in the order sent.
+fn box_numbers(text: &str) -> Result<[f64; 4], BboxError> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| BboxError::NotNumbers)?;
+    let b = match numbers.as_slice() {
+        [a, b, c, d] => [*a, *b, *c, *d],
+        [a, b, _, d, e, _] => [*a, *b, *d, *e],
+        _ => return Err(BboxError::Count(numbers.len())),
+    };
+    if b.iter().any(|v| !v.is_finite()) {
+        return Err(BboxError::NotFinite);
+    }
+    Ok(b)
+}
+
+/// The one parser of a bounding box's text in any CRS (`bbox=` with `bbox-crs`): `min1,min2,max1,max2`
+/// in the CRS's axis order, finite, each minimum at most its maximum; a 3-D box
+/// (`min1,min2,minZ,max1,max2,maxZ`) is flattened.
+pub fn parse_box(text: &str) -> Result<[f64; 4], BboxError> {
+    let b = box_numbers(text)?;
+    if b[1] > b[3] || b[0] > b[2] {
+        return Err(BboxError::Inverted);
+    }
+    Ok(b)
+}
+
+/// [`parse_box`] in WGS 84 longitude/latitude (CRS84: `bbox=` without a CRS, `landbank export --bbox`):
+/// also on the globe, and not across the antimeridian.
+pub fn parse_lon_lat_box(text: &str) -> Result<[f64; 4], BboxError> {
+    let b = box_numbers(text)?;
+    let lon = |v: f64| (-180.0..=180.0).contains(&v);
+    let lat = |v: f64| (-90.0..=90.0).contains(&v);
+    if !(lon(b[0]) && lon(b[2]) && lat(b[1]) && lat(b[3])) {
+        return Err(BboxError::OutOfRange);
+    }
+    if b[1] > b[3] {
+        return Err(BboxError::LatitudeInverted);
+    }
+    if b[0] > b[2] {
+        return Err(BboxError::Antimeridian);
+    }
+    Ok(b)
+}
+
 /// Bounding box `[min_lon, min_lat, max_lon, max_lat]`, or `None` for an empty geometry.
 pub fn bbox(geometry: &MultiPolygon) -> Option<[f64; 4]> {
     geometry.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
@@ -295,6 +361,44 @@ mod tests {
         // micrometres, so areas agree to 1e-4 ha (1 m²), not to the last bit.
         assert!((area_ha(&u) - ab).abs() < 1e-4, "{} vs {}", area_ha(&u), ab);
         assert!((area_ha(&subtract(&a, &b)) + area_ha(&clip(&a, &b)) - area_ha(&a)).abs() < 1e-4);
+    }
+
+    #[test]
+    fn one_box_parser_for_every_way_in() {
+        use proptest::prelude::*;
+        assert_eq!(parse_lon_lat_box("106,21,106.1,21.1"), Ok([106.0, 21.0, 106.1, 21.1]));
+        assert_eq!(parse_lon_lat_box("106,21,0,106.1,21.1,50"), Ok([106.0, 21.0, 106.1, 21.1]));
+        assert_eq!(parse_box("1,2,x,3,4"), Err(BboxError::NotNumbers), "no number is skipped");
+        assert_eq!(parse_box("1,2,3"), Err(BboxError::Count(3)));
+        assert_eq!(parse_box("1,2,inf,4"), Err(BboxError::NotFinite));
+        assert_eq!(
+            parse_box("603000,2330000,604000,2331000"),
+            Ok([603000.0, 2330000.0, 604000.0, 2331000.0])
+        );
+        assert_eq!(parse_lon_lat_box("603000,2330000,604000,2331000"), Err(BboxError::OutOfRange));
+        assert_eq!(parse_lon_lat_box("179,0,-179,1"), Err(BboxError::Antimeridian));
+        assert_eq!(parse_lon_lat_box("106,22,106.1,21"), Err(BboxError::LatitudeInverted));
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            proptest::test_runner::Config { cases: 2000, failure_persistence: None, ..Default::default() },
+            proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+        );
+        // Any text: an answer, never a panic; whatever is accepted is ordered and finite.
+        runner
+            .run(&".{0,40}", |text| {
+                if let Ok(b) = parse_box(&text) {
+                    prop_assert!(b.iter().all(|v| v.is_finite()) && b[0] <= b[2] && b[1] <= b[3]);
+                }
+                Ok(())
+            })
+            .unwrap();
+        // Four ordered numbers on the globe come back as sent, whatever their spacing.
+        runner
+            .run(&(-180.0..180.0f64, -90.0..90.0f64, 0.0..10.0f64, 0.0..10.0f64), |(x, y, w, h)| {
+                let (x2, y2) = ((x + w).min(180.0), (y + h).min(90.0));
+                prop_assert_eq!(parse_lon_lat_box(&format!("{x}, {y} ,{x2},{y2}")), Ok([x, y, x2, y2]));
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

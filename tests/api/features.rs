@@ -236,6 +236,15 @@ async fn bad_bboxes_are_refused_with_the_reason(backend: Backend) {
         assert!(detail.contains(why), "{bbox}: {detail}");
         assert_eq!(reply.json()["parameter"], "bbox");
     }
+    // The same parser in another CRS: no value skipped, none out of order.
+    let crs = "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/9209";
+    for (bbox, why) in
+        [("603000,2330000,x,604000,2331000", "number"), ("604000,2330000,603000,2331000", "minimum")]
+    {
+        let reply = app.get(&format!("/collections/zones/items?bbox={bbox}&{crs}")).await;
+        let detail = reply.problem(400);
+        assert!(detail.contains(why) && detail.contains("9209"), "{bbox}: {detail}");
+    }
 }
 
 async fn equality_filters_on_queryables(backend: Backend) {
