@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::f64::consts::PI;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, Coord, MapCoords, MultiPolygon, Polygon, Rect, Simplify};
@@ -365,14 +365,10 @@ type TileKey = (&'static str, TileId, Date);
 /// An encoded tile, or `None` for an empty one.
 pub type CachedTile = Option<Arc<Vec<u8>>>;
 
-/// Bytes held, and each tile with the data version it was built at.
-type TileEntries = (usize, HashMap<TileKey, (i64, CachedTile)>);
-
-/// Encoded tiles (or known-empty ones) of one data version, bounded in bytes.
+/// Encoded tiles (or known-empty ones), each with the data version it was built at, bounded in bytes:
+/// moka evicts the least useful tiles first (the same crate as the per-zone caches, `crate::cache`).
 pub struct TileCache {
-    /// Bytes held, and the tiles with the data version they were built at (`None`: empty tile).
-    entries: Mutex<TileEntries>,
-    max_bytes: usize,
+    entries: moka::sync::Cache<TileKey, (i64, CachedTile)>,
 }
 
 impl Default for TileCache {
@@ -382,31 +378,30 @@ impl Default for TileCache {
 }
 
 impl TileCache {
-    /// A cache holding at most `max_bytes` of tiles; it empties itself when full (simple, never stale).
+    /// A cache holding at most about `max_bytes` of tiles (an empty tile weighs 16 bytes).
     pub fn with_capacity(max_bytes: usize) -> Self {
-        TileCache { entries: Mutex::new((0, HashMap::new())), max_bytes }
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes as u64)
+            .weigher(|_key: &TileKey, (_, tile): &(i64, CachedTile)| {
+                tile.as_ref().map_or(16, |t| u32::try_from(t.len() + 64).unwrap_or(u32::MAX))
+            })
+            .build();
+        TileCache { entries }
     }
 
     /// The cached tile when it was built at data `version`. `Some(None)` is a known-empty tile.
     pub fn get(&self, key: &TileKey, version: i64) -> Option<CachedTile> {
-        let entries = self.entries.lock().expect("cache lock");
-        entries.1.get(key).filter(|(v, _)| *v == version).map(|(_, t)| t.clone())
+        self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, t)| t)
     }
 
     pub fn put(&self, key: TileKey, version: i64, tile: CachedTile) {
-        let size = tile.as_ref().map_or(16, |t| t.len() + 64);
-        let mut entries = self.entries.lock().expect("cache lock");
-        if entries.0 + size > self.max_bytes {
-            entries.1.clear();
-            entries.0 = 0;
-        }
-        entries.0 += size;
-        entries.1.insert(key, (version, tile));
+        self.entries.insert(key, (version, tile));
     }
 
-    /// Bytes held now.
+    /// Bytes held now (estimated; eviction runs in the background).
     pub fn bytes(&self) -> usize {
-        self.entries.lock().expect("cache lock").0
+        self.entries.run_pending_tasks();
+        self.entries.weighted_size() as usize
     }
 }
 
@@ -453,6 +448,21 @@ pub fn tile_fields(collection: &str) -> &'static [(&'static str, &'static str)] 
 mod tests {
     use super::*;
     use geo::wkt;
+
+    #[test]
+    fn the_tile_cache_stays_within_its_bytes_and_never_serves_another_version() {
+        let cache = TileCache::with_capacity(20_000);
+        let date = crate::domain::parse_date("2024-01-01").unwrap();
+        for x in 0..200u32 {
+            cache.put(("plots", TileId { z: 14, x, y: 0 }, date), 7, Some(Arc::new(vec![0u8; 1_000])));
+        }
+        let held = cache.bytes();
+        assert!(held > 0 && held <= 20_000, "{held} bytes held");
+        let key = ("plots", TileId { z: 14, x: 199, y: 0 }, date);
+        cache.put(key, 7, Some(Arc::new(vec![1u8; 10])));
+        assert!(cache.get(&key, 7).is_some());
+        assert!(cache.get(&key, 8).is_none(), "a tile of another data version is not served");
+    }
 
     #[test]
     fn tile_bounds_and_projection_round_trip() {
