@@ -286,7 +286,22 @@ async fn check_lease(
     }
     if let Some(codes) = &lease.plot_codes {
         for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            if store.item(&collections::PLOTS, &format!("{}-{code}", lease.zone_code)).await?.is_none() {
+            // By zone and code, as the lease names it: a plot's id may be anything its file gave it.
+            let query = crate::store::ItemsQuery {
+                conditions: vec![
+                    crate::store::Condition::In {
+                        field: "zone_code".into(),
+                        values: vec![collections::FilterValue::Text(lease.zone_code.clone())],
+                    },
+                    crate::store::Condition::In {
+                        field: "code".into(),
+                        values: vec![collections::FilterValue::Text(code.to_string())],
+                    },
+                ],
+                limit: Some(1),
+                ..Default::default()
+            };
+            if store.items(&collections::PLOTS, &query).await?.rows.is_empty() {
                 return Err(invalid(
                     "plot_codes",
                     format!("plot_codes: no plot {code} in zone {}", lease.zone_code),

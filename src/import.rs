@@ -1175,12 +1175,15 @@ async fn check_leases(
             holding.entry(lease.zone_code.clone()).or_default().push((row.id.clone(), lease, g));
         }
     }
-    let plots: HashSet<String> = store
+    // Plots by (zone, code), as leases name them: a plot's id may be anything its file gave it.
+    let text =
+        |r: &FeatureRow, field: &str| r.properties.get(field).and_then(Value::as_str).map(str::to_string);
+    let plots: HashSet<(String, String)> = store
         .items(&collections::PLOTS, &in_zones("zone_code"))
         .await?
         .rows
-        .into_iter()
-        .map(|r| r.id)
+        .iter()
+        .filter_map(|r| Some((text(r, "zone_code")?, text(r, "code")?)))
         .collect();
     let mut projects = HashSet::new();
     let wanted: Vec<String> = records
@@ -1220,7 +1223,7 @@ async fn check_leases(
         for code in
             lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim).filter(|c| !c.is_empty())
         {
-            if !plots.contains(&format!("{}-{code}", lease.zone_code)) {
+            if !plots.contains(&(lease.zone_code.clone(), code.to_string())) {
                 problem(
                     &r.id,
                     "plot_codes",

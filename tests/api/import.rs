@@ -474,3 +474,69 @@ async fn a_corrected_file_replaces_records_with_update() {
     assert_eq!(store.versions(&collections::PLOTS, &b.id).await.unwrap().len(), 1, "B was not written again");
     store.close().await;
 }
+
+/// Plots imported with ids of their own (`--map id=…`, as the peers' files and many boards' have) are
+/// still found by the leases that name them by code in their zone.
+#[tokio::test]
+async fn leases_find_plots_by_code_whatever_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ids.db");
+    write_geojson(
+        &dir.path().join("kcn.geojson"),
+        vec![serde_json::json!({ "type": "Feature", "properties": { "code": "ID-01", "name": "KCN Mã riêng",
+            "kind": "industrial_park", "province_code": "VN2025-24", "status": "operating" },
+            "geometry": square(106.60, 21.60, 0.02) })],
+    );
+    let out =
+        landbank(&db, &["import", dir.path().join("kcn.geojson").to_str().unwrap(), "--collection", "zones"]);
+    assert!(out.status.success(), "{}", text(&out));
+    write_geojson(
+        &dir.path().join("plots.geojson"),
+        vec![
+            serde_json::json!({ "type": "Feature", "properties": { "pid": "100017", "code": "P-17", "zone_code": "ID-01" },
+            "geometry": square(106.601, 21.601, 0.002) }),
+        ],
+    );
+    let out = landbank(
+        &db,
+        &[
+            "import",
+            dir.path().join("plots.geojson").to_str().unwrap(),
+            "--collection",
+            "plots",
+            "--map",
+            "id=pid",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(plots_of(&db, "ID-01").await[0].id, "100017");
+    write_geojson(
+        &dir.path().join("leases.geojson"),
+        vec![serde_json::json!({ "type": "Feature", "id": "L-17", "properties": { "zone_code": "ID-01",
+            "plot_codes": "P-17", "status": "active", "signed_on": "2019-06-01", "start_on": "2020-01-01" },
+            "geometry": square(106.601, 21.601, 0.002) })],
+    );
+    let out = landbank(
+        &db,
+        &["import", dir.path().join("leases.geojson").to_str().unwrap(), "--collection", "leases"],
+    );
+    assert!(out.status.success(), "the lease finds plot P-17 of ID-01: {}", text(&out));
+    // Through the API too: an edit naming the plot by code.
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    let app = landbank::http::router(landbank::http::AppState::new(store.clone()));
+    let (_, token) = landbank::auth::create(&store, landbank::auth::Role::Planner, "test").await.unwrap();
+    let body = serde_json::json!({ "type": "Feature", "id": "L-18", "properties": { "zone_code": "ID-01",
+        "plot_codes": "P-17", "status": "reserved", "signed_on": "2025-06-01" },
+        "geometry": square(106.610, 21.610, 0.002) });
+    let request = axum::http::Request::post("/collections/leases/items")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/geo+json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let reply = tower::ServiceExt::oneshot(app, request).await.unwrap();
+    let status = reply.status();
+    let bytes = http_body_util::BodyExt::collect(reply.into_body()).await.unwrap().to_bytes();
+    let said = String::from_utf8_lossy(&bytes);
+    assert!(status.is_success(), "the API finds plot P-17 by code as well: {status} {said}");
+    store.close().await;
+}
