@@ -213,10 +213,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     landbank::report::render_html(&report, args.lang, "charts")?.into_bytes()
                 }
                 ReportFormat::Docx | ReportFormat::Xlsx | ReportFormat::Pdf if args.out.is_none() => {
-                    anyhow::bail!(
-                        "{format:?} is a file, not text: add --out FILE (e.g. --out bao-cao.{})",
-                        format!("{format:?}").to_lowercase()
-                    )
+                    let ext = format!("{format:?}").to_lowercase();
+                    anyhow::bail!("{ext} is a file, not text: add --out FILE (e.g. --out bao-cao.{ext})")
                 }
                 ReportFormat::Docx => landbank::report::render_docx(&report, args.lang)?,
                 ReportFormat::Xlsx => landbank::report::render_xlsx(&report, args.lang)?,

@@ -683,14 +683,9 @@ pub(super) async fn download_response(
     .await
     .map_err(|e| ApiError::Internal(format!("download writer stopped: {e}")))?
     .map_err(ApiError::Internal)?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{}\"", c.id, format.extension()))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert("content-crs", content_crs(crs));
+    let mut response =
+        super::attachment(bytes, format.media_type(), &format!("{}.{}", c.id, format.extension()));
+    response.headers_mut().insert("content-crs", content_crs(crs));
     Ok(response)
 }
 

@@ -456,6 +456,18 @@ pub(crate) fn negotiate(
     Ok(offered.iter().copied().skip(1).find(|f| accepts(*f)).unwrap_or(offered[0]))
 }
 
+/// `bytes` as a file download called `name` (`Content-Type` and `Content-Disposition: attachment`).
+pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    if let Ok(v) = header::HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 /// `body` with a `Content-Type`.
 pub(crate) fn typed(body: String, content_type: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -85,21 +85,9 @@ async fn respond(
             })
             .await
             .map_err(|e| ApiError::Internal(format!("report writer stopped: {e}")))??;
-            attachment(bytes, format.media_type(), &name)
+            super::attachment(bytes, format.media_type(), &name)
         }
     })
-}
-
-/// `bytes` as a file download called `name`.
-fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
-    use axum::http::{HeaderValue, header};
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
 }
 
 pub async fn province(

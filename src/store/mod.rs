@@ -436,7 +436,9 @@ pub trait WriteTx: Send {
         self: Box<Self>,
         batches: &[(&'static Collection, Vec<NewFeature>)],
         actor: &str,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        self.write_and_insert_by(&[], batches, actor).await
+    }
     /// Writes every change in `writes` (each with its version, as [`WriteTx::write`]), then every batch
     /// of new records with first versions by `actor`, then commits: one transaction for a whole file.
     async fn write_and_insert_by(

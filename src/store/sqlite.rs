@@ -42,14 +42,6 @@ impl super::WriteTx for SqliteWriteTx {
         Ok(version)
     }
 
-    async fn insert_by(
-        self: Box<Self>,
-        batches: &[(&'static Collection, Vec<NewFeature>)],
-        actor: &str,
-    ) -> Result<u64, StoreError> {
-        self.write_and_insert_by(&[], batches, actor).await
-    }
-
     async fn write_and_insert_by(
         mut self: Box<Self>,
         writes: &[history::Write],

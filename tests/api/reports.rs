@@ -424,4 +424,17 @@ async fn the_report_goes_out_as_word_excel_and_pdf() {
     assert!(text.contains("60,04 %") && text.contains("Bắc Ninh"), "PDF text: {text}");
 
     app.get(&format!("{uri}&f=odt")).await.problem(400);
+
+    // On an empty install the files are written all the same, with zeros and the notes that say why.
+    let empty = spawn_empty_app(Backend::Sqlite).await;
+    let docx = empty.get("/reports/provinces/VN-01?at=2024-06-30&f=docx").await;
+    assert_eq!(docx.status, 200, "{}", docx.text());
+    let text = docx_text(&docx.body);
+    assert!(text.contains("Từ đầu năm đến ngày 30/06/2024") && text.contains("Chưa có chỉ tiêu"), "{text}");
+    let xlsx = empty.get("/reports/provinces/VN-01?at=2024-06-30&f=xlsx").await;
+    assert_eq!(xlsx.status, 200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body.clone())).unwrap();
+    let figures = book.worksheet_range("Số liệu").unwrap();
+    assert!(figures.rows().any(|r| r[3] == Data::String("new_projects".into()) && r[4] == Data::Float(0.0)));
 }
