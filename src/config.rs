@@ -157,14 +157,14 @@ pub struct ExportArgs {
     pub srs: Option<String>,
     /// Records as their dates say they stood on this day, YYYY-MM-DD: land use valid then, leases
     /// holding land then, statuses of that day. Default: every record, as stored.
-    #[arg(long, value_parser = crate::domain::parse_date)]
+    #[arg(long, value_parser = at_date)]
     pub at: Option<crate::domain::Date>,
     /// Equality filter FIELD=VALUE on a queryable field (repeatable), e.g. --filter zone_code=BN-QV1.
     #[arg(long = "filter", value_parser = key_value)]
     pub filter: Vec<(String, String)>,
-    /// Only features intersecting minLon,minLat,maxLon,maxLat (WGS 84).
+    /// Only features intersecting minLon,minLat,maxLon,maxLat (WGS 84; the API's bbox= parser).
     #[arg(long, allow_hyphen_values = true)]
-    pub bbox: Option<String>,
+    pub bbox: Option<crate::http::params::Bbox>,
     /// Replace --out when it exists.
     #[arg(long)]
     pub overwrite: bool,
@@ -225,7 +225,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub province: Option<String>,
     /// Report date, YYYY-MM-DD (default: today in Vietnam). Targets are those of its year.
-    #[arg(long, value_parser = crate::domain::parse_date)]
+    #[arg(long, value_parser = at_date)]
     pub at: Option<crate::domain::Date>,
     /// md, html, json, csv, or the files docx, xlsx, pdf [default: from --out's extension, else md]
     #[arg(long, value_enum)]
@@ -271,4 +271,10 @@ pub struct ServeArgs {
     pub max_body_mb: u32,
     #[command(flatten)]
     pub rules: RuleArgs,
+}
+
+/// A date given on the command line (`--at`): the API's `at=` parser.
+fn at_date(text: &str) -> Result<crate::domain::Date, String> {
+    use crate::http::params::{At, Param};
+    At::parse(text).map(|at| at.0)
 }

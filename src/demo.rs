@@ -48,11 +48,11 @@ pub fn dataset() -> Result<Vec<(&'static Collection, Vec<NewFeature>)>, IngestEr
             text,
             &zone_provinces,
         )?;
-        if collection.id == "zones" {
+        if collection.is(&collections::ZONES) {
             ingest::parents_first(&mut features);
             zone_provinces = ingest::zone_provinces(&features);
         }
-        if collection.id == "projects" {
+        if collection.is(&collections::PROJECTS) {
             add_contacts(&mut features);
         }
         batches.push((collection, features));

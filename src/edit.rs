@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::collections::{self, Collection, FilterValue};
+use crate::collections::{self, Check, Collection, FilterValue};
 use crate::domain::{LandUse, Lease, LeaseStatus};
 use crate::ingest::canonical_properties;
 use crate::store::history::{Op, Write};
@@ -44,7 +44,7 @@ const COMPUTED: &[&str] = &["area_ha", "area_source", "source_crs"];
 
 /// The collections that can be edited (provinces are reference data that ships with landbank).
 pub fn editable(id: &str) -> Option<&'static Collection> {
-    collections::ALL.iter().copied().find(|c| c.id == id && c.published && !c.computed && c.id != "provinces")
+    collections::editable(id)
 }
 
 /// A feature body (`{"type": "Feature", "id"?, "geometry", "properties"}`) as a record to store.
@@ -72,8 +72,7 @@ async fn record(
         properties.remove(*key);
     }
     // province_code follows the zone.
-    if collection.id != "zones"
-        && collection.field("province_code").is_some()
+    if collection.province_from_zone()
         && properties.get("province_code").is_none_or(Value::is_null)
         && let Some(zone) = properties.get("zone_code").and_then(Value::as_str)
     {
@@ -95,10 +94,12 @@ async fn record(
                 .map_err(|e| invalid("geometry", format!("geometry: {e}")))?;
             Some(spatial::parse_polygonal(&g).map_err(|e| invalid("geometry", format!("geometry: {e}")))?)
         }
-        (_, true) if collection.id != "zones" => return Err(invalid("geometry", "geometry is missing")),
+        (_, true) if collection.requires_geometry() => {
+            return Err(invalid("geometry", "geometry is missing"));
+        }
         _ => None,
     };
-    let id = match id.or_else(|| body_id(object)).or_else(|| natural_id(collection, &properties)) {
+    let id = match id.or_else(|| body_id(object)).or_else(|| (collection.natural_id)(&properties)) {
         Some(id) => id,
         None => generated_id(collection, &properties)?,
     };
@@ -114,25 +115,12 @@ fn body_id(object: &Map<String, Value>) -> Option<String> {
     }
 }
 
-/// The id a record's own codes give it (as imports make them).
-pub(crate) fn natural_id(collection: &Collection, p: &Map<String, Value>) -> Option<String> {
-    let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
-    match collection.id {
-        "zones" => s("code"),
-        "plots" => Some(format!("{}-{}", s("zone_code")?, s("code")?)),
-        "clearance_parcels" => Some(format!("{}-T{}-{}", s("zone_code")?, s("sheet_no")?, s("parcel_no")?)),
-        "targets" => Some(format!("{}-{}-{}", s("province_code")?, p.get("year")?, s("metric")?)),
-        _ => None,
-    }
-}
-
 /// `<zone or collection>-<8 random hex digits>` for records without a natural id (leases, projects).
 fn generated_id(collection: &Collection, p: &Map<String, Value>) -> Result<String, EditError> {
     let mut bytes = [0u8; 4];
     getrandom::fill(&mut bytes).map_err(|e| EditError::Invalid { field: None, detail: e.to_string() })?;
     let prefix = p.get("zone_code").and_then(Value::as_str).unwrap_or(collection.id);
-    let kind = if collection.id == "leases" { "L" } else { "P" };
-    Ok(format!("{prefix}-{kind}{}", hex::encode(bytes)))
+    Ok(format!("{prefix}-{}{}", collection.id_letter, hex::encode(bytes)))
 }
 
 /// Fields whose values differ between two records (geometry as `geometry`).
@@ -150,8 +138,7 @@ fn changed_fields(collection: &Collection, before: Option<&NewFeature>, after: &
 }
 
 fn zone_of(feature: &NewFeature, collection: &Collection) -> Option<String> {
-    let key = if collection.id == "zones" { "code" } else { "zone_code" };
-    feature.properties.get(key).and_then(Value::as_str).map(str::to_string)
+    collection.zone_of(&feature.properties).map(str::to_string)
 }
 
 fn as_new(collection: &Collection, row: FeatureRow) -> Result<NewFeature, StoreError> {
@@ -185,7 +172,7 @@ async fn check(
         ),
         _ => None,
     };
-    if collection.id == "zones"
+    if collection.checks(Check::ParentZone)
         && let Some(parent) = text("parent_code")
         && store.item(&collections::ZONES, &parent).await?.is_none()
     {
@@ -196,7 +183,7 @@ async fn check(
         None => None,
     };
     if let (Some(g), Some(boundary)) = (&feature.geometry, &boundary)
-        && matches!(collection.id, "land_use" | "plots" | "leases" | "clearance_parcels")
+        && collection.checks(Check::InsideZone)
         && let Some(outside) = rules::outside(g, boundary)
     {
         return Err(invalid(
@@ -204,28 +191,24 @@ async fn check(
             format!("{outside:.4} ha of it lies outside zone {}", text("zone_code").unwrap_or_default()),
         ));
     }
-    match collection.id {
-        "plots" => {
-            let zone = text("zone_code").unwrap_or_default();
-            // Only the plots whose boxes meet this one's (the stores' spatial index).
-            let bbox = feature.geometry.as_ref().and_then(spatial::bbox);
-            let others = store
-                .items(
-                    &collections::PLOTS,
-                    &ItemsQuery { conditions: vec![in_zone(&zone)], bbox, ..Default::default() },
-                )
-                .await?
-                .rows;
-            let ids = overlapping(feature, &others, "plots")?;
-            if !ids.is_empty() {
-                return Err(EditError::Conflict {
-                    detail: format!("the plot overlaps plot(s) {}", ids.join(", ")),
-                    ids,
-                });
-            }
+    if collection.checks(Check::NoOverlap) {
+        let zone = text("zone_code").unwrap_or_default();
+        // Only the plots whose boxes meet this one's (the stores' spatial index).
+        let bbox = feature.geometry.as_ref().and_then(spatial::bbox);
+        let others = store
+            .items(collection, &ItemsQuery { conditions: vec![in_zone(&zone)], bbox, ..Default::default() })
+            .await?
+            .rows;
+        let ids = overlapping(feature, &others, collection.id)?;
+        if !ids.is_empty() {
+            return Err(EditError::Conflict {
+                detail: format!("the plot overlaps plot(s) {}", ids.join(", ")),
+                ids,
+            });
         }
-        "leases" => check_lease(store, feature, before, boundary.as_ref()).await?,
-        _ => {}
+    }
+    if collection.checks(Check::LeasedPlots) {
+        check_lease(store, feature, before, boundary.as_ref()).await?;
     }
     Ok(())
 }

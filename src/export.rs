@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::collections::{Collection, FieldKind};
-use crate::domain::{ClearanceParcel, Date, LandUse, Lease, Project, Target, Zone};
+use crate::domain::Date;
 use crate::store::{FeatureRow, ItemsQuery, Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -139,7 +139,7 @@ pub struct ExportReport {
 pub fn query(
     collection: &Collection,
     filters: &[(String, String)],
-    bbox: Option<&str>,
+    bbox: Option<[f64; 4]>,
 ) -> Result<ItemsQuery, String> {
     let mut query = ItemsQuery::default();
     for (name, text) in filters {
@@ -155,13 +155,7 @@ pub fn query(
         let value = field.parse_filter(text).map_err(|e| format!("--filter {e}"))?;
         query.conditions.push(crate::store::Condition::In { field: field.name.into(), values: vec![value] });
     }
-    if let Some(text) = bbox {
-        // The same parser as the API's bbox=.
-        let b = crate::spatial::parse_lon_lat_box(text).map_err(|why| {
-            format!("--bbox {text}: {why}; send minLon,minLat,maxLon,maxLat in WGS 84 degrees")
-        })?;
-        query.bbox = Some(b);
-    }
+    query.bbox = bbox;
     Ok(query)
 }
 
@@ -175,33 +169,7 @@ pub fn as_of(
 ) -> Result<Vec<FeatureRow>, StoreError> {
     let mut kept = Vec::with_capacity(rows.len());
     for mut row in rows {
-        let keep = match collection.id {
-            "zones" => {
-                let zone: Zone = row.parse(collection.id)?;
-                row.properties.insert("status".into(), Value::String(zone.status_at(at).as_str().into()));
-                true
-            }
-            "land_use" => row.parse::<LandUse>(collection.id)?.valid_at(at),
-            "leases" => match row.parse::<Lease>(collection.id)?.state_at(at).status() {
-                Some(status) => {
-                    row.properties.insert("status".into(), Value::String(status.into()));
-                    true
-                }
-                None => false,
-            },
-            "clearance_parcels" => {
-                let parcel: ClearanceParcel = row.parse(collection.id)?;
-                row.properties.insert("status".into(), Value::String(parcel.status_at(at).as_str().into()));
-                true
-            }
-            "projects" => row.parse::<Project>(collection.id)?.certificate_on.is_none_or(|d| d <= at),
-            "targets" => {
-                use chrono::Datelike;
-                row.parse::<Target>(collection.id)?.year <= i64::from(at.year())
-            }
-            _ => true,
-        };
-        if keep {
+        if row.as_of(collection, at)? {
             kept.push(row);
         }
     }

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::collections::{self, Collection, FieldKind, FilterValue};
+use crate::collections::{self, Check, Collection, FieldKind, FilterValue};
 use crate::ingest::canonical_properties;
 use crate::spatial;
 use crate::store::{Condition, FeatureRow, ItemsQuery, NewFeature, Store, StoreError};
@@ -103,29 +103,6 @@ fn normal(name: &str) -> String {
     deunicode::deunicode(name).to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
-/// Source field names commonly used for a target field in boards' files (already [`normal`]ised).
-fn aliases(collection: &str, target: &str) -> &'static [&'static str] {
-    match target {
-        "code" if collection == "zones" => &["makcn", "makhu", "ma", "kyhieu"],
-        "code" => &["ma", "malo", "kyhieu", "sohieu", "kihieu", "maso", "kyhieulo"],
-        "name" => &["ten", "tenkcn", "tenkhu"],
-        "zone_code" => &["makcn", "kcn", "makhu"],
-        "province_code" => &["matinh"],
-        "category" => &["loaidat", "chucnang", "mdsd"],
-        "plan_ref" => &["quyetdinh", "soqd", "qd"],
-        "sheet_no" => &["soto", "sohieuto", "to", "tobando", "shbando"],
-        "parcel_no" => &["sothua", "thua", "shthua"],
-        "land_type" => &["loaidat", "mdsd", "mucdich"],
-        "owner_name" => &["chusudung", "tenchu", "chu"],
-        "owner_kind" => &["loaichu", "doituong"],
-        "status" => &["trangthai", "tinhtrang"],
-        "developer" => &["chudautu", "cdt"],
-        "tenant_name" => &["nhadautu", "tendoanhnghiep", "doanhnghiep"],
-        "infra_ready_on" => &["hatang", "ngayhatang"],
-        _ => &[],
-    }
-}
-
 /// A field value as JSON of the target's kind.
 fn json_value(value: FieldValue, kind: FieldKind) -> Option<Value> {
     let text = |v: &FieldValue| -> Option<String> {
@@ -166,14 +143,6 @@ pub(crate) fn srs_label(srs: &SpatialRef) -> String {
     match (srs.auth_name(), srs.auth_code()) {
         (Some(name), Ok(code)) => format!("{name}:{code}"),
         _ => srs.name().unwrap_or_else(|| "unnamed CRS".into()),
-    }
-}
-
-/// The id of a record built from its properties, when the file has no id field.
-fn record_id(collection: &Collection, props: &Map<String, Value>, stem: &str, row: usize) -> Option<String> {
-    match collection.id {
-        "zones" | "plots" | "clearance_parcels" | "targets" => crate::edit::natural_id(collection, props),
-        _ => Some(format!("{stem}-{row}")),
     }
 }
 
@@ -322,7 +291,7 @@ pub fn read(
             continue;
         }
         let wanted: Vec<String> = std::iter::once(normal(target))
-            .chain(aliases(collection.id, target).iter().map(|a| a.to_string()))
+            .chain(collection.aliases_of(target).iter().map(|a| a.to_string()))
             .collect();
         // A Shapefile written by `landbank export` (or cut by GDAL) names long fields in 10 characters.
         let short = shapefile_names.iter().find(|(_, p)| p == target).map(|(f, _)| f.as_str());
@@ -446,17 +415,14 @@ pub fn read(
         // Day-first dates and Vietnamese labels, as boards write them.
         crate::ingest::file_conventions(collection, &mut props);
         let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
-        let needs_province = collection.id != "zones"
-            && collection.field("province_code").is_some()
-            && !props.contains_key("province_code");
+        let needs_province = collection.province_from_zone() && !props.contains_key("province_code");
         if let (true, Some(z)) = (needs_province, &zone)
             && let Some(p) = zone_provinces.get(z)
         {
             props.insert("province_code".into(), Value::String(p.clone()));
         }
-        let id = id_value
-            .or_else(|| record_id(collection, &props, &stem, row))
-            .unwrap_or_else(|| format!("{stem}-{row}"));
+        let id =
+            id_value.or_else(|| (collection.natural_id)(&props)).unwrap_or_else(|| format!("{stem}-{row}"));
         let mut problem = |field: Option<&str>, message: String| {
             report.problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
         };
@@ -489,7 +455,7 @@ pub fn read(
         let geometry = match (feature.geometry(), collection.spatial) {
             (_, false) => None,
             (None, true) => {
-                if collection.id != "zones" {
+                if collection.requires_geometry() {
                     problem(None, "has no geometry".into());
                 }
                 None
@@ -507,8 +473,7 @@ pub fn read(
                 }
             },
         };
-        if let (Some(properties), true) =
-            (properties, geometry.is_some() || !collection.spatial || collection.id == "zones")
+        if let (Some(properties), true) = (properties, geometry.is_some() || !collection.requires_geometry())
         {
             report.area_ha += geometry.as_ref().map(spatial::area_ha).unwrap_or(0.0);
             records.push(NewFeature { id, properties, geometry, source_crs: source_crs.clone() });
@@ -937,10 +902,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
     let started = std::time::Instant::now();
     // The checks against stored records and the write run in one transaction that holds the zones the
     // file touches: no edit or other import of those zones can slip in between.
-    let key = if options.collection.id == "zones" { "code" } else { "zone_code" };
     let zones: Vec<String> = records
         .iter()
-        .filter_map(|r| r.properties.get(key)?.as_str().map(str::to_string))
+        .filter_map(|r| options.collection.zone_of(&r.properties).map(str::to_string))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -982,11 +946,7 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
                 report.unchanged += 1;
                 continue;
             }
-            let zone_of = |p: &serde_json::Map<String, Value>| {
-                p.get(if options.collection.id == "zones" { "code" } else { "zone_code" })
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            };
+            let zone_of = |p| options.collection.zone_of(p).map(str::to_string);
             let zones: Vec<String> = zone_of(&old.properties)
                 .into_iter()
                 .chain(zone_of(&record.properties))
@@ -1006,7 +966,7 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         }
         new
     };
-    if options.collection.id == "zones" {
+    if options.collection.checks(Check::ParentZone) {
         crate::ingest::parents_first(&mut records);
     }
     let started = std::time::Instant::now();
@@ -1069,10 +1029,10 @@ async fn check_against_store(
     let replacing: HashSet<&str> =
         if options.update { records.iter().map(|r| r.id.as_str()).collect() } else { HashSet::new() };
     let in_zones = || Condition::In {
-        field: if options.collection.id == "zones" { "code" } else { "zone_code" }.into(),
+        field: options.collection.zone_key.unwrap_or("zone_code").into(),
         values: zones.iter().cloned().map(FilterValue::Text).collect(),
     };
-    if options.collection.id != "zones" && !zones.is_empty() {
+    if options.collection.checks(Check::InsideZone) && !zones.is_empty() {
         let query = ItemsQuery {
             conditions: vec![Condition::In {
                 field: "code".into(),
@@ -1092,11 +1052,13 @@ async fn check_against_store(
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
         }
     }
-    if options.collection.id == "plots" && !zones.is_empty() {
+    if options.collection.checks(Check::NoOverlap) && !zones.is_empty() {
         let query = ItemsQuery { conditions: vec![in_zones()], ..Default::default() };
         let mut existing = Vec::new();
-        for row in store.items(&collections::PLOTS, &query).await?.rows {
-            if let (false, Some(g)) = (replacing.contains(row.id.as_str()), row.multipolygon("plots")?) {
+        for row in store.items(options.collection, &query).await?.rows {
+            if let (false, Some(g)) =
+                (replacing.contains(row.id.as_str()), row.multipolygon(options.collection.id)?)
+            {
                 existing.push((row.id.clone(), g));
             }
         }
@@ -1104,7 +1066,7 @@ async fn check_against_store(
             report.problems.push(Problem { row: 0, id, field: Some("geometry".into()), message });
         }
     }
-    if options.collection.id == "leases" && !zones.is_empty() {
+    if options.collection.checks(Check::LeasedPlots) && !zones.is_empty() {
         check_leases(store, records, zones, &replacing, report).await?;
     }
     let mut stored = HashMap::new();
@@ -1339,5 +1301,5 @@ pub fn describe(report: &ImportReport) -> String {
 
 /// The collections `import` accepts.
 pub fn importable(id: &str) -> Option<&'static Collection> {
-    collections::ALL.iter().copied().find(|c| c.id == id && !c.computed && c.id != "provinces")
+    collections::editable(id)
 }

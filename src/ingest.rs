@@ -5,13 +5,11 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::collections::{self, Collection, FieldKind};
-use crate::domain::{ClearanceParcel, LandUse, Lease, Plot, Project, Province, Target, Zone, parse_date};
+use crate::domain::parse_date;
 use crate::spatial;
 use crate::store::NewFeature;
 
@@ -22,21 +20,6 @@ pub enum IngestError {
     NotFeatureCollection { source_name: String, reason: String },
     #[error("{source_name}: feature {index} ({id}): {reason}")]
     Feature { source_name: String, index: usize, id: String, reason: String },
-}
-
-/// Parses properties into the collection's domain type and back into a map of its fields, so that
-/// defaults and canonical spellings (dates, enums) are what gets stored.
-fn canonical<T: DeserializeOwned + Serialize>(
-    properties: Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
-    let parsed: T = serde_path_to_error::deserialize(Value::Object(properties)).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." { e.inner().to_string() } else { format!("field {path}: {}", e.inner()) }
-    })?;
-    match serde_json::to_value(parsed).map_err(|e| e.to_string())? {
-        Value::Object(map) => Ok(map),
-        _ => Err("properties are not an object".into()),
-    }
 }
 
 /// Validates one feature's properties against `collection`'s domain type.
@@ -54,25 +37,10 @@ pub fn canonical_properties(
             parse_date(text).map_err(|e| format!("field {}: {e}", field.name))?;
         }
     }
-    match collection.id {
-        "provinces" => canonical::<Province>(properties),
-        "zones" => {
-            let map = canonical::<Zone>(properties)?;
-            let zone: Zone = serde_json::from_value(Value::Object(map.clone())).map_err(|e| e.to_string())?;
-            crate::rules::zone_province(&zone).map_err(|e| format!("field province_code: {e}"))?;
-            Ok(map)
-        }
-        "land_use" => canonical::<LandUse>(properties),
-        "plots" => canonical::<Plot>(properties),
-        "projects" => canonical::<Project>(properties),
-        "leases" => canonical::<Lease>(properties),
-        "clearance_parcels" => canonical::<ClearanceParcel>(properties),
-        "targets" => canonical::<Target>(properties),
-        other => Err(format!("unknown collection {other}")),
-    }
+    (collection.canonical)(properties)
 }
 
-/// The id of a record: the feature's `id`, or for zones their `code`.
+/// The id of a record: the feature's `id`, or the one its own codes give it (a zone's `code`).
 fn feature_id(
     collection: &Collection,
     feature: &geojson::Feature,
@@ -81,11 +49,7 @@ fn feature_id(
     match &feature.id {
         Some(geojson::feature::Id::String(s)) => Some(s.clone()),
         Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
-        None => match collection.id {
-            "zones" => properties.get("code").and_then(Value::as_str).map(str::to_string),
-            "provinces" => properties.get("province_code").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        },
+        None => (collection.natural_id)(properties),
     }
 }
 
@@ -115,8 +79,7 @@ pub fn parse_feature_collection(
             return Err(fail("has no id: give each feature an \"id\"".into()));
         };
         let has_province = properties.get("province_code").is_some_and(|v| !v.is_null());
-        let needs_province =
-            collection.id != "zones" && collection.field("province_code").is_some() && !has_province;
+        let needs_province = collection.province_from_zone() && !has_province;
         if let (true, Some(zone)) = (needs_province, properties.get("zone_code").and_then(Value::as_str)) {
             let Some(province) = zone_provinces.get(zone) else {
                 return Err(fail(format!(
@@ -129,7 +92,7 @@ pub fn parse_feature_collection(
             canonical_properties(collection, properties).map_err(|e| fail(format!("properties: {e}")))?;
         let geometry = match (&feature.geometry, collection.spatial) {
             (Some(g), true) => Some(spatial::parse_polygonal(g).map_err(|e| fail(format!("geometry: {e}")))?),
-            (None, true) if collection.id != "zones" => {
+            (None, true) if collection.requires_geometry() => {
                 return Err(fail("geometry is missing".into()));
             }
             _ => None,
@@ -160,65 +123,6 @@ pub fn parents_first(zones: &mut [NewFeature]) {
 /// Checks that the collection list is what [`collections::ALL`] holds (used by loaders).
 pub fn load_order() -> &'static [&'static Collection] {
     collections::ALL
-}
-
-/// Vietnamese labels boards write in their own files, by vocabulary code, written without tones (they are
-/// compared after folding: "Đang hoạt động", "dang hoat dong" and "ĐANG HOẠT ĐỘNG" are one label).
-fn vietnamese_labels(collection: &str, field: &str) -> &'static [(&'static str, &'static [&'static str])] {
-    match (collection, field) {
-        ("zones", "status") => &[
-            ("planned", &["quy hoach", "trong quy hoach", "du kien"]),
-            ("policy_approved", &["chu truong dau tu", "da co chu truong", "da co chu truong dau tu"]),
-            ("established", &["thanh lap", "da thanh lap", "dang xay dung", "dang trien khai"]),
-            ("operating", &["hoat dong", "dang hoat dong", "da di vao hoat dong"]),
-            ("suspended", &["tam dung", "tam ngung"]),
-            ("cancelled", &["huy bo", "da huy", "bai bo", "loai khoi quy hoach"]),
-        ],
-        ("zones", "kind") => &[
-            ("industrial_park", &["khu cong nghiep", "kcn"]),
-            ("industrial_cluster", &["cum cong nghiep", "ccn"]),
-            ("economic_zone", &["khu kinh te", "kkt"]),
-            ("hi_tech_park", &["khu cong nghe cao", "kcnc"]),
-        ],
-        ("leases", "status") => &[
-            ("reserved", &["dat cho", "giu cho", "da dat coc", "dang dam phan", "thoa thuan nguyen tac"]),
-            (
-                "active",
-                &["da cho thue", "dang thue", "cho thue", "con hieu luc", "hieu luc", "dang hoat dong"],
-            ),
-            ("terminated", &["cham dut", "da cham dut", "thanh ly", "da thanh ly", "het han"]),
-            ("revoked", &["thu hoi", "bi thu hoi", "da thu hoi"]),
-        ],
-        ("clearance_parcels", "status") => &[
-            ("not_started", &["chua thuc hien", "chua bat dau", "chua giai phong"]),
-            ("inventoried", &["kiem dem", "da kiem dem"]),
-            (
-                "compensation_approved",
-                &["da phe duyet phuong an", "phe duyet phuong an", "da phe duyet boi thuong"],
-            ),
-            ("compensated", &["da boi thuong", "da chi tra", "da chi tra boi thuong"]),
-            ("handed_over", &["da ban giao", "ban giao", "da giai phong mat bang", "hoan thanh"]),
-        ],
-        ("clearance_parcels", "owner_kind") => &[
-            ("household", &["ho gia dinh", "ho gia dinh, ca nhan", "ca nhan", "hgd"]),
-            ("organisation", &["to chuc", "doanh nghiep"]),
-            ("state", &["nha nuoc", "dat cong", "ubnd xa"]),
-        ],
-        ("land_use", "category") => &[
-            ("industrial", &["dat cong nghiep", "cong nghiep", "dat nha may", "skk", "skc"]),
-            ("warehouse", &["kho bai", "dat kho bai", "kho tang"]),
-            ("service", &["dich vu", "dat dich vu", "dieu hanh dich vu"]),
-            ("infrastructure", &["ha tang ky thuat", "dat ha tang", "dau moi ha tang"]),
-            ("green", &["cay xanh", "dat cay xanh", "mat nuoc cay xanh"]),
-            ("water", &["mat nuoc", "dat mat nuoc"]),
-            ("road", &["giao thong", "dat giao thong", "duong"]),
-            ("housing_support", &["nha o", "nha o cong nhan", "luu tru cong nhan"]),
-        ],
-        ("projects", "origin") => {
-            &[("fdi", &["von nuoc ngoai", "nuoc ngoai"]), ("ddi", &["trong nuoc", "von trong nuoc"])]
-        }
-        _ => &[],
-    }
 }
 
 /// "Đang hoạt động" → "dang hoat dong": no tones, no đ, lower case, single spaces.
@@ -254,13 +158,12 @@ pub fn file_conventions(collection: &Collection, properties: &mut Map<String, Va
             }
             continue;
         }
-        let Some(codes) = crate::collections::vocabulary(collection.id, field.name) else { continue };
+        let Some(codes) = field.values else { continue };
         let folded = fold_label(text);
         if let Some(code) = codes.iter().find(|c| folded.replace(' ', "_") == **c) {
             *text = code.to_string();
-        } else if let Some((code, _)) = vietnamese_labels(collection.id, field.name)
-            .iter()
-            .find(|(_, labels)| labels.contains(&folded.as_str()))
+        } else if let Some((code, _)) =
+            field.labels.iter().find(|(_, labels)| labels.contains(&folded.as_str()))
         {
             *text = code.to_string();
         }

@@ -174,7 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         })?
                 }
             };
-            let query = landbank::export::query(collection, &args.filter, args.bbox.as_deref())
+            let query = landbank::export::query(collection, &args.filter, args.bbox.map(|b| b.0))
                 .map_err(anyhow::Error::msg)?;
             let options = landbank::export::ExportOptions {
                 collection,

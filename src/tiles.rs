@@ -13,11 +13,12 @@ use std::sync::Arc;
 use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, Coord, MapCoords, MultiPolygon, Polygon, Rect, Simplify};
 use mvt::{GeomEncoder, GeomType, Tile};
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::available::{self, DEFAULT_MIN_PIECE_HA};
-use crate::collections::{self, Collection};
-use crate::domain::{ClearanceParcel, Date, LandUse, Lease, Plot, Zone};
+use crate::collections::{self, Collection, TileExtra};
+use crate::domain::{Date, Lease};
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
 use crate::store::{ItemsQuery, Store, StoreError};
 
@@ -196,7 +197,7 @@ pub fn encode(layer_name: &str, features: Vec<TileFeature>) -> Result<Option<Vec
 
 /// Collections served as tiles.
 pub fn tiled(collection_id: &str) -> Option<&'static Collection> {
-    collections::published(collection_id).filter(|c| c.spatial)
+    collections::published(collection_id).filter(|c| c.tiles.is_some())
 }
 
 fn round2(v: f64) -> f64 {
@@ -241,6 +242,12 @@ pub async fn build(
     tile: TileId,
     at: Date,
 ) -> Result<Option<Vec<u8>>, TileError> {
+    let Some(tiling) = collection.tiles else {
+        return Err(TileError::NotTiled(collection.id.to_string()));
+    };
+    if tile.z < tiling.min_zoom {
+        return Ok(None);
+    }
     let bbox = tile.buffered_lonlat_bbox();
     let query = ItemsQuery { bbox: Some(bbox), ..Default::default() };
     let mut features = Vec::new();
@@ -250,7 +257,7 @@ pub async fn build(
             features.push(TileFeature { id, geometry: g, properties });
         }
     };
-    if collection.id == "available_land" {
+    if tiling.extra == TileExtra::Computed {
         let zones = available::compute(store, available_cache, None, None, at, DEFAULT_MIN_PIECE_HA).await?;
         let rect = Rect::new((bbox[0], bbox[1]), (bbox[2], bbox[3]));
         let mut n = 0;
@@ -276,13 +283,15 @@ pub async fn build(
         return encode(collection.id, features);
     }
     let rows = store.items(collection, &query).await?.rows;
-    let figures =
-        if collection.id == "zones" { Some(zone_figures(store, &state.figures, at).await?) } else { None };
+    let figures = match tiling.extra {
+        TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
+        _ => None,
+    };
     // Plots are coloured by the state of the leases on them at `at`.
     let mut plot_states: HashMap<(String, String), &'static str> = HashMap::new();
-    if collection.id == "plots" {
+    if tiling.extra == TileExtra::LeaseStatus {
         for row in store.items(&collections::LEASES, &query).await?.rows {
-            let lease: Lease = row.parse("leases")?;
+            let lease: Lease = row.parse(collections::LEASES.id)?;
             let Some(state) = lease.state_at(at).status() else { continue };
             for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
                 let entry = plot_states.entry((lease.zone_code.clone(), code.to_string())).or_insert(state);
@@ -292,71 +301,53 @@ pub async fn build(
             }
         }
     }
-    for (n, row) in rows.iter().enumerate() {
+    for (n, mut row) in rows.into_iter().enumerate() {
         let Some(geometry) = row.multipolygon(collection.id)? else { continue };
-        let id = n as u64 + 1;
-        let properties = match collection.id {
-            "zones" => {
-                let zone: Zone = row.parse("zones")?;
-                let mut p = vec![
-                    ("code", text(&zone.code)),
-                    ("name", text(&zone.name)),
-                    ("status", text(zone.status_at(at).as_str())),
-                    // The unit holding the zone on the date (the new Bắc Ninh from 01/07/2025).
-                    (
-                        "province_code",
-                        text(
-                            &crate::geography::resolve_at(&zone.province_code, at)
-                                .map_or(zone.province_code.clone(), |u| u.province_code.clone()),
-                        ),
-                    ),
-                ];
-                if let Some(f) = figures.as_ref().and_then(|f| f.get(&zone.code)) {
-                    p.push(("leasable_ha", TileValue::Number(round2(f.leasable_ha))));
-                    p.push(("leased_ha", TileValue::Number(round2(f.leased_ha))));
-                    p.push(("available_ha", TileValue::Number(round2(f.available_ha))));
+        // The record as it stood on the date (absent then: not drawn).
+        if !row.as_of(collection, at)? {
+            continue;
+        }
+        let p = &mut row.properties;
+        let code = p.get("code").and_then(Value::as_str).unwrap_or_default().to_string();
+        match tiling.extra {
+            TileExtra::ZoneFigures => {
+                // The unit holding the zone on the date (the new Bắc Ninh from 01/07/2025).
+                if let Some(province) = p.get("province_code").and_then(Value::as_str)
+                    && let Some(unit) = crate::geography::resolve_at(province, at)
+                {
+                    p.insert("province_code".into(), unit.province_code.clone().into());
+                }
+                if let Some(f) = figures.as_ref().and_then(|f| f.get(&code)) {
+                    p.insert("leasable_ha".into(), round2(f.leasable_ha).into());
+                    p.insert("leased_ha".into(), round2(f.leased_ha).into());
+                    p.insert("available_ha".into(), round2(f.available_ha).into());
                     if let Some(pct) = f.occupancy_pct {
-                        p.push(("occupancy_pct", TileValue::Number(round2(pct))));
+                        p.insert("occupancy_pct".into(), round2(pct).into());
                     }
                 }
-                p
             }
-            "plots" => {
-                let plot: Plot = row.parse("plots")?;
-                let state =
-                    plot_states.get(&(plot.zone_code.clone(), plot.code.clone())).copied().unwrap_or("free");
-                vec![
-                    ("code", text(&plot.code)),
-                    ("zone_code", text(&plot.zone_code)),
-                    ("lease_status", text(state)),
-                ]
+            TileExtra::LeaseStatus => {
+                let zone = p.get("zone_code").and_then(Value::as_str).unwrap_or_default().to_string();
+                let state = plot_states.get(&(zone, code)).copied().unwrap_or("free");
+                p.insert(collections::LEASE_STATUS.name.into(), state.into());
             }
-            "clearance_parcels" => {
-                let parcel: ClearanceParcel = row.parse("clearance_parcels")?;
-                vec![
-                    ("status", text(parcel.status_at(at).as_str())),
-                    ("zone_code", text(&parcel.zone_code)),
-                    ("sheet_no", text(&parcel.sheet_no)),
-                    ("parcel_no", text(&parcel.parcel_no)),
-                ]
-            }
-            "land_use" => {
-                let lu: LandUse = row.parse("land_use")?;
-                if !lu.valid_at(at) {
-                    continue;
-                }
-                vec![("category", text(lu.category.as_str())), ("zone_code", text(&lu.zone_code))]
-            }
-            "leases" => {
-                let lease: Lease = row.parse("leases")?;
-                let Some(state) = lease.state_at(at).status() else { continue };
-                vec![("status", text(state)), ("zone_code", text(&lease.zone_code))]
-            }
-            other => return Err(TileError::NotTiled(other.to_string())),
-        };
-        push(id, &geometry, properties);
+            TileExtra::None | TileExtra::Computed => {}
+        }
+        let properties =
+            tiling.fields.iter().filter_map(|(name, _)| Some((*name, tile_value(p.get(*name)?)?))).collect();
+        push(n as u64 + 1, &geometry, properties);
     }
     encode(collection.id, features)
+}
+
+/// A property as a tile value (`None` for null, arrays and objects, which tiles do not carry).
+fn tile_value(value: &Value) -> Option<TileValue> {
+    match value {
+        Value::String(s) => Some(TileValue::Text(s.clone())),
+        Value::Number(n) => n.as_f64().map(TileValue::Number),
+        Value::Bool(b) => Some(TileValue::Bool(*b)),
+        _ => None,
+    }
 }
 
 /// Key of a cached tile: collection, tile, date.
@@ -406,42 +397,9 @@ impl TileCache {
 }
 
 /// The properties each collection's tiles carry, with what they mean: exactly what [`build`] writes
-/// (TileJSON's `vector_layers[].fields` lists these, so a map never styles on a field that is absent —
-/// and private fields such as a parcel's owner are never even named).
-pub fn tile_fields(collection: &str) -> &'static [(&'static str, &'static str)] {
-    match collection {
-        "zones" => &[
-            ("code", "Code of the zone"),
-            ("name", "Name of the zone"),
-            ("status", "Status at the date"),
-            ("province_code", "The provincial-level unit holding the zone on the date"),
-            ("leasable_ha", "Leasable industrial land, hectares"),
-            ("leased_ha", "Leased land, hectares"),
-            ("available_ha", "Available land, hectares"),
-            ("occupancy_pct", "Occupancy at the date, percent (absent without leasable land)"),
-        ],
-        "plots" => &[
-            ("code", "Code of the plot in its zone"),
-            ("zone_code", "Code of the zone"),
-            ("lease_status", "active, reserved or free at the date"),
-        ],
-        "clearance_parcels" => &[
-            ("status", "Clearance status at the date"),
-            ("zone_code", "Code of the zone"),
-            ("sheet_no", "Cadastral map sheet number"),
-            ("parcel_no", "Parcel number on the sheet"),
-        ],
-        "land_use" => &[("category", "Land-use category"), ("zone_code", "Code of the zone")],
-        "leases" => &[("status", "active or reserved at the date"), ("zone_code", "Code of the zone")],
-        "available_land" => &[
-            ("id", "Id of the piece"),
-            ("zone_code", "Code of the zone"),
-            ("area_ha", "Area of the piece, hectares"),
-            ("ready", "Infrastructure ready on all of the piece"),
-            ("cleared", "Cleared (handed over) on all of the piece"),
-        ],
-        _ => &[],
-    }
+/// (see [`collections::Tiles::fields`]); none for a collection that is not tiled.
+pub fn tile_fields(collection: &Collection) -> &'static [(&'static str, &'static str)] {
+    collection.tiles.map_or(&[], |t| t.fields)
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ macro_rules! vocabulary {
         impl $name {
             /// Every value, in lifecycle or listing order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every value as stored and served, in the order of [`Self::ALL`].
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
             /// The value as stored and served.
             pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
         }

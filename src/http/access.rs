@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -91,17 +91,16 @@ pub async fn audit(
     State(state): State<AppState>,
     axum::Extension(who): axum::Extension<Principal>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
     require(&who, Role::Admin)?;
-    let params = Params::parse(&uri);
     params.only(&["actor", "collection", "from", "to", "limit", "offset", "f"])?;
     let query = AuditQuery {
         actor: params.get("actor").map(str::to_string),
         collection: params.get("collection").map(str::to_string),
         from_us: params.instant("from")?,
         to_us: params.instant("to")?,
-        limit: params.limit(100, 10_000)?,
+        limit: params.or_default::<super::params::AuditLimit>("limit")?.0,
         offset: params.offset()?,
     };
     let (versions, matched) = state.store.audit(&query).await?;

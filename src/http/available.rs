@@ -8,8 +8,7 @@ use geo::Point;
 use serde_json::{Value, json};
 
 use super::features::{
-    DEFAULT_LIMIT, MAX_LIMIT, Paging, geojson_response, output_geometry, paging_links, reprojector,
-    requested_bbox, requested_crs,
+    Paging, geojson_response, output_geometry, paging_links, reprojector, requested_bbox, requested_crs,
 };
 use super::{ApiError, AppState, Params, base_url};
 use crate::available::{self, DEFAULT_MIN_PIECE_HA, Piece, PieceFilter, Sort};
@@ -178,7 +177,7 @@ pub async fn search(
     let crs = requested_crs(&params)?;
     let at = params.at()?;
     let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
-    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let limit = params.or_default::<super::params::ItemsLimit>("limit")?.0;
     let offset = params.offset()?;
     let zones = available::compute(
         &state.store,

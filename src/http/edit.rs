@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -183,9 +183,9 @@ pub async fn history(
     axum::Extension(who): axum::Extension<Principal>,
     Path((collection_id, id)): Path<(String, String)>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only_json()?;
+    params.only_json()?;
     let c = editable(&collection_id)?;
     let versions = state.store.versions(c, &id).await?;
     if versions.is_empty() {

@@ -8,6 +8,7 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use super::access::public_only;
+use super::params::Bbox;
 use super::{ApiError, AppState, Params, base_url};
 use crate::auth::Principal;
 use crate::collections::{self, Collection};
@@ -95,7 +96,7 @@ pub(crate) fn requested_bbox(params: &Params) -> Result<Option<[f64; 4]>, ApiErr
         }
     };
     if crs == ServedCrs::Crs84 {
-        return parse_bbox(text).map(Some);
+        return Ok(params.value::<Bbox>("bbox")?.map(|b| b.0));
     }
     let sent = crate::spatial::parse_box(text).map_err(|why| {
         ApiError::parameter("bbox", format!("bbox={text}: {why}, in the axis order of {}", crs.uri()))
@@ -118,9 +119,8 @@ fn find(collection_id: &str) -> Result<&'static Collection, ApiError> {
 pub async fn landing(
     State(state): State<AppState>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     let html = params.json_or_html(&headers)?;
     let base = base_url(&state, &headers);
     let notice = demo::notice(&state.store).await?.map(|n| format!(" {n}")).unwrap_or_default();
@@ -158,8 +158,8 @@ pub async fn landing(
     }
 }
 
-pub async fn conformance(uri: Uri) -> Result<Json<Value>, ApiError> {
-    Params::parse(&uri).only_json()?;
+pub async fn conformance(params: Params) -> Result<Json<Value>, ApiError> {
+    params.only_json()?;
     Ok(Json(json!({ "conformsTo": CONFORMANCE })))
 }
 
@@ -189,9 +189,8 @@ async fn collection_json(state: &AppState, base: &str, c: &'static Collection) -
 pub async fn collections(
     State(state): State<AppState>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     let html = params.json_or_html(&headers)?;
     let base = base_url(&state, &headers);
     let mut list = Vec::new();
@@ -223,9 +222,8 @@ pub async fn collection(
     State(state): State<AppState>,
     Path(collection_id): Path<String>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     let html = params.json_or_html(&headers)?;
     let c = find(&collection_id)?;
     let base = base_url(&state, &headers);
@@ -251,9 +249,9 @@ pub async fn queryables(
     State(state): State<AppState>,
     Path(collection_id): Path<String>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only_json()?;
+    params.only_json()?;
     let c = find(&collection_id)?;
     let base = base_url(&state, &headers);
     let properties: Map<String, Value> =
@@ -269,17 +267,6 @@ pub async fn queryables(
     .into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/schema+json"));
     Ok(response)
-}
-
-/// Parses `bbox=minLon,minLat,maxLon,maxLat` (a 6-number 3-D box is accepted and flattened) with the
-/// one box parser ([`crate::spatial::parse_lon_lat_box`]).
-pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
-    crate::spatial::parse_lon_lat_box(text).map_err(|why| {
-        ApiError::parameter(
-            "bbox",
-            format!("bbox={text}: {why}; send bbox=minLon,minLat,maxLon,maxLat in WGS 84 degrees"),
-        )
-    })
 }
 
 /// Where a page stands: its size, start, length and the total matched.
@@ -494,6 +481,7 @@ pub async fn items(
     axum::Extension(who): axum::Extension<Principal>,
     Path(collection_id): Path<String>,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let c = find(&collection_id)?;
@@ -501,7 +489,6 @@ pub async fn items(
         return super::available::search(&state, &headers, &uri, &format!("/collections/{}/items", c.id))
             .await;
     }
-    let params = Params::parse(&uri);
     let mut query = ItemsQuery::default();
     // Conditions on computed properties (a plot's lease_status), decided once they are computed.
     let mut computed: Vec<Filter> = Vec::new();
@@ -694,13 +681,13 @@ pub async fn item(
     axum::Extension(who): axum::Extension<Principal>,
     Path((collection_id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let c = find(&collection_id)?;
     if c.computed {
         return super::available::piece(&state, &feature_id, &uri).await;
     }
-    let params = Params::parse(&uri);
     params.only(&["f", "crs", "datetime", "lang"])?;
     let html = params.html_or_json(&headers)?;
     let crs = requested_crs(&params)?;

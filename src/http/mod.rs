@@ -14,6 +14,7 @@ mod html;
 pub mod metrics;
 mod occupancy;
 mod openapi;
+pub mod params;
 mod reports;
 mod tiles;
 
@@ -23,11 +24,11 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, Uri, header};
 use axum::routing::{delete, get};
-use chrono::FixedOffset;
 
 pub use error::ApiError;
+pub use params::MAX_OFFSET;
+pub(crate) use params::{Format, Params, negotiate};
 
-use crate::domain::{Date, parse_date};
 use crate::store::Store;
 
 /// What every handler shares.
@@ -241,220 +242,6 @@ async fn not_found(uri: Uri) -> ApiError {
 }
 
 pub use crate::domain::today;
-
-/// Largest `offset=` accepted: far beyond any collection, and within every database's 64-bit integers.
-pub const MAX_OFFSET: u64 = 1_000_000_000_000;
-
-/// Query parameters in order, decoded.
-pub(crate) struct Params(Vec<(String, String)>);
-
-impl Params {
-    pub(crate) fn parse(uri: &Uri) -> Self {
-        let pairs = uri
-            .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
-        Params(pairs)
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// Refuses parameters the route does not know (OGC API: 400 for unknown parameters).
-    pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        for (k, _) in &self.0 {
-            if !allowed.contains(&k.as_str()) {
-                return Err(ApiError::parameter(
-                    k,
-                    format!("unknown query parameter '{k}'; this resource accepts: {}", allowed.join(", ")),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// `limit=`: a whole number in 1..=`max` (larger ones are clamped to `max`, as OGC API allows);
-    /// `default` when absent.
-    pub(crate) fn limit(&self, default: u64, max: u64) -> Result<u64, ApiError> {
-        let wrong = |v: &str| {
-            ApiError::parameter("limit", format!("limit={v}: send a whole number between 1 and {max}"))
-        };
-        match self.get("limit") {
-            None => Ok(default),
-            Some(v) => match v.parse::<u64>() {
-                Ok(0) => Err(wrong(v)),
-                Ok(n) => Ok(n.min(max)),
-                // Digits beyond 64 bits: a very large limit, clamped like any other.
-                Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => Ok(max),
-                Err(_) => Err(wrong(v)),
-            },
-        }
-    }
-
-    /// `offset=`: a whole number in 0..=[`MAX_OFFSET`]; 0 when absent.
-    pub(crate) fn offset(&self) -> Result<u64, ApiError> {
-        match self.get("offset") {
-            None => Ok(0),
-            Some(v) => v.parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET).ok_or_else(|| {
-                ApiError::parameter(
-                    "offset",
-                    format!("offset={v}: send a whole number between 0 and {MAX_OFFSET}"),
-                )
-            }),
-        }
-    }
-
-    /// For resources that are JSON only: `f` is the one parameter, and it may only say `json`.
-    /// For resources offered as JSON and as HTML (`f=json|html`, `lang=vi|en`; a browser's `Accept`
-    /// without `f`): the page's language when HTML is wanted, `None` for JSON.
-    pub(crate) fn json_or_html(&self, headers: &HeaderMap) -> Result<Option<html::Lang>, ApiError> {
-        self.only(&["f", "lang"])?;
-        self.html_or_json(headers)
-    }
-
-    /// As [`Params::json_or_html`], for routes that take other parameters too.
-    pub(crate) fn html_or_json(&self, headers: &HeaderMap) -> Result<Option<html::Lang>, ApiError> {
-        match self.get("f") {
-            None | Some("json" | "geojson" | "html") => {}
-            Some(f) => {
-                return Err(ApiError::parameter(
-                    "f",
-                    format!("f={f} is not offered here; use f=json or f=html"),
-                ));
-            }
-        }
-        if html::wanted(self, headers) { html::lang(self, headers).map(Some) } else { Ok(None) }
-    }
-
-    pub(crate) fn only_json(&self) -> Result<(), ApiError> {
-        self.only(&["f"])?;
-        match self.get("f") {
-            None | Some("json") => Ok(()),
-            Some(f) => Err(ApiError::parameter("f", format!("f={f} is not offered here; use f=json"))),
-        }
-    }
-
-    /// Zone statuses, comma separated, or `all`; default established and operating (as boards report).
-    pub(crate) fn zone_statuses(&self, name: &str) -> Result<Vec<crate::domain::ZoneStatus>, ApiError> {
-        use crate::domain::ZoneStatus;
-        match self.get(name) {
-            None | Some("") => Ok(crate::occupancy::DEFAULT_SCOPE.to_vec()),
-            Some("all") => Ok(ZoneStatus::ALL.to_vec()),
-            Some(text) => text
-                .split(',')
-                .map(|s| {
-                    s.trim()
-                        .parse::<ZoneStatus>()
-                        .map_err(|e| ApiError::parameter(name, format!("{name}: {e}")))
-                })
-                .collect(),
-        }
-    }
-
-    /// An RFC 3339 instant parameter as µs since 1970 (UTC); `None` when absent.
-    pub(crate) fn instant(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        self.get(name)
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                chrono::DateTime::parse_from_rfc3339(t).map(|d| d.timestamp_micros()).map_err(|_| {
-                    ApiError::parameter(
-                        name,
-                        format!("{name}={t}: send an instant such as 2026-11-22T08:30:00Z"),
-                    )
-                })
-            })
-            .transpose()
-    }
-
-    /// `datetime=`: the instant whose stored records to read (history), as µs since 1970 (UTC). An
-    /// RFC 3339 instant, or a date meaning the end of that day in Vietnam (UTC+7).
-    pub(crate) fn recorded_at(&self) -> Result<Option<i64>, ApiError> {
-        if let Some(date) = self.get("datetime").and_then(|t| parse_date(t).ok()) {
-            let vietnam = FixedOffset::east_opt(7 * 3600).expect("valid offset");
-            let end =
-                date.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)?.and_local_timezone(vietnam).single());
-            return Ok(end.map(|e| e.timestamp_micros() - 1));
-        }
-        self.instant("datetime")
-    }
-
-    /// The `at` date (default: today in Vietnam).
-    pub(crate) fn at(&self) -> Result<Date, ApiError> {
-        match self.get("at") {
-            None | Some("") => Ok(today()),
-            Some(text) => parse_date(text).map_err(|e| ApiError::parameter("at", format!("at: {e}"))),
-        }
-    }
-}
-
-/// Response formats a resource can offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    Json,
-    Csv,
-    Markdown,
-    Html,
-    /// Word, Excel and PDF: the board's report as files to send.
-    Docx,
-    Xlsx,
-    Pdf,
-}
-
-impl Format {
-    /// The `f=` value.
-    fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Markdown => "md",
-            Format::Html => "html",
-            Format::Docx => "docx",
-            Format::Xlsx => "xlsx",
-            Format::Pdf => "pdf",
-        }
-    }
-
-    /// The media type in `Accept` and `Content-Type`.
-    pub(crate) fn media_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::Markdown => "text/markdown; charset=utf-8",
-            Format::Html => "text/html; charset=utf-8",
-            Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Format::Pdf => "application/pdf",
-        }
-    }
-}
-
-/// Picks one of the `offered` formats (the first is the default) from `f=` (wins) or the `Accept`
-/// header. `f=geojson` is JSON. An `Accept` that also names JSON keeps JSON (except for HTML, which
-/// browsers ask for beside everything else).
-pub(crate) fn negotiate(
-    params: &Params,
-    headers: &HeaderMap,
-    offered: &[Format],
-) -> Result<Format, ApiError> {
-    if let Some(f) = params.get("f") {
-        let wanted = if f == "geojson" { "json" } else { f };
-        return offered.iter().copied().find(|o| o.name() == wanted).ok_or_else(|| {
-            let names: Vec<&str> = offered.iter().map(|o| o.name()).collect();
-            ApiError::parameter("f", format!("f={f} is not offered here; use one of: {}", names.join(", ")))
-        });
-    }
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let accepts = |f: Format| {
-        let essence = f.media_type().split(';').next().unwrap_or_default();
-        accept.contains(essence) && (f == Format::Html || !accept.contains("json"))
-    };
-    Ok(offered.iter().copied().skip(1).find(|f| accepts(*f)).unwrap_or(offered[0]))
-}
 
 /// `bytes` as a file download called `name` (`Content-Type` and `Content-Disposition: attachment`).
 pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> axum::response::Response {

@@ -100,14 +100,17 @@ fn csv_response(rows: Vec<CsvRow<'_>>) -> Result<Response, ApiError> {
     Ok(typed(text, Format::Csv.media_type()))
 }
 
+/// The formats of the occupancy figures (the first is the default).
+pub(super) const FORMATS: &[Format] = &[Format::Json, Format::Csv];
+
 pub async fn occupancy(
     State(state): State<AppState>,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     params.only(&["province_code", "zone_code", "at", "status", "f", "datetime"])?;
-    let format = negotiate(&params, &headers, &[Format::Json, Format::Csv])?;
+    let format = negotiate(&params, &headers, FORMATS)?;
     let query = OccupancyQuery {
         province_code: params.get("province_code").filter(|s| !s.is_empty()).map(str::to_string),
         zone_code: params.get("zone_code").filter(|s| !s.is_empty()).map(str::to_string),
@@ -151,11 +154,11 @@ pub async fn zone_occupancy(
     State(state): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     params.only(&["at", "status", "f", "datetime"])?;
-    let format = negotiate(&params, &headers, &[Format::Json, Format::Csv])?;
+    let format = negotiate(&params, &headers, FORMATS)?;
     let query = OccupancyQuery {
         province_code: None,
         zone_code: Some(code),

@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::features::{DEFAULT_LIMIT, MAX_LIMIT};
-use super::{ApiError, AppState, Params, base_url};
+use super::params::{self, At, AuditLimit, Bbox, Instant, ItemsLimit, Offset, RecordedAt, Statuses};
+use super::{ApiError, AppState, Format, Params, base_url};
 use crate::collections;
 
 fn ok(description: &str, media_type: &str, schema: Value) -> Value {
@@ -40,21 +40,9 @@ pub fn build(base: &str) -> Value {
         "Language of the HTML page: vi (default) or en",
         json!({ "type": "string", "enum": ["vi", "en"] }),
     );
-    let f_csv = query_param(
-        "f",
-        "Response format (or Accept: text/csv)",
-        json!({ "type": "string", "enum": ["json", "csv"] }),
-    );
-    let at = query_param(
-        "at",
-        "Date of the figures (YYYY-MM-DD); default today in Vietnam (UTC+7)",
-        json!({ "type": "string", "format": "date" }),
-    );
-    let status = query_param(
-        "status",
-        "Zone statuses whose hectares are summed, comma separated (default established,operating)",
-        json!({ "type": "array", "items": { "type": "string", "enum": ["planned", "policy_approved", "established", "operating", "suspended", "cancelled"] } }),
-    );
+    let f_csv = Format::openapi(super::occupancy::FORMATS, "Response format (or Accept: text/csv)");
+    let at = params::openapi::<At>("at");
+    let status = params::openapi::<Statuses>("status");
     let object = json!({ "type": "object" });
     let mut paths = Map::new();
     paths.insert(
@@ -109,31 +97,13 @@ pub fn build(base: &str) -> Value {
     );
     for c in collections::ALL.iter().filter(|c| c.published) {
         let f_items = if c.computed { f_json.clone() } else { f_download.clone() };
-        let datetime = query_param(
-            "datetime",
-            "The features as they were stored at this instant (RFC 3339; a date means the end of that day in Vietnam), from their history",
-            json!({ "type": "string" }),
-        );
+        let datetime = params::openapi::<RecordedAt>("datetime");
         let mut params = vec![
-            query_param(
-                "bbox",
-                "minLon,minLat,maxLon,maxLat (WGS 84): features intersecting it",
-                json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
-            ),
+            params::openapi::<Bbox>("bbox"),
             bbox_crs.clone(),
             crs.clone(),
-            query_param(
-                "limit",
-                &format!(
-                    "Items per page (default {DEFAULT_LIMIT}; larger values are clamped to {MAX_LIMIT})"
-                ),
-                json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
-            ),
-            query_param(
-                "offset",
-                "Items to skip (the next link carries it)",
-                json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET, "default": 0 }),
-            ),
+            params::openapi::<ItemsLimit>("limit"),
+            params::openapi::<Offset>("offset"),
             f_items,
         ];
         if !c.computed {
@@ -340,11 +310,7 @@ pub fn build(base: &str) -> Value {
                     json!({ "type": "string" }),
                 ),
                 number("within_km", "With near: only pieces at most this far"),
-                query_param(
-                    "bbox",
-                    "minLon,minLat,maxLon,maxLat (WGS 84)",
-                    json!({ "type": "array", "items": { "type": "number" } }),
-                ),
+                params::openapi::<Bbox>("bbox"),
                 bbox_crs.clone(),
                 crs.clone(),
                 at.clone(),
@@ -353,12 +319,8 @@ pub fn build(base: &str) -> Value {
                     "area_ha, -area_ha or distance_km (needs near)",
                     json!({ "type": "string", "enum": ["area_ha", "-area_ha", "distance_km"] }),
                 ),
-                query_param(
-                    "limit",
-                    "Pieces per page (default 10, at most 10000)",
-                    json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
-                ),
-                query_param("offset", "Pieces to skip", json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET })),
+                params::openapi::<ItemsLimit>("limit"),
+                params::openapi::<Offset>("offset"),
                 query_param(
                     "zone_status",
                     "Zone statuses (on the date) whose land is offered, comma separated, or all; default established,operating",
@@ -383,24 +345,13 @@ pub fn build(base: &str) -> Value {
     ] {
         let mut params = vec![f_json.clone()];
         if path == "/audit" {
-            for (name, what) in [
-                ("actor", "Who changed"),
-                ("collection", "Which collection"),
-                ("from", "Stored at or after (RFC 3339)"),
-                ("to", "Stored before (RFC 3339)"),
-            ] {
+            for (name, what) in [("actor", "Who changed"), ("collection", "Which collection")] {
                 params.push(query_param(name, what, json!({ "type": "string" })));
             }
-            params.push(query_param(
-                "limit",
-                "Changes per page (default 100)",
-                json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100 }),
-            ));
-            params.push(query_param(
-                "offset",
-                "Changes to skip",
-                json!({ "type": "integer", "minimum": 0, "maximum": super::MAX_OFFSET }),
-            ));
+            params.push(params::openapi::<Instant>("from"));
+            params.push(params::openapi::<Instant>("to"));
+            params.push(params::openapi::<AuditLimit>("limit"));
+            params.push(params::openapi::<Offset>("offset"));
         }
         let mut item = get(summary, &path[1..], params, ok(summary, "application/json", object.clone()));
         item["get"]["security"] = json!([{ "bearer": [] }]);
@@ -414,11 +365,10 @@ pub fn build(base: &str) -> Value {
             "Report date, YYYY-MM-DD (default today in Viet Nam); targets are those of its year",
             json!({ "type": "string", "format": "date" }),
         ));
-        params.push(query_param(
-            "f",
+        params.push(Format::openapi(
+            super::reports::FORMATS,
             "Format (or send Accept: text/csv, text/markdown, text/html); docx, xlsx and pdf are files to \
              download (PDF needs Chromium on the server)",
-            json!({ "type": "string", "enum": ["json", "csv", "md", "html", "docx", "xlsx", "pdf"] }),
         ));
         params.push(query_param(
             "lang",
@@ -684,9 +634,9 @@ pub fn build(base: &str) -> Value {
 pub async fn document(
     State(state): State<AppState>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only_json()?;
+    params.only_json()?;
     let mut response = Json(build(&base_url(&state, &headers))).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -15,19 +15,19 @@ fn lang_of(params: &Params) -> Result<Lang, ApiError> {
     }
 }
 
+/// The formats of a report (the first is the default).
+pub(super) const FORMATS: &[Format] =
+    &[Format::Json, Format::Csv, Format::Markdown, Format::Html, Format::Docx, Format::Xlsx, Format::Pdf];
+
 async fn respond(
     state: AppState,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
     province_code: Option<String>,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     params.only(&["at", "f", "lang"])?;
-    let format = negotiate(
-        &params,
-        &headers,
-        &[Format::Json, Format::Csv, Format::Markdown, Format::Html, Format::Docx, Format::Xlsx, Format::Pdf],
-    )?;
+    let format = negotiate(&params, &headers, FORMATS)?;
     let lang = lang_of(&params)?;
     let query = ReportQuery {
         province_code: province_code.clone(),
@@ -94,26 +94,27 @@ pub async fn province(
     State(state): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    respond(state, headers, uri, Some(code)).await
+    respond(state, headers, params, uri, Some(code)).await
 }
 
 pub async fn national(
     State(state): State<AppState>,
     headers: HeaderMap,
+    params: Params,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    respond(state, headers, uri, None).await
+    respond(state, headers, params, uri, None).await
 }
 
 async fn chart(
     state: AppState,
-    uri: Uri,
+    params: Params,
     province_code: Option<String>,
     file: String,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(&uri);
     params.only(&["at", "lang"])?;
     let lang = lang_of(&params)?;
     let Some(name) = file.strip_suffix(".svg").filter(|n| charts::NAMES.contains(n)) else {
@@ -136,15 +137,15 @@ async fn chart(
 pub async fn province_chart(
     State(state): State<AppState>,
     Path((code, file)): Path<(String, String)>,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    chart(state, uri, Some(code), file).await
+    chart(state, params, Some(code), file).await
 }
 
 pub async fn national_chart(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    chart(state, uri, None, file).await
+    chart(state, params, None, file).await
 }

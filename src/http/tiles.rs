@@ -35,7 +35,7 @@ impl From<TileError> for ApiError {
 fn tiled(collection: &str) -> Result<&'static collections::Collection, ApiError> {
     tiles::tiled(collection).ok_or_else(|| {
         let ids: Vec<&str> =
-            collections::ALL.iter().filter(|c| c.published && c.spatial).map(|c| c.id).collect();
+            collections::ALL.iter().filter(|c| c.published && c.tiles.is_some()).map(|c| c.id).collect();
         ApiError::NotFound(format!("no tiles for '{collection}'; tiled collections are: {}", ids.join(", ")))
     })
 }
@@ -130,29 +130,28 @@ pub async fn tilejson(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
-    uri: Uri,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri).only(&[])?;
+    params.only(&[])?;
     let name =
         file.strip_suffix(".json").ok_or_else(|| ApiError::NotFound(format!("no resource /tiles/{file}")))?;
     let c = tiled(name)?;
     let extent_of = if c.computed { &collections::ZONES } else { c };
     let bounds = state.store.extent(extent_of).await?.unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
-    let fields: Map<String, Value> = crate::tiles::tile_fields(c.id)
-        .iter()
-        .map(|(name, about)| (name.to_string(), json!(about)))
-        .collect();
+    let fields: Map<String, Value> =
+        crate::tiles::tile_fields(c).iter().map(|(name, about)| (name.to_string(), json!(about))).collect();
+    let min_zoom = c.tiles.map_or(0, |t| t.min_zoom);
     let base = base_url(&state, &headers);
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": c.id,
         "description": c.description,
         "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", c.id)],
-        "minzoom": 0,
+        "minzoom": min_zoom,
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
         "center": [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 10],
-        "vector_layers": [{ "id": c.id, "description": c.title, "minzoom": 0, "maxzoom": MAX_ZOOM, "fields": fields }],
+        "vector_layers": [{ "id": c.id, "description": c.title, "minzoom": min_zoom, "maxzoom": MAX_ZOOM, "fields": fields }],
         "extent": EXTENT,
     }))
     .into_response())

@@ -86,6 +86,16 @@ impl FeatureRow {
         }
     }
 
+    /// The row as it stood on `at` (see [`Collection::as_of`]): its dated fields rewritten for that day;
+    /// false when the record did not exist then.
+    pub fn as_of(&mut self, collection: &Collection, at: crate::domain::Date) -> Result<bool, StoreError> {
+        (collection.as_of)(&mut self.properties, at).map_err(|reason| StoreError::Corrupt {
+            collection: collection.id.into(),
+            id: self.id.clone(),
+            reason,
+        })
+    }
+
     /// Parses the attributes into a domain type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self, collection: &str) -> Result<T, StoreError> {
         serde_json::from_value(Value::Object(self.properties.clone())).map_err(|e| StoreError::Corrupt {
@@ -324,8 +334,7 @@ pub fn exact_bbox_filter(
 pub(crate) fn touched_zones(batches: &[(&'static Collection, Vec<NewFeature>)]) -> BTreeSet<String> {
     let mut zones = BTreeSet::new();
     for (collection, features) in batches {
-        let key = if collection.id == "zones" { "code" } else { "zone_code" };
-        zones.extend(features.iter().filter_map(|f| f.properties.get(key)?.as_str().map(str::to_string)));
+        zones.extend(features.iter().filter_map(|f| collection.zone_of(&f.properties).map(str::to_string)));
     }
     zones
 }
