@@ -7,6 +7,7 @@
 pub mod filter;
 pub mod history;
 pub mod postgis;
+mod shared;
 mod sql;
 pub mod sqlite;
 
@@ -350,9 +351,51 @@ pub(crate) fn page_of(matched: &[i64], query: &ItemsQuery) -> Vec<i64> {
     matched.iter().skip(query.offset as usize).take(limit).copied().collect()
 }
 
-/// The storage contract every backend fulfils.
+/// Versions of records: every write keeps one (see [`history`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait History: Send + Sync {
+    /// The current version number of a record (`None`: absent or deleted).
+    async fn current_version(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Every version of a record, oldest first (deletions included).
+    async fn versions(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Vec<history::Version>, StoreError>;
+    /// The records of a collection as they were stored at `at_us` (µs since 1970, UTC). The text
+    /// equality conditions are narrowed in SQL; the caller applies every condition again.
+    async fn rows_as_of(
+        &self,
+        collection: &'static Collection,
+        at_us: i64,
+        conditions: &[Condition],
+    ) -> Result<Vec<FeatureRow>, StoreError>;
+    /// Changes, newest first, and how many match in all.
+    async fn audit(&self, query: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError>;
+}
+
+/// API tokens, kept as the SHA-256 of their secrets.
+#[async_trait]
+pub trait Tokens: Send + Sync {
+    /// Stores a new token under the SHA-256 (hex) of its secret.
+    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError>;
+    /// The token whose secret has this SHA-256 (hex), revoked or not.
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError>;
+    /// Every token, oldest first.
+    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError>;
+    /// Revokes the token with this id or name; whether one was revoked.
+    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError>;
+}
+
+/// The storage contract every backend fulfils: features and their writes, with their versions
+/// ([`History`]) and the API's tokens ([`Tokens`]). Both stores get those two from the code they share
+/// (`shared.rs`).
+#[async_trait]
+pub trait Store: History + Tokens + Send + Sync + 'static {
     /// A short name of the backend, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
     /// Whether the database answers.
@@ -391,36 +434,6 @@ pub trait Store: Send + Sync + 'static {
     async fn write(&self, write: &history::Write) -> Result<i64, StoreError> {
         self.begin_write(&write.zones).await?.write(write).await
     }
-    /// The current version number of a record (`None`: absent or deleted).
-    async fn current_version(
-        &self,
-        collection: &'static Collection,
-        id: &str,
-    ) -> Result<Option<i64>, StoreError>;
-    /// Every version of a record, oldest first (deletions included).
-    async fn versions(
-        &self,
-        collection: &'static Collection,
-        id: &str,
-    ) -> Result<Vec<history::Version>, StoreError>;
-    /// The records of a collection as they were stored at `at_us` (µs since 1970, UTC). The text
-    /// equality conditions are narrowed in SQL; the caller applies every condition again.
-    async fn rows_as_of(
-        &self,
-        collection: &'static Collection,
-        at_us: i64,
-        conditions: &[Condition],
-    ) -> Result<Vec<FeatureRow>, StoreError>;
-    /// Changes, newest first, and how many match in all.
-    async fn audit(&self, query: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError>;
-    /// Stores a new token under the SHA-256 (hex) of its secret.
-    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError>;
-    /// The token whose secret has this SHA-256 (hex), revoked or not.
-    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError>;
-    /// Every token, oldest first.
-    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError>;
-    /// Revokes the token with this id or name; whether one was revoked.
-    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError>;
     /// Rows of a collection that match the query, in insertion order, and the count of all matches.
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError>;
     /// One row by id.

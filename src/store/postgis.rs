@@ -9,11 +9,9 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
-use super::{
-    BboxCandidate, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, Store, StoreError,
-    exact_bbox_filter, history, page_of, touched_zones,
-};
+use super::{FeatureRow, ItemsQuery, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
 
 /// Rows per INSERT statement (PostgreSQL allows 65,535 bound values per statement).
@@ -45,7 +43,7 @@ struct PgWriteTx {
 #[async_trait]
 impl super::WriteTx for PgWriteTx {
     async fn write(mut self: Box<Self>, w: &history::Write) -> Result<i64, StoreError> {
-        let version = write_in(&mut self.tx, w).await?;
+        let version = Shared::<sqlx::Postgres>::write_in(&mut self.tx, w).await?;
         self.tx.commit().await.map_err(store_error)?;
         Ok(version)
     }
@@ -57,7 +55,7 @@ impl super::WriteTx for PgWriteTx {
         actor: &str,
     ) -> Result<u64, StoreError> {
         for w in writes {
-            write_in(&mut self.tx, w).await?;
+            Shared::<sqlx::Postgres>::write_in(&mut self.tx, w).await?;
         }
         let mut written = writes.len() as u64;
         let now = history::now_us();
@@ -66,7 +64,7 @@ impl super::WriteTx for PgWriteTx {
             let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
             insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
         }
-        finish_write(&mut self.tx, touched_zones(batches)).await?;
+        Shared::<sqlx::Postgres>::finish_write(&mut self.tx, touched_zones(batches)).await?;
         self.tx.commit().await.map_err(store_error)?;
         Ok(written)
     }
@@ -76,7 +74,116 @@ impl super::WriteTx for PgWriteTx {
     }
 }
 
-history::stored_write_fn!();
+impl Backend for sqlx::Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    /// NULLs typed by their field (PostgreSQL infers a parameter's type from it).
+    fn bind(query: SqlQuery<Self>, value: Bind) -> SqlQuery<Self> {
+        match value {
+            Bind::Null(FieldKind::Real) => query.bind(Option::<f64>::None),
+            Bind::Null(FieldKind::Integer) => query.bind(Option::<i64>::None),
+            Bind::Null(FieldKind::Bool) => query.bind(Option::<bool>::None),
+            Bind::Null(FieldKind::Text | FieldKind::Date) => query.bind(Option::<String>::None),
+            Bind::Text(s) => query.bind(s),
+            Bind::Real(f) => query.bind(f),
+            Bind::Int(i) => query.bind(i),
+            Bind::Bool(b) => query.bind(b),
+        }
+    }
+
+    fn no_limit() -> Bind {
+        Bind::Null(FieldKind::Integer)
+    }
+
+    fn select_columns(collection: &Collection) -> String {
+        let mut cols = vec!["t.id".to_string()];
+        cols.extend(collection.fields.iter().map(|f| match f.kind {
+            FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
+            _ => format!("t.{}", f.name),
+        }));
+        cols.push(format!("{GEOJSON} AS geom"));
+        cols.push("t.area_ha".into());
+        cols.push("t.source_crs".into());
+        cols.join(", ")
+    }
+
+    fn read_row(collection: &Collection, row: &PgRow) -> Result<FeatureRow, StoreError> {
+        let mut properties = Map::new();
+        for f in collection.fields {
+            let value = match f.kind {
+                FieldKind::Text | FieldKind::Date => {
+                    row.try_get::<Option<String>, _>(f.name).map_err(store_error)?.map(Value::String)
+                }
+                FieldKind::Real => row
+                    .try_get::<Option<f64>, _>(f.name)
+                    .map_err(store_error)?
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                FieldKind::Integer => {
+                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(Value::from)
+                }
+                FieldKind::Bool => {
+                    row.try_get::<Option<bool>, _>(f.name).map_err(store_error)?.map(Value::Bool)
+                }
+            };
+            properties.insert(f.name.to_string(), value.unwrap_or(Value::Null));
+        }
+        Ok(FeatureRow {
+            id: row.try_get("id").map_err(store_error)?,
+            properties,
+            geometry: row.try_get("geom").map_err(store_error)?,
+            area_ha: row.try_get("area_ha").map_err(store_error)?,
+            source_crs: row.try_get("source_crs").map_err(store_error)?,
+        })
+    }
+
+    /// Through the table's GiST index.
+    fn meets_box(binder: &mut Binder, _table: &str, b: [f64; 4]) -> String {
+        let marks = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
+        format!(" AND t.geom && ST_MakeEnvelope({}, 4326)", marks.join(", "))
+    }
+
+    fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String {
+        let marks = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
+        let envelope = format!("ST_MakeEnvelope({}, 4326)", marks.join(", "));
+        format!(
+            "SELECT t.fid, t.id, CASE WHEN t.geom @ {envelope} THEN NULL ELSE ST_AsGeoJSON(t.geom, 15) END AS geom \
+             FROM {table} t WHERE t.geom && {envelope} AND {filter} ORDER BY {order}"
+        )
+    }
+
+    fn json_text(field: &str) -> String {
+        format!("(properties::jsonb ->> '{field}')")
+    }
+
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    /// The GiST index follows the rows.
+    fn insert_rows<'a>(
+        tx: &'a mut Tx,
+        collection: &'a Collection,
+        features: &'a [NewFeature],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { insert_rows(tx, collection, features).await.map(|_| ()) })
+    }
+
+    fn delete_row<'a>(
+        tx: &'a mut Tx,
+        collection: &'a Collection,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(delete_row(tx, collection, id))
+    }
+}
+
+impl SqlStore for PostgisStore {
+    type Db = sqlx::Postgres;
+    fn pool(&self) -> &sqlx::Pool<sqlx::Postgres> {
+        &self.pool
+    }
+}
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
@@ -131,52 +238,6 @@ impl PostgisStore {
         let writers = std::sync::Arc::new(tokio::sync::Semaphore::new((max_connections as usize / 2).max(1)));
         Ok(PostgisStore { pool, writers })
     }
-
-    fn select_columns(collection: &Collection) -> String {
-        let mut cols = vec!["t.id".to_string()];
-        cols.extend(collection.fields.iter().map(|f| match f.kind {
-            FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
-            _ => format!("t.{}", f.name),
-        }));
-        cols.push(format!("{GEOJSON} AS geom"));
-        cols.push("t.area_ha".into());
-        cols.push("t.source_crs".into());
-        cols.join(", ")
-    }
-
-    fn read_row(collection: &Collection, row: &PgRow) -> Result<FeatureRow, StoreError> {
-        let mut properties = Map::new();
-        for f in collection.fields {
-            let value = match f.kind {
-                FieldKind::Text | FieldKind::Date => {
-                    row.try_get::<Option<String>, _>(f.name).map_err(store_error)?.map(Value::String)
-                }
-                FieldKind::Real => row
-                    .try_get::<Option<f64>, _>(f.name)
-                    .map_err(store_error)?
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number),
-                FieldKind::Integer => {
-                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(Value::from)
-                }
-                FieldKind::Bool => {
-                    row.try_get::<Option<bool>, _>(f.name).map_err(store_error)?.map(Value::Bool)
-                }
-            };
-            properties.insert(f.name.to_string(), value.unwrap_or(Value::Null));
-        }
-        Ok(FeatureRow {
-            id: row.try_get("id").map_err(store_error)?,
-            properties,
-            geometry: row.try_get("geom").map_err(store_error)?,
-            area_ha: row.try_get("area_ha").map_err(store_error)?,
-            source_crs: row.try_get("source_crs").map_err(store_error)?,
-        })
-    }
-}
-
-impl PostgisStore {
-    history::stored_history_methods!(|field| format!("(properties::jsonb ->> '{field}')"));
 }
 
 #[async_trait]
@@ -268,129 +329,8 @@ impl Store for PostgisStore {
         Ok(Box::new(PgWriteTx { tx, _permit: permit }))
     }
 
-    async fn current_version(
-        &self,
-        collection: &'static Collection,
-        id: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        self.stored_current_version(collection, id).await
-    }
-
-    async fn versions(
-        &self,
-        collection: &'static Collection,
-        id: &str,
-    ) -> Result<Vec<history::Version>, StoreError> {
-        self.stored_versions(collection, id).await
-    }
-
-    async fn rows_as_of(
-        &self,
-        collection: &'static Collection,
-        at_us: i64,
-        conditions: &[super::Condition],
-    ) -> Result<Vec<FeatureRow>, StoreError> {
-        self.stored_rows_as_of(collection, at_us, conditions).await
-    }
-
-    async fn audit(&self, q: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError> {
-        self.stored_audit(q).await
-    }
-
-    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError> {
-        self.stored_create_token(token, secret_sha256).await
-    }
-
-    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError> {
-        self.stored_token_by_hash(secret_sha256).await
-    }
-
-    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError> {
-        self.stored_tokens().await
-    }
-
-    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
-        self.stored_revoke_token(id_or_name).await
-    }
-
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
-        if let Some(at) = query.recorded_at_us {
-            let rows = self.rows_as_of(collection, at, &query.conditions).await?;
-            return super::page_of_rows(collection, rows, query);
-        }
-        let table = collection.table;
-        let columns = Self::select_columns(collection);
-        let mut binder = Binder::new(Dialect::Postgres);
-        let filter = binder.where_clause(collection, &query.conditions)?;
-        if query.conditions.iter().any(super::Condition::needs_rust) {
-            // The SQL is a superset (see store::filter): read the candidates, within the box the query
-            // implies, and test them in Rust.
-            let within = match super::candidate_box(query).filter(|_| collection.spatial) {
-                Some(b) => {
-                    let marks: Vec<String> =
-                        b.iter().map(|v| binder.push(FieldKind::Real, Bind::Real(*v))).collect();
-                    format!(" AND t.geom && ST_MakeEnvelope({}, 4326)", marks.join(", "))
-                }
-                None => String::new(),
-            };
-            let text = format!("SELECT {columns} FROM {table} t WHERE {filter}{within}");
-            let rows = bind_all(sql(text), binder.binds).fetch_all(&self.pool).await.map_err(store_error)?;
-            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
-            return super::page_of_rows(collection, rows, query);
-        }
-
-        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
-            let count: i64 = bind_all(
-                sql(format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}")),
-                binder.binds.clone(),
-            )
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)?
-            .get("n");
-            let limit = binder.push(
-                FieldKind::Integer,
-                query.limit.map(|l| Bind::Int(l as i64)).unwrap_or(Bind::Null(FieldKind::Integer)),
-            );
-            let offset = binder.push(FieldKind::Integer, Bind::Int(query.offset as i64));
-            let text = format!(
-                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-                order = super::order_by(&query.sort)
-            );
-            let rows = bind_all(sql(text), binder.binds).fetch_all(&self.pool).await.map_err(store_error)?;
-            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
-            return Ok(Page { rows, number_matched: count as u64 });
-        };
-
-        // Candidates from the GiST index; rows whose box lies inside the query box need no exact test.
-        let marks: Vec<String> = bbox.iter().map(|v| binder.push(FieldKind::Real, Bind::Real(*v))).collect();
-        let envelope = format!("ST_MakeEnvelope({}, 4326)", marks.join(", "));
-        let text = format!(
-            "SELECT t.fid, t.id, CASE WHEN t.geom @ {envelope} THEN NULL ELSE ST_AsGeoJSON(t.geom, 15) END AS geom \
-             FROM {table} t WHERE t.geom && {envelope} AND {filter} ORDER BY {order}",
-            order = super::order_by(&query.sort)
-        );
-        let candidates = bind_all(sql(text), binder.binds)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(|r| BboxCandidate { fid: r.get("fid"), id: r.get("id"), geometry: r.get("geom") })
-            .collect();
-        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
-        let page = page_of(&matched, query);
-        if page.is_empty() {
-            return Ok(Page { rows: Vec::new(), number_matched: matched.len() as u64 });
-        }
-        let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE t.fid = ANY($1)");
-        let rows = sql(text).bind(page.clone()).fetch_all(&self.pool).await.map_err(store_error)?;
-        let mut by_fid = HashMap::new();
-        for r in &rows {
-            by_fid.insert(r.get::<i64, _>("fid_"), Self::read_row(collection, r)?);
-        }
-        // In the page's order (the query's).
-        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
-        Ok(Page { rows, number_matched: matched.len() as u64 })
+        Shared::<sqlx::Postgres>::items(&self.pool, collection, query).await
     }
 
     async fn item(
@@ -400,11 +340,11 @@ impl Store for PostgisStore {
     ) -> Result<Option<FeatureRow>, StoreError> {
         let text = format!(
             "SELECT {} FROM {} t WHERE t.id = $1",
-            Self::select_columns(collection),
+            <sqlx::Postgres as Backend>::select_columns(collection),
             collection.table
         );
         let row = sql(text).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(store_error)?;
-        row.map(|r| Self::read_row(collection, &r)).transpose()
+        row.map(|r| <sqlx::Postgres as Backend>::read_row(collection, &r)).transpose()
     }
 
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError> {
@@ -527,45 +467,4 @@ async fn delete_row(tx: &mut Tx, c: &Collection, id: &str) -> Result<(), StoreEr
         .await
         .map_err(store_error)?;
     Ok(())
-}
-
-/// Every write ends so: a new data version, recorded for the zones it touched.
-async fn finish_write(tx: &mut Tx, zones: std::collections::BTreeSet<String>) -> Result<(), StoreError> {
-    sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?;
-    for zone in zones {
-        sqlx::query(RECORD_ZONE_VERSION).bind(zone).execute(&mut **tx).await.map_err(store_error)?;
-    }
-    Ok(())
-}
-
-fn read_version(row: &PgRow) -> Result<history::Version, StoreError> {
-    let get = |e: sqlx::Error| store_error(e);
-    history::Version::from_columns(
-        row.try_get("collection").map_err(get)?,
-        row.try_get("id").map_err(get)?,
-        row.try_get("version").map_err(get)?,
-        &row.try_get::<String, _>("op").map_err(get)?,
-        row.try_get("actor").map_err(get)?,
-        (row.try_get("recorded_from_us").map_err(get)?, row.try_get("recorded_to_us").map_err(get)?),
-        &row.try_get::<String, _>("changed").map_err(get)?,
-        &row.try_get::<String, _>("properties").map_err(get)?,
-        (
-            row.try_get("geom").map_err(get)?,
-            row.try_get("area_ha").map_err(get)?,
-            row.try_get("source_crs").map_err(get)?,
-        ),
-    )
-}
-
-fn read_token(row: &PgRow) -> Result<history::Token, StoreError> {
-    Ok(history::Token {
-        token_id: row.try_get("token_id").map_err(store_error)?,
-        name: row.try_get("name").map_err(store_error)?,
-        role: row.try_get("role").map_err(store_error)?,
-        created_us: row.try_get("created_us").map_err(store_error)?,
-        revoked_us: row.try_get("revoked_us").map_err(store_error)?,
-    })
 }

@@ -9,7 +9,7 @@ use crate::collections::{Collection, FieldKind, FilterValue};
 /// Which placeholder and cast syntax to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
-    /// `?`; dates are ISO text, booleans integers.
+    /// `?1`, `?2`, …; dates are ISO text, booleans integers.
     Sqlite,
     /// `$1`, `$2`, …; dates cast with `::date`.
     Postgres,
@@ -70,7 +70,8 @@ impl Binder {
     pub(crate) fn push(&mut self, kind: FieldKind, value: Bind) -> String {
         self.binds.push(value);
         match self.dialect {
-            Dialect::Sqlite => "?".into(),
+            // Numbered, so that a statement may use its values in any order (and one more than once).
+            Dialect::Sqlite => format!("?{}", self.binds.len()),
             Dialect::Postgres => {
                 let n = self.binds.len();
                 match kind {

@@ -11,11 +11,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
-use super::{
-    BboxCandidate, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, Store, StoreError,
-    exact_bbox_filter, history, page_of, touched_zones,
-};
+use super::{FeatureRow, ItemsQuery, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
 
 /// SQLite through sqlx. Cheap to clone; the pool is shared.
@@ -37,7 +35,7 @@ struct SqliteWriteTx {
 #[async_trait]
 impl super::WriteTx for SqliteWriteTx {
     async fn write(mut self: Box<Self>, w: &history::Write) -> Result<i64, StoreError> {
-        let version = write_in(&mut self.tx, w).await?;
+        let version = Shared::<sqlx::Sqlite>::write_in(&mut self.tx, w).await?;
         self.tx.commit().await.map_err(store_error)?;
         Ok(version)
     }
@@ -49,7 +47,7 @@ impl super::WriteTx for SqliteWriteTx {
         actor: &str,
     ) -> Result<u64, StoreError> {
         for w in writes {
-            write_in(&mut self.tx, w).await?;
+            Shared::<sqlx::Sqlite>::write_in(&mut self.tx, w).await?;
         }
         let mut written = writes.len() as u64;
         let now = history::now_us();
@@ -58,7 +56,7 @@ impl super::WriteTx for SqliteWriteTx {
             written += features.len() as u64;
             insert_first_versions(&mut self.tx, collection, before, actor, now).await?;
         }
-        finish_write(&mut self.tx, touched_zones(batches)).await?;
+        Shared::<sqlx::Sqlite>::finish_write(&mut self.tx, touched_zones(batches)).await?;
         self.tx.commit().await.map_err(store_error)?;
         Ok(written)
     }
@@ -68,7 +66,115 @@ impl super::WriteTx for SqliteWriteTx {
     }
 }
 
-history::stored_write_fn!();
+impl Backend for sqlx::Sqlite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    /// Dates as ISO text, booleans as integers.
+    fn bind(query: SqlQuery<Self>, value: Bind) -> SqlQuery<Self> {
+        match value {
+            Bind::Null(_) => query.bind(Option::<String>::None),
+            Bind::Text(s) => query.bind(s),
+            Bind::Real(f) => query.bind(f),
+            Bind::Int(i) => query.bind(i),
+            Bind::Bool(b) => query.bind(b as i64),
+        }
+    }
+
+    fn no_limit() -> Bind {
+        Bind::Int(-1)
+    }
+
+    fn select_columns(collection: &Collection) -> String {
+        let mut cols = vec!["t.id".to_string()];
+        cols.extend(collection.fields.iter().map(|f| format!("t.{}", f.name)));
+        cols.push("t.geom".into());
+        cols.push("t.area_ha".into());
+        cols.push("t.source_crs".into());
+        cols.join(", ")
+    }
+
+    fn read_row(collection: &Collection, row: &SqliteRow) -> Result<FeatureRow, StoreError> {
+        let id: String = row.try_get("id").map_err(store_error)?;
+        let mut properties = Map::new();
+        for f in collection.fields {
+            let value = match f.kind {
+                FieldKind::Text | FieldKind::Date => {
+                    row.try_get::<Option<String>, _>(f.name).map_err(store_error)?.map(Value::String)
+                }
+                FieldKind::Real => row
+                    .try_get::<Option<f64>, _>(f.name)
+                    .map_err(store_error)?
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                FieldKind::Integer => {
+                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(Value::from)
+                }
+                FieldKind::Bool => {
+                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(|i| Value::Bool(i != 0))
+                }
+            };
+            properties.insert(f.name.to_string(), value.unwrap_or(Value::Null));
+        }
+        Ok(FeatureRow {
+            id,
+            properties,
+            geometry: row.try_get("geom").map_err(store_error)?,
+            area_ha: row.try_get("area_ha").map_err(store_error)?,
+            source_crs: row.try_get("source_crs").map_err(store_error)?,
+        })
+    }
+
+    /// Through the table's R*Tree.
+    fn meets_box(binder: &mut Binder, table: &str, b: [f64; 4]) -> String {
+        let [w, s, e, n] = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
+        format!(
+            " AND t.fid IN (SELECT fid FROM {table}_rtree \
+             WHERE max_lon >= {w} AND min_lon <= {e} AND max_lat >= {s} AND min_lat <= {n})"
+        )
+    }
+
+    fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String {
+        let [w, s, e, n] = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
+        format!(
+            "SELECT t.fid, t.id, CASE WHEN r.min_lon >= {w} AND r.max_lon <= {e} AND r.min_lat >= {s} AND r.max_lat <= {n} \
+             THEN NULL ELSE t.geom END AS geom \
+             FROM {table}_rtree r JOIN {table} t ON t.fid = r.fid \
+             WHERE r.max_lon >= {w} AND r.min_lon <= {e} AND r.max_lat >= {s} AND r.min_lat <= {n} AND {filter} ORDER BY {order}"
+        )
+    }
+
+    fn json_text(field: &str) -> String {
+        format!("json_extract(properties, '$.{field}')")
+    }
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    /// Rows carry their R*Tree boxes.
+    fn insert_rows<'a>(
+        tx: &'a mut Tx,
+        collection: &'a Collection,
+        features: &'a [NewFeature],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { insert_rows(tx, collection, features).await.map(|_| ()) })
+    }
+
+    fn delete_row<'a>(
+        tx: &'a mut Tx,
+        collection: &'a Collection,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(delete_row(tx, collection, id))
+    }
+}
+
+impl SqlStore for SqliteStore {
+    type Db = sqlx::Sqlite;
+    fn pool(&self) -> &sqlx::Pool<sqlx::Sqlite> {
+        &self.pool
+    }
+}
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
@@ -111,51 +217,6 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database '{database}': {e}")))?;
         Ok(SqliteStore { pool, writer: Default::default() })
     }
-
-    /// Column list for reading a row: id, fields, geometry columns.
-    fn select_columns(collection: &Collection) -> String {
-        let mut cols = vec!["t.id".to_string()];
-        cols.extend(collection.fields.iter().map(|f| format!("t.{}", f.name)));
-        cols.push("t.geom".into());
-        cols.push("t.area_ha".into());
-        cols.push("t.source_crs".into());
-        cols.join(", ")
-    }
-
-    fn read_row(collection: &Collection, row: &SqliteRow) -> Result<FeatureRow, StoreError> {
-        let id: String = row.try_get("id").map_err(store_error)?;
-        let mut properties = Map::new();
-        for f in collection.fields {
-            let value = match f.kind {
-                FieldKind::Text | FieldKind::Date => {
-                    row.try_get::<Option<String>, _>(f.name).map_err(store_error)?.map(Value::String)
-                }
-                FieldKind::Real => row
-                    .try_get::<Option<f64>, _>(f.name)
-                    .map_err(store_error)?
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number),
-                FieldKind::Integer => {
-                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(Value::from)
-                }
-                FieldKind::Bool => {
-                    row.try_get::<Option<i64>, _>(f.name).map_err(store_error)?.map(|i| Value::Bool(i != 0))
-                }
-            };
-            properties.insert(f.name.to_string(), value.unwrap_or(Value::Null));
-        }
-        Ok(FeatureRow {
-            id,
-            properties,
-            geometry: row.try_get("geom").map_err(store_error)?,
-            area_ha: row.try_get("area_ha").map_err(store_error)?,
-            source_crs: row.try_get("source_crs").map_err(store_error)?,
-        })
-    }
-}
-
-impl SqliteStore {
-    history::stored_history_methods!(|field| format!("json_extract(properties, '$.{field}')"));
 }
 
 #[async_trait]
@@ -215,136 +276,8 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteWriteTx { tx, _writer: writer }))
     }
 
-    async fn current_version(
-        &self,
-        collection: &'static Collection,
-        id: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        self.stored_current_version(collection, id).await
-    }
-
-    async fn versions(
-        &self,
-        collection: &'static Collection,
-        id: &str,
-    ) -> Result<Vec<history::Version>, StoreError> {
-        self.stored_versions(collection, id).await
-    }
-
-    async fn rows_as_of(
-        &self,
-        collection: &'static Collection,
-        at_us: i64,
-        conditions: &[super::Condition],
-    ) -> Result<Vec<FeatureRow>, StoreError> {
-        self.stored_rows_as_of(collection, at_us, conditions).await
-    }
-
-    async fn audit(&self, q: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError> {
-        self.stored_audit(q).await
-    }
-
-    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError> {
-        self.stored_create_token(token, secret_sha256).await
-    }
-
-    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError> {
-        self.stored_token_by_hash(secret_sha256).await
-    }
-
-    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError> {
-        self.stored_tokens().await
-    }
-
-    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
-        self.stored_revoke_token(id_or_name).await
-    }
-
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
-        if let Some(at) = query.recorded_at_us {
-            let rows = self.rows_as_of(collection, at, &query.conditions).await?;
-            return super::page_of_rows(collection, rows, query);
-        }
-        let mut binder = Binder::new(Dialect::Sqlite);
-        let filter = binder.where_clause(collection, &query.conditions)?;
-        let binds = binder.binds;
-        let table = collection.table;
-        let columns = Self::select_columns(collection);
-        if query.conditions.iter().any(super::Condition::needs_rust) {
-            // The SQL is a superset (see store::filter): read the candidates, within the box the query
-            // implies, and test them in Rust.
-            let mut binds = binds;
-            let within = match super::candidate_box(query).filter(|_| collection.spatial) {
-                Some(b) => {
-                    binds.extend([Bind::Real(b[0]), Bind::Real(b[2]), Bind::Real(b[1]), Bind::Real(b[3])]);
-                    format!(
-                        " AND t.fid IN (SELECT fid FROM {table}_rtree \
-                         WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)"
-                    )
-                }
-                None => String::new(),
-            };
-            let q = sql(format!("SELECT {columns} FROM {table} t WHERE {filter}{within}"));
-            let rows = bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)?;
-            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
-            return super::page_of_rows(collection, rows, query);
-        }
-        let limit = query.limit.map(|l| l as i64).unwrap_or(-1);
-
-        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
-            let count: i64 = {
-                let q = sql(format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}"));
-                bind_all(q, binds.clone()).fetch_one(&self.pool).await.map_err(store_error)?.get("n")
-            };
-            let order = super::order_by(&query.sort);
-            let q = sql(format!(
-                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
-            ));
-            let mut binds = binds;
-            binds.extend([Bind::Int(limit), Bind::Int(query.offset as i64)]);
-            let rows = bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)?;
-            let rows = rows.iter().map(|r| Self::read_row(collection, r)).collect::<Result<_, _>>()?;
-            return Ok(Page { rows, number_matched: count as u64 });
-        };
-
-        // Candidates from the R*Tree; rows whose box lies inside the query box need no exact test.
-        let q = sql(format!(
-            "SELECT t.fid, t.id, CASE WHEN r.min_lon >= ? AND r.max_lon <= ? AND r.min_lat >= ? AND r.max_lat <= ? \
-             THEN NULL ELSE t.geom END AS geom \
-             FROM {table}_rtree r JOIN {table} t ON t.fid = r.fid \
-             WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND {filter} ORDER BY {order}",
-            order = super::order_by(&query.sort)
-        ));
-        let mut all =
-            vec![Bind::Real(bbox[0]), Bind::Real(bbox[2]), Bind::Real(bbox[1]), Bind::Real(bbox[3])];
-        all.extend([Bind::Real(bbox[0]), Bind::Real(bbox[2]), Bind::Real(bbox[1]), Bind::Real(bbox[3])]);
-        all.extend(binds);
-        let candidates = bind_all(q, all)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(|r| BboxCandidate { fid: r.get("fid"), id: r.get("id"), geometry: r.get("geom") })
-            .collect();
-        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
-        let page = page_of(&matched, query);
-        let rows = if page.is_empty() {
-            Vec::new()
-        } else {
-            let marks = vec!["?"; page.len()].join(", ");
-            let q = sql(format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE t.fid IN ({marks})"));
-            let rows = bind_all(q, page.iter().copied().map(Bind::Int).collect())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(store_error)?;
-            let mut by_fid = HashMap::new();
-            for r in &rows {
-                by_fid.insert(r.get::<i64, _>("fid_"), Self::read_row(collection, r)?);
-            }
-            // In the page's order (the query's).
-            page.iter().filter_map(|fid| by_fid.remove(fid)).collect()
-        };
-        Ok(Page { rows, number_matched: matched.len() as u64 })
+        Shared::<sqlx::Sqlite>::items(&self.pool, collection, query).await
     }
 
     async fn item(
@@ -354,11 +287,11 @@ impl Store for SqliteStore {
     ) -> Result<Option<FeatureRow>, StoreError> {
         let q = sql(format!(
             "SELECT {} FROM {} t WHERE t.id = ?",
-            Self::select_columns(collection),
+            <sqlx::Sqlite as Backend>::select_columns(collection),
             collection.table
         ));
         let row = q.bind(id.to_string()).fetch_optional(&self.pool).await.map_err(store_error)?;
-        row.map(|r| Self::read_row(collection, &r)).transpose()
+        row.map(|r| <sqlx::Sqlite as Backend>::read_row(collection, &r)).transpose()
     }
 
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError> {
@@ -525,45 +458,4 @@ async fn delete_row(tx: &mut Tx, c: &Collection, id: &str) -> Result<(), StoreEr
         .await
         .map_err(store_error)?;
     Ok(())
-}
-
-/// Every write ends so: a new data version, recorded for the zones it touched.
-async fn finish_write(tx: &mut Tx, zones: std::collections::BTreeSet<String>) -> Result<(), StoreError> {
-    sqlx::query("UPDATE data_version SET version = version + 1 WHERE one = 1")
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?;
-    for zone in zones {
-        sqlx::query(RECORD_ZONE_VERSION).bind(zone).execute(&mut **tx).await.map_err(store_error)?;
-    }
-    Ok(())
-}
-
-fn read_version(row: &SqliteRow) -> Result<history::Version, StoreError> {
-    let get = |e: sqlx::Error| store_error(e);
-    history::Version::from_columns(
-        row.try_get("collection").map_err(get)?,
-        row.try_get("id").map_err(get)?,
-        row.try_get("version").map_err(get)?,
-        &row.try_get::<String, _>("op").map_err(get)?,
-        row.try_get("actor").map_err(get)?,
-        (row.try_get("recorded_from_us").map_err(get)?, row.try_get("recorded_to_us").map_err(get)?),
-        &row.try_get::<String, _>("changed").map_err(get)?,
-        &row.try_get::<String, _>("properties").map_err(get)?,
-        (
-            row.try_get("geom").map_err(get)?,
-            row.try_get("area_ha").map_err(get)?,
-            row.try_get("source_crs").map_err(get)?,
-        ),
-    )
-}
-
-fn read_token(row: &SqliteRow) -> Result<history::Token, StoreError> {
-    Ok(history::Token {
-        token_id: row.try_get("token_id").map_err(store_error)?,
-        name: row.try_get("name").map_err(store_error)?,
-        role: row.try_get("role").map_err(store_error)?,
-        created_us: row.try_get("created_us").map_err(store_error)?,
-        revoked_us: row.try_get("revoked_us").map_err(store_error)?,
-    })
 }

@@ -1,0 +1,517 @@
+//! The code both stores run alike, written once and generic over the database: versions, the audit
+//! trail, tokens and the versioned write of one record. What differs between SQLite and PostgreSQL
+//! (how rows and their index entries are written and deleted, how SQL reads a JSON property) is the
+//! [`Backend`] trait, implemented for `sqlx::Sqlite` and `sqlx::Postgres` in their store modules.
+//!
+//! The bounds on [`Shared`] are sqlx's own traits for the types the shared SQL binds and reads; both
+//! databases meet them.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+
+use super::sql::{Bind, Binder, Dialect, store_error};
+use super::{
+    BboxCandidate, Condition, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, StoreError,
+    exact_bbox_filter, history, page_of, page_of_rows,
+};
+use crate::collections::Collection;
+use crate::collections::FieldKind;
+
+/// A boxed future that may move between threads.
+pub(crate) type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A statement of database `DB` with its bound values.
+pub(crate) type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Arguments>;
+
+/// A write transaction of database `DB`.
+pub(crate) type Tx<DB> = sqlx::Transaction<'static, DB>;
+
+/// What differs between the databases, for the code they share.
+pub(crate) trait Backend: Database {
+    /// SQL reading property `field` of history's JSON text (`properties`) as text.
+    fn json_text(field: &str) -> String;
+    /// Rows a statement changed.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+    /// Writes `features` (rows of `collection` and their index entries) inside `tx`.
+    fn insert_rows<'a>(
+        tx: &'a mut Tx<Self>,
+        collection: &'a Collection,
+        features: &'a [NewFeature],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// How this database's SQL names bound values.
+    const DIALECT: Dialect;
+    /// `query` with `value` bound next, typed as this database wants it.
+    fn bind(query: Query<Self>, value: Bind) -> Query<Self>;
+    /// The `LIMIT` value meaning no limit.
+    fn no_limit() -> Bind;
+    /// The `SELECT` list of a collection's rows (`t`), as [`Backend::read_row`] reads them.
+    fn select_columns(collection: &Collection) -> String;
+    /// A row of [`Backend::select_columns`].
+    fn read_row(collection: &Collection, row: &Self::Row) -> Result<FeatureRow, StoreError>;
+    /// ` AND …` keeping the rows of `t` whose box meets `b`, through the spatial index.
+    fn meets_box(binder: &mut Binder, table: &str, b: [f64; 4]) -> String;
+    /// The statement reading the candidates of an exact box test: `fid`, `id` and `geom` (GeoJSON; NULL
+    /// when the row's box lies inside `b`, which needs no test) of the rows whose box meets `b` and
+    /// that pass `filter`, in `order`.
+    fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
+    /// Deletes the row `id` of `collection` and its index entries inside `tx`.
+    fn delete_row<'a>(
+        tx: &'a mut Tx<Self>,
+        collection: &'a Collection,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// A store over one database pool: versions, audit and tokens follow (see [`super::History`] and
+/// [`super::Tokens`]).
+pub(crate) trait SqlStore: Send + Sync + 'static {
+    type Db: Backend;
+    fn pool(&self) -> &Pool<Self::Db>;
+}
+
+/// The shared operations of database `DB` (a namespace: the bounds are stated once, here).
+pub(crate) struct Shared<DB>(std::marker::PhantomData<DB>);
+
+impl<DB: Backend> Shared<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> f64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<f64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// The open version of a record and its operation.
+    async fn open_version<'c, E>(
+        executor: E,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Option<(i64, String)>, StoreError>
+    where
+        E: Executor<'c, Database = DB>,
+    {
+        let row = sqlx::query::<DB>(history::OPEN_VERSION)
+            .bind(c.id)
+            .bind(id)
+            .fetch_optional(executor)
+            .await
+            .map_err(store_error)?;
+        row.map(|r| Ok((r.try_get(0).map_err(store_error)?, r.try_get(1).map_err(store_error)?))).transpose()
+    }
+
+    /// A statement with its values bound.
+    fn statement(text: String, binds: Vec<Bind>) -> Query<DB> {
+        binds.into_iter().fold(sqlx::query::<DB>(AssertSqlSafe(text)), DB::bind)
+    }
+
+    /// Rows of a collection that match the query, and the count of all matches (see
+    /// [`super::Store::items`]).
+    pub(crate) async fn items(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<Page, StoreError> {
+        if let Some(at) = query.recorded_at_us {
+            let rows = Self::rows_as_of(pool, collection, at, &query.conditions).await?;
+            return page_of_rows(collection, rows, query);
+        }
+        let mut binder = Binder::new(DB::DIALECT);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+        let table = collection.table;
+        let columns = DB::select_columns(collection);
+        let read = |rows: Vec<DB::Row>| -> Result<Vec<FeatureRow>, StoreError> {
+            rows.iter().map(|r| DB::read_row(collection, r)).collect()
+        };
+        if query.conditions.iter().any(Condition::needs_rust) {
+            // The SQL is a superset (see store::filter): read the candidates, within the box the query
+            // implies, and test them in Rust.
+            let within = match super::candidate_box(query).filter(|_| collection.spatial) {
+                Some(b) => DB::meets_box(&mut binder, table, b),
+                None => String::new(),
+            };
+            let text = format!("SELECT {columns} FROM {table} t WHERE {filter}{within}");
+            let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+            return page_of_rows(collection, read(rows)?, query);
+        }
+        let order = super::order_by(&query.sort);
+        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
+            let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
+            let count: i64 = Self::statement(text, binder.binds.clone())
+                .fetch_one(pool)
+                .await
+                .and_then(|r| r.try_get("n"))
+                .map_err(store_error)?;
+            let limit = query.limit.map_or_else(DB::no_limit, |l| Bind::Int(l as i64));
+            let limit = binder.push(FieldKind::Integer, limit);
+            let offset = binder.push(FieldKind::Integer, Bind::Int(query.offset as i64));
+            let text = format!(
+                "SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            );
+            let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+            return Ok(Page { rows: read(rows)?, number_matched: count as u64 });
+        };
+        // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
+        let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
+        let mut candidates = Vec::new();
+        for r in Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+            let (fid, id, geometry) = (r.try_get("fid"), r.try_get("id"), r.try_get("geom"));
+            candidates.push(BboxCandidate {
+                fid: fid.map_err(store_error)?,
+                id: id.map_err(store_error)?,
+                geometry: geometry.map_err(store_error)?,
+            });
+        }
+        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
+        let page = page_of(&matched, query);
+        let mut by_fid = std::collections::HashMap::with_capacity(page.len());
+        // In chunks: databases cap the values one statement may bind (a download's page is every match).
+        for chunk in page.chunks(10_000) {
+            let mut binder = Binder::new(DB::DIALECT);
+            let marks: Vec<String> =
+                chunk.iter().map(|fid| binder.push(FieldKind::Integer, Bind::Int(*fid))).collect();
+            let text = format!(
+                "SELECT t.fid AS fid_, {columns} FROM {table} t WHERE t.fid IN ({})",
+                marks.join(", ")
+            );
+            for r in Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+                let fid: i64 = r.try_get("fid_").map_err(store_error)?;
+                by_fid.insert(fid, DB::read_row(collection, &r)?);
+            }
+        }
+        // In the page's order (the query's).
+        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
+        Ok(Page { rows, number_matched: matched.len() as u64 })
+    }
+
+    pub(crate) async fn current_version(
+        pool: &Pool<DB>,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let open = Self::open_version(pool, c, id).await?;
+        Ok(open.filter(|(_, op)| op != "delete").map(|(v, _)| v))
+    }
+
+    pub(crate) async fn versions(
+        pool: &Pool<DB>,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Vec<history::Version>, StoreError> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(history::versions_sql()))
+            .bind(c.id)
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(read_version::<DB>).collect()
+    }
+
+    pub(crate) async fn rows_as_of(
+        pool: &Pool<DB>,
+        c: &Collection,
+        at_us: i64,
+        conditions: &[Condition],
+    ) -> Result<Vec<FeatureRow>, StoreError> {
+        let (text, values) = history::as_of_sql(c, conditions, DB::json_text);
+        let mut query = sqlx::query::<DB>(AssertSqlSafe(text)).bind(c.id).bind(at_us);
+        for v in values {
+            query = query.bind(v);
+        }
+        let rows = query.fetch_all(pool).await.map_err(store_error)?;
+        rows.iter().map(|r| read_version::<DB>(r).map(history::Version::into_row)).collect()
+    }
+
+    pub(crate) async fn audit(
+        pool: &Pool<DB>,
+        q: &history::AuditQuery,
+    ) -> Result<(Vec<history::Version>, u64), StoreError> {
+        let count: i64 = sqlx::query::<DB>(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM history WHERE {}",
+            history::AUDIT_WHERE
+        )))
+        .bind(q.actor.clone())
+        .bind(q.collection.clone())
+        .bind(q.from_us)
+        .bind(q.to_us)
+        .fetch_one(pool)
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(store_error)?;
+        let rows = sqlx::query::<DB>(AssertSqlSafe(format!(
+            "SELECT {} FROM history WHERE {} ORDER BY hid DESC LIMIT $5 OFFSET $6",
+            history::VERSION_COLUMNS,
+            history::AUDIT_WHERE
+        )))
+        .bind(q.actor.clone())
+        .bind(q.collection.clone())
+        .bind(q.from_us)
+        .bind(q.to_us)
+        .bind(q.limit as i64)
+        .bind(q.offset as i64)
+        .fetch_all(pool)
+        .await
+        .map_err(store_error)?;
+        Ok((rows.iter().map(read_version::<DB>).collect::<Result<_, _>>()?, count as u64))
+    }
+
+    pub(crate) async fn create_token(
+        pool: &Pool<DB>,
+        token: &history::Token,
+        secret_sha256: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query::<DB>(history::INSERT_TOKEN)
+            .bind(token.token_id.as_str())
+            .bind(token.name.as_str())
+            .bind(token.role.as_str())
+            .bind(secret_sha256)
+            .bind(token.created_us)
+            .execute(pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub(crate) async fn token_by_hash(
+        pool: &Pool<DB>,
+        secret_sha256: &str,
+    ) -> Result<Option<history::Token>, StoreError> {
+        let row = sqlx::query::<DB>(history::TOKEN_BY_HASH)
+            .bind(secret_sha256)
+            .fetch_optional(pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(read_token::<DB>).transpose()
+    }
+
+    pub(crate) async fn tokens(pool: &Pool<DB>) -> Result<Vec<history::Token>, StoreError> {
+        let rows = sqlx::query::<DB>(history::TOKENS).fetch_all(pool).await.map_err(store_error)?;
+        rows.iter().map(read_token::<DB>).collect()
+    }
+
+    pub(crate) async fn revoke_token(pool: &Pool<DB>, id_or_name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query::<DB>(history::REVOKE_TOKEN)
+            .bind(history::now_us())
+            .bind(id_or_name)
+            .execute(pool)
+            .await
+            .map_err(store_error)?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    /// Writes one record and its version inside the open write transaction `tx` (the caller commits).
+    /// The version check is the `UPDATE` that closes the expected version: of two writers holding it,
+    /// one closes it and the other finds it closed.
+    pub(crate) async fn write_in(tx: &mut Tx<DB>, w: &history::Write) -> Result<i64, StoreError> {
+        let (c, id) = (w.collection, w.feature.id.as_str());
+        let now = history::now_us();
+        let open = Self::open_version(&mut **tx, c, id).await?;
+        let version = match w.op {
+            history::Op::Create => {
+                if open.as_ref().is_some_and(|(_, op)| op != "delete") {
+                    return Err(StoreError::Exists { collection: c.id.into(), id: id.into() });
+                }
+                sqlx::query::<DB>(history::CLOSE_ANY)
+                    .bind(now)
+                    .bind(c.id)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(store_error)?;
+                let last: i64 = sqlx::query::<DB>(history::LAST_VERSION)
+                    .bind(c.id)
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .and_then(|r| r.try_get(0))
+                    .map_err(store_error)?;
+                DB::insert_rows(tx, c, std::slice::from_ref(&w.feature)).await?;
+                last + 1
+            }
+            op => {
+                let expected = w.expected_version.unwrap_or(0);
+                let closed = sqlx::query::<DB>(history::CLOSE_VERSION)
+                    .bind(now)
+                    .bind(c.id)
+                    .bind(id)
+                    .bind(expected)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(store_error)?;
+                if DB::rows_affected(&closed) == 0 {
+                    // Read again: another writer may have committed while this one waited for the row.
+                    return Err(match Self::open_version(&mut **tx, c, id).await? {
+                        Some((current, op)) if op != "delete" => {
+                            StoreError::Stale { collection: c.id.into(), id: id.into(), expected, current }
+                        }
+                        _ => StoreError::NotFound { collection: c.id.into(), id: id.into() },
+                    });
+                }
+                DB::delete_row(tx, c, id).await?;
+                if op != history::Op::Delete {
+                    DB::insert_rows(tx, c, std::slice::from_ref(&w.feature)).await?;
+                }
+                expected + 1
+            }
+        };
+        let (properties, changed) = history::json_texts(&w.feature, &w.changed);
+        let parts = w.feature.geometry_parts();
+        sqlx::query::<DB>(history::INSERT_VERSION)
+            .bind(c.id)
+            .bind(id)
+            .bind(version)
+            .bind(w.op.as_str())
+            .bind(w.actor.as_str())
+            .bind(now)
+            .bind(changed)
+            .bind(properties)
+            .bind(parts.as_ref().map(|p| p.0.clone()))
+            .bind(parts.as_ref().map(|p| p.1))
+            .bind(parts.as_ref().map(|_| w.feature.source_crs.clone()))
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+        Self::finish_write(tx, w.zones.iter().cloned().collect()).await?;
+        Ok(version)
+    }
+
+    /// Every write ends so: a new data version, recorded for the zones it touched.
+    pub(crate) async fn finish_write(tx: &mut Tx<DB>, zones: BTreeSet<String>) -> Result<(), StoreError> {
+        sqlx::query::<DB>("UPDATE data_version SET version = version + 1 WHERE one = 1")
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+        for zone in zones {
+            sqlx::query::<DB>(RECORD_ZONE_VERSION)
+                .bind(zone)
+                .execute(&mut **tx)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// A version from the columns of [`history::VERSION_COLUMNS`].
+fn read_version<DB: Database>(row: &DB::Row) -> Result<history::Version, StoreError>
+where
+    for<'q> i64: Decode<'q, DB> + Type<DB>,
+    for<'q> f64: Decode<'q, DB> + Type<DB>,
+    for<'q> String: Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: ColumnIndex<DB::Row>,
+{
+    let get = |e: sqlx::Error| store_error(e);
+    history::Version::from_columns(
+        row.try_get("collection").map_err(get)?,
+        row.try_get("id").map_err(get)?,
+        row.try_get("version").map_err(get)?,
+        &row.try_get::<String, _>("op").map_err(get)?,
+        row.try_get("actor").map_err(get)?,
+        (row.try_get("recorded_from_us").map_err(get)?, row.try_get("recorded_to_us").map_err(get)?),
+        &row.try_get::<String, _>("changed").map_err(get)?,
+        &row.try_get::<String, _>("properties").map_err(get)?,
+        (
+            row.try_get("geom").map_err(get)?,
+            row.try_get("area_ha").map_err(get)?,
+            row.try_get("source_crs").map_err(get)?,
+        ),
+    )
+}
+
+/// A token from the columns of [`history::TOKENS`].
+fn read_token<DB: Database>(row: &DB::Row) -> Result<history::Token, StoreError>
+where
+    for<'q> i64: Decode<'q, DB> + Type<DB>,
+    for<'q> String: Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: ColumnIndex<DB::Row>,
+{
+    Ok(history::Token {
+        token_id: row.try_get("token_id").map_err(store_error)?,
+        name: row.try_get("name").map_err(store_error)?,
+        role: row.try_get("role").map_err(store_error)?,
+        created_us: row.try_get("created_us").map_err(store_error)?,
+        revoked_us: row.try_get("revoked_us").map_err(store_error)?,
+    })
+}
+
+#[async_trait]
+impl<S> super::History for S
+where
+    S: SqlStore,
+    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
+    <S::Db as Database>::Arguments: IntoArguments<S::Db>,
+    for<'q> i64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
+    for<'q> f64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
+    for<'q> String: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
+    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db> + ColumnIndex<<S::Db as Database>::Row>,
+    for<'q> Option<i64>: Encode<'q, S::Db>,
+    for<'q> Option<f64>: Encode<'q, S::Db>,
+    for<'q> Option<String>: Encode<'q, S::Db>,
+    usize: ColumnIndex<<S::Db as Database>::Row>,
+{
+    async fn current_version(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Shared::<S::Db>::current_version(self.pool(), collection, id).await
+    }
+
+    async fn versions(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Vec<history::Version>, StoreError> {
+        Shared::<S::Db>::versions(self.pool(), collection, id).await
+    }
+
+    async fn rows_as_of(
+        &self,
+        collection: &'static Collection,
+        at_us: i64,
+        conditions: &[Condition],
+    ) -> Result<Vec<FeatureRow>, StoreError> {
+        Shared::<S::Db>::rows_as_of(self.pool(), collection, at_us, conditions).await
+    }
+
+    async fn audit(&self, query: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError> {
+        Shared::<S::Db>::audit(self.pool(), query).await
+    }
+}
+
+#[async_trait]
+impl<S> super::Tokens for S
+where
+    S: SqlStore,
+    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
+    <S::Db as Database>::Arguments: IntoArguments<S::Db>,
+    for<'q> i64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
+    for<'q> f64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
+    for<'q> String: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
+    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db> + ColumnIndex<<S::Db as Database>::Row>,
+    for<'q> Option<i64>: Encode<'q, S::Db>,
+    for<'q> Option<f64>: Encode<'q, S::Db>,
+    for<'q> Option<String>: Encode<'q, S::Db>,
+    usize: ColumnIndex<<S::Db as Database>::Row>,
+{
+    async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError> {
+        Shared::<S::Db>::create_token(self.pool(), token, secret_sha256).await
+    }
+
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError> {
+        Shared::<S::Db>::token_by_hash(self.pool(), secret_sha256).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<history::Token>, StoreError> {
+        Shared::<S::Db>::tokens(self.pool()).await
+    }
+
+    async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
+        Shared::<S::Db>::revoke_token(self.pool(), id_or_name).await
+    }
+}
