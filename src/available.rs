@@ -256,7 +256,7 @@ pub struct Cache(ZoneCache<ZoneAvailability>);
 
 impl Default for Cache {
     fn default() -> Self {
-        Cache(ZoneCache::new(budget_bytes(0.75), weigh))
+        Cache(ZoneCache::new(budget_bytes(0.75), |z| weigh(z)))
     }
 }
 

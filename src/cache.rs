@@ -1,7 +1,8 @@
-//! Results kept per zone and date, valid while the zone's data version holds (every write bumps the
-//! version of each zone it touches, in its own transaction), bounded by an estimate of their bytes
-//! (moka evicts the least useful entries first). Never stale: a hit needs the version the store reports
-//! now; a miss recomputes one zone, not the province.
+//! Results kept while the data they were computed from holds: per zone and date, valid while the zone's
+//! data version holds (every write bumps the version of each zone it touches, in its own transaction),
+//! and tiles, valid while the store's data version holds; bounded by an estimate of their bytes (moka
+//! evicts the least useful entries first). Never stale: a hit needs the version the store reports now;
+//! a miss recomputes one zone (or one tile), not the province.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,25 +12,35 @@ use crate::domain::Date;
 /// Zone code, date, and one more number a result depends on (e.g. a minimum piece size, as bits).
 pub type ZoneKey = (String, Date, u64);
 
-/// A cache of `V` per [`ZoneKey`].
-pub struct ZoneCache<V> {
-    entries: moka::sync::Cache<ZoneKey, (i64, Arc<V>)>,
+/// Results of type `V` kept per key `K`, each with the data version it was computed at (a zone's, or
+/// the store's), bounded by their estimated bytes: moka evicts the least useful entries first. Every
+/// cache of landbank is one of these (per-zone figures, available land, tiles).
+pub struct VersionedCache<K, V> {
+    entries: moka::sync::Cache<K, (i64, V)>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl<V: Send + Sync + 'static> ZoneCache<V> {
-    /// A cache of at most about `max_bytes`, each entry weighing `weigh(value)` bytes.
+/// A cache of `V` per [`ZoneKey`].
+pub type ZoneCache<V> = VersionedCache<ZoneKey, Arc<V>>;
+
+impl<K, V> VersionedCache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A cache of at most about `max_bytes`, each entry weighing `weigh(value)` bytes plus 64 for its
+    /// key and bookkeeping.
     pub fn new(max_bytes: u64, weigh: fn(&V) -> u32) -> Self {
         let entries = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(move |_key: &ZoneKey, (_, value): &(i64, Arc<V>)| weigh(value).saturating_add(64))
+            .weigher(move |_key: &K, (_, value): &(i64, V)| weigh(value).saturating_add(64))
             .build();
-        ZoneCache { entries, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+        VersionedCache { entries, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
-    /// The value kept for `key` if it was computed at the zone's data `version`.
-    pub fn get(&self, key: &ZoneKey, version: i64) -> Option<Arc<V>> {
+    /// The value kept for `key` if it was computed at data `version`.
+    pub fn get(&self, key: &K, version: i64) -> Option<V> {
         let found = self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, value)| value);
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -41,8 +52,8 @@ impl<V: Send + Sync + 'static> ZoneCache<V> {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
-    /// Keeps `value`, computed at the zone's data `version`.
-    pub fn put(&self, key: ZoneKey, version: i64, value: Arc<V>) {
+    /// Keeps `value`, computed at data `version`.
+    pub fn put(&self, key: K, version: i64, value: V) {
         self.entries.insert(key, (version, value));
     }
 

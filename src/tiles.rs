@@ -356,43 +356,18 @@ type TileKey = (&'static str, TileId, Date);
 /// An encoded tile, or `None` for an empty one.
 pub type CachedTile = Option<Arc<Vec<u8>>>;
 
-/// Encoded tiles (or known-empty ones), each with the data version it was built at, bounded in bytes:
-/// moka evicts the least useful tiles first (the same crate as the per-zone caches, `crate::cache`).
-pub struct TileCache {
-    entries: moka::sync::Cache<TileKey, (i64, CachedTile)>,
-}
+/// Encoded tiles (or known-empty ones), each with the store's data version it was built at, bounded in
+/// bytes (see [`crate::cache::VersionedCache`]; an empty tile weighs 16 bytes more than nothing).
+pub type TileCache = crate::cache::VersionedCache<TileKey, CachedTile>;
+
+/// The tile cache's default budget, bytes.
+pub const TILE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for TileCache {
     fn default() -> Self {
-        TileCache::with_capacity(64 * 1024 * 1024)
-    }
-}
-
-impl TileCache {
-    /// A cache holding at most about `max_bytes` of tiles (an empty tile weighs 16 bytes).
-    pub fn with_capacity(max_bytes: usize) -> Self {
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(max_bytes as u64)
-            .weigher(|_key: &TileKey, (_, tile): &(i64, CachedTile)| {
-                tile.as_ref().map_or(16, |t| u32::try_from(t.len() + 64).unwrap_or(u32::MAX))
-            })
-            .build();
-        TileCache { entries }
-    }
-
-    /// The cached tile when it was built at data `version`. `Some(None)` is a known-empty tile.
-    pub fn get(&self, key: &TileKey, version: i64) -> Option<CachedTile> {
-        self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, t)| t)
-    }
-
-    pub fn put(&self, key: TileKey, version: i64, tile: CachedTile) {
-        self.entries.insert(key, (version, tile));
-    }
-
-    /// Bytes held now (estimated; eviction runs in the background).
-    pub fn bytes(&self) -> usize {
-        self.entries.run_pending_tasks();
-        self.entries.weighted_size() as usize
+        TileCache::new(TILE_CACHE_BYTES, |tile| {
+            tile.as_ref().map_or(16, |t| u32::try_from(t.len()).unwrap_or(u32::MAX))
+        })
     }
 }
 
@@ -409,12 +384,12 @@ mod tests {
 
     #[test]
     fn the_tile_cache_stays_within_its_bytes_and_never_serves_another_version() {
-        let cache = TileCache::with_capacity(20_000);
+        let cache = TileCache::new(20_000, |t| t.as_ref().map_or(16, |t| t.len() as u32));
         let date = crate::domain::parse_date("2024-01-01").unwrap();
         for x in 0..200u32 {
             cache.put(("plots", TileId { z: 14, x, y: 0 }, date), 7, Some(Arc::new(vec![0u8; 1_000])));
         }
-        let held = cache.bytes();
+        let held = cache.weighted_bytes();
         assert!(held > 0 && held <= 20_000, "{held} bytes held");
         let key = ("plots", TileId { z: 14, x: 199, y: 0 }, date);
         cache.put(key, 7, Some(Arc::new(vec![1u8; 10])));

@@ -97,7 +97,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     let bytes = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
     m.cache_bytes.with_label_values(&["figures"]).set(bytes(state.figures.weighted_bytes()));
     m.cache_bytes.with_label_values(&["available"]).set(bytes(state.available.weighted_bytes()));
-    m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.bytes() as u64));
+    m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.weighted_bytes()));
     for (cache, (hits, misses)) in
         [("figures", state.figures.lookups()), ("available", state.available.lookups())]
     {
