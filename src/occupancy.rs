@@ -68,7 +68,7 @@ pub struct OccupancyQuery {
 }
 
 /// Figures of one zone on one date.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ZoneFigures {
     pub zone_code: String,
     pub zone_name: String,
@@ -95,7 +95,7 @@ pub struct ZoneFigures {
 }
 
 /// Figures summed over a set of zones (a province, or everything asked for).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub province_code: Option<String>,
     pub province_name: Option<String>,
@@ -125,7 +125,7 @@ pub struct Summary {
 }
 
 /// The answer to an [`OccupancyQuery`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OccupancyReport {
     pub at: Date,
     pub scope: Vec<ZoneStatus>,

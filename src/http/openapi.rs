@@ -262,10 +262,11 @@ pub fn build(base: &str) -> Value {
                 query_param("zone_code", "Zone code", json!({ "type": "string" })),
                 at.clone(),
                 status.clone(),
+                params::openapi::<RecordedAt>("datetime"),
                 f_csv.clone(),
             ],
             json!({
-                "200": { "description": "Figures; hectares summed before dividing", "content": { "application/json": { "schema": object }, "text/csv": { "schema": { "type": "string" } } } },
+                "200": { "description": "Figures; hectares summed before dividing", "content": { "application/json": { "schema": with_links("OccupancyReport") }, "text/csv": { "schema": { "type": "string" } } } },
                 "400": { "$ref": "#/components/responses/Problem" },
                 "503": { "$ref": "#/components/responses/Problem" },
             }),
@@ -379,7 +380,7 @@ pub fn build(base: &str) -> Value {
     };
     let report_responses = json!({
         "200": { "description": "The report: zones by stage, land, clearance, projects, WWTP, occupancy by quarter, targets, regulatory checks", "content": {
-            "application/json": { "schema": { "type": "object" } },
+            "application/json": { "schema": with_links("Report") },
             "text/csv": { "schema": { "type": "string" } },
             "text/markdown": { "schema": { "type": "string" } },
             "text/html": { "schema": { "type": "string" } },
@@ -409,11 +410,7 @@ pub fn build(base: &str) -> Value {
     let chart = json!({ "name": "chart", "in": "path", "required": true, "schema": { "type": "string", "enum": ["occupancy-by-zone.svg", "occupancy-over-time.svg", "targets.svg"] } });
     let chart_params = |extra: Vec<Value>| {
         let mut params = extra;
-        params.push(query_param(
-            "at",
-            "Report date, YYYY-MM-DD",
-            json!({ "type": "string", "format": "date" }),
-        ));
+        params.push(params::openapi::<At>("at"));
         params.push(query_param("lang", "Language", json!({ "type": "string", "enum": ["vi", "en"] })));
         params
     };
@@ -436,6 +433,11 @@ pub fn build(base: &str) -> Value {
             chart_ok,
         ),
     );
+    // One zone's figures carry the date they are for.
+    let mut zone_figures = with_links("ZoneFigures");
+    zone_figures["allOf"][1]["required"] = json!(["links", "at"]);
+    zone_figures["allOf"][1]["properties"]["at"] =
+        json!({ "type": "string", "format": "date", "description": "The date of the figures" });
     let mut zone = get(
         "Occupancy of one zone",
         "getZoneOccupancy",
@@ -443,10 +445,11 @@ pub fn build(base: &str) -> Value {
             json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }),
             at.clone(),
             status,
+            params::openapi::<RecordedAt>("datetime"),
             f_csv,
         ],
         json!({
-            "200": { "description": "Figures of the zone", "content": { "application/json": { "schema": { "type": "object" } }, "text/csv": { "schema": { "type": "string" } } } },
+            "200": { "description": "Figures of the zone", "content": { "application/json": { "schema": zone_figures }, "text/csv": { "schema": { "type": "string" } } } },
             "400": { "$ref": "#/components/responses/Problem" },
             "404": { "$ref": "#/components/responses/Problem" },
         }),
@@ -600,7 +603,42 @@ pub fn build(base: &str) -> Value {
         "servers": [{ "url": base }],
         "paths": paths,
         "components": {
-            "schemas": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "landbank token create --role viewer|planner|admin" },
+            },
+            "responses": {
+                "Problem": { "description": "What was wrong and where", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+            },
+        },
+    })
+}
+
+/// `#/components/schemas/{name}` with the `links` (and notes) every JSON answer adds.
+fn with_links(name: &str) -> Value {
+    json!({ "allOf": [
+        { "$ref": format!("#/components/schemas/{name}") },
+        { "type": "object", "required": ["links"], "properties": {
+            "links": { "type": "array", "items": { "$ref": "#/components/schemas/Link" } },
+            "note": { "type": "string", "description": "How the figures are computed" },
+            "demo_notice": { "type": "string", "description": "Present over the demo dataset: its geometry is synthetic" },
+        } },
+    ] })
+}
+
+/// The schemas of the document: the GeoJSON and problem shapes, and the figures' own types (their
+/// fields, units and descriptions come from the Rust types the handlers serialise, through schemars in
+/// its OpenAPI 3.0 mode, as those types are serialised).
+fn schemas() -> Value {
+    use schemars::generate::{Contract, SchemaSettings};
+    let mut settings = SchemaSettings::openapi3();
+    settings.contract = Contract::Serialize;
+    let mut generator = settings.into_generator();
+    generator.subschema_for::<crate::occupancy::OccupancyReport>();
+    generator.subschema_for::<crate::occupancy::ZoneFigures>();
+    generator.subschema_for::<crate::report::Report>();
+    let mut schemas = generator.take_definitions(true);
+    let fixed = json!({
                 "FeatureCollection": {
                     "type": "object",
                     "required": ["type", "features"],
@@ -620,15 +658,19 @@ pub fn build(base: &str) -> Value {
                         "detail": { "type": "string" }, "parameter": { "type": "string" },
                     },
                 },
-            },
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "description": "landbank token create --role viewer|planner|admin" },
-            },
-            "responses": {
-                "Problem": { "description": "What was wrong and where", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
-            },
-        },
-    })
+                "Link": {
+                    "type": "object",
+                    "required": ["href", "rel"],
+                    "properties": {
+                        "href": { "type": "string", "format": "uri" }, "rel": { "type": "string" },
+                        "type": { "type": "string" }, "title": { "type": "string" },
+                    },
+                },
+    });
+    if let Value::Object(fixed) = fixed {
+        schemas.extend(fixed);
+    }
+    Value::Object(schemas)
 }
 
 pub async fn document(

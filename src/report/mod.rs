@@ -91,7 +91,7 @@ impl Lang {
 }
 
 /// Thresholds of the regulatory checks (Decree 35/2022/NĐ-CP as boards apply it), from configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Rules {
     /// A province may add a new zone when its established and operating zones' occupancy reaches this, %.
     pub new_zone_min_occupancy_pct: f64,
@@ -124,7 +124,7 @@ pub struct ReportQuery {
 }
 
 /// A count of zones and their planned hectares.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ZoneCount {
     pub count: u64,
     #[serde(serialize_with = "round2")]
@@ -133,7 +133,7 @@ pub struct ZoneCount {
 
 /// Zones by stage on the date. Stages are cumulative, as boards count them: `established` includes the
 /// operating zones, `in_plan` every zone but the cancelled ones.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ZoneStages {
     pub in_plan: ZoneCount,
     pub established: ZoneCount,
@@ -143,7 +143,7 @@ pub struct ZoneStages {
 }
 
 /// Site clearance of a zone or a province on the date.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Clearance {
     #[serde(serialize_with = "round2")]
     pub parcel_ha: f64,
@@ -163,7 +163,7 @@ impl Clearance {
 
 /// One zone's line of the report: its occupancy figures (as `/zones/{code}/occupancy` gives them), its
 /// site clearance and its wastewater plant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ZoneLine {
     #[serde(flatten)]
     pub figures: ZoneFigures,
@@ -173,7 +173,7 @@ pub struct ZoneLine {
 }
 
 /// Projects on the date.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Projects {
     /// Certified on or before the date.
     pub valid: u64,
@@ -196,7 +196,7 @@ pub struct Projects {
 }
 
 /// Central wastewater treatment: operating zones with a working plant.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Wwtp {
     pub operating_zones: u64,
     pub with_working_plant: u64,
@@ -205,7 +205,7 @@ pub struct Wwtp {
 }
 
 /// Occupancy at the end of a quarter (or on the report date for the last point).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SeriesPoint {
     /// e.g. `2022-Q1`.
     pub quarter: String,
@@ -219,7 +219,7 @@ pub struct SeriesPoint {
 }
 
 /// A plan target against what the data show for the year so far.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetLine {
     pub metric: TargetMetric,
     /// `ha`, `USD`, `VND`, `projects` or `jobs`.
@@ -237,7 +237,7 @@ pub struct TargetLine {
 }
 
 /// Progress against the year's targets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Targets {
     pub year: i32,
     /// 1 January of the year.
@@ -250,7 +250,7 @@ pub struct Targets {
 
 /// What happened from 1 January to the report date ("từ đầu năm đến ngày …"), as boards count it: in
 /// every report, whether or not the year has targets. Capital is as certified (FDI in USD, DDI in VND).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Period {
     /// 1 January of the report's year.
     pub from: Date,
@@ -278,7 +278,7 @@ pub struct Period {
 }
 
 /// A check of one rule on one province or zone.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Check {
     /// `new_zone` or `expansion`.
     pub rule: &'static str,
@@ -297,7 +297,7 @@ pub struct Check {
 }
 
 /// A province's line in the national view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ProvinceLine {
     #[serde(flatten)]
     pub summary: Summary,
@@ -307,7 +307,7 @@ pub struct ProvinceLine {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `province` or `national`.
     pub level: &'static str,
@@ -772,7 +772,7 @@ pub async fn compute_with(
 }
 
 /// One line of the report as CSV (long format: every figure on its own line, with its unit).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CsvLine {
     pub section: &'static str,
     pub province_code: String,

@@ -13,7 +13,7 @@ use super::{FeatureRow, NewFeature};
 use crate::collections::Collection;
 
 /// What a write does to one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     Create,
@@ -52,7 +52,7 @@ pub struct Write {
 }
 
 /// A stored version of a record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Version {
     pub collection: String,
     pub id: String,
@@ -142,7 +142,7 @@ pub struct AuditQuery {
 }
 
 /// An API token as stored (never the token itself: only its SHA-256).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Token {
     /// Public id, also the token's prefix: `lb_<token_id>_…`.
     pub token_id: String,

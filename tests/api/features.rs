@@ -508,7 +508,73 @@ async fn sortby_and_properties(backend: Backend) {
     assert!(app.get("/collections/zones/items?properties=nope").await.problem(400).contains("nope"));
 }
 
+/// The OpenAPI 3.0 schema `name` of `doc` as a JSON Schema a validator reads: `nullable` becomes a type
+/// that admits null, references point into the document's components.
+fn json_schema_of(doc: &Value, name: &str) -> Value {
+    fn nullable_to_types(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if o.remove("nullable") == Some(Value::Bool(true)) {
+                    match o.get("type").cloned() {
+                        Some(Value::String(t)) => {
+                            o.insert("type".into(), serde_json::json!([t, "null"]));
+                        }
+                        _ => {
+                            let inner = Value::Object(std::mem::take(o));
+                            o.insert("anyOf".into(), serde_json::json!([inner, { "type": "null" }]));
+                        }
+                    }
+                }
+                o.values_mut().for_each(nullable_to_types);
+            }
+            Value::Array(a) => a.iter_mut().for_each(nullable_to_types),
+            _ => {}
+        }
+    }
+    let mut components = doc["components"].clone();
+    nullable_to_types(&mut components);
+    serde_json::json!({ "$ref": format!("#/components/schemas/{name}"), "components": components })
+}
+
+async fn the_figures_answer_in_the_shapes_the_openapi_document_gives_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc = app.get("/api").await.json();
+    for (path, uri) in [
+        ("/occupancy", "/occupancy?at=2024-06-30"),
+        ("/zones/{code}/occupancy", "/zones/BN-QV1/occupancy?at=2024-06-30"),
+        ("/reports/national", "/reports/national?at=2024-06-30"),
+    ] {
+        let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let name = schema["allOf"][0]["$ref"].as_str().unwrap_or_else(|| panic!("{path}: {schema}"));
+        let name = name.rsplit('/').next().unwrap();
+        let properties = doc["components"]["schemas"][name]["properties"].as_object();
+        assert!(properties.is_some_and(|p| p.len() > 3), "{path}: {name} has no properties in /api");
+        let validator = jsonschema::validator_for(&json_schema_of(&doc, name))
+            .unwrap_or_else(|e| panic!("{path}: the schema {name} does not compile: {e}"));
+        let body = app.get(uri).await.json();
+        let errors: Vec<String> =
+            validator.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "{uri} does not match {name}: {errors:#?}");
+        // The schema holds the answer to its word: a figure of the wrong type, or a missing one, fails.
+        let required = doc["components"]["schemas"][name]["required"].as_array().expect("required fields");
+        assert!(required.len() > 3, "{name}: {required:?}");
+        for field in required.iter().map(|f| f.as_str().unwrap()) {
+            let mut wrong = body.clone();
+            wrong[field] = serde_json::json!({ "not": "a figure" });
+            assert!(!validator.is_valid(&wrong), "{name} accepts an object for {field}");
+            wrong.as_object_mut().unwrap().remove(field);
+            assert!(!validator.is_valid(&wrong), "{name} accepts an answer without {field}");
+        }
+    }
+    // The schemas say what a user reads in the figures: units in names, and their descriptions.
+    let figures = &doc["components"]["schemas"]["ZoneFigures"]["properties"];
+    assert_eq!(figures["leased_ha"]["type"], "number");
+    assert_eq!(figures["occupancy_pct"]["nullable"], true, "{}", figures["occupancy_pct"]);
+    assert!(figures["planned_area_ha"]["description"].as_str().is_some_and(|d| d.contains("declared area")));
+}
+
 crate::contract!(
+    the_figures_answer_in_the_shapes_the_openapi_document_gives_them,
     sortby_and_properties,
     metrics_count_requests_by_route,
     every_public_field_is_a_typed_queryable,
