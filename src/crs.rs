@@ -302,6 +302,15 @@ impl Reprojector {
     }
 }
 
+/// `AUTHORITY:CODE` of a GDAL CRS (e.g. `EPSG:9209`), else its name: how files' CRSs are named in
+/// reports and stored with records (`source_crs`).
+pub fn srs_label(srs: &gdal::spatial_ref::SpatialRef) -> String {
+    match (srs.auth_name(), srs.auth_code()) {
+        (Some(name), Ok(code)) => format!("{name}:{code}"),
+        _ => srs.name().unwrap_or_else(|| "unnamed CRS".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,9 +84,9 @@ async fn record(
             zone.properties.get("province_code").cloned().unwrap_or(Value::Null),
         );
     }
-    let properties = canonical_properties(collection, properties).map_err(|e| {
-        let field = e.strip_prefix("field ").and_then(|r| r.split(':').next()).map(str::to_string);
-        EditError::Invalid { field: field.or(Some("properties".into())), detail: format!("properties: {e}") }
+    let properties = canonical_properties(collection, properties).map_err(|e| EditError::Invalid {
+        detail: format!("properties: {e}"),
+        field: e.field.or(Some("properties".into())),
     })?;
     let geometry = match (object.get("geometry"), collection.spatial) {
         (Some(g), true) if !g.is_null() => {

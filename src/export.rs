@@ -282,7 +282,7 @@ fn target_srs(srs: Option<&str>) -> Result<(SpatialRef, String), String> {
         format!("--srs {definition}: not a CRS GDAL knows ({e}); use EPSG:n or vn2000:<province>")
     })?;
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    Ok((srs.clone(), crate::import::srs_label(&srs)))
+    Ok((srs.clone(), crate::crs::srs_label(&srs)))
 }
 
 /// Writes `rows` of `collection` to `options.out` (blocking: GDAL). The file appears only when complete.

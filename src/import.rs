@@ -138,14 +138,6 @@ fn constant(field: &crate::collections::Field, text: &str) -> Value {
     json_value(FieldValue::StringValue(text.to_string()), field.kind).unwrap_or(Value::Null)
 }
 
-/// `AUTHORITY:CODE` of a CRS (e.g. `EPSG:9209`), else its name.
-pub(crate) fn srs_label(srs: &SpatialRef) -> String {
-    match (srs.auth_name(), srs.auth_code()) {
-        (Some(name), Ok(code)) => format!("{name}:{code}"),
-        _ => srs.name().unwrap_or_else(|| "unnamed CRS".into()),
-    }
-}
-
 /// Reads and checks a file (blocking: GDAL). Returns the records ready to write and the report.
 pub fn read(
     options: &ImportOptions,
@@ -343,11 +335,11 @@ pub fn read(
     }
     let mut source_srs = source_srs.expect("set above");
     source_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let mut source_crs = srs_label(&source_srs);
+    let mut source_crs = crate::crs::srs_label(&source_srs);
     if source_crs.starts_with("unnamed") || !source_crs.contains(':') {
         let mut guess = source_srs.clone();
         if guess.auto_identify_epsg().is_ok() {
-            source_crs = srs_label(&guess);
+            source_crs = crate::crs::srs_label(&guess);
         }
     }
     let transform = CoordTransform::new(&source_srs, &target_srs)
@@ -440,15 +432,14 @@ pub fn read(
         let properties = match canonical_properties(collection, props) {
             Ok(p) => Some(p),
             Err(e) => {
-                let field = e.strip_prefix("field ").and_then(|r| r.split(':').next()).map(str::to_string);
-                let e = if e.contains("missing field") {
+                let message = if e.missing {
                     format!(
                         "{e}: map it from a field of the file with --map FIELD=SOURCE, or give it with --set FIELD=VALUE"
                     )
                 } else {
-                    e
+                    e.to_string()
                 };
-                problem(field.as_deref(), e);
+                problem(e.field.as_deref(), message);
                 None
             }
         };

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::collections::{self, Collection, FieldKind};
+use crate::collections::{self, Collection, FieldKind, PropertyError};
 use crate::domain::parse_date;
 use crate::spatial;
 use crate::store::NewFeature;
@@ -26,15 +26,18 @@ pub enum IngestError {
 pub fn canonical_properties(
     collection: &Collection,
     mut properties: Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
+) -> Result<Map<String, Value>, PropertyError> {
     for (name, value) in properties.iter_mut() {
         if let Value::String(text) = value {
-            *text = crate::rules::clean_text(name, text).map_err(|e| format!("field {e}"))?;
+            *text = crate::rules::clean_text(name, text).map_err(|e| {
+                let prefix = format!("{name}: ");
+                PropertyError::field(name, e.strip_prefix(&prefix).unwrap_or(&e))
+            })?;
         }
     }
     for field in collection.fields.iter().filter(|f| f.kind == FieldKind::Date) {
         if let Some(Value::String(text)) = properties.get(field.name) {
-            parse_date(text).map_err(|e| format!("field {}: {e}", field.name))?;
+            parse_date(text).map_err(|e| PropertyError::field(field.name, e))?;
         }
     }
     (collection.canonical)(properties)

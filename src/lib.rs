@@ -7,6 +7,9 @@
 //! - [`store`]: where the inventory is kept;
 //! - the pure layer, no I/O of its own: [`domain`], [`spatial`], [`geography`], [`rules`],
 //!   [`collections`], [`crs`], [`vnenc`], [`cache`].
+//!
+//! Within a layer, and among the files of one directory (the resources of `http/`), no two modules use
+//! each other, directly or through others: `tests/layers.rs` fails on such a cycle and names it.
 
 pub mod auth;
 pub mod available;

@@ -147,6 +147,34 @@ pub struct Tiles {
 /// Properties as stored, for the per-collection functions below.
 pub type Properties = Map<String, Value>;
 
+/// Why properties do not fit a collection: which field (if one), whether it is missing, and what is
+/// wrong with it. Shown as `field NAME: reason`, or the reason alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyError {
+    pub field: Option<String>,
+    /// The field is required and absent (or null).
+    pub missing: bool,
+    pub reason: String,
+}
+
+impl PropertyError {
+    /// `field` holds a wrong value.
+    pub fn field(field: &str, reason: impl Into<String>) -> Self {
+        PropertyError { field: Some(field.to_string()), missing: false, reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for PropertyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) if !self.missing => write!(f, "field {field}: {}", self.reason),
+            _ => f.write_str(&self.reason),
+        }
+    }
+}
+
+impl std::error::Error for PropertyError {}
+
 /// A collection: a table of features (or of plain records when it has no geometry).
 #[derive(Debug)]
 pub struct Collection {
@@ -174,8 +202,8 @@ pub struct Collection {
     /// The checks against stored records, in order (see [`Check`]).
     pub checks: &'static [Check],
     /// Validates properties against the collection's domain type and returns them as stored
-    /// (defaults filled, canonical spellings); errors start `field NAME:` when one field is wrong.
-    pub canonical: fn(Properties) -> Result<Properties, String>,
+    /// (defaults filled, canonical spellings).
+    pub canonical: fn(Properties) -> Result<Properties, PropertyError>,
     /// The id a record's own codes give it, if any (`BN-QV1-A12` for plot A12 of zone BN-QV1).
     pub natural_id: fn(&Properties) -> Option<String>,
     /// The letter of generated ids, `<zone>-<letter><8 hex digits>`, for records without a natural id.
@@ -341,14 +369,26 @@ pub const COMMON_ALIASES: &[(&str, &[&str])] = &[
 /// canonical spellings (dates, enums) are what gets stored. Errors name the field (`field NAME: …`).
 pub(crate) fn canonical<T: DeserializeOwned + Serialize>(
     properties: Properties,
-) -> Result<Properties, String> {
+) -> Result<Properties, PropertyError> {
+    let given: Vec<String> = properties.keys().cloned().collect();
     let parsed: T = serde_path_to_error::deserialize(Value::Object(properties)).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." { e.inner().to_string() } else { format!("field {path}: {}", e.inner()) }
+        let reason = e.inner().to_string();
+        if path != "." {
+            return PropertyError::field(&path, reason);
+        }
+        // serde names a missing field only in its message: "missing field `tenant_name`".
+        let missing = reason
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+            .filter(|name| !given.iter().any(|k| k == name))
+            .map(str::to_string);
+        PropertyError { missing: missing.is_some(), field: missing, reason }
     })?;
-    match serde_json::to_value(parsed).map_err(|e| e.to_string())? {
+    let other = |reason: String| PropertyError { field: None, missing: false, reason };
+    match serde_json::to_value(parsed).map_err(|e| other(e.to_string()))? {
         Value::Object(map) => Ok(map),
-        _ => Err("properties are not an object".into()),
+        _ => Err(other("properties are not an object".into())),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Industrial zones: boundaries, status over time, declared areas.
 
 use super::{
-    BASE, Check, Collection, PROVINCE_CODE, TileExtra, Tiles, boolean, closed, date, parse, real, text,
-    text_of,
+    BASE, Check, Collection, PROVINCE_CODE, PropertyError, TileExtra, Tiles, boolean, closed, date, parse,
+    real, text, text_of,
 };
 use crate::domain::{Zone, ZoneKind, ZoneStatus};
 
@@ -59,8 +59,8 @@ pub const ZONES: Collection = Collection {
     checks: &[Check::ParentZone],
     canonical: |p| {
         let map = super::canonical::<Zone>(p)?;
-        let zone: Zone = parse(&map)?;
-        crate::rules::zone_province(&zone).map_err(|e| format!("field province_code: {e}"))?;
+        let zone: Zone = parse(&map).map_err(|e| PropertyError { field: None, missing: false, reason: e })?;
+        crate::rules::zone_province(&zone).map_err(|e| PropertyError::field("province_code", e))?;
         Ok(map)
     },
     natural_id: |p| text_of(p, "code").map(str::to_string),

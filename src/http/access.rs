@@ -105,13 +105,13 @@ pub async fn audit(
     };
     let (versions, matched) = state.store.audit(&query).await?;
     let base = base_url(&state, &headers);
-    let paging = super::features::Paging {
+    let paging = super::geojson::Paging {
         limit: query.limit,
         offset: query.offset,
         returned: versions.len() as u64,
         matched,
     };
-    let links = super::features::paging_links(&base, "/audit", &params, paging);
+    let links = super::geojson::paging_links(&base, "/audit", &params, paging);
     Ok(Json(json!({
         "changes": versions.iter().map(entry).collect::<Vec<_>>(),
         "numberMatched": matched,

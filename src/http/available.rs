@@ -7,7 +7,7 @@ use axum::response::Response;
 use geo::Point;
 use serde_json::{Value, json};
 
-use super::features::{
+use super::geojson::{
     Paging, geojson_response, output_geometry, paging_links, reprojector, requested_bbox, requested_crs,
 };
 use super::{ApiError, AppState, Params, base_url};
@@ -172,7 +172,7 @@ pub async fn search(
     let params = Params::parse(uri);
     params.only(PARAMS)?;
     // GeoJSON, or the same pieces as a file (CSV, GeoPackage, FlatGeobuf, KML) to download.
-    let download = super::features::download_format(&params, headers)?;
+    let download = super::geojson::download_format(&params, headers)?;
     let filter = parse_filter(&params)?;
     let crs = requested_crs(&params)?;
     let at = params.at()?;
@@ -190,9 +190,9 @@ pub async fn search(
     .await?;
     let mut selected = available::select(&zones, &filter);
     let c = &collections::AVAILABLE_LAND;
-    let filters: Vec<_> = super::features::requested_filter(c, &params)?
+    let filters: Vec<_> = super::geojson::requested_filter(c, &params)?
         .into_iter()
-        .chain(params.get("q").and_then(|q| super::features::text_search(c, q)))
+        .chain(params.get("q").and_then(|q| super::geojson::text_search(c, q)))
         .collect();
     if !filters.is_empty() {
         // Pieces are computed, so the filter is decided in Rust on each piece as served.
@@ -214,7 +214,7 @@ pub async fn search(
             .take(take)
             .map(|(p, d)| piece_row(p, *d))
             .collect::<Result<Vec<_>, _>>()?;
-        return super::features::download_response(c, rows, format, crs, true).await;
+        return super::geojson::download_response(c, rows, format, crs, true).await;
     }
     let reprojector = reprojector(crs)?;
     let matched = selected.len() as u64;

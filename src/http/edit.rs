@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::access::{instant, public_changed, public_only, require};
-use super::features::{feature_json, geojson_response, link};
+use super::geojson::{etag, feature_json, geojson_response, link};
 use super::{ApiError, AppState, Params, base_url};
 use crate::auth::{Principal, Role};
 use crate::collections::{self, Collection};
@@ -24,11 +24,6 @@ impl From<EditError> for ApiError {
             EditError::Store(s) => s.into(),
         }
     }
-}
-
-/// The `ETag` of a record's version.
-pub(crate) fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"v{version}\"")).expect("ASCII")
 }
 
 fn editable(collection_id: &str) -> Result<&'static Collection, ApiError> {
@@ -198,7 +193,7 @@ pub async fn history(
         public_only(c, &who, &mut properties);
         let mut geometry: Value =
             v.geometry.as_deref().and_then(|g| serde_json::from_str(g).ok()).unwrap_or(Value::Null);
-        super::features::output_geometry(&mut geometry, None)?;
+        super::geojson::output_geometry(&mut geometry, None)?;
         list.push(json!({
             "version": v.version,
             "op": v.op,

@@ -8,6 +8,7 @@ mod available;
 mod edit;
 mod error;
 mod features;
+mod geojson;
 mod guard;
 mod health;
 mod html;

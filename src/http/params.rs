@@ -15,6 +15,11 @@ use serde_json::{Value, json};
 use super::{ApiError, html};
 use crate::domain::{Date, ZoneStatus, parse_date, today};
 
+/// Items per page when `limit` is not given.
+pub const DEFAULT_LIMIT: u64 = 10;
+/// Largest page; larger `limit` values are clamped to it (OGC API - Features, /req/core/query-param-limit).
+pub const MAX_LIMIT: u64 = 10_000;
+
 /// Largest `offset=` accepted: far beyond any collection, and within every database's 64-bit integers.
 pub const MAX_OFFSET: u64 = 1_000_000_000_000;
 
@@ -70,7 +75,7 @@ fn limit_within(text: &str, max: u64) -> Result<u64, String> {
 }
 
 /// `limit=` of item pages (collections' items, available land).
-pub type ItemsLimit = Limit<{ super::features::DEFAULT_LIMIT }, { super::features::MAX_LIMIT }>;
+pub type ItemsLimit = Limit<DEFAULT_LIMIT, MAX_LIMIT>;
 /// `limit=` of the audit trail.
 pub type AuditLimit = Limit<100, 10_000>;
 

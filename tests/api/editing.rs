@@ -333,6 +333,12 @@ async fn edits_are_validated_like_imports(backend: Backend) {
     let mut unknown = lease(&plot39, "reserved");
     unknown["properties"]["project_id"] = json!("NO-SUCH");
     assert_eq!(post("leases", unknown).await.json()["field"], "project_id");
+    // A required field left out is named as the field at fault, not just "properties".
+    let mut no_code = new_plot("X-2", 0.0);
+    no_code["properties"].as_object_mut().unwrap().remove("code");
+    let r = post("plots", no_code).await;
+    assert!(r.problem(422).contains("missing field `code`"), "{}", r.text());
+    assert_eq!(r.json()["field"], "code");
     let mut bad_zone = new_plot("X-1", 0.0);
     bad_zone["properties"]["zone_code"] = json!("BN-NOPE");
     let r = post("plots", bad_zone).await;

@@ -1,0 +1,282 @@
+//! The GeoJSON answers every feature route shares (collections' items, available land, history): the
+//! request's CRS, bounding box and filter, paging links, features as served, file downloads and
+//! version tags. The routes (`features`, `available`, `edit`, `access`) use these and not each other.
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::params::Bbox;
+use super::{ApiError, Params};
+use crate::collections::{self, Collection};
+use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
+use crate::export::{ExportFormat, ExportOptions};
+use crate::spatial;
+use crate::store::filter::{self, Filter};
+use crate::store::{FeatureRow, ItemsQuery};
+
+/// Decimals of served coordinates (RFC 7946: about 1 cm).
+pub const COORDINATE_DECIMALS: u32 = 7;
+
+pub(crate) const GEOJSON: &str = "application/geo+json";
+
+pub(crate) fn link(href: String, rel: &str, media_type: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": media_type, "title": title })
+}
+
+/// GeoJSON with its `Content-Crs` header (OGC API - Features Part 2: the CRS of its coordinates).
+pub(crate) fn geojson_response(body: Value, crs: ServedCrs) -> Response {
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
+    response.headers_mut().insert("content-crs", content_crs(crs));
+    response
+}
+
+/// The `Content-Crs` header value of coordinates in `crs`.
+fn content_crs(crs: ServedCrs) -> HeaderValue {
+    HeaderValue::from_str(&format!("<{}>", crs.uri())).expect("CRS URIs are ASCII")
+}
+
+/// The `crs=` of a request (default CRS84).
+pub(crate) fn requested_crs(params: &Params) -> Result<ServedCrs, ApiError> {
+    match params.get("crs") {
+        None | Some("") => Ok(ServedCrs::Crs84),
+        Some(text) => ServedCrs::parse(text).map_err(|e| ApiError::parameter("crs", format!("crs: {e}"))),
+    }
+}
+
+/// The transformation from storage to `crs` (`None` for CRS84). Not `Send`: make it after the awaits.
+pub(crate) fn reprojector(crs: ServedCrs) -> Result<Option<Reprojector>, ApiError> {
+    match crs {
+        ServedCrs::Crs84 => Ok(None),
+        other => Reprojector::from_crs84(other).map(Some).map_err(ApiError::Internal),
+    }
+}
+
+/// The `bbox=` of a request in CRS84: as sent, or converted from the CRS `bbox-crs=` names (in that
+/// CRS's axis order, e.g. easting, northing for VN-2000 / TM-3; latitude first for EPSG:4326).
+pub(crate) fn requested_bbox(params: &Params) -> Result<Option<[f64; 4]>, ApiError> {
+    let Some(text) = params.get("bbox") else {
+        return Ok(None);
+    };
+    let crs = match params.get("bbox-crs") {
+        None | Some("") => ServedCrs::Crs84,
+        Some(c) => {
+            ServedCrs::parse(c).map_err(|e| ApiError::parameter("bbox-crs", format!("bbox-crs: {e}")))?
+        }
+    };
+    if crs == ServedCrs::Crs84 {
+        return Ok(params.value::<Bbox>("bbox")?.map(|b| b.0));
+    }
+    let sent = crate::spatial::parse_box(text).map_err(|why| {
+        ApiError::parameter("bbox", format!("bbox={text}: {why}, in the axis order of {}", crs.uri()))
+    })?;
+    let converted = Reprojector::to_crs84(crs)
+        .and_then(|r| r.bbox(sent))
+        .map_err(|e| ApiError::parameter("bbox", format!("bbox={text} in {}: {e}", crs.uri())))?;
+    Ok(Some(converted))
+}
+
+/// Where a page stands: its size, start, length and the total matched.
+pub(crate) struct Paging {
+    pub limit: u64,
+    pub offset: u64,
+    pub returned: u64,
+    pub matched: u64,
+}
+
+/// `self`, `next` and `prev` links of a page at `base` + `path`, keeping every other parameter as sent.
+pub(crate) fn paging_links(base: &str, path: &str, params: &Params, paging: Paging) -> Vec<Value> {
+    let Paging { limit, offset, returned, matched } = paging;
+    let page_link = |offset: u64, rel: &str, title: &str| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params.iter().filter(|(k, _)| *k != "offset" && *k != "limit") {
+            q.append_pair(k, v);
+        }
+        q.append_pair("limit", &limit.to_string());
+        q.append_pair("offset", &offset.to_string());
+        link(format!("{base}{path}?{}", q.finish()), rel, GEOJSON, title)
+    };
+    let mut links = vec![page_link(offset, "self", "This page")];
+    if offset + returned < matched {
+        links.push(page_link(offset + returned, "next", "Next page"));
+    }
+    if offset > 0 {
+        links.push(page_link(offset.saturating_sub(limit), "prev", "Previous page"));
+    }
+    links
+}
+
+/// A stored row as a GeoJSON feature: id, geometry (CRS84 to 7 decimals, or transformed by `crs` from
+/// full precision), the collection's fields, `area_ha`.
+pub fn feature_json(c: &Collection, row: FeatureRow, crs: Option<&Reprojector>) -> Result<Value, ApiError> {
+    let geometry = match &row.geometry {
+        Some(text) => {
+            let mut g: Value = serde_json::from_str(text).map_err(|e| {
+                ApiError::Internal(format!("stored geometry of {} '{}' is unreadable: {e}", c.id, row.id))
+            })?;
+            output_geometry(&mut g, crs)?;
+            g
+        }
+        None => Value::Null,
+    };
+    let mut properties = row.properties;
+    if c.spatial {
+        properties.insert(
+            "area_ha".into(),
+            row.area_ha.map(|a| json!((a * 1e6).round() / 1e6)).unwrap_or(Value::Null),
+        );
+        properties.insert("area_source".into(), json!("measured"));
+        properties.insert("source_crs".into(), json!(row.source_crs));
+    }
+    Ok(json!({ "type": "Feature", "id": row.id, "geometry": geometry, "properties": properties }))
+}
+
+/// A full-precision CRS84 geometry as served: transformed by `crs`, or rounded to 7 decimals.
+pub(crate) fn output_geometry(g: &mut Value, crs: Option<&Reprojector>) -> Result<(), ApiError> {
+    match crs {
+        Some(r) => r.geometry(g).map_err(ApiError::Internal),
+        None => {
+            spatial::round_coordinates(g, COORDINATE_DECIMALS);
+            Ok(())
+        }
+    }
+}
+
+/// `q=yen phong`: records whose text fields (code, name, developer, …) hold every word, whatever the
+/// case and the Vietnamese tones (`Yên Phong`, `YEN PHONG`); `None` for no words.
+pub(crate) fn text_search(c: &Collection, q: &str) -> Option<Filter> {
+    use crate::store::filter::Fold;
+    let fields: Vec<&'static collections::Field> = c
+        .filter_fields()
+        .filter(|f| f.kind == collections::FieldKind::Text && !c.is_computed(f.name))
+        .collect();
+    let words: Vec<Filter> = q
+        .split_whitespace()
+        .map(|word| {
+            let escaped: String = word
+                .chars()
+                .flat_map(|ch| if matches!(ch, '%' | '_' | '\\') { vec!['\\', ch] } else { vec![ch] })
+                .collect();
+            Filter::Or(
+                fields
+                    .iter()
+                    .map(|field| Filter::Like {
+                        field,
+                        pattern: format!("%{escaped}%"),
+                        fold: Fold { case: true, accent: true },
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    (!words.is_empty()).then_some(Filter::And(words))
+}
+
+/// `filter=` (with `filter-lang=` and `filter-crs=`) compiled against the collection's queryables.
+pub(crate) fn requested_filter(c: &Collection, params: &Params) -> Result<Option<Filter>, ApiError> {
+    let Some(text) = params.get("filter") else {
+        for name in ["filter-lang", "filter-crs"] {
+            if params.get(name).is_some() {
+                return Err(ApiError::parameter(
+                    name,
+                    format!("{name} says how to read filter=, which is missing"),
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let lat_lon = match params.get("filter-crs") {
+        None | Some("") => false,
+        Some(text) => match ServedCrs::parse(text) {
+            Ok(ServedCrs::Crs84) => false,
+            Ok(ServedCrs::Epsg(4326)) => true,
+            _ => {
+                return Err(ApiError::parameter(
+                    "filter-crs",
+                    format!(
+                        "filter-crs={text}: geometries in filters are read in {CRS84_URI} (the default) or http://www.opengis.net/def/crs/EPSG/0/4326"
+                    ),
+                ));
+            }
+        },
+    };
+    let lang = params.get("filter-lang").unwrap_or("cql2-text");
+    filter::parse(c, text, lang, lat_lon).map(Some).map_err(|e| {
+        let name = if e.0.starts_with("filter-lang") { "filter-lang" } else { "filter" };
+        ApiError::parameter(name, e.0)
+    })
+}
+
+/// Formats `items` also offers as a file download (`f=` or `Accept`); `None` is GeoJSON.
+pub(crate) fn download_format(
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Option<ExportFormat>, ApiError> {
+    const OFFERED: &[ExportFormat] =
+        &[ExportFormat::Csv, ExportFormat::Gpkg, ExportFormat::Fgb, ExportFormat::Kml];
+    if let Some(f) = params.get("f") {
+        if matches!(f, "json" | "geojson") {
+            return Ok(None);
+        }
+        return OFFERED.iter().copied().find(|o| o.extension() == f).map(Some).ok_or_else(|| {
+            ApiError::parameter(
+                "f",
+                format!("f={f} is not offered; use f=json (GeoJSON), csv, gpkg, fgb or kml"),
+            )
+        });
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.contains("json") {
+        return Ok(None);
+    }
+    Ok(OFFERED
+        .iter()
+        .copied()
+        .find(|o| accept.contains(o.media_type().split(';').next().unwrap_or_default())))
+}
+
+/// `rows` as a file written by GDAL (the same writer as `landbank export`), in `crs`.
+pub(crate) async fn download_response(
+    c: &'static Collection,
+    rows: Vec<FeatureRow>,
+    format: ExportFormat,
+    crs: ServedCrs,
+    public_only: bool,
+) -> Result<Response, ApiError> {
+    if let Some(reason) = crate::export::unfit(c, format, crs != ServedCrs::Crs84) {
+        return Err(ApiError::parameter("f", reason));
+    }
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = dir.path().join(format!("{}.{}", c.id, format.extension()));
+        let options = ExportOptions {
+            collection: c,
+            format,
+            out: out.clone(),
+            srs: match crs {
+                ServedCrs::Crs84 => None,
+                ServedCrs::Epsg(code) => Some(format!("EPSG:{code}")),
+            },
+            at: None,
+            query: ItemsQuery::default(),
+            overwrite: false,
+            public_only,
+        };
+        crate::export::write(c, &rows, &options).map_err(|e| e.to_string())?;
+        std::fs::read(&out).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("download writer stopped: {e}")))?
+    .map_err(ApiError::Internal)?;
+    let mut response =
+        super::attachment(bytes, format.media_type(), &format!("{}.{}", c.id, format.extension()));
+    response.headers_mut().insert("content-crs", content_crs(crs));
+    Ok(response)
+}
+
+/// The `ETag` of a record's version.
+pub(crate) fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"v{version}\"")).expect("ASCII")
+}
