@@ -138,6 +138,124 @@ fn constant(field: &crate::collections::Field, text: &str) -> Value {
     json_value(FieldValue::StringValue(text.to_string()), field.kind).unwrap_or(Value::Null)
 }
 
+/// Landbank field → the source field that fills it.
+type Mapping = BTreeMap<String, String>;
+
+/// Which source field fills each field of the collection: `--map` first, then a field of the same name,
+/// then the boards' usual names for it (see [`crate::collections::Collection::aliases_of`]), then the
+/// 10-character names of a Shapefile `landbank export` wrote; and the constants of `--set`. An error
+/// names the option and what the layer or the collection offers instead.
+fn field_mapping<'o>(
+    options: &'o ImportOptions,
+    layer_name: &str,
+    source_fields: &[String],
+) -> Result<(Mapping, HashMap<&'o str, &'o str>), String> {
+    let collection = options.collection;
+    let mut mapping: BTreeMap<String, String> = BTreeMap::new();
+    for (target, source) in &options.map {
+        if target != "id" && collection.field(target).is_none() {
+            return Err(format!(
+                "--map {target}={source}: {} has no field '{target}'; its fields: id, {}",
+                collection.id,
+                collection.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !source_fields.iter().any(|f| f == source) && source != FID {
+            return Err(format!(
+                "--map {target}={source}: layer {layer_name} has no field '{source}'; its fields: {FID} (the feature's number), {}",
+                source_fields.join(", ")
+            ));
+        }
+        mapping.insert(target.clone(), source.clone());
+    }
+    let set: HashMap<&str, &str> = options.set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for name in set.keys() {
+        if collection.field(name).is_none() {
+            return Err(format!("--set {name}=…: {} has no field '{name}'", collection.id));
+        }
+    }
+    let shapefile_names: Vec<(String, String)> =
+        crate::export::file_fields(collection, crate::export::ExportFormat::Shp, false)
+            .into_iter()
+            .map(|(f, p, _)| (f, p))
+            .collect();
+    for target in std::iter::once("id").chain(collection.fields.iter().map(|f| f.name)) {
+        if mapping.contains_key(target) || set.contains_key(target) {
+            continue;
+        }
+        let wanted: Vec<String> = std::iter::once(normal(target))
+            .chain(collection.aliases_of(target).iter().map(|a| a.to_string()))
+            .collect();
+        // A Shapefile written by `landbank export` (or cut by GDAL) names long fields in 10 characters.
+        let short = shapefile_names.iter().find(|(_, p)| p == target).map(|(f, _)| f.as_str());
+        if let Some(source) =
+            wanted.iter().find_map(|w| source_fields.iter().find(|f| normal(f) == *w)).or_else(|| {
+                let short = short.filter(|s| *s != target)?;
+                source_fields.iter().find(|f| f.eq_ignore_ascii_case(short))
+            })
+            && !mapping.values().any(|v| v == source)
+        {
+            mapping.insert(target.to_string(), source.clone());
+        }
+    }
+    Ok((mapping, set))
+}
+
+/// The transformation from the layer's coordinates to WGS 84 and the CRS's label (`EPSG:9209`):
+/// `--srs` wins, then the file's own CRS; none at all is accepted only for coordinates in degrees.
+fn source_crs(
+    options: &ImportOptions,
+    layer: &gdal::vector::Layer<'_>,
+    layer_name: &str,
+) -> Result<(CoordTransform, String), String> {
+    let mut target_srs = SpatialRef::from_epsg(4326).map_err(|e| e.to_string())?;
+    target_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut source_srs = match &options.srs {
+        Some(text) => {
+            let definition = crate::crs::resolve(text).map_err(|e| format!("--srs {text}: {e}"))?;
+            Some(SpatialRef::from_definition(&definition).map_err(|e| {
+                format!("--srs {text}: not a CRS GDAL knows ({e}); use EPSG:n or vn2000:<province>")
+            })?)
+        }
+        None => layer.spatial_ref(),
+    };
+    if source_srs.is_none()
+        && let Some(prj) = ["prj", "PRJ"].iter().map(|e| options.path.with_extension(e)).find(|p| p.exists())
+    {
+        return Err(format!(
+            "{} is there but GDAL cannot read a CRS from it; fix it (export it again from the GIS), or say the CRS with --srs, e.g. --srs vn2000:bac-ninh",
+            prj.display()
+        ));
+    }
+    if source_srs.is_none() {
+        let extent = layer.get_extent().ok();
+        let degrees =
+            extent.is_none_or(|e| e.MinX >= -180.0 && e.MaxX <= 180.0 && e.MinY >= -90.0 && e.MaxY <= 90.0);
+        if !degrees {
+            let e = extent.expect("checked");
+            return Err(format!(
+                "layer {layer_name} does not say its CRS and its coordinates (x {:.0}…{:.0}, y {:.0}…{:.0}) are projected \
+                 metres, not degrees. Say which CRS they are in, e.g. --srs vn2000:bac-ninh (`landbank crs list` shows \
+                 every province's VN-2000 TM-3 zone) or --srs EPSG:9209; or add the .prj the file came with",
+                e.MinX, e.MaxX, e.MinY, e.MaxY
+            ));
+        }
+        source_srs = Some(target_srs.clone());
+    }
+    let mut source_srs = source_srs.expect("set above");
+    source_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut source_crs = crate::crs::srs_label(&source_srs);
+    if source_crs.starts_with("unnamed") || !source_crs.contains(':') {
+        let mut guess = source_srs.clone();
+        if guess.auto_identify_epsg().is_ok() {
+            source_crs = crate::crs::srs_label(&guess);
+        }
+    }
+    let transform = CoordTransform::new(&source_srs, &target_srs)
+        .map_err(|e| format!("cannot transform {source_crs} to WGS 84 ({e})"))?;
+    Ok((transform, source_crs))
+}
+
 /// Reads and checks a file (blocking: GDAL). Returns the records ready to write and the report.
 pub fn read(
     options: &ImportOptions,
@@ -249,101 +367,8 @@ pub fn read(
     let field_index: HashMap<&str, usize> =
         source_fields.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
 
-    // Mapping: explicit, then the same name, then common aliases.
-    let mut mapping: BTreeMap<String, String> = BTreeMap::new();
-    for (target, source) in &options.map {
-        if target != "id" && collection.field(target).is_none() {
-            return Err(fail(format!(
-                "--map {target}={source}: {} has no field '{target}'; its fields: id, {}",
-                collection.id,
-                collection.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        if !source_fields.iter().any(|f| f == source) && source != FID {
-            return Err(fail(format!(
-                "--map {target}={source}: layer {layer_name} has no field '{source}'; its fields: {FID} (the feature's number), {}",
-                source_fields.join(", ")
-            )));
-        }
-        mapping.insert(target.clone(), source.clone());
-    }
-    let set: HashMap<&str, &str> = options.set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    for name in set.keys() {
-        if collection.field(name).is_none() {
-            return Err(fail(format!("--set {name}=…: {} has no field '{name}'", collection.id)));
-        }
-    }
-    let shapefile_names: Vec<(String, String)> =
-        crate::export::file_fields(collection, crate::export::ExportFormat::Shp, false)
-            .into_iter()
-            .map(|(f, p, _)| (f, p))
-            .collect();
-    for target in std::iter::once("id").chain(collection.fields.iter().map(|f| f.name)) {
-        if mapping.contains_key(target) || set.contains_key(target) {
-            continue;
-        }
-        let wanted: Vec<String> = std::iter::once(normal(target))
-            .chain(collection.aliases_of(target).iter().map(|a| a.to_string()))
-            .collect();
-        // A Shapefile written by `landbank export` (or cut by GDAL) names long fields in 10 characters.
-        let short = shapefile_names.iter().find(|(_, p)| p == target).map(|(f, _)| f.as_str());
-        if let Some(source) =
-            wanted.iter().find_map(|w| source_fields.iter().find(|f| normal(f) == *w)).or_else(|| {
-                let short = short.filter(|s| *s != target)?;
-                source_fields.iter().find(|f| f.eq_ignore_ascii_case(short))
-            })
-            && !mapping.values().any(|v| v == source)
-        {
-            mapping.insert(target.to_string(), source.clone());
-        }
-    }
-
-    // CRS: --srs wins, then the file's; none at all is accepted only for longitude/latitude.
-    let mut target_srs = SpatialRef::from_epsg(4326).map_err(|e| fail(e.to_string()))?;
-    target_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let mut source_srs = match &options.srs {
-        Some(text) => {
-            let definition = crate::crs::resolve(text).map_err(|e| fail(format!("--srs {text}: {e}")))?;
-            Some(SpatialRef::from_definition(&definition).map_err(|e| {
-                fail(format!("--srs {text}: not a CRS GDAL knows ({e}); use EPSG:n or vn2000:<province>"))
-            })?)
-        }
-        None => layer.spatial_ref(),
-    };
-    if source_srs.is_none()
-        && let Some(prj) = ["prj", "PRJ"].iter().map(|e| options.path.with_extension(e)).find(|p| p.exists())
-    {
-        return Err(fail(format!(
-            "{} is there but GDAL cannot read a CRS from it; fix it (export it again from the GIS), or say the CRS with --srs, e.g. --srs vn2000:bac-ninh",
-            prj.display()
-        )));
-    }
-    if source_srs.is_none() {
-        let extent = layer.get_extent().ok();
-        let degrees =
-            extent.is_none_or(|e| e.MinX >= -180.0 && e.MaxX <= 180.0 && e.MinY >= -90.0 && e.MaxY <= 90.0);
-        if !degrees {
-            let e = extent.expect("checked");
-            return Err(fail(format!(
-                "layer {layer_name} does not say its CRS and its coordinates (x {:.0}…{:.0}, y {:.0}…{:.0}) are projected \
-                 metres, not degrees. Say which CRS they are in, e.g. --srs vn2000:bac-ninh (`landbank crs list` shows \
-                 every province's VN-2000 TM-3 zone) or --srs EPSG:9209; or add the .prj the file came with",
-                e.MinX, e.MaxX, e.MinY, e.MaxY
-            )));
-        }
-        source_srs = Some(target_srs.clone());
-    }
-    let mut source_srs = source_srs.expect("set above");
-    source_srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let mut source_crs = crate::crs::srs_label(&source_srs);
-    if source_crs.starts_with("unnamed") || !source_crs.contains(':') {
-        let mut guess = source_srs.clone();
-        if guess.auto_identify_epsg().is_ok() {
-            source_crs = crate::crs::srs_label(&guess);
-        }
-    }
-    let transform = CoordTransform::new(&source_srs, &target_srs)
-        .map_err(|e| fail(format!("cannot transform {source_crs} to WGS 84 ({e})")))?;
+    let (mapping, set) = field_mapping(options, &layer_name, &source_fields).map_err(fail)?;
+    let (transform, source_crs) = source_crs(options, &layer, &layer_name).map_err(fail)?;
 
     let stem = options.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut report = ImportReport {

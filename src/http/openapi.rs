@@ -26,32 +26,112 @@ fn get(summary: &str, operation_id: &str, parameters: Vec<Value>, responses: Val
     json!({ "get": { "summary": summary, "operationId": operation_id, "parameters": parameters, "responses": responses } })
 }
 
+/// The parameters and schemas many paths share.
+struct Shared {
+    f_json: Value,
+    f_html: Value,
+    lang: Value,
+    f_csv: Value,
+    at: Value,
+    status: Value,
+    object: Value,
+    crs: Value,
+    bbox_crs: Value,
+    f_download: Value,
+}
+
+impl Shared {
+    fn new() -> Self {
+        let f_json = query_param("f", "Response format", json!({ "type": "string", "enum": ["json"] }));
+        // Resources also offered as HTML pages (or by a browser's Accept), in Vietnamese or English.
+        let f_html = query_param(
+            "f",
+            "Response format: json, or html (a page with a map; also by a browser's Accept)",
+            json!({ "type": "string", "enum": ["json", "html"] }),
+        );
+        let lang = query_param(
+            "lang",
+            "Language of the HTML page: vi (default) or en",
+            json!({ "type": "string", "enum": ["vi", "en"] }),
+        );
+        let f_csv = Format::openapi(super::occupancy::FORMATS, "Response format (or Accept: text/csv)");
+        let at = params::openapi::<At>("at");
+        let status = params::openapi::<Statuses>("status");
+        let object = json!({ "type": "object" });
+        let crs_enum =
+            json!({ "type": "string", "format": "uri", "enum": crate::crs::ServedCrs::all_uris() });
+        let crs = query_param(
+            "crs",
+            "CRS of the coordinates in the response (OGC API - Features Part 2), e.g. \
+             http://www.opengis.net/def/crs/EPSG/0/9209 for VN-2000 / TM-3 105°30′; default CRS84",
+            crs_enum.clone(),
+        );
+        let bbox_crs =
+            query_param("bbox-crs", "CRS of bbox, in that CRS's axis order (default CRS84)", crs_enum);
+        let f_download = query_param(
+            "f",
+            "Response format: json (GeoJSON, paged), html (a page with a map), or a download of every match written by GDAL: csv (WKT), \
+             gpkg (GeoPackage), fgb (FlatGeobuf), kml; also by Accept",
+            json!({ "type": "string", "enum": ["json", "html", "csv", "gpkg", "fgb", "kml"] }),
+        );
+        Shared { f_json, f_html, lang, f_csv, at, status, object, crs, bbox_crs, f_download }
+    }
+}
+
 /// Builds the document for a server at `base`.
 pub fn build(base: &str) -> Value {
-    let f_json = query_param("f", "Response format", json!({ "type": "string", "enum": ["json"] }));
-    // Resources also offered as HTML pages (or by a browser's Accept), in Vietnamese or English.
-    let f_html = query_param(
-        "f",
-        "Response format: json, or html (a page with a map; also by a browser's Accept)",
-        json!({ "type": "string", "enum": ["json", "html"] }),
-    );
-    let lang = query_param(
-        "lang",
-        "Language of the HTML page: vi (default) or en",
-        json!({ "type": "string", "enum": ["vi", "en"] }),
-    );
-    let f_csv = Format::openapi(super::occupancy::FORMATS, "Response format (or Accept: text/csv)");
-    let at = params::openapi::<At>("at");
-    let status = params::openapi::<Statuses>("status");
-    let object = json!({ "type": "object" });
+    let s = Shared::new();
     let mut paths = Map::new();
+    landing_paths(&s, &mut paths);
+    collection_paths(&s, &mut paths);
+    occupancy_paths(&s, &mut paths);
+    available_path(&s, &mut paths);
+    admin_paths(&s, &mut paths);
+    report_paths(&mut paths);
+    health_paths(&mut paths);
+    tile_paths(&s, &mut paths);
+    // Every operation may meet a server-side failure (answered with an error id) or a lost database.
+    for item in paths.values_mut() {
+        for operation in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            let responses = &mut operation["responses"];
+            for status in ["500", "503"] {
+                if responses.get(status).is_none() {
+                    responses[status] = json!({ "$ref": "#/components/responses/Problem" });
+                }
+            }
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "security": [{}, { "bearer": [] }],
+        "info": {
+            "title": "landbank",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Land inside industrial zones: OGC API - Features collections and occupancy figures.",
+        },
+        "servers": [{ "url": base }],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "landbank token create --role viewer|planner|admin" },
+            },
+            "responses": {
+                "Problem": { "description": "What was wrong and where", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+            },
+        },
+    })
+}
+
+/// The landing page, conformance, the document itself and the collections' list.
+fn landing_paths(s: &Shared, paths: &mut Map<String, Value>) {
     paths.insert(
         "/".into(),
         get(
             "Landing page",
             "getLandingPage",
-            vec![f_html.clone(), lang.clone()],
-            ok("Links to the API", "application/json", object.clone()),
+            vec![s.f_html.clone(), s.lang.clone()],
+            ok("Links to the API", "application/json", s.object.clone()),
         ),
     );
     paths.insert(
@@ -59,8 +139,8 @@ pub fn build(base: &str) -> Value {
         get(
             "Conformance classes",
             "getConformance",
-            vec![f_json.clone()],
-            ok("Conformance classes", "application/json", object.clone()),
+            vec![s.f_json.clone()],
+            ok("Conformance classes", "application/json", s.object.clone()),
         ),
     );
     paths.insert(
@@ -69,7 +149,7 @@ pub fn build(base: &str) -> Value {
             "This API definition",
             "getApi",
             vec![],
-            ok("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0", object.clone()),
+            ok("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0", s.object.clone()),
         ),
     );
     paths.insert(
@@ -77,31 +157,21 @@ pub fn build(base: &str) -> Value {
         get(
             "Collections",
             "getCollections",
-            vec![f_html.clone(), lang.clone()],
-            ok("The collections", "application/json", object.clone()),
+            vec![s.f_html.clone(), s.lang.clone()],
+            ok("The collections", "application/json", s.object.clone()),
         ),
     );
-    let crs_enum = json!({ "type": "string", "format": "uri", "enum": crate::crs::ServedCrs::all_uris() });
-    let crs = query_param(
-        "crs",
-        "CRS of the coordinates in the response (OGC API - Features Part 2), e.g. \
-         http://www.opengis.net/def/crs/EPSG/0/9209 for VN-2000 / TM-3 105°30′; default CRS84",
-        crs_enum.clone(),
-    );
-    let bbox_crs = query_param("bbox-crs", "CRS of bbox, in that CRS's axis order (default CRS84)", crs_enum);
-    let f_download = query_param(
-        "f",
-        "Response format: json (GeoJSON, paged), html (a page with a map), or a download of every match written by GDAL: csv (WKT), \
-         gpkg (GeoPackage), fgb (FlatGeobuf), kml; also by Accept",
-        json!({ "type": "string", "enum": ["json", "html", "csv", "gpkg", "fgb", "kml"] }),
-    );
+}
+
+/// Each published collection: its description, queryables, items (with writes where editable), one item and its history.
+fn collection_paths(s: &Shared, paths: &mut Map<String, Value>) {
     for c in collections::ALL.iter().filter(|c| c.published) {
-        let f_items = if c.computed { f_json.clone() } else { f_download.clone() };
+        let f_items = if c.computed { s.f_json.clone() } else { s.f_download.clone() };
         let datetime = params::openapi::<RecordedAt>("datetime");
         let mut params = vec![
             params::openapi::<Bbox>("bbox"),
-            bbox_crs.clone(),
-            crs.clone(),
+            s.bbox_crs.clone(),
+            s.crs.clone(),
             params::openapi::<ItemsLimit>("limit"),
             params::openapi::<Offset>("offset"),
             f_items,
@@ -118,7 +188,7 @@ pub fn build(base: &str) -> Value {
                 "The properties each feature carries, comma separated (default all)",
                 json!({ "type": "array", "items": { "type": "string" } }),
             ));
-            params.push(lang.clone());
+            params.push(s.lang.clone());
             if c.is_computed(collections::LEASE_STATUS.name) {
                 params.push(query_param(
                     "at",
@@ -160,8 +230,8 @@ pub fn build(base: &str) -> Value {
             get(
                 &format!("Metadata of {id}"),
                 &format!("describe_{id}"),
-                vec![f_html.clone(), lang.clone()],
-                ok(c.title, "application/json", object.clone()),
+                vec![s.f_html.clone(), s.lang.clone()],
+                ok(c.title, "application/json", s.object.clone()),
             ),
         );
         paths.insert(
@@ -169,8 +239,8 @@ pub fn build(base: &str) -> Value {
             get(
                 &format!("Queryable properties of {id}"),
                 &format!("queryables_{id}"),
-                vec![f_json.clone()],
-                ok("JSON Schema", "application/schema+json", object.clone()),
+                vec![s.f_json.clone()],
+                ok("JSON Schema", "application/schema+json", s.object.clone()),
             ),
         );
         paths.insert(
@@ -190,15 +260,15 @@ pub fn build(base: &str) -> Value {
             &format!("One feature of {id}"),
             &format!("item_{id}"),
             vec![
-                if c.computed { f_json.clone() } else { f_html.clone() },
-                crs.clone(),
+                if c.computed { s.f_json.clone() } else { s.f_html.clone() },
+                s.crs.clone(),
                 json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }),
             ],
-            ok("The feature", "application/geo+json", object.clone()),
+            ok("The feature", "application/geo+json", s.object.clone()),
         );
         one["get"]["responses"]["404"] = json!({ "$ref": "#/components/responses/Problem" });
         if !c.computed {
-            one["get"]["parameters"].as_array_mut().expect("a list").push(lang.clone());
+            one["get"]["parameters"].as_array_mut().expect("a list").push(s.lang.clone());
         }
         if crate::edit::editable(id).is_some() {
             let write = |summary: &str, op: &str, status: &str, body: bool| {
@@ -245,13 +315,17 @@ pub fn build(base: &str) -> Value {
                 get(
                     &format!("Versions of one feature of {id}: who, when, what changed"),
                     &format!("history_{id}"),
-                    vec![json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }), f_json.clone()],
-                    ok("The versions", "application/json", object.clone()),
+                    vec![json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }), s.f_json.clone()],
+                    ok("The versions", "application/json", s.object.clone()),
                 ),
             );
         }
         paths.insert(format!("/collections/{id}/items/{{featureId}}"), one);
     }
+}
+
+/// The occupancy figures: per zone, per province and in total, and one zone's.
+fn occupancy_paths(s: &Shared, paths: &mut Map<String, Value>) {
     paths.insert(
         "/occupancy".into(),
         get(
@@ -260,10 +334,10 @@ pub fn build(base: &str) -> Value {
             vec![
                 query_param("province_code", "ISO 3166-2:VN province code, e.g. VN-56", json!({ "type": "string" })),
                 query_param("zone_code", "Zone code", json!({ "type": "string" })),
-                at.clone(),
-                status.clone(),
+                s.at.clone(),
+                s.status.clone(),
                 params::openapi::<RecordedAt>("datetime"),
-                f_csv.clone(),
+                s.f_csv.clone(),
             ],
             json!({
                 "200": { "description": "Figures; hectares summed before dividing", "content": { "application/json": { "schema": with_links("OccupancyReport") }, "text/csv": { "schema": { "type": "string" } } } },
@@ -272,6 +346,33 @@ pub fn build(base: &str) -> Value {
             }),
         ),
     );
+    // One zone's figures carry the date they are for.
+    let mut zone_figures = with_links("ZoneFigures");
+    zone_figures["allOf"][1]["required"] = json!(["links", "at"]);
+    zone_figures["allOf"][1]["properties"]["at"] =
+        json!({ "type": "string", "format": "date", "description": "The date of the figures" });
+    let mut zone = get(
+        "Occupancy of one zone",
+        "getZoneOccupancy",
+        vec![
+            json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }),
+            s.at.clone(),
+            s.status.clone(),
+            params::openapi::<RecordedAt>("datetime"),
+            s.f_csv.clone(),
+        ],
+        json!({
+            "200": { "description": "Figures of the zone", "content": { "application/json": { "schema": zone_figures }, "text/csv": { "schema": { "type": "string" } } } },
+            "400": { "$ref": "#/components/responses/Problem" },
+            "404": { "$ref": "#/components/responses/Problem" },
+        }),
+    );
+    zone["get"]["tags"] = json!(["occupancy"]);
+    paths.insert("/zones/{code}/occupancy".into(), zone);
+}
+
+/// Available land for investors.
+fn available_path(s: &Shared, paths: &mut Map<String, Value>) {
     let number = |name: &str, description: &str| {
         query_param(name, description, json!({ "type": "number", "minimum": 0 }))
     };
@@ -312,9 +413,9 @@ pub fn build(base: &str) -> Value {
                 ),
                 number("within_km", "With near: only pieces at most this far"),
                 params::openapi::<Bbox>("bbox"),
-                bbox_crs.clone(),
-                crs.clone(),
-                at.clone(),
+                s.bbox_crs.clone(),
+                s.crs.clone(),
+                s.at.clone(),
                 query_param(
                     "sortby",
                     "area_ha, -area_ha or distance_km (needs near)",
@@ -331,7 +432,7 @@ pub fn build(base: &str) -> Value {
                     "min_piece_ha",
                     "Pieces smaller than this are dropped and counted in dropped_ha (default 0.05)",
                 ),
-                f_json.clone(),
+                s.f_json.clone(),
             ],
             ok(
                 "Pieces as GeoJSON features, with dropped_ha",
@@ -340,11 +441,15 @@ pub fn build(base: &str) -> Value {
             ),
         ),
     );
+}
+
+/// The audit trail and the tokens (admin).
+fn admin_paths(s: &Shared, paths: &mut Map<String, Value>) {
     for (path, summary) in [
         ("/audit", "Every change, newest first (admin token)"),
         ("/tokens", "API tokens, never their secrets (admin token)"),
     ] {
-        let mut params = vec![f_json.clone()];
+        let mut params = vec![s.f_json.clone()];
         if path == "/audit" {
             for (name, what) in [("actor", "Who changed"), ("collection", "Which collection")] {
                 params.push(query_param(name, what, json!({ "type": "string" })));
@@ -354,11 +459,47 @@ pub fn build(base: &str) -> Value {
             params.push(params::openapi::<AuditLimit>("limit"));
             params.push(params::openapi::<Offset>("offset"));
         }
-        let mut item = get(summary, &path[1..], params, ok(summary, "application/json", object.clone()));
+        let mut item = get(summary, &path[1..], params, ok(summary, "application/json", s.object.clone()));
         item["get"]["security"] = json!([{ "bearer": [] }]);
         item["get"]["x-required-role"] = json!("admin");
         paths.insert(path.into(), item);
     }
+    // Tokens: created and revoked by admins.
+    let admin_only = |mut o: Value| {
+        o["security"] = json!([{ "bearer": [] }]);
+        o["x-required-role"] = json!("admin");
+        o["responses"]["401"] = json!({ "$ref": "#/components/responses/Problem" });
+        o["responses"]["403"] = json!({ "$ref": "#/components/responses/Problem" });
+        o
+    };
+    paths.get_mut("/tokens").expect("inserted above")["post"] = admin_only(json!({
+        "summary": "Create a token; its secret is in the answer, once (admin token)",
+        "operationId": "createToken",
+        "requestBody": { "required": true, "content": { "application/json": { "schema": {
+            "type": "object", "required": ["name", "role"],
+            "properties": { "name": { "type": "string" }, "role": { "type": "string", "enum": ["viewer", "planner", "admin"] } } } } } },
+        "responses": {
+            "201": { "description": "The token and its secret", "content": { "application/json": { "schema": { "type": "object" } } } },
+            "400": { "$ref": "#/components/responses/Problem" },
+            "422": { "$ref": "#/components/responses/Problem" },
+        },
+    }));
+    paths.insert(
+        "/tokens/{token_id}".into(),
+        json!({ "delete": admin_only(json!({
+            "summary": "Revoke a token by id or name (admin token)",
+            "operationId": "revokeToken",
+            "parameters": [{ "name": "token_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "204": { "description": "Revoked" },
+                "404": { "$ref": "#/components/responses/Problem" },
+            },
+        })) }),
+    );
+}
+
+/// The board's reports and their charts.
+fn report_paths(paths: &mut Map<String, Value>) {
     let report_params = |extra: Vec<Value>| {
         let mut params = extra;
         params.push(query_param(
@@ -433,29 +574,10 @@ pub fn build(base: &str) -> Value {
             chart_ok,
         ),
     );
-    // One zone's figures carry the date they are for.
-    let mut zone_figures = with_links("ZoneFigures");
-    zone_figures["allOf"][1]["required"] = json!(["links", "at"]);
-    zone_figures["allOf"][1]["properties"]["at"] =
-        json!({ "type": "string", "format": "date", "description": "The date of the figures" });
-    let mut zone = get(
-        "Occupancy of one zone",
-        "getZoneOccupancy",
-        vec![
-            json!({ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }),
-            at.clone(),
-            status,
-            params::openapi::<RecordedAt>("datetime"),
-            f_csv,
-        ],
-        json!({
-            "200": { "description": "Figures of the zone", "content": { "application/json": { "schema": zone_figures }, "text/csv": { "schema": { "type": "string" } } } },
-            "400": { "$ref": "#/components/responses/Problem" },
-            "404": { "$ref": "#/components/responses/Problem" },
-        }),
-    );
-    zone["get"]["tags"] = json!(["occupancy"]);
-    paths.insert("/zones/{code}/occupancy".into(), zone);
+}
+
+/// Liveness and readiness.
+fn health_paths(paths: &mut Map<String, Value>) {
     paths.insert(
         "/healthz".into(),
         get("Liveness", "getHealth", vec![], ok("Alive", "application/json", json!({ "type": "object" }))),
@@ -469,38 +591,10 @@ pub fn build(base: &str) -> Value {
             ok("Ready", "application/json", json!({ "type": "object" })),
         ),
     );
-    // Tokens: created and revoked by admins.
-    let admin_only = |mut o: Value| {
-        o["security"] = json!([{ "bearer": [] }]);
-        o["x-required-role"] = json!("admin");
-        o["responses"]["401"] = json!({ "$ref": "#/components/responses/Problem" });
-        o["responses"]["403"] = json!({ "$ref": "#/components/responses/Problem" });
-        o
-    };
-    paths.get_mut("/tokens").expect("inserted above")["post"] = admin_only(json!({
-        "summary": "Create a token; its secret is in the answer, once (admin token)",
-        "operationId": "createToken",
-        "requestBody": { "required": true, "content": { "application/json": { "schema": {
-            "type": "object", "required": ["name", "role"],
-            "properties": { "name": { "type": "string" }, "role": { "type": "string", "enum": ["viewer", "planner", "admin"] } } } } } },
-        "responses": {
-            "201": { "description": "The token and its secret", "content": { "application/json": { "schema": { "type": "object" } } } },
-            "400": { "$ref": "#/components/responses/Problem" },
-            "422": { "$ref": "#/components/responses/Problem" },
-        },
-    }));
-    paths.insert(
-        "/tokens/{token_id}".into(),
-        json!({ "delete": admin_only(json!({
-            "summary": "Revoke a token by id or name (admin token)",
-            "operationId": "revokeToken",
-            "parameters": [{ "name": "token_id", "in": "path", "required": true, "schema": { "type": "string" } }],
-            "responses": {
-                "204": { "description": "Revoked" },
-                "404": { "$ref": "#/components/responses/Problem" },
-            },
-        })) }),
-    );
+}
+
+/// Vector tiles, TileJSON and the map page's settings.
+fn tile_paths(s: &Shared, paths: &mut Map<String, Value>) {
     // Vector tiles.
     let tiled: Vec<&str> =
         collections::ALL.iter().filter(|c| c.published && c.spatial).map(|c| c.id).collect();
@@ -535,7 +629,7 @@ pub fn build(base: &str) -> Value {
                 path_param("z", int.clone()),
                 path_param("x", int.clone()),
                 path_param("y", int.clone()),
-                at.clone(),
+                s.at.clone(),
             ],
         ),
     );
@@ -550,7 +644,7 @@ pub fn build(base: &str) -> Value {
                 path_param("tileMatrix", int.clone()),
                 path_param("tileRow", int.clone()),
                 path_param("tileCol", int.clone()),
-                at.clone(),
+                s.at.clone(),
             ],
         ),
     );
@@ -560,7 +654,7 @@ pub fn build(base: &str) -> Value {
             "TileJSON 3.0 of a collection's tiles: URL, bounds, zooms, the fields tiles carry",
             "getTileJson",
             vec![collection_param("collection")],
-            ok("TileJSON", "application/json", object.clone()),
+            ok("TileJSON", "application/json", s.object.clone()),
         ),
     );
     paths.insert(
@@ -569,7 +663,7 @@ pub fn build(base: &str) -> Value {
             "The map page's settings: basemap, and whether the store holds the demo",
             "getMapConfig",
             vec![],
-            ok("Settings", "application/json", object.clone()),
+            ok("Settings", "application/json", s.object.clone()),
         ),
     );
     paths.insert(
@@ -581,37 +675,6 @@ pub fn build(base: &str) -> Value {
             "responses": { "200": { "description": "Prometheus text format 0.0.4", "content": { "text/plain": { "schema": { "type": "string" } } } } },
         } }),
     );
-    // Every operation may meet a server-side failure (answered with an error id) or a lost database.
-    for item in paths.values_mut() {
-        for operation in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
-            let responses = &mut operation["responses"];
-            for status in ["500", "503"] {
-                if responses.get(status).is_none() {
-                    responses[status] = json!({ "$ref": "#/components/responses/Problem" });
-                }
-            }
-        }
-    }
-    json!({
-        "openapi": "3.0.3",
-        "security": [{}, { "bearer": [] }],
-        "info": {
-            "title": "landbank",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Land inside industrial zones: OGC API - Features collections and occupancy figures.",
-        },
-        "servers": [{ "url": base }],
-        "paths": paths,
-        "components": {
-            "schemas": schemas(),
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "description": "landbank token create --role viewer|planner|admin" },
-            },
-            "responses": {
-                "Problem": { "description": "What was wrong and where", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
-            },
-        },
-    })
 }
 
 /// `#/components/schemas/{name}` with the `links` (and notes) every JSON answer adds.

@@ -398,6 +398,157 @@ pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Repo
     compute_with(store, None, query).await
 }
 
+/// The year so far (1 January to `at`): what happened in it, and each target's metric summed per
+/// province as actual against target.
+fn period_and_targets(
+    at: Date,
+    projects: &[Project],
+    plots: &[(Plot, f64)],
+    targets: &[Target],
+) -> (Period, Vec<TargetLine>) {
+    let year = at.year();
+    let from = Date::from_ymd_opt(year, 1, 1).expect("1 January");
+    let in_period = |d: Option<Date>| d.is_some_and(|d| from <= d && d <= at);
+    let actual = |metric: TargetMetric, province: &str| -> f64 {
+        let ours = |p: &&Project| p.province_code.as_deref() == Some(province);
+        match metric {
+            TargetMetric::InfrastructureHa => plots
+                .iter()
+                .filter(|(p, _)| p.province_code.as_deref() == Some(province) && in_period(p.infra_ready_on))
+                .map(|(_, ha)| ha)
+                .sum(),
+            TargetMetric::CapitalUsd => projects
+                .iter()
+                .filter(ours)
+                .filter(|p| in_period(p.certificate_on))
+                .filter_map(|p| p.capital_usd)
+                .sum(),
+            TargetMetric::CapitalVnd => projects
+                .iter()
+                .filter(ours)
+                .filter(|p| in_period(p.certificate_on))
+                .filter_map(|p| p.capital_vnd)
+                .sum(),
+            TargetMetric::ProjectsNew => {
+                projects.iter().filter(ours).filter(|p| in_period(p.certificate_on)).count() as f64
+            }
+            TargetMetric::ProjectsOperating => {
+                projects.iter().filter(ours).filter(|p| in_period(p.operating_since)).count() as f64
+            }
+            TargetMetric::NewJobs => projects
+                .iter()
+                .filter(ours)
+                .filter(|p| in_period(p.operating_since))
+                .filter_map(|p| p.employees)
+                .sum::<i64>() as f64,
+        }
+    };
+    let certified: Vec<&Project> = projects.iter().filter(|p| in_period(p.certificate_on)).collect();
+    let operating: Vec<&Project> = projects.iter().filter(|p| in_period(p.operating_since)).collect();
+    let fdi = |p: &&&Project| p.origin == Origin::Fdi;
+    let period = Period {
+        from,
+        to: at,
+        new_projects: certified.len() as u64,
+        new_fdi: certified.iter().filter(fdi).count() as u64,
+        new_ddi: certified.iter().filter(|p| !fdi(p)).count() as u64,
+        new_capital_usd: certified.iter().filter_map(|p| p.capital_usd).sum(),
+        new_capital_vnd: certified.iter().filter_map(|p| p.capital_vnd).sum(),
+        into_operation: operating.len() as u64,
+        into_operation_fdi: operating.iter().filter(fdi).count() as u64,
+        into_operation_ddi: operating.iter().filter(|p| !fdi(p)).count() as u64,
+        new_jobs: operating.iter().filter_map(|p| p.employees).sum(),
+        infrastructure_ha: plots.iter().filter(|(p, _)| in_period(p.infra_ready_on)).map(|(_, ha)| ha).sum(),
+    };
+    let mut lines: BTreeMap<TargetMetric, TargetLine> = BTreeMap::new();
+    for t in targets {
+        let line = lines.entry(t.metric).or_insert_with(|| TargetLine {
+            metric: t.metric,
+            unit: metric_unit(t.metric),
+            target: 0.0,
+            actual: 0.0,
+            pct: None,
+            provinces: Vec::new(),
+            plan_ref: t.plan_ref.clone(),
+        });
+        line.target += t.value;
+        line.actual += actual(t.metric, &t.province_code);
+        line.provinces.push(t.province_code.clone());
+        if line.plan_ref != t.plan_ref {
+            line.plan_ref = None;
+        }
+    }
+    let lines: Vec<TargetLine> = lines
+        .into_values()
+        .map(|mut l| {
+            l.pct = pct(l.actual, l.target);
+            l
+        })
+        .collect();
+    (period, lines)
+}
+
+/// The regulatory checks (Decree 35/2022/NĐ-CP as boards apply them): a province may plan a new zone
+/// when its established zones' occupancy reaches the threshold; a zone may expand when its own does
+/// (and, if the rules say so, its central wastewater plant operates).
+fn regulatory_checks(rules: &Rules, provinces: &[Summary], zone_lines: &[ZoneLine]) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for s in provinces {
+        let passes = s.occupancy_pct.is_some_and(|o| o >= rules.new_zone_min_occupancy_pct);
+        checks.push(Check {
+            rule: "new_zone",
+            province_code: s.province_code.clone().unwrap_or_default(),
+            zone_code: None,
+            name: s.province_name.clone().unwrap_or_default(),
+            occupancy_pct: s.occupancy_pct,
+            threshold_pct: rules.new_zone_min_occupancy_pct,
+            wwtp_operating: None,
+            passes,
+            reason: match s.occupancy_pct {
+                None => "no leasable land in established or operating zones".into(),
+                Some(o) if passes => format!(
+                    "established zones' occupancy {o:.2} % reaches {:.0} %",
+                    rules.new_zone_min_occupancy_pct
+                ),
+                Some(o) => format!(
+                    "established zones' occupancy {o:.2} % is below {:.0} %",
+                    rules.new_zone_min_occupancy_pct
+                ),
+            },
+        });
+    }
+    for line in zone_lines.iter().filter(|l| l.figures.in_scope) {
+        let enough = line.figures.occupancy_pct.is_some_and(|o| o >= rules.expansion_min_occupancy_pct);
+        let plant = line.wwtp_operating || !rules.expansion_requires_wwtp;
+        let occupancy_text =
+            line.figures.occupancy_pct.map(|o| format!("{o:.2} %")).unwrap_or_else(|| "no figure".into());
+        let mut reasons = vec![if enough {
+            format!("occupancy {occupancy_text} reaches {:.0} %", rules.expansion_min_occupancy_pct)
+        } else {
+            format!("occupancy {occupancy_text} is below {:.0} %", rules.expansion_min_occupancy_pct)
+        }];
+        if rules.expansion_requires_wwtp {
+            reasons.push(if line.wwtp_operating {
+                "the central wastewater plant operates".into()
+            } else {
+                "no working central wastewater plant".into()
+            });
+        }
+        checks.push(Check {
+            rule: "expansion",
+            province_code: line.figures.province_code.clone(),
+            zone_code: Some(line.figures.zone_code.clone()),
+            name: line.figures.zone_name.clone(),
+            occupancy_pct: line.figures.occupancy_pct,
+            threshold_pct: rules.expansion_min_occupancy_pct,
+            wwtp_operating: Some(line.wwtp_operating),
+            passes: enough && plant,
+            reason: reasons.join("; "),
+        });
+    }
+    checks
+}
+
 /// [`compute`], taking zones' figures from (and keeping them in) `figures`.
 pub async fn compute_with(
     store: &Arc<dyn Store>,
@@ -590,143 +741,9 @@ pub async fn compute_with(
         });
     }
 
-    // Targets: actual over the year so far, per province, then summed per metric.
-    let from = Date::from_ymd_opt(year, 1, 1).expect("1 January");
-    let in_period = |d: Option<Date>| d.is_some_and(|d| from <= d && d <= query.at);
-    let actual = |metric: TargetMetric, province: &str| -> f64 {
-        let ours = |p: &&Project| p.province_code.as_deref() == Some(province);
-        match metric {
-            TargetMetric::InfrastructureHa => plots
-                .iter()
-                .filter(|(p, _)| p.province_code.as_deref() == Some(province) && in_period(p.infra_ready_on))
-                .map(|(_, ha)| ha)
-                .sum(),
-            TargetMetric::CapitalUsd => projects
-                .iter()
-                .filter(ours)
-                .filter(|p| in_period(p.certificate_on))
-                .filter_map(|p| p.capital_usd)
-                .sum(),
-            TargetMetric::CapitalVnd => projects
-                .iter()
-                .filter(ours)
-                .filter(|p| in_period(p.certificate_on))
-                .filter_map(|p| p.capital_vnd)
-                .sum(),
-            TargetMetric::ProjectsNew => {
-                projects.iter().filter(ours).filter(|p| in_period(p.certificate_on)).count() as f64
-            }
-            TargetMetric::ProjectsOperating => {
-                projects.iter().filter(ours).filter(|p| in_period(p.operating_since)).count() as f64
-            }
-            TargetMetric::NewJobs => projects
-                .iter()
-                .filter(ours)
-                .filter(|p| in_period(p.operating_since))
-                .filter_map(|p| p.employees)
-                .sum::<i64>() as f64,
-        }
-    };
-    let certified: Vec<&Project> = projects.iter().filter(|p| in_period(p.certificate_on)).collect();
-    let operating: Vec<&Project> = projects.iter().filter(|p| in_period(p.operating_since)).collect();
-    let fdi = |p: &&&Project| p.origin == Origin::Fdi;
-    let period = Period {
-        from,
-        to: query.at,
-        new_projects: certified.len() as u64,
-        new_fdi: certified.iter().filter(fdi).count() as u64,
-        new_ddi: certified.iter().filter(|p| !fdi(p)).count() as u64,
-        new_capital_usd: certified.iter().filter_map(|p| p.capital_usd).sum(),
-        new_capital_vnd: certified.iter().filter_map(|p| p.capital_vnd).sum(),
-        into_operation: operating.len() as u64,
-        into_operation_fdi: operating.iter().filter(fdi).count() as u64,
-        into_operation_ddi: operating.iter().filter(|p| !fdi(p)).count() as u64,
-        new_jobs: operating.iter().filter_map(|p| p.employees).sum(),
-        infrastructure_ha: plots.iter().filter(|(p, _)| in_period(p.infra_ready_on)).map(|(_, ha)| ha).sum(),
-    };
-    let mut lines: BTreeMap<TargetMetric, TargetLine> = BTreeMap::new();
-    for t in &targets {
-        let line = lines.entry(t.metric).or_insert_with(|| TargetLine {
-            metric: t.metric,
-            unit: metric_unit(t.metric),
-            target: 0.0,
-            actual: 0.0,
-            pct: None,
-            provinces: Vec::new(),
-            plan_ref: t.plan_ref.clone(),
-        });
-        line.target += t.value;
-        line.actual += actual(t.metric, &t.province_code);
-        line.provinces.push(t.province_code.clone());
-        if line.plan_ref != t.plan_ref {
-            line.plan_ref = None;
-        }
-    }
-    let lines: Vec<TargetLine> = lines
-        .into_values()
-        .map(|mut l| {
-            l.pct = pct(l.actual, l.target);
-            l
-        })
-        .collect();
-
-    // Regulatory checks.
-    let rules = query.rules;
-    let mut checks = Vec::new();
-    let province_summaries: Vec<&Summary> = land.provinces.iter().collect();
-    for s in &province_summaries {
-        let passes = s.occupancy_pct.is_some_and(|o| o >= rules.new_zone_min_occupancy_pct);
-        checks.push(Check {
-            rule: "new_zone",
-            province_code: s.province_code.clone().unwrap_or_default(),
-            zone_code: None,
-            name: s.province_name.clone().unwrap_or_default(),
-            occupancy_pct: s.occupancy_pct,
-            threshold_pct: rules.new_zone_min_occupancy_pct,
-            wwtp_operating: None,
-            passes,
-            reason: match s.occupancy_pct {
-                None => "no leasable land in established or operating zones".into(),
-                Some(o) if passes => format!(
-                    "established zones' occupancy {o:.2} % reaches {:.0} %",
-                    rules.new_zone_min_occupancy_pct
-                ),
-                Some(o) => format!(
-                    "established zones' occupancy {o:.2} % is below {:.0} %",
-                    rules.new_zone_min_occupancy_pct
-                ),
-            },
-        });
-    }
-    for line in zone_lines.iter().filter(|l| l.figures.in_scope) {
-        let enough = line.figures.occupancy_pct.is_some_and(|o| o >= rules.expansion_min_occupancy_pct);
-        let plant = line.wwtp_operating || !rules.expansion_requires_wwtp;
-        let occupancy_text =
-            line.figures.occupancy_pct.map(|o| format!("{o:.2} %")).unwrap_or_else(|| "no figure".into());
-        let mut reasons = vec![if enough {
-            format!("occupancy {occupancy_text} reaches {:.0} %", rules.expansion_min_occupancy_pct)
-        } else {
-            format!("occupancy {occupancy_text} is below {:.0} %", rules.expansion_min_occupancy_pct)
-        }];
-        if rules.expansion_requires_wwtp {
-            reasons.push(if line.wwtp_operating {
-                "the central wastewater plant operates".into()
-            } else {
-                "no working central wastewater plant".into()
-            });
-        }
-        checks.push(Check {
-            rule: "expansion",
-            province_code: line.figures.province_code.clone(),
-            zone_code: Some(line.figures.zone_code.clone()),
-            name: line.figures.zone_name.clone(),
-            occupancy_pct: line.figures.occupancy_pct,
-            threshold_pct: rules.expansion_min_occupancy_pct,
-            wwtp_operating: Some(line.wwtp_operating),
-            passes: enough && plant,
-            reason: reasons.join("; "),
-        });
-    }
+    let (period, lines) = period_and_targets(query.at, &projects, &plots, &targets);
+    let from = period.from;
+    let checks = regulatory_checks(&query.rules, &land.provinces, &zone_lines);
 
     let provinces_lines = if province.is_none() {
         land.provinces
@@ -766,7 +783,7 @@ pub async fn compute_with(
         occupancy_series,
         period,
         targets: Targets { year, from, to: query.at, lines },
-        rules,
+        rules: query.rules,
         checks,
     })
 }
