@@ -88,6 +88,7 @@ impl Backend for sqlx::Postgres {
             Bind::Real(f) => query.bind(f),
             Bind::Int(i) => query.bind(i),
             Bind::Bool(b) => query.bind(b),
+            Bind::Ints(values) => query.bind(values),
         }
     }
 
@@ -152,6 +153,11 @@ impl Backend for sqlx::Postgres {
         )
     }
 
+    /// One array parameter, however many rows.
+    fn fids_in(binder: &mut Binder, fids: &[i64]) -> String {
+        format!("t.fid = ANY({})", binder.push(FieldKind::Integer, Bind::Ints(fids.to_vec())))
+    }
+
     fn json_text(field: &str) -> String {
         format!("(properties::jsonb ->> '{field}')")
     }
@@ -187,20 +193,9 @@ impl SqlStore for PostgisStore {
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-fn bind_all(mut query: Query<'_>, binds: Vec<Bind>) -> Query<'_> {
-    for b in binds {
-        query = match b {
-            Bind::Null(FieldKind::Real) => query.bind(Option::<f64>::None),
-            Bind::Null(FieldKind::Integer) => query.bind(Option::<i64>::None),
-            Bind::Null(FieldKind::Bool) => query.bind(Option::<bool>::None),
-            Bind::Null(FieldKind::Text | FieldKind::Date) => query.bind(Option::<String>::None),
-            Bind::Text(s) => query.bind(s),
-            Bind::Real(f) => query.bind(f),
-            Bind::Int(i) => query.bind(i),
-            Bind::Bool(b) => query.bind(b),
-        };
-    }
-    query
+/// `query` with `binds` bound in order (see [`Backend::bind`]).
+fn bind_all(query: Query<'static>, binds: Vec<Bind>) -> Query<'static> {
+    binds.into_iter().fold(query, <sqlx::Postgres as Backend>::bind)
 }
 
 fn sql(text: String) -> Query<'static> {

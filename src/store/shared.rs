@@ -56,6 +56,8 @@ pub(crate) trait Backend: Database {
     /// when the row's box lies inside `b`, which needs no test) of the rows whose box meets `b` and
     /// that pass `filter`, in `order`.
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
+    /// `t.fid IN …` of these row numbers, their values bound through `binder`.
+    fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
     /// Deletes the row `id` of `collection` and its index entries inside `tx`.
     fn delete_row<'a>(
         tx: &'a mut Tx<Self>,
@@ -170,15 +172,11 @@ where
         let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
         let page = page_of(&matched, query);
         let mut by_fid = std::collections::HashMap::with_capacity(page.len());
-        // In chunks: databases cap the values one statement may bind (a download's page is every match).
-        for chunk in page.chunks(10_000) {
+        // In chunks: SQLite caps the values one statement may bind (a download's page is every match).
+        for chunk in page.chunks(30_000) {
             let mut binder = Binder::new(DB::DIALECT);
-            let marks: Vec<String> =
-                chunk.iter().map(|fid| binder.push(FieldKind::Integer, Bind::Int(*fid))).collect();
-            let text = format!(
-                "SELECT t.fid AS fid_, {columns} FROM {table} t WHERE t.fid IN ({})",
-                marks.join(", ")
-            );
+            let fids = DB::fids_in(&mut binder, chunk);
+            let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
             for r in Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
                 let fid: i64 = r.try_get("fid_").map_err(store_error)?;
                 by_fid.insert(fid, DB::read_row(collection, &r)?);

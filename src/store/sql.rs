@@ -9,7 +9,7 @@ use crate::collections::{Collection, FieldKind, FilterValue};
 /// Which placeholder and cast syntax to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
-    /// `?1`, `?2`, …; dates are ISO text, booleans integers.
+    /// `?` (positional); dates are ISO text, booleans integers.
     Sqlite,
     /// `$1`, `$2`, …; dates cast with `::date`.
     Postgres,
@@ -24,6 +24,8 @@ pub(crate) enum Bind {
     Real(f64),
     Int(i64),
     Bool(bool),
+    /// An array of integers (PostgreSQL's `= ANY($n)`).
+    Ints(Vec<i64>),
 }
 
 impl Bind {
@@ -62,6 +64,12 @@ impl Binder {
         Binder { dialect, binds: Vec::new() }
     }
 
+    /// Puts `binds` before those pushed so far: for SQL that uses its own values before a clause built
+    /// earlier (SQLite's positional `?`).
+    pub(crate) fn prepend(&mut self, binds: Vec<Bind>) {
+        self.binds.splice(0..0, binds);
+    }
+
     pub(crate) fn dialect(&self) -> Dialect {
         self.dialect
     }
@@ -70,8 +78,10 @@ impl Binder {
     pub(crate) fn push(&mut self, kind: FieldKind, value: Bind) -> String {
         self.binds.push(value);
         match self.dialect {
-            // Numbered, so that a statement may use its values in any order (and one more than once).
-            Dialect::Sqlite => format!("?{}", self.binds.len()),
+            // Positional: each `?` takes the next value, so values are pushed in the order the SQL text
+            // uses them. (Numbered `?N` would let a statement reuse one, but sqlx reads every parameter's
+            // name from SQLite, a scan per parameter: quadratic for the long IN lists of imports and pages.)
+            Dialect::Sqlite => "?".into(),
             Dialect::Postgres => {
                 let n = self.binds.len();
                 match kind {

@@ -77,6 +77,8 @@ impl Backend for sqlx::Sqlite {
             Bind::Real(f) => query.bind(f),
             Bind::Int(i) => query.bind(i),
             Bind::Bool(b) => query.bind(b as i64),
+            // SQLite has no arrays: its statements list the values (see `fids_in`).
+            Bind::Ints(values) => query.bind(serde_json::to_string(&values).unwrap_or_default()),
         }
     }
 
@@ -126,21 +128,32 @@ impl Backend for sqlx::Sqlite {
 
     /// Through the table's R*Tree.
     fn meets_box(binder: &mut Binder, table: &str, b: [f64; 4]) -> String {
-        let [w, s, e, n] = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
+        // In the order the text uses them.
+        for v in [b[0], b[2], b[1], b[3]] {
+            binder.push(FieldKind::Real, Bind::Real(v));
+        }
         format!(
             " AND t.fid IN (SELECT fid FROM {table}_rtree \
-             WHERE max_lon >= {w} AND min_lon <= {e} AND max_lat >= {s} AND min_lat <= {n})"
+             WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)"
         )
     }
 
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String {
-        let [w, s, e, n] = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
+        // The box's values come before the filter's in the text: in the CASE, then in the WHERE.
+        let [w, s, e, n] = b.map(Bind::Real);
+        binder.prepend(vec![w.clone(), e.clone(), s.clone(), n.clone(), w, e, s, n]);
         format!(
-            "SELECT t.fid, t.id, CASE WHEN r.min_lon >= {w} AND r.max_lon <= {e} AND r.min_lat >= {s} AND r.max_lat <= {n} \
+            "SELECT t.fid, t.id, CASE WHEN r.min_lon >= ? AND r.max_lon <= ? AND r.min_lat >= ? AND r.max_lat <= ? \
              THEN NULL ELSE t.geom END AS geom \
              FROM {table}_rtree r JOIN {table} t ON t.fid = r.fid \
-             WHERE r.max_lon >= {w} AND r.min_lon <= {e} AND r.max_lat >= {s} AND r.min_lat <= {n} AND {filter} ORDER BY {order}"
+             WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND {filter} ORDER BY {order}"
         )
+    }
+
+    fn fids_in(binder: &mut Binder, fids: &[i64]) -> String {
+        let marks: Vec<String> =
+            fids.iter().map(|f| binder.push(FieldKind::Integer, Bind::Int(*f))).collect();
+        format!("t.fid IN ({})", marks.join(", "))
     }
 
     fn json_text(field: &str) -> String {
@@ -178,17 +191,9 @@ impl SqlStore for SqliteStore {
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
-fn bind_all(mut query: Query<'_>, binds: Vec<Bind>) -> Query<'_> {
-    for b in binds {
-        query = match b {
-            Bind::Null(_) => query.bind(Option::<String>::None),
-            Bind::Text(s) => query.bind(s),
-            Bind::Real(f) => query.bind(f),
-            Bind::Int(i) => query.bind(i),
-            Bind::Bool(b) => query.bind(b as i64),
-        };
-    }
-    query
+/// `query` with `binds` bound in order (see [`Backend::bind`]).
+fn bind_all(query: Query<'static>, binds: Vec<Bind>) -> Query<'static> {
+    binds.into_iter().fold(query, <sqlx::Sqlite as Backend>::bind)
 }
 
 fn sql(text: String) -> Query<'static> {
