@@ -358,6 +358,7 @@ fn main() {
                     contact_name: None,
                     contact_phone: None,
                     contact_email: None,
+                    construction_started_on: None,
                 };
                 projects_out.push(feature(&project_id, serde_json::to_value(&project).unwrap(), None));
                 let lease = Lease {
@@ -522,6 +523,7 @@ fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) {
             contact_name: None,
             contact_phone: None,
             contact_email: None,
+            construction_started_on: None,
         };
         feature(&format!("{zone}-F{n:02}"), serde_json::to_value(&project).unwrap(), None)
     };

@@ -71,6 +71,16 @@ async fn record(
     for key in COMPUTED {
         properties.remove(*key);
     }
+    // zone_code follows the project (a decision on a project names only the project).
+    if collection.field("project_id").is_some()
+        && collection.field("zone_code").is_some()
+        && properties.get("zone_code").is_none_or(Value::is_null)
+        && let Some(project) = properties.get("project_id").and_then(Value::as_str)
+        && let Some(row) = store.item(&collections::PROJECTS, project).await?
+    {
+        properties
+            .insert("zone_code".into(), row.properties.get("zone_code").cloned().unwrap_or(Value::Null));
+    }
     // province_code follows the zone.
     if collection.province_from_zone()
         && properties.get("province_code").is_none_or(Value::is_null)
@@ -155,13 +165,36 @@ fn in_zone(zone: &str) -> Condition {
     Condition::In { field: "zone_code".into(), values: vec![FilterValue::Text(zone.into())] }
 }
 
-/// Checks a record against the others: references, containment, overlaps, lease status moves.
+/// A change a write makes to another record, in the same transaction (a lease a revocation ends).
+struct FollowUp {
+    collection: &'static Collection,
+    feature: NewFeature,
+    expected_version: i64,
+    changed: Vec<String>,
+}
+
+impl FollowUp {
+    fn into_write(self, actor: &str) -> Write {
+        Write {
+            collection: self.collection,
+            op: Op::Replace,
+            expected_version: Some(self.expected_version),
+            zones: zone_of(&self.feature, self.collection).into_iter().collect(),
+            feature: self.feature,
+            actor: actor.into(),
+            changed: self.changed,
+        }
+    }
+}
+
+/// Checks a record against the others: references, containment, overlaps, lease status moves, project
+/// decisions; returns the changes it makes to other records (leases a revocation ends).
 async fn check(
     store: &Arc<dyn Store>,
     collection: &'static Collection,
     feature: &NewFeature,
     before: Option<&NewFeature>,
-) -> Result<(), EditError> {
+) -> Result<Vec<FollowUp>, EditError> {
     let text = |k: &str| feature.properties.get(k).and_then(Value::as_str).map(str::to_string);
     let zone_row = match text("zone_code") {
         Some(code) if collection.field("zone_code").is_some() => Some(
@@ -210,7 +243,71 @@ async fn check(
     if collection.checks(Check::LeasedPlots) {
         check_lease(store, feature, before, boundary.as_ref()).await?;
     }
-    Ok(())
+    if collection.checks(Check::ProjectDecision) {
+        return check_decision(store, feature).await;
+    }
+    Ok(Vec::new())
+}
+
+/// A decision on a project against the project, its other decisions and its leases (see
+/// [`crate::register::check_decision`]); a termination or revocation ends the leases holding land on
+/// its date.
+async fn check_decision(store: &Arc<dyn Store>, feature: &NewFeature) -> Result<Vec<FollowUp>, EditError> {
+    use crate::domain::{Project, ProjectEvent};
+    fn parse<T: serde::de::DeserializeOwned>(row: &FeatureRow, c: &Collection) -> Result<T, EditError> {
+        Ok(row.parse(c.id)?)
+    }
+    let event: ProjectEvent = serde_json::from_value(Value::Object(feature.properties.clone()))
+        .map_err(|e| invalid("properties", e.to_string()))?;
+    let of_project = ItemsQuery {
+        conditions: vec![Condition::In {
+            field: "project_id".into(),
+            values: vec![FilterValue::Text(event.project_id.clone())],
+        }],
+        ..Default::default()
+    };
+    let project: Option<Project> = match store.item(&collections::PROJECTS, &event.project_id).await? {
+        Some(row) => Some(parse(&row, &collections::PROJECTS)?),
+        None => None,
+    };
+    let mut others = Vec::new();
+    for row in store.items(&collections::PROJECT_EVENTS, &of_project).await?.rows {
+        if row.id != feature.id {
+            others.push(parse(&row, &collections::PROJECT_EVENTS)?);
+        }
+    }
+    let lease_rows = store.items(&collections::LEASES, &of_project).await?.rows;
+    let mut leases = Vec::with_capacity(lease_rows.len());
+    for row in &lease_rows {
+        leases.push((row.id.clone(), parse(row, &collections::LEASES)?));
+    }
+    let others: Vec<&ProjectEvent> = others.iter().collect();
+    let taken = crate::register::check_decision(project.as_ref(), &event, &others, &leases)
+        .map_err(|e| invalid(e.field, e.message))?;
+    let mut follow_ups = Vec::with_capacity(taken.len());
+    for (id, lease) in taken {
+        let row = lease_rows.iter().find(|r| &r.id == id).expect("a lease read above");
+        let ended = crate::register::ended_lease(lease, &event);
+        let mut after = as_new(&collections::LEASES, row.clone())?;
+        for (field, value) in [
+            ("status", Value::from(ended.status.as_str())),
+            ("end_on", ended.end_on.map(|d| d.to_string()).into()),
+        ] {
+            after.properties.insert(field.into(), value);
+        }
+        let Some(version) = store.current_version(&collections::LEASES, id).await? else { continue };
+        follow_ups.push(FollowUp {
+            collection: &collections::LEASES,
+            changed: changed_fields(
+                &collections::LEASES,
+                Some(&as_new(&collections::LEASES, row.clone())?),
+                &after,
+            ),
+            feature: after,
+            expected_version: version,
+        });
+    }
+    Ok(follow_ups)
 }
 
 /// Ids of `others` (not `feature` itself) whose geometry overlaps the feature's by more than the tolerance.
@@ -376,10 +473,13 @@ pub async fn create(
     // An id in use is refused by the write itself (StoreError::Exists), in its transaction; the checks
     // run while that transaction holds the zone, so no other writer can pass them at the same time.
     let tx = store.begin_write(&zones(collection, None, &feature)).await?;
-    if let Err(e) = check(store, collection, &feature, None).await {
-        tx.rollback().await;
-        return Err(e);
-    }
+    let follow_ups = match check(store, collection, &feature, None).await {
+        Ok(f) => f,
+        Err(e) => {
+            tx.rollback().await;
+            return Err(e);
+        }
+    };
     let write = Write {
         collection,
         op: Op::Create,
@@ -389,8 +489,11 @@ pub async fn create(
         feature,
         actor: actor.into(),
     };
-    let version = tx.write(&write).await?;
-    Ok((write.feature.id, version))
+    let mut writes = vec![write];
+    writes.extend(follow_ups.into_iter().map(|f| f.into_write(actor)));
+    let versions = tx.write_all(&writes).await?;
+    let write = writes.swap_remove(0);
+    Ok((write.feature.id, versions[0]))
 }
 
 /// Replaces a record with a feature body (its id stays); returns the new version.
@@ -444,10 +547,13 @@ async fn save(
     actor: &str,
 ) -> Result<i64, EditError> {
     let tx = store.begin_write(&zones(collection, Some(&before), &feature)).await?;
-    if let Err(e) = check(store, collection, &feature, Some(&before)).await {
-        tx.rollback().await;
-        return Err(e);
-    }
+    let follow_ups = match check(store, collection, &feature, Some(&before)).await {
+        Ok(f) => f,
+        Err(e) => {
+            tx.rollback().await;
+            return Err(e);
+        }
+    };
     let write = Write {
         collection,
         op,
@@ -464,7 +570,9 @@ async fn save(
         },
         actor: actor.into(),
     };
-    Ok(tx.write(&write).await?)
+    let mut writes = vec![write];
+    writes.extend(follow_ups.into_iter().map(|f| f.into_write(actor)));
+    Ok(tx.write_all(&writes).await?[0])
 }
 
 /// Deletes a record (it stays in history); returns the version of the deletion.

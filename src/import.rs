@@ -904,8 +904,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
     }
     let file = options.path.display().to_string();
     let started = std::time::Instant::now();
-    let (records, mut report) = tokio::task::spawn_blocking({
+    let (mut records, mut report) = tokio::task::spawn_blocking({
         let options = options.clone();
+        let zone_provinces = zone_provinces.clone();
         move || read(&options, &zone_provinces)
     })
     .await
@@ -915,6 +916,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         seconds = started.elapsed().as_secs_f64(),
         "import: read and parsed"
     );
+    if options.collection.checks(Check::ProjectDecision) {
+        zones_from_projects(store, &mut records, &zone_provinces).await?;
+    }
     let started = std::time::Instant::now();
     // The checks against stored records and the write run in one transaction that holds the zones the
     // file touches: no edit or other import of those zones can slip in between.
@@ -924,9 +928,20 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let actor =
+        format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
     let tx = store.begin_write(&zones).await?;
-    let stored = match check_against_store(store, &options, &records, &zones, &mut report).await {
-        Ok(stored) => stored,
+    let checked = async {
+        let stored = check_against_store(store, &options, &records, &zones, &mut report).await?;
+        let taken = if options.collection.checks(Check::ProjectDecision) {
+            check_decisions(store, &records, options.update, &mut report, &actor).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, ImportError>((stored, taken))
+    };
+    let (stored, taken) = match checked.await {
+        Ok(checked) => checked,
         Err(e) => {
             tx.rollback().await;
             return Err(e);
@@ -943,11 +958,10 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         tx.rollback().await;
         return Ok(report);
     }
-    let actor =
-        format!("import {}", options.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
     // With --update: stored records the file changes become replacements (a new version each), the
-    // ones it repeats as they are stay untouched, the rest are new.
-    let mut writes = Vec::new();
+    // ones it repeats as they are stay untouched, the rest are new. Leases the file's terminations and
+    // revocations end are replaced too.
+    let mut writes = taken;
     let mut records: Vec<NewFeature> = if stored.is_empty() {
         records
     } else {
@@ -1028,6 +1042,153 @@ fn same_geometry(a: Option<&geo::MultiPolygon>, b: Option<&geo::MultiPolygon>) -
         }
         _ => false,
     }
+}
+
+/// Decisions name only their project: their zone (for the write's locks and the province) is the
+/// project's, read from the store.
+async fn zones_from_projects(
+    store: &Arc<dyn Store>,
+    records: &mut [NewFeature],
+    zone_provinces: &HashMap<String, String>,
+) -> Result<(), ImportError> {
+    let ids: std::collections::BTreeSet<String> =
+        records.iter().filter_map(|r| r.properties.get("project_id")?.as_str().map(str::to_string)).collect();
+    let mut zone_of = HashMap::new();
+    let ids: Vec<String> = ids.into_iter().collect();
+    for chunk in ids.chunks(10_000) {
+        let query = ItemsQuery {
+            conditions: vec![Condition::In {
+                field: "id".into(),
+                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
+            }],
+            ..Default::default()
+        };
+        for row in store.items(&collections::PROJECTS, &query).await?.rows {
+            if let Some(zone) = row.properties.get("zone_code").and_then(Value::as_str) {
+                zone_of.insert(row.id.clone(), zone.to_string());
+            }
+        }
+    }
+    for r in records.iter_mut() {
+        let p = &mut r.properties;
+        if p.get("zone_code").is_some_and(|z| !z.is_null()) {
+            continue;
+        }
+        let Some(zone) = p.get("project_id").and_then(Value::as_str).and_then(|id| zone_of.get(id)).cloned()
+        else {
+            continue;
+        };
+        if p.get("province_code").is_none_or(Value::is_null)
+            && let Some(province) = zone_provinces.get(&zone)
+        {
+            p.insert("province_code".into(), Value::String(province.clone()));
+        }
+        p.insert("zone_code".into(), Value::String(zone));
+    }
+    Ok(())
+}
+
+/// The rules an API edit applies to a decision on a project (see [`crate::register::check_decision`]),
+/// applied to a file of them: against the project, its stored decisions and the file's other ones, and
+/// its leases. Returns the writes that end the leases the file's terminations and revocations take back.
+async fn check_decisions(
+    store: &Arc<dyn Store>,
+    records: &[NewFeature],
+    update: bool,
+    report: &mut ImportReport,
+    actor: &str,
+) -> Result<Vec<crate::store::history::Write>, ImportError> {
+    use crate::domain::{Lease, Project, ProjectEvent};
+    let mut file_events: Vec<(String, ProjectEvent)> = Vec::new();
+    for r in records {
+        if let Ok(e) = serde_json::from_value::<ProjectEvent>(Value::Object(r.properties.clone())) {
+            file_events.push((r.id.clone(), e));
+        }
+    }
+    let project_ids: std::collections::BTreeSet<&str> =
+        file_events.iter().map(|(_, e)| e.project_id.as_str()).collect();
+    let mut projects: HashMap<String, Project> = HashMap::new();
+    let mut stored_events: HashMap<String, Vec<(String, ProjectEvent)>> = HashMap::new();
+    let mut leases: HashMap<String, Vec<(String, Lease)>> = HashMap::new();
+    let mut lease_rows: HashMap<String, FeatureRow> = HashMap::new();
+    let ids: Vec<String> = project_ids.iter().map(|s| s.to_string()).collect();
+    for chunk in ids.chunks(5_000) {
+        let by = |field: &str| ItemsQuery {
+            conditions: vec![Condition::In {
+                field: field.into(),
+                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
+            }],
+            ..Default::default()
+        };
+        for row in store.items(&collections::PROJECTS, &by("id")).await?.rows {
+            projects.insert(row.id.clone(), row.parse(collections::PROJECTS.id)?);
+        }
+        for row in store.items(&collections::PROJECT_EVENTS, &by("project_id")).await?.rows {
+            let e: ProjectEvent = row.parse(collections::PROJECT_EVENTS.id)?;
+            stored_events.entry(e.project_id.clone()).or_default().push((row.id.clone(), e));
+        }
+        for row in store.items(&collections::LEASES, &by("project_id")).await?.rows {
+            let lease: Lease = row.parse(collections::LEASES.id)?;
+            if let Some(project) = lease.project_id.clone() {
+                leases.entry(project).or_default().push((row.id.clone(), lease));
+                lease_rows.insert(row.id.clone(), row);
+            }
+        }
+    }
+    let file_ids: HashSet<&str> = file_events.iter().map(|(id, _)| id.as_str()).collect();
+    let mut ended: HashMap<String, crate::store::history::Write> = HashMap::new();
+    for (id, event) in &file_events {
+        // The project's other decisions: stored ones (but those the file replaces) and the file's.
+        let others: Vec<&ProjectEvent> = stored_events
+            .get(&event.project_id)
+            .into_iter()
+            .flatten()
+            .filter(|(sid, _)| !(update && file_ids.contains(sid.as_str())))
+            .map(|(_, e)| e)
+            .chain(
+                file_events
+                    .iter()
+                    .filter(|(fid, e)| fid != id && e.project_id == event.project_id)
+                    .map(|(_, e)| e),
+            )
+            .collect();
+        let held = leases.get(&event.project_id).map(Vec::as_slice).unwrap_or_default();
+        match crate::register::check_decision(projects.get(&event.project_id), event, &others, held) {
+            Err(e) => report.problems.push(Problem {
+                row: 0,
+                id: id.clone(),
+                field: Some(e.field.to_string()),
+                message: e.message,
+            }),
+            Ok(taken) => {
+                for (lease_id, lease) in taken {
+                    let row = &lease_rows[lease_id];
+                    let after = crate::register::ended_lease(lease, event);
+                    let mut feature = NewFeature {
+                        id: row.id.clone(),
+                        properties: row.properties.clone(),
+                        geometry: row.multipolygon(collections::LEASES.id)?,
+                        source_crs: row.source_crs.clone().unwrap_or_default(),
+                    };
+                    feature.properties.insert("status".into(), after.status.as_str().into());
+                    feature.properties.insert("end_on".into(), after.end_on.map(|d| d.to_string()).into());
+                    let Some(version) = store.current_version(&collections::LEASES, lease_id).await? else {
+                        continue;
+                    };
+                    ended.entry(lease_id.clone()).or_insert(crate::store::history::Write {
+                        collection: &collections::LEASES,
+                        op: crate::store::history::Op::Replace,
+                        expected_version: Some(version),
+                        zones: vec![lease.zone_code.clone()],
+                        feature,
+                        actor: actor.to_string(),
+                        changed: vec!["status".into(), "end_on".into()],
+                    });
+                }
+            }
+        }
+    }
+    Ok(ended.into_values().collect())
 }
 
 /// The checks of a file's records against what is stored (read while the write transaction holds their

@@ -2,7 +2,7 @@
 //!
 //! Layers point one way (`tests/layers.rs` fails on an import against them; ARCHITECTURE.md says more):
 //! - [`http`] and [`config`] (with the binary's `main.rs`): how people reach landbank;
-//! - services: [`occupancy`], [`available`], [`report`], [`tiles`], [`import`], [`export`], [`edit`],
+//! - services: [`occupancy`], [`available`], [`register`], [`report`], [`tiles`], [`import`], [`export`], [`edit`],
 //!   [`ingest`], [`demo`], [`synthetic`], [`auth`];
 //! - [`store`]: where the inventory is kept;
 //! - the pure layer, no I/O of its own: [`domain`], [`spatial`], [`geography`], [`rules`],
@@ -26,6 +26,7 @@ pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod occupancy;
+pub mod register;
 pub mod report;
 pub mod rules;
 pub mod spatial;

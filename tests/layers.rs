@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "occupancy",
         "available",
+        "register",
         "report",
         "tiles",
         "import",

@@ -11,6 +11,7 @@ mod clearance_parcels;
 mod land_use;
 mod leases;
 mod plots;
+mod project_events;
 mod projects;
 mod provinces;
 mod targets;
@@ -21,6 +22,7 @@ pub use clearance_parcels::CLEARANCE_PARCELS;
 pub use land_use::LAND_USE;
 pub use leases::LEASES;
 pub use plots::PLOTS;
+pub use project_events::PROJECT_EVENTS;
 pub use projects::PROJECTS;
 pub use provinces::PROVINCES;
 pub use targets::TARGETS;
@@ -117,6 +119,10 @@ pub enum Check {
     ParentZone,
     /// A lease's plots exist, and no other lease holds them at the same time.
     LeasedPlots,
+    /// A decision on a project: the project exists, the decision is not before its certificate, its
+    /// capital never falls below zero, and a termination or revocation has land to take back (which it
+    /// does, in the same write).
+    ProjectDecision,
 }
 
 /// What a collection's tiles carry beyond its stored fields, computed on request.
@@ -459,6 +465,7 @@ pub const ALL: &[&Collection] = &[
     &PLOTS,
     &PROJECTS,
     &LEASES,
+    &PROJECT_EVENTS,
     &CLEARANCE_PARCELS,
     &TARGETS,
     &AVAILABLE_LAND,

@@ -23,6 +23,7 @@ pub const PROJECTS: Collection = Collection {
         real("capital_vnd", "Registered capital, VND (declared)"),
         integer("employees", "Employees"),
         date("operating_since", "Date the project started operating"),
+        date("construction_started_on", "Date construction started"),
         text("sector", "Sector"),
         ZONE_CODE,
         PROVINCE_CODE,

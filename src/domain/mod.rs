@@ -142,6 +142,21 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// A decision on an investment project, as the investment register records it: the certificate
+    /// (cấp mới), an adjustment (điều chỉnh: capital up or down, sector, committed dates), a suspension
+    /// (tạm ngừng) and its end, a termination (chấm dứt) or a revocation (thu hồi). Terminating or revoking
+    /// takes the project's land back.
+    ProjectEventKind {
+        Certified => "certified",
+        Adjusted => "adjusted",
+        Suspended => "suspended",
+        Resumed => "resumed",
+        Terminated => "terminated",
+        Revoked => "revoked",
+    }
+);
+
+vocabulary!(
     /// What a plan target measures; actuals are computed from the data of the year up to the report date.
     TargetMetric {
         InfrastructureHa => "infrastructure_ha",
@@ -323,6 +338,47 @@ pub struct Project {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
+    /// When construction actually started (the certificate commits a date for it: see
+    /// [`ProjectEvent::construction_by`]).
+    pub construction_started_on: Option<Date>,
+}
+
+/// One dated decision on a project (see [`ProjectEventKind`]). Capital changes are signed and declared
+/// in the currency of the decision (never converted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectEvent {
+    pub project_id: String,
+    /// The project's zone (filled from the project when absent).
+    pub zone_code: Option<String>,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+    pub kind: ProjectEventKind,
+    /// Date of the decision: the event takes effect on it.
+    pub decided_on: Date,
+    /// Number of the decision or certificate, e.g. `2136/QĐ-BQL`.
+    pub decision_no: Option<String>,
+    /// Registered capital added (negative: taken off), USD.
+    pub capital_usd_change: Option<f64>,
+    /// Registered capital added (negative: taken off), VND.
+    pub capital_vnd_change: Option<f64>,
+    /// The project's sector from this decision on.
+    pub sector: Option<String>,
+    /// Committed by this decision: the date the land is to be handed over by.
+    pub land_handover_by: Option<Date>,
+    /// Committed: the date construction is to start by.
+    pub construction_by: Option<Date>,
+    /// Committed: the date the project is to operate by.
+    pub operation_by: Option<Date>,
+    /// Why (a suspension, termination or revocation): shown with the land taken back.
+    pub reason: Option<String>,
+}
+
+impl ProjectEvent {
+    /// Whether the decision ends the project and takes its land back.
+    pub fn takes_land_back(&self) -> bool {
+        matches!(self.kind, ProjectEventKind::Terminated | ProjectEventKind::Revoked)
+    }
 }
 
 /// A lease of land to a project.

@@ -16,6 +16,7 @@ pub mod metrics;
 mod occupancy;
 mod openapi;
 pub mod params;
+mod projects;
 mod reports;
 mod tiles;
 
@@ -107,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/{token_id}", delete(access::revoke_token))
         .route("/occupancy", get(occupancy::occupancy))
         .route("/available", get(available::available))
+        .route("/projects/behind", get(projects::behind))
         .route("/tiles/{file}", get(tiles::tilejson))
         .route("/tiles/{collection}/{z}/{x}/{file}", get(tiles::xyz))
         .route("/collections/{collection_id}/tiles/{matrix_set}/{z}/{y}/{x}", get(tiles::ogc))

@@ -89,6 +89,7 @@ pub fn build(base: &str) -> Value {
     admin_paths(&s, &mut paths);
     report_paths(&mut paths);
     health_paths(&mut paths);
+    register_paths(&s, &mut paths);
     tile_paths(&s, &mut paths);
     // Every operation may meet a server-side failure (answered with an error id) or a lost database.
     for item in paths.values_mut() {
@@ -576,6 +577,27 @@ fn report_paths(paths: &mut Map<String, Value>) {
     );
 }
 
+/// The investment register's watch list.
+fn register_paths(s: &Shared, paths: &mut Map<String, Value>) {
+    paths.insert(
+        "/projects/behind".into(),
+        get(
+            "Projects behind the commitments of their certificates (land handover, construction, operation), with the land their leases hold",
+            "getProjectsBehind",
+            vec![
+                s.at.clone(),
+                query_param("province_code", "ISO 3166-2:VN province code (its territory on any date)", json!({ "type": "string" })),
+                query_param("zone_code", "Zone code", json!({ "type": "string" })),
+                Format::openapi(super::projects::FORMATS, "Response format (or Accept: text/csv)"),
+            ],
+            ok("The watch list, latest first", "application/json", json!({ "type": "object", "properties": {
+                "behind": { "type": "array", "items": { "$ref": "#/components/schemas/Behind" } },
+                "leased_ha": { "type": "number", "description": "Hectares held by the projects behind (source: measured)" },
+            } })),
+        ),
+    );
+}
+
 /// Liveness and readiness.
 fn health_paths(paths: &mut Map<String, Value>) {
     paths.insert(
@@ -700,6 +722,7 @@ fn schemas() -> Value {
     generator.subschema_for::<crate::occupancy::OccupancyReport>();
     generator.subschema_for::<crate::occupancy::ZoneFigures>();
     generator.subschema_for::<crate::report::Report>();
+    generator.subschema_for::<crate::register::Behind>();
     let mut schemas = generator.take_definitions(true);
     let fixed = json!({
                 "FeatureCollection": {

@@ -243,6 +243,39 @@ pub(super) fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String
         vec![l.pick("Lao động mới", "New jobs").into(), number(d.new_jobs as f64, 0, l)],
         vec![l.pick("Hạ tầng hoàn thành", "Infrastructure completed").into(), ha(d.infrastructure_ha, l)],
     ];
+    let mut rows = rows;
+    // Decisions on projects, FDI and DDI apart, as boards write them ("điều chỉnh … lượt, trong đó …").
+    for (origin, e, currency) in [("FDI", &d.fdi_decisions, "USD"), ("DDI", &d.ddi_decisions, "VND")] {
+        let (up, down) = if currency == "USD" {
+            (e.increase_usd, e.decrease_usd)
+        } else {
+            (e.increase_vnd, e.decrease_vnd)
+        };
+        rows.push(vec![
+            format!("{} ({origin})", l.pick("Lượt điều chỉnh", "Adjustments")),
+            format!(
+                "{}; {} {}: {} {} (+{}), {} {} (−{})",
+                number(e.adjustments as f64, 0, l),
+                number(e.capital_changes as f64, 0, l),
+                l.pick("thay đổi vốn", "changed capital"),
+                number(e.increases as f64, 0, l),
+                l.pick("tăng", "up"),
+                money(up, currency, l),
+                number(e.decreases as f64, 0, l),
+                l.pick("giảm", "down"),
+                money(down, currency, l),
+            ),
+        ]);
+        if e.suspensions + e.terminations + e.revocations > 0 {
+            rows.push(vec![
+                format!(
+                    "{} ({origin})",
+                    l.pick("Tạm ngừng / chấm dứt / thu hồi", "Suspended / terminated / revoked")
+                ),
+                format!("{} / {} / {}", e.suspensions, e.terminations, e.revocations),
+            ]);
+        }
+    }
     let heading = format!(
         "{} {} ({} – {})",
         l.pick("Từ đầu năm đến ngày", "Since 1 January to"),
@@ -251,6 +284,32 @@ pub(super) fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String
         d.to.format("%d/%m/%Y")
     );
     out.push(("period", heading, Table(rows)));
+
+    // The watch list: projects behind the commitments of their certificates, and the land at stake.
+    let mut rows = vec![vec![
+        l.pick("Dự án", "Project").into(),
+        l.pick("KCN", "Zone").into(),
+        l.pick("Mốc cam kết", "Milestone").into(),
+        l.pick("Hạn", "Due").into(),
+        l.pick("Chậm (ngày)", "Days late").into(),
+        l.pick("Đất đang thuê", "Land held").into(),
+    ]];
+    for b in &report.behind {
+        let milestone = match b.milestone {
+            "land_handover" => l.pick("Nhận bàn giao đất", "Land handed over"),
+            "construction" => l.pick("Khởi công xây dựng", "Construction started"),
+            _ => l.pick("Đi vào hoạt động", "Operating"),
+        };
+        rows.push(vec![
+            b.tenant_name.clone(),
+            b.zone_code.clone().unwrap_or_default(),
+            milestone.into(),
+            b.due_on.format("%d/%m/%Y").to_string(),
+            number(b.days_late as f64, 0, l),
+            ha(b.leased_ha, l),
+        ]);
+    }
+    out.push(("behind", l.pick("Dự án chậm tiến độ", "Projects behind schedule").to_string(), Table(rows)));
 
     let mut rows = vec![vec![
         l.pick("Chỉ tiêu", "Metric").into(),
@@ -317,24 +376,29 @@ fn check_row(c: &Check, l: Lang) -> Vec<String> {
     ]
 }
 
-/// What a section says when it has no lines (targets, for a year without any).
+/// What a section says when it has no lines (targets, for a year without any; the watch list, when no
+/// project is late).
 pub(super) fn empty_note(report: &Report, section: &str, lang: Lang) -> Option<&'static str> {
-    (section == "targets" && report.targets.lines.is_empty())
-        .then(|| lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year."))
+    match section {
+        "targets" if report.targets.lines.is_empty() => {
+            Some(lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year."))
+        }
+        "behind" if report.behind.is_empty() => Some(lang.pick(
+            "Không có dự án nào chậm so với các mốc đã cam kết.",
+            "No project is behind the milestones it committed to.",
+        )),
+        _ => None,
+    }
 }
 
 /// The report as Markdown.
 pub fn render_markdown(report: &Report, lang: Lang) -> String {
     let mut out = format!("# {}\n\n", title(report, lang));
-    for (_, heading, table) in sections(report, lang) {
+    for (id, heading, table) in sections(report, lang) {
         let _ = write!(out, "## {heading}\n\n{}\n", table.markdown());
-    }
-    if report.targets.lines.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}\n",
-            lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year.")
-        );
+        if let Some(note) = empty_note(report, id, lang) {
+            let _ = writeln!(out, "{note}\n");
+        }
     }
     if let Some(notice) = &report.demo_notice {
         let _ = writeln!(out, "_{}_", esc_md(notice));

@@ -275,6 +275,11 @@ pub struct Period {
     /// Hectares of plots whose infrastructure was completed in the period.
     #[serde(serialize_with = "round2")]
     pub infrastructure_ha: f64,
+    /// Decisions on FDI projects in the period: adjustments, capital increases and decreases (USD, VND),
+    /// suspensions, terminations, revocations.
+    pub fdi_decisions: crate::register::Decisions,
+    /// The same for DDI projects.
+    pub ddi_decisions: crate::register::Decisions,
 }
 
 /// A check of one rule on one province or zone.
@@ -340,6 +345,8 @@ pub struct Report {
     pub occupancy_series: Vec<SeriesPoint>,
     /// From 1 January to the date, always.
     pub period: Period,
+    /// Projects behind the commitments of their certificates on the report date (the watch list).
+    pub behind: Vec<crate::register::Behind>,
     pub targets: Targets,
     pub rules: Rules,
     pub checks: Vec<Check>,
@@ -459,6 +466,8 @@ fn period_and_targets(
         into_operation_ddi: operating.iter().filter(|p| !fdi(p)).count() as u64,
         new_jobs: operating.iter().filter_map(|p| p.employees).sum(),
         infrastructure_ha: plots.iter().filter(|(p, _)| in_period(p.infra_ready_on)).map(|(_, ha)| ha).sum(),
+        fdi_decisions: Default::default(),
+        ddi_decisions: Default::default(),
     };
     let mut lines: BTreeMap<TargetMetric, TargetLine> = BTreeMap::new();
     for t in targets {
@@ -594,6 +603,11 @@ pub async fn compute_with(
     for p in &mut projects {
         p.province_code = p.province_code.as_deref().map(|c| lens.label(c));
     }
+    let event_rows = store.items(&collections::PROJECT_EVENTS, &all(province_filter.clone())).await?.rows;
+    let events: Vec<crate::domain::ProjectEvent> =
+        event_rows.iter().map(|r| r.parse(collections::PROJECT_EVENTS.id)).collect::<Result<_, _>>()?;
+    let project_ids: Vec<(String, Project)> =
+        project_rows.iter().map(|r| r.id.clone()).zip(projects.iter().cloned()).collect();
     let plot_rows = store
         .items(
             &collections::PLOTS,
@@ -741,8 +755,21 @@ pub async fn compute_with(
         });
     }
 
-    let (period, lines) = period_and_targets(query.at, &projects, &plots, &targets);
+    let (mut period, lines) = period_and_targets(query.at, &projects, &plots, &targets);
     let from = period.from;
+    let by_id: std::collections::HashMap<String, &Project> =
+        project_ids.iter().map(|(id, p)| (id.clone(), p)).collect();
+    period.fdi_decisions = crate::register::count(&events, &by_id, Origin::Fdi, from, query.at);
+    period.ddi_decisions = crate::register::count(&events, &by_id, Origin::Ddi, from, query.at);
+    let lease_rows = store.items(&collections::LEASES, &all(province_filter.clone())).await?.rows;
+    let mut project_leases = Vec::new();
+    for row in &lease_rows {
+        let lease: crate::domain::Lease = row.parse(collections::LEASES.id)?;
+        if let Some(id) = lease.project_id.clone() {
+            project_leases.push((id, lease, row.area_ha.unwrap_or(0.0)));
+        }
+    }
+    let behind = crate::register::behind(&project_ids, &events, &project_leases, query.at);
     let checks = regulatory_checks(&query.rules, &land.provinces, &zone_lines);
 
     let provinces_lines = if province.is_none() {
@@ -782,6 +809,7 @@ pub async fn compute_with(
         provinces: provinces_lines,
         occupancy_series,
         period,
+        behind,
         targets: Targets { year, from, to: query.at, lines },
         rules: query.rules,
         checks,

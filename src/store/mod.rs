@@ -452,7 +452,13 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
 #[async_trait]
 pub trait WriteTx: Send {
     /// Writes one record and its version, then commits.
-    async fn write(self: Box<Self>, write: &history::Write) -> Result<i64, StoreError>;
+    async fn write(self: Box<Self>, write: &history::Write) -> Result<i64, StoreError> {
+        Ok(self.write_all(std::slice::from_ref(write)).await?[0])
+    }
+    /// Writes every change in `writes` (each with its version, as [`WriteTx::write`]), then commits:
+    /// a record and the changes it makes to others (the leases a revocation ends), all or none.
+    /// Returns the new version of each.
+    async fn write_all(self: Box<Self>, writes: &[history::Write]) -> Result<Vec<i64>, StoreError>;
     /// Writes every batch with first versions by `actor`, then commits.
     async fn insert_by(
         self: Box<Self>,

@@ -34,10 +34,13 @@ struct SqliteWriteTx {
 
 #[async_trait]
 impl super::WriteTx for SqliteWriteTx {
-    async fn write(mut self: Box<Self>, w: &history::Write) -> Result<i64, StoreError> {
-        let version = Shared::<sqlx::Sqlite>::write_in(&mut self.tx, w).await?;
+    async fn write_all(mut self: Box<Self>, writes: &[history::Write]) -> Result<Vec<i64>, StoreError> {
+        let mut versions = Vec::with_capacity(writes.len());
+        for w in writes {
+            versions.push(Shared::<sqlx::Sqlite>::write_in(&mut self.tx, w).await?);
+        }
         self.tx.commit().await.map_err(store_error)?;
-        Ok(version)
+        Ok(versions)
     }
 
     async fn write_and_insert_by(

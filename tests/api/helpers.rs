@@ -308,6 +308,7 @@ pub fn sample_uri(path: &str) -> String {
         ("leases", "BN-QV1-L001"),
         ("zones", "BN-QV1"),
         ("projects", "BN-QV1-P001"),
+        ("project_events", "BN-QV1-E002"),
         ("available_land", "BN-QV1-A1"),
         ("clearance_parcels", "BN-QV1-T10-100"),
         ("land_use", "BN-QV1-LU01"),

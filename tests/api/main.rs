@@ -45,6 +45,7 @@ mod memory;
 mod occupancy;
 mod ogr;
 mod postgis;
+mod register;
 mod reports;
 mod store;
 mod tiles;

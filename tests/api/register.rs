@@ -1,0 +1,255 @@
+//! The investment register: decisions on projects through the API and from a board's file, the checks
+//! they must pass, the land a revocation takes back (on its date, never before), the watch list of
+//! projects behind their commitments, and decisions counted in the board's report.
+
+use landbank::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::import::{landbank, text, write_geojson};
+
+async fn post_event(app: &TestApp, token: &str, properties: Value) -> crate::helpers::Reply {
+    let body = json!({ "type": "Feature", "geometry": null, "properties": properties });
+    app.send("POST", "/collections/project_events/items", &[("authorization", token)], Some(&body)).await
+}
+
+async fn count(app: &TestApp, collection: &str) -> u64 {
+    app.get(&format!("/collections/{collection}/items?limit=1")).await.json()["numberMatched"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn zone_leased_ha(app: &TestApp, zone: &str, at: &str) -> f64 {
+    app.get(&format!("/zones/{zone}/occupancy?at={at}")).await.json()["leased_ha"].as_f64().unwrap()
+}
+
+async fn bad_decisions_are_refused_naming_the_field_and_nothing_is_written(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let planner = app.bearer(Role::Planner, "phong dau tu").await;
+    let before = count(&app, "project_events").await;
+    let cases = [
+        (
+            json!({ "project_id": "NO-SUCH", "kind": "adjusted", "decided_on": "2024-01-10", "capital_usd_change": 1e6 }),
+            "project_id",
+        ),
+        // BN-QV1-P003 was certified on 2020-04-18.
+        (
+            json!({ "project_id": "BN-QV1-P003", "kind": "adjusted", "decided_on": "2019-01-10", "capital_usd_change": 1e6 }),
+            "decided_on",
+        ),
+        // It holds USD 80 million, and 20 million more from 12/06/2023.
+        (
+            json!({ "project_id": "BN-QV1-P003", "kind": "adjusted", "decided_on": "2024-01-10", "capital_usd_change": -100_000_001.0 }),
+            "capital_usd_change",
+        ),
+        (
+            json!({ "project_id": "BN-QV1-P003", "kind": "adjusted", "decided_on": "2024-01-10", "capital_usd_change": "lots" }),
+            "capital_usd_change",
+        ),
+        (json!({ "project_id": "BN-QV1-P003", "kind": "cancelled", "decided_on": "2024-01-10" }), "kind"),
+        (json!({ "project_id": "BN-QV1-P003", "kind": "adjusted" }), "decided_on"),
+    ];
+    for (properties, field) in cases {
+        let reply = post_event(&app, &planner, properties.clone()).await;
+        assert_eq!(reply.status, 422, "{properties}: {}", reply.text());
+        assert_eq!(reply.json()["field"], field, "{properties}: {}", reply.text());
+    }
+    // A revocation of a project that holds no land: nothing to take back.
+    let landless = app.get("/collections/projects/items?limit=1000").await.json();
+    let leases = app.get("/collections/leases/items?limit=10000").await.json();
+    let with_land: std::collections::HashSet<&str> = leases["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["properties"]["project_id"].as_str())
+        .collect();
+    let project = landless["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| !with_land.contains(p["id"].as_str().unwrap()))
+        .expect("a demo project without leases");
+    let revoke = json!({ "project_id": project["id"], "kind": "revoked", "decided_on": "2026-01-10", "reason": "Không triển khai" });
+    let reply = post_event(&app, &planner, revoke).await;
+    assert!(reply.problem(422).contains("no land to take back"), "{}", reply.text());
+    assert_eq!(count(&app, "project_events").await, before, "nothing written");
+    // Viewers may read the register, not write it.
+    let viewer = app.bearer(Role::Viewer, "investor desk").await;
+    let ok = json!({ "project_id": "BN-QV1-P003", "kind": "adjusted", "decided_on": "2024-01-10", "sector": "Điện tử" });
+    assert_eq!(post_event(&app, &viewer, ok.clone()).await.status, 403);
+    let created = post_event(&app, &planner, ok).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.headers["location"].to_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let stored = app.get(&format!("/collections/project_events/items/{id}")).await.json();
+    assert_eq!(stored["properties"]["zone_code"], "BN-QV1", "the zone follows the project");
+    assert_eq!(stored["properties"]["province_code"], "VN-56", "the province follows the zone");
+}
+
+async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let planner = app.bearer(Role::Planner, "phong dau tu").await;
+    let lease = app.get("/collections/leases/items/BN-QV1-L002").await.json();
+    assert_eq!(lease["properties"]["status"], "active");
+    let lease_ha = lease["properties"]["area_ha"].as_f64().unwrap();
+    let (day_before, day) = ("2026-11-30", "2026-12-01");
+    let held_before = zone_leased_ha(&app, "BN-QV1", day_before).await;
+    let held_on = zone_leased_ha(&app, "BN-QV1", day).await;
+    let available_before = app.get(&format!("/available?zone_code=BN-QV1&at={day}")).await.json();
+
+    let revoke = json!({ "project_id": "BN-QV1-P002", "kind": "revoked", "decided_on": day,
+        "decision_no": "1502/QĐ-BQL", "reason": "Chậm triển khai dự án quá 24 tháng" });
+    let created = post_event(&app, &planner, revoke).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+
+    // The lease ended on the decision's date, with a version of its own in history.
+    let lease = app.get("/collections/leases/items/BN-QV1-L002").await.json();
+    assert_eq!(
+        (&lease["properties"]["status"], &lease["properties"]["end_on"]),
+        (&json!("revoked"), &json!(day))
+    );
+    let history = app.get("/collections/leases/items/BN-QV1-L002/history").await.json();
+    let versions = history["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{history}");
+    // Occupancy falls on that date, never before.
+    assert!((zone_leased_ha(&app, "BN-QV1", day_before).await - held_before).abs() < 0.005);
+    let after = zone_leased_ha(&app, "BN-QV1", day).await;
+    assert!(
+        (held_on - after - lease_ha).abs() < 0.01,
+        "{held_on} - {after} should be the lease's {lease_ha} ha"
+    );
+    // The land is available again that day.
+    let available_after = app.get(&format!("/available?zone_code=BN-QV1&at={day}")).await.json();
+    let total = |b: &Value| {
+        b["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["area_ha"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    assert!(
+        total(&available_after) > total(&available_before) + lease_ha * 0.9,
+        "the lease's land is available"
+    );
+    // Nothing follows a revocation.
+    let late = json!({ "project_id": "BN-QV1-P002", "kind": "adjusted", "decided_on": "2027-01-05", "capital_usd_change": 1e6 });
+    assert_eq!(post_event(&app, &planner, late).await.json()["field"], "kind");
+}
+
+async fn the_watch_list_names_projects_behind_their_commitments(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // The demo's BN-QV1-P038 committed to take its land by 30/06/2023 and operate by 31/12/2024.
+    let body = app.get("/projects/behind?at=2025-06-30&province_code=VN-56").await.json();
+    let late: Vec<&Value> =
+        body["behind"].as_array().unwrap().iter().filter(|b| b["project_id"] == "BN-QV1-P038").collect();
+    let milestones: Vec<&str> = late.iter().map(|b| b["milestone"].as_str().unwrap()).collect();
+    assert_eq!(milestones, ["land_handover", "construction", "operation"], "{body}");
+    assert_eq!(late[0]["days_late"], 731, "30/06/2023 to 30/06/2025");
+    assert!(late[0]["leased_ha"].as_f64().unwrap() > 0.0, "its reserved land is at stake");
+    // Before the first date nothing is late; a province without the project does not list it.
+    let early = app.get("/projects/behind?at=2023-06-01&province_code=VN-56").await.json();
+    assert!(early["behind"].as_array().unwrap().iter().all(|b| b["project_id"] != "BN-QV1-P038"));
+    let other = app.get("/projects/behind?at=2025-06-30&province_code=VN-66").await.json();
+    assert!(other["behind"].as_array().unwrap().iter().all(|b| b["province_code"] != "VN-56"));
+    let csv = app.get("/projects/behind?at=2025-06-30&f=csv").await;
+    assert!(csv.text().lines().next().unwrap().contains("days_late") && csv.text().contains("BN-QV1-P038"));
+    assert_eq!(app.get("/projects/behind?province_code=VN-99").await.status, 400);
+    // The board's report lists them too, in every format.
+    let report = app.get("/reports/provinces/VN-56?at=2025-06-30").await.json();
+    assert!(report["behind"].as_array().unwrap().iter().any(|b| b["project_id"] == "BN-QV1-P038"));
+    let md = app.get("/reports/provinces/VN-56?at=2025-06-30&f=md").await.text();
+    assert!(md.contains("Dự án chậm tiến độ") && md.contains("Nhận bàn giao đất"), "{md}");
+}
+
+async fn the_report_counts_decisions_in_the_period_fdi_and_ddi_apart(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // The demo's decisions in Bắc Ninh in 2023: three FDI adjustments (+20 million, −4 million, a new
+    // sector) and one DDI (+45 billion).
+    let report = app.get("/reports/provinces/VN-56?at=2023-11-17").await.json();
+    let fdi = &report["period"]["fdi_decisions"];
+    assert_eq!((fdi["adjustments"].as_u64(), fdi["capital_changes"].as_u64()), (Some(3), Some(2)), "{fdi}");
+    assert_eq!((fdi["increases"].as_u64(), fdi["decreases"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((fdi["increase_usd"].as_f64(), fdi["decrease_usd"].as_f64()), (Some(20e6), Some(4e6)));
+    let ddi = &report["period"]["ddi_decisions"];
+    assert_eq!((ddi["adjustments"].as_u64(), ddi["increase_vnd"].as_f64()), (Some(1), Some(45e9)), "{ddi}");
+    // Before the decisions' dates they are not counted.
+    let early = app.get("/reports/provinces/VN-56?at=2023-02-01").await.json();
+    assert_eq!(early["period"]["fdi_decisions"]["adjustments"], 0);
+    let html = app.get("/reports/provinces/VN-56?at=2023-11-17&f=html").await.text();
+    assert!(html.contains("Lượt điều chỉnh (FDI)"), "the HTML report shows them");
+}
+
+crate::contract!(
+    bad_decisions_are_refused_naming_the_field_and_nothing_is_written,
+    a_revocation_takes_the_land_back_on_its_date_never_before,
+    the_watch_list_names_projects_behind_their_commitments,
+    the_report_counts_decisions_in_the_period_fdi_and_ddi_apart,
+);
+
+/// A board's register file (one row per decision, Vietnamese words, day-first dates) goes in with the
+/// same checks; a revocation in it ends the project's lease in the same transaction; a file with a bad
+/// row writes nothing.
+#[tokio::test]
+async fn a_register_file_goes_in_with_the_same_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("register.db");
+    assert!(landbank(&db, &["demo"]).status.success());
+    let file = dir.path().join("so-dang-ky.geojson");
+    let row = |id: &str, p: Value| json!({ "type": "Feature", "id": id, "geometry": null, "properties": p });
+    write_geojson(
+        &file,
+        vec![
+            row(
+                "DC-1",
+                json!({ "project_id": "BN-QV1-P004", "kind": "Điều chỉnh", "decided_on": "15/01/2024", "capital_usd_change": 12000000.0, "decision_no": "88/QĐ-BQL" }),
+            ),
+            row(
+                "TH-1",
+                json!({ "project_id": "BN-QV1-P005", "kind": "Thu hồi", "decided_on": "01/03/2024", "reason": "Vi phạm tiến độ" }),
+            ),
+        ],
+    );
+    let bad = dir.path().join("sai.geojson");
+    write_geojson(
+        &bad,
+        vec![
+            row(
+                "DC-2",
+                json!({ "project_id": "BN-QV1-P004", "kind": "Điều chỉnh", "decided_on": "15/02/2024", "capital_usd_change": 1000000.0 }),
+            ),
+            row(
+                "DC-3",
+                json!({ "project_id": "BN-QV1-P004", "kind": "Điều chỉnh", "decided_on": "15/01/2001", "capital_usd_change": 1000000.0 }),
+            ),
+        ],
+    );
+    let refused = landbank(&db, &["import", bad.to_str().unwrap(), "--collection", "project_events"]);
+    assert!(!refused.status.success());
+    let message = text(&refused);
+    assert!(
+        message.contains("DC-3") && message.contains("decided_on") && message.contains("certificate"),
+        "{message}"
+    );
+    let stored = landbank::store::open(db.to_str().unwrap()).await.unwrap();
+    assert!(
+        stored.item(&landbank::collections::PROJECT_EVENTS, "DC-2").await.unwrap().is_none(),
+        "nothing written"
+    );
+    stored.close().await;
+
+    let imported = landbank(&db, &["import", file.to_str().unwrap(), "--collection", "project_events"]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    let stored = landbank::store::open(db.to_str().unwrap()).await.unwrap();
+    let event = stored.item(&landbank::collections::PROJECT_EVENTS, "TH-1").await.unwrap().unwrap();
+    assert_eq!(
+        (&event.properties["kind"], &event.properties["decided_on"]),
+        (&json!("revoked"), &json!("2024-03-01"))
+    );
+    assert_eq!(event.properties["zone_code"], "BN-QV1");
+    let lease = stored.item(&landbank::collections::LEASES, "BN-QV1-L005").await.unwrap().unwrap();
+    assert_eq!(
+        (&lease.properties["status"], &lease.properties["end_on"]),
+        (&json!("revoked"), &json!("2024-03-01"))
+    );
+    stored.close().await;
+}
