@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::cache::{ZoneCache, ZoneKey, budget_bytes};
 use crate::collections::{self, FilterValue};
-use crate::domain::{ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, Plot, Zone};
+use crate::domain::{ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone};
 use crate::occupancy::OccupancyError;
 use crate::spatial::{area_ha, clip, subtract, union_all};
 use crate::store::{Condition, ItemsQuery, Store, StoreError};
@@ -49,6 +49,10 @@ pub struct Piece {
     pub wwtp_capacity_m3d: Option<f64>,
     /// Codes of the plots the piece overlaps.
     pub plot_codes: Vec<String>,
+    /// Projects whose land the piece was taken back from (their leases terminated or revoked on or
+    /// before the date), and the latest such date: land recovered for new investors.
+    pub recovered_from: Vec<String>,
+    pub recovered_on: Option<Date>,
     #[serde(skip)]
     pub geometry: Polygon,
 }
@@ -125,6 +129,14 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     let ready_land = clip(&cleared, &infra);
 
     let mut plot_codes = plots_on_pieces(inputs, &leasable, &held, &available);
+    // Land taken back: leases a termination or revocation ended on or before the date.
+    let recovered: Vec<(&Lease, &MultiPolygon)> = inputs
+        .leases
+        .iter()
+        .filter(|(l, _)| matches!(l.status, LeaseStatus::Terminated | LeaseStatus::Revoked))
+        .filter(|(l, _)| l.end_on.is_some_and(|d| d <= at))
+        .map(|(l, g)| (l, g))
+        .collect();
     let leasable_ha = area_ha(&leasable);
     let mut n = 0;
     for (index, polygon) in available.0.into_iter().enumerate() {
@@ -157,6 +169,18 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
         let infra_ready_ha = area_ha(&clip(&piece, &infra));
         let ready_ha = area_ha(&clip(&piece, &ready_land));
         let plot_codes = std::mem::take(&mut plot_codes[index]);
+        let mut recovered_from = Vec::new();
+        let mut recovered_on: Option<Date> = None;
+        for (lease, g) in &recovered {
+            if area_ha(&clip(&piece, g)) > ONE_M2_HA {
+                if let Some(project) = &lease.project_id
+                    && !recovered_from.contains(project)
+                {
+                    recovered_from.push(project.clone());
+                }
+                recovered_on = recovered_on.max(lease.end_on);
+            }
+        }
         result.pieces.push(Piece {
             id: format!("{}-A{n}", zone.code),
             zone_code: zone.code.clone(),
@@ -174,6 +198,8 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
             wwtp_operating: zone.wwtp_operating.unwrap_or(false),
             wwtp_capacity_m3d: zone.wwtp_capacity_m3d,
             plot_codes,
+            recovered_from,
+            recovered_on,
             geometry: piece.0.into_iter().next().expect("one polygon"),
         });
     }

@@ -276,7 +276,13 @@ pub async fn build(
                         ("area_ha", TileValue::Number((piece.area_ha * 1e4).round() / 1e4)),
                         ("ready", TileValue::Bool(piece.ready)),
                         ("cleared", TileValue::Bool(piece.cleared)),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain((!piece.recovered_from.is_empty()).then(|| {
+                        ("recovered_from", TileValue::Text(piece.recovered_from.join(",")))
+                    }))
+                    .chain(piece.recovered_on.map(|d| ("recovered_on", TileValue::Text(d.to_string()))))
+                    .collect(),
                 );
             }
         }

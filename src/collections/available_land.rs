@@ -1,6 +1,6 @@
 //! Available land: computed on request from plans, plots, leases and clearance (no table).
 
-use super::{BASE, Collection, PROVINCE_CODE, TileExtra, Tiles, ZONE_CODE, boolean, closed, real, text};
+use super::{BASE, Collection, PROVINCE_CODE, TileExtra, Tiles, ZONE_CODE, boolean, closed, date, real, text};
 use crate::domain::ZoneStatus;
 
 pub const AVAILABLE_LAND: Collection = Collection {
@@ -23,6 +23,11 @@ pub const AVAILABLE_LAND: Collection = Collection {
         boolean("wwtp_operating", "The zone's central wastewater plant operates"),
         real("wwtp_capacity_m3d", "The zone's central wastewater plant capacity, m³/day"),
         text("plot_codes", "Plots the piece overlaps"),
+        text(
+            "recovered_from",
+            "Projects whose land the piece was taken back from (lease terminated or revoked by the date), comma separated",
+        ),
+        date("recovered_on", "The latest date land of the piece was taken back"),
         closed(
             "zone_status",
             "Status of the piece's zone (default: established and operating zones only)",
@@ -41,6 +46,8 @@ pub const AVAILABLE_LAND: Collection = Collection {
             ("area_ha", "Area of the piece, hectares"),
             ("ready", "Infrastructure ready on all of the piece"),
             ("cleared", "Cleared (handed over) on all of the piece"),
+            ("recovered_from", "Projects whose land the piece was taken back from (absent: none)"),
+            ("recovered_on", "The latest date land of the piece was taken back"),
         ],
         min_zoom: 0,
         extra: TileExtra::Computed,

@@ -143,6 +143,8 @@ fn piece_json(piece: &Piece, distance_km: Option<f64>, crs: Option<&Reprojector>
         "wwtp_operating": piece.wwtp_operating,
         "wwtp_capacity_m3d": piece.wwtp_capacity_m3d,
         "plot_codes": piece.plot_codes.join(","),
+        "recovered_from": (!piece.recovered_from.is_empty()).then(|| piece.recovered_from.join(",")),
+        "recovered_on": piece.recovered_on,
     });
     if let Some(d) = distance_km {
         properties["distance_km"] = json!(round(d, 3));
