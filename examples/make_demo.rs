@@ -422,6 +422,7 @@ fn main() {
         }
     }
     hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
+    let events_out = bac_ninh_2023(&mut projects_out);
     let mut targets_out = Vec::new();
     let mut rdr = csv::Reader::from_path("maps/demo/spec/targets.csv").unwrap();
     for row in rdr.deserialize::<Target>() {
@@ -435,6 +436,7 @@ fn main() {
     write("plots", plots_out);
     write("projects", projects_out);
     write("leases", leases_out);
+    write("project_events", events_out);
     write("clearance_parcels", parcels_out);
 }
 
@@ -550,4 +552,178 @@ fn plot_area_ha(plot: &Value) -> f64 {
         geo::Geometry::MultiPolygon(m) => area_ha(&m),
         other => panic!("plot geometry is not polygonal: {other:?}"),
     }
+}
+
+/// Makes Bắc Ninh's 2023 (1 January to 17 November) what the board reported (DESIGN.md, the seeds): 108
+/// new FDI projects with USD 927.89 million; 530 adjustments of FDI projects, 106 of them changing
+/// capital by USD 555.22 million in all (97 increases of USD 577.12 million, 9 decreases of USD 21.9
+/// million); 20 new DDI projects with VND 3,494.78 billion; 69 adjustments of DDI projects, 15 of them
+/// raising capital by VND 1,101.9 billion; about 35 projects into operation. Runs after the zones are
+/// generated and only adds: projects renting ready-built factories (no lease of their own) make up the
+/// new projects, and decisions on the province's projects the adjustments. A few named decisions come
+/// first (a certificate with committed dates for the watch list, two capital changes, a new sector).
+fn bac_ninh_2023(projects: &mut Vec<Value>) -> Vec<Value> {
+    let (from, to) = (parse_date("2023-01-01").unwrap(), parse_date("2023-11-17").unwrap());
+    let date_of = |v: &Value| v.as_str().and_then(|s| parse_date(s).ok());
+    let in_2023 = |v: &Value| date_of(v).is_some_and(|d| from <= d && d <= to);
+    let in_bn = |p: &Value| p["properties"]["zone_code"].as_str().is_some_and(|z| z.starts_with("BN-"));
+    let mut rng = Rng::seeded("bac-ninh-2023");
+    let day_in_2023 = |rng: &mut Rng| from + chrono::Duration::days((rng.unit() * 320.0) as i64);
+    const ZONES: &[&str] = &[
+        "BN-QV1", "BN-QV2", "BN-QV3", "BN-YP1", "BN-YP2C", "BN-VSIP", "BN-DDHS", "BN-NSHL", "BN-TT3", "BN-TS",
+    ];
+
+    // New projects: what the generated tenants give, then factories for the rest.
+    let mut new_projects = |origin: Origin, count: usize, capital: f64, projects: &mut Vec<Value>| {
+        let key = if origin == Origin::Fdi { "capital_usd" } else { "capital_vnd" };
+        let mine: Vec<&Value> = projects
+            .iter()
+            .filter(|p| in_bn(p) && in_2023(&p["properties"]["certificate_on"]))
+            .filter(|p| p["properties"]["origin"] == origin.as_str())
+            .collect();
+        let have: f64 = mine.iter().filter_map(|p| p["properties"][key].as_f64()).sum();
+        let (missing, rest) = (count - mine.len(), capital - have);
+        assert!(missing > 0 && rest > 0.0, "the generated year already exceeds the figures");
+        // Equal shares rounded to a unit the boards use (USD 10,000; VND 10 million), the last takes the rest.
+        let unit = if origin == Origin::Fdi { 1e4 } else { 1e7 };
+        let share = (rest / missing as f64 / unit).floor() * unit;
+        for n in 0..missing {
+            let amount = if n == missing - 1 { rest - share * (missing - 1) as f64 } else { share };
+            let zone = ZONES[n % ZONES.len()];
+            let project = Project {
+                tenant_name: format!(
+                    "Công ty {} Nhà xưởng {zone} {n:03}",
+                    if origin == Origin::Fdi { "TNHH" } else { "CP" }
+                ),
+                origin,
+                country: Some(
+                    if origin == Origin::Fdi { ["KR", "CN", "JP", "SG", "TW"][n % 5] } else { "VN" }.into(),
+                ),
+                certificate_no: Some(format!("{}", 2_310_000_000u64 + n as u64 * 104_729)),
+                certificate_on: Some(day_in_2023(&mut rng)),
+                capital_usd: (origin == Origin::Fdi).then_some((amount * 100.0).round() / 100.0),
+                capital_vnd: (origin == Origin::Ddi).then_some(amount.round()),
+                employees: Some(30 + (rng.unit() * 400.0) as i64),
+                operating_since: None,
+                sector: Some("Sản xuất linh kiện (thuê nhà xưởng xây sẵn)".into()),
+                zone_code: Some(zone.into()),
+                province_code: None,
+                contact_name: None,
+                contact_phone: None,
+                contact_email: None,
+                construction_started_on: None,
+            };
+            let prefix = if origin == Origin::Fdi { "F" } else { "D" };
+            projects.push(feature(
+                &format!("{zone}-{prefix}23{n:03}"),
+                serde_json::to_value(&project).unwrap(),
+                None,
+            ));
+        }
+    };
+    new_projects(Origin::Fdi, 108, 927.89e6, projects);
+    new_projects(Origin::Ddi, 20, 3_494.78e9, projects);
+
+    // Into operation: about 35, the earliest-certified factories starting in the autumn.
+    let started =
+        projects.iter().filter(|p| in_bn(p) && in_2023(&p["properties"]["operating_since"])).count();
+    let mut factories: Vec<usize> = (0..projects.len())
+        .filter(|&i| {
+            let id = projects[i]["id"].as_str().unwrap_or_default();
+            in_bn(&projects[i])
+                && id.contains("-F23")
+                && projects[i]["properties"]["operating_since"].is_null()
+        })
+        .collect();
+    factories.sort_by_key(|&i| {
+        projects[i]["properties"]["certificate_on"].as_str().unwrap_or_default().to_string()
+    });
+    for &i in factories.iter().take(35usize.saturating_sub(started)) {
+        let certified = date_of(&projects[i]["properties"]["certificate_on"]).unwrap();
+        let start = (certified + chrono::Duration::days(120)).min(to);
+        projects[i]["properties"]["operating_since"] = json!(start.to_string());
+    }
+
+    // Decisions: the named ones, then adjustments up to the reported counts and amounts.
+    let decision =
+        |id: &str, p: Value| json!({ "type": "Feature", "id": id, "geometry": null, "properties": p });
+    let mut events = vec![
+        decision(
+            "BN-QV1-E001",
+            json!({ "project_id": "BN-QV1-P038", "zone_code": "BN-QV1", "kind": "certified", "decided_on": "2022-10-25", "decision_no": "6534127890", "land_handover_by": "2023-06-30", "construction_by": "2023-12-31", "operation_by": "2024-12-31" }),
+        ),
+        decision(
+            "BN-QV1-E002",
+            json!({ "project_id": "BN-QV1-P003", "zone_code": "BN-QV1", "kind": "adjusted", "decided_on": "2023-06-12", "decision_no": "2136/QĐ-BQL", "capital_usd_change": 20_000_000.0 }),
+        ),
+        decision(
+            "BN-QV1-E003",
+            json!({ "project_id": "BN-QV1-P001", "zone_code": "BN-QV1", "kind": "adjusted", "decided_on": "2023-09-05", "decision_no": "3012/QĐ-BQL", "capital_vnd_change": 45_000_000_000.0 }),
+        ),
+        decision(
+            "BN-QV1-E004",
+            json!({ "project_id": "BN-QV1-P004", "zone_code": "BN-QV1", "kind": "adjusted", "decided_on": "2023-10-20", "decision_no": "3355/QĐ-BQL", "capital_usd_change": -4_000_000.0, "reason": "Giảm quy mô dây chuyền lắp ráp" }),
+        ),
+        decision(
+            "BN-QV1-E005",
+            json!({ "project_id": "BN-QV1-P002", "zone_code": "BN-QV1", "kind": "adjusted", "decided_on": "2023-02-14", "decision_no": "412/QĐ-BQL", "sector": "Cơ khí chính xác" }),
+        ),
+    ];
+    // (origin, adjustments, increases and their total, decreases and their total), less the named ones.
+    let plan = [
+        (Origin::Fdi, 530 - 3, 97 - 1, 577.12e6 - 20e6, 9 - 1, 21.9e6 - 4e6),
+        (Origin::Ddi, 69 - 1, 15 - 1, 1_101.9e9 - 45e9, 0, 0.0),
+    ];
+    let mut n = 0;
+    for (origin, adjustments, increases, up, decreases, down) in plan {
+        let key = if origin == Origin::Fdi { "capital_usd" } else { "capital_vnd" };
+        let change_key = if origin == Origin::Fdi { "capital_usd_change" } else { "capital_vnd_change" };
+        let unit = if origin == Origin::Fdi { 1e4 } else { 1e7 };
+        // Projects certified before 2023 that hold enough capital for a decrease.
+        let eligible: Vec<(String, String, f64)> = projects
+            .iter()
+            .filter(|p| in_bn(p) && p["properties"]["origin"] == origin.as_str())
+            .filter(|p| date_of(&p["properties"]["certificate_on"]).is_some_and(|d| d < from))
+            .map(|p| {
+                let props = &p["properties"];
+                (
+                    p["id"].as_str().unwrap().to_string(),
+                    props["zone_code"].as_str().unwrap().to_string(),
+                    props[key].as_f64().unwrap_or(0.0),
+                )
+            })
+            .collect();
+        let shares = |total: f64, count: usize| -> Vec<f64> {
+            if count == 0 {
+                return Vec::new();
+            }
+            let share = (total / count as f64 / unit).floor() * unit;
+            (0..count)
+                .map(|i| if i == count - 1 { total - share * (count - 1) as f64 } else { share })
+                .collect()
+        };
+        let changes: Vec<Option<f64>> = shares(up, increases)
+            .into_iter()
+            .map(Some)
+            .chain(shares(down, decreases).into_iter().map(|d| Some(-d)))
+            .chain(std::iter::repeat_n(None, adjustments - increases - decreases))
+            .collect();
+        for change in changes {
+            n += 1;
+            let candidates: Vec<&(String, String, f64)> =
+                eligible.iter().filter(|(_, _, capital)| change.is_none_or(|c| capital + c > 0.0)).collect();
+            let (project, zone, _) = *rng.pick(&candidates);
+            let mut p = json!({
+                "project_id": project, "zone_code": zone, "kind": "adjusted",
+                "decided_on": day_in_2023(&mut rng).to_string(),
+                "decision_no": format!("{}/QĐ-BQL", 100 + n),
+            });
+            if let Some(c) = change {
+                p[change_key] =
+                    json!(if origin == Origin::Fdi { (c * 100.0).round() / 100.0 } else { c.round() });
+            }
+            events.push(decision(&format!("BN-E23-{n:04}"), p));
+        }
+    }
+    events
 }

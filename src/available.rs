@@ -17,7 +17,9 @@ use serde::Serialize;
 
 use crate::cache::{ZoneCache, ZoneKey, budget_bytes};
 use crate::collections::{self, FilterValue};
-use crate::domain::{ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone};
+use crate::domain::{
+    ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone,
+};
 use crate::occupancy::OccupancyError;
 use crate::spatial::{area_ha, clip, subtract, union_all};
 use crate::store::{Condition, ItemsQuery, Store, StoreError};

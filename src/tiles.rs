@@ -278,9 +278,10 @@ pub async fn build(
                         ("cleared", TileValue::Bool(piece.cleared)),
                     ]
                     .into_iter()
-                    .chain((!piece.recovered_from.is_empty()).then(|| {
-                        ("recovered_from", TileValue::Text(piece.recovered_from.join(",")))
-                    }))
+                    .chain(
+                        (!piece.recovered_from.is_empty())
+                            .then(|| ("recovered_from", TileValue::Text(piece.recovered_from.join(",")))),
+                    )
                     .chain(piece.recovered_on.map(|d| ("recovered_on", TileValue::Text(d.to_string()))))
                     .collect(),
                 );

@@ -1,6 +1,8 @@
 //! Available land: computed on request from plans, plots, leases and clearance (no table).
 
-use super::{BASE, Collection, PROVINCE_CODE, TileExtra, Tiles, ZONE_CODE, boolean, closed, date, real, text};
+use super::{
+    BASE, Collection, PROVINCE_CODE, TileExtra, Tiles, ZONE_CODE, boolean, closed, date, real, text,
+};
 use crate::domain::ZoneStatus;
 
 pub const AVAILABLE_LAND: Collection = Collection {

@@ -175,14 +175,15 @@ pub struct ZoneLine {
 /// Projects on the date.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Projects {
-    /// Certified on or before the date.
+    /// Certified on or before the date, and not terminated or revoked by then.
     pub valid: u64,
     pub valid_fdi: u64,
     pub valid_ddi: u64,
-    /// Registered capital of valid projects declared in USD (FDI, as certified).
+    /// Registered capital of valid projects declared in USD on the date: the certificate's, with every
+    /// adjustment up to then (source: declared).
     #[serde(serialize_with = "round2")]
     pub capital_usd: f64,
-    /// Registered capital of valid projects declared in VND (DDI, as certified).
+    /// Registered capital of valid projects declared in VND on the date (as above).
     #[serde(serialize_with = "round2")]
     pub capital_vnd: f64,
     pub operating: u64,
@@ -683,21 +684,25 @@ pub async fn compute_with(
         w.coverage_pct = pct(w.with_working_plant as f64, w.operating_zones as f64);
     }
 
-    // Projects per province.
+    // Projects per province, as their decisions leave them on the date (capital adjusted; terminated and
+    // revoked ones no longer valid, suspended ones not operating).
     let mut projects_by_province: BTreeMap<String, Projects> = BTreeMap::new();
-    for p in &projects {
+    let decisions = crate::register::by_project(&events);
+    for (id, p) in &project_ids {
         let province = p.province_code.clone().unwrap_or_default();
         let entry = projects_by_province.entry(province).or_default();
-        if p.certificate_on.is_some_and(|d| d > query.at) {
+        let mine = decisions.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let Some(state) = crate::register::state_at(p, mine, query.at) else { continue };
+        if !state.standing.is_valid() {
             continue;
         }
         let fdi = p.origin == Origin::Fdi;
         entry.valid += 1;
         entry.valid_fdi += u64::from(fdi);
         entry.valid_ddi += u64::from(!fdi);
-        entry.capital_usd += p.capital_usd.unwrap_or(0.0);
-        entry.capital_vnd += p.capital_vnd.unwrap_or(0.0);
-        if p.operating_since.is_some_and(|d| d <= query.at) {
+        entry.capital_usd += state.capital_usd.unwrap_or(0.0);
+        entry.capital_vnd += state.capital_vnd.unwrap_or(0.0);
+        if state.standing == crate::register::Standing::Operating {
             entry.operating += 1;
             entry.operating_fdi += u64::from(fdi);
             entry.operating_ddi += u64::from(!fdi);

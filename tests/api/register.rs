@@ -95,6 +95,8 @@ async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Back
     let held_before = zone_leased_ha(&app, "BN-QV1", day_before).await;
     let held_on = zone_leased_ha(&app, "BN-QV1", day).await;
     let available_before = app.get(&format!("/available?zone_code=BN-QV1&at={day}")).await.json();
+    let valid = |r: Value| r["projects"]["valid"].as_u64().unwrap();
+    let valid_before = valid(app.get(&format!("/reports/provinces/VN2025-24?at={day}")).await.json());
 
     let revoke = json!({ "project_id": "BN-QV1-P002", "kind": "revoked", "decided_on": day,
         "decision_no": "1502/QĐ-BQL", "reason": "Chậm triển khai dự án quá 24 tháng" });
@@ -131,6 +133,15 @@ async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Back
         total(&available_after) > total(&available_before) + lease_ha * 0.9,
         "the lease's land is available"
     );
+    // The project is no longer valid from that day in the board's report.
+    assert_eq!(
+        valid(app.get(&format!("/reports/provinces/VN2025-24?at={day}")).await.json()),
+        valid_before - 1
+    );
+    assert_eq!(
+        valid(app.get(&format!("/reports/provinces/VN2025-24?at={day_before}")).await.json()),
+        valid_before
+    );
     // Nothing follows a revocation.
     let late = json!({ "project_id": "BN-QV1-P002", "kind": "adjusted", "decided_on": "2027-01-05", "capital_usd_change": 1e6 });
     assert_eq!(post_event(&app, &planner, late).await.json()["field"], "kind");
@@ -161,22 +172,37 @@ async fn the_watch_list_names_projects_behind_their_commitments(backend: Backend
     assert!(md.contains("Dự án chậm tiến độ") && md.contains("Nhận bàn giao đất"), "{md}");
 }
 
+/// The demo tells Bắc Ninh's 2023 as its board reported it (01/01–17/11/2023): 108 new FDI projects with
+/// USD 927.89 million; 530 FDI adjustments, 106 of them changing capital by USD 555.22 million (97 up by
+/// 577.12 million, 9 down by 21.9 million); 20 new DDI projects with VND 3,494.78 billion; 69 DDI
+/// adjustments, 15 of them raising capital by VND 1,101.9 billion; about 35 projects into operation.
 async fn the_report_counts_decisions_in_the_period_fdi_and_ddi_apart(backend: Backend) {
     let app = spawn_app(backend).await;
-    // The demo's decisions in Bắc Ninh in 2023: three FDI adjustments (+20 million, −4 million, a new
-    // sector) and one DDI (+45 billion).
     let report = app.get("/reports/provinces/VN-56?at=2023-11-17").await.json();
-    let fdi = &report["period"]["fdi_decisions"];
-    assert_eq!((fdi["adjustments"].as_u64(), fdi["capital_changes"].as_u64()), (Some(3), Some(2)), "{fdi}");
-    assert_eq!((fdi["increases"].as_u64(), fdi["decreases"].as_u64()), (Some(1), Some(1)));
-    assert_eq!((fdi["increase_usd"].as_f64(), fdi["decrease_usd"].as_f64()), (Some(20e6), Some(4e6)));
-    let ddi = &report["period"]["ddi_decisions"];
-    assert_eq!((ddi["adjustments"].as_u64(), ddi["increase_vnd"].as_f64()), (Some(1), Some(45e9)), "{ddi}");
-    // Before the decisions' dates they are not counted.
-    let early = app.get("/reports/provinces/VN-56?at=2023-02-01").await.json();
-    assert_eq!(early["period"]["fdi_decisions"]["adjustments"], 0);
+    let period = &report["period"];
+    let close = |v: &Value, expected: f64| (v.as_f64().unwrap() - expected).abs() < 0.5;
+    assert_eq!((period["new_fdi"].as_u64(), period["new_ddi"].as_u64()), (Some(108), Some(20)), "{period}");
+    assert!(close(&period["new_capital_usd"], 927.89e6), "{period}");
+    assert!(close(&period["new_capital_vnd"], 3_494.78e9), "{period}");
+    assert_eq!(period["into_operation"], 35, "{period}");
+    let fdi = &period["fdi_decisions"];
+    assert_eq!(
+        (fdi["adjustments"].as_u64(), fdi["capital_changes"].as_u64()),
+        (Some(530), Some(106)),
+        "{fdi}"
+    );
+    assert_eq!((fdi["increases"].as_u64(), fdi["decreases"].as_u64()), (Some(97), Some(9)), "{fdi}");
+    assert!(close(&fdi["increase_usd"], 577.12e6) && close(&fdi["decrease_usd"], 21.9e6), "{fdi}");
+    let added = fdi["increase_usd"].as_f64().unwrap() - fdi["decrease_usd"].as_f64().unwrap();
+    assert!((added - 555.22e6).abs() < 0.5, "net {added}");
+    let ddi = &period["ddi_decisions"];
+    assert_eq!((ddi["adjustments"].as_u64(), ddi["increases"].as_u64()), (Some(69), Some(15)), "{ddi}");
+    assert!(close(&ddi["increase_vnd"], 1_101.9e9), "{ddi}");
+    // A year without decisions counts none.
+    let before = app.get("/reports/provinces/VN-56?at=2022-12-31").await.json();
+    assert_eq!(before["period"]["fdi_decisions"]["adjustments"], 0);
     let html = app.get("/reports/provinces/VN-56?at=2023-11-17&f=html").await.text();
-    assert!(html.contains("Lượt điều chỉnh (FDI)"), "the HTML report shows them");
+    assert!(html.contains("Lượt điều chỉnh (FDI)") && html.contains("530"), "the HTML report shows them");
 }
 
 crate::contract!(
