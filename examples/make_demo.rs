@@ -410,8 +410,15 @@ fn main() {
                     inventoried_on: (status >= ClearanceStatus::Inventoried).then_some(inventoried),
                     compensated_on: (status >= ClearanceStatus::Compensated)
                         .then(|| inventoried + chrono::Duration::days(120)),
-                    handed_over_on: (status == ClearanceStatus::HandedOver)
-                        .then(|| inventoried + chrono::Duration::days(180)),
+                    handed_over_on: (status == ClearanceStatus::HandedOver).then(|| {
+                        // Vĩnh Phúc's board reported four operating zones still clearing land on
+                        // 30/09/2023: their land beyond the leased strip was handed over in mid-2024.
+                        if STILL_CLEARING_2023.contains(&s.code.as_str()) && px1 > xr + 1e-12 {
+                            parse_date("2024-06-28").unwrap()
+                        } else {
+                            inventoried + chrono::Duration::days(180)
+                        }
+                    }),
                 };
                 parcels_out.push(feature(
                     &format!("{}-T{}-{}", s.code, parcel.sheet_no, parcel.parcel_no),
@@ -553,6 +560,10 @@ fn plot_area_ha(plot: &Value) -> f64 {
         other => panic!("plot geometry is not polygonal: {other:?}"),
     }
 }
+
+/// Operating zones of Vĩnh Phúc whose board reported them still clearing land on 30/09/2023 (Khai
+/// Quang, Bình Xuyên, Bá Thiện II, Tam Dương II khu A).
+const STILL_CLEARING_2023: &[&str] = &["VP-KQ", "VP-BX", "VP-BT2", "VP-TD2A"];
 
 /// Makes Bắc Ninh's 2023 (1 January to 17 November) what the board reported (DESIGN.md, the seeds): 108
 /// new FDI projects with USD 927.89 million; 530 adjustments of FDI projects, 106 of them changing

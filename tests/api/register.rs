@@ -205,7 +205,26 @@ async fn the_report_counts_decisions_in_the_period_fdi_and_ddi_apart(backend: Ba
     assert!(html.contains("Lượt điều chỉnh (FDI)") && html.contains("530"), "the HTML report shows them");
 }
 
+/// Vĩnh Phúc on 30/09/2023, as its board reported: Khai Quang, Bình Xuyên, Bá Thiện II and Tam Dương II-A
+/// were still clearing land (all of it cleared by the end of 2024).
+async fn vinh_phuc_2023_still_clearing_four_zones(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let progress = |report: &Value, zone: &str| {
+        let line = report["zone_lines"].as_array().unwrap().iter().find(|l| l["zone_code"] == zone).cloned();
+        line.unwrap_or_else(|| panic!("{zone} not in the report"))["clearance"]["progress_pct"]
+            .as_f64()
+            .unwrap()
+    };
+    let then = app.get("/reports/provinces/VN-70?at=2023-09-30").await.json();
+    let later = app.get("/reports/provinces/VN-70?at=2024-12-31").await.json();
+    for zone in ["VP-KQ", "VP-BX", "VP-BT2", "VP-TD2A"] {
+        assert!(progress(&then, zone) < 100.0, "{zone} was still clearing on 30/09/2023");
+        assert_eq!(progress(&later, zone), 100.0, "{zone} cleared by the end of 2024");
+    }
+}
+
 crate::contract!(
+    vinh_phuc_2023_still_clearing_four_zones,
     bad_decisions_are_refused_naming_the_field_and_nothing_is_written,
     a_revocation_takes_the_land_back_on_its_date_never_before,
     the_watch_list_names_projects_behind_their_commitments,
