@@ -129,6 +129,27 @@ const I18N = {
     printLegend: 'Chú giải',
     printResults: 'Kết quả tìm đất còn trống',
     printedOn: 'In ngày',
+    // the watch list: GET /projects/behind
+    watchTitle: 'Dự án chậm tiến độ',
+    watchProjects: () => 'dự án',
+    watchHeld: 'đất đang thuê',
+    watchNone: 'Không có dự án nào chậm tiến độ.',
+    watchError: 'Không tải được danh sách dự án chậm tiến độ',
+    watchFit: 'Xem KCN của dự án trên bản đồ',
+    watchCsvTitle: 'Tải danh sách dạng CSV',
+    watchDue: 'hạn',
+    watchLate: (n) => `chậm ${n} ngày`,
+    milestone_land_handover: 'Nhận bàn giao đất',
+    milestone_construction: 'Khởi công xây dựng',
+    milestone_operation: 'Đi vào hoạt động',
+    origin_fdi: 'FDI',
+    origin_ddi: 'Trong nước',
+    originTitle_fdi: 'Dự án có vốn đầu tư nước ngoài',
+    originTitle_ddi: 'Dự án đầu tư trong nước',
+    // land taken back from projects (available land with recovered_from)
+    recovered: 'Đất thu hồi từ dự án',
+    recoveredFrom: (ids, date) => `Đất thu hồi từ dự án ${ids.join(', ')} ngày ${date}`,
+    badgeRecovered: 'Đất thu hồi',
   },
   en: {
     pageTitle: 'landbank — Industrial zone map',
@@ -247,6 +268,25 @@ const I18N = {
     printLegend: 'Legend',
     printResults: 'Available land found',
     printedOn: 'Printed',
+    watchTitle: 'Projects behind schedule',
+    watchProjects: (n) => (n === 1 ? 'project' : 'projects'),
+    watchHeld: 'of land held',
+    watchNone: 'No project is behind schedule.',
+    watchError: 'Could not load the projects behind schedule',
+    watchFit: 'Show the project\'s zone on the map',
+    watchCsvTitle: 'Download the list as CSV',
+    watchDue: 'due',
+    watchLate: (n, count) => `${n} ${count === 1 ? 'day' : 'days'} late`,
+    milestone_land_handover: 'Land handed over',
+    milestone_construction: 'Construction started',
+    milestone_operation: 'Operating',
+    origin_fdi: 'FDI',
+    origin_ddi: 'Domestic',
+    originTitle_fdi: 'Foreign-invested project',
+    originTitle_ddi: 'Domestic project',
+    recovered: 'Land taken back from projects',
+    recoveredFrom: (ids, date) => `Land taken back from project${ids.length === 1 ? '' : 's'} ${ids.join(', ')} on ${date}`,
+    badgeRecovered: 'Taken back',
   },
 };
 
@@ -278,6 +318,13 @@ const CLEARANCE_COLORS = {
   handed_over: '#ece9f4',
 };
 const AVAILABLE_COLORS = { ready: '#f7e04b', not_ready: '#fdf6c7', line: '#7a6300' };
+// Available land taken back from projects (recovered_from): hatched over its yellow, with a solid
+// outline, in a near-black violet, so that it is told apart by pattern and by lightness, not by hue
+// alone (CIEDE2000 ≥ 30 from both yellows and the plain outline, also for colour-blind eyes; checked by the test).
+const RECOVERED_COLOR = '#1b0a3c';
+const RECOVERED_PATTERN = 'recovered-hatch';
+// In the tiles recovered_from is absent when no land of the piece was taken back.
+const RECOVERED_FILTER = ['all', ['has', 'recovered_from'], ['!=', ['to-string', ['get', 'recovered_from']], '']];
 // Results of the "find available land" panel: a colour no other layer uses.
 const RESULT_COLORS = { fill: '#d6287f', line: '#a0135c', selected: '#4d0a2e' };
 
@@ -295,7 +342,7 @@ const GROUPS = [
   { key: 'zones', layers: ['zones-fill', 'zones-outline', 'zones-points'], on: true, minzoom: 0 },
   { key: 'plots', layers: ['plots-fill', 'plots-outline'], on: true, minzoom: 13 },
   { key: 'clearance_parcels', layers: ['clearance-fill', 'clearance-outline'], on: false, minzoom: 13 },
-  { key: 'available_land', layers: ['available-fill', 'available-outline'], on: false, minzoom: 11 },
+  { key: 'available_land', layers: ['available-fill', 'available-outline', 'available-recovered', 'available-recovered-outline'], on: false, minzoom: 11 },
 ];
 const groupMinzoom = (key) => GROUPS.find((g) => g.key === key).minzoom;
 const CLICKABLE = ['available-results', 'available-fill', 'plots-fill', 'clearance-fill', 'zones-fill', 'zones-points'];
@@ -369,6 +416,13 @@ function parseDateField(text) {
 }
 const statusText = (s) => (s ? t('status_' + s) : '—');
 const sourceText = (s) => (s ? t('source_' + s) : '');
+/** 2023-06-30 → 30/06/2023, in either language (due dates, dates land was taken back). */
+const fmtDMY = (iso) => (isDate(iso) ? iso.split('-').reverse().join('/') : String(iso ?? ''));
+/** "Land taken back from project … on dd/mm/yyyy" for an available-land piece with recovered_from, else ''. */
+function recoveredText(p) {
+  const ids = String(p?.recovered_from ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return ids.length ? t('recoveredFrom')(ids, fmtDMY(p.recovered_on)) : '';
+}
 
 /** Folds Vietnamese to plain ASCII-ish lower case: "Quế Võ" and "que vo" both become "que vo". */
 export function fold(s) {
@@ -386,7 +440,7 @@ async function getJSON(path) {
   if (!res.ok) {
     let detail = '';
     try { detail = (await res.json()).detail || ''; } catch { /* not JSON */ }
-    throw new Error(`${res.status} ${path}${detail ? ': ' + detail : ''}`);
+    throw Object.assign(new Error(`${res.status} ${path}${detail ? ': ' + detail : ''}`), { status: res.status, detail });
   }
   return res.json();
 }
@@ -675,6 +729,17 @@ function buildStyle(basemap) {
       minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
       paint: { 'line-color': AVAILABLE_COLORS.line, 'line-width': 1.2, 'line-dasharray': [2, 1] },
     },
+    // Land taken back from projects: hatched (the image is made by hatchImage) and outlined.
+    {
+      id: 'available-recovered', type: 'fill', source: 'available_land', 'source-layer': 'available_land', filter: RECOVERED_FILTER,
+      minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
+      paint: { 'fill-pattern': RECOVERED_PATTERN },
+    },
+    {
+      id: 'available-recovered-outline', type: 'line', source: 'available_land', 'source-layer': 'available_land', filter: RECOVERED_FILTER,
+      minzoom: layerMinzoom('available_land', groupMinzoom('available_land')), layout: { visibility: vis('available_land') },
+      paint: { 'line-color': RECOVERED_COLOR, 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 16, 3] },
+    },
     {
       id: 'zones-outline', type: 'line', source: 'zones', 'source-layer': 'zones', layout: { visibility: vis('zones') },
       paint: {
@@ -958,8 +1023,35 @@ function legendItems(key) {
   }
   if (key === 'plots') return Object.entries(LEASE_COLORS).map(([k, color]) => ({ color, label: t('lease_' + k) }));
   if (key === 'clearance_parcels') return Object.entries(CLEARANCE_COLORS).map(([k, color]) => ({ color, label: t('clearance_' + k) }));
-  if (key === 'available_land') return [{ color: AVAILABLE_COLORS.ready, label: t('ready') }, { color: AVAILABLE_COLORS.not_ready, label: t('notReady') }];
+  if (key === 'available_land') {
+    return [{ color: AVAILABLE_COLORS.ready, label: t('ready') }, { color: AVAILABLE_COLORS.not_ready, label: t('notReady') },
+      { hatch: RECOVERED_COLOR, label: t('recovered') }];
+  }
   return [];
+}
+
+/** A legend entry: a colour swatch, or the hatch of land taken back (drawn as on the map, over ready land). */
+function legendItem(i) {
+  const mark = i.hatch
+    ? `<span class="legend-hatch" style="--hatch:${i.hatch};--under:${AVAILABLE_COLORS.ready}"></span>`
+    : `<span class="swatch" style="background:${i.color}"></span>`;
+  return `<li${i.hatch ? ' data-hatch="1"' : ''}>${mark}${esc(i.label)}</li>`;
+}
+
+/** The hatch of land taken back: diagonal lines in RECOVERED_COLOR, the piece's own colour between them. */
+function hatchImage(ratio = 2) {
+  const size = 10 * ratio;
+  const c = document.createElement('canvas');
+  c.width = size; c.height = size;
+  const ctx = c.getContext('2d');
+  ctx.strokeStyle = RECOVERED_COLOR;
+  ctx.lineWidth = 1.6 * ratio;
+  ctx.lineCap = 'square';
+  ctx.beginPath();
+  // One diagonal and the two corner pieces that continue it across the tile's edges (seamless).
+  for (const o of [-size, 0, size]) { ctx.moveTo(o, size); ctx.lineTo(o + size, 0); }
+  ctx.stroke();
+  return { image: ctx.getImageData(0, 0, size, size), pixelRatio: ratio };
 }
 
 function renderLayers() {
@@ -971,7 +1063,7 @@ function renderLayers() {
         <span class="layer-name">${esc(t('layer_' + g.key))}</span>
         <span class="zoom-hint" data-minzoom="${g.minzoom}">${esc(t('zoomIn'))}</span>
       </label>
-      <ul class="legend">${legendItems(g.key).map((i) => `<li><span class="swatch" style="background:${i.color}"></span>${esc(i.label)}</li>`).join('')}</ul>
+      <ul class="legend">${legendItems(g.key).map(legendItem).join('')}</ul>
     </div>`).join('');
   for (const g of GROUPS) {
     $(`#layer-${g.key}`).addEventListener('change', (ev) => {
@@ -1043,8 +1135,10 @@ function pieceSection() {
   const p = popupCtx.piece;
   if (!p) return '';
   const ready = p.ready === true || p.ready === 'true';
+  const back = recoveredText(p);
   return `<section class="pp-part"><div class="pp-line"><span class="swatch" style="background:${ready ? AVAILABLE_COLORS.ready : AVAILABLE_COLORS.not_ready}"></span>
-    <strong>${esc(t('availablePiece'))}</strong> · ${esc(fmtHa(Number(p.area_ha)))} · ${esc(ready ? t('ready') : t('notReady'))}</div></section>`;
+    <strong>${esc(t('availablePiece'))}</strong> · ${esc(fmtHa(Number(p.area_ha)))} · ${esc(ready ? t('ready') : t('notReady'))}</div>
+    ${back ? `<div class="pp-line pp-recovered"><span class="legend-hatch" style="--hatch:${RECOVERED_COLOR};--under:${AVAILABLE_COLORS.ready}" aria-hidden="true"></span><span>${esc(back)}</span></div>` : ''}</section>`;
 }
 
 function renderPopup() {
@@ -1235,6 +1329,7 @@ function selectProvince(code) {
   renderProvinceSelect();
   syncUrl();
   loadProvince();
+  loadWatch();
   provinceChangedForAvailable();
 }
 
@@ -1254,6 +1349,7 @@ async function provincesForDate(at) {
   }
   renderProvinceSelect();
   loadProvince(state.province === code ? data : null);
+  loadWatch();
   provinceChangedForAvailable();
 }
 
@@ -1315,6 +1411,163 @@ function renderProvince() {
     </button>`;
   }).join('');
   renderPrintSheet();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watch list: the projects behind schedule on the page's date in the selected province, from
+// /projects/behind (a row per project and milestone past due, listed here a project at a time with
+// its milestones); an entry fits the map to its zone (geometry from /collections/zones/items/{code}).
+
+const MILESTONES = ['land_handover', 'construction', 'operation'];
+const watch = { token: 0, loading: false, data: null, error: null, at: null, province: null, selected: null };
+const zoneGeometry = new Map(); // code -> Promise of the zone's bbox
+
+function watchQuery(extra = {}) {
+  const q = new URLSearchParams({ at: state.at });
+  if (state.province) q.set('province_code', state.province);
+  for (const [k, v] of Object.entries(extra)) q.set(k, v);
+  return q;
+}
+
+/** The list for the page's date and province (again after either changes). */
+async function loadWatch() {
+  if (!$('#watch-panel')) return;
+  const token = ++watch.token;
+  const at = state.at;
+  const province = state.province;
+  watch.loading = true;
+  $('#watch-panel').classList.add('loading');
+  renderWatchScope();
+  try {
+    const d = await getJSON(`projects/behind?${watchQuery()}`);
+    if (token !== watch.token) return;
+    Object.assign(watch, { data: d, error: null, at, province });
+  } catch (err) {
+    if (token !== watch.token) return;
+    // Shown in the card, in the page's words, with the service's explanation (problem+json detail) after them.
+    console.warn('landbank: projects behind:', err);
+    const why = err.detail || (err.status ? `HTTP ${err.status}` : '');
+    Object.assign(watch, { data: null, error: why, at, province });
+  } finally {
+    if (token === watch.token) {
+      watch.loading = false;
+      $('#watch-panel').classList.remove('loading');
+      renderWatch();
+    }
+  }
+}
+
+/** The rows of the answer a project at a time (in the answer's order), milestones in their own order. */
+function watchProjects(rows) {
+  const byId = new Map();
+  for (const r of rows || []) {
+    const id = r.project_id ?? '';
+    if (!byId.has(id)) byId.set(id, { ...r, milestones: [] });
+    const p = byId.get(id);
+    p.leased_ha = Math.max(Number(p.leased_ha) || 0, Number(r.leased_ha) || 0);
+    p.milestones.push({ milestone: r.milestone, due_on: r.due_on, days_late: r.days_late });
+  }
+  const rank = (m) => (MILESTONES.includes(m) ? MILESTONES.indexOf(m) : MILESTONES.length);
+  for (const p of byId.values()) p.milestones.sort((a, b) => rank(a.milestone) - rank(b.milestone));
+  return [...byId.values()];
+}
+
+function renderWatchScope() {
+  const scope = $('#watch-scope');
+  if (scope) scope.textContent = `${t('province')}: ${provinceLabel(state.province)} · ${t('asOfShort')} ${fmtDate(state.at)}`;
+}
+
+function watchItem(p) {
+  const zone = zoneIndex.get(p.zone_code)?.name || p.zone_code || '';
+  const origin = p.origin === 'fdi' || p.origin === 'ddi'
+    ? `<span class="badge" title="${esc(t('originTitle_' + p.origin))}">${esc(t('origin_' + p.origin))}</span>` : '';
+  const milestones = p.milestones.map((m) => `<span class="wi-ms" data-milestone="${esc(m.milestone)}" data-due="${esc(m.due_on)}" data-days-late="${esc(m.days_late)}">
+        <span class="wi-ms-what"><span class="wi-ms-name">${esc(MILESTONES.includes(m.milestone) ? t('milestone_' + m.milestone) : m.milestone)}</span>
+        <span class="wi-ms-due">${esc(t('watchDue'))} ${esc(fmtDMY(m.due_on))}</span></span>
+        <span class="wi-ms-late">${esc(t('watchLate')(fmtInt(m.days_late), Number(m.days_late)))}</span></span>`).join('');
+  return `<li data-project="${esc(p.project_id)}" data-zone="${esc(p.zone_code)}"${p.project_id === watch.selected ? ' class="selected"' : ''}>
+    <button type="button" class="watch-item" title="${esc(t('watchFit'))}" aria-current="${p.project_id === watch.selected}">
+      <span class="wi-name">${esc(p.tenant_name || p.project_id)}</span>
+      <span class="wi-area" data-value="${esc(p.leased_ha)}">${esc(fmtHa(p.leased_ha))}</span>
+      <span class="wi-sub"><span class="wi-zone">${esc(zone)}</span> · ${esc(p.project_id)} ${origin}</span>
+      <span class="wi-milestones">${milestones}</span>
+    </button>
+  </li>`;
+}
+
+function renderWatch() {
+  if (!$('#watch-panel')) return;
+  renderWatchScope();
+  const d = watch.data;
+  const err = $('#watch-error');
+  err.hidden = watch.error == null;
+  err.textContent = watch.error == null ? '' : `${t('watchError')}${watch.error ? `: ${watch.error}` : '.'}`;
+  const summary = $('#watch-summary');
+  summary.hidden = !d;
+  const projects = d ? watchProjects(d.behind) : [];
+  if (d) {
+    const n = Number(d.projects_behind ?? projects.length);
+    const count = $('#watch-count');
+    count.textContent = fmtInt(n);
+    count.dataset.value = String(n);
+    $('#watch-count-label').textContent = t('watchProjects')(n);
+    const ha = $('#watch-ha');
+    // -0 (an empty sum) reads as 0.
+    const total = Number(d.leased_ha) || 0;
+    ha.textContent = fmtHa(total);
+    ha.dataset.value = String(total);
+    $('#watch-ha-label').textContent = t('watchHeld');
+  }
+  $('#watch-list').innerHTML = d && !projects.length ? `<li class="watch-empty">${esc(t('watchNone'))}</li>` : projects.map(watchItem).join('');
+  const csv = $('#watch-csv');
+  csv.hidden = !projects.length;
+  if (projects.length) csv.href = `${api('projects/behind')}?${watchQuery({ f: 'csv' })}`; else csv.removeAttribute('href');
+}
+
+/** The bbox of a zone's geometry from /collections/zones/items/{code} (asked once per zone). */
+function zoneBbox(code) {
+  if (!zoneGeometry.has(code)) {
+    const job = getJSON(`collections/zones/items/${encodeURIComponent(code)}`).then((f) => {
+      const box = bboxOf(f.geometry);
+      if (!box) throw new Error(`${code}: no geometry`);
+      return box;
+    });
+    job.catch(() => zoneGeometry.delete(code)); // asked again next time
+    zoneGeometry.set(code, job);
+  }
+  return zoneGeometry.get(code);
+}
+
+async function fitToWatchEntry(li) {
+  const code = li.dataset.zone;
+  watch.selected = li.dataset.project;
+  for (const el of document.querySelectorAll('#watch-list li[data-project]')) {
+    const on = el === li;
+    el.classList.toggle('selected', on);
+    el.querySelector('button')?.setAttribute('aria-current', String(on));
+  }
+  if (!code || !map) return;
+  selectZone(code);
+  let box;
+  try {
+    box = await zoneBbox(code);
+  } catch (err) {
+    // The zones index has the zone's bbox too: the map still goes there; the status line says what failed.
+    reportError(err);
+    box = zoneIndex.get(code)?.bbox;
+  }
+  if (!box || watch.selected !== li.dataset.project) return;
+  const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+  map.fitBounds(toBounds(box), { padding: fitPadding(80), maxZoom: 15, duration: reduce ? 0 : 1000 });
+}
+
+function setupWatch() {
+  if (!$('#watch-panel')) return;
+  $('#watch-list').addEventListener('click', (ev) => {
+    const li = ev.target.closest('li[data-project]');
+    if (li) fitToWatchEntry(li);
+  });
+  renderWatch();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1648,6 +1901,7 @@ function resultItem(f) {
     p.wwtp_operating
       ? `<span class="badge" title="${esc(t('badgeWwtpTitle'))}${p.wwtp_capacity_m3d != null ? ` · ${esc(fmtInt(p.wwtp_capacity_m3d))} ${esc(t('perDay'))}` : ''}">${esc(t('badgeWwtp'))}</span>`
       : '',
+    recoveredText(p) ? `<span class="badge badge-recovered" title="${esc(recoveredText(p))}">${esc(t('badgeRecovered'))}</span>` : '',
   ].join('');
   const plots = String(p.plot_codes || '').split(',').filter(Boolean).length;
   const sub = [f.id, plots ? t('availPlots')(plots) : ''].filter(Boolean).join(' · ');
@@ -1886,6 +2140,7 @@ function applyLanguage() {
   setupSearch.rerender?.();
   renderAvailableChrome();
   renderAvailable();
+  renderWatch();
   const copied = $('#available-copied');
   if (copied?.dataset.i18nKey) copied.textContent = t(copied.dataset.i18nKey);
   renderPrintSheet();
@@ -1977,7 +2232,7 @@ function renderPrintSheet() {
   if (d?.occupancy_pct != null) meta.push(`${t('occupancy')} ${fmtPct(d.occupancy_pct)} (${t('leasedOf')(fmtHa(d.leased_ha), fmtHa(d.leasable_ha))})`);
   $('#print-meta').textContent = meta.join(' · ');
   const zoom = map ? map.getZoom() : 0;
-  const item = (i) => `<li><span class="swatch" style="background:${i.color}"></span>${esc(i.label)}</li>`;
+  const item = legendItem;
   const groups = GROUPS.filter((g) => state.visible[g.key] && zoom >= g.minzoom).map((g) => `<section class="print-layer" data-key="${g.key}">
       <h3>${esc(t('layer_' + g.key))}</h3><ul class="legend">${legendItems(g.key).map(item).join('')}</ul></section>`);
   if (avail.open && avail.features.length) {
@@ -2092,7 +2347,11 @@ async function main() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
 
   map.on('error', (ev) => reportError(ev.error || ev));
+  // The hatch of land taken back, made here (the page loads no sprite): added when a layer first needs it.
+  const addHatch = () => { if (!map.hasImage(RECOVERED_PATTERN)) { const h = hatchImage(); map.addImage(RECOVERED_PATTERN, h.image, { pixelRatio: h.pixelRatio }); } };
+  map.on('styleimagemissing', (ev) => { if (ev.id === RECOVERED_PATTERN) addHatch(); });
   map.once('load', () => {
+    addHatch();
     addLabels(!basemap);
     updateZoomHints();
     // A search restored from the URL may have answered before the style was ready to take it.
@@ -2150,7 +2409,9 @@ async function main() {
   });
   setupSearch();
   setupAvailable();
+  setupWatch();
   syncUrl();
+  loadWatch();
   await loadProvince(followed.data);
 }
 
