@@ -259,7 +259,7 @@ impl Params {
     }
 
     /// Parameter `name` as a `P`; `None` when absent. The error names the parameter and its value.
-    pub(crate) fn value<P: Param>(&self, name: &str) -> Result<Option<P>, ApiError> {
+    pub fn value<P: Param>(&self, name: &str) -> Result<Option<P>, ApiError> {
         self.get(name)
             .map(|text| {
                 P::parse(text).map_err(|why| ApiError::parameter(name, format!("{name}={text}: {why}")))
@@ -268,7 +268,7 @@ impl Params {
     }
 
     /// Parameter `name` as a `P`, its default when absent.
-    pub(crate) fn or_default<P: Param + Default>(&self, name: &str) -> Result<P, ApiError> {
+    pub fn or_default<P: Param + Default>(&self, name: &str) -> Result<P, ApiError> {
         Ok(self.value(name)?.unwrap_or_default())
     }
 
