@@ -430,6 +430,7 @@ fn main() {
     }
     hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
     let events_out = bac_ninh_2023(&mut projects_out);
+    thai_nguyen_2020(&mut projects_out);
     let mut targets_out = Vec::new();
     let mut rdr = csv::Reader::from_path("maps/demo/spec/targets.csv").unwrap();
     for row in rdr.deserialize::<Target>() {
@@ -737,4 +738,85 @@ fn bac_ninh_2023(projects: &mut Vec<Value>) -> Vec<Value> {
         }
     }
     events
+}
+
+/// Makes Thái Nguyên on 30/11/2020 what its board reported (the seeds): 236 valid projects (119 FDI, 117
+/// DDI) with USD 8,438 million and VND 15,611 billion registered, and more than 98,000 workers in the
+/// operating ones. Runs after the zones are generated and only adds projects renting ready-built
+/// factories (no lease of their own), certified between 2012 and 2020, most of them operating.
+fn thai_nguyen_2020(projects: &mut Vec<Value>) {
+    let at = parse_date("2020-11-30").unwrap();
+    let date_of = |v: &Value| v.as_str().and_then(|s| parse_date(s).ok());
+    let in_tn = |p: &Value| p["properties"]["zone_code"].as_str().is_some_and(|z| z.starts_with("TN-"));
+    let valid = |p: &Value| in_tn(p) && date_of(&p["properties"]["certificate_on"]).is_some_and(|d| d <= at);
+    let mut rng = Rng::seeded("thai-nguyen-2020");
+    const ZONES: &[&str] = &["TN-YB", "TN-SC1", "TN-SC2", "TN-DT", "TN-NPY"];
+    let workers: i64 = projects
+        .iter()
+        .filter(|p| valid(p) && date_of(&p["properties"]["operating_since"]).is_some_and(|d| d <= at))
+        .filter_map(|p| p["properties"]["employees"].as_i64())
+        .sum();
+    let to_employ = 98_400 - workers;
+    let first_new = projects.len();
+    for (origin, count, capital) in [(Origin::Fdi, 119, 8_438e6), (Origin::Ddi, 117, 15_611e9)] {
+        let key = if origin == Origin::Fdi { "capital_usd" } else { "capital_vnd" };
+        let mine: Vec<&Value> =
+            projects.iter().filter(|p| valid(p) && p["properties"]["origin"] == origin.as_str()).collect();
+        let have: f64 = mine.iter().filter_map(|p| p["properties"][key].as_f64()).sum();
+        let (missing, rest) = (count - mine.len(), capital - have);
+        assert!(missing > 0 && rest > 0.0, "the generated Thái Nguyên already exceeds the figures");
+        let unit = if origin == Origin::Fdi { 1e4 } else { 1e7 };
+        let share = (rest / missing as f64 / unit).floor() * unit;
+        for n in 0..missing {
+            let amount = if n == missing - 1 { rest - share * (missing - 1) as f64 } else { share };
+            let zone = ZONES[n % ZONES.len()];
+            let certified =
+                parse_date("2012-01-10").unwrap() + chrono::Duration::days((rng.unit() * 3_100.0) as i64);
+            let operating = certified + chrono::Duration::days(300);
+            // The first three quarters of the new projects operate by the report's date, sharing the
+            // workers still missing.
+            let operates = n * 4 < missing * 3 && operating <= at;
+            // Workers of the operating ones are set below, once it is known how many operate.
+            let employees = 20 + (rng.unit() * 200.0) as i64;
+            let project = Project {
+                tenant_name: format!(
+                    "Công ty {} Nhà xưởng {zone} {n:03}",
+                    if origin == Origin::Fdi { "TNHH" } else { "CP" }
+                ),
+                origin,
+                country: Some(
+                    if origin == Origin::Fdi { ["KR", "CN", "JP", "TW"][n % 4] } else { "VN" }.into(),
+                ),
+                certificate_no: Some(format!("{}", 1_790_000_000u64 + n as u64 * 104_723)),
+                certificate_on: Some(certified),
+                capital_usd: (origin == Origin::Fdi).then_some((amount * 100.0).round() / 100.0),
+                capital_vnd: (origin == Origin::Ddi).then_some(amount.round()),
+                employees: Some(employees),
+                operating_since: operates.then_some(operating),
+                sector: Some("Linh kiện điện tử (thuê nhà xưởng xây sẵn)".into()),
+                zone_code: Some(zone.into()),
+                province_code: None,
+                contact_name: None,
+                contact_phone: None,
+                contact_email: None,
+                construction_started_on: None,
+            };
+            let prefix = if origin == Origin::Fdi { "F" } else { "D" };
+            projects.push(feature(
+                &format!("{zone}-{prefix}20{n:03}"),
+                serde_json::to_value(&project).unwrap(),
+                None,
+            ));
+        }
+    }
+    // The workers still missing, shared by the new projects that operate by the date.
+    let operating: Vec<usize> = (first_new..projects.len())
+        .filter(|&i| !projects[i]["properties"]["operating_since"].is_null())
+        .collect();
+    assert!(!operating.is_empty() && to_employ > 0, "no new operating project to employ the missing workers");
+    let each = to_employ / operating.len() as i64;
+    for (k, &i) in operating.iter().enumerate() {
+        let e = if k == operating.len() - 1 { to_employ - each * (operating.len() as i64 - 1) } else { each };
+        projects[i]["properties"]["employees"] = json!(e);
+    }
 }

@@ -223,7 +223,25 @@ async fn vinh_phuc_2023_still_clearing_four_zones(backend: Backend) {
     }
 }
 
+/// Thái Nguyên on 30/11/2020, as its board reported: 236 valid projects (119 FDI, 117 DDI) with USD 8,438
+/// million and VND 15,611 billion registered, and more than 98,000 workers.
+async fn thai_nguyen_2020_as_its_board_reported(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let report = app.get("/reports/provinces/VN-69?at=2020-11-30").await.json();
+    let p = &report["projects"];
+    assert_eq!(
+        (p["valid"].as_u64(), p["valid_fdi"].as_u64(), p["valid_ddi"].as_u64()),
+        (Some(236), Some(119), Some(117)),
+        "{p}"
+    );
+    assert!((p["capital_usd"].as_f64().unwrap() - 8_438e6).abs() < 0.5, "{p}");
+    assert!((p["capital_vnd"].as_f64().unwrap() - 15_611e9).abs() < 0.5, "{p}");
+    let workers = p["employees"].as_i64().unwrap();
+    assert!((98_000..99_000).contains(&workers), "more than 98,000 workers: {workers}");
+}
+
 crate::contract!(
+    thai_nguyen_2020_as_its_board_reported,
     vinh_phuc_2023_still_clearing_four_zones,
     bad_decisions_are_refused_naming_the_field_and_nothing_is_written,
     a_revocation_takes_the_land_back_on_its_date_never_before,
