@@ -293,7 +293,7 @@ async fn main() {
             ms(p99),
             bytes / 1000
         );
-        for z in [10u8, 14, 16] {
+        for z in [12u8, 14, 16] {
             // A tile in the middle of the plots.
             let t = landbank::tiles::TileId::containing(104.1905, 19.1905, z);
             let uri = format!("/tiles/plots/{z}/{}/{}.mvt", t.x, t.y);

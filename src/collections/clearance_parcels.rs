@@ -71,7 +71,7 @@ pub const CLEARANCE_PARCELS: Collection = Collection {
             ("sheet_no", "Cadastral map sheet number"),
             ("parcel_no", "Parcel number on the sheet"),
         ],
-        min_zoom: 0,
+        min_zoom: 12,
         extra: TileExtra::None,
     }),
     ..BASE

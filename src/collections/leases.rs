@@ -46,7 +46,7 @@ pub const LEASES: Collection = Collection {
     },
     tiles: Some(Tiles {
         fields: &[("status", "active or reserved at the date"), ("zone_code", "Code of the zone")],
-        min_zoom: 0,
+        min_zoom: 12,
         extra: TileExtra::None,
     }),
     ..BASE

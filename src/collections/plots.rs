@@ -24,7 +24,7 @@ pub const PLOTS: Collection = Collection {
             ("zone_code", "Code of the zone"),
             ("lease_status", "active, reserved or free at the date"),
         ],
-        min_zoom: 0,
+        min_zoom: 12,
         extra: TileExtra::LeaseStatus,
     }),
     ..BASE

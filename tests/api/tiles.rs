@@ -185,6 +185,15 @@ async fn empty_and_bad_tiles(backend: Backend) {
     app.get("/tiles/projects/3/0/0.mvt").await.problem(404);
     app.get("/tiles/nothing.json").await.problem(404);
     app.get("/tiles/plots/3/0/0.mvt?at=yesterday").await.problem(400);
+    // Plots start at z12, where they are visible: the z11 tile over Quế Võ is empty, the z12 one is not,
+    // and TileJSON says where they start.
+    for (z, status) in [(11, 204), (12, 200)] {
+        let t = TileId::containing(QV.0, QV.1, z);
+        let reply = app.get(&format!("/tiles/plots/{z}/{}/{}.mvt?at=2023-11-17", t.x, t.y)).await;
+        assert_eq!(reply.status, status, "plots at z{z}");
+    }
+    assert_eq!(app.get("/tiles/plots.json").await.json()["minzoom"], 12);
+    assert_eq!(app.get("/tiles/zones.json").await.json()["minzoom"], 0);
 }
 
 /// Every feature of every tile has geometry (the MVT specification allows no other), decoded by an
