@@ -244,7 +244,7 @@ async fn check(
         check_lease(store, feature, before, boundary.as_ref()).await?;
     }
     if collection.checks(Check::ProjectDecision) {
-        return check_decision(store, feature).await;
+        return check_decision(store, feature, before).await;
     }
     Ok(Vec::new())
 }
@@ -252,7 +252,11 @@ async fn check(
 /// A decision on a project against the project, its other decisions and its leases (see
 /// [`crate::register::check_decision`]); a termination or revocation ends the leases holding land on
 /// its date.
-async fn check_decision(store: &Arc<dyn Store>, feature: &NewFeature) -> Result<Vec<FollowUp>, EditError> {
+async fn check_decision(
+    store: &Arc<dyn Store>,
+    feature: &NewFeature,
+    before: Option<&NewFeature>,
+) -> Result<Vec<FollowUp>, EditError> {
     use crate::domain::{Project, ProjectEvent};
     fn parse<T: serde::de::DeserializeOwned>(row: &FeatureRow, c: &Collection) -> Result<T, EditError> {
         Ok(row.parse(c.id)?)
@@ -282,8 +286,11 @@ async fn check_decision(store: &Arc<dyn Store>, feature: &NewFeature) -> Result<
         leases.push((row.id.clone(), parse(row, &collections::LEASES)?));
     }
     let others: Vec<&ProjectEvent> = others.iter().collect();
-    let taken = crate::register::check_decision(project.as_ref(), &event, &others, &leases)
-        .map_err(|e| invalid(e.field, e.message))?;
+    let replacing: Option<ProjectEvent> =
+        before.and_then(|b| serde_json::from_value(Value::Object(b.properties.clone())).ok());
+    let taken =
+        crate::register::check_decision(project.as_ref(), &event, replacing.as_ref(), &others, &leases)
+            .map_err(|e| invalid(e.field, e.message))?;
     let mut follow_ups = Vec::with_capacity(taken.len());
     for (id, lease) in taken {
         let row = lease_rows.iter().find(|r| &r.id == id).expect("a lease read above");

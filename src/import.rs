@@ -1153,7 +1153,20 @@ async fn check_decisions(
             )
             .collect();
         let held = leases.get(&event.project_id).map(Vec::as_slice).unwrap_or_default();
-        match crate::register::check_decision(projects.get(&event.project_id), event, &others, held) {
+        // With --update, the stored version of this decision is being corrected.
+        let replacing = stored_events
+            .get(&event.project_id)
+            .into_iter()
+            .flatten()
+            .find(|(sid, _)| update && sid == id)
+            .map(|(_, e)| e);
+        match crate::register::check_decision(
+            projects.get(&event.project_id),
+            event,
+            replacing,
+            &others,
+            held,
+        ) {
             Err(e) => report.problems.push(Problem {
                 row: 0,
                 id: id.clone(),

@@ -126,11 +126,13 @@ fn refuse(field: &'static str, message: String) -> DecisionError {
 }
 
 /// Checks decision `event` of `project` (`None`: no such project) against the project's other decisions
-/// and its leases (id, lease). Returns the leases it takes back: those holding land on its date when it
-/// terminates or revokes the project.
+/// and its leases (id, lease); `replacing` is the stored version of the same decision when it is being
+/// corrected. Returns the leases it takes back: those holding land on its date when it terminates or
+/// revokes the project.
 pub fn check_decision<'l>(
     project: Option<&Project>,
     event: &ProjectEvent,
+    replacing: Option<&ProjectEvent>,
     others: &[&ProjectEvent],
     leases: &'l [(String, Lease)],
 ) -> Result<Vec<&'l (String, Lease)>, DecisionError> {
@@ -193,7 +195,9 @@ pub fn check_decision<'l>(
     }
     let held: Vec<&(String, Lease)> =
         leases.iter().filter(|(_, l)| l.state_at(event.decided_on).status().is_some()).collect();
-    if held.is_empty() {
+    // A correction of a decision that already took the land back (its reason, its number) finds none
+    // left to take: that is no error.
+    if held.is_empty() && !replacing.is_some_and(ProjectEvent::takes_land_back) {
         return Err(refuse(
             "kind",
             format!(
@@ -408,17 +412,20 @@ mod tests {
     fn bad_decisions_are_refused_naming_the_field() {
         let p = project();
         let early = event("adjusted", "2019-12-31", Some(1.0));
-        assert_eq!(check_decision(Some(&p), &early, &[], &[]).unwrap_err().field, "decided_on");
+        assert_eq!(check_decision(Some(&p), &early, None, &[], &[]).unwrap_err().field, "decided_on");
         let too_much = event("adjusted", "2021-01-01", Some(-10_000_001.0));
-        assert_eq!(check_decision(Some(&p), &too_much, &[], &[]).unwrap_err().field, "capital_usd_change");
+        assert_eq!(
+            check_decision(Some(&p), &too_much, None, &[], &[]).unwrap_err().field,
+            "capital_usd_change"
+        );
         // A decrease that is fine on its own date but leaves a later one below zero.
         let later = event("adjusted", "2022-01-01", Some(-8_000_000.0));
         let first = event("adjusted", "2021-01-01", Some(-3_000_000.0));
-        assert!(check_decision(Some(&p), &first, &[&later], &[]).is_err());
-        assert_eq!(check_decision(None, &first, &[], &[]).unwrap_err().field, "project_id");
+        assert!(check_decision(Some(&p), &first, None, &[&later], &[]).is_err());
+        assert_eq!(check_decision(None, &first, None, &[], &[]).unwrap_err().field, "project_id");
         let revoke = event("revoked", "2024-01-01", None);
         assert_eq!(
-            check_decision(Some(&p), &revoke, &[], &[]).unwrap_err().field,
+            check_decision(Some(&p), &revoke, None, &[], &[]).unwrap_err().field,
             "kind",
             "no land to take back"
         );
@@ -432,7 +439,7 @@ mod tests {
             ("L2".to_string(), lease("active", "2025-01-01")),
         ];
         let revoke = event("revoked", "2024-01-01", None);
-        let taken = check_decision(Some(&p), &revoke, &[], &leases).unwrap();
+        let taken = check_decision(Some(&p), &revoke, None, &[], &leases).unwrap();
         assert_eq!(taken.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["L1"]);
         let ended = ended_lease(&taken[0].1, &revoke);
         assert_eq!(ended.state_at(d("2023-12-31")).status(), Some("active"), "held the day before");

@@ -142,6 +142,23 @@ async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Back
         valid(app.get(&format!("/reports/provinces/VN2025-24?at={day_before}")).await.json()),
         valid_before
     );
+    // Correcting the revocation (its reason) is no new taking: accepted, the lease left as it is.
+    let location = created.headers["location"].to_str().unwrap().to_string();
+    let uri = crate::helpers::path_of(&location).to_string();
+    let current = app.get(&uri).await;
+    let etag = current.headers["etag"].to_str().unwrap().to_string();
+    let patch = json!({ "properties": { "reason": "Không triển khai dự án sau 24 tháng" } });
+    let corrected = app
+        .send(
+            "PATCH",
+            &uri,
+            &[("authorization", planner.as_str()), ("if-match", etag.as_str())],
+            Some(&patch),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text());
+    let history = app.get("/collections/leases/items/BN-QV1-L002/history").await.json();
+    assert_eq!(history["versions"].as_array().unwrap().len(), 2, "the lease was not written again");
     // Nothing follows a revocation.
     let late = json!({ "project_id": "BN-QV1-P002", "kind": "adjusted", "decided_on": "2027-01-05", "capital_usd_change": 1e6 });
     assert_eq!(post_event(&app, &planner, late).await.json()["field"], "kind");
