@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
-use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SqlStore};
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{FeatureRow, ItemsQuery, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};

@@ -1,10 +1,11 @@
-//! The code both stores run alike, written once and generic over the database: versions, the audit
-//! trail, tokens and the versioned write of one record. What differs between SQLite and PostgreSQL
-//! (how rows and their index entries are written and deleted, how SQL reads a JSON property) is the
+//! The code both stores run alike, written once and generic over the database ([`SharedOps`] for
+//! `Shared<DB>`): items (with their filter and bounding-box paths), versions, the audit trail, tokens and
+//! the versioned write of one record. What differs between SQLite and PostgreSQL (binding, reading a
+//! row, the spatial index's SQL, how rows and their index entries are written and deleted) is the
 //! [`Backend`] trait, implemented for `sqlx::Sqlite` and `sqlx::Postgres` in their store modules.
 //!
-//! The bounds on [`Shared`] are sqlx's own traits for the types the shared SQL binds and reads; both
-//! databases meet them.
+//! sqlx's traits for the types the shared SQL binds and reads are required once, on the one impl of
+//! [`SharedOps`]; both databases meet them. `History` and `Tokens` follow for every [`SqlStore`].
 
 use std::collections::BTreeSet;
 
@@ -73,10 +74,85 @@ pub(crate) trait SqlStore: Send + Sync + 'static {
     fn pool(&self) -> &Pool<Self::Db>;
 }
 
+/// The operations both stores share, written once (for `Shared<DB>`, over any database that has sqlx's
+/// traits for the types they bind and read: the bounds are stated on that one impl).
+#[async_trait]
+pub(crate) trait SharedOps {
+    type Db: Backend;
+
+    /// The open version of a record and its operation.
+    async fn open_version<'c, E>(
+        executor: E,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Option<(i64, String)>, StoreError>
+    where
+        E: Executor<'c, Database = Self::Db>;
+
+    /// A statement with its values bound.
+    fn statement(text: String, binds: Vec<Bind>) -> Query<Self::Db>;
+
+    /// Rows of a collection that match the query, and the count of all matches (see
+    /// [`super::Store::items`]).
+    async fn items(
+        pool: &Pool<Self::Db>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<Page, StoreError>;
+
+    async fn current_version(
+        pool: &Pool<Self::Db>,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError>;
+
+    async fn versions(
+        pool: &Pool<Self::Db>,
+        c: &Collection,
+        id: &str,
+    ) -> Result<Vec<history::Version>, StoreError>;
+
+    async fn rows_as_of(
+        pool: &Pool<Self::Db>,
+        c: &Collection,
+        at_us: i64,
+        conditions: &[Condition],
+    ) -> Result<Vec<FeatureRow>, StoreError>;
+
+    async fn audit(
+        pool: &Pool<Self::Db>,
+        q: &history::AuditQuery,
+    ) -> Result<(Vec<history::Version>, u64), StoreError>;
+
+    async fn create_token(
+        pool: &Pool<Self::Db>,
+        token: &history::Token,
+        secret_sha256: &str,
+    ) -> Result<(), StoreError>;
+
+    async fn token_by_hash(
+        pool: &Pool<Self::Db>,
+        secret_sha256: &str,
+    ) -> Result<Option<history::Token>, StoreError>;
+
+    async fn tokens(pool: &Pool<Self::Db>) -> Result<Vec<history::Token>, StoreError>;
+
+    async fn revoke_token(pool: &Pool<Self::Db>, id_or_name: &str) -> Result<bool, StoreError>;
+
+    /// Writes one record and its version inside the open write transaction `tx` (the caller commits).
+    /// The version check is the `UPDATE` that closes the expected version: of two writers holding it,
+    /// one closes it and the other finds it closed.
+    async fn write_in(tx: &mut Tx<Self::Db>, w: &history::Write) -> Result<i64, StoreError>;
+
+    /// Every write ends so: a new data version, recorded for the zones it touched.
+    async fn finish_write(tx: &mut Tx<Self::Db>, zones: BTreeSet<String>) -> Result<(), StoreError>;
+}
+
 /// The shared operations of database `DB` (a namespace: the bounds are stated once, here).
 pub(crate) struct Shared<DB>(std::marker::PhantomData<DB>);
 
-impl<DB: Backend> Shared<DB>
+#[async_trait]
+impl<DB: Backend> SharedOps for Shared<DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
@@ -89,6 +165,8 @@ where
     for<'q> Option<String>: Encode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
 {
+    type Db = DB;
+
     /// The open version of a record and its operation.
     async fn open_version<'c, E>(
         executor: E,
@@ -114,7 +192,7 @@ where
 
     /// Rows of a collection that match the query, and the count of all matches (see
     /// [`super::Store::items`]).
-    pub(crate) async fn items(
+    async fn items(
         pool: &Pool<DB>,
         collection: &'static Collection,
         query: &ItemsQuery,
@@ -187,16 +265,12 @@ where
         Ok(Page { rows, number_matched: matched.len() as u64 })
     }
 
-    pub(crate) async fn current_version(
-        pool: &Pool<DB>,
-        c: &Collection,
-        id: &str,
-    ) -> Result<Option<i64>, StoreError> {
+    async fn current_version(pool: &Pool<DB>, c: &Collection, id: &str) -> Result<Option<i64>, StoreError> {
         let open = Self::open_version(pool, c, id).await?;
         Ok(open.filter(|(_, op)| op != "delete").map(|(v, _)| v))
     }
 
-    pub(crate) async fn versions(
+    async fn versions(
         pool: &Pool<DB>,
         c: &Collection,
         id: &str,
@@ -210,7 +284,7 @@ where
         rows.iter().map(read_version::<DB>).collect()
     }
 
-    pub(crate) async fn rows_as_of(
+    async fn rows_as_of(
         pool: &Pool<DB>,
         c: &Collection,
         at_us: i64,
@@ -225,7 +299,7 @@ where
         rows.iter().map(|r| read_version::<DB>(r).map(history::Version::into_row)).collect()
     }
 
-    pub(crate) async fn audit(
+    async fn audit(
         pool: &Pool<DB>,
         q: &history::AuditQuery,
     ) -> Result<(Vec<history::Version>, u64), StoreError> {
@@ -258,7 +332,7 @@ where
         Ok((rows.iter().map(read_version::<DB>).collect::<Result<_, _>>()?, count as u64))
     }
 
-    pub(crate) async fn create_token(
+    async fn create_token(
         pool: &Pool<DB>,
         token: &history::Token,
         secret_sha256: &str,
@@ -275,7 +349,7 @@ where
         Ok(())
     }
 
-    pub(crate) async fn token_by_hash(
+    async fn token_by_hash(
         pool: &Pool<DB>,
         secret_sha256: &str,
     ) -> Result<Option<history::Token>, StoreError> {
@@ -287,12 +361,12 @@ where
         row.as_ref().map(read_token::<DB>).transpose()
     }
 
-    pub(crate) async fn tokens(pool: &Pool<DB>) -> Result<Vec<history::Token>, StoreError> {
+    async fn tokens(pool: &Pool<DB>) -> Result<Vec<history::Token>, StoreError> {
         let rows = sqlx::query::<DB>(history::TOKENS).fetch_all(pool).await.map_err(store_error)?;
         rows.iter().map(read_token::<DB>).collect()
     }
 
-    pub(crate) async fn revoke_token(pool: &Pool<DB>, id_or_name: &str) -> Result<bool, StoreError> {
+    async fn revoke_token(pool: &Pool<DB>, id_or_name: &str) -> Result<bool, StoreError> {
         let done = sqlx::query::<DB>(history::REVOKE_TOKEN)
             .bind(history::now_us())
             .bind(id_or_name)
@@ -305,7 +379,7 @@ where
     /// Writes one record and its version inside the open write transaction `tx` (the caller commits).
     /// The version check is the `UPDATE` that closes the expected version: of two writers holding it,
     /// one closes it and the other finds it closed.
-    pub(crate) async fn write_in(tx: &mut Tx<DB>, w: &history::Write) -> Result<i64, StoreError> {
+    async fn write_in(tx: &mut Tx<DB>, w: &history::Write) -> Result<i64, StoreError> {
         let (c, id) = (w.collection, w.feature.id.as_str());
         let now = history::now_us();
         let open = Self::open_version(&mut **tx, c, id).await?;
@@ -379,7 +453,7 @@ where
     }
 
     /// Every write ends so: a new data version, recorded for the zones it touched.
-    pub(crate) async fn finish_write(tx: &mut Tx<DB>, zones: BTreeSet<String>) -> Result<(), StoreError> {
+    async fn finish_write(tx: &mut Tx<DB>, zones: BTreeSet<String>) -> Result<(), StoreError> {
         sqlx::query::<DB>("UPDATE data_version SET version = version + 1 WHERE one = 1")
             .execute(&mut **tx)
             .await
@@ -441,23 +515,14 @@ where
 impl<S> super::History for S
 where
     S: SqlStore,
-    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
-    <S::Db as Database>::Arguments: IntoArguments<S::Db>,
-    for<'q> i64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
-    for<'q> f64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
-    for<'q> String: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
-    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db> + ColumnIndex<<S::Db as Database>::Row>,
-    for<'q> Option<i64>: Encode<'q, S::Db>,
-    for<'q> Option<f64>: Encode<'q, S::Db>,
-    for<'q> Option<String>: Encode<'q, S::Db>,
-    usize: ColumnIndex<<S::Db as Database>::Row>,
+    Shared<S::Db>: SharedOps<Db = S::Db>,
 {
     async fn current_version(
         &self,
         collection: &'static Collection,
         id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        Shared::<S::Db>::current_version(self.pool(), collection, id).await
+        <Shared<S::Db> as SharedOps>::current_version(self.pool(), collection, id).await
     }
 
     async fn versions(
@@ -465,7 +530,7 @@ where
         collection: &'static Collection,
         id: &str,
     ) -> Result<Vec<history::Version>, StoreError> {
-        Shared::<S::Db>::versions(self.pool(), collection, id).await
+        <Shared<S::Db> as SharedOps>::versions(self.pool(), collection, id).await
     }
 
     async fn rows_as_of(
@@ -474,11 +539,11 @@ where
         at_us: i64,
         conditions: &[Condition],
     ) -> Result<Vec<FeatureRow>, StoreError> {
-        Shared::<S::Db>::rows_as_of(self.pool(), collection, at_us, conditions).await
+        <Shared<S::Db> as SharedOps>::rows_as_of(self.pool(), collection, at_us, conditions).await
     }
 
     async fn audit(&self, query: &history::AuditQuery) -> Result<(Vec<history::Version>, u64), StoreError> {
-        Shared::<S::Db>::audit(self.pool(), query).await
+        <Shared<S::Db> as SharedOps>::audit(self.pool(), query).await
     }
 }
 
@@ -486,30 +551,21 @@ where
 impl<S> super::Tokens for S
 where
     S: SqlStore,
-    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
-    <S::Db as Database>::Arguments: IntoArguments<S::Db>,
-    for<'q> i64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
-    for<'q> f64: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
-    for<'q> String: Encode<'q, S::Db> + Decode<'q, S::Db> + Type<S::Db>,
-    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db> + ColumnIndex<<S::Db as Database>::Row>,
-    for<'q> Option<i64>: Encode<'q, S::Db>,
-    for<'q> Option<f64>: Encode<'q, S::Db>,
-    for<'q> Option<String>: Encode<'q, S::Db>,
-    usize: ColumnIndex<<S::Db as Database>::Row>,
+    Shared<S::Db>: SharedOps<Db = S::Db>,
 {
     async fn create_token(&self, token: &history::Token, secret_sha256: &str) -> Result<(), StoreError> {
-        Shared::<S::Db>::create_token(self.pool(), token, secret_sha256).await
+        <Shared<S::Db> as SharedOps>::create_token(self.pool(), token, secret_sha256).await
     }
 
     async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<history::Token>, StoreError> {
-        Shared::<S::Db>::token_by_hash(self.pool(), secret_sha256).await
+        <Shared<S::Db> as SharedOps>::token_by_hash(self.pool(), secret_sha256).await
     }
 
     async fn tokens(&self) -> Result<Vec<history::Token>, StoreError> {
-        Shared::<S::Db>::tokens(self.pool()).await
+        <Shared<S::Db> as SharedOps>::tokens(self.pool()).await
     }
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
-        Shared::<S::Db>::revoke_token(self.pool(), id_or_name).await
+        <Shared<S::Db> as SharedOps>::revoke_token(self.pool(), id_or_name).await
     }
 }

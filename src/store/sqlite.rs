@@ -11,7 +11,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SqlStore};
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{FeatureRow, ItemsQuery, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
