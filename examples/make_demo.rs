@@ -431,6 +431,7 @@ fn main() {
     hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
     let events_out = bac_ninh_2023(&mut projects_out);
     thai_nguyen_2020(&mut projects_out);
+    hung_yen_2022(&mut projects_out);
     let mut targets_out = Vec::new();
     let mut rdr = csv::Reader::from_path("maps/demo/spec/targets.csv").unwrap();
     for row in rdr.deserialize::<Target>() {
@@ -817,6 +818,108 @@ fn thai_nguyen_2020(projects: &mut Vec<Value>) {
     let each = to_employ / operating.len() as i64;
     for (k, &i) in operating.iter().enumerate() {
         let e = if k == operating.len() - 1 { to_employ - each * (operating.len() as i64 - 1) } else { each };
+        projects[i]["properties"]["employees"] = json!(e);
+    }
+}
+
+/// Makes Hưng Yên on 31/03/2022 what its board reported (the seeds): 420 operating projects (240 FDI,
+/// 180 DDI), 86.4 % of the valid ones, and about 74,000 workers. Runs last and leaves the first quarter
+/// of 2022 as it was (its new projects, starters and jobs): the projects it adds were certified and
+/// started before 2022 (and 32 certified in 2021 have not started), and the workers of the projects that
+/// started before 2022 are scaled down to the board's total.
+fn hung_yen_2022(projects: &mut Vec<Value>) {
+    let at = parse_date("2022-03-31").unwrap();
+    let year = parse_date("2022-01-01").unwrap();
+    let date_of = |v: &Value| v.as_str().and_then(|s| parse_date(s).ok());
+    let in_hy = |p: &Value| p["properties"]["zone_code"].as_str().is_some_and(|z| z.starts_with("HY-"));
+    let valid = |p: &Value| in_hy(p) && date_of(&p["properties"]["certificate_on"]).is_some_and(|d| d <= at);
+    let started = |p: &Value| date_of(&p["properties"]["operating_since"]);
+    let mut rng = Rng::seeded("hung-yen-2022");
+    const ZONES: &[&str] = &["HY-PNA", "HY-TL2", "HY-MD", "HY-DMPN"];
+    let count = |projects: &[Value], origin: Origin, operating: bool| {
+        projects
+            .iter()
+            .filter(|p| valid(p) && p["properties"]["origin"] == origin.as_str())
+            .filter(|p| !operating || started(p).is_some_and(|d| d <= at))
+            .count()
+    };
+    let valid_now = projects.iter().filter(|p| valid(p)).count();
+    let (fdi_to_start, ddi_to_start) =
+        (240 - count(projects, Origin::Fdi, true), 180 - count(projects, Origin::Ddi, true));
+    // 420 operating of 486 valid is the board's 86.4 %.
+    let not_started = 486 - valid_now - fdi_to_start - ddi_to_start;
+    let first_new = projects.len();
+    let plan = [
+        (Origin::Fdi, fdi_to_start, true),
+        (Origin::Ddi, ddi_to_start, true),
+        (Origin::Fdi, not_started / 2, false),
+        (Origin::Ddi, not_started - not_started / 2, false),
+    ];
+    let mut n = 0;
+    for (origin, how_many, operates) in plan {
+        for _ in 0..how_many {
+            n += 1;
+            let zone = ZONES[n % ZONES.len()];
+            let certified = if operates {
+                parse_date("2008-01-15").unwrap() + chrono::Duration::days((rng.unit() * 4_700.0) as i64)
+            } else {
+                parse_date("2021-01-10").unwrap() + chrono::Duration::days((rng.unit() * 340.0) as i64)
+            };
+            let project = Project {
+                tenant_name: format!(
+                    "Công ty {} Nhà xưởng {zone} {n:03}",
+                    if origin == Origin::Fdi { "TNHH" } else { "CP" }
+                ),
+                origin,
+                country: Some(
+                    if origin == Origin::Fdi { ["KR", "JP", "CN", "TW", "SG"][n % 5] } else { "VN" }.into(),
+                ),
+                certificate_no: Some(format!("{}", 2_180_000_000u64 + n as u64 * 104_717)),
+                certificate_on: Some(certified),
+                capital_usd: (origin == Origin::Fdi).then(|| (1.0 + rng.unit() * 9.0).round() * 1e6),
+                capital_vnd: (origin == Origin::Ddi).then(|| (20.0 + rng.unit() * 180.0).round() * 1e9),
+                employees: Some(50),
+                operating_since: operates
+                    .then(|| (certified + chrono::Duration::days(365)).min(year.pred_opt().unwrap())),
+                sector: Some("Sản xuất (thuê nhà xưởng xây sẵn)".into()),
+                zone_code: Some(zone.into()),
+                province_code: None,
+                contact_name: None,
+                contact_phone: None,
+                contact_email: None,
+                construction_started_on: None,
+            };
+            let prefix = if origin == Origin::Fdi { "F" } else { "D" };
+            projects.push(feature(
+                &format!("{zone}-{prefix}21{n:03}"),
+                serde_json::to_value(&project).unwrap(),
+                None,
+            ));
+        }
+    }
+    // Workers on 31/03/2022: the first quarter's starters keep theirs, the new projects have 50 each, and
+    // the projects that started before 2022 share the rest of the board's 74,000.
+    let before_2022: Vec<usize> = (0..first_new)
+        .filter(|&i| valid(&projects[i]) && started(&projects[i]).is_some_and(|d| d < year))
+        .collect();
+    let in_q1: i64 = projects
+        .iter()
+        .filter(|p| valid(p) && started(p).is_some_and(|d| year <= d && d <= at))
+        .filter_map(|p| p["properties"]["employees"].as_i64())
+        .sum();
+    let new_workers: i64 = 50 * (fdi_to_start + ddi_to_start) as i64;
+    let rest = 74_000 - in_q1 - new_workers;
+    let old: i64 = before_2022.iter().filter_map(|&i| projects[i]["properties"]["employees"].as_i64()).sum();
+    assert!(rest > 0 && old > rest, "the generated Hưng Yên has fewer workers than the board reported");
+    let mut given = 0;
+    for (k, &i) in before_2022.iter().enumerate() {
+        let e = if k == before_2022.len() - 1 {
+            rest - given
+        } else {
+            let was = projects[i]["properties"]["employees"].as_i64().unwrap_or(0);
+            ((was as f64 * rest as f64 / old as f64).round() as i64).max(1)
+        };
+        given += e;
         projects[i]["properties"]["employees"] = json!(e);
     }
 }

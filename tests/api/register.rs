@@ -257,7 +257,21 @@ async fn thai_nguyen_2020_as_its_board_reported(backend: Backend) {
     assert!((98_000..99_000).contains(&workers), "more than 98,000 workers: {workers}");
 }
 
+/// Hưng Yên on 31/03/2022, as its board reported: 420 operating projects (240 FDI, 180 DDI), 86.4 % of
+/// the valid ones, about 74,000 workers.
+async fn hung_yen_2022_as_its_board_reported(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let report = app.get("/reports/provinces/VN-66?at=2022-03-31").await.json();
+    let p = &report["projects"];
+    let operating = (p["operating"].as_u64(), p["operating_fdi"].as_u64(), p["operating_ddi"].as_u64());
+    assert_eq!(operating, (Some(420), Some(240), Some(180)), "{p}");
+    assert_eq!((p["operating_pct"].as_f64().unwrap() * 10.0).round() / 10.0, 86.4, "{p}");
+    let workers = p["employees"].as_i64().unwrap();
+    assert!((73_500..=74_500).contains(&workers), "about 74,000 workers: {workers}");
+}
+
 crate::contract!(
+    hung_yen_2022_as_its_board_reported,
     thai_nguyen_2020_as_its_board_reported,
     vinh_phuc_2023_still_clearing_four_zones,
     bad_decisions_are_refused_naming_the_field_and_nothing_is_written,
