@@ -41,6 +41,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/tiles/plots/14/13200/7100.mvt", &["at"]),
     ("/audit", &["actor", "collection", "from", "to", "limit", "offset"]),
     ("/collections/leases/items/BN-QV1-L001/history", &["f"]),
+    ("/projects/behind", &["at", "province_code", "zone_code", "f"]),
+    ("/collections/project_events/items", &["limit", "offset", "project_id", "kind", "decided_on", "f"]),
 ];
 
 /// Values at the edges of what parsers accept, beside random text.
@@ -90,8 +92,17 @@ fn body() -> impl Strategy<Value = Value> {
         Just(json!({ "type": "Polygon", "coordinates": "x" })),
     ];
     let text = value().prop_map(Value::String);
-    let property =
-        prop_oneof![text, Just(json!(1e308)), Just(json!(-5)), Just(json!(null)), Just(json!([1, 2]))];
+    let property = prop_oneof![
+        text,
+        Just(json!(1e308)),
+        Just(json!(-5)),
+        Just(json!(null)),
+        Just(json!([1, 2])),
+        // Values that reach deeper checks: a stored project, a date in range, a decision kind.
+        Just(json!("BN-QV1-P003")),
+        Just(json!("2024-02-29")),
+        Just(json!("revoked")),
+    ];
     let keys = prop_oneof![
         Just("zone_code"),
         Just("code"),
@@ -103,7 +114,10 @@ fn body() -> impl Strategy<Value = Value> {
         Just("name"),
         Just("kind"),
         Just("owner_name"),
-        Just("sheet_no")
+        Just("sheet_no"),
+        Just("project_id"),
+        Just("decided_on"),
+        Just("capital_usd_change")
     ];
     (geometry, proptest::collection::btree_map(keys, property, 0..6), any::<bool>()).prop_map(
         |(geometry, properties, typed)| {
@@ -154,7 +168,8 @@ async fn random_feature_bodies_never_answer_5xx(backend: Backend) {
     let planner = app.bearer(Role::Planner, "fuzz").await;
     let handle = tokio::runtime::Handle::current();
     let app: &TestApp = &app;
-    let collections = ["plots", "leases", "zones", "land_use", "clearance_parcels", "projects"];
+    let collections =
+        ["plots", "leases", "zones", "land_use", "clearance_parcels", "projects", "project_events"];
     tokio::task::block_in_place(|| {
         run(120, (0..collections.len(), body()), |(c, body)| {
             let uri = format!("/collections/{}/items", collections[c]);
