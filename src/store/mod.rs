@@ -412,7 +412,7 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     /// in any other on the same database) until it commits or rolls back. Checks that read other records
     /// run between this and [`WriteTx::write`] / [`WriteTx::insert_by`], so two writers can never both
     /// pass them: SQLite holds its one write lock (`BEGIN IMMEDIATE`), PostgreSQL a transaction-scoped
-    /// advisory lock per zone (one lock for all zones when a write touches many).
+    /// advisory lock per zone (one lock for all zones when a write touches many, or names none).
     async fn begin_write(&self, zones: &[String]) -> Result<Box<dyn WriteTx>, StoreError>;
     /// Writes every batch in one transaction: all rows or none, each with its first version in history
     /// (by `actor`).

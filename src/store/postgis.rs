@@ -300,7 +300,9 @@ impl Store for PostgisStore {
         let mut zones: Vec<&String> = zones.iter().collect();
         zones.sort();
         zones.dedup();
-        if zones.len() > MAX_ZONE_LOCKS {
+        // A write that names no zone (a record outside zones, such as a decision on a project without one)
+        // has nothing narrower to lock: it excludes every writer, so its checks stay its own.
+        if zones.is_empty() || zones.len() > MAX_ZONE_LOCKS {
             sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
                 .bind(LOCK_CLASS_ALL)
                 .bind(LOCK_ALL)
