@@ -165,28 +165,6 @@ fn in_zone(zone: &str) -> Condition {
     Condition::In { field: "zone_code".into(), values: vec![FilterValue::Text(zone.into())] }
 }
 
-/// A change a write makes to another record, in the same transaction (a lease a revocation ends).
-struct FollowUp {
-    collection: &'static Collection,
-    feature: NewFeature,
-    expected_version: i64,
-    changed: Vec<String>,
-}
-
-impl FollowUp {
-    fn into_write(self, actor: &str) -> Write {
-        Write {
-            collection: self.collection,
-            op: Op::Replace,
-            expected_version: Some(self.expected_version),
-            zones: zone_of(&self.feature, self.collection).into_iter().collect(),
-            feature: self.feature,
-            actor: actor.into(),
-            changed: self.changed,
-        }
-    }
-}
-
 /// Checks a record against the others: references, containment, overlaps, lease status moves, project
 /// decisions; returns the changes it makes to other records (leases a revocation ends).
 async fn check(
@@ -194,7 +172,8 @@ async fn check(
     collection: &'static Collection,
     feature: &NewFeature,
     before: Option<&NewFeature>,
-) -> Result<Vec<FollowUp>, EditError> {
+    actor: &str,
+) -> Result<Vec<Write>, EditError> {
     let text = |k: &str| feature.properties.get(k).and_then(Value::as_str).map(str::to_string);
     let zone_row = match text("zone_code") {
         Some(code) if collection.field("zone_code").is_some() => Some(
@@ -244,77 +223,38 @@ async fn check(
         check_lease(store, feature, before, boundary.as_ref()).await?;
     }
     if collection.checks(Check::ProjectDecision) {
-        return check_decision(store, feature, before).await;
+        return check_decision(store, feature, before, actor).await;
     }
     Ok(Vec::new())
 }
 
 /// A decision on a project against the project, its other decisions and its leases (see
 /// [`crate::register::check_decision`]); a termination or revocation ends the leases holding land on
-/// its date.
+/// its date, in the same write.
 async fn check_decision(
     store: &Arc<dyn Store>,
     feature: &NewFeature,
     before: Option<&NewFeature>,
-) -> Result<Vec<FollowUp>, EditError> {
-    use crate::domain::{Project, ProjectEvent};
-    fn parse<T: serde::de::DeserializeOwned>(row: &FeatureRow, c: &Collection) -> Result<T, EditError> {
-        Ok(row.parse(c.id)?)
-    }
-    let event: ProjectEvent = serde_json::from_value(Value::Object(feature.properties.clone()))
-        .map_err(|e| invalid("properties", e.to_string()))?;
-    let of_project = ItemsQuery {
-        conditions: vec![Condition::In {
-            field: "project_id".into(),
-            values: vec![FilterValue::Text(event.project_id.clone())],
-        }],
-        ..Default::default()
-    };
-    let project: Option<Project> = match store.item(&collections::PROJECTS, &event.project_id).await? {
-        Some(row) => Some(parse(&row, &collections::PROJECTS)?),
-        None => None,
-    };
-    let mut others = Vec::new();
-    for row in store.items(&collections::PROJECT_EVENTS, &of_project).await?.rows {
-        if row.id != feature.id {
-            others.push(parse(&row, &collections::PROJECT_EVENTS)?);
-        }
-    }
-    let lease_rows = store.items(&collections::LEASES, &of_project).await?.rows;
-    let mut leases = Vec::with_capacity(lease_rows.len());
-    for row in &lease_rows {
-        leases.push((row.id.clone(), parse(row, &collections::LEASES)?));
-    }
-    let others: Vec<&ProjectEvent> = others.iter().collect();
-    let replacing: Option<ProjectEvent> =
-        before.and_then(|b| serde_json::from_value(Value::Object(b.properties.clone())).ok());
-    let taken =
-        crate::register::check_decision(project.as_ref(), &event, replacing.as_ref(), &others, &leases)
-            .map_err(|e| invalid(e.field, e.message))?;
-    let mut follow_ups = Vec::with_capacity(taken.len());
-    for (id, lease) in taken {
-        let row = lease_rows.iter().find(|r| &r.id == id).expect("a lease read above");
-        let ended = crate::register::ended_lease(lease, &event);
-        let mut after = as_new(&collections::LEASES, row.clone())?;
-        for (field, value) in [
-            ("status", Value::from(ended.status.as_str())),
-            ("end_on", ended.end_on.map(|d| d.to_string()).into()),
-        ] {
-            after.properties.insert(field.into(), value);
-        }
-        let Some(version) = store.current_version(&collections::LEASES, id).await? else { continue };
-        follow_ups.push(FollowUp {
-            collection: &collections::LEASES,
-            changed: changed_fields(
-                &collections::LEASES,
-                Some(&as_new(&collections::LEASES, row.clone())?),
-                &after,
-            ),
-            feature: after,
-            expected_version: version,
-        });
-    }
-    Ok(follow_ups)
+    actor: &str,
+) -> Result<Vec<Write>, EditError> {
+    use crate::domain::ProjectEvent;
+    let parse = |f: &NewFeature| serde_json::from_value::<ProjectEvent>(Value::Object(f.properties.clone()));
+    let event = parse(feature).map_err(|e| invalid("properties", e.to_string()))?;
+    let inputs = crate::register::decision_inputs(store, std::slice::from_ref(&event.project_id)).await?;
+    let others: Vec<&ProjectEvent> = inputs
+        .events
+        .get(&event.project_id)
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| *id != feature.id)
+        .map(|(_, e)| e)
+        .collect();
+    let replacing = before.and_then(|b| parse(b).ok());
+    let leases = inputs.leases.get(&event.project_id).map(Vec::as_slice).unwrap_or_default();
+    let project = inputs.projects.get(&event.project_id);
+    let taken = crate::register::check_decision(project, &event, replacing.as_ref(), &others, leases)
+        .map_err(|e| invalid(e.field, e.message))?;
+    Ok(crate::register::end_leases(store, &inputs, &taken, &event, actor).await?)
 }
 
 /// Ids of `others` (not `feature` itself) whose geometry overlaps the feature's by more than the tolerance.
@@ -480,7 +420,7 @@ pub async fn create(
     // An id in use is refused by the write itself (StoreError::Exists), in its transaction; the checks
     // run while that transaction holds the zone, so no other writer can pass them at the same time.
     let tx = store.begin_write(&zones(collection, None, &feature)).await?;
-    let follow_ups = match check(store, collection, &feature, None).await {
+    let follow_ups = match check(store, collection, &feature, None, actor).await {
         Ok(f) => f,
         Err(e) => {
             tx.rollback().await;
@@ -497,7 +437,7 @@ pub async fn create(
         actor: actor.into(),
     };
     let mut writes = vec![write];
-    writes.extend(follow_ups.into_iter().map(|f| f.into_write(actor)));
+    writes.extend(follow_ups);
     let versions = tx.write_all(&writes).await?;
     let write = writes.swap_remove(0);
     Ok((write.feature.id, versions[0]))
@@ -554,7 +494,7 @@ async fn save(
     actor: &str,
 ) -> Result<i64, EditError> {
     let tx = store.begin_write(&zones(collection, Some(&before), &feature)).await?;
-    let follow_ups = match check(store, collection, &feature, Some(&before)).await {
+    let follow_ups = match check(store, collection, &feature, Some(&before), actor).await {
         Ok(f) => f,
         Err(e) => {
             tx.rollback().await;
@@ -578,7 +518,7 @@ async fn save(
         actor: actor.into(),
     };
     let mut writes = vec![write];
-    writes.extend(follow_ups.into_iter().map(|f| f.into_write(actor)));
+    writes.extend(follow_ups);
     Ok(tx.write_all(&writes).await?[0])
 }
 

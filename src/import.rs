@@ -86,6 +86,8 @@ pub struct ImportReport {
     pub updated: u64,
     /// Records of the file identical to the stored ones (`--update`): not written again.
     pub unchanged: u64,
+    /// Leases the file's terminations and revocations ended (written too, each a new version).
+    pub leases_ended: u64,
     /// Features of a CAD drawing that are not parcel outlines (texts, points, open lines).
     pub skipped: usize,
     pub repaired: Vec<String>,
@@ -961,6 +963,7 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
     // With --update: stored records the file changes become replacements (a new version each), the
     // ones it repeats as they are stay untouched, the rest are new. Leases the file's terminations and
     // revocations end are replaced too.
+    report.leases_ended = taken.len() as u64;
     let mut writes = taken;
     let mut records: Vec<NewFeature> = if stored.is_empty() {
         records
@@ -1000,7 +1003,7 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         crate::ingest::parents_first(&mut records);
     }
     let started = std::time::Instant::now();
-    report.updated = writes.len() as u64;
+    report.updated = writes.len() as u64 - report.leases_ended;
     report.written = tx.write_and_insert_by(&writes, &[(options.collection, records)], &actor).await?;
     tracing::debug!(rows = report.written, seconds = started.elapsed().as_secs_f64(), "import: written");
     Ok(report)
@@ -1098,51 +1101,24 @@ async fn check_decisions(
     report: &mut ImportReport,
     actor: &str,
 ) -> Result<Vec<crate::store::history::Write>, ImportError> {
-    use crate::domain::{Lease, Project, ProjectEvent};
+    use crate::domain::ProjectEvent;
     let mut file_events: Vec<(String, ProjectEvent)> = Vec::new();
     for r in records {
         if let Ok(e) = serde_json::from_value::<ProjectEvent>(Value::Object(r.properties.clone())) {
             file_events.push((r.id.clone(), e));
         }
     }
-    let project_ids: std::collections::BTreeSet<&str> =
-        file_events.iter().map(|(_, e)| e.project_id.as_str()).collect();
-    let mut projects: HashMap<String, Project> = HashMap::new();
-    let mut stored_events: HashMap<String, Vec<(String, ProjectEvent)>> = HashMap::new();
-    let mut leases: HashMap<String, Vec<(String, Lease)>> = HashMap::new();
-    let mut lease_rows: HashMap<String, FeatureRow> = HashMap::new();
-    let ids: Vec<String> = project_ids.iter().map(|s| s.to_string()).collect();
-    for chunk in ids.chunks(5_000) {
-        let by = |field: &str| ItemsQuery {
-            conditions: vec![Condition::In {
-                field: field.into(),
-                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
-            }],
-            ..Default::default()
-        };
-        for row in store.items(&collections::PROJECTS, &by("id")).await?.rows {
-            projects.insert(row.id.clone(), row.parse(collections::PROJECTS.id)?);
-        }
-        for row in store.items(&collections::PROJECT_EVENTS, &by("project_id")).await?.rows {
-            let e: ProjectEvent = row.parse(collections::PROJECT_EVENTS.id)?;
-            stored_events.entry(e.project_id.clone()).or_default().push((row.id.clone(), e));
-        }
-        for row in store.items(&collections::LEASES, &by("project_id")).await?.rows {
-            let lease: Lease = row.parse(collections::LEASES.id)?;
-            if let Some(project) = lease.project_id.clone() {
-                leases.entry(project).or_default().push((row.id.clone(), lease));
-                lease_rows.insert(row.id.clone(), row);
-            }
-        }
-    }
+    let ids: std::collections::BTreeSet<String> =
+        file_events.iter().map(|(_, e)| e.project_id.clone()).collect();
+    let inputs = crate::register::decision_inputs(store, &ids.into_iter().collect::<Vec<_>>()).await?;
     let file_ids: HashSet<&str> = file_events.iter().map(|(id, _)| id.as_str()).collect();
-    let mut ended: HashMap<String, crate::store::history::Write> = HashMap::new();
+    let mut writes: Vec<crate::store::history::Write> = Vec::new();
     for (id, event) in &file_events {
+        let stored = inputs.events.get(&event.project_id).into_iter().flatten();
+        // With --update, the stored version of this decision is being corrected.
+        let replacing = stored.clone().find(|(sid, _)| update && sid == id).map(|(_, e)| e);
         // The project's other decisions: stored ones (but those the file replaces) and the file's.
-        let others: Vec<&ProjectEvent> = stored_events
-            .get(&event.project_id)
-            .into_iter()
-            .flatten()
+        let others: Vec<&ProjectEvent> = stored
             .filter(|(sid, _)| !(update && file_ids.contains(sid.as_str())))
             .map(|(_, e)| e)
             .chain(
@@ -1152,16 +1128,9 @@ async fn check_decisions(
                     .map(|(_, e)| e),
             )
             .collect();
-        let held = leases.get(&event.project_id).map(Vec::as_slice).unwrap_or_default();
-        // With --update, the stored version of this decision is being corrected.
-        let replacing = stored_events
-            .get(&event.project_id)
-            .into_iter()
-            .flatten()
-            .find(|(sid, _)| update && sid == id)
-            .map(|(_, e)| e);
+        let held = inputs.leases.get(&event.project_id).map(Vec::as_slice).unwrap_or_default();
         match crate::register::check_decision(
-            projects.get(&event.project_id),
+            inputs.projects.get(&event.project_id),
             event,
             replacing,
             &others,
@@ -1174,34 +1143,14 @@ async fn check_decisions(
                 message: e.message,
             }),
             Ok(taken) => {
-                for (lease_id, lease) in taken {
-                    let row = &lease_rows[lease_id];
-                    let after = crate::register::ended_lease(lease, event);
-                    let mut feature = NewFeature {
-                        id: row.id.clone(),
-                        properties: row.properties.clone(),
-                        geometry: row.multipolygon(collections::LEASES.id)?,
-                        source_crs: row.source_crs.clone().unwrap_or_default(),
-                    };
-                    feature.properties.insert("status".into(), after.status.as_str().into());
-                    feature.properties.insert("end_on".into(), after.end_on.map(|d| d.to_string()).into());
-                    let Some(version) = store.current_version(&collections::LEASES, lease_id).await? else {
-                        continue;
-                    };
-                    ended.entry(lease_id.clone()).or_insert(crate::store::history::Write {
-                        collection: &collections::LEASES,
-                        op: crate::store::history::Op::Replace,
-                        expected_version: Some(version),
-                        zones: vec![lease.zone_code.clone()],
-                        feature,
-                        actor: actor.to_string(),
-                        changed: vec!["status".into(), "end_on".into()],
-                    });
-                }
+                // A lease two decisions of the file take back is ended once, by the first.
+                let taken: Vec<_> =
+                    taken.into_iter().filter(|(l, _)| !writes.iter().any(|w| &w.feature.id == l)).collect();
+                writes.extend(crate::register::end_leases(store, &inputs, &taken, event, actor).await?);
             }
         }
     }
-    Ok(ended.into_values().collect())
+    Ok(writes)
 }
 
 /// The checks of a file's records against what is stored (read while the write transaction holds their
@@ -1469,6 +1418,13 @@ pub fn describe(report: &ImportReport) -> String {
         out.push_str(&format!(
             "  skipped {} feature(s) of the drawing that are not closed outlines (texts, points, open lines)\n",
             report.skipped
+        ));
+    }
+    if report.leases_ended > 0 {
+        out.push_str(&format!(
+            "{} lease{} ended by the file's terminations and revocations (land taken back)\n",
+            report.leases_ended,
+            if report.leases_ended == 1 { "" } else { "s" }
         ));
     }
     out.push_str(&format!(

@@ -184,6 +184,14 @@ pub fn check_decision<'l>(
             ),
         ));
     }
+    // A project ends once: nothing follows its termination or revocation, and a second one (whatever
+    // its date) would take back land the first already took.
+    if let Some(end) = others.iter().find(|e| e.takes_land_back() && event.takes_land_back()) {
+        return Err(refuse(
+            "kind",
+            format!("the project was already {} on {}; a project ends once", end.kind, end.decided_on),
+        ));
+    }
     if let Some(end) = all.iter().find(|e| e.takes_land_back() && e.decided_on < event.decided_on) {
         return Err(refuse(
             "kind",
@@ -445,6 +453,9 @@ mod tests {
         assert_eq!(ended.state_at(d("2023-12-31")).status(), Some("active"), "held the day before");
         assert_eq!(ended.state_at(d("2024-01-01")).status(), None, "available from the day");
         assert_eq!(ended.status, LeaseStatus::Revoked);
+        // A second ending, even dated before the first, is refused.
+        let earlier = event("terminated", "2023-06-01", None);
+        assert_eq!(check_decision(Some(&p), &earlier, None, &[&revoke], &leases).unwrap_err().field, "kind");
     }
 }
 
@@ -498,4 +509,87 @@ pub async fn behind_at(
         }
     }
     Ok(behind(&projects, &events, &leases, at))
+}
+
+/// What the checks of decisions read, for some projects: the projects, their stored decisions (id,
+/// decision) and their leases (id, lease, with the stored rows to rewrite).
+#[derive(Default)]
+pub struct DecisionInputs {
+    pub projects: HashMap<String, Project>,
+    pub events: HashMap<String, Vec<(String, ProjectEvent)>>,
+    pub leases: HashMap<String, Vec<(String, Lease)>>,
+    lease_rows: HashMap<String, crate::store::FeatureRow>,
+}
+
+/// Reads the [`DecisionInputs`] of `project_ids` (in chunks: databases cap the values a statement binds).
+/// Run it inside the write's transaction (after `begin_write`), so no other writer changes them between
+/// the checks and the write.
+pub async fn decision_inputs(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    project_ids: &[String],
+) -> Result<DecisionInputs, crate::store::StoreError> {
+    use crate::collections::{FilterValue, LEASES, PROJECT_EVENTS, PROJECTS};
+    use crate::store::{Condition, ItemsQuery};
+    let mut inputs = DecisionInputs::default();
+    for chunk in project_ids.chunks(5_000) {
+        let by = |field: &str| ItemsQuery {
+            conditions: vec![Condition::In {
+                field: field.into(),
+                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
+            }],
+            ..Default::default()
+        };
+        for row in store.items(&PROJECTS, &by("id")).await?.rows {
+            inputs.projects.insert(row.id.clone(), row.parse(PROJECTS.id)?);
+        }
+        for row in store.items(&PROJECT_EVENTS, &by("project_id")).await?.rows {
+            let e: ProjectEvent = row.parse(PROJECT_EVENTS.id)?;
+            inputs.events.entry(e.project_id.clone()).or_default().push((row.id.clone(), e));
+        }
+        for row in store.items(&LEASES, &by("project_id")).await?.rows {
+            let lease: Lease = row.parse(LEASES.id)?;
+            if let Some(project) = lease.project_id.clone() {
+                inputs.leases.entry(project).or_default().push((row.id.clone(), lease));
+                inputs.lease_rows.insert(row.id.clone(), row);
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+/// The writes that end the leases `taken` by decision `event` (see [`ended_lease`]), each replacing the
+/// stored lease at its current version, by `actor`.
+pub async fn end_leases(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    inputs: &DecisionInputs,
+    taken: &[&(String, Lease)],
+    event: &ProjectEvent,
+    actor: &str,
+) -> Result<Vec<crate::store::history::Write>, crate::store::StoreError> {
+    use crate::collections::LEASES;
+    use crate::store::history::{Op, Write};
+    let mut writes = Vec::with_capacity(taken.len());
+    for (id, lease) in taken {
+        let row = &inputs.lease_rows[id];
+        let Some(version) = store.current_version(&LEASES, id).await? else { continue };
+        let after = ended_lease(lease, event);
+        let mut feature = crate::store::NewFeature {
+            id: row.id.clone(),
+            properties: row.properties.clone(),
+            geometry: row.multipolygon(LEASES.id)?,
+            source_crs: row.source_crs.clone().unwrap_or_default(),
+        };
+        feature.properties.insert("status".into(), after.status.as_str().into());
+        feature.properties.insert("end_on".into(), after.end_on.map(|d| d.to_string()).into());
+        writes.push(Write {
+            collection: &LEASES,
+            op: Op::Replace,
+            expected_version: Some(version),
+            zones: vec![lease.zone_code.clone()],
+            feature,
+            actor: actor.to_string(),
+            changed: vec!["status".into(), "end_on".into()],
+        });
+    }
+    Ok(writes)
 }

@@ -49,7 +49,7 @@ pub const PROJECT_EVENTS: Collection = Collection {
     aliases: &[
         ("project_id", &["maduan", "duan", "idduan"]),
         ("kind", &["loai", "loaisukien", "noidung", "hinhthuc"]),
-        ("decided_on", &["ngay", "ngayquyetdinh", "ngaycap", "ngaydieuchinh"]),
+        ("decided_on", &["ngay", "ngayqd", "ngayquyetdinh", "ngaycap", "ngaydieuchinh"]),
         ("decision_no", &["soquyetdinh", "soqd", "sogcn", "so"]),
         ("capital_usd_change", &["vonusd", "tangvonusd", "vondieuchinhusd"]),
         ("capital_vnd_change", &["vonvnd", "tangvonvnd", "vondieuchinhvnd"]),

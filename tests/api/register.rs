@@ -5,7 +5,7 @@
 use landbank::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_empty_app};
 use crate::import::{landbank, text, write_geojson};
 
 async fn post_event(app: &TestApp, token: &str, properties: Value) -> crate::helpers::Reply {
@@ -270,7 +270,77 @@ async fn hung_yen_2022_as_its_board_reported(backend: Backend) {
     assert!((73_500..=74_500).contains(&workers), "about 74,000 workers: {workers}");
 }
 
+/// On an empty store, through the API only: a board's own zone, plan, projects and lease. Two decisions
+/// sent at the same moment that are each fine alone but not together never both pass: two revocations of
+/// one project, two decreases of a project outside any zone that would take its capital below zero.
+async fn decisions_at_the_same_moment_on_a_store_of_its_own(backend: Backend) {
+    let app = spawn_empty_app(backend).await;
+    let planner = app.bearer(Role::Planner, "ban quan ly").await;
+    let h = [("authorization", planner.as_str())];
+    let square = |lon: f64, lat: f64, side: f64| {
+        json!({ "type": "Polygon", "coordinates": [[
+        [lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]]] })
+    };
+    let post = |collection: &'static str, id: &'static str, properties: Value, geometry: Value| {
+        let body = json!({ "type": "Feature", "id": id, "properties": properties, "geometry": geometry });
+        let app = &app;
+        async move {
+            let reply = app.send("POST", &format!("/collections/{collection}/items"), &h, Some(&body)).await;
+            assert_eq!(reply.status, 201, "{collection} {id}: {}", reply.text());
+        }
+    };
+    post("zones", "TS-1", json!({ "code": "TS-1", "name": "KCN Thử", "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "established_on": "2010-01-01", "operating_since": "2012-01-01" }), square(106.30, 21.30, 0.02)).await;
+    post(
+        "land_use",
+        "TS-1-CN",
+        json!({ "zone_code": "TS-1", "category": "industrial" }),
+        square(106.30, 21.30, 0.02),
+    )
+    .await;
+    post("projects", "TS-1-P1", json!({ "tenant_name": "Công ty TNHH Thử", "origin": "fdi", "certificate_on": "2015-01-01", "capital_usd": 30e6, "zone_code": "TS-1" }), Value::Null).await;
+    post("leases", "TS-1-L1", json!({ "project_id": "TS-1-P1", "zone_code": "TS-1", "status": "active", "signed_on": "2015-02-01", "start_on": "2015-03-01" }), square(106.301, 21.301, 0.005)).await;
+    post("projects", "NO-ZONE-P", json!({ "tenant_name": "Công ty CP Ngoài KCN", "origin": "ddi", "certificate_on": "2018-01-01", "capital_vnd": 100e9, "province_code": "VN-56" }), Value::Null).await;
+    assert!(zone_leased_ha(&app, "TS-1", "2024-12-31").await > 0.0);
+
+    let revoke = |on: &str| json!({ "type": "Feature", "geometry": null, "properties": { "project_id": "TS-1-P1", "kind": "revoked", "decided_on": on } });
+    let replies = app
+        .race(
+            "POST",
+            "/collections/project_events/items",
+            &h,
+            vec![revoke("2025-01-01"), revoke("2025-01-02")],
+        )
+        .await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "one revocation takes the land: {statuses:?}"
+    );
+    assert!(statuses.contains(&422), "{statuses:?}");
+    assert_eq!(zone_leased_ha(&app, "TS-1", "2025-01-03").await, 0.0);
+    let history = app.get("/collections/leases/items/TS-1-L1/history").await.json();
+    assert_eq!(history["versions"].as_array().unwrap().len(), 2, "the lease was ended once: {history}");
+
+    let decrease = json!({ "type": "Feature", "geometry": null, "properties": { "project_id": "NO-ZONE-P", "kind": "adjusted", "decided_on": "2024-05-01", "capital_vnd_change": -60e9 } });
+    let replies =
+        app.race("POST", "/collections/project_events/items", &h, vec![decrease.clone(), decrease]).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "capital never below zero: {statuses:?}");
+    let refused = replies.iter().find(|r| r.status == 422).unwrap();
+    assert_eq!(refused.json()["field"], "capital_vnd_change");
+    // The watch list and the report work on this store as on the demo.
+    assert_eq!(app.get("/projects/behind?at=2025-06-30").await.json()["behind"], json!([]));
+    let report = app.get("/reports/provinces/VN-56?at=2025-06-30").await.json();
+    assert_eq!(
+        report["projects"]["valid"], 1,
+        "the revoked project is no longer valid: {}",
+        report["projects"]
+    );
+    assert_eq!(report["period"]["fdi_decisions"]["revocations"], 1);
+}
 crate::contract!(
+    decisions_at_the_same_moment_on_a_store_of_its_own,
     hung_yen_2022_as_its_board_reported,
     thai_nguyen_2020_as_its_board_reported,
     vinh_phuc_2023_still_clearing_four_zones,
@@ -288,21 +358,17 @@ async fn a_register_file_goes_in_with_the_same_checks() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("register.db");
     assert!(landbank(&db, &["demo"]).status.success());
-    let file = dir.path().join("so-dang-ky.geojson");
-    let row = |id: &str, p: Value| json!({ "type": "Feature", "id": id, "geometry": null, "properties": p });
-    write_geojson(
+    // The board's register as a spreadsheet saved as CSV: its own column names, Vietnamese words,
+    // day-first dates, no id column (rows are numbered).
+    let file = dir.path().join("so-dang-ky.csv");
+    std::fs::write(
         &file,
-        vec![
-            row(
-                "DC-1",
-                json!({ "project_id": "BN-QV1-P004", "kind": "Điều chỉnh", "decided_on": "15/01/2024", "capital_usd_change": 12000000.0, "decision_no": "88/QĐ-BQL" }),
-            ),
-            row(
-                "TH-1",
-                json!({ "project_id": "BN-QV1-P005", "kind": "Thu hồi", "decided_on": "01/03/2024", "reason": "Vi phạm tiến độ" }),
-            ),
-        ],
-    );
+        "MA_DU_AN,LOAI,NGAY_QD,SO_QD,VON_USD,LY_DO\n\
+         BN-QV1-P004,Điều chỉnh,15/01/2024,88/QĐ-BQL,12000000,\n\
+         BN-QV1-P005,Thu hồi,01/03/2024,91/QĐ-BQL,,Vi phạm tiến độ\n",
+    )
+    .unwrap();
+    let row = |id: &str, p: Value| json!({ "type": "Feature", "id": id, "geometry": null, "properties": p });
     let bad = dir.path().join("sai.geojson");
     write_geojson(
         &bad,
@@ -334,12 +400,14 @@ async fn a_register_file_goes_in_with_the_same_checks() {
     let imported = landbank(&db, &["import", file.to_str().unwrap(), "--collection", "project_events"]);
     assert!(imported.status.success(), "{}", text(&imported));
     let stored = landbank::store::open(db.to_str().unwrap()).await.unwrap();
-    let event = stored.item(&landbank::collections::PROJECT_EVENTS, "TH-1").await.unwrap().unwrap();
-    assert_eq!(
-        (&event.properties["kind"], &event.properties["decided_on"]),
-        (&json!("revoked"), &json!("2024-03-01"))
-    );
-    assert_eq!(event.properties["zone_code"], "BN-QV1");
+    let event = stored.item(&landbank::collections::PROJECT_EVENTS, "so-dang-ky-2").await.unwrap().unwrap();
+    let p = &event.properties;
+    assert_eq!((&p["kind"], &p["decided_on"]), (&json!("revoked"), &json!("2024-03-01")));
+    assert_eq!((&p["zone_code"], &p["decision_no"]), (&json!("BN-QV1"), &json!("91/QĐ-BQL")));
+    let raise = stored.item(&landbank::collections::PROJECT_EVENTS, "so-dang-ky-1").await.unwrap().unwrap();
+    let p = &raise.properties;
+    assert_eq!((&p["kind"], &p["capital_usd_change"]), (&json!("adjusted"), &json!(12000000.0)));
+    assert!(text(&imported).contains("1 lease ended by"), "{}", text(&imported));
     let lease = stored.item(&landbank::collections::LEASES, "BN-QV1-L005").await.unwrap().unwrap();
     assert_eq!(
         (&lease.properties["status"], &lease.properties["end_on"]),
