@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::collections::{self, Check, Collection, FilterValue};
+use crate::collections::{self, Check, Collection};
 use crate::domain::{LandUse, Lease, LeaseStatus};
 use crate::ingest::canonical_properties;
 use crate::store::history::{Op, Write};
@@ -161,10 +161,6 @@ fn as_new(collection: &Collection, row: FeatureRow) -> Result<NewFeature, StoreE
     })
 }
 
-fn in_zone(zone: &str) -> Condition {
-    Condition::In { field: "zone_code".into(), values: vec![FilterValue::Text(zone.into())] }
-}
-
 /// Checks a record against the others: references, containment, overlaps, lease status moves, project
 /// decisions; returns the changes it makes to other records (leases a revocation ends).
 async fn check(
@@ -208,7 +204,14 @@ async fn check(
         // Only the plots whose boxes meet this one's (the stores' spatial index).
         let bbox = feature.geometry.as_ref().and_then(spatial::bbox);
         let others = store
-            .items(collection, &ItemsQuery { conditions: vec![in_zone(&zone)], bbox, ..Default::default() })
+            .items(
+                collection,
+                &ItemsQuery {
+                    conditions: vec![Condition::text_in("zone_code", [zone.as_str()])],
+                    bbox,
+                    ..Default::default()
+                },
+            )
             .await?
             .rows;
         let ids = overlapping(feature, &others, collection.id)?;
@@ -316,14 +319,8 @@ async fn check_lease(
             // By zone and code, as the lease names it: a plot's id may be anything its file gave it.
             let query = crate::store::ItemsQuery {
                 conditions: vec![
-                    crate::store::Condition::In {
-                        field: "zone_code".into(),
-                        values: vec![collections::FilterValue::Text(lease.zone_code.clone())],
-                    },
-                    crate::store::Condition::In {
-                        field: "code".into(),
-                        values: vec![collections::FilterValue::Text(code.to_string())],
-                    },
+                    Condition::text_in("zone_code", [lease.zone_code.as_str()]),
+                    Condition::text_in("code", [code]),
                 ],
                 limit: Some(1),
                 ..Default::default()
@@ -342,7 +339,7 @@ async fn check_lease(
     }
     // On the zone's leasable land, as planned when the lease starts (or today).
     let on = rules::lease_day(&lease);
-    let zone = in_zone(&lease.zone_code);
+    let zone = Condition::text_in("zone_code", [lease.zone_code.as_str()]);
     let land_use = store
         .items(&collections::LAND_USE, &ItemsQuery { conditions: vec![zone.clone()], ..Default::default() })
         .await?

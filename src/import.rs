@@ -1060,10 +1060,7 @@ async fn zones_from_projects(
     let ids: Vec<String> = ids.into_iter().collect();
     for chunk in ids.chunks(10_000) {
         let query = ItemsQuery {
-            conditions: vec![Condition::In {
-                field: "id".into(),
-                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
-            }],
+            conditions: vec![Condition::text_in("id", chunk.iter().cloned())],
             ..Default::default()
         };
         for row in store.items(&collections::PROJECTS, &query).await?.rows {

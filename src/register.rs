@@ -476,20 +476,16 @@ pub async fn behind_at(
     zone_code: Option<&str>,
     at: Date,
 ) -> Result<Vec<Behind>, RegisterError> {
-    use crate::collections::{FilterValue, LEASES, PROJECT_EVENTS, PROJECTS};
+    use crate::collections::{LEASES, PROJECT_EVENTS, PROJECTS};
     use crate::store::{Condition, ItemsQuery};
     if let Some(code) = province_code {
         crate::geography::known(code, at).map_err(RegisterError::UnknownProvince)?;
     }
     let lens = crate::geography::Lens::new(province_code, at);
-    let text_in = |field: &str, values: Vec<String>| Condition::In {
-        field: field.into(),
-        values: values.into_iter().map(FilterValue::Text).collect(),
-    };
     let mut conditions: Vec<Condition> =
-        lens.codes().into_iter().map(|c| text_in("province_code", c)).collect();
+        lens.codes().into_iter().map(|c| Condition::text_in("province_code", c)).collect();
     if let Some(zone) = zone_code {
-        conditions.push(text_in("zone_code", vec![zone.to_string()]));
+        conditions.push(Condition::text_in("zone_code", [zone]));
     }
     let query = ItemsQuery { conditions, ..Default::default() };
     let mut projects = Vec::new();
@@ -528,15 +524,12 @@ pub async fn decision_inputs(
     store: &std::sync::Arc<dyn crate::store::Store>,
     project_ids: &[String],
 ) -> Result<DecisionInputs, crate::store::StoreError> {
-    use crate::collections::{FilterValue, LEASES, PROJECT_EVENTS, PROJECTS};
+    use crate::collections::{LEASES, PROJECT_EVENTS, PROJECTS};
     use crate::store::{Condition, ItemsQuery};
     let mut inputs = DecisionInputs::default();
     for chunk in project_ids.chunks(5_000) {
         let by = |field: &str| ItemsQuery {
-            conditions: vec![Condition::In {
-                field: field.into(),
-                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
-            }],
+            conditions: vec![Condition::text_in(field, chunk.iter().cloned())],
             ..Default::default()
         };
         for row in store.items(&PROJECTS, &by("id")).await?.rows {

@@ -387,10 +387,6 @@ pub fn series_dates(at: Date) -> Vec<(String, Date)> {
     out
 }
 
-fn text_in(field: &str, values: impl IntoIterator<Item = String>) -> Condition {
-    Condition::In { field: field.into(), values: values.into_iter().map(FilterValue::Text).collect() }
-}
-
 fn metric_unit(metric: TargetMetric) -> &'static str {
     match metric {
         TargetMetric::InfrastructureHa => "ha",
@@ -582,7 +578,7 @@ pub async fn compute_with(
 
     // Zones (for WWTP and names) and what lies inside them.
     let province_filter: Vec<Condition> =
-        lens.codes().into_iter().map(|codes| text_in("province_code", codes)).collect();
+        lens.codes().into_iter().map(|codes| Condition::text_in("province_code", codes)).collect();
     let all = |conditions: Vec<Condition>| ItemsQuery { conditions, ..Default::default() };
     let zone_rows = store.items(&collections::ZONES, &all(province_filter.clone())).await?.rows;
     let zones: BTreeMap<String, Zone> = zone_rows

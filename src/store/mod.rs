@@ -138,6 +138,16 @@ pub enum Condition {
     Filter(filter::Filter),
 }
 
+impl Condition {
+    /// The text field (or `id`) equals one of `values`.
+    pub fn text_in(field: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Condition::In {
+            field: field.into(),
+            values: values.into_iter().map(|v| FilterValue::Text(v.into())).collect(),
+        }
+    }
+}
+
 /// What to read from a collection.
 #[derive(Debug, Clone, Default)]
 pub struct ItemsQuery {
