@@ -567,6 +567,48 @@ fn plot_area_ha(plot: &Value) -> f64 {
 /// Quang, Bình Xuyên, Bá Thiện II, Tam Dương II khu A).
 const STILL_CLEARING_2023: &[&str] = &["VP-KQ", "VP-BX", "VP-BT2", "VP-TD2A"];
 
+/// A project renting a ready-built factory (no lease of its own): what the seeds' figures add to the
+/// generated tenants. Its capital is the certificate's, in USD for FDI and in VND for DDI.
+struct Factory<'a> {
+    zone: &'a str,
+    n: usize,
+    /// Two digits in the id, `{zone}-F{tag}{n:03}` (FDI) or `-D` (DDI): which function made it.
+    tag: &'a str,
+    origin: Origin,
+    country: &'a str,
+    certificate_no: u64,
+    certified: Date,
+    capital: f64,
+    employees: i64,
+    operating_since: Option<Date>,
+    sector: &'a str,
+}
+
+/// The feature of a [`Factory`] project.
+fn factory(f: Factory<'_>) -> Value {
+    let fdi = f.origin == Origin::Fdi;
+    let project = Project {
+        tenant_name: format!("Công ty {} Nhà xưởng {} {:03}", if fdi { "TNHH" } else { "CP" }, f.zone, f.n),
+        origin: f.origin,
+        country: Some(f.country.into()),
+        certificate_no: Some(f.certificate_no.to_string()),
+        certificate_on: Some(f.certified),
+        capital_usd: fdi.then_some((f.capital * 100.0).round() / 100.0),
+        capital_vnd: (!fdi).then_some(f.capital.round()),
+        employees: Some(f.employees),
+        operating_since: f.operating_since,
+        sector: Some(f.sector.into()),
+        zone_code: Some(f.zone.into()),
+        province_code: None,
+        contact_name: None,
+        contact_phone: None,
+        contact_email: None,
+        construction_started_on: None,
+    };
+    let id = format!("{}-{}{}{:03}", f.zone, if fdi { "F" } else { "D" }, f.tag, f.n);
+    feature(&id, serde_json::to_value(&project).unwrap(), None)
+}
+
 /// Makes Bắc Ninh's 2023 (1 January to 17 November) what the board reported (DESIGN.md, the seeds): 108
 /// new FDI projects with USD 927.89 million; 530 adjustments of FDI projects, 106 of them changing
 /// capital by USD 555.22 million in all (97 increases of USD 577.12 million, 9 decreases of USD 21.9
@@ -603,35 +645,19 @@ fn bac_ninh_2023(projects: &mut Vec<Value>) -> Vec<Value> {
         for n in 0..missing {
             let amount = if n == missing - 1 { rest - share * (missing - 1) as f64 } else { share };
             let zone = ZONES[n % ZONES.len()];
-            let project = Project {
-                tenant_name: format!(
-                    "Công ty {} Nhà xưởng {zone} {n:03}",
-                    if origin == Origin::Fdi { "TNHH" } else { "CP" }
-                ),
+            projects.push(factory(Factory {
+                zone,
+                n,
+                tag: "23",
                 origin,
-                country: Some(
-                    if origin == Origin::Fdi { ["KR", "CN", "JP", "SG", "TW"][n % 5] } else { "VN" }.into(),
-                ),
-                certificate_no: Some(format!("{}", 2_310_000_000u64 + n as u64 * 104_729)),
-                certificate_on: Some(day_in_2023(&mut rng)),
-                capital_usd: (origin == Origin::Fdi).then_some((amount * 100.0).round() / 100.0),
-                capital_vnd: (origin == Origin::Ddi).then_some(amount.round()),
-                employees: Some(30 + (rng.unit() * 400.0) as i64),
+                country: if origin == Origin::Fdi { ["KR", "CN", "JP", "SG", "TW"][n % 5] } else { "VN" },
+                certificate_no: 2_310_000_000u64 + n as u64 * 104_729,
+                certified: day_in_2023(&mut rng),
+                capital: amount,
+                employees: 30 + (rng.unit() * 400.0) as i64,
                 operating_since: None,
-                sector: Some("Sản xuất linh kiện (thuê nhà xưởng xây sẵn)".into()),
-                zone_code: Some(zone.into()),
-                province_code: None,
-                contact_name: None,
-                contact_phone: None,
-                contact_email: None,
-                construction_started_on: None,
-            };
-            let prefix = if origin == Origin::Fdi { "F" } else { "D" };
-            projects.push(feature(
-                &format!("{zone}-{prefix}23{n:03}"),
-                serde_json::to_value(&project).unwrap(),
-                None,
-            ));
+                sector: "Sản xuất linh kiện (thuê nhà xưởng xây sẵn)",
+            }));
         }
     };
     new_projects(Origin::Fdi, 108, 927.89e6, projects);
@@ -779,35 +805,19 @@ fn thai_nguyen_2020(projects: &mut Vec<Value>) {
             let operates = n * 4 < missing * 3 && operating <= at;
             // Workers of the operating ones are set below, once it is known how many operate.
             let employees = 20 + (rng.unit() * 200.0) as i64;
-            let project = Project {
-                tenant_name: format!(
-                    "Công ty {} Nhà xưởng {zone} {n:03}",
-                    if origin == Origin::Fdi { "TNHH" } else { "CP" }
-                ),
+            projects.push(factory(Factory {
+                zone,
+                n,
+                tag: "20",
                 origin,
-                country: Some(
-                    if origin == Origin::Fdi { ["KR", "CN", "JP", "TW"][n % 4] } else { "VN" }.into(),
-                ),
-                certificate_no: Some(format!("{}", 1_790_000_000u64 + n as u64 * 104_723)),
-                certificate_on: Some(certified),
-                capital_usd: (origin == Origin::Fdi).then_some((amount * 100.0).round() / 100.0),
-                capital_vnd: (origin == Origin::Ddi).then_some(amount.round()),
-                employees: Some(employees),
+                country: if origin == Origin::Fdi { ["KR", "CN", "JP", "TW"][n % 4] } else { "VN" },
+                certificate_no: 1_790_000_000u64 + n as u64 * 104_723,
+                certified,
+                capital: amount,
+                employees,
                 operating_since: operates.then_some(operating),
-                sector: Some("Linh kiện điện tử (thuê nhà xưởng xây sẵn)".into()),
-                zone_code: Some(zone.into()),
-                province_code: None,
-                contact_name: None,
-                contact_phone: None,
-                contact_email: None,
-                construction_started_on: None,
-            };
-            let prefix = if origin == Origin::Fdi { "F" } else { "D" };
-            projects.push(feature(
-                &format!("{zone}-{prefix}20{n:03}"),
-                serde_json::to_value(&project).unwrap(),
-                None,
-            ));
+                sector: "Linh kiện điện tử (thuê nhà xưởng xây sẵn)",
+            }));
         }
     }
     // The workers still missing, shared by the new projects that operate by the date.
@@ -865,36 +875,24 @@ fn hung_yen_2022(projects: &mut Vec<Value>) {
             } else {
                 parse_date("2021-01-10").unwrap() + chrono::Duration::days((rng.unit() * 340.0) as i64)
             };
-            let project = Project {
-                tenant_name: format!(
-                    "Công ty {} Nhà xưởng {zone} {n:03}",
-                    if origin == Origin::Fdi { "TNHH" } else { "CP" }
-                ),
+            projects.push(factory(Factory {
+                zone,
+                n,
+                tag: "21",
                 origin,
-                country: Some(
-                    if origin == Origin::Fdi { ["KR", "JP", "CN", "TW", "SG"][n % 5] } else { "VN" }.into(),
-                ),
-                certificate_no: Some(format!("{}", 2_180_000_000u64 + n as u64 * 104_717)),
-                certificate_on: Some(certified),
-                capital_usd: (origin == Origin::Fdi).then(|| (1.0 + rng.unit() * 9.0).round() * 1e6),
-                capital_vnd: (origin == Origin::Ddi).then(|| (20.0 + rng.unit() * 180.0).round() * 1e9),
-                employees: Some(50),
+                country: if origin == Origin::Fdi { ["KR", "JP", "CN", "TW", "SG"][n % 5] } else { "VN" },
+                certificate_no: 2_180_000_000u64 + n as u64 * 104_717,
+                certified,
+                capital: if origin == Origin::Fdi {
+                    (1.0 + rng.unit() * 9.0).round() * 1e6
+                } else {
+                    (20.0 + rng.unit() * 180.0).round() * 1e9
+                },
+                employees: 50,
                 operating_since: operates
                     .then(|| (certified + chrono::Duration::days(365)).min(year.pred_opt().unwrap())),
-                sector: Some("Sản xuất (thuê nhà xưởng xây sẵn)".into()),
-                zone_code: Some(zone.into()),
-                province_code: None,
-                contact_name: None,
-                contact_phone: None,
-                contact_email: None,
-                construction_started_on: None,
-            };
-            let prefix = if origin == Origin::Fdi { "F" } else { "D" };
-            projects.push(feature(
-                &format!("{zone}-{prefix}21{n:03}"),
-                serde_json::to_value(&project).unwrap(),
-                None,
-            ));
+                sector: "Sản xuất (thuê nhà xưởng xây sẵn)",
+            }));
         }
     }
     // Workers on 31/03/2022: the first quarter's starters keep theirs, the new projects have 50 each, and
