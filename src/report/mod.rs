@@ -943,6 +943,31 @@ pub fn csv_lines(report: &Report) -> Vec<CsvLine> {
     ] {
         push("period", &province, "", metric, v, unit);
     }
+    for (origin, e) in [("fdi", &d.fdi_decisions), ("ddi", &d.ddi_decisions)] {
+        let count = |n: u64| n.to_string();
+        for (metric, v, unit) in [
+            ("adjustments", count(e.adjustments), "decisions"),
+            ("capital_changes", count(e.capital_changes), "decisions"),
+            ("increases", count(e.increases), "decisions"),
+            ("increase_usd", num(e.increase_usd), "USD"),
+            ("increase_vnd", num(e.increase_vnd), "VND"),
+            ("decreases", count(e.decreases), "decisions"),
+            ("decrease_usd", num(e.decrease_usd), "USD"),
+            ("decrease_vnd", num(e.decrease_vnd), "VND"),
+            ("suspensions", count(e.suspensions), "decisions"),
+            ("terminations", count(e.terminations), "decisions"),
+            ("revocations", count(e.revocations), "decisions"),
+        ] {
+            push("period", &province, "", &format!("{origin}_{metric}"), v, unit);
+        }
+    }
+    for b in &report.behind {
+        let (province, zone) =
+            (b.province_code.as_deref().unwrap_or(""), b.zone_code.as_deref().unwrap_or(""));
+        let metric = format!("{}_{}", b.project_id, b.milestone);
+        push("behind", province, zone, &format!("{metric}_days_late"), b.days_late.to_string(), "days");
+        push("behind", province, zone, &format!("{metric}_leased_ha"), num(b.leased_ha), "ha");
+    }
     for t in &report.targets.lines {
         let metric = t.metric.as_str();
         push("targets", &province, "", &format!("{metric}_target"), num(t.target), t.unit);

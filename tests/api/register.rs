@@ -133,6 +133,23 @@ async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Back
         total(&available_after) > total(&available_before) + lease_ha * 0.9,
         "the lease's land is available"
     );
+    // …marked as land taken back, with the project and the date, which investors can ask for (CQL2
+    // filter) and download; not before the decision.
+    let recovered: Vec<&Value> = available_after["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["recovered_from"].as_str().is_some_and(|p| p.contains("BN-QV1-P002")))
+        .collect();
+    assert!(!recovered.is_empty(), "{available_after}");
+    assert!(recovered.iter().all(|f| f["properties"]["recovered_on"] == day));
+    let before = available_before["features"].as_array().unwrap();
+    assert!(!before.is_empty() && before.iter().all(|f| f["properties"]["recovered_from"].is_null()));
+    let filter = "recovered_from%20LIKE%20'%25BN-QV1-P002%25'";
+    let found = app.get(&format!("/available?zone_code=BN-QV1&at={day}&filter={filter}")).await.json();
+    assert_eq!(found["features"].as_array().unwrap().len(), recovered.len(), "{found}");
+    let csv = app.get(&format!("/available?zone_code=BN-QV1&at={day}&f=csv")).await.text();
+    assert!(csv.lines().next().unwrap().contains("recovered_from") && csv.contains("BN-QV1-P002"), "{csv}");
     // The project is no longer valid from that day in the board's report.
     assert_eq!(
         valid(app.get(&format!("/reports/provinces/VN2025-24?at={day}")).await.json()),

@@ -383,6 +383,9 @@ async fn the_report_goes_out_as_word_excel_and_pdf() {
         "Tỷ lệ lấp đầy 60,04 %",
         "Đã cho thuê 2.481,57 ha",
         "Từ đầu năm đến ngày 17/11/2023",
+        "Lượt điều chỉnh (FDI)",
+        "Dự án chậm tiến độ",
+        "Nhận bàn giao đất",
     ] {
         assert!(text.contains(expected), "DOCX lacks «{expected}»: {text}");
     }
@@ -398,6 +401,7 @@ async fn the_report_goes_out_as_word_excel_and_pdf() {
     let report = book.worksheet_range("Báo cáo").unwrap();
     let cells: Vec<String> = report.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
     assert!(cells.iter().any(|c| c == "60,04 %"), "{cells:?}");
+    assert!(cells.iter().any(|c| c == "Dự án chậm tiến độ"), "the watch list is in the workbook: {cells:?}");
     // The figures sheet holds numbers, not text: the CSV's lines, one figure a row.
     let figures = book.worksheet_range("Số liệu").unwrap();
     let occupancy = figures
@@ -405,6 +409,11 @@ async fn the_report_goes_out_as_word_excel_and_pdf() {
         .find(|r| r[0] == Data::String("land".into()) && r[3] == Data::String("occupancy_pct".into()))
         .expect("land occupancy_pct row");
     assert_eq!(occupancy[4], Data::Float(60.04));
+    let adjustments = figures
+        .rows()
+        .find(|r| r[0] == Data::String("period".into()) && r[3] == Data::String("fdi_adjustments".into()))
+        .expect("the period's FDI adjustments row");
+    assert_eq!(adjustments[4], Data::Float(530.0));
     let csv = app.get(&format!("{uri}&f=csv")).await.text();
     assert_eq!(figures.height(), csv.lines().count(), "one row per CSV line, with the header");
 
