@@ -476,7 +476,7 @@ pub async fn behind_at(
     zone_code: Option<&str>,
     at: Date,
 ) -> Result<Vec<Behind>, RegisterError> {
-    use crate::collections::{LEASES, PROJECT_EVENTS, PROJECTS};
+    use crate::collections::{PROJECT_EVENTS, PROJECTS};
     use crate::store::{Condition, ItemsQuery};
     if let Some(code) = province_code {
         crate::geography::known(code, at).map_err(RegisterError::UnknownProvince)?;
@@ -487,24 +487,60 @@ pub async fn behind_at(
     if let Some(zone) = zone_code {
         conditions.push(Condition::text_in("zone_code", [zone]));
     }
+    // Only projects a decision gave a milestone due by then can be behind: read those, and their leases.
     let query = ItemsQuery { conditions, ..Default::default() };
-    let mut projects = Vec::new();
-    for row in store.items(&PROJECTS, &query).await?.rows {
-        let project: Project = row.parse(PROJECTS.id)?;
-        projects.push((row.id, project));
-    }
     let mut events = Vec::new();
     for row in store.items(&PROJECT_EVENTS, &query).await?.rows {
         events.push(row.parse::<ProjectEvent>(PROJECT_EVENTS.id)?);
     }
-    let mut leases = Vec::new();
-    for row in store.items(&LEASES, &query).await?.rows {
-        let lease: Lease = row.parse(LEASES.id)?;
-        if let Some(project) = lease.project_id.clone() {
-            leases.push((project, lease, row.area_ha.unwrap_or(0.0)));
+    let ids = with_milestones_due(&events, at);
+    let mut projects = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        let query = ItemsQuery {
+            conditions: vec![Condition::text_in("id", chunk.iter().cloned())],
+            ..Default::default()
+        };
+        for row in store.items(&PROJECTS, &query).await?.rows {
+            let project: Project = row.parse(PROJECTS.id)?;
+            projects.push((row.id, project));
         }
     }
+    let leases = leases_of(store, &ids).await?;
     Ok(behind(&projects, &events, &leases, at))
+}
+
+/// The projects that some decision gave a milestone due before `at`: the only ones that can be behind.
+pub fn with_milestones_due(events: &[ProjectEvent], at: Date) -> Vec<String> {
+    let due = |e: &&ProjectEvent| {
+        e.decided_on <= at
+            && [e.land_handover_by, e.construction_by, e.operation_by].iter().flatten().any(|d| *d < at)
+    };
+    let ids: std::collections::BTreeSet<&str> =
+        events.iter().filter(due).map(|e| e.project_id.as_str()).collect();
+    ids.into_iter().map(str::to_string).collect()
+}
+
+/// The leases of `project_ids` as [`behind`] reads them: (project id, lease, hectares).
+pub async fn leases_of(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    project_ids: &[String],
+) -> Result<Vec<(String, Lease, f64)>, crate::store::StoreError> {
+    use crate::collections::LEASES;
+    use crate::store::{Condition, ItemsQuery};
+    let mut leases = Vec::new();
+    for chunk in project_ids.chunks(5_000) {
+        let query = ItemsQuery {
+            conditions: vec![Condition::text_in("project_id", chunk.iter().cloned())],
+            ..Default::default()
+        };
+        for row in store.items(&LEASES, &query).await?.rows {
+            let lease: Lease = row.parse(LEASES.id)?;
+            if let Some(project) = lease.project_id.clone() {
+                leases.push((project, lease, row.area_ha.unwrap_or(0.0)));
+            }
+        }
+    }
+    Ok(leases)
 }
 
 /// What the checks of decisions read, for some projects: the projects, their stored decisions (id,

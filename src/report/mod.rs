@@ -762,14 +762,9 @@ pub async fn compute_with(
         project_ids.iter().map(|(id, p)| (id.clone(), p)).collect();
     period.fdi_decisions = crate::register::count(&events, &by_id, Origin::Fdi, from, query.at);
     period.ddi_decisions = crate::register::count(&events, &by_id, Origin::Ddi, from, query.at);
-    let lease_rows = store.items(&collections::LEASES, &all(province_filter.clone())).await?.rows;
-    let mut project_leases = Vec::new();
-    for row in &lease_rows {
-        let lease: crate::domain::Lease = row.parse(collections::LEASES.id)?;
-        if let Some(id) = lease.project_id.clone() {
-            project_leases.push((id, lease, row.area_ha.unwrap_or(0.0)));
-        }
-    }
+    // The watch list reads the leases of the projects that can be behind, not every lease.
+    let due = crate::register::with_milestones_due(&events, query.at);
+    let project_leases = crate::register::leases_of(store, &due).await?;
     let behind = crate::register::behind(&project_ids, &events, &project_leases, query.at);
     let checks = regulatory_checks(&query.rules, &land.provinces, &zone_lines);
 
