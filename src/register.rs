@@ -25,16 +25,6 @@ pub enum Standing {
 }
 
 impl Standing {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Standing::Certified => "certified",
-            Standing::Operating => "operating",
-            Standing::Suspended => "suspended",
-            Standing::Terminated => "terminated",
-            Standing::Revoked => "revoked",
-        }
-    }
-
     /// Whether the project still holds its certificate (not terminated or revoked).
     pub fn is_valid(self) -> bool {
         !matches!(self, Standing::Terminated | Standing::Revoked)
@@ -246,18 +236,6 @@ pub struct Decisions {
     pub suspensions: u64,
     pub terminations: u64,
     pub revocations: u64,
-}
-
-impl Decisions {
-    /// Net capital added by the adjustments, USD.
-    pub fn added_usd(&self) -> f64 {
-        self.increase_usd - self.decrease_usd
-    }
-
-    /// Net capital added by the adjustments, VND.
-    pub fn added_vnd(&self) -> f64 {
-        self.increase_vnd - self.decrease_vnd
-    }
 }
 
 /// The decisions dated `from..=to` on projects of `origin` (`projects`: id → project).
