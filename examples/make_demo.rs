@@ -7,6 +7,7 @@
 
 use std::fs;
 
+use chrono::Datelike;
 use geo::{MultiPolygon, Rect, coord};
 use landbank::domain::*;
 use landbank::occupancy::{DEFAULT_SCOPE, zone_figures};
@@ -428,17 +429,21 @@ fn main() {
             }
         }
     }
-    hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
-    let events_out = bac_ninh_2023(&mut projects_out);
+    let mut events_out = hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
+    events_out.extend(bac_ninh_2023(&mut projects_out));
     thai_nguyen_2020(&mut projects_out);
+    let results_out = thai_nguyen_results_2019(&projects_out);
     hung_yen_2022(&mut projects_out);
     let mut targets_out = Vec::new();
     let mut rdr = csv::Reader::from_path("maps/demo/spec/targets.csv").unwrap();
     for row in rdr.deserialize::<Target>() {
         let t = row.unwrap();
-        let id = format!("{}-{}-{}", t.province_code, t.year, t.metric);
+        t.check().unwrap_or_else(|(field, e)| panic!("targets.csv: {field}: {e}"));
+        let origin = t.origin.map(|o| format!("-{o}")).unwrap_or_default();
+        let id = format!("{}-{}-{}{origin}", t.province_code, t.period_label(), t.metric);
         targets_out.push(feature(&id, serde_json::to_value(&t).unwrap(), None));
     }
+    write("project_results", results_out);
     write("targets", targets_out);
     write("zones", zones_out);
     write("land_use", land_use_out);
@@ -454,7 +459,7 @@ fn main() {
 /// 3,000 jobs. Runs after the zones are generated and only adds to them: Minh Quang's free plots get their
 /// infrastructure on 2022-03-25 (closest to 29 ha), and projects renting ready-built factories (no lease of
 /// their own) make up the difference between what the generated tenants already give and the figures.
-fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) {
+fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) -> Vec<Value> {
     let (from, to) = (parse_date("2022-01-01").unwrap(), parse_date("2022-03-31").unwrap());
     let in_q1 = |v: &Value| v.as_str().and_then(|s| parse_date(s).ok()).is_some_and(|d| from <= d && d <= to);
     let in_hy = |v: &Value| {
@@ -498,34 +503,36 @@ fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) {
         sum = before;
     }
 
-    // Projects: what the generated tenants give in the quarter, then the rest.
+    // New certificates in the quarter were three domestic projects: the generated tenants certified in
+    // it move to December 2021 (still valid on 31/03/2022, so no other figure changes).
+    for p in projects.iter_mut().filter(|p| in_hy(p) && in_q1(&p["properties"]["certificate_on"])) {
+        let day = parse_date(p["properties"]["certificate_on"].as_str().unwrap()).unwrap().day().min(28);
+        p["properties"]["certificate_on"] = json!(format!("2021-12-{day:02}"));
+    }
     let hy: Vec<&Value> = projects.iter().filter(|p| in_hy(p)).collect();
-    let capital_usd: f64 = hy
-        .iter()
-        .filter(|p| in_q1(&p["properties"]["certificate_on"]))
-        .filter_map(|p| p["properties"]["capital_usd"].as_f64())
-        .sum();
     let started: Vec<&&Value> = hy.iter().filter(|p| in_q1(&p["properties"]["operating_since"])).collect();
     let jobs: i64 = started.iter().filter_map(|p| p["properties"]["employees"].as_i64()).sum();
     let (to_start, to_employ) = (8 - started.len() as i64, 3_000 - jobs);
-    assert!(
-        to_start > 0 && to_employ > 0 && capital_usd < 145e6,
-        "the generated quarter already exceeds the figures"
-    );
+    assert!(to_start > 0 && to_employ > 0, "the generated quarter already exceeds the figures");
     let factory = |n: i64,
                    zone: &str,
+                   origin: Origin,
                    certificate_on: &str,
-                   capital_usd: f64,
+                   capital: f64,
                    operating_since: Option<&str>,
                    employees: i64| {
+        let fdi = origin == Origin::Fdi;
         let project = Project {
-            tenant_name: format!("Công ty TNHH Nhà xưởng cho thuê {zone} {n:02}"),
-            origin: Origin::Fdi,
-            country: Some(["KR", "JP", "CN", "TW"][n as usize % 4].into()),
+            tenant_name: format!(
+                "Công ty {} Nhà xưởng cho thuê {zone} {n:02}",
+                if fdi { "TNHH" } else { "CP" }
+            ),
+            origin,
+            country: Some(if fdi { ["KR", "JP", "CN", "TW"][n as usize % 4] } else { "VN" }.into()),
             certificate_no: Some(format!("{}", 2_460_000_000u64 + n as u64 * 7_919)),
             certificate_on: Some(parse_date(certificate_on).unwrap()),
-            capital_usd: Some(capital_usd),
-            capital_vnd: None,
+            capital_usd: fdi.then_some(capital),
+            capital_vnd: (!fdi).then_some(capital),
             employees: Some(employees),
             operating_since: operating_since.map(|d| parse_date(d).unwrap()),
             sector: Some("Linh kiện điện tử (thuê nhà xưởng xây sẵn)".into()),
@@ -536,20 +543,97 @@ fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) {
             contact_email: None,
             construction_started_on: None,
         };
-        feature(&format!("{zone}-F{n:02}"), serde_json::to_value(&project).unwrap(), None)
+        let letter = if fdi { "F" } else { "D" };
+        feature(&format!("{zone}-{letter}{n:02}"), serde_json::to_value(&project).unwrap(), None)
     };
     // Started operating in the quarter, registered in 2021: jobs, not new capital.
     let base = to_employ / to_start;
     for n in 0..to_start {
         let employees = if n == to_start - 1 { to_employ - base * (to_start - 1) } else { base };
         let day = format!("2022-0{}-{:02}", 1 + n % 3, 10 + n);
-        projects.push(factory(n + 1, "HY-PNA", "2021-06-15", 4e6 + 1e6 * n as f64, Some(&day), employees));
+        let capital = 4e6 + 1e6 * n as f64;
+        projects.push(factory(n + 1, "HY-PNA", Origin::Fdi, "2021-06-15", capital, Some(&day), employees));
     }
-    // Registered in the quarter: the rest of the new capital, in two projects.
-    let rest = 145e6 - capital_usd;
-    let first = (rest * 0.6 / 1e6).round() * 1e6;
-    projects.push(factory(to_start + 1, "HY-YM2", "2022-02-22", first, None, 0));
-    projects.push(factory(to_start + 2, "HY-TL2", "2022-03-18", rest - first, None, 0));
+    // "03 dự án có vốn đầu tư trong nước, với tổng vốn đầu tư đăng ký 345 tỷ đồng".
+    for (k, (zone, day, capital)) in
+        [("HY-YM2", "2022-01-20", 120e9), ("HY-TL2", "2022-02-22", 105e9), ("HY-MD", "2022-03-18", 120e9)]
+            .into_iter()
+            .enumerate()
+    {
+        projects.push(factory(to_start + 1 + k as i64, zone, Origin::Ddi, day, capital, None, 0));
+    }
+    // "điều chỉnh tăng vốn cho 12 dự án, với tổng vốn đầu tư tăng thêm khoảng 112 triệu USD và 410 tỷ
+    // đồng": eight FDI projects add USD 14 million each, four DDI projects VND 410 billion between them,
+    // each a project certified before 2022 and still valid.
+    let before_2022 = |origin: Origin| -> Vec<(String, String)> {
+        projects
+            .iter()
+            .filter(|p| in_hy(p) && p["properties"]["origin"] == origin.as_str())
+            .filter(|p| p["properties"]["certificate_on"].as_str().is_some_and(|d| d < "2022-01-01"))
+            .map(|p| {
+                (p["id"].as_str().unwrap().into(), p["properties"]["zone_code"].as_str().unwrap().into())
+            })
+            .collect()
+    };
+    let (fdi, ddi) = (before_2022(Origin::Fdi), before_2022(Origin::Ddi));
+    assert!(fdi.len() >= 8 && ddi.len() >= 4, "Hưng Yên has too few projects certified before 2022");
+    let increases = fdi.iter().step_by(fdi.len() / 8).take(8).map(|p| (p, "capital_usd_change", 14e6)).chain(
+        ddi.iter()
+            .step_by(ddi.len() / 4)
+            .take(4)
+            .zip([100e9, 110e9, 95e9, 105e9])
+            .map(|(p, v)| (p, "capital_vnd_change", v)),
+    );
+    let mut events = Vec::new();
+    for (n, ((id, zone), field, amount)) in increases.enumerate() {
+        let decided_on = format!("2022-0{}-{:02}", 1 + n % 3, 5 + 2 * n);
+        let mut properties = json!({
+            "project_id": id, "zone_code": zone, "kind": "adjusted", "decided_on": decided_on,
+            "decision_no": format!("{}/QĐ-BQL", 150 + 37 * n),
+        });
+        properties[field] = json!(amount);
+        events.push(json!({ "type": "Feature", "id": format!("{zone}-E22{n:02}"), "geometry": null, "properties": properties }));
+    }
+    events
+}
+
+/// Thái Nguyên's zones' revenue in 2019, as its board reported on 30/11/2020 ("doanh thu … hàng năm đạt
+/// gần 31 tỷ USD và gần 8.900 tỷ đồng"): USD 30.9 billion declared by the FDI projects operating in 2019
+/// and VND 8,870 billion by the domestic ones, shared by registered capital.
+fn thai_nguyen_results_2019(projects: &[Value]) -> Vec<Value> {
+    let date_of = |v: &Value| v.as_str().and_then(|s| parse_date(s).ok());
+    let end = parse_date("2019-12-31").unwrap();
+    let mut out = Vec::new();
+    for (origin, key, field, total, unit) in [
+        (Origin::Fdi, "capital_usd", "revenue_usd", 30_900e6, 1e4),
+        (Origin::Ddi, "capital_vnd", "revenue_vnd", 8_870e9, 1e7),
+    ] {
+        let reporting: Vec<(&Value, f64)> = projects
+            .iter()
+            .filter(|p| p["properties"]["zone_code"].as_str().is_some_and(|z| z.starts_with("TN-")))
+            .filter(|p| p["properties"]["origin"] == origin.as_str())
+            .filter(|p| date_of(&p["properties"]["operating_since"]).is_some_and(|d| d <= end))
+            .filter_map(|p| Some((p, p["properties"][key].as_f64()?)))
+            .collect();
+        let capital: f64 = reporting.iter().map(|(_, c)| c).sum();
+        assert!(!reporting.is_empty(), "no {origin} project operated in Thái Nguyên in 2019");
+        let mut given = 0.0;
+        for (k, (p, c)) in reporting.iter().enumerate() {
+            let amount = if k == reporting.len() - 1 {
+                total - given
+            } else {
+                (total * c / capital / unit).floor() * unit
+            };
+            given += amount;
+            let id = p["id"].as_str().unwrap();
+            let properties = json!({
+                "project_id": id, "zone_code": p["properties"]["zone_code"], "year": 2019, field: amount,
+                "source_ref": "Báo cáo tình hình sản xuất kinh doanh năm 2019",
+            });
+            out.push(json!({ "type": "Feature", "id": format!("{id}-2019"), "geometry": null, "properties": properties }));
+        }
+    }
+    out
 }
 
 /// Geodesic area of a generated plot feature, hectares.

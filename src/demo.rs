@@ -24,6 +24,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("projects", include_str!("../maps/demo/projects.geojson")),
     ("leases", include_str!("../maps/demo/leases.geojson")),
     ("project_events", include_str!("../maps/demo/project_events.geojson")),
+    ("project_results", include_str!("../maps/demo/project_results.geojson")),
     ("clearance_parcels", include_str!("../maps/demo/clearance_parcels.geojson")),
     ("targets", include_str!("../maps/demo/targets.geojson")),
 ];

@@ -225,6 +225,15 @@ async fn check(
     if collection.checks(Check::LeasedPlots) {
         check_lease(store, feature, before, boundary.as_ref()).await?;
     }
+    if collection.checks(Check::KnownProject) {
+        let project = text("project_id").unwrap_or_default();
+        if store.item(&collections::PROJECTS, &project).await?.is_none() {
+            return Err(invalid(
+                "project_id",
+                format!("project_id '{project}' names no project; create it first"),
+            ));
+        }
+    }
     if collection.checks(Check::ProjectDecision) {
         return check_decision(store, feature, before, actor).await;
     }

@@ -918,7 +918,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
         seconds = started.elapsed().as_secs_f64(),
         "import: read and parsed"
     );
-    if options.collection.checks(Check::ProjectDecision) {
+    let on_projects =
+        options.collection.checks(Check::ProjectDecision) || options.collection.checks(Check::KnownProject);
+    if on_projects {
         zones_from_projects(store, &mut records, &zone_provinces).await?;
     }
     let started = std::time::Instant::now();
@@ -935,6 +937,9 @@ pub async fn run(store: &Arc<dyn Store>, options: ImportOptions) -> Result<Impor
     let tx = store.begin_write(&zones).await?;
     let checked = async {
         let stored = check_against_store(store, &options, &records, &zones, &mut report).await?;
+        if options.collection.checks(Check::KnownProject) {
+            check_projects_known(store, &records, &mut report).await?;
+        }
         let taken = if options.collection.checks(Check::ProjectDecision) {
             check_decisions(store, &records, options.update, &mut report, &actor).await?
         } else {
@@ -1084,6 +1089,37 @@ async fn zones_from_projects(
             p.insert("province_code".into(), Value::String(province.clone()));
         }
         p.insert("zone_code".into(), Value::String(zone));
+    }
+    Ok(())
+}
+
+/// Records naming a project that is not stored are problems (inside the write's transaction).
+async fn check_projects_known(
+    store: &Arc<dyn Store>,
+    records: &[NewFeature],
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let project_of =
+        |r: &NewFeature| r.properties.get("project_id").and_then(Value::as_str).map(str::to_string);
+    let wanted: Vec<String> =
+        records.iter().filter_map(project_of).collect::<HashSet<_>>().into_iter().collect();
+    let mut known = HashSet::new();
+    for chunk in wanted.chunks(10_000) {
+        let query = ItemsQuery {
+            conditions: vec![Condition::text_in("id", chunk.iter().cloned())],
+            ..Default::default()
+        };
+        known.extend(store.items(&collections::PROJECTS, &query).await?.rows.into_iter().map(|r| r.id));
+    }
+    for r in records {
+        if let Some(p) = project_of(r).filter(|p| !known.contains(p)) {
+            report.problems.push(Problem {
+                row: 0,
+                id: r.id.clone(),
+                field: Some("project_id".into()),
+                message: format!("project_id '{p}' names no project; import the projects first"),
+            });
+        }
     }
     Ok(())
 }

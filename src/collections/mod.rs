@@ -12,6 +12,7 @@ mod land_use;
 mod leases;
 mod plots;
 mod project_events;
+mod project_results;
 mod projects;
 mod provinces;
 mod targets;
@@ -23,6 +24,7 @@ pub use land_use::LAND_USE;
 pub use leases::LEASES;
 pub use plots::PLOTS;
 pub use project_events::PROJECT_EVENTS;
+pub use project_results::PROJECT_RESULTS;
 pub use projects::PROJECTS;
 pub use provinces::PROVINCES;
 pub use targets::TARGETS;
@@ -123,6 +125,8 @@ pub enum Check {
     /// capital never falls below zero, and a termination or revocation has land to take back (which it
     /// does, in the same write).
     ProjectDecision,
+    /// `project_id` names a stored project (the record's zone and province follow the project's).
+    KnownProject,
 }
 
 /// What a collection's tiles carry beyond its stored fields, computed on request.
@@ -468,6 +472,7 @@ pub const ALL: &[&Collection] = &[
     &PROJECTS,
     &LEASES,
     &PROJECT_EVENTS,
+    &PROJECT_RESULTS,
     &CLEARANCE_PARCELS,
     &TARGETS,
     &AVAILABLE_LAND,

@@ -157,7 +157,9 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// What a plan target measures; actuals are computed from the data of the year up to the report date.
+    /// What a plan target measures. Flows are summed over the target's period up to the report date;
+    /// levels (valid projects, registered capital, workers, percentages) are read on the period's last
+    /// day, or on the report date when that comes first (see [`TargetMetric::is_level`]).
     TargetMetric {
         InfrastructureHa => "infrastructure_ha",
         CapitalUsd => "capital_usd",
@@ -165,8 +167,74 @@ vocabulary!(
         ProjectsNew => "projects_new",
         ProjectsOperating => "projects_operating",
         NewJobs => "new_jobs",
+        CapitalIncreaseUsd => "capital_increase_usd",
+        CapitalIncreaseVnd => "capital_increase_vnd",
+        CapitalAttractedUsd => "capital_attracted_usd",
+        CapitalAttractedVnd => "capital_attracted_vnd",
+        ProjectsAttracted => "projects_attracted",
+        RealisedCapitalUsd => "realised_capital_usd",
+        RealisedCapitalVnd => "realised_capital_vnd",
+        RevenueUsd => "revenue_usd",
+        RevenueVnd => "revenue_vnd",
+        ExportsUsd => "exports_usd",
+        BudgetVnd => "budget_vnd",
+        ProjectsValid => "projects_valid",
+        CapitalRegisteredUsd => "capital_registered_usd",
+        CapitalRegisteredVnd => "capital_registered_vnd",
+        Workers => "workers",
+        OccupancyPct => "occupancy_pct",
+        OperatingPct => "operating_pct",
+        WwtpCoveragePct => "wwtp_coverage_pct",
     }
 );
+
+impl TargetMetric {
+    /// Whether the metric is a level read on a day (a stock or a percentage) rather than a flow summed
+    /// over the period.
+    pub fn is_level(self) -> bool {
+        use TargetMetric::*;
+        matches!(
+            self,
+            ProjectsValid
+                | CapitalRegisteredUsd
+                | CapitalRegisteredVnd
+                | Workers
+                | OccupancyPct
+                | OperatingPct
+                | WwtpCoveragePct
+        )
+    }
+
+    /// The metric's unit: `ha`, `USD`, `VND`, `projects`, `jobs`, `workers` or `%`.
+    pub fn unit(self) -> &'static str {
+        use TargetMetric::*;
+        match self {
+            InfrastructureHa => "ha",
+            CapitalUsd | CapitalIncreaseUsd | CapitalAttractedUsd | RealisedCapitalUsd | RevenueUsd
+            | ExportsUsd | CapitalRegisteredUsd => "USD",
+            CapitalVnd | CapitalIncreaseVnd | CapitalAttractedVnd | RealisedCapitalVnd | RevenueVnd
+            | BudgetVnd | CapitalRegisteredVnd => "VND",
+            ProjectsNew | ProjectsOperating | ProjectsAttracted | ProjectsValid => "projects",
+            NewJobs => "jobs",
+            Workers => "workers",
+            OccupancyPct | OperatingPct | WwtpCoveragePct => "%",
+        }
+    }
+
+    /// Whether the metric adds capital in both currencies, so that a target on it needs the exchange
+    /// rate its plan converts at (unless the target is on one origin, whose capital is in one currency).
+    pub fn converts(self) -> bool {
+        matches!(self, TargetMetric::CapitalAttractedUsd | TargetMetric::CapitalAttractedVnd)
+    }
+
+    /// Whether a target on the metric may be on FDI or DDI projects alone.
+    pub fn by_origin(self) -> bool {
+        !matches!(
+            self,
+            TargetMetric::InfrastructureHa | TargetMetric::OccupancyPct | TargetMetric::WwtpCoveragePct
+        )
+    }
+}
 
 vocabulary!(
     /// Where a figure comes from: computed from geometry, or copied from a legal document.
@@ -381,6 +449,87 @@ impl ProjectEvent {
     }
 }
 
+/// First and last day of quarter `q` (clamped to 1–4) of `year`.
+fn quarter_days(year: i64, q: i64) -> (Date, Date) {
+    let (year, q) = (year.clamp(-9999, 9999) as i32, q.clamp(1, 4) as u32);
+    let first = Date::from_ymd_opt(year, 3 * q - 2, 1).unwrap_or_default();
+    let next =
+        if q == 4 { Date::from_ymd_opt(year + 1, 1, 1) } else { Date::from_ymd_opt(year, 3 * q + 1, 1) };
+    (first, next.and_then(|d| d.pred_opt()).unwrap_or(first))
+}
+
+/// What a project did in a year or a quarter, as its enterprise reports to the board (báo cáo tình hình
+/// thực hiện dự án, sản xuất kinh doanh): capital realised, revenue, exports, budget paid. Every amount
+/// is declared by the enterprise, in the currency it reports in (never converted). Where a project has a
+/// year's figures and also quarters of that year, the year's figures count and the quarters do not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectResult {
+    pub project_id: String,
+    /// The project's zone (filled from the project when absent).
+    pub zone_code: Option<String>,
+    /// Filled from the zone when absent.
+    pub province_code: Option<String>,
+    pub year: i64,
+    /// 1–4 for a quarter's figures; absent for the whole year's.
+    pub quarter: Option<i64>,
+    /// Investment capital disbursed (vốn thực hiện), USD.
+    pub realised_capital_usd: Option<f64>,
+    /// Investment capital disbursed, VND.
+    pub realised_capital_vnd: Option<f64>,
+    /// Revenue (doanh thu), USD.
+    pub revenue_usd: Option<f64>,
+    /// Revenue, VND.
+    pub revenue_vnd: Option<f64>,
+    /// Exports (kim ngạch xuất khẩu), USD.
+    pub exports_usd: Option<f64>,
+    /// Paid to the state budget (nộp ngân sách), VND.
+    pub budget_vnd: Option<f64>,
+    /// The enterprise's report the figures come from.
+    pub source_ref: Option<String>,
+}
+
+impl ProjectResult {
+    /// First and last day of the period the figures cover.
+    pub fn period(&self) -> (Date, Date) {
+        match self.quarter {
+            Some(q) => quarter_days(self.year, q),
+            None => (quarter_days(self.year, 1).0, quarter_days(self.year, 4).1),
+        }
+    }
+
+    /// What is wrong beyond the fields' types, naming the field.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if !(1900..=2200).contains(&self.year) {
+            return Err(("year", format!("{} is not a plausible year", self.year)));
+        }
+        if let Some(q) = self.quarter
+            && !(1..=4).contains(&q)
+        {
+            return Err((
+                "quarter",
+                format!("{q} is not a quarter; use 1 to 4, or leave it empty for the year"),
+            ));
+        }
+        let amounts = [
+            ("realised_capital_usd", self.realised_capital_usd),
+            ("realised_capital_vnd", self.realised_capital_vnd),
+            ("revenue_usd", self.revenue_usd),
+            ("revenue_vnd", self.revenue_vnd),
+            ("exports_usd", self.exports_usd),
+            ("budget_vnd", self.budget_vnd),
+        ];
+        for (field, v) in amounts {
+            if let Some(v) = v
+                && (!v.is_finite() || v < 0.0)
+            {
+                return Err((field, format!("{v} must be a finite amount, zero or more")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A lease of land to a project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -574,14 +723,107 @@ mod tests {
     }
 }
 
-/// A province's plan target for one calendar year (chỉ tiêu kế hoạch năm).
+/// A province's plan target (chỉ tiêu kế hoạch) for a calendar year, a quarter of it, or several years
+/// (`year` to `to_year`, "giai đoạn 2021–2025"); one value or a range ("2–3 projects, USD 40–50 million");
+/// on all projects or on FDI or DDI ones alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     pub province_code: String,
+    /// The period's first year.
     pub year: i64,
+    /// A quarter of `year` (1–4) when the target is quarterly.
+    pub quarter: Option<i64>,
+    /// The period's last year when the target spans several.
+    pub to_year: Option<i64>,
     pub metric: TargetMetric,
-    /// In the metric's unit: hectares, USD, VND, projects or jobs.
+    /// FDI or DDI projects alone; both when absent.
+    pub origin: Option<Origin>,
+    /// In the metric's unit (hectares, USD, VND, projects, jobs, workers, %); the low end of a range.
     pub value: f64,
+    /// The high end of a range, when the plan gives one.
+    pub value_max: Option<f64>,
+    /// VND per USD at which the plan converts capital of the other currency (capital attracted).
+    pub vnd_per_usd: Option<f64>,
     pub plan_ref: Option<String>,
+}
+
+impl Target {
+    /// First and last day of the target's period.
+    pub fn period(&self) -> (Date, Date) {
+        match (self.quarter, self.to_year) {
+            (Some(q), _) => quarter_days(self.year, q),
+            (None, Some(to)) => (quarter_days(self.year, 1).0, quarter_days(to, 4).1),
+            (None, None) => (quarter_days(self.year, 1).0, quarter_days(self.year, 4).1),
+        }
+    }
+
+    /// The period as boards name it: `2022`, `2022-Q1`, `2021-2025`.
+    pub fn period_label(&self) -> String {
+        match (self.quarter, self.to_year) {
+            (Some(q), _) => format!("{}-Q{q}", self.year),
+            (None, Some(to)) if to != self.year => format!("{}-{to}", self.year),
+            _ => self.year.to_string(),
+        }
+    }
+
+    /// What is wrong with the target beyond its fields' types, naming the field.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if !(1900..=2200).contains(&self.year) {
+            return Err(("year", format!("{} is not a plausible year", self.year)));
+        }
+        if let Some(q) = self.quarter
+            && !(1..=4).contains(&q)
+        {
+            return Err(("quarter", format!("{q} is not a quarter; use 1 to 4")));
+        }
+        if let Some(to) = self.to_year {
+            if self.quarter.is_some() {
+                return Err(("to_year", "a target is for a quarter or for several years, not both".into()));
+            }
+            if to < self.year || to > self.year + 50 {
+                return Err((
+                    "to_year",
+                    format!("{to} must be from year {} to 50 years after it", self.year),
+                ));
+            }
+        }
+        if !self.value.is_finite() || self.value < 0.0 {
+            return Err(("value", format!("{} must be a finite number, zero or more", self.value)));
+        }
+        if let Some(max) = self.value_max
+            && (!max.is_finite() || max < self.value)
+        {
+            return Err(("value_max", format!("{max} must be at least value ({})", self.value)));
+        }
+        if self.metric.unit() == "%" && self.value_max.unwrap_or(self.value) > 100.0 {
+            return Err(("value", format!("{} is a percentage: 0 to 100", self.metric)));
+        }
+        if self.origin.is_some() && !self.metric.by_origin() {
+            return Err((
+                "origin",
+                format!("{} is not counted by FDI or DDI; leave origin empty", self.metric),
+            ));
+        }
+        match self.vnd_per_usd {
+            Some(rate) if !rate.is_finite() || rate <= 0.0 => {
+                return Err((
+                    "vnd_per_usd",
+                    format!("{rate} is not an exchange rate; give VND per USD, e.g. 23000"),
+                ));
+            }
+            None if self.metric.converts() && self.origin.is_none() => {
+                return Err((
+                    "vnd_per_usd",
+                    format!(
+                        "{} adds USD and VND capital: give the rate the plan converts at (VND per USD), \
+                         or set origin to fdi or ddi",
+                        self.metric
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }

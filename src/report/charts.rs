@@ -206,6 +206,24 @@ fn metric_label(metric: crate::domain::TargetMetric, lang: Lang) -> &'static str
         ProjectsNew => lang.pick("Dự án mới", "New projects"),
         ProjectsOperating => lang.pick("Dự án đi vào hoạt động", "Projects starting operation"),
         NewJobs => lang.pick("Việc làm mới", "New jobs"),
+        CapitalIncreaseUsd => lang.pick("Vốn tăng thêm (USD)", "Capital increases (USD)"),
+        CapitalIncreaseVnd => lang.pick("Vốn tăng thêm (VND)", "Capital increases (VND)"),
+        CapitalAttractedUsd => lang.pick("Vốn cấp mới và tăng thêm (USD)", "New and added capital (USD)"),
+        CapitalAttractedVnd => lang.pick("Vốn cấp mới và tăng thêm (VND)", "New and added capital (VND)"),
+        ProjectsAttracted => lang.pick("Dự án cấp mới hoặc tăng vốn", "Projects new or adding capital"),
+        RealisedCapitalUsd => lang.pick("Vốn thực hiện (USD)", "Capital realised (USD)"),
+        RealisedCapitalVnd => lang.pick("Vốn thực hiện (VND)", "Capital realised (VND)"),
+        RevenueUsd => lang.pick("Doanh thu (USD)", "Revenue (USD)"),
+        RevenueVnd => lang.pick("Doanh thu (VND)", "Revenue (VND)"),
+        ExportsUsd => lang.pick("Xuất khẩu (USD)", "Exports (USD)"),
+        BudgetVnd => lang.pick("Nộp ngân sách (VND)", "Budget paid (VND)"),
+        ProjectsValid => lang.pick("Dự án còn hiệu lực", "Valid projects"),
+        CapitalRegisteredUsd => lang.pick("Tổng vốn đăng ký (USD)", "Total registered capital (USD)"),
+        CapitalRegisteredVnd => lang.pick("Tổng vốn đăng ký (VND)", "Total registered capital (VND)"),
+        Workers => lang.pick("Lao động", "Workers"),
+        OccupancyPct => lang.pick("Tỷ lệ lấp đầy (%)", "Occupancy (%)"),
+        OperatingPct => lang.pick("Tỷ lệ dự án hoạt động (%)", "Projects operating (%)"),
+        WwtpCoveragePct => lang.pick("KCN có XLNT tập trung (%)", "Zones with a working WWTP (%)"),
     }
 }
 
@@ -227,7 +245,16 @@ pub fn targets(report: &Report, lang: Lang) -> Result<String, ReportError> {
             .targets
             .lines
             .iter()
-            .map(|l| (metric_label(l.metric, lang).to_string(), l.pct.unwrap_or(0.0)))
+            .map(|l| {
+                let mut label = metric_label(l.metric, lang).to_string();
+                if let Some(origin) = l.origin {
+                    label = format!("{label} {}", origin.as_str().to_uppercase());
+                }
+                if l.period != report.targets.year.to_string() {
+                    label = format!("{label}, {}", l.period);
+                }
+                (label, l.pct.unwrap_or(0.0))
+            })
             .collect(),
         reference: 100.0,
         shade: false,

@@ -285,6 +285,31 @@ pub(super) fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String
     );
     out.push(("period", heading, Table(rows)));
 
+    // What enterprises declared: last year's and the year's so far, FDI and DDI apart.
+    let mut rows = vec![vec![l.pick("Kỳ", "Period").into(), l.pick("Khối", "Investors").into()]];
+    /// Vietnamese and English column names, the amount, its currency.
+    type Amount = (&'static str, &'static str, fn(&super::ResultAmounts) -> f64, &'static str);
+    let amounts: [Amount; 6] = [
+        ("Vốn thực hiện (USD)", "Capital realised (USD)", |a| a.realised_capital_usd, "USD"),
+        ("Vốn thực hiện (VND)", "Capital realised (VND)", |a| a.realised_capital_vnd, "VND"),
+        ("Doanh thu (USD)", "Revenue (USD)", |a| a.revenue_usd, "USD"),
+        ("Doanh thu (VND)", "Revenue (VND)", |a| a.revenue_vnd, "VND"),
+        ("Xuất khẩu (USD)", "Exports (USD)", |a| a.exports_usd, "USD"),
+        ("Nộp ngân sách (VND)", "Budget paid (VND)", |a| a.budget_vnd, "VND"),
+    ];
+    rows[0].push(l.pick("Doanh nghiệp báo cáo", "Projects reporting").into());
+    rows[0].extend(amounts.iter().map(|(vi, en, _, _)| l.pick(vi, en).to_string()));
+    for r in report.results.iter().filter(|r| r.all.projects_reporting > 0) {
+        for (name, a) in [(l.pick("Tổng", "All"), &r.all), ("FDI", &r.fdi), ("DDI", &r.ddi)] {
+            let mut row = vec![r.label.clone(), name.into(), number(a.projects_reporting as f64, 0, l)];
+            row.extend(amounts.iter().map(|(_, _, get, currency)| money(get(a), currency, l)));
+            rows.push(row);
+        }
+    }
+    let heading =
+        l.pick("Kết quả sản xuất kinh doanh (doanh nghiệp báo cáo)", "Enterprises' results (declared)");
+    out.push(("results", heading.to_string(), Table(rows)));
+
     // The watch list: projects behind the commitments of their certificates, and the land at stake.
     let mut rows = vec![vec![
         l.pick("Dự án", "Project").into(),
@@ -313,21 +338,41 @@ pub(super) fn sections(report: &Report, lang: Lang) -> Vec<(&'static str, String
 
     let mut rows = vec![vec![
         l.pick("Chỉ tiêu", "Metric").into(),
+        l.pick("Kỳ", "Period").into(),
         l.pick("Kế hoạch", "Target").into(),
         l.pick("Thực hiện", "Actual").into(),
         l.pick("Đạt", "Progress").into(),
     ]];
     for t in &report.targets.lines {
-        let decimals = if t.unit == "ha" { 2 } else { 0 };
+        let decimals = if matches!(t.unit, "ha" | "%") { 2 } else { 0 };
         let value = |v: f64| match t.unit {
             "USD" | "VND" => money(v, t.unit, l),
+            "%" => format!("{} %", number(v, decimals, l)),
             _ => number(v, decimals, l),
         };
+        let target = match t.target_max {
+            Some(max) => format!("{} – {}", value(t.target), value(max)),
+            None => value(t.target),
+        };
+        let mut metric = target_label(t.metric, l).to_string();
+        if let Some(origin) = t.origin {
+            metric = format!("{metric} ({})", origin.as_str().to_uppercase());
+        }
+        if let Some(rate) = t.vnd_per_usd.filter(|_| t.metric.converts()) {
+            metric = format!("{metric}, {} {} VND/USD", l.pick("quy đổi", "at"), number(rate, 0, l));
+        }
+        let status = match t.status {
+            "reached" => l.pick("đạt", "reached"),
+            "within" => l.pick("trong khoảng", "within range"),
+            "above" => l.pick("vượt", "above"),
+            _ => l.pick("chưa đạt", "below"),
+        };
         rows.push(vec![
-            target_label(t.metric, l).into(),
-            value(t.target),
+            metric,
+            period_label(&t.period, l),
+            target,
             value(t.actual),
-            percent(t.pct, l),
+            format!("{} ({status})", percent(t.pct, l)),
         ]);
     }
     let heading = format!(
@@ -376,13 +421,29 @@ fn check_row(c: &Check, l: Lang) -> Vec<String> {
     ]
 }
 
-/// What a section says when it has no lines (targets, for a year without any; the watch list, when no
-/// project is late).
+/// A target's period as boards write it: `2022`, `Quý IV/2023` (`Q4 2023`), `2021–2025`.
+fn period_label(period: &str, l: Lang) -> String {
+    if let Some((year, q)) = period.split_once("-Q") {
+        let roman = ["I", "II", "III", "IV"].get(q.parse::<usize>().unwrap_or(1).saturating_sub(1)).copied();
+        return match l {
+            Lang::Vi => format!("Quý {}/{year}", roman.unwrap_or(q)),
+            Lang::En => format!("Q{q} {year}"),
+        };
+    }
+    period.replace('-', "–")
+}
+
+/// What a section says when it has no lines (targets, for a year without any; results, when no
+/// enterprise reported; the watch list, when no project is late).
 pub(super) fn empty_note(report: &Report, section: &str, lang: Lang) -> Option<&'static str> {
     match section {
         "targets" if report.targets.lines.is_empty() => {
             Some(lang.pick("Chưa có chỉ tiêu kế hoạch cho năm này.", "No targets are stored for this year."))
         }
+        "results" if report.results.iter().all(|r| r.all.projects_reporting == 0) => Some(lang.pick(
+            "Chưa có báo cáo kết quả của doanh nghiệp cho năm trước và năm nay.",
+            "No enterprise has reported results for last year or this year.",
+        )),
         "behind" if report.behind.is_empty() => Some(lang.pick(
             "Không có dự án nào chậm so với các mốc đã cam kết.",
             "No project is behind the milestones it committed to.",

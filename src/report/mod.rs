@@ -9,14 +9,13 @@
 //! - projects are *valid* once certified (`certificate_on <= at`, or no date) and *operating* once
 //!   `operating_since <= at`; employees are those of operating projects; capital is summed per currency,
 //!   USD and VND apart, never converted;
-//! - plan targets are per calendar year; actuals are computed over the year up to the report date
-//!   (1 January to `at`): plots whose infrastructure was completed (`infra_ready_on`), projects certified
-//!   (new projects and their registered capital), projects that started operating and their employees
-//!   (new jobs). Capital increases of existing projects are not recorded yet, so they are not counted.
+//! - the period (1 January to the report date), the enterprises' results and plan targets (for a year,
+//!   a quarter or several years; values or ranges; FDI, DDI or both) are computed in `period.rs`: capital is never converted except where a target states the rate its plan converts at.
 
 pub mod charts;
 mod html;
 mod office;
+mod period;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +24,7 @@ use chrono::Datelike;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::collections::{self, FilterValue};
+use crate::collections;
 use crate::domain::{ClearanceParcel, ClearanceStatus, Date, Plot, Project, Province, Target, TargetMetric};
 use crate::domain::{Origin, Zone, ZoneStatus};
 use crate::geography;
@@ -37,6 +36,7 @@ use crate::store::{Condition, ItemsQuery, Store, StoreError};
 
 pub use html::{number, render_html, render_markdown};
 pub use office::{render_docx, render_pdf, render_xlsx};
+pub use period::{Period, ResultAmounts, Results, TargetLine, Targets};
 
 #[derive(Debug, Error)]
 pub enum ReportError {
@@ -219,70 +219,6 @@ pub struct SeriesPoint {
     pub occupancy_pct: Option<f64>,
 }
 
-/// A plan target against what the data show for the year so far.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct TargetLine {
-    pub metric: TargetMetric,
-    /// `ha`, `USD`, `VND`, `projects` or `jobs`.
-    pub unit: &'static str,
-    #[serde(serialize_with = "round2")]
-    pub target: f64,
-    #[serde(serialize_with = "round2")]
-    pub actual: f64,
-    /// Actual over target, %.
-    #[serde(serialize_with = "round2_opt")]
-    pub pct: Option<f64>,
-    /// Provinces whose targets are summed (one for a province's report).
-    pub provinces: Vec<String>,
-    pub plan_ref: Option<String>,
-}
-
-/// Progress against the year's targets.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct Targets {
-    pub year: i32,
-    /// 1 January of the year.
-    pub from: Date,
-    /// The report date.
-    pub to: Date,
-    /// Empty when no target is stored for the year.
-    pub lines: Vec<TargetLine>,
-}
-
-/// What happened from 1 January to the report date ("từ đầu năm đến ngày …"), as boards count it: in
-/// every report, whether or not the year has targets. Capital is as certified (FDI in USD, DDI in VND).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct Period {
-    /// 1 January of the report's year.
-    pub from: Date,
-    /// The report date.
-    pub to: Date,
-    /// Projects certified in the period.
-    pub new_projects: u64,
-    pub new_fdi: u64,
-    pub new_ddi: u64,
-    /// Registered capital of the projects certified in the period declared in USD.
-    #[serde(serialize_with = "round2")]
-    pub new_capital_usd: f64,
-    /// Registered capital of the projects certified in the period declared in VND.
-    #[serde(serialize_with = "round2")]
-    pub new_capital_vnd: f64,
-    /// Projects that went into operation in the period.
-    pub into_operation: u64,
-    pub into_operation_fdi: u64,
-    pub into_operation_ddi: u64,
-    /// Employees of the projects that went into operation in the period.
-    pub new_jobs: i64,
-    /// Hectares of plots whose infrastructure was completed in the period.
-    #[serde(serialize_with = "round2")]
-    pub infrastructure_ha: f64,
-    /// Decisions on FDI projects in the period: adjustments, capital increases and decreases (USD, VND),
-    /// suspensions, terminations, revocations.
-    pub fdi_decisions: crate::register::Decisions,
-    /// The same for DDI projects.
-    pub ddi_decisions: crate::register::Decisions,
-}
-
 /// A check of one rule on one province or zone.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Check {
@@ -346,6 +282,9 @@ pub struct Report {
     pub occupancy_series: Vec<SeriesPoint>,
     /// From 1 January to the date, always.
     pub period: Period,
+    /// What enterprises declared (capital realised, revenue, exports, budget paid): the previous
+    /// calendar year's, then the year's so far.
+    pub results: Vec<Results>,
     /// Projects behind the commitments of their certificates on the report date (the watch list).
     pub behind: Vec<crate::register::Behind>,
     pub targets: Targets,
@@ -387,111 +326,25 @@ pub fn series_dates(at: Date) -> Vec<(String, Date)> {
     out
 }
 
-fn metric_unit(metric: TargetMetric) -> &'static str {
-    match metric {
-        TargetMetric::InfrastructureHa => "ha",
-        TargetMetric::CapitalUsd => "USD",
-        TargetMetric::CapitalVnd => "VND",
-        TargetMetric::ProjectsNew | TargetMetric::ProjectsOperating => "projects",
-        TargetMetric::NewJobs => "jobs",
-    }
-}
-
 /// Computes the report.
 pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Report, ReportError> {
     compute_with(store, None, query).await
 }
 
-/// The year so far (1 January to `at`): what happened in it, and each target's metric summed per
-/// province as actual against target.
-fn period_and_targets(
-    at: Date,
-    projects: &[Project],
-    plots: &[(Plot, f64)],
-    targets: &[Target],
-) -> (Period, Vec<TargetLine>) {
-    let year = at.year();
-    let from = Date::from_ymd_opt(year, 1, 1).expect("1 January");
-    let in_period = |d: Option<Date>| d.is_some_and(|d| from <= d && d <= at);
-    let actual = |metric: TargetMetric, province: &str| -> f64 {
-        let ours = |p: &&Project| p.province_code.as_deref() == Some(province);
-        match metric {
-            TargetMetric::InfrastructureHa => plots
-                .iter()
-                .filter(|(p, _)| p.province_code.as_deref() == Some(province) && in_period(p.infra_ready_on))
-                .map(|(_, ha)| ha)
-                .sum(),
-            TargetMetric::CapitalUsd => projects
-                .iter()
-                .filter(ours)
-                .filter(|p| in_period(p.certificate_on))
-                .filter_map(|p| p.capital_usd)
-                .sum(),
-            TargetMetric::CapitalVnd => projects
-                .iter()
-                .filter(ours)
-                .filter(|p| in_period(p.certificate_on))
-                .filter_map(|p| p.capital_vnd)
-                .sum(),
-            TargetMetric::ProjectsNew => {
-                projects.iter().filter(ours).filter(|p| in_period(p.certificate_on)).count() as f64
-            }
-            TargetMetric::ProjectsOperating => {
-                projects.iter().filter(ours).filter(|p| in_period(p.operating_since)).count() as f64
-            }
-            TargetMetric::NewJobs => projects
-                .iter()
-                .filter(ours)
-                .filter(|p| in_period(p.operating_since))
-                .filter_map(|p| p.employees)
-                .sum::<i64>() as f64,
-        }
-    };
-    let certified: Vec<&Project> = projects.iter().filter(|p| in_period(p.certificate_on)).collect();
-    let operating: Vec<&Project> = projects.iter().filter(|p| in_period(p.operating_since)).collect();
-    let fdi = |p: &&&Project| p.origin == Origin::Fdi;
-    let period = Period {
-        from,
-        to: at,
-        new_projects: certified.len() as u64,
-        new_fdi: certified.iter().filter(fdi).count() as u64,
-        new_ddi: certified.iter().filter(|p| !fdi(p)).count() as u64,
-        new_capital_usd: certified.iter().filter_map(|p| p.capital_usd).sum(),
-        new_capital_vnd: certified.iter().filter_map(|p| p.capital_vnd).sum(),
-        into_operation: operating.len() as u64,
-        into_operation_fdi: operating.iter().filter(fdi).count() as u64,
-        into_operation_ddi: operating.iter().filter(|p| !fdi(p)).count() as u64,
-        new_jobs: operating.iter().filter_map(|p| p.employees).sum(),
-        infrastructure_ha: plots.iter().filter(|(p, _)| in_period(p.infra_ready_on)).map(|(_, ha)| ha).sum(),
-        fdi_decisions: Default::default(),
-        ddi_decisions: Default::default(),
-    };
-    let mut lines: BTreeMap<TargetMetric, TargetLine> = BTreeMap::new();
-    for t in targets {
-        let line = lines.entry(t.metric).or_insert_with(|| TargetLine {
-            metric: t.metric,
-            unit: metric_unit(t.metric),
-            target: 0.0,
-            actual: 0.0,
-            pct: None,
-            provinces: Vec::new(),
-            plan_ref: t.plan_ref.clone(),
-        });
-        line.target += t.value;
-        line.actual += actual(t.metric, &t.province_code);
-        line.provinces.push(t.province_code.clone());
-        if line.plan_ref != t.plan_ref {
-            line.plan_ref = None;
-        }
+/// A province's occupancy on the days targets read it, and its wastewater-plant coverage.
+#[derive(Default)]
+struct LevelFigures {
+    occupancy: std::collections::HashMap<(String, Date), Option<f64>>,
+    wwtp: std::collections::HashMap<String, Option<f64>>,
+}
+
+impl period::Levels for LevelFigures {
+    fn occupancy_pct(&self, province: &str, on: Date) -> Option<f64> {
+        self.occupancy.get(&(province.to_string(), on)).copied().flatten()
     }
-    let lines: Vec<TargetLine> = lines
-        .into_values()
-        .map(|mut l| {
-            l.pct = pct(l.actual, l.target);
-            l
-        })
-        .collect();
-    (period, lines)
+    fn wwtp_coverage_pct(&self, province: &str) -> Option<f64> {
+        self.wwtp.get(province).copied().flatten()
+    }
 }
 
 /// The regulatory checks (Decree 35/2022/NĐ-CP as boards apply them): a province may plan a new zone
@@ -624,26 +477,16 @@ pub async fn compute_with(
     for row in &plot_rows {
         plots.push((row.parse("plots")?, row.area_ha.unwrap_or(0.0)));
     }
-    let year = query.at.year();
-    let target_rows = store
-        .items(
-            &collections::TARGETS,
-            &all(province_filter
-                .iter()
-                .cloned()
-                .chain([Condition::In {
-                    field: "year".into(),
-                    values: vec![FilterValue::Integer(year.into())],
-                }])
-                .collect()),
-        )
-        .await?
-        .rows;
+    // Targets are few: all of the provinces', kept when their period runs into the report's year.
+    let target_rows = store.items(&collections::TARGETS, &all(province_filter.clone())).await?.rows;
     let mut targets: Vec<Target> =
         target_rows.iter().map(|r| r.parse("targets")).collect::<Result<_, _>>()?;
     for t in &mut targets {
         t.province_code = lens.label(&t.province_code);
     }
+    let result_rows = store.items(&collections::PROJECT_RESULTS, &all(province_filter.clone())).await?.rows;
+    let results: Vec<crate::domain::ProjectResult> =
+        result_rows.iter().map(|r| r.parse(collections::PROJECT_RESULTS.id)).collect::<Result<_, _>>()?;
 
     // Zones by stage and their lines.
     let mut stages = ZoneStages::default();
@@ -756,12 +599,35 @@ pub async fn compute_with(
         });
     }
 
-    let (mut period, lines) = period_and_targets(query.at, &projects, &plots, &targets);
-    let from = period.from;
-    let by_id: std::collections::HashMap<String, &Project> =
-        project_ids.iter().map(|(id, p)| (id.clone(), p)).collect();
-    period.fdi_decisions = crate::register::count(&events, &by_id, Origin::Fdi, from, query.at);
-    period.ddi_decisions = crate::register::count(&events, &by_id, Origin::Ddi, from, query.at);
+    let inputs = period::Inputs {
+        at: query.at,
+        projects: &project_ids,
+        events: &events,
+        plots: &plots,
+        results: &results,
+    };
+    // Occupancy on the days percentage targets are read on (the report date's is already known).
+    let mut levels = LevelFigures::default();
+    for s in &land.provinces {
+        levels.occupancy.insert((s.province_code.clone().unwrap_or_default(), query.at), s.occupancy_pct);
+    }
+    for (code, w) in &wwtp_by_province {
+        levels.wwtp.insert(code.clone(), w.coverage_pct);
+    }
+    let days: std::collections::BTreeSet<Date> = targets
+        .iter()
+        .filter(|t| t.metric == TargetMetric::OccupancyPct)
+        .map(|t| t.period().1)
+        .filter(|day| *day < query.at)
+        .collect();
+    for day in days {
+        for s in occupancy::compute_with(store, figures, &occupancy_at(day)).await?.provinces {
+            levels.occupancy.insert((s.province_code.clone().unwrap_or_default(), day), s.occupancy_pct);
+        }
+    }
+    let period = inputs.period();
+    let results = inputs.results();
+    let targets = inputs.targets(&targets, &levels);
     // The watch list reads the leases of the projects that can be behind, not every lease.
     let due = crate::register::with_milestones_due(&events, query.at);
     let project_leases = crate::register::leases_of(store, &due).await?;
@@ -806,7 +672,8 @@ pub async fn compute_with(
         occupancy_series,
         period,
         behind,
-        targets: Targets { year, from, to: query.at, lines },
+        results,
+        targets,
         rules: query.rules,
         checks,
     })
@@ -963,11 +830,31 @@ pub fn csv_lines(report: &Report) -> Vec<CsvLine> {
         push("behind", province, zone, &format!("{metric}_days_late"), b.days_late.to_string(), "days");
         push("behind", province, zone, &format!("{metric}_leased_ha"), num(b.leased_ha), "ha");
     }
+    for r in &report.results {
+        for (origin, a) in [("all", &r.all), ("fdi", &r.fdi), ("ddi", &r.ddi)] {
+            for (metric, v, unit) in [
+                ("projects_reporting", a.projects_reporting.to_string(), "projects"),
+                ("realised_capital_usd", num(a.realised_capital_usd), "USD"),
+                ("realised_capital_vnd", num(a.realised_capital_vnd), "VND"),
+                ("revenue_usd", num(a.revenue_usd), "USD"),
+                ("revenue_vnd", num(a.revenue_vnd), "VND"),
+                ("exports_usd", num(a.exports_usd), "USD"),
+                ("budget_vnd", num(a.budget_vnd), "VND"),
+            ] {
+                let metric = format!("{}_{origin}_{metric}", r.from.format("%Y%m%d"));
+                push("results", &province, "", &metric, v, unit);
+            }
+        }
+    }
     for t in &report.targets.lines {
-        let metric = t.metric.as_str();
-        push("targets", &province, "", &format!("{metric}_target"), num(t.target), t.unit);
-        push("targets", &province, "", &format!("{metric}_actual"), num(t.actual), t.unit);
-        push("targets", &province, "", &format!("{metric}_pct"), t.pct.map(num).unwrap_or_default(), "%");
+        let key = t.key(report.targets.year);
+        let province = if t.provinces.len() == 1 { t.provinces[0].clone() } else { province.clone() };
+        push("targets", &province, "", &format!("{key}_target"), num(t.target), t.unit);
+        if let Some(max) = t.target_max {
+            push("targets", &province, "", &format!("{key}_target_max"), num(max), t.unit);
+        }
+        push("targets", &province, "", &format!("{key}_actual"), num(t.actual), t.unit);
+        push("targets", &province, "", &format!("{key}_pct"), t.pct.map(num).unwrap_or_default(), "%");
     }
     for c in &report.checks {
         push(

@@ -147,7 +147,12 @@ pub(crate) fn explain_constraint(constraint: &str) -> String {
     } else if has(&["clearance_parcels_number_unique", "clearance_parcels.zone_code"]) {
         "the zone already has a parcel with this map sheet and parcel number; edit the existing parcel"
     } else if has(&["targets_unique", "targets.province_code"]) {
-        "there is already a target for this province, year and metric; edit it instead"
+        "there is already a target for this province, period, metric and origin; edit it instead"
+    } else if has(&["project_results_unique", "project_results.project_id"]) {
+        "the project already has figures for this year (or quarter); edit them instead"
+    } else if has(&["_project_fk"]) {
+        "project_id names no project, or the project still has decisions or results recorded; create the \
+         project first, or delete those records first"
     } else if has(&["provinces_code_unique", "provinces."]) {
         "provinces are reference data that ships with landbank; they cannot be added or changed"
     } else if has(&["_id_key", ".id"]) {

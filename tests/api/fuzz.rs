@@ -168,8 +168,17 @@ async fn random_feature_bodies_never_answer_5xx(backend: Backend) {
     let planner = app.bearer(Role::Planner, "fuzz").await;
     let handle = tokio::runtime::Handle::current();
     let app: &TestApp = &app;
-    let collections =
-        ["plots", "leases", "zones", "land_use", "clearance_parcels", "projects", "project_events"];
+    let collections = [
+        "plots",
+        "leases",
+        "zones",
+        "land_use",
+        "clearance_parcels",
+        "projects",
+        "project_events",
+        "project_results",
+        "targets",
+    ];
     tokio::task::block_in_place(|| {
         run(120, (0..collections.len(), body()), |(c, body)| {
             let uri = format!("/collections/{}/items", collections[c]);

@@ -302,13 +302,14 @@ pub fn path_of(href: &str) -> &str {
 /// A real URI of the demo for a path of the OpenAPI document (its `{…}` filled with demo ids).
 pub fn sample_uri(path: &str) -> String {
     let ids = [
-        ("targets", "VN-66-2022-capital_usd"),
+        ("targets", "VN-66-2022-capital_attracted_usd"),
         ("provinces", "VN2025-24"),
         ("plots", "BN-QV1-CN-01"),
         ("leases", "BN-QV1-L001"),
         ("zones", "BN-QV1"),
         ("projects", "BN-QV1-P001"),
         ("project_events", "BN-QV1-E002"),
+        ("project_results", "TN-SC1-P004-2019"),
         ("available_land", "BN-QV1-A1"),
         ("clearance_parcels", "BN-QV1-T10-100"),
         ("land_use", "BN-QV1-LU01"),

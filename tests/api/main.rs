@@ -44,6 +44,7 @@ mod maps;
 mod memory;
 mod occupancy;
 mod ogr;
+mod plans;
 mod postgis;
 mod register;
 mod reports;

@@ -39,7 +39,7 @@ async fn hung_yen_reaches_its_first_quarter_2022_targets(backend: Backend) {
     // 8 of 30 projects (27 %), about 3,000 of 4,000 jobs (75 %).
     for (metric, goal, about, within, pct) in [
         ("infrastructure_ha", 120.0, 29.0, 1.0, 24.0),
-        ("capital_usd", 450e6, 145e6, 5e6, 32.0),
+        ("capital_attracted_usd", 450e6, 145e6, 0.5e6, 32.0),
         ("projects_operating", 30.0, 8.0, 0.0, 27.0),
         ("new_jobs", 4000.0, 3000.0, 100.0, 75.0),
     ] {
@@ -184,7 +184,7 @@ async fn csv_and_json_say_the_same(backend: Backend) {
     // Markdown and HTML carry the same figures, formatted for people.
     let md = app.get("/reports/provinces/VN-66?at=2022-03-31&f=md&lang=en").await;
     assert!(md.content_type().starts_with("text/markdown"));
-    assert!(md.text().contains("| Infrastructure completed (ha) | 120.00 |"), "{}", md.text());
+    assert!(md.text().contains("| Infrastructure completed (ha) | 2022 | 120.00 |"), "{}", md.text());
     let html = app.get_with("/reports/provinces/VN-66?at=2022-03-31", &[("accept", "text/html")]).await;
     assert!(html.content_type().starts_with("text/html"));
     let html = html.text();
