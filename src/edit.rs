@@ -252,7 +252,13 @@ async fn check_decision(
     use crate::domain::ProjectEvent;
     let parse = |f: &NewFeature| serde_json::from_value::<ProjectEvent>(Value::Object(f.properties.clone()));
     let event = parse(feature).map_err(|e| invalid("properties", e.to_string()))?;
-    let inputs = crate::register::decision_inputs(store, std::slice::from_ref(&event.project_id)).await?;
+    let mut inputs = crate::register::decision_inputs(store, std::slice::from_ref(&event.project_id)).await?;
+    let replacing = before.and_then(|b| parse(b).ok());
+    // A corrected termination or revocation first gives back what it took; the correction takes again.
+    let restored = match &replacing {
+        Some(old) => crate::register::undo_taking(store, &mut inputs, old).await?,
+        None => Vec::new(),
+    };
     let others: Vec<&ProjectEvent> = inputs
         .events
         .get(&event.project_id)
@@ -261,12 +267,18 @@ async fn check_decision(
         .filter(|(id, _)| *id != feature.id)
         .map(|(_, e)| e)
         .collect();
-    let replacing = before.and_then(|b| parse(b).ok());
     let leases = inputs.leases.get(&event.project_id).map(Vec::as_slice).unwrap_or_default();
     let project = inputs.projects.get(&event.project_id);
     let taken = crate::register::check_decision(project, &event, replacing.as_ref(), &others, leases)
         .map_err(|e| invalid(e.field, e.message))?;
-    Ok(crate::register::end_leases(store, &inputs, &taken, &event, actor).await?)
+    let given_back: Vec<(String, Lease)> = leases
+        .iter()
+        .filter(|(id, _)| restored.contains(id) && !taken.iter().any(|(t, _)| t == id))
+        .cloned()
+        .collect();
+    let mut writes = crate::register::end_leases(store, &inputs, &taken, &event, actor).await?;
+    writes.extend(crate::register::rewrite_leases(store, &inputs, &given_back, actor).await?);
+    Ok(writes)
 }
 
 /// Ids of `others` (not `feature` itself) whose geometry overlaps the feature's by more than the tolerance.
@@ -537,6 +549,19 @@ pub async fn delete(
     actor: &str,
 ) -> Result<i64, EditError> {
     let before = current(store, collection, id).await?;
+    let tx = store.begin_write(&zones(collection, None, &before)).await?;
+    // Deleting a termination or revocation gives back the leases it ended (that nobody changed since).
+    let given_back = if collection.checks(Check::ProjectDecision) {
+        match give_back(store, &before, actor).await {
+            Ok(writes) => writes,
+            Err(e) => {
+                tx.rollback().await;
+                return Err(e);
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let write = Write {
         collection,
         op: Op::Delete,
@@ -546,7 +571,26 @@ pub async fn delete(
         feature: before,
         actor: actor.into(),
     };
-    Ok(store.write(&write).await?)
+    let mut writes = vec![write];
+    writes.extend(given_back);
+    Ok(tx.write_all(&writes).await?[0])
+}
+
+/// The writes that give back the leases decision `event` took (see [`crate::register::undo_taking`]).
+async fn give_back(store: &Arc<dyn Store>, event: &NewFeature, actor: &str) -> Result<Vec<Write>, EditError> {
+    let event: crate::domain::ProjectEvent = serde_json::from_value(Value::Object(event.properties.clone()))
+        .map_err(|e| invalid("properties", e.to_string()))?;
+    let mut inputs = crate::register::decision_inputs(store, std::slice::from_ref(&event.project_id)).await?;
+    let restored = crate::register::undo_taking(store, &mut inputs, &event).await?;
+    let leases: Vec<(String, Lease)> = inputs
+        .leases
+        .get(&event.project_id)
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| restored.contains(id))
+        .cloned()
+        .collect();
+    Ok(crate::register::rewrite_leases(store, &inputs, &leases, actor).await?)
 }
 
 /// RFC 7396: objects merge recursively, `null` removes, anything else replaces.

@@ -564,6 +564,53 @@ pub async fn decision_inputs(
     Ok(inputs)
 }
 
+/// The leases decision `event` ended and that nobody has changed since, as they were before it (found
+/// in their history: the version before the current one, which `event` turned into the current one).
+/// They replace the project's leases in `inputs`, so that checks see the land held again; returns their
+/// ids. Deleting or correcting a termination or revocation starts from here.
+pub async fn undo_taking(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    inputs: &mut DecisionInputs,
+    event: &ProjectEvent,
+) -> Result<Vec<String>, crate::store::StoreError> {
+    use crate::collections::LEASES;
+    let mut restored = Vec::new();
+    if !event.takes_land_back() {
+        return Ok(restored);
+    }
+    for (id, lease) in inputs.leases.get_mut(&event.project_id).into_iter().flatten() {
+        if crate::rules::holds(lease) {
+            continue;
+        }
+        // Back through the versions that only ended it (a correction of the decision's date ends it
+        // again), to the last one holding land.
+        let versions = store.versions(&LEASES, id).await?;
+        let only_ended =
+            |v: &crate::store::history::Version| v.changed.iter().all(|f| f == "status" || f == "end_on");
+        let parse = |v: &crate::store::history::Version| {
+            serde_json::from_value::<Lease>(serde_json::Value::Object(v.properties.clone())).ok()
+        };
+        let mut before = None;
+        for v in versions.iter().rev() {
+            match parse(v) {
+                Some(l) if crate::rules::holds(&l) => {
+                    before = Some(l);
+                    break;
+                }
+                Some(_) if only_ended(v) => continue,
+                _ => break,
+            }
+        }
+        if let Some(before) = before
+            && ended_lease(&before, event) == *lease
+        {
+            *lease = before;
+            restored.push(id.clone());
+        }
+    }
+    Ok(restored)
+}
+
 /// The writes that end the leases `taken` by decision `event` (see [`ended_lease`]), each replacing the
 /// stored lease at its current version, by `actor`.
 pub async fn end_leases(
@@ -573,13 +620,29 @@ pub async fn end_leases(
     event: &ProjectEvent,
     actor: &str,
 ) -> Result<Vec<crate::store::history::Write>, crate::store::StoreError> {
+    let ended: Vec<(String, Lease)> =
+        taken.iter().map(|(id, lease)| (id.clone(), ended_lease(lease, event))).collect();
+    rewrite_leases(store, inputs, &ended, actor).await
+}
+
+/// The writes that give each stored lease of `leases` (id, lease) that lease's status and end date, at
+/// its current version, by `actor`; a lease already so is not written again.
+pub async fn rewrite_leases(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    inputs: &DecisionInputs,
+    leases: &[(String, Lease)],
+    actor: &str,
+) -> Result<Vec<crate::store::history::Write>, crate::store::StoreError> {
     use crate::collections::LEASES;
     use crate::store::history::{Op, Write};
-    let mut writes = Vec::with_capacity(taken.len());
-    for (id, lease) in taken {
+    let mut writes = Vec::with_capacity(leases.len());
+    for (id, after) in leases {
         let row = &inputs.lease_rows[id];
+        let stored: Lease = row.parse(LEASES.id)?;
+        if stored.status == after.status && stored.end_on == after.end_on {
+            continue;
+        }
         let Some(version) = store.current_version(&LEASES, id).await? else { continue };
-        let after = ended_lease(lease, event);
         let mut feature = crate::store::NewFeature {
             id: row.id.clone(),
             properties: row.properties.clone(),
@@ -592,7 +655,7 @@ pub async fn end_leases(
             collection: &LEASES,
             op: Op::Replace,
             expected_version: Some(version),
-            zones: vec![lease.zone_code.clone()],
+            zones: vec![after.zone_code.clone()],
             feature,
             actor: actor.to_string(),
             changed: vec!["status".into(), "end_on".into()],

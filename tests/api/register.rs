@@ -90,6 +90,7 @@ async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Back
     let planner = app.bearer(Role::Planner, "phong dau tu").await;
     let lease = app.get("/collections/leases/items/BN-QV1-L002").await.json();
     assert_eq!(lease["properties"]["status"], "active");
+    let original_end = lease["properties"]["end_on"].clone();
     let lease_ha = lease["properties"]["area_ha"].as_f64().unwrap();
     let (day_before, day) = ("2026-11-30", "2026-12-01");
     let held_before = zone_leased_ha(&app, "BN-QV1", day_before).await;
@@ -179,6 +180,31 @@ async fn a_revocation_takes_the_land_back_on_its_date_never_before(backend: Back
     // Nothing follows a revocation.
     let late = json!({ "project_id": "BN-QV1-P002", "kind": "adjusted", "decided_on": "2027-01-05", "capital_usd_change": 1e6 });
     assert_eq!(post_event(&app, &planner, late).await.json()["field"], "kind");
+    // Correcting its date moves the lease's end with it: held again until the new date.
+    let etag = |reply: &crate::helpers::Reply| reply.headers["etag"].to_str().unwrap().to_string();
+    let tag = etag(&app.get(&uri).await);
+    let later = json!({ "properties": { "decided_on": "2026-12-15" } });
+    let h = [("authorization", planner.as_str()), ("if-match", tag.as_str())];
+    let moved = app.send("PATCH", &uri, &h, Some(&later)).await;
+    assert_eq!(moved.status, 200, "{}", moved.text());
+    let lease = app.get("/collections/leases/items/BN-QV1-L002").await.json();
+    assert_eq!(
+        (&lease["properties"]["status"], &lease["properties"]["end_on"]),
+        (&json!("revoked"), &json!("2026-12-15"))
+    );
+    assert!((zone_leased_ha(&app, "BN-QV1", day).await - held_on).abs() < 0.005, "held on {day} again");
+    // Deleting the revocation gives the land back: the lease as it was, occupancy as before.
+    let tag = etag(&app.get(&uri).await);
+    let h = [("authorization", planner.as_str()), ("if-match", tag.as_str())];
+    let deleted = app.send("DELETE", &uri, &h, None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let lease = app.get("/collections/leases/items/BN-QV1-L002").await.json();
+    assert_eq!(
+        (&lease["properties"]["status"], &lease["properties"]["end_on"]),
+        (&json!("active"), &original_end)
+    );
+    assert!((zone_leased_ha(&app, "BN-QV1", "2026-12-20").await - held_on).abs() < 0.005);
+    assert_eq!(valid(app.get(&format!("/reports/provinces/VN2025-24?at={day}")).await.json()), valid_before);
 }
 
 async fn the_watch_list_names_projects_behind_their_commitments(backend: Backend) {
