@@ -488,6 +488,7 @@ mod tests {
         assert_eq!(sum("2019-01-01", "2019-12-31"), 105.0, "A's year, B's first quarter");
         assert_eq!(sum("2019-01-01", "2019-06-30"), 55.0, "A's year is not over by June: its quarters count");
         assert_eq!(sum("2020-01-01", "2020-03-31"), 7.0);
-        assert_eq!(sum("2019-02-01", "2019-12-31"), 0.0, "no period lies inside");
+        assert_eq!(sum("2019-02-01", "2019-12-31"), 30.0, "A's second quarter alone lies inside");
+        assert_eq!(sum("2019-02-01", "2019-03-31"), 0.0, "no period lies inside");
     }
 }
