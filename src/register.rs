@@ -39,6 +39,8 @@ pub struct ProjectState {
     pub capital_usd: Option<f64>,
     /// Registered capital, VND (as above).
     pub capital_vnd: Option<f64>,
+    /// Land area, hectares, from the latest decision that set it (source: declared).
+    pub land_ha: Option<f64>,
     pub sector: Option<String>,
     /// Committed dates, from the latest decision that set each.
     pub land_handover_by: Option<Date>,
@@ -58,6 +60,7 @@ pub fn state_at(project: &Project, events: &[&ProjectEvent], at: Date) -> Option
         standing: Standing::Certified,
         capital_usd: project.capital_usd,
         capital_vnd: project.capital_vnd,
+        land_ha: None,
         sector: project.sector.clone(),
         land_handover_by: None,
         construction_by: None,
@@ -75,6 +78,7 @@ pub fn state_at(project: &Project, events: &[&ProjectEvent], at: Date) -> Option
         if e.sector.is_some() {
             state.sector = e.sector.clone();
         }
+        state.land_ha = e.land_ha.or(state.land_ha);
         state.land_handover_by = e.land_handover_by.or(state.land_handover_by);
         state.construction_by = e.construction_by.or(state.construction_by);
         state.operation_by = e.operation_by.or(state.operation_by);
@@ -142,6 +146,11 @@ pub fn check_decision<'l>(
                 event.decided_on
             ),
         ));
+    }
+    if let Some(ha) = event.land_ha
+        && (!ha.is_finite() || ha <= 0.0)
+    {
+        return Err(refuse("land_ha", format!("land_ha {ha} is not an area: give the project's hectares")));
     }
     if event.kind == ProjectEventKind::Certified
         && (event.capital_usd_change.is_some() || event.capital_vnd_change.is_some())
@@ -435,6 +444,130 @@ mod tests {
         let earlier = event("terminated", "2023-06-01", None);
         assert_eq!(check_decision(Some(&p), &earlier, None, &[&revoke], &leases).unwrap_err().field, "kind");
     }
+}
+
+/// One decision in a project's timeline, with the project as the decision left it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct TimelineEntry {
+    /// The decision's record (`/collections/project_events/items/{id}`).
+    pub id: String,
+    pub kind: ProjectEventKind,
+    pub decided_on: Date,
+    pub decision_no: Option<String>,
+    /// Capital added (negative: taken off), USD and VND (source: declared).
+    pub capital_usd_change: Option<f64>,
+    pub capital_vnd_change: Option<f64>,
+    /// Land area set by the decision, hectares (source: declared).
+    pub land_ha: Option<f64>,
+    pub sector: Option<String>,
+    pub land_handover_by: Option<Date>,
+    pub construction_by: Option<Date>,
+    pub operation_by: Option<Date>,
+    pub reason: Option<String>,
+    /// The project after this decision (and any other of the same day).
+    pub after: Option<ProjectState>,
+}
+
+/// A lease of the project in its timeline.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct TimelineLease {
+    pub id: String,
+    /// As stored: `reserved`, `active`, `terminated` or `revoked`.
+    pub status: LeaseStatus,
+    pub start_on: Option<Date>,
+    pub end_on: Option<Date>,
+    /// Whether it holds its land on the date asked about.
+    pub holds: bool,
+    /// Its area, hectares (source: measured).
+    pub area_ha: f64,
+}
+
+/// A project's register on a date: the project, what it is then, every decision up to then with what it
+/// left the project, and its leases.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Timeline {
+    pub project_id: String,
+    pub tenant_name: String,
+    pub origin: Origin,
+    pub zone_code: Option<String>,
+    pub province_code: Option<String>,
+    pub certificate_no: Option<String>,
+    pub certificate_on: Option<Date>,
+    /// The date asked about.
+    pub at: Date,
+    /// What the project is on `at`; absent before its certificate.
+    pub state: Option<ProjectState>,
+    /// Land the project's leases hold on `at`, hectares (source: measured).
+    pub leased_ha: f64,
+    /// The decisions up to `at`, oldest first.
+    pub decisions: Vec<TimelineEntry>,
+    pub leases: Vec<TimelineLease>,
+}
+
+/// The timeline of project `id` on `at`; `None` when there is no such project.
+pub async fn timeline(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    id: &str,
+    at: Date,
+) -> Result<Option<Timeline>, crate::store::StoreError> {
+    use crate::collections::{LEASES, PROJECT_EVENTS, PROJECTS};
+    use crate::store::{Condition, ItemsQuery};
+    let Some(row) = store.item(&PROJECTS, id).await? else { return Ok(None) };
+    let project: Project = row.parse(PROJECTS.id)?;
+    let of_project =
+        ItemsQuery { conditions: vec![Condition::text_in("project_id", [id])], ..Default::default() };
+    let mut events: Vec<(String, ProjectEvent)> = Vec::new();
+    for row in store.items(&PROJECT_EVENTS, &of_project).await?.rows {
+        events.push((row.id.clone(), row.parse(PROJECT_EVENTS.id)?));
+    }
+    events.sort_by(|(a, x), (b, y)| (x.decided_on, a).cmp(&(y.decided_on, b)));
+    let all: Vec<&ProjectEvent> = events.iter().map(|(_, e)| e).collect();
+    let decisions = events
+        .iter()
+        .filter(|(_, e)| e.decided_on <= at)
+        .map(|(id, e)| TimelineEntry {
+            id: id.clone(),
+            kind: e.kind,
+            decided_on: e.decided_on,
+            decision_no: e.decision_no.clone(),
+            capital_usd_change: e.capital_usd_change,
+            capital_vnd_change: e.capital_vnd_change,
+            land_ha: e.land_ha,
+            sector: e.sector.clone(),
+            land_handover_by: e.land_handover_by,
+            construction_by: e.construction_by,
+            operation_by: e.operation_by,
+            reason: e.reason.clone(),
+            after: state_at(&project, &all, e.decided_on),
+        })
+        .collect();
+    let mut leases = Vec::new();
+    for row in store.items(&LEASES, &of_project).await?.rows {
+        let lease: Lease = row.parse(LEASES.id)?;
+        leases.push(TimelineLease {
+            id: row.id.clone(),
+            status: lease.status,
+            start_on: lease.start_on,
+            end_on: lease.end_on,
+            holds: lease.state_at(at).status().is_some(),
+            area_ha: row.area_ha.unwrap_or(0.0),
+        });
+    }
+    let leased_ha = leases.iter().filter(|l| l.holds).map(|l| l.area_ha).sum::<f64>();
+    Ok(Some(Timeline {
+        project_id: id.to_string(),
+        state: state_at(&project, &all, at),
+        tenant_name: project.tenant_name,
+        origin: project.origin,
+        zone_code: project.zone_code,
+        province_code: project.province_code,
+        certificate_no: project.certificate_no,
+        certificate_on: project.certificate_on,
+        at,
+        leased_ha: (leased_ha * 1e4).round() / 1e4,
+        decisions,
+        leases,
+    }))
 }
 
 /// Why the watch list cannot be read.

@@ -42,3 +42,6 @@ CREATE UNIQUE INDEX project_results_unique ON project_results (project_id, year,
 CREATE INDEX project_results_zone_idx ON project_results (zone_code);
 CREATE INDEX project_results_province_idx ON project_results (province_code);
 COMMENT ON TABLE project_results IS 'Projects'' capital realised, revenue, exports and budget paid per year or quarter (declared)';
+
+-- A decision may set the project's land area (the certificate's, or an adjustment's), declared.
+ALTER TABLE project_events ADD COLUMN land_ha double precision;

@@ -54,3 +54,6 @@ CREATE TABLE project_results (
 CREATE UNIQUE INDEX project_results_unique ON project_results (project_id, year, COALESCE(quarter, 0));
 CREATE INDEX project_results_zone_idx ON project_results (zone_code);
 CREATE INDEX project_results_province_idx ON project_results (province_code);
+
+-- A decision may set the project's land area (the certificate's, or an adjustment's), declared.
+ALTER TABLE project_events ADD COLUMN land_ha REAL;

@@ -8,7 +8,7 @@ pub const PROJECT_EVENTS: Collection = Collection {
     id: "project_events",
     title: "Project events",
     description: "The investment register: each project's certificate, adjustments (capital up or down in USD \
-        and VND, sector, committed dates), suspensions, terminations and revocations, with the decision's number \
+        and VND, land area, sector, committed dates), suspensions, terminations and revocations, with the decision's number \
         and date. Terminating or revoking a project ends its leases on that date and returns their land",
     table: "project_events",
     fields: &[
@@ -35,6 +35,7 @@ pub const PROJECT_EVENTS: Collection = Collection {
         text("decision_no", "Number of the decision or certificate"),
         real("capital_usd_change", "Registered capital added, USD (negative: taken off; source: declared)"),
         real("capital_vnd_change", "Registered capital added, VND (negative: taken off; source: declared)"),
+        real("land_ha", "The project's land area from this decision on, hectares (source: declared)"),
         text("sector", "The project's sector from this decision on"),
         date("land_handover_by", "Committed: land handed over by this date"),
         date("construction_by", "Committed: construction started by this date"),
@@ -53,6 +54,7 @@ pub const PROJECT_EVENTS: Collection = Collection {
         ("decision_no", &["soquyetdinh", "soqd", "sogcn", "so"]),
         ("capital_usd_change", &["vonusd", "tangvonusd", "vondieuchinhusd"]),
         ("capital_vnd_change", &["vonvnd", "tangvonvnd", "vondieuchinhvnd"]),
+        ("land_ha", &["dientich", "dientichdat", "dientichha", "dientichdatha"]),
         ("reason", &["lydo"]),
     ],
     ..BASE

@@ -430,6 +430,9 @@ pub struct ProjectEvent {
     pub capital_usd_change: Option<f64>,
     /// Registered capital added (negative: taken off), VND.
     pub capital_vnd_change: Option<f64>,
+    /// The project's land area from this decision on, hectares (source: declared; the land its leases
+    /// hold is measured apart).
+    pub land_ha: Option<f64>,
     /// The project's sector from this decision on.
     pub sector: Option<String>,
     /// Committed by this decision: the date the land is to be handed over by.

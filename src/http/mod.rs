@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/occupancy", get(occupancy::occupancy))
         .route("/available", get(available::available))
         .route("/projects/behind", get(projects::behind))
+        .route("/projects/{id}/timeline", get(projects::timeline))
         .route("/tiles/{file}", get(tiles::tilejson))
         .route("/tiles/{collection}/{z}/{x}/{file}", get(tiles::xyz))
         .route("/collections/{collection_id}/tiles/{matrix_set}/{z}/{y}/{x}", get(tiles::ogc))

@@ -596,6 +596,19 @@ fn register_paths(s: &Shared, paths: &mut Map<String, Value>) {
             } })),
         ),
     );
+    paths.insert(
+        "/projects/{id}/timeline".into(),
+        get(
+            "A project's register on a date: what it is then (standing, capital, land area, commitments), every decision up to then with what it left the project, and its leases",
+            "getProjectTimeline",
+            vec![
+                json!({ "name": "id", "in": "path", "required": true, "description": "The project's id", "schema": { "type": "string" } }),
+                s.at.clone(),
+                Format::openapi(super::projects::FORMATS, "Response format (or Accept: text/csv: one line per decision)"),
+            ],
+            ok("The timeline", "application/json", json!({ "allOf": [{ "$ref": "#/components/schemas/Timeline" }] })),
+        ),
+    );
 }
 
 /// Liveness and readiness.
@@ -723,6 +736,7 @@ fn schemas() -> Value {
     generator.subschema_for::<crate::occupancy::ZoneFigures>();
     generator.subschema_for::<crate::report::Report>();
     generator.subschema_for::<crate::register::Behind>();
+    generator.subschema_for::<crate::register::Timeline>();
     let mut schemas = generator.take_definitions(true);
     let fixed = json!({
                 "FeatureCollection": {

@@ -1,7 +1,8 @@
-//! The investment register's watch list: projects behind the commitments of their certificates.
+//! The investment register over HTTP: the watch list of projects behind the commitments of their
+//! certificates, and one project's timeline.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -56,4 +57,66 @@ pub async fn behind(
         "links": [{ "href": format!("{base}/projects/behind?at={at}&f=csv"), "rel": "alternate", "type": "text/csv" }],
     }))
     .into_response())
+}
+
+/// `GET /projects/{id}/timeline?at=`: the project on the date (standing, capital, land area, sector,
+/// commitments), every decision up to then with what it left the project, and its leases.
+pub async fn timeline(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response, ApiError> {
+    params.only(&["at", "f"])?;
+    let format = negotiate(&params, &headers, FORMATS)?;
+    let at = params.at()?;
+    let timeline = register::timeline(&state.store, &id, at).await?.ok_or_else(|| {
+        ApiError::NotFound(format!("no project '{id}'; /collections/projects/items lists them"))
+    })?;
+    if format == Format::Csv {
+        // One line per decision, with the capital and land area it left.
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header = [
+            "decided_on",
+            "kind",
+            "decision_no",
+            "capital_usd_change",
+            "capital_vnd_change",
+            "land_ha",
+            "reason",
+            "standing_after",
+            "capital_usd_after",
+            "capital_vnd_after",
+            "land_ha_after",
+        ];
+        out.write_record(header).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        for d in &timeline.decisions {
+            let after = d.after.as_ref();
+            let standing = after.map(|a| serde_json::to_value(a.standing).unwrap_or_default());
+            out.write_record([
+                d.decided_on.to_string(),
+                d.kind.to_string(),
+                d.decision_no.clone().unwrap_or_default(),
+                text(d.capital_usd_change),
+                text(d.capital_vnd_change),
+                text(d.land_ha),
+                d.reason.clone().unwrap_or_default(),
+                standing.and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default(),
+                text(after.and_then(|a| a.capital_usd)),
+                text(after.and_then(|a| a.capital_vnd)),
+                text(after.and_then(|a| a.land_ha)),
+            ])
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        let bytes = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(super::typed(String::from_utf8_lossy(&bytes).into_owned(), Format::Csv.media_type()));
+    }
+    let base = base_url(&state, &headers);
+    let mut body = serde_json::to_value(&timeline).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["links"] = json!([
+        { "href": format!("{base}/projects/{id}/timeline?at={at}&f=csv"), "rel": "alternate", "type": "text/csv" },
+        { "href": format!("{base}/collections/projects/items/{id}"), "rel": "describedby", "type": "application/geo+json" },
+    ]);
+    Ok(Json(body).into_response())
 }

@@ -543,6 +543,7 @@ async fn the_figures_answer_in_the_shapes_the_openapi_document_gives_them(backen
         ("/occupancy", "/occupancy?at=2024-06-30"),
         ("/zones/{code}/occupancy", "/zones/BN-QV1/occupancy?at=2024-06-30"),
         ("/reports/national", "/reports/national?at=2024-06-30"),
+        ("/projects/{id}/timeline", "/projects/BN-QV1-P003/timeline?at=2024-06-30"),
     ] {
         let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
         let name = schema["allOf"][0]["$ref"].as_str().unwrap_or_else(|| panic!("{path}: {schema}"));

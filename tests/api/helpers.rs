@@ -326,6 +326,7 @@ pub fn sample_uri(path: &str) -> String {
         .replace("{x}", "3255")
         .replace("{y}", "1801")
         .replace("{code}", "BN-QV1")
+        .replace("{id}", "BN-QV1-P003")
         .replace("{province_code}", "VN-66")
         .replace("{chart}", "targets.svg");
     for (collection, id) in ids {

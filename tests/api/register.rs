@@ -458,3 +458,42 @@ async fn a_register_file_goes_in_with_the_same_checks() {
     );
     stored.close().await;
 }
+
+/// A project's timeline: what it is on a date (capital, land area, standing) and every decision up to
+/// then with what it left; the same as CSV; an unknown project is a 404 problem.
+#[tokio::test]
+async fn a_project_timeline_follows_its_decisions() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let planner = app.bearer(Role::Planner, "phong dau tu").await;
+    // BN-QV1-P003: certified on 2020-04-18 with USD 80 million, 20 million more from 12/06/2023.
+    let before = app.get("/projects/BN-QV1-P003/timeline?at=2023-01-01").await.json();
+    assert_eq!(before["state"]["capital_usd"], 80e6, "{before}");
+    assert!(
+        before["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["decided_on"].as_str() <= Some("2023-01-01"))
+    );
+    let area = json!({ "project_id": "BN-QV1-P003", "kind": "adjusted", "decided_on": "2024-02-01", "decision_no": "77/QĐ-BQL", "land_ha": 12.5 });
+    assert_eq!(post_event(&app, &planner, area).await.status, 201);
+    let after = app.get("/projects/BN-QV1-P003/timeline?at=2024-06-30").await.json();
+    assert_eq!(
+        (&after["state"]["capital_usd"], &after["state"]["land_ha"]),
+        (&json!(100e6), &json!(12.5)),
+        "{after}"
+    );
+    let decisions = after["decisions"].as_array().unwrap();
+    let raise = decisions.iter().find(|d| d["decision_no"] == "2136/QĐ-BQL").expect("the 2023 increase");
+    assert_eq!((&raise["capital_usd_change"], &raise["after"]["capital_usd"]), (&json!(20e6), &json!(100e6)));
+    assert!(after["leased_ha"].as_f64().unwrap() > 0.0, "{after}");
+    let csv = app.get("/projects/BN-QV1-P003/timeline?at=2024-06-30&f=csv").await.text();
+    assert!(
+        csv.starts_with("decided_on,kind,decision_no")
+            && csv.contains("2023-06-12,adjusted,2136/QĐ-BQL,20000000,,"),
+        "{csv}"
+    );
+    assert!(app.get("/projects/NO-SUCH/timeline").await.problem(404).contains("NO-SUCH"));
+    let bad = json!({ "project_id": "BN-QV1-P003", "kind": "adjusted", "decided_on": "2024-03-01", "land_ha": -3.0 });
+    assert_eq!(post_event(&app, &planner, bad).await.json()["field"], "land_ha");
+}
