@@ -1143,7 +1143,22 @@ async fn check_decisions(
     }
     let ids: std::collections::BTreeSet<String> =
         file_events.iter().map(|(_, e)| e.project_id.clone()).collect();
-    let inputs = crate::register::decision_inputs(store, &ids.into_iter().collect::<Vec<_>>()).await?;
+    let mut inputs = crate::register::decision_inputs(store, &ids.into_iter().collect::<Vec<_>>()).await?;
+    // With --update, a corrected termination or revocation first gives back what it took (as an edit
+    // does); the corrected decision then takes again, or the leases stay given back.
+    let mut restored: Vec<String> = Vec::new();
+    if update {
+        let replaced: Vec<ProjectEvent> = file_events
+            .iter()
+            .filter_map(|(id, e)| {
+                let stored = inputs.events.get(&e.project_id)?;
+                stored.iter().find(|(sid, _)| sid == id).map(|(_, old)| old.clone())
+            })
+            .collect();
+        for old in &replaced {
+            restored.extend(crate::register::undo_taking(store, &mut inputs, old).await?);
+        }
+    }
     let file_ids: HashSet<&str> = file_events.iter().map(|(id, _)| id.as_str()).collect();
     let mut writes: Vec<crate::store::history::Write> = Vec::new();
     for (id, event) in &file_events {
@@ -1183,6 +1198,14 @@ async fn check_decisions(
             }
         }
     }
+    let given_back: Vec<(String, crate::domain::Lease)> = inputs
+        .leases
+        .values()
+        .flatten()
+        .filter(|(id, _)| restored.contains(id) && !writes.iter().any(|w| &w.feature.id == id))
+        .cloned()
+        .collect();
+    writes.extend(crate::register::rewrite_leases(store, &inputs, &given_back, actor).await?);
     Ok(writes)
 }
 

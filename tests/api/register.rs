@@ -457,6 +457,25 @@ async fn a_register_file_goes_in_with_the_same_checks() {
         (&json!("revoked"), &json!("2024-03-01"))
     );
     stored.close().await;
+    // The board corrects the revocation's date in its file and imports it again with --update: the
+    // lease ends on the corrected date, not the first one.
+    std::fs::write(
+        &file,
+        "MA_DU_AN,LOAI,NGAY_QD,SO_QD,VON_USD,LY_DO\n\
+         BN-QV1-P004,Điều chỉnh,15/01/2024,88/QĐ-BQL,12000000,\n\
+         BN-QV1-P005,Thu hồi,01/04/2024,91/QĐ-BQL,,Vi phạm tiến độ\n",
+    )
+    .unwrap();
+    let corrected =
+        landbank(&db, &["import", file.to_str().unwrap(), "--collection", "project_events", "--update"]);
+    assert!(corrected.status.success(), "{}", text(&corrected));
+    let stored = landbank::store::open(db.to_str().unwrap()).await.unwrap();
+    let lease = stored.item(&landbank::collections::LEASES, "BN-QV1-L005").await.unwrap().unwrap();
+    assert_eq!(
+        (&lease.properties["status"], &lease.properties["end_on"]),
+        (&json!("revoked"), &json!("2024-04-01"))
+    );
+    stored.close().await;
 }
 
 /// A project's timeline: what it is on a date (capital, land area, standing) and every decision up to
