@@ -63,9 +63,17 @@ impl super::WriteTx for PgWriteTx {
         let mut written = writes.len() as u64;
         let now = history::now_us();
         for (collection, features) in batches {
-            written += insert_rows(&mut self.tx, collection, features).await?;
+            let started = std::time::Instant::now();
+            written += write_rows(&mut self.tx, collection, features).await?;
+            tracing::debug!(
+                rows = features.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "postgis: rows written"
+            );
             let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+            let started = std::time::Instant::now();
             insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
+            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: first versions written");
         }
         Shared::<sqlx::Postgres>::finish_write(&mut self.tx, touched_zones(batches)).await?;
         self.tx.commit().await.map_err(store_error)?;
@@ -175,7 +183,7 @@ impl Backend for sqlx::Postgres {
         collection: &'a Collection,
         features: &'a [NewFeature],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { insert_rows(tx, collection, features).await.map(|_| ()) })
+        Box::pin(async move { write_rows(tx, collection, features).await.map(|_| ()) })
     }
 
     fn delete_row<'a>(
@@ -382,16 +390,145 @@ impl Store for PostgisStore {
 
 type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
-/// Writes rows (many a statement) and their R*Tree boxes; returns how many.
+/// Batches smaller than this go in with `INSERT` (a `COPY` costs a catalogue query and a round trip more).
+const COPY_FROM_ROWS: usize = 64;
+
+/// Writes rows: a large batch with one binary `COPY … FROM STDIN` (PostgreSQL's fastest way in; geometry
+/// as EWKB), a small one, or one whose values do not fit its columns' binary forms, with `INSERT`.
+/// Returns how many.
+async fn write_rows(
+    tx: &mut Tx,
+    collection: &Collection,
+    features: &[NewFeature],
+) -> Result<u64, StoreError> {
+    if features.len() >= COPY_FROM_ROWS
+        && let Some(written) = copy_rows(tx, collection, features).await?
+    {
+        return Ok(written);
+    }
+    insert_rows(tx, collection, features).await
+}
+
+/// The columns every row is written with: id, the collection's fields, geometry, area and CRS.
+fn row_columns(collection: &Collection) -> Vec<&'static str> {
+    let mut columns = vec!["id"];
+    columns.extend(collection.fields.iter().map(|f| f.name));
+    columns.extend(["geom", "area_ha", "source_crs"]);
+    columns
+}
+
+/// Rows in PostgreSQL's binary `COPY` format, sent in one `COPY`; `None` (nothing sent) when a value does
+/// not fit its column's type, for the caller to `INSERT` instead.
+async fn copy_rows(
+    tx: &mut Tx,
+    collection: &Collection,
+    features: &[NewFeature],
+) -> Result<Option<u64>, StoreError> {
+    use geozero::{CoordDimensions, ToWkb};
+    let types: HashMap<String, String> = sqlx::query(
+        "SELECT attname::text AS name, format_type(atttypid, NULL) AS kind FROM pg_attribute \
+         WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+    )
+    .bind(collection.table)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(store_error)?
+    .iter()
+    .map(|r| (r.get("name"), r.get("kind")))
+    .collect();
+    let columns = row_columns(collection);
+    let kinds: Vec<&str> = columns.iter().map(|c| types.get(*c).map(String::as_str).unwrap_or("")).collect();
+    let mut buf = Vec::with_capacity(features.len() * 320 + 32);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
+    for feature in features {
+        buf.extend_from_slice(&(columns.len() as i16).to_be_bytes());
+        let mut values = vec![Bind::Text(feature.id.clone())];
+        values.extend(
+            collection.fields.iter().map(|f| Bind::from_property(f.kind, feature.properties.get(f.name))),
+        );
+        for (value, kind) in values.iter().zip(&kinds) {
+            if !copy_value(&mut buf, kind, value) {
+                tracing::debug!(
+                    table = collection.table,
+                    kind,
+                    "postgis: a value does not fit COPY; INSERT instead"
+                );
+                return Ok(None);
+            }
+        }
+        match &feature.geometry {
+            Some(g) => {
+                let ewkb = geo::Geometry::MultiPolygon(g.clone())
+                    .to_ewkb(CoordDimensions::xy(), Some(4326))
+                    .map_err(|e| StoreError::Database(format!("geometry of {}: {e}", feature.id)))?;
+                copy_field(&mut buf, Some(&ewkb));
+                copy_field(&mut buf, Some(&crate::spatial::area_ha(g).to_be_bytes()));
+                copy_field(&mut buf, Some(feature.source_crs.as_bytes()));
+            }
+            None => (0..3).for_each(|_| copy_field(&mut buf, None)),
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    let statement = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", collection.table, columns.join(", "));
+    let mut copy = tx.copy_in_raw(&statement).await.map_err(store_error)?;
+    for chunk in buf.chunks(1 << 20) {
+        if let Err(e) = copy.send(chunk).await {
+            let _ = copy.abort("landbank: sending the rows failed").await;
+            return Err(store_error(e));
+        }
+    }
+    Ok(Some(copy.finish().await.map_err(store_error)?))
+}
+
+/// One field of a binary `COPY` row: its length, then its bytes (`None`: NULL).
+fn copy_field(buf: &mut Vec<u8>, bytes: Option<&[u8]>) {
+    match bytes {
+        Some(b) => {
+            buf.extend_from_slice(&(b.len() as i32).to_be_bytes());
+            buf.extend_from_slice(b);
+        }
+        None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
+    }
+}
+
+/// A value in the binary form of a column of type `kind` (PostgreSQL's name for it); false when it does
+/// not fit.
+fn copy_value(buf: &mut Vec<u8>, kind: &str, value: &Bind) -> bool {
+    let days_since_2000 = |s: &str| {
+        let day = crate::domain::parse_date(s).ok()?;
+        i32::try_from(day.signed_duration_since(crate::domain::Date::from_ymd_opt(2000, 1, 1)?).num_days())
+            .ok()
+    };
+    match (kind, value) {
+        (_, Bind::Null(_)) => copy_field(buf, None),
+        ("text", Bind::Text(s)) => copy_field(buf, Some(s.as_bytes())),
+        ("double precision", Bind::Real(v)) => copy_field(buf, Some(&v.to_be_bytes())),
+        ("double precision", Bind::Int(v)) => copy_field(buf, Some(&(*v as f64).to_be_bytes())),
+        ("bigint", Bind::Int(v)) => copy_field(buf, Some(&v.to_be_bytes())),
+        ("integer", Bind::Int(v)) => match i32::try_from(*v) {
+            Ok(v) => copy_field(buf, Some(&v.to_be_bytes())),
+            Err(_) => return false,
+        },
+        ("boolean", Bind::Bool(b)) => copy_field(buf, Some(&[u8::from(*b)])),
+        ("date", Bind::Text(s)) => match days_since_2000(s) {
+            Some(days) => copy_field(buf, Some(&days.to_be_bytes())),
+            None => return false,
+        },
+        _ => return false,
+    }
+    true
+}
+
+/// Writes rows (many a statement); returns how many.
 async fn insert_rows(
     tx: &mut Tx,
     collection: &Collection,
     features: &[NewFeature],
 ) -> Result<u64, StoreError> {
     let mut written = 0;
-    let mut columns = vec!["id"];
-    columns.extend(collection.fields.iter().map(|f| f.name));
-    columns.extend(["geom", "area_ha", "source_crs"]);
+    let columns = row_columns(collection);
     for chunk in features.chunks(ROWS_PER_INSERT) {
         let mut binder = Binder::new(Dialect::Postgres);
         let mut rows = Vec::with_capacity(chunk.len());
