@@ -89,7 +89,7 @@ impl ResultAmounts {
 /// The enterprises' results over a period: all projects, FDI and DDI.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Results {
-    /// `2019` for a whole year, `2020 to 30/11` for the year so far.
+    /// `2019` for a whole year, `2020 → 30/11` for the year so far.
     pub label: String,
     pub from: Date,
     pub to: Date,
@@ -187,8 +187,8 @@ pub trait Levels {
 }
 
 impl<'a> Inputs<'a> {
-    fn origin_of(&self) -> HashMap<&str, (Origin, Option<&str>)> {
-        self.projects.iter().map(|(id, p)| (id.as_str(), (p.origin, p.province_code.as_deref()))).collect()
+    fn origin_of(&self) -> HashMap<&str, Origin> {
+        self.projects.iter().map(|(id, p)| (id.as_str(), p.origin)).collect()
     }
 
     /// 1 January to the report date.
@@ -239,7 +239,7 @@ impl<'a> Inputs<'a> {
             };
             let mut reporting: [HashSet<&str>; 3] = Default::default();
             for r in counted(self.results, from, to) {
-                let origin = origins.get(r.project_id.as_str()).map(|(o, _)| *o);
+                let origin = origins.get(r.project_id.as_str()).copied();
                 out.all.add(r);
                 reporting[0].insert(&r.project_id);
                 match origin {
