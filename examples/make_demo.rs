@@ -432,7 +432,10 @@ fn main() {
     let mut events_out = hung_yen_first_quarter_2022(&mut plots_out, &mut projects_out);
     events_out.extend(bac_ninh_2023(&mut projects_out));
     thai_nguyen_2020(&mut projects_out);
-    let results_out = thai_nguyen_results_2019(&projects_out);
+    let mut results_out = thai_nguyen_results_2019(&projects_out);
+    let (vp_events, vp_results) = vinh_phuc_last_quarter_2023(&mut projects_out);
+    events_out.extend(vp_events);
+    results_out.extend(vp_results);
     hung_yen_2022(&mut projects_out);
     let mut targets_out = Vec::new();
     let mut rdr = csv::Reader::from_path("maps/demo/spec/targets.csv").unwrap();
@@ -597,6 +600,71 @@ fn hung_yen_first_quarter_2022(plots: &mut [Value], projects: &mut Vec<Value>) -
         events.push(json!({ "type": "Feature", "id": format!("{zone}-E22{n:02}"), "geometry": null, "properties": properties }));
     }
     events
+}
+
+/// Vĩnh Phúc's last quarter of 2023 as its board planned it on 16/10/2023 ("cấp mới/điều chỉnh tăng vốn
+/// cho 2-3 dự án FDI với tổng vốn đăng ký khoảng 40-50 triệu USD; … 1-2 dự án DDI … 100-200 tỷ đồng";
+/// "vốn thực hiện của các dự án FDI đạt khoảng 60 triệu USD và các dự án đầu tư DDI đạt khoảng 400-500 tỷ
+/// đồng"). The seed gives the plan, not the outcome: the demo makes it happen within the plan's ranges,
+/// with two FDI capital increases (USD 25 and 20 million), one new domestic project (VND 150 billion) and
+/// the quarter's capital realised (FDI USD 60 million, DDI VND 450 billion). Returns the decisions and
+/// the results.
+fn vinh_phuc_last_quarter_2023(projects: &mut Vec<Value>) -> (Vec<Value>, Vec<Value>) {
+    let before = |p: &Value, origin: Origin| {
+        p["properties"]["zone_code"].as_str().is_some_and(|z| z.starts_with("VP-"))
+            && p["properties"]["origin"] == origin.as_str()
+            && p["properties"]["certificate_on"].as_str().is_some_and(|d| d < "2023-01-01")
+    };
+    let pick = |origin: Origin, n: usize| -> Vec<(String, String)> {
+        projects
+            .iter()
+            .filter(|p| before(p, origin))
+            .take(n)
+            .map(|p| {
+                (p["id"].as_str().unwrap().into(), p["properties"]["zone_code"].as_str().unwrap().into())
+            })
+            .collect()
+    };
+    let (fdi, ddi) = (pick(Origin::Fdi, 3), pick(Origin::Ddi, 2));
+    assert!(fdi.len() == 3 && ddi.len() == 2, "Vĩnh Phúc has too few projects certified before 2023");
+    let feature = |id: String, properties: Value| json!({ "type": "Feature", "id": id, "geometry": null, "properties": properties });
+    let mut events = Vec::new();
+    for (k, ((id, zone), day, usd)) in
+        fdi.iter().zip([("2023-10-18", 25e6), ("2023-11-22", 20e6)]).map(|(p, (d, u))| (p, d, u)).enumerate()
+    {
+        events.push(feature(
+            format!("{zone}-E23Q4{k}"),
+            json!({ "project_id": id, "zone_code": zone, "kind": "adjusted", "decided_on": day,
+                "decision_no": format!("{}/QĐ-BQL", 1810 + 97 * k), "capital_usd_change": usd }),
+        ));
+    }
+    projects.push(factory(Factory {
+        zone: "VP-BX",
+        n: 1,
+        tag: "23",
+        origin: Origin::Ddi,
+        country: "VN",
+        certificate_no: 2_530_000_117,
+        certified: parse_date("2023-12-05").unwrap(),
+        capital: 150e9,
+        employees: 0,
+        operating_since: None,
+        sector: "Sản xuất linh kiện cơ khí",
+    }));
+    let mut results = Vec::new();
+    let quarter = |id: &str, zone: &str, field: &str, amount: f64| {
+        let mut properties = json!({ "project_id": id, "zone_code": zone, "year": 2023, "quarter": 4,
+            "source_ref": "Báo cáo tình hình thực hiện dự án quý IV/2023" });
+        properties[field] = json!(amount);
+        feature(format!("{id}-2023-Q4"), properties)
+    };
+    for ((id, zone), usd) in fdi.iter().zip([20e6, 25e6, 15e6]) {
+        results.push(quarter(id, zone, "realised_capital_usd", usd));
+    }
+    for ((id, zone), vnd) in ddi.iter().zip([250e9, 200e9]) {
+        results.push(quarter(id, zone, "realised_capital_vnd", vnd));
+    }
+    (events, results)
 }
 
 /// Thái Nguyên's zones' revenue in 2019, as its board reported on 30/11/2020 ("doanh thu … hàng năm đạt

@@ -342,7 +342,7 @@ pub fn behind(
                     milestone,
                     due_on: due,
                     days_late: (at - due).num_days(),
-                    leased_ha: (leased_ha * 1e4).round() / 1e4,
+                    leased_ha: (leased_ha * 1e4).round() / 1e4 + 0.0,
                 });
             }
         }
@@ -564,7 +564,8 @@ pub async fn timeline(
         certificate_no: project.certificate_no,
         certificate_on: project.certificate_on,
         at,
-        leased_ha: (leased_ha * 1e4).round() / 1e4,
+        // `+ 0.0`: an empty sum is -0.0, which would read "-0.0".
+        leased_ha: (leased_ha * 1e4).round() / 1e4 + 0.0,
         decisions,
         leases,
     }))

@@ -52,7 +52,7 @@ pub async fn behind(
     Ok(Json(json!({
         "at": at,
         "projects_behind": per_project.len(),
-        "leased_ha": (leased_ha * 100.0).round() / 100.0,
+        "leased_ha": (leased_ha * 100.0).round() / 100.0 + 0.0,
         "behind": late,
         "links": [{ "href": format!("{base}/projects/behind?at={at}&f=csv"), "rel": "alternate", "type": "text/csv" }],
     }))

@@ -97,6 +97,14 @@ async fn targets_for_a_quarter_several_years_and_ranges(backend: Backend) {
     assert_eq!(fdi["status"], status, "{fdi}");
     let vnd = line(&report, "capital_attracted_vnd", Some("ddi"));
     assert_eq!((f(&vnd["target"]), f(&vnd["target_max"]), &vnd["unit"]), (100e9, 200e9, &json!("VND")));
+    // The demo makes the plan happen within its ranges: two FDI increases of USD 45 million, one new
+    // domestic project of VND 150 billion, USD 60 million and VND 450 billion realised.
+    assert_eq!(actual, 2.0, "{fdi}");
+    assert_eq!((f(&vnd["actual"]), &vnd["status"]), (150e9, &json!("within")), "{vnd}");
+    assert_eq!(f(&line(&report, "capital_attracted_usd", Some("fdi"))["actual"]), 45e6);
+    let realised = line(&report, "realised_capital_usd", Some("fdi"));
+    assert_eq!((f(&realised["actual"]), &realised["status"]), (60e6, &json!("reached")), "{realised}");
+    assert_eq!(f(&line(&report, "realised_capital_vnd", Some("ddi"))["actual"]), 450e9);
     let md = app.get("/reports/provinces/VN-70?at=2023-12-31&f=md").await.text();
     assert!(md.contains("Quý IV/2023") && md.contains("2 – 3"), "{md}");
     let csv = app.get("/reports/provinces/VN-70?at=2023-12-31&f=csv").await.text();
