@@ -451,19 +451,8 @@ mod tests {
 pub struct TimelineEntry {
     /// The decision's record (`/collections/project_events/items/{id}`).
     pub id: String,
-    pub kind: ProjectEventKind,
-    pub decided_on: Date,
-    pub decision_no: Option<String>,
-    /// Capital added (negative: taken off), USD and VND (source: declared).
-    pub capital_usd_change: Option<f64>,
-    pub capital_vnd_change: Option<f64>,
-    /// Land area set by the decision, hectares (source: declared).
-    pub land_ha: Option<f64>,
-    pub sector: Option<String>,
-    pub land_handover_by: Option<Date>,
-    pub construction_by: Option<Date>,
-    pub operation_by: Option<Date>,
-    pub reason: Option<String>,
+    #[serde(flatten)]
+    pub decision: ProjectEvent,
     /// The project after this decision (and any other of the same day).
     pub after: Option<ProjectState>,
 }
@@ -527,17 +516,7 @@ pub async fn timeline(
         .filter(|(_, e)| e.decided_on <= at)
         .map(|(id, e)| TimelineEntry {
             id: id.clone(),
-            kind: e.kind,
-            decided_on: e.decided_on,
-            decision_no: e.decision_no.clone(),
-            capital_usd_change: e.capital_usd_change,
-            capital_vnd_change: e.capital_vnd_change,
-            land_ha: e.land_ha,
-            sector: e.sector.clone(),
-            land_handover_by: e.land_handover_by,
-            construction_by: e.construction_by,
-            operation_by: e.operation_by,
-            reason: e.reason.clone(),
+            decision: e.clone(),
             after: state_at(&project, &all, e.decided_on),
         })
         .collect();

@@ -404,6 +404,18 @@ pub(crate) fn canonical<T: DeserializeOwned + Serialize>(
     }
 }
 
+/// [`canonical`], then the domain type's own rules beyond its fields' types (`check` names the field
+/// at fault).
+pub(crate) fn checked<T: DeserializeOwned + Serialize>(
+    properties: Properties,
+    check: fn(&T) -> Result<(), (&'static str, String)>,
+) -> Result<Properties, PropertyError> {
+    let map = canonical::<T>(properties)?;
+    let value: T = parse(&map).map_err(|reason| PropertyError { field: None, missing: false, reason })?;
+    check(&value).map_err(|(field, reason)| PropertyError::field(field, reason))?;
+    Ok(map)
+}
+
 /// The domain value `T` of stored properties.
 pub(crate) fn parse<T: DeserializeOwned>(properties: &Properties) -> Result<T, String> {
     serde_json::from_value(Value::Object(properties.clone())).map_err(|e| e.to_string())

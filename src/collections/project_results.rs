@@ -1,9 +1,7 @@
 //! What projects did each year or quarter, as their enterprises report to the board: capital realised,
 //! revenue, exports, budget paid.
 
-use super::{
-    BASE, Check, Collection, PROVINCE_CODE, PropertyError, ZONE_CODE, integer, parse, real, text, text_of,
-};
+use super::{BASE, Check, Collection, PROVINCE_CODE, ZONE_CODE, integer, parse, real, text, text_of};
 use crate::domain::ProjectResult;
 
 pub const PROJECT_RESULTS: Collection = Collection {
@@ -28,13 +26,7 @@ pub const PROJECT_RESULTS: Collection = Collection {
         text("source_ref", "The enterprise's report the figures come from"),
     ],
     checks: &[Check::KnownProject],
-    canonical: |p| {
-        let map = super::canonical::<ProjectResult>(p)?;
-        let result: ProjectResult =
-            parse(&map).map_err(|e| PropertyError { field: None, missing: false, reason: e })?;
-        result.check().map_err(|(field, reason)| PropertyError::field(field, reason))?;
-        Ok(map)
-    },
+    canonical: |p| super::checked::<ProjectResult>(p, ProjectResult::check),
     // BN-QV1-P001-2023, BN-QV1-P001-2023-Q2.
     natural_id: |p| {
         let quarter = p.get("quarter").and_then(serde_json::Value::as_i64).map(|q| format!("-Q{q}"));

@@ -1,7 +1,7 @@
 //! A province's plan targets: for a year, a quarter or several years; one value or a range; on all
 //! projects or on FDI or DDI alone.
 
-use super::{BASE, Collection, PROVINCE_CODE, PropertyError, closed, integer, parse, real, text, text_of};
+use super::{BASE, Collection, PROVINCE_CODE, closed, integer, parse, real, text, text_of};
 use crate::domain::{Origin, Target, TargetMetric};
 
 pub const TARGETS: Collection = Collection {
@@ -47,13 +47,7 @@ pub const TARGETS: Collection = Collection {
         ),
         text("plan_ref", "The decision or plan that set the target"),
     ],
-    canonical: |p| {
-        let map = super::canonical::<Target>(p)?;
-        let target: Target =
-            parse(&map).map_err(|e| PropertyError { field: None, missing: false, reason: e })?;
-        target.check().map_err(|(field, reason)| PropertyError::field(field, reason))?;
-        Ok(map)
-    },
+    canonical: |p| super::checked::<Target>(p, Target::check),
     // VN-66-2022-capital_usd; VN-70-2023-Q4-projects_attracted-fdi; VN-56-2023-2025-workers.
     natural_id: |p| {
         let target: Target = parse(p).ok()?;

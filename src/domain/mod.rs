@@ -413,7 +413,7 @@ pub struct Project {
 
 /// One dated decision on a project (see [`ProjectEventKind`]). Capital changes are signed and declared
 /// in the currency of the decision (never converted).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectEvent {
     pub project_id: String,

@@ -91,8 +91,8 @@ pub async fn timeline(
         ];
         out.write_record(header).map_err(|e| ApiError::Internal(e.to_string()))?;
         let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-        for d in &timeline.decisions {
-            let after = d.after.as_ref();
+        for entry in &timeline.decisions {
+            let (d, after) = (&entry.decision, entry.after.as_ref());
             let standing = after.map(|a| serde_json::to_value(a.standing).unwrap_or_default());
             out.write_record([
                 d.decided_on.to_string(),
