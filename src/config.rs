@@ -110,7 +110,8 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 pub struct ImportArgs {
     /// The file (any vector format GDAL reads; a .shp with its .dbf/.shx/.prj/.cpg beside it).
     pub file: std::path::PathBuf,
-    /// Target collection: zones, land_use, plots, projects, leases, clearance_parcels or targets.
+    /// Target collection: zones, land_use, plots, projects, leases, project_events, project_results,
+    /// clearance_parcels or targets.
     #[arg(long)]
     pub collection: String,
     /// Layer to read when the file has several (GeoPackage, DXF, KML folders).
@@ -143,7 +144,8 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Collection: zones, land_use, plots, projects, leases, clearance_parcels or targets.
+    /// Collection: zones, land_use, plots, projects, leases, project_events, project_results,
+    /// clearance_parcels or targets.
     #[arg(long)]
     pub collection: String,
     /// File format (default: from the --out extension).

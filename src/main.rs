@@ -145,14 +145,19 @@ async fn token(store: &Arc<dyn Store>, command: TokenCommand) -> anyhow::Result<
     Ok(())
 }
 
+/// The collection `--collection` names, or an error listing those there are.
+fn collection_arg(id: &str, verb: &str) -> anyhow::Result<&'static landbank::collections::Collection> {
+    landbank::import::importable(id).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--collection {id}: not a collection to {verb}; use one of {}",
+            landbank::collections::editable_ids().join(", ")
+        )
+    })
+}
+
 /// `landbank import`: a board's file into a collection, checked, in one transaction.
 async fn import(store: &Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<()> {
-    let collection = landbank::import::importable(&args.collection).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--collection {}: not a collection to import into; use zones, land_use, plots, projects, leases, clearance_parcels or targets",
-                args.collection
-            )
-        })?;
+    let collection = collection_arg(&args.collection, "import into")?;
     let options = landbank::import::ImportOptions {
         path: args.file,
         collection,
@@ -179,12 +184,7 @@ async fn import(store: &Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<()> 
 
 /// `landbank export`: a collection (filtered, as of a date) into a file through GDAL.
 async fn export(store: &Arc<dyn Store>, args: ExportArgs) -> anyhow::Result<()> {
-    let collection = landbank::import::importable(&args.collection).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--collection {}: not a collection to export; use zones, land_use, plots, projects, leases, clearance_parcels or targets",
-                args.collection
-            )
-        })?;
+    let collection = collection_arg(&args.collection, "export")?;
     let format = match args.format {
         Some(f) => f,
         None => {

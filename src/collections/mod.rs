@@ -504,3 +504,8 @@ pub fn published_ids() -> Vec<&'static str> {
 pub fn editable(id: &str) -> Option<&'static Collection> {
     ALL.iter().copied().find(|c| c.id == id && c.editable && !c.computed)
 }
+
+/// Names of the collections people edit and import, in load order, for help and error messages.
+pub fn editable_ids() -> Vec<&'static str> {
+    ALL.iter().filter(|c| c.editable && !c.computed).map(|c| c.id).collect()
+}

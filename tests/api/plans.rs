@@ -248,6 +248,22 @@ async fn plans_and_results_on_a_store_of_its_own(backend: Backend) {
         (f(&after["occupancy_pct"]) / f(&before["occupancy_pct"]) - 2.0).abs() < 0.01,
         "{before} {after}"
     );
+
+    // The project's timeline on this store: USD 10 million certified, 2 million more on 05/03/2024.
+    let timeline = app.get(&format!("/projects/{a}/timeline?at=2024-06-30")).await.json();
+    assert_eq!(
+        (&timeline["state"]["capital_usd"], &timeline["state"]["standing"]),
+        (&json!(12e6), &json!("operating"))
+    );
+    let decisions = timeline["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{timeline}");
+    assert_eq!(
+        (&decisions[0]["capital_usd_change"], &decisions[0]["after"]["capital_usd"]),
+        (&json!(2e6), &json!(12e6))
+    );
+    assert!(f(&timeline["leased_ha"]) > 0.0 && timeline["leases"][0]["holds"] == true, "{timeline}");
+    let earlier = app.get(&format!("/projects/{a}/timeline?at=2024-01-01")).await.json();
+    assert_eq!((&earlier["state"]["capital_usd"], &earlier["decisions"]), (&json!(10e6), &json!([])));
 }
 
 crate::contract!(
@@ -264,6 +280,9 @@ async fn a_results_file_goes_in_naming_bad_rows() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("results.db");
     assert!(landbank(&db, &["demo"]).status.success());
+    let unknown = landbank(&db, &["import", "ket-qua.csv", "--collection", "ket_qua"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown).contains("project_results, clearance_parcels, targets"), "{}", text(&unknown));
     let bad = dir.path().join("sai.csv");
     std::fs::write(&bad, "MA_DU_AN,NAM,DOANH_THU_USD\nBN-QV1-P001,2024,5000000\nKHONG-CO,2024,1000\n")
         .unwrap();
