@@ -260,6 +260,19 @@ pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str)
 }
 
 /// `body` with a `Content-Type`.
+/// Rows as a CSV answer (a header from the row type's field names).
+pub(crate) fn csv_response<T: serde::Serialize>(
+    rows: impl IntoIterator<Item = T>,
+) -> Result<axum::response::Response, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row).map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(typed(text, Format::Csv.media_type()))
+}
+
 pub(crate) fn typed(body: String, content_type: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut response = body.into_response();

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{ApiError, AppState, Format, Params, base_url, negotiate, typed};
+use super::{ApiError, AppState, Format, Params, base_url, csv_response, negotiate};
 use crate::demo;
 use crate::domain::{Date, Source, ZoneStatus};
 use crate::occupancy::{self, OccupancyQuery, Summary, ZoneFigures};
@@ -88,16 +88,6 @@ fn zone_row(at: Date, z: &ZoneFigures) -> CsvRow<'_> {
         occupancy_pct: z.occupancy_pct.map(ha),
         source: z.source,
     }
-}
-
-fn csv_response(rows: Vec<CsvRow<'_>>) -> Result<Response, ApiError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        writer.serialize(row).map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    let bytes = writer.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(typed(text, Format::Csv.media_type()))
 }
 
 /// The formats of the occupancy figures (the first is the default).

@@ -37,12 +37,7 @@ pub async fn behind(
     let zone = params.get("zone_code").filter(|s| !s.is_empty());
     let late = register::behind_at(&state.store, province, zone, at).await?;
     if format == Format::Csv {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        for b in &late {
-            out.serialize(b).map_err(|e| ApiError::Internal(e.to_string()))?;
-        }
-        let bytes = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-        return Ok(super::typed(String::from_utf8_lossy(&bytes).into_owned(), Format::Csv.media_type()));
+        return super::csv_response(&late);
     }
     // The land at stake, each project's once however many milestones it is behind.
     let per_project: std::collections::BTreeMap<&str, f64> =
@@ -75,42 +70,22 @@ pub async fn timeline(
     })?;
     if format == Format::Csv {
         // One line per decision, with the capital and land area it left.
-        let mut out = csv::Writer::from_writer(Vec::new());
-        let header = [
-            "decided_on",
-            "kind",
-            "decision_no",
-            "capital_usd_change",
-            "capital_vnd_change",
-            "land_ha",
-            "reason",
-            "standing_after",
-            "capital_usd_after",
-            "capital_vnd_after",
-            "land_ha_after",
-        ];
-        out.write_record(header).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-        for entry in &timeline.decisions {
+        return super::csv_response(timeline.decisions.iter().map(|entry| {
             let (d, after) = (&entry.decision, entry.after.as_ref());
-            let standing = after.map(|a| serde_json::to_value(a.standing).unwrap_or_default());
-            out.write_record([
-                d.decided_on.to_string(),
-                d.kind.to_string(),
-                d.decision_no.clone().unwrap_or_default(),
-                text(d.capital_usd_change),
-                text(d.capital_vnd_change),
-                text(d.land_ha),
-                d.reason.clone().unwrap_or_default(),
-                standing.and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default(),
-                text(after.and_then(|a| a.capital_usd)),
-                text(after.and_then(|a| a.capital_vnd)),
-                text(after.and_then(|a| a.land_ha)),
-            ])
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        }
-        let bytes = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-        return Ok(super::typed(String::from_utf8_lossy(&bytes).into_owned(), Format::Csv.media_type()));
+            TimelineCsvRow {
+                decided_on: d.decided_on,
+                kind: d.kind,
+                decision_no: d.decision_no.as_deref(),
+                capital_usd_change: d.capital_usd_change,
+                capital_vnd_change: d.capital_vnd_change,
+                land_ha: d.land_ha,
+                reason: d.reason.as_deref(),
+                standing_after: after.map(|a| a.standing),
+                capital_usd_after: after.and_then(|a| a.capital_usd),
+                capital_vnd_after: after.and_then(|a| a.capital_vnd),
+                land_ha_after: after.and_then(|a| a.land_ha),
+            }
+        }));
     }
     let base = base_url(&state, &headers);
     let mut body = serde_json::to_value(&timeline).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -119,4 +94,20 @@ pub async fn timeline(
         { "href": format!("{base}/collections/projects/items/{id}"), "rel": "describedby", "type": "application/geo+json" },
     ]);
     Ok(Json(body).into_response())
+}
+
+/// A line of the timeline's CSV: a decision and what it left the project.
+#[derive(serde::Serialize)]
+struct TimelineCsvRow<'a> {
+    decided_on: crate::domain::Date,
+    kind: crate::domain::ProjectEventKind,
+    decision_no: Option<&'a str>,
+    capital_usd_change: Option<f64>,
+    capital_vnd_change: Option<f64>,
+    land_ha: Option<f64>,
+    reason: Option<&'a str>,
+    standing_after: Option<register::Standing>,
+    capital_usd_after: Option<f64>,
+    capital_vnd_after: Option<f64>,
+    land_ha_after: Option<f64>,
 }
