@@ -1059,19 +1059,10 @@ async fn zones_from_projects(
     records: &mut [NewFeature],
     zone_provinces: &HashMap<String, String>,
 ) -> Result<(), ImportError> {
-    let ids: std::collections::BTreeSet<String> =
-        records.iter().filter_map(|r| r.properties.get("project_id")?.as_str().map(str::to_string)).collect();
     let mut zone_of = HashMap::new();
-    let ids: Vec<String> = ids.into_iter().collect();
-    for chunk in ids.chunks(10_000) {
-        let query = ItemsQuery {
-            conditions: vec![Condition::text_in("id", chunk.iter().cloned())],
-            ..Default::default()
-        };
-        for row in store.items(&collections::PROJECTS, &query).await?.rows {
-            if let Some(zone) = row.properties.get("zone_code").and_then(Value::as_str) {
-                zone_of.insert(row.id.clone(), zone.to_string());
-            }
+    for row in named_projects(store, records).await? {
+        if let Some(zone) = row.properties.get("zone_code").and_then(Value::as_str) {
+            zone_of.insert(row.id.clone(), zone.to_string());
         }
     }
     for r in records.iter_mut() {
@@ -1093,26 +1084,35 @@ async fn zones_from_projects(
     Ok(())
 }
 
+/// The project a record names.
+fn project_of(record: &NewFeature) -> Option<&str> {
+    record.properties.get("project_id").and_then(Value::as_str)
+}
+
+/// The stored projects that `records` name.
+async fn named_projects(
+    store: &Arc<dyn Store>,
+    records: &[NewFeature],
+) -> Result<Vec<crate::store::FeatureRow>, ImportError> {
+    let ids: Vec<String> = records
+        .iter()
+        .filter_map(project_of)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    Ok(crate::store::rows_in(store, &collections::PROJECTS, "id", &ids).await?)
+}
+
 /// Records naming a project that is not stored are problems (inside the write's transaction).
 async fn check_projects_known(
     store: &Arc<dyn Store>,
     records: &[NewFeature],
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
-    let project_of =
-        |r: &NewFeature| r.properties.get("project_id").and_then(Value::as_str).map(str::to_string);
-    let wanted: Vec<String> =
-        records.iter().filter_map(project_of).collect::<HashSet<_>>().into_iter().collect();
-    let mut known = HashSet::new();
-    for chunk in wanted.chunks(10_000) {
-        let query = ItemsQuery {
-            conditions: vec![Condition::text_in("id", chunk.iter().cloned())],
-            ..Default::default()
-        };
-        known.extend(store.items(&collections::PROJECTS, &query).await?.rows.into_iter().map(|r| r.id));
-    }
+    let known: HashSet<String> = named_projects(store, records).await?.into_iter().map(|r| r.id).collect();
     for r in records {
-        if let Some(p) = project_of(r).filter(|p| !known.contains(p)) {
+        if let Some(p) = project_of(r).filter(|p| !known.contains(*p)) {
             report.problems.push(Problem {
                 row: 0,
                 id: r.id.clone(),
@@ -1342,23 +1342,7 @@ async fn check_leases(
         .iter()
         .filter_map(|r| Some((text(r, "zone_code")?, text(r, "code")?)))
         .collect();
-    let mut projects = HashSet::new();
-    let wanted: Vec<String> = records
-        .iter()
-        .filter_map(|r| r.properties.get("project_id")?.as_str().map(str::to_string))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    for chunk in wanted.chunks(10_000) {
-        let query = ItemsQuery {
-            conditions: vec![Condition::In {
-                field: "id".into(),
-                values: chunk.iter().cloned().map(FilterValue::Text).collect(),
-            }],
-            ..Default::default()
-        };
-        projects.extend(store.items(&collections::PROJECTS, &query).await?.rows.into_iter().map(|r| r.id));
-    }
+    let projects: HashSet<String> = named_projects(store, records).await?.into_iter().map(|r| r.id).collect();
     let mut problem = |id: &str, field: &str, message: String| {
         report.problems.push(Problem { row: 0, id: id.into(), field: Some(field.into()), message })
     };

@@ -586,15 +586,9 @@ pub async fn behind_at(
     }
     let ids = with_milestones_due(&events, at);
     let mut projects = Vec::new();
-    for chunk in ids.chunks(5_000) {
-        let query = ItemsQuery {
-            conditions: vec![Condition::text_in("id", chunk.iter().cloned())],
-            ..Default::default()
-        };
-        for row in store.items(&PROJECTS, &query).await?.rows {
-            let project: Project = row.parse(PROJECTS.id)?;
-            projects.push((row.id, project));
-        }
+    for row in crate::store::rows_in(store, &PROJECTS, "id", &ids).await? {
+        let project: Project = row.parse(PROJECTS.id)?;
+        projects.push((row.id, project));
     }
     let leases = leases_of(store, &ids).await?;
     Ok(behind(&projects, &events, &leases, at))
@@ -617,18 +611,11 @@ pub async fn leases_of(
     project_ids: &[String],
 ) -> Result<Vec<(String, Lease, f64)>, crate::store::StoreError> {
     use crate::collections::LEASES;
-    use crate::store::{Condition, ItemsQuery};
     let mut leases = Vec::new();
-    for chunk in project_ids.chunks(5_000) {
-        let query = ItemsQuery {
-            conditions: vec![Condition::text_in("project_id", chunk.iter().cloned())],
-            ..Default::default()
-        };
-        for row in store.items(&LEASES, &query).await?.rows {
-            let lease: Lease = row.parse(LEASES.id)?;
-            if let Some(project) = lease.project_id.clone() {
-                leases.push((project, lease, row.area_ha.unwrap_or(0.0)));
-            }
+    for row in crate::store::rows_in(store, &LEASES, "project_id", project_ids).await? {
+        let lease: Lease = row.parse(LEASES.id)?;
+        if let Some(project) = lease.project_id.clone() {
+            leases.push((project, lease, row.area_ha.unwrap_or(0.0)));
         }
     }
     Ok(leases)
@@ -644,7 +631,7 @@ pub struct DecisionInputs {
     lease_rows: HashMap<String, crate::store::FeatureRow>,
 }
 
-/// Reads the [`DecisionInputs`] of `project_ids` (in chunks: databases cap the values a statement binds).
+/// Reads the [`DecisionInputs`] of `project_ids`.
 /// Run it inside the write's transaction (after `begin_write`), so no other writer changes them between
 /// the checks and the write.
 pub async fn decision_inputs(
@@ -652,26 +639,20 @@ pub async fn decision_inputs(
     project_ids: &[String],
 ) -> Result<DecisionInputs, crate::store::StoreError> {
     use crate::collections::{LEASES, PROJECT_EVENTS, PROJECTS};
-    use crate::store::{Condition, ItemsQuery};
+    use crate::store::rows_in;
     let mut inputs = DecisionInputs::default();
-    for chunk in project_ids.chunks(5_000) {
-        let by = |field: &str| ItemsQuery {
-            conditions: vec![Condition::text_in(field, chunk.iter().cloned())],
-            ..Default::default()
-        };
-        for row in store.items(&PROJECTS, &by("id")).await?.rows {
-            inputs.projects.insert(row.id.clone(), row.parse(PROJECTS.id)?);
-        }
-        for row in store.items(&PROJECT_EVENTS, &by("project_id")).await?.rows {
-            let e: ProjectEvent = row.parse(PROJECT_EVENTS.id)?;
-            inputs.events.entry(e.project_id.clone()).or_default().push((row.id.clone(), e));
-        }
-        for row in store.items(&LEASES, &by("project_id")).await?.rows {
-            let lease: Lease = row.parse(LEASES.id)?;
-            if let Some(project) = lease.project_id.clone() {
-                inputs.leases.entry(project).or_default().push((row.id.clone(), lease));
-                inputs.lease_rows.insert(row.id.clone(), row);
-            }
+    for row in rows_in(store, &PROJECTS, "id", project_ids).await? {
+        inputs.projects.insert(row.id.clone(), row.parse(PROJECTS.id)?);
+    }
+    for row in rows_in(store, &PROJECT_EVENTS, "project_id", project_ids).await? {
+        let e: ProjectEvent = row.parse(PROJECT_EVENTS.id)?;
+        inputs.events.entry(e.project_id.clone()).or_default().push((row.id.clone(), e));
+    }
+    for row in rows_in(store, &LEASES, "project_id", project_ids).await? {
+        let lease: Lease = row.parse(LEASES.id)?;
+        if let Some(project) = lease.project_id.clone() {
+            inputs.leases.entry(project).or_default().push((row.id.clone(), lease));
+            inputs.lease_rows.insert(row.id.clone(), row);
         }
     }
     Ok(inputs)

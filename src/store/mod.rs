@@ -549,6 +549,25 @@ pub(crate) async fn seed_geography(store: &dyn Store) -> Result<(), StoreError> 
 /// Connections of a PostgreSQL pool when `LANDBANK_DB_POOL` does not say.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 
+/// The rows of `collection` whose `field` (or `id`) is one of `values`, read a chunk of values at a time:
+/// databases cap the values one statement binds.
+pub async fn rows_in(
+    store: &std::sync::Arc<dyn Store>,
+    collection: &'static Collection,
+    field: &str,
+    values: &[String],
+) -> Result<Vec<FeatureRow>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in values.chunks(5_000) {
+        let query = ItemsQuery {
+            conditions: vec![Condition::text_in(field, chunk.iter().cloned())],
+            ..Default::default()
+        };
+        rows.extend(store.items(collection, &query).await?.rows);
+    }
+    Ok(rows)
+}
+
 /// Opens the store a `--database` value names: `postgres://…` (or `postgresql://…`) is PostGIS; a path or
 /// `sqlite://…` is the embedded SQLite store.
 pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {

@@ -509,7 +509,7 @@ async fn a_project_timeline_follows_its_decisions() {
     let csv = app.get("/projects/BN-QV1-P003/timeline?at=2024-06-30&f=csv").await.text();
     assert!(
         csv.starts_with("decided_on,kind,decision_no")
-            && csv.contains("2023-06-12,adjusted,2136/QĐ-BQL,20000000,,"),
+            && csv.contains("2023-06-12,adjusted,2136/QĐ-BQL,20000000.0,,,,operating,100000000.0"),
         "{csv}"
     );
     assert!(app.get("/projects/NO-SUCH/timeline").await.problem(404).contains("NO-SUCH"));
