@@ -406,7 +406,7 @@ pub fn read(
         let mut id_value = None;
         for (target, source) in &mapping {
             let value = match field_index.get(source.as_str()).copied().ok_or(()) {
-                Ok(idx) => match (feature.field(idx).ok().flatten(), &decoding) {
+                Ok(idx) => match (field_value(&feature, idx), &decoding) {
                     (Some(FieldValue::StringValue(_)), Some(decoder)) => {
                         Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
                     }
@@ -674,7 +674,7 @@ fn sample_text(layer: &mut gdal::vector::Layer<'_>, cad: bool, limit: usize) -> 
     let count = layer.defn().fields().count();
     for feature in layer.features().take(20_000) {
         for idx in 0..count {
-            if let Ok(Some(FieldValue::StringValue(_))) = feature.field(idx) {
+            if let Some(FieldValue::StringValue(_)) = field_value(&feature, idx) {
                 let bytes = raw_bytes(&feature, idx, cad);
                 if !bytes.is_ascii() {
                     samples.push(bytes);
@@ -687,6 +687,17 @@ fn sample_text(layer: &mut gdal::vector::Layer<'_>, cad: bool, limit: usize) -> 
     }
     layer.reset_feature_reading();
     samples
+}
+
+/// A field's value; `None` when the feature leaves it unset or null. (The gdal crate checks only null:
+/// an unset field — a blank cell of a spreadsheet's number column — would read as 0.)
+fn field_value(feature: &gdal::vector::Feature<'_>, idx: usize) -> Option<FieldValue> {
+    // SAFETY: the feature is alive for the call and `idx` came from its own definition.
+    let set = unsafe { gdal_sys::OGR_F_IsFieldSetAndNotNull(feature.c_feature(), idx as std::ffi::c_int) };
+    if set == 0 {
+        return None;
+    }
+    feature.field(idx).ok().flatten()
 }
 
 /// A string field's bytes as the file holds them: a Shapefile opened with `ENCODING=` gives its DBF

@@ -273,8 +273,8 @@ crate::contract!(
     plans_and_results_on_a_store_of_its_own,
 );
 
-/// A board's file of enterprise results (its own column names, one row per project and year) goes in
-/// through GDAL with the zone following the project; a row for an unknown project writes nothing.
+/// A board's workbook of enterprise results (its own column names, one row per project and year) goes
+/// in through GDAL with the zone following the project; a row for an unknown project writes nothing.
 #[tokio::test]
 async fn a_results_file_goes_in_naming_bad_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -290,14 +290,23 @@ async fn a_results_file_goes_in_naming_bad_rows() {
     assert!(!refused.status.success());
     let message = text(&refused);
     assert!(message.contains("KHONG-CO") && message.contains("project_id"), "{message}");
-    let file = dir.path().join("ket-qua-2024.csv");
-    std::fs::write(
-        &file,
-        "MA_DU_AN,NAM,QUY,DOANH_THU_USD,XUAT_KHAU,NOP_NGAN_SACH\n\
-         BN-QV1-P001,2024,,5000000,4200000,3000000000\n\
-         BN-QV1-P002,2024,2,1200000,,\n",
-    )
-    .unwrap();
+    // The board's workbook (.xlsx), as its staff keep it: a header row, numbers as numbers, blanks.
+    let file = dir.path().join("ket-qua-2024.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let header = ["MA_DU_AN", "NAM", "QUY", "DOANH_THU_USD", "XUAT_KHAU", "NOP_NGAN_SACH"];
+    for (col, name) in header.iter().enumerate() {
+        sheet.write_string(0, col as u16, *name).unwrap();
+    }
+    sheet.write_string(1, 0, "BN-QV1-P001").unwrap();
+    for (col, v) in [(1, 2024.0), (3, 5e6), (4, 4.2e6), (5, 3e9)] {
+        sheet.write_number(1, col, v).unwrap();
+    }
+    sheet.write_string(2, 0, "BN-QV1-P002").unwrap();
+    for (col, v) in [(1, 2024.0), (2, 2.0), (3, 1.2e6)] {
+        sheet.write_number(2, col, v).unwrap();
+    }
+    workbook.save(&file).unwrap();
     let imported = landbank(&db, &["import", file.to_str().unwrap(), "--collection", "project_results"]);
     assert!(imported.status.success(), "{}", text(&imported));
     let stored = landbank::store::open(db.to_str().unwrap()).await.unwrap();
