@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use geo::{Closest, ClosestPoint, Distance, Geodesic, Intersects, MultiPolygon, Point, Polygon};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::cache::{ZoneCache, ZoneKey, budget_bytes};
+use crate::cache::{VersionedCache, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{
     ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone,
@@ -28,7 +28,7 @@ use crate::store::{Condition, ItemsQuery, Store, StoreError};
 pub const DEFAULT_MIN_PIECE_HA: f64 = 0.05;
 
 /// One contiguous piece of available land.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Piece {
     /// `{zone_code}-A{n}`, stable while the zone's data does not change.
     pub id: String,
@@ -55,14 +55,34 @@ pub struct Piece {
     /// before the date), and the latest such date: land recovered for new investors.
     pub recovered_from: Vec<String>,
     pub recovered_on: Option<Date>,
-    #[serde(skip)]
+    /// Kept as GeoJSON in the store (see [`Cache`]); answers write it themselves.
+    #[serde(with = "polygon_geojson")]
     pub geometry: Polygon,
 }
 
-/// Available land of one zone on one date.
-#[derive(Debug, Clone, Serialize)]
+/// A polygon as a GeoJSON geometry.
+mod polygon_geojson {
+    use geo::Polygon;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(polygon: &Polygon, s: S) -> Result<S::Ok, S::Error> {
+        geojson::Geometry::from(polygon).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Polygon, D::Error> {
+        Polygon::try_from(geojson::Geometry::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// Available land of one zone on one date, and the dates it holds for: the same from `from` up to (not
+/// including) `to`, because nothing it depends on begins or ends in between ([`span_around`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ZoneAvailability {
     pub zone_code: String,
+    /// First date it holds (`None`: every date before `to`).
+    pub from: Option<Date>,
+    /// First date it no longer holds (`None`: every date from `from` on).
+    pub to: Option<Date>,
     pub pieces: Vec<Piece>,
     /// Total of every piece, slivers included.
     pub available_ha: f64,
@@ -98,8 +118,11 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
         .filter(|(lu, _)| lu.is_leasable() && lu.valid_at(at))
         .map(|(_, g)| g)
         .collect();
+    let span = span_around(inputs, at);
     let mut result = ZoneAvailability {
         zone_code: zone.code.clone(),
+        from: span.from,
+        to: span.to,
         pieces: Vec::new(),
         available_ha: 0.0,
         dropped_ha: 0.0,
@@ -208,6 +231,26 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     result
 }
 
+/// The dates around `at` on which something a zone's available land depends on begins or ends: its
+/// leasable land and leases ([`crate::occupancy::span_around`]), its clearance parcels' hand-over, its
+/// plots' infrastructure, its own status, and the province that holds it.
+pub fn span_around(inputs: &ZoneInputs, at: Date) -> crate::occupancy::Span {
+    let mut span = crate::occupancy::span_around(&inputs.land_use, &inputs.leases, at);
+    let zone = &inputs.zone;
+    let parcels = inputs.parcels.iter().map(|(p, _)| p.handed_over_on);
+    let plots = inputs.plots.iter().map(|(p, _)| p.infra_ready_on);
+    let status = [zone.policy_approved_on, zone.established_on, zone.operating_since];
+    let province = crate::geography::handovers(&zone.province_code).into_iter().map(Some);
+    for d in parcels.chain(plots).chain(status).chain(province).flatten() {
+        if d <= at {
+            span.from = span.from.max(Some(d));
+        } else {
+            span.to = Some(span.to.map_or(d, |t| t.min(d)));
+        }
+    }
+    span
+}
+
 /// The codes of the plots each piece of `available` holds more than 1 m² of, by piece.
 ///
 /// A plot's free part is the plot less the held leases around it (found through an R-tree of their
@@ -278,25 +321,21 @@ pub fn distance_km(piece: &Polygon, point: Point) -> f64 {
     }
 }
 
-/// Per-zone results, keyed on (zone, date, minimum piece size) and valid while the zone's data version is
-/// unchanged; three quarters of `LANDBANK_CACHE_MB`.
-pub struct Cache(ZoneCache<ZoneAvailability>);
+/// Per-zone results kept between requests, in memory (three quarters of `LANDBANK_CACHE_MB`) and, for
+/// the default minimum piece size, in the store ([`Store::keep`], so that a restarted process does not
+/// compute again): every result of a zone computed so far, each for the dates it holds, keyed on (zone,
+/// minimum piece size) and valid while the zone's data version holds.
+pub struct Cache(VersionedCache<(String, u64), Arc<Vec<Arc<ZoneAvailability>>>>);
 
 impl Default for Cache {
     fn default() -> Self {
-        Cache(ZoneCache::new(budget_bytes(0.75), |z| weigh(z)))
+        Cache(VersionedCache::new(budget_bytes(0.75), |spans| {
+            spans.iter().map(|z| weigh(z)).fold(0u32, u32::saturating_add)
+        }))
     }
 }
 
 impl Cache {
-    fn get(&self, key: &ZoneKey, version: i64) -> Option<Arc<ZoneAvailability>> {
-        self.0.get(key, version)
-    }
-
-    fn put(&self, key: ZoneKey, version: i64, value: Arc<ZoneAvailability>) {
-        self.0.put(key, version, value)
-    }
-
     /// Estimated bytes held.
     pub fn weighted_bytes(&self) -> u64 {
         self.0.weighted_bytes()
@@ -306,6 +345,10 @@ impl Cache {
         self.0.lookups()
     }
 }
+
+/// What the store keeps per zone under this name; the number is the revision of [`zone_available`]'s
+/// formula, raised whenever it changes so that land kept by an earlier landbank is computed again.
+pub const KEPT_KIND: &str = "available/1";
 
 /// Bytes a zone's pieces hold, about: 16 per coordinate and a little per piece.
 fn weigh(a: &ZoneAvailability) -> u32 {
@@ -398,18 +441,39 @@ pub async fn compute(
     }
     let codes: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let versions = store.zone_versions(&codes).await?;
+    let version = |code: &str| versions.get(code).copied().unwrap_or(0);
+    let holding = |spans: &[Arc<ZoneAvailability>]| spans.iter().find(|z| z.holds_on(at)).cloned();
+    let key = |code: &str| (code.to_string(), min_piece_ha.to_bits());
     let mut results: HashMap<String, Arc<ZoneAvailability>> = HashMap::new();
-    let mut stale = Vec::new();
-    for row in &rows {
-        let zone: Zone = row.parse("zones")?;
-        let key = (zone.code.clone(), at, min_piece_ha.to_bits());
-        let version = versions.get(&zone.code).copied().unwrap_or(0);
-        match cache.get(&key, version) {
+    let mut missing = Vec::new();
+    for code in &codes {
+        match cache.0.get(&key(code), version(code)).and_then(|spans| holding(&spans)) {
             Some(hit) => {
-                results.insert(zone.code.clone(), hit);
+                results.insert(code.clone(), hit);
             }
-            None => stale.push((zone, row.multipolygon("zones")?)),
+            None => missing.push(code.clone()),
         }
+    }
+    if min_piece_ha == DEFAULT_MIN_PIECE_HA && !missing.is_empty() {
+        for (code, (kept_at, text)) in store.kept(KEPT_KIND, &missing).await? {
+            if kept_at != version(&code) {
+                continue;
+            }
+            // Text that does not parse is computed again and replaced, like a stale version.
+            let Ok(spans) = serde_json::from_str::<Vec<ZoneAvailability>>(&text) else {
+                tracing::warn!(zone = %code, "kept available land does not parse; computing again");
+                continue;
+            };
+            let spans: Vec<Arc<ZoneAvailability>> = spans.into_iter().map(Arc::new).collect();
+            if let Some(hit) = holding(&spans) {
+                results.insert(code.clone(), hit);
+            }
+            cache.0.put(key(&code), kept_at, Arc::new(spans));
+        }
+    }
+    let mut stale = Vec::new();
+    for row in rows.iter().filter(|r| !results.contains_key(&r.id)) {
+        stale.push((row.parse::<Zone>("zones")?, row.multipolygon("zones")?));
     }
     // Zone by zone, a chunk at a time, as occupancy does: each chunk's land use, leases, parcels and
     // plots are read, measured on a blocking thread while the next chunk is read, and let go — memory
@@ -428,15 +492,42 @@ pub async fn compute(
     for chunk in running {
         finished.extend(chunk.await.map_err(stopped)?);
     }
+    let mut entries = Vec::new();
     for zone in finished {
-        let version = versions.get(&zone.zone_code).copied().unwrap_or(0);
         let zone = Arc::new(zone);
+        let version = version(&zone.zone_code);
         if version <= started {
-            cache.put((zone.zone_code.clone(), at, min_piece_ha.to_bits()), version, zone.clone());
+            let mut spans =
+                cache.0.peek(&key(&zone.zone_code), version).map(|s| s.to_vec()).unwrap_or_default();
+            spans.retain(|z| (z.from, z.to) != (zone.from, zone.to));
+            spans.push(zone.clone());
+            spans.sort_by_key(|z| z.from);
+            if min_piece_ha == DEFAULT_MIN_PIECE_HA {
+                match serde_json::to_string(&spans) {
+                    Ok(text) => entries.push((zone.zone_code.clone(), version, text)),
+                    Err(e) => tracing::warn!(zone = %zone.zone_code, "available land not kept: {e}"),
+                }
+            }
+            cache.0.put(key(&zone.zone_code), version, Arc::new(spans));
         }
         results.insert(zone.zone_code.clone(), zone);
     }
+    if !entries.is_empty() {
+        // A cache: land not kept is computed again next time, so a failure is logged, not answered.
+        match store.keep(KEPT_KIND, &entries).await {
+            Ok(true) => tracing::debug!(zones = entries.len(), "available land kept in the store"),
+            Ok(false) => tracing::debug!("available land not kept: the store is busy with a write"),
+            Err(e) => tracing::warn!("available land not kept in the store: {e}"),
+        }
+    }
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
+}
+
+impl ZoneAvailability {
+    /// Whether the result holds on `at`.
+    pub fn holds_on(&self, at: Date) -> bool {
+        self.from.is_none_or(|d| d <= at) && self.to.is_none_or(|d| at < d)
+    }
 }
 
 fn stopped(e: tokio::task::JoinError) -> OccupancyError {
@@ -515,4 +606,63 @@ pub fn select<'a>(zones: &'a [Arc<ZoneAvailability>], filter: &PieceFilter) -> V
         Sort::Distance => out.sort_by(|a, b| a.1.unwrap_or(f64::MAX).total_cmp(&b.1.unwrap_or(f64::MAX))),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn d(s: &str) -> Date {
+        crate::domain::parse_date(s).unwrap()
+    }
+
+    fn square() -> MultiPolygon {
+        MultiPolygon(vec![geo::Rect::new((106.0, 21.0), (106.01, 21.01)).to_polygon()])
+    }
+
+    /// Every kind of date a zone's available land depends on bounds the dates a result holds for.
+    #[test]
+    fn results_hold_between_the_dates_anything_they_depend_on_changes() {
+        let zone: Zone = serde_json::from_value(json!({ "code": "Z", "name": "Z",
+            "kind": "industrial_park", "province_code": "VN-56", "status": "operating",
+            "policy_approved_on": "2005-01-01", "established_on": "2006-01-01", "operating_since": "2008-01-01" }))
+        .unwrap();
+        let land_use: LandUse = serde_json::from_value(json!({ "zone_code": "Z", "category": "industrial",
+            "valid_from": "2010-01-01" }))
+        .unwrap();
+        let lease: Lease = serde_json::from_value(json!({ "zone_code": "Z", "status": "terminated",
+            "signed_on": "2015-01-01", "start_on": "2016-01-01", "end_on": "2020-01-01" }))
+        .unwrap();
+        let parcel: ClearanceParcel = serde_json::from_value(json!({ "zone_code": "Z", "sheet_no": "1",
+            "parcel_no": "2", "status": "handed_over", "handed_over_on": "2012-01-01" }))
+        .unwrap();
+        let plot: Plot =
+            serde_json::from_value(json!({ "zone_code": "Z", "code": "P1", "infra_ready_on": "2014-01-01" }))
+                .unwrap();
+        let inputs = ZoneInputs {
+            zone,
+            boundary: Some(square()),
+            land_use: vec![(land_use, square())],
+            leases: vec![(lease, square())],
+            parcels: vec![(parcel, square())],
+            plots: vec![(plot, square())],
+        };
+        let span = |at: &str| {
+            let s = span_around(&inputs, d(at));
+            (s.from.map(|d| d.to_string()), s.to.map(|d| d.to_string()))
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(span("2004-06-01"), (None, some("2005-01-01")), "the zone's status");
+        assert_eq!(span("2007-06-01"), (some("2006-01-01"), some("2008-01-01")), "the zone's status");
+        assert_eq!(span("2009-06-01"), (some("2008-01-01"), some("2010-01-01")), "land use");
+        assert_eq!(span("2013-06-01"), (some("2012-01-01"), some("2014-01-01")), "parcel and plot");
+        assert_eq!(span("2015-06-01"), (some("2015-01-01"), some("2016-01-01")), "the lease's dates");
+        assert_eq!(span("2021-06-01"), (some("2020-01-01"), some("2025-07-01")), "lease, then the merger");
+        assert_eq!(span("2026-06-01"), (some("2025-07-01"), None), "the unit that holds the zone");
+        // A result holds from its first day up to, not including, its last.
+        let result = zone_available(&inputs, d("2013-06-01"), DEFAULT_MIN_PIECE_HA);
+        assert!(result.holds_on(d("2012-01-01")) && result.holds_on(d("2013-12-31")));
+        assert!(!result.holds_on(d("2011-12-31")) && !result.holds_on(d("2014-01-01")));
+    }
 }

@@ -47,6 +47,11 @@ where
         found
     }
 
+    /// [`VersionedCache::get`] without counting a lookup (to add to what is kept).
+    pub fn peek(&self, key: &K, version: i64) -> Option<V> {
+        self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, value)| value)
+    }
+
     /// Lookups so far: (hits, misses); a stale version counts as a miss.
     pub fn lookups(&self) -> (u64, u64) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))

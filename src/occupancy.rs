@@ -21,7 +21,7 @@ use geo::MultiPolygon;
 use serde::{Serialize, Serializer};
 use thiserror::Error;
 
-use crate::cache::{ZoneCache, budget_bytes};
+use crate::cache::{VersionedCache, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
@@ -147,19 +147,69 @@ pub(crate) fn pct(part: f64, whole: f64) -> Option<f64> {
     (whole > 0.0).then(|| 100.0 * part / whole)
 }
 
-/// Figures of one zone on date `at`.
+/// What a zone measures: the same on every date from `from` up to (not including) `to`, because no
+/// leasable land use, lease or reservation of the zone begins or ends in between. A zone's figures on any
+/// date are one such piece plus its status on that date, so a piece once measured answers every date it
+/// spans.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Measured {
+    /// First date the piece holds (`None`: every date before `to`).
+    pub from: Option<Date>,
+    /// First date it no longer holds (`None`: every date from `from` on).
+    pub to: Option<Date>,
+    /// Area of the zone boundary (measured), or its declared area without a boundary.
+    pub planned_area_ha: f64,
+    pub leasable_ha: f64,
+    pub leased_ha: f64,
+    pub reserved_ha: f64,
+    pub source: Source,
+}
+
+impl Measured {
+    /// Whether the piece holds on `at`.
+    pub fn holds_on(&self, at: Date) -> bool {
+        self.from.is_none_or(|d| d <= at) && self.to.is_none_or(|d| at < d)
+    }
+}
+
+/// The dates around `at` on which something that counts in a zone's figures begins or ends: the latest
+/// on or before `at` and the first after it (`None`: there is none). Leases change state on their
+/// `signed_on`, `start_on` and `end_on` ([`Lease::state_at`]), leasable land on its `valid_from` and
+/// `valid_to` ([`LandUse::valid_at`]).
+pub fn span_around(land_use: &[(LandUse, MultiPolygon)], leases: &[(Lease, MultiPolygon)], at: Date) -> Span {
+    let land =
+        land_use.iter().filter(|(lu, _)| lu.is_leasable()).flat_map(|(lu, _)| [lu.valid_from, lu.valid_to]);
+    let held = leases.iter().flat_map(|(l, _)| [l.signed_on, l.start_on, l.end_on]);
+    let mut span = Span::default();
+    for d in land.chain(held).flatten() {
+        if d <= at {
+            span.from = span.from.max(Some(d));
+        } else {
+            span.to = Some(span.to.map_or(d, |t| t.min(d)));
+        }
+    }
+    span
+}
+
+/// Dates `from` (inclusive) to `to` (exclusive); `None` is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+/// Measures one zone on date `at`, and the dates around it the measure holds for.
 ///
-/// `land_use` and `leases` may hold anything of the zone: this function keeps the leasable land valid at
-/// `at` and the leases active or reserved at `at`.
-pub fn zone_figures(
+/// `land_use` and `leases` should hold every leasable land use and every lease of the zone, whatever
+/// their dates: this function keeps the land valid at `at` and the leases active or reserved at `at`,
+/// and the others bound the piece's dates.
+pub fn measure(
     zone: &Zone,
     boundary: Option<&MultiPolygon>,
     land_use: &[(LandUse, MultiPolygon)],
     leases: &[(Lease, MultiPolygon)],
     at: Date,
-    scope: &[ZoneStatus],
-) -> ZoneFigures {
-    let status = zone.status_at(at);
+) -> Measured {
     let plan: Vec<&MultiPolygon> =
         land_use.iter().filter(|(lu, _)| lu.is_leasable() && lu.valid_at(at)).map(|(_, g)| g).collect();
     let active: Vec<&MultiPolygon> =
@@ -187,6 +237,15 @@ pub fn zone_figures(
         Some(b) => area_ha(b),
         None => zone.declared_area_ha.unwrap_or(0.0),
     };
+    let span = span_around(land_use, leases, at);
+    Measured { from: span.from, to: span.to, planned_area_ha, leasable_ha, leased_ha, reserved_ha, source }
+}
+
+/// A zone's figures on `at` from a piece measured for a span holding `at`: its status on the date, and
+/// whether that status is in `scope`.
+pub fn figures(zone: &Zone, measured: &Measured, at: Date, scope: &[ZoneStatus]) -> ZoneFigures {
+    let status = zone.status_at(at);
+    let Measured { planned_area_ha, leasable_ha, leased_ha, reserved_ha, source, .. } = *measured;
     ZoneFigures {
         zone_code: zone.code.clone(),
         zone_name: zone.name.clone(),
@@ -201,6 +260,18 @@ pub fn zone_figures(
         occupancy_pct: pct(leased_ha, leasable_ha),
         source,
     }
+}
+
+/// Figures of one zone on date `at` ([`measure`], then [`figures`]).
+pub fn zone_figures(
+    zone: &Zone,
+    boundary: Option<&MultiPolygon>,
+    land_use: &[(LandUse, MultiPolygon)],
+    leases: &[(Lease, MultiPolygon)],
+    at: Date,
+    scope: &[ZoneStatus],
+) -> ZoneFigures {
+    figures(zone, &measure(zone, boundary, land_use, leases, at), at, scope)
 }
 
 /// Sums zone figures: hectares first, then the percentage.
@@ -256,14 +327,15 @@ pub async fn compute(
     compute_with(store, None, query).await
 }
 
-/// Per-zone figures kept between requests: a quarter of `LANDBANK_CACHE_MB`, keyed on (zone, date) and
-/// valid while the zone's data version holds.
-pub struct FiguresCache(ZoneCache<ZoneFigures>);
+/// Per-zone measured pieces kept between requests, in memory (a quarter of `LANDBANK_CACHE_MB`) and in
+/// the store ([`Store::keep`], so that a restarted process does not measure again): every piece of a zone
+/// measured so far, valid while the zone's data version holds. A date falls in one piece or in none.
+pub struct FiguresCache(VersionedCache<String, Arc<Vec<Measured>>>);
 
 impl Default for FiguresCache {
     fn default() -> Self {
-        FiguresCache(ZoneCache::new(budget_bytes(0.25), |f| {
-            (f.zone_name.len() + f.zone_code.len() + 160) as u32
+        FiguresCache(VersionedCache::new(budget_bytes(0.25), |pieces| {
+            (pieces.len() * std::mem::size_of::<Measured>() + 32) as u32
         }))
     }
 }
@@ -279,9 +351,14 @@ impl FiguresCache {
     }
 }
 
-/// [`compute`], keeping each zone's figures in `cache` (when given, and for current records: `datetime=`
-/// reads history and is never cached). Only zones whose data changed since, or dates not asked before,
-/// are computed; the province and national sums are taken again from the zones' figures every time.
+/// What the store keeps per zone under this name; the number is the revision of [`measure`]'s formula,
+/// raised whenever it changes so that figures kept by an earlier landbank are measured again.
+pub const KEPT_KIND: &str = "occupancy/1";
+
+/// [`compute`], keeping each zone's measured pieces in `cache` and in the store (when a cache is given,
+/// and for current records: `datetime=` reads history and is never kept). Only zones whose data changed
+/// since, or dates outside every piece measured before, are measured; the province and national sums
+/// are taken again from the zones' figures every time.
 pub async fn compute_with(
     store: &Arc<dyn Store>,
     cache: Option<&FiguresCache>,
@@ -324,33 +401,27 @@ pub async fn compute_with(
         let mut zone = row.parse::<Zone>("zones")?;
         // The unit the zone counts under on the date (its recorded province, or the one that holds it).
         zone.province_code = lens.label(&zone.province_code);
-        zones.push((zone, row.multipolygon("zones")?));
+        zones.push(zone);
     }
-    // Figures kept from earlier requests, for zones whose data has not changed since.
-    let key = |code: &str| (code.to_string(), query.at, 0u64);
-    let mut kept: BTreeMap<String, Arc<ZoneFigures>> = BTreeMap::new();
-    let mut versions = std::collections::HashMap::new();
-    if let Some(cache) = cache {
-        let codes: Vec<String> = zones.iter().map(|(z, _)| z.code.clone()).collect();
-        versions = store.zone_versions(&codes).await?;
-        for (zone, _) in &zones {
-            let version = versions.get(&zone.code).copied().unwrap_or(0);
-            if let Some(hit) = cache.0.get(&key(&zone.code), version) {
-                kept.insert(zone.code.clone(), hit);
-            }
+    let (mut measured, versions) = match cache {
+        Some(cache) => kept_pieces(store, cache, &zones, query.at).await?,
+        None => Default::default(),
+    };
+    // The rest is measured zone by zone, a chunk at a time: each chunk's land use and leases are read,
+    // measured on a blocking thread while the next chunk is read, and let go — memory holds a few
+    // chunks' rows, never a whole country's, and both cores work. A zone's boundary is parsed only here.
+    let mut stale = Vec::new();
+    for (zone, row) in zones.iter().zip(&zone_rows.rows) {
+        if !measured.contains_key(&zone.code) {
+            stale.push((zone.clone(), row.multipolygon("zones")?));
         }
     }
-    // The rest is computed zone by zone, a chunk at a time: each chunk's land use and leases are read,
-    // measured on a blocking thread while the next chunk is read, and let go — memory holds a few
-    // chunks' rows, never a whole country's, and both cores work.
-    let stale: Vec<&(Zone, Option<MultiPolygon>)> =
-        zones.iter().filter(|(z, _)| !kept.contains_key(&z.code)).collect();
-    let mut computed: BTreeMap<String, ZoneFigures> = BTreeMap::new();
+    let mut computed: BTreeMap<String, Measured> = BTreeMap::new();
     let mut running = std::collections::VecDeque::new();
     for chunk in stale.chunks(ZONES_PER_CHUNK) {
-        let chunk: Vec<(Zone, Option<MultiPolygon>)> = chunk.iter().map(|z| (*z).clone()).collect();
+        let chunk = chunk.to_vec();
         let (land_use, leases) = read_chunk(store, &chunk, query).await?;
-        let (at, scope) = (query.at, query.scope.clone());
+        let at = query.at;
         running.push_back(tokio::task::spawn_blocking(move || {
             let empty = Vec::new();
             chunk
@@ -358,38 +429,26 @@ pub async fn compute_with(
                 .map(|(zone, boundary)| {
                     let lu = land_use.get(&zone.code).unwrap_or(&empty);
                     let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
-                    zone_figures(zone, boundary.as_ref(), lu, ls, at, &scope)
+                    (zone.code.clone(), measure(zone, boundary.as_ref(), lu, ls, at))
                 })
                 .collect::<Vec<_>>()
         }));
         if running.len() >= PARALLEL_CHUNKS {
             let done = running.pop_front().expect("one is running");
-            computed.extend(done.await.map_err(stopped)?.into_iter().map(|f| (f.zone_code.clone(), f)));
+            computed.extend(done.await.map_err(stopped)?);
         }
     }
     for done in running {
-        computed.extend(done.await.map_err(stopped)?.into_iter().map(|f| (f.zone_code.clone(), f)));
+        computed.extend(done.await.map_err(stopped)?);
     }
     if let Some(cache) = cache {
-        for f in computed.values() {
-            let version = versions.get(&f.zone_code).copied().unwrap_or(0);
-            if version <= started {
-                cache.0.put(key(&f.zone_code), version, Arc::new(f.clone()));
-            }
-        }
+        keep_pieces(store, cache, &computed, &versions, started).await;
     }
+    measured.extend(computed);
 
     let figures: Vec<ZoneFigures> = zones
         .iter()
-        .filter_map(|(zone, _)| match kept.get(&zone.code) {
-            // A kept figure says its zone's status and province as asked then: say them as now.
-            Some(hit) => Some(ZoneFigures {
-                province_code: zone.province_code.clone(),
-                in_scope: query.scope.contains(&hit.status),
-                ..(**hit).clone()
-            }),
-            None => computed.remove(&zone.code),
-        })
+        .filter_map(|zone| Some(figures(zone, measured.get(&zone.code)?, query.at, &query.scope)))
         .collect();
     let mut by_province: BTreeMap<&str, Vec<&ZoneFigures>> = BTreeMap::new();
     for f in &figures {
@@ -419,6 +478,88 @@ pub async fn compute_with(
     })
 }
 
+/// Zone code → its data version (0: never written).
+type Versions = std::collections::HashMap<String, i64>;
+
+/// The pieces holding `at` of the zones whose data has not changed since they were measured: from
+/// memory, else from the store (then kept in memory too). Also returns every zone's current version.
+async fn kept_pieces(
+    store: &Arc<dyn Store>,
+    cache: &FiguresCache,
+    zones: &[Zone],
+    at: Date,
+) -> Result<(BTreeMap<String, Measured>, Versions), OccupancyError> {
+    let codes: Vec<String> = zones.iter().map(|z| z.code.clone()).collect();
+    let versions = store.zone_versions(&codes).await?;
+    let version = |code: &str| versions.get(code).copied().unwrap_or(0);
+    let holding = |pieces: &[Measured]| pieces.iter().find(|p| p.holds_on(at)).cloned();
+    let mut found = BTreeMap::new();
+    let mut missing = Vec::new();
+    for code in codes {
+        match cache.0.get(&code, version(&code)).and_then(|pieces| holding(&pieces)) {
+            Some(piece) => {
+                found.insert(code, piece);
+            }
+            None => missing.push(code),
+        }
+    }
+    if missing.is_empty() {
+        return Ok((found, versions));
+    }
+    for (code, (kept_at, text)) in store.kept(KEPT_KIND, &missing).await? {
+        if kept_at != version(&code) {
+            continue;
+        }
+        // Text that does not parse is measured again and replaced, like a stale version.
+        let Ok(pieces) = serde_json::from_str::<Vec<Measured>>(&text) else {
+            tracing::warn!(zone = %code, "kept occupancy figures do not parse; measuring again");
+            continue;
+        };
+        let piece = holding(&pieces);
+        cache.0.put(code.clone(), kept_at, Arc::new(pieces));
+        if let Some(piece) = piece {
+            found.insert(code, piece);
+        }
+    }
+    Ok((found, versions))
+}
+
+/// Adds newly measured pieces to those kept for their zones, in memory and in the store, unless their
+/// zone changed after `started` (it may have been read half before and half after the change).
+async fn keep_pieces(
+    store: &Arc<dyn Store>,
+    cache: &FiguresCache,
+    computed: &BTreeMap<String, Measured>,
+    versions: &Versions,
+    started: i64,
+) {
+    let mut entries = Vec::new();
+    for (code, piece) in computed {
+        let version = versions.get(code).copied().unwrap_or(0);
+        if version > started {
+            continue;
+        }
+        let mut pieces: Vec<Measured> = cache.0.peek(code, version).map(|p| p.to_vec()).unwrap_or_default();
+        pieces.retain(|p| p != piece);
+        pieces.push(piece.clone());
+        pieces.sort_by_key(|p| p.from);
+        match serde_json::to_string(&pieces) {
+            Ok(text) => entries.push((code.clone(), version, text)),
+            Err(e) => tracing::warn!(zone = %code, "occupancy figures not kept: {e}"),
+        }
+        cache.0.put(code.clone(), version, Arc::new(pieces));
+    }
+    if entries.is_empty() {
+        return;
+    }
+    // A cache: figures not kept are measured again next time, so a failure is logged, not answered.
+    match store.keep(KEPT_KIND, &entries).await {
+        Ok(true) => tracing::debug!(zones = entries.len(), "occupancy figures kept in the store"),
+        Ok(false) => tracing::debug!("occupancy figures not kept: the store is busy with a write"),
+        Err(e) => tracing::warn!("occupancy figures not kept in the store: {e}"),
+    }
+}
+
 /// Zones whose figures are computed together: their land use and leases are read in one query each.
 pub(crate) const ZONES_PER_CHUNK: usize = 24;
 /// Chunks measured at once (the machines landbank is sized for have two cores).
@@ -431,7 +572,8 @@ fn stopped(e: tokio::task::JoinError) -> OccupancyError {
 /// Zone code → its rows.
 type ByZone<T> = BTreeMap<String, Vec<(T, MultiPolygon)>>;
 
-/// The leasable land valid at the date and the leases not ended by then of `zones`, by zone.
+/// Every leasable land use and every lease of `zones`, by zone, whatever their dates: those not valid
+/// on the date bound the dates the figures hold for ([`span_around`]).
 async fn read_chunk(
     store: &Arc<dyn Store>,
     zones: &[(Zone, Option<MultiPolygon>)],
@@ -448,17 +590,12 @@ async fn read_chunk(
                 field: "category".into(),
                 values: text_values(["industrial".into(), "warehouse".into()]),
             },
-            Condition::OnOrBefore { field: "valid_from".into(), date: query.at, or_null: true },
-            Condition::After { field: "valid_to".into(), date: query.at, or_null: true },
         ],
         recorded_at_us: query.recorded_at_us,
         ..Default::default()
     };
-    let lease_query = ItemsQuery {
-        conditions: vec![zone_in, Condition::After { field: "end_on".into(), date: query.at, or_null: true }],
-        recorded_at_us: query.recorded_at_us,
-        ..Default::default()
-    };
+    let lease_query =
+        ItemsQuery { conditions: vec![zone_in], recorded_at_us: query.recorded_at_us, ..Default::default() };
     let mut land_use: ByZone<LandUse> = BTreeMap::new();
     for row in store.items(&collections::LAND_USE, &land_use_query).await?.rows {
         let lu: LandUse = row.parse("land_use")?;

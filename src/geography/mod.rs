@@ -81,6 +81,19 @@ pub fn resolve_at(code: &str, at: Date) -> Option<&'static Unit> {
     Some(u)
 }
 
+/// The dates on which [`resolve_at`] of `code` changes answer: the end of the unit, of its successor,
+/// and so on.
+pub fn handovers(code: &str) -> Vec<Date> {
+    let mut dates = Vec::new();
+    let mut next = unit(code);
+    while let Some(u) = next {
+        let Some(end) = u.valid_to.filter(|end| !dates.contains(end)) else { break };
+        dates.push(end);
+        next = u.successor_code.as_deref().and_then(unit);
+    }
+    dates
+}
+
 /// The codes whose records make up a unit's territory: the unit and, transitively, the units it was
 /// formed from. The new Bắc Ninh is itself plus old Bắc Ninh and Bắc Giang, on any date.
 pub fn territory(code: &str) -> Vec<String> {

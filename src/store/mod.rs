@@ -455,7 +455,25 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError>;
     /// The data version at which each of these zones, or anything inside it, last changed (absent: never).
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError>;
+    /// Figures of `kind` kept for these zones by [`Store::keep`]: zone code → (the zone's data version
+    /// they were computed at, their text). The caller compares the version with [`Store::zone_versions`].
+    async fn kept(
+        &self,
+        kind: &str,
+        zone_codes: &[String],
+    ) -> Result<HashMap<String, (i64, String)>, StoreError>;
+    /// Keeps figures of `kind` per zone, each `(zone code, data version computed at, text)`, in one
+    /// transaction. They replace what was kept at the same or an older version, never a newer one. A
+    /// cache, not a record: SQLite keeps nothing (`Ok(false)`) rather than wait for a writer of this
+    /// process.
+    async fn keep(&self, kind: &str, entries: &[(String, i64, String)]) -> Result<bool, StoreError>;
 }
+
+/// Replaces a zone's kept figures unless newer ones are kept (binds: kind, zone code, version, text).
+pub(crate) const KEEP_FIGURES: &str = "INSERT INTO kept_figures (kind, zone_code, version, pieces) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (kind, zone_code) DO UPDATE \
+     SET version = excluded.version, pieces = excluded.pieces \
+     WHERE kept_figures.version <= excluded.version";
 
 /// An open write transaction holding its zones' locks (see [`Store::begin_write`]). Dropping it without
 /// writing rolls back; [`WriteTx::rollback`] does so at once, releasing the locks before it returns.

@@ -378,6 +378,38 @@ impl Store for PostgisStore {
         Ok(rows.iter().map(|r| (r.get("zone_code"), r.get("version"))).collect())
     }
 
+    async fn kept(
+        &self,
+        kind: &str,
+        zone_codes: &[String],
+    ) -> Result<HashMap<String, (i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT zone_code, version, pieces FROM kept_figures WHERE kind = $1 AND zone_code = ANY($2)",
+        )
+        .bind(kind)
+        .bind(zone_codes)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows.iter().map(|r| (r.get("zone_code"), (r.get("version"), r.get("pieces")))).collect())
+    }
+
+    async fn keep(&self, kind: &str, entries: &[(String, i64, String)]) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        for (zone_code, version, text) in entries {
+            sqlx::query(super::KEEP_FIGURES)
+                .bind(kind)
+                .bind(zone_code)
+                .bind(version)
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
+    }
+
     async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError> {
         let n: i64 = sql(format!("SELECT COUNT(*) AS n FROM {}", collection.table))
             .fetch_one(&self.pool)

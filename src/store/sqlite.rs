@@ -329,6 +329,46 @@ impl Store for SqliteStore {
         Ok(versions)
     }
 
+    async fn kept(
+        &self,
+        kind: &str,
+        zone_codes: &[String],
+    ) -> Result<HashMap<String, (i64, String)>, StoreError> {
+        let mut kept = HashMap::new();
+        for chunk in zone_codes.chunks(10_000) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let q = sql(format!(
+                "SELECT zone_code, version, pieces FROM kept_figures WHERE kind = ? AND zone_code IN ({marks})"
+            ));
+            let binds =
+                std::iter::once(kind.to_string()).chain(chunk.iter().cloned()).map(Bind::Text).collect();
+            for row in bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)? {
+                kept.insert(row.get("zone_code"), (row.get("version"), row.get("pieces")));
+            }
+        }
+        Ok(kept)
+    }
+
+    async fn keep(&self, kind: &str, entries: &[(String, i64, String)]) -> Result<bool, StoreError> {
+        // A request that computed figures does not queue behind an import for the right to keep them.
+        let Ok(_writer) = self.writer.try_lock() else {
+            return Ok(false);
+        };
+        let mut tx = begin_write(&self.pool).await?;
+        for (zone_code, version, text) in entries {
+            sqlx::query(super::KEEP_FIGURES)
+                .bind(kind)
+                .bind(zone_code)
+                .bind(version)
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
+    }
+
     async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError> {
         let n: i64 = sql(format!("SELECT COUNT(*) AS n FROM {}", collection.table))
             .fetch_one(&self.pool)

@@ -193,6 +193,25 @@ impl TestApp {
         TestApp { store, router, database, _dir: dir }
     }
 
+    /// A new router over the same database, as a restarted process has: nothing kept in memory.
+    pub fn restart(&mut self) {
+        self.router = router(AppState::new(self.store.clone()));
+    }
+
+    /// Runs one SQL statement on the app's database behind its back (to set up what only a database
+    /// administrator could).
+    pub async fn execute_sql(&self, statement: &str) {
+        let statement = AssertSqlSafe(statement.to_string());
+        if self.store.backend() == "sqlite" {
+            let mut conn =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", self.database)).await.unwrap();
+            conn.execute(statement).await.unwrap();
+        } else {
+            let mut conn = PgConnection::connect(&self.database).await.unwrap();
+            conn.execute(statement).await.unwrap();
+        }
+    }
+
     pub async fn get(&self, uri: &str) -> Reply {
         self.get_with(uri, &[]).await
     }

@@ -273,7 +273,170 @@ async fn kept_figures_equal_fresh_ones_after_every_write(backend: Backend) {
     assert_eq!(app.get(questions[3]).await.json()["leased_ha"].as_f64().unwrap(), before);
 }
 
+/// A small deterministic generator (xorshift64): a failing sequence of edits reproduces.
+struct Dice(u64);
+
+impl Dice {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    /// A day from 2012 to 2029.
+    fn date(&mut self) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2012, 1, 1).unwrap() + chrono::Days::new(self.below(365 * 18))
+    }
+}
+
+/// Each question's answer, for comparing rounds.
+async fn answers(app: &crate::helpers::TestApp, questions: &[String]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for q in questions {
+        let reply = app.get(q).await;
+        assert_eq!(reply.status, 200, "{q}: {}", reply.text());
+        let body = reply.json();
+        // What is computed, not when the answer was written.
+        out.push(match body.get("features") {
+            Some(features) => serde_json::json!({ "features": features, "n": body["numberMatched"] }),
+            None => body,
+        });
+    }
+    out
+}
+
+/// Figures kept in memory and in the store equal figures computed from scratch, after random edits of a
+/// zone's leases and on random dates around them: answers through memory, then from the store after a
+/// restart, then computed afresh after the kept figures are deleted, must all be the same, and occupancy
+/// also equals the same question read from history (`datetime=`, never kept).
+async fn kept_figures_equal_fresh_ones_after_random_edits(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let planner = app.bearer(landbank::auth::Role::Planner, "desk").await;
+    let mut dice = Dice(0x5eed_1a4d_ba4c_0de5);
+    let mut created: Vec<String> = Vec::new();
+    // The days around the zone's own dates and its province's merger, where its status and the unit
+    // it counts under change.
+    let zone = app.get("/collections/zones/items/BN-QV3").await.json();
+    let mut dates: Vec<chrono::NaiveDate> =
+        vec!["2025-06-30".parse().unwrap(), "2025-07-01".parse().unwrap()];
+    for field in ["policy_approved_on", "established_on", "operating_since"] {
+        let day: chrono::NaiveDate = zone["properties"][field].as_str().unwrap().parse().unwrap();
+        dates.extend([day - chrono::Days::new(1), day]);
+    }
+    let mut edits = 0;
+    for step in 0..8 {
+        let auth = [("authorization", planner.as_str())];
+        let (a, b) = (dice.date(), dice.date());
+        let (start, end) = (a.min(b), a.max(b) + chrono::Days::new(1));
+        let kind = if created.is_empty() { 0 } else { dice.below(3) };
+        let reply = if kind == 0 {
+            let piece =
+                app.get("/available?zone_code=BN-QV3&sortby=-area_ha&limit=1").await.json()["features"][0]
+                    .clone();
+            let status = ["active", "reserved", "terminated"][dice.below(3) as usize];
+            let mut properties = serde_json::json!({ "zone_code": "BN-QV3", "status": status,
+                "signed_on": start.to_string(), "start_on": start.to_string() });
+            if status == "terminated" {
+                properties["end_on"] = end.to_string().into();
+            }
+            let lease = serde_json::json!({ "type": "Feature", "geometry": piece["geometry"], "properties": properties });
+            let reply = app.send("POST", "/collections/leases/items", &auth, Some(&lease)).await;
+            if reply.status == 201 {
+                created.push(reply.json()["id"].as_str().unwrap().to_string());
+            }
+            reply
+        } else {
+            let id = created[dice.below(created.len() as u64) as usize].clone();
+            let uri = format!("/collections/leases/items/{id}");
+            let etag = app.get(&uri).await.headers["etag"].to_str().unwrap().to_string();
+            let headers = [auth[0], ("if-match", etag.as_str())];
+            if kind == 1 {
+                let patch = serde_json::json!({ "properties": {
+                    "signed_on": start.to_string(), "start_on": start.to_string(), "end_on": end.to_string() } });
+                app.send("PATCH", &uri, &headers, Some(&patch)).await
+            } else {
+                let reply = app.send("DELETE", &uri, &headers, None).await;
+                created.retain(|c| *c != id);
+                reply
+            }
+        };
+        assert!(reply.status.as_u16() < 500, "step {step}: {}", reply.text());
+        edits += usize::from(reply.status.is_success());
+        // The dates around the edit, where pieces begin and end, and two others.
+        let day = chrono::Days::new(1);
+        dates.extend([start - day, start, end - day, end, dice.date(), dice.date()]);
+        dates.sort();
+        dates.dedup();
+        let asked: Vec<String> = dates
+            .iter()
+            .flat_map(|d| {
+                [
+                    format!("/zones/BN-QV3/occupancy?at={d}"),
+                    format!("/available?zone_code=BN-QV3&at={d}&limit=1000"),
+                ]
+            })
+            .collect();
+        let first = answers(&app, &asked).await;
+        let occupancy: Vec<&str> =
+            asked.iter().map(String::as_str).filter(|q| q.contains("occupancy")).collect();
+        same(&app, &occupancy, &format!("step {step}")).await;
+        assert_eq!(answers(&app, &asked).await, first, "step {step}: kept in memory");
+        app.restart();
+        assert_eq!(answers(&app, &asked).await, first, "step {step}: kept in the store");
+        app.execute_sql("DELETE FROM kept_figures").await;
+        app.restart();
+        assert_eq!(answers(&app, &asked).await, first, "step {step}: computed afresh");
+    }
+    assert!(dates.len() > 20, "the edits covered many dates: {dates:?}");
+    assert!(edits >= 5, "most edits were accepted: {edits} of 8");
+}
+
+/// Figures outlive the process that measured them: a restarted service reads what the store kept instead
+/// of measuring again, for every date the kept piece spans, until the zone's data changes.
+async fn kept_figures_outlive_a_restart(backend: Backend) {
+    use landbank::occupancy::KEPT_KIND;
+    let mut app = spawn_app(backend).await;
+    let zone = vec!["BN-QV3".to_string()];
+    assert!(app.store.kept(KEPT_KIND, &zone).await.unwrap().is_empty(), "nothing kept before a question");
+    let q = "/zones/BN-QV3/occupancy?at=2026-12-01";
+    let measured = app.get(q).await.json();
+    let (version, text) = app.store.kept(KEPT_KIND, &zone).await.unwrap().remove("BN-QV3").unwrap();
+    let mut pieces: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(pieces.as_array().unwrap().len(), 1, "{pieces}");
+    let kept_ha = pieces[0]["leased_ha"].as_f64().unwrap();
+    assert!((kept_ha - measured["leased_ha"].as_f64().unwrap()).abs() < 0.005, "{pieces} vs {measured}");
+
+    // Altered behind the service's back, so that only a read of the kept piece can answer 1 ha.
+    pieces[0]["leased_ha"] = 1.0.into();
+    app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version, pieces.to_string())]).await.unwrap();
+    app.restart();
+    assert_eq!(app.get(q).await.json()["leased_ha"], 1.0);
+    let from = pieces[0]["from"].as_str().expect("the demo's leases give the piece a first day");
+    assert_eq!(app.get(&format!("/zones/BN-QV3/occupancy?at={from}")).await.json()["leased_ha"], 1.0);
+    // Older figures never replace newer ones.
+    app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version - 1, "[]".into())]).await.unwrap();
+    assert_eq!(app.store.kept(KEPT_KIND, &zone).await.unwrap()["BN-QV3"].0, version);
+
+    // A write to the zone makes the kept piece stale: it is measured again.
+    let planner = app.bearer(landbank::auth::Role::Planner, "desk").await;
+    let piece =
+        app.get("/available?zone_code=BN-QV3&sortby=-area_ha&limit=1").await.json()["features"][0].clone();
+    let lease = serde_json::json!({ "type": "Feature", "geometry": piece["geometry"], "properties": {
+        "zone_code": "BN-QV3", "status": "active", "signed_on": "2026-10-01", "start_on": "2026-11-01" } });
+    let r = app
+        .send("POST", "/collections/leases/items", &[("authorization", planner.as_str())], Some(&lease))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let after = app.get(q).await.json()["leased_ha"].as_f64().unwrap();
+    assert!(after > kept_ha + 0.5, "measured again with the new lease: {kept_ha} → {after}");
+    same(&app, &[q], "after the write").await;
+    assert!(app.store.kept(KEPT_KIND, &zone).await.unwrap()["BN-QV3"].0 > version);
+}
+
 crate::contract!(
+    kept_figures_equal_fresh_ones_after_random_edits,
+    kept_figures_outlive_a_restart,
     kept_figures_equal_fresh_ones_after_every_write,
     provinces_follow_the_2025_mergers,
     the_demo_reproduces_bac_ninh_17_11_2023,
