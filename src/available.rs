@@ -55,22 +55,32 @@ pub struct Piece {
     /// before the date), and the latest such date: land recovered for new investors.
     pub recovered_from: Vec<String>,
     pub recovered_on: Option<Date>,
-    /// Kept as GeoJSON in the store (see [`Cache`]); answers write it themselves.
-    #[serde(with = "polygon_geojson")]
+    /// Kept as WKB in the store (see [`Cache`]); answers write it themselves.
+    #[serde(with = "polygon_wkb")]
     pub geometry: Polygon,
 }
 
-/// A polygon as a GeoJSON geometry.
-mod polygon_geojson {
+/// A polygon as hexadecimal WKB: read back several times faster than GeoJSON text, which matters when a
+/// restarted service reads a nation's kept pieces.
+mod polygon_wkb {
     use geo::Polygon;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+    use geozero::{CoordDimensions, ToGeo, ToWkb};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser};
 
     pub fn serialize<S: Serializer>(polygon: &Polygon, s: S) -> Result<S::Ok, S::Error> {
-        geojson::Geometry::from(polygon).serialize(s)
+        let wkb = geo::Geometry::Polygon(polygon.clone())
+            .to_wkb(CoordDimensions::xy())
+            .map_err(<S::Error as ser::Error>::custom)?;
+        s.serialize_str(&hex::encode(wkb))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Polygon, D::Error> {
-        Polygon::try_from(geojson::Geometry::deserialize(d)?).map_err(D::Error::custom)
+        let text = <&str>::deserialize(d)?;
+        let bytes = hex::decode(text).map_err(D::Error::custom)?;
+        match geozero::wkb::Wkb(bytes).to_geo().map_err(D::Error::custom)? {
+            geo::Geometry::Polygon(p) => Ok(p),
+            other => Err(D::Error::custom(format!("a polygon was kept, not {other:?}"))),
+        }
     }
 }
 
@@ -411,16 +421,25 @@ async fn load_inputs(
         .collect())
 }
 
-/// Available land of the zones matching `province_code` / `zone_code` on `at`, from the cache where the
-/// zone's data has not changed, computed (on a blocking thread) for the rest.
+/// Which zones' available land is asked for: those of a province, one zone, those whose boundary meets
+/// a box (`[min_lon, min_lat, max_lon, max_lat]`, WGS 84), or every zone (all `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Place<'a> {
+    pub province_code: Option<&'a str>,
+    pub zone_code: Option<&'a str>,
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// Available land of the zones in `place` on `at`, from the cache where the zone's data has not
+/// changed, computed (on a blocking thread) for the rest.
 pub async fn compute(
     store: &Arc<dyn Store>,
     cache: &Cache,
-    province_code: Option<&str>,
-    zone_code: Option<&str>,
+    place: &Place<'_>,
     at: Date,
     min_piece_ha: f64,
 ) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
+    let Place { province_code, zone_code, bbox } = *place;
     // The data version before anything is read: only zones unchanged since are kept (see occupancy).
     let started = store.data_version().await?;
     let mut conditions = Vec::new();
@@ -435,7 +454,8 @@ pub async fn compute(
     if let Some(z) = zone_code {
         conditions.push(Condition::In { field: "code".into(), values: text_values([z.to_string()]) });
     }
-    let rows = store.items(&collections::ZONES, &ItemsQuery { conditions, ..Default::default() }).await?.rows;
+    let rows =
+        store.items(&collections::ZONES, &ItemsQuery { conditions, bbox, ..Default::default() }).await?.rows;
     if let (Some(code), true) = (zone_code, rows.is_empty()) {
         return Err(OccupancyError::UnknownZone(code.to_string()));
     }

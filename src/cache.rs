@@ -1,16 +1,11 @@
-//! Results kept while the data they were computed from holds: per zone and date, valid while the zone's
-//! data version holds (every write bumps the version of each zone it touches, in its own transaction),
-//! and tiles, valid while the store's data version holds; bounded by an estimate of their bytes (moka
+//! Results kept in memory while the data they were computed from holds: per zone (occupancy and
+//! available land, each for the span of dates it holds), valid while the zone's data version holds
+//! (every write bumps the version of each zone it touches, in its own transaction), and tiles, valid
+//! while the store's data version holds; bounded by an estimate of their bytes (moka
 //! evicts the least useful entries first). Never stale: a hit needs the version the store reports now;
 //! a miss recomputes one zone (or one tile), not the province.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::domain::Date;
-
-/// Zone code, date, and one more number a result depends on (e.g. a minimum piece size, as bits).
-pub type ZoneKey = (String, Date, u64);
 
 /// Results of type `V` kept per key `K`, each with the data version it was computed at (a zone's, or
 /// the store's), bounded by their estimated bytes: moka evicts the least useful entries first. Every
@@ -20,9 +15,6 @@ pub struct VersionedCache<K, V> {
     hits: AtomicU64,
     misses: AtomicU64,
 }
-
-/// A cache of `V` per [`ZoneKey`].
-pub type ZoneCache<V> = VersionedCache<ZoneKey, Arc<V>>;
 
 impl<K, V> VersionedCache<K, V>
 where

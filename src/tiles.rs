@@ -11,7 +11,7 @@ use std::f64::consts::PI;
 use std::sync::Arc;
 
 use geo::orient::{Direction, Orient};
-use geo::{BooleanOps, Coord, MapCoords, MultiPolygon, Polygon, Rect, Simplify};
+use geo::{BooleanOps, BoundingRect, Coord, MapCoords, MultiPolygon, Polygon, Rect, Simplify};
 use mvt::{GeomEncoder, GeomType, Tile};
 use serde_json::Value;
 use thiserror::Error;
@@ -108,12 +108,25 @@ pub fn to_tile(geometry: &MultiPolygon, tile: TileId) -> Option<MultiPolygon> {
     let window =
         Rect::new((-BUFFER, -BUFFER), (f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER)).to_polygon();
     let max = f64::from(EXTENT) + BUFFER;
-    // The boolean operation snaps to an integer grid scaled to its input, so results may overshoot the
-    // window by a hair: clamp them back.
-    let clipped = projected
-        .intersection(&MultiPolygon(vec![window]))
-        .map_coords(|c| Coord { x: c.x.clamp(-BUFFER, max), y: c.y.clamp(-BUFFER, max) })
-        .simplify(1.0);
+    let bounds = projected.bounding_rect()?;
+    if bounds.min().x > max || bounds.min().y > max || bounds.max().x < -BUFFER || bounds.max().y < -BUFFER {
+        return None;
+    }
+    let inside = bounds.min().x >= -BUFFER
+        && bounds.min().y >= -BUFFER
+        && bounds.max().x <= max
+        && bounds.max().y <= max;
+    // Most features of a deep tile lie wholly inside it and need no clipping. The boolean operation
+    // snaps to an integer grid scaled to its input, so its results may overshoot the window by a hair:
+    // clamp them back.
+    let clipped = if inside {
+        projected
+    } else {
+        projected
+            .intersection(&MultiPolygon(vec![window]))
+            .map_coords(|c| Coord { x: c.x.clamp(-BUFFER, max), y: c.y.clamp(-BUFFER, max) })
+    }
+    .simplify(1.0);
     // Tiles hold integers: round here, so that what is kept is what the encoder writes. A ring that
     // rounding collapses (fewer than three distinct points, or no area) is dropped, a polygon whose
     // exterior collapses with it: no feature ever goes out without geometry.
@@ -258,7 +271,8 @@ pub async fn build(
         }
     };
     if tiling.extra == TileExtra::Computed {
-        let zones = available::compute(store, available_cache, None, None, at, DEFAULT_MIN_PIECE_HA).await?;
+        let place = available::Place { bbox: Some(bbox), ..Default::default() };
+        let zones = available::compute(store, available_cache, &place, at, DEFAULT_MIN_PIECE_HA).await?;
         let rect = Rect::new((bbox[0], bbox[1]), (bbox[2], bbox[3]));
         let mut n = 0;
         // What investors are offered: land of established and operating zones (as /available by default).

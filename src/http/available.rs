@@ -181,15 +181,13 @@ pub async fn search(
     let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
     let limit = params.or_default::<super::params::ItemsLimit>("limit")?.0;
     let offset = params.offset()?;
-    let zones = available::compute(
-        &state.store,
-        &state.available,
-        params.get("province_code").filter(|s| !s.is_empty()),
-        params.get("zone_code").filter(|s| !s.is_empty()),
-        at,
-        min_piece_ha,
-    )
-    .await?;
+    let place = available::Place {
+        province_code: params.get("province_code").filter(|s| !s.is_empty()),
+        zone_code: params.get("zone_code").filter(|s| !s.is_empty()),
+        // Only the zones that meet the box asked for are computed.
+        bbox: filter.bbox,
+    };
+    let zones = available::compute(&state.store, &state.available, &place, at, min_piece_ha).await?;
     let mut selected = available::select(&zones, &filter);
     let c = &collections::AVAILABLE_LAND;
     let filters: Vec<_> = super::geojson::requested_filter(c, &params)?
@@ -266,19 +264,12 @@ pub async fn piece(state: &AppState, id: &str, uri: &Uri) -> Result<Response, Ap
         || ApiError::NotFound(format!("no available-land piece '{id}' (ids look like BN-QV1-A1)"));
     let zone_code = id.rsplit_once("-A").map(|(z, _)| z).ok_or_else(not_found)?;
     let min_piece_ha = number(&params, "min_piece_ha")?.unwrap_or(DEFAULT_MIN_PIECE_HA);
-    let zones = match available::compute(
-        &state.store,
-        &state.available,
-        None,
-        Some(zone_code),
-        params.at()?,
-        min_piece_ha,
-    )
-    .await
-    {
-        Err(crate::occupancy::OccupancyError::UnknownZone(_)) => return Err(not_found()),
-        other => other?,
-    };
+    let place = available::Place { zone_code: Some(zone_code), ..Default::default() };
+    let zones =
+        match available::compute(&state.store, &state.available, &place, params.at()?, min_piece_ha).await {
+            Err(crate::occupancy::OccupancyError::UnknownZone(_)) => return Err(not_found()),
+            other => other?,
+        };
     let piece = zones.iter().flat_map(|z| z.pieces.iter()).find(|p| p.id == id).ok_or_else(not_found)?;
     Ok(geojson_response(piece_json(piece, None, reprojector(crs)?.as_ref())?, crs))
 }
