@@ -475,16 +475,23 @@ pub async fn compute(
         }
     }
     if min_piece_ha == DEFAULT_MIN_PIECE_HA && !missing.is_empty() {
-        for (code, (kept_at, text)) in store.kept(KEPT_KIND, &missing).await? {
-            if kept_at != version(&code) {
-                continue;
-            }
-            // Text that does not parse is computed again and replaced, like a stale version.
-            let Ok(spans) = serde_json::from_str::<Vec<ZoneAvailability>>(&text) else {
-                tracing::warn!(zone = %code, "kept available land does not parse; computing again");
-                continue;
-            };
-            let spans: Vec<Arc<ZoneAvailability>> = spans.into_iter().map(Arc::new).collect();
+        let mut current: Vec<(String, i64, String)> = store
+            .kept(KEPT_KIND, &missing)
+            .await?
+            .into_iter()
+            .filter(|(code, (kept_at, _))| *kept_at == version(code))
+            .map(|(code, (kept_at, text))| (code, kept_at, text))
+            .collect();
+        // A nation's pieces are tens of megabytes of geometry: read on both cores, off the server's threads.
+        let other_half = current.split_off(current.len() / 2);
+        let mut parsed = Vec::new();
+        for part in [
+            tokio::task::spawn_blocking(|| parse_kept(current)),
+            tokio::task::spawn_blocking(|| parse_kept(other_half)),
+        ] {
+            parsed.extend(part.await.map_err(stopped)?);
+        }
+        for (code, kept_at, spans) in parsed {
             if let Some(hit) = holding(&spans) {
                 results.insert(code.clone(), hit);
             }
@@ -548,6 +555,20 @@ impl ZoneAvailability {
     pub fn holds_on(&self, at: Date) -> bool {
         self.from.is_none_or(|d| d <= at) && self.to.is_none_or(|d| at < d)
     }
+}
+
+/// Kept available land, parsed; text that does not parse is left out, to be computed again and replaced
+/// like a stale version.
+fn parse_kept(kept: Vec<(String, i64, String)>) -> Vec<(String, i64, Vec<Arc<ZoneAvailability>>)> {
+    kept.into_iter()
+        .filter_map(|(code, kept_at, text)| match serde_json::from_str::<Vec<ZoneAvailability>>(&text) {
+            Ok(spans) => Some((code, kept_at, spans.into_iter().map(Arc::new).collect())),
+            Err(e) => {
+                tracing::warn!(zone = %code, "kept available land does not parse ({e}); computing again");
+                None
+            }
+        })
+        .collect()
 }
 
 fn stopped(e: tokio::task::JoinError) -> OccupancyError {
