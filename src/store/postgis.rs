@@ -24,6 +24,9 @@ pub struct PostgisStore {
     /// At most half the pool writes at once: a writer waiting for a zone's lock holds a connection, and
     /// the writer holding it needs others for its checks' reads.
     writers: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Set when the database refused to keep figures because it is read-only (a streaming replica):
+    /// figures are then kept in memory only, and the primary's kept figures replicate here.
+    read_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Advisory lock keys (`pg_advisory_xact_lock(class, key)`): every writer holds the shared lock of
@@ -242,7 +245,7 @@ impl PostgisStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         let writers = std::sync::Arc::new(tokio::sync::Semaphore::new((max_connections as usize / 2).max(1)));
-        Ok(PostgisStore { pool, writers })
+        Ok(PostgisStore { pool, writers, read_only: Default::default() })
     }
 }
 
@@ -395,16 +398,29 @@ impl Store for PostgisStore {
     }
 
     async fn keep(&self, kind: &str, entries: &[(String, i64, String)]) -> Result<bool, StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.read_only.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         for (zone_code, version, text) in entries {
-            sqlx::query(super::KEEP_FIGURES)
+            let kept = sqlx::query(super::KEEP_FIGURES)
                 .bind(kind)
                 .bind(zone_code)
                 .bind(version)
                 .bind(text)
                 .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
+                .await;
+            match kept {
+                Ok(_) => {}
+                // 25006: read_only_sql_transaction, what a hot standby answers to every write.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("25006") => {
+                    self.read_only.store(true, Ordering::Relaxed);
+                    tracing::info!("the database is read-only (a replica): figures are kept in memory only");
+                    return Ok(false);
+                }
+                Err(e) => return Err(store_error(e)),
+            }
         }
         tx.commit().await.map_err(store_error)?;
         Ok(true)

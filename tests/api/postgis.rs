@@ -273,3 +273,39 @@ async fn serve_waits_for_a_database_that_is_not_there_yet() {
     assert!(up, "the server never became ready: {log}");
     assert!(log.contains("waiting for the database"), "{log}");
 }
+
+/// A read-only database (a streaming replica, see docs/deployment.md) answers every figure as the
+/// primary does; the figures it computes are kept in memory only, without an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_database_answers_figures_and_keeps_them_in_memory_only() {
+    use landbank::occupancy::KEPT_KIND;
+    let primary = spawn_app(Backend::Postgis).await;
+    let questions = [
+        "/occupancy?province_code=VN-56&at=2023-11-17",
+        "/available?zone_code=BN-QV3&at=2026-12-01&limit=100",
+    ];
+    let name = primary.database.rsplit('/').next().unwrap().to_string();
+    admin(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on")).await;
+    // A new store opens new connections, which are read-only now.
+    let store = landbank::store::open(&primary.database).await.unwrap();
+    let replica = crate::helpers::TestApp::from_parts(
+        store.clone(),
+        landbank::http::router(landbank::http::AppState::new(store.clone())),
+        primary.database.clone(),
+        tempfile::tempdir().unwrap(),
+    );
+    // What is computed, not when the answer was written.
+    let figures = |body: Value| body.get("features").cloned().unwrap_or(body);
+    for q in questions {
+        let first = replica.get(q).await;
+        assert_eq!(first.status, 200, "{q}: {}", first.text());
+        assert_eq!(figures(replica.get(q).await.json()), figures(first.json()), "{q}: kept in memory");
+    }
+    assert!(store.kept(KEPT_KIND, &["BN-QV3".to_string()]).await.unwrap().is_empty(), "nothing written");
+    assert!(!store.keep(KEPT_KIND, &[("BN-QV3".into(), 1, "[]".into())]).await.unwrap());
+    admin(&format!("ALTER DATABASE {name} RESET default_transaction_read_only")).await;
+    for q in questions {
+        let (p, r) = (figures(primary.get(q).await.json()), figures(replica.get(q).await.json()));
+        assert_eq!(p, r, "{q}: the same as the primary");
+    }
+}
