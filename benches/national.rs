@@ -102,6 +102,10 @@ async fn main() {
     // "Restarted" steps ask a new router over the same store, as a restarted process would: nothing in
     // memory, the figures the store kept.
     let occupancy = "/occupancy?province_code=VN-56&at=2023-11-17";
+    // The tile holding the bbox case's corner, among the first copy's plots.
+    let t = landbank::tiles::TileId::containing(106.102, 21.102, 14);
+    let tile_available = format!("/tiles/available_land/14/{}/{}.mvt?at=2023-11-17", t.x, t.y);
+    let tile_plots = format!("/tiles/plots/14/{}/{}.mvt?at=2023-11-17", t.x, t.y);
     let available = "/available?province_code=VN-56&at=2023-11-17&limit=100";
     let steps = [
         ("occupancy of the province, first time", occupancy, false),
@@ -117,6 +121,8 @@ async fn main() {
             false,
         ),
         ("occupancy of one zone, first time", one_zone.as_str(), false),
+        ("available-land tile z14, first time", tile_available.as_str(), false),
+        ("plots tile z14, first time", tile_plots.as_str(), false),
         ("available land of the province, first time", available, false),
         ("available land of the province, kept", available, false),
         ("occupancy of the province, restarted", occupancy, true),
