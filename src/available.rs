@@ -454,8 +454,25 @@ pub async fn compute(
     if let Some(z) = zone_code {
         conditions.push(Condition::In { field: "code".into(), values: text_values([z.to_string()]) });
     }
-    let rows =
-        store.items(&collections::ZONES, &ItemsQuery { conditions, bbox, ..Default::default() }).await?.rows;
+    let mut rows =
+        store.items(&collections::ZONES, &ItemsQuery { conditions, ..Default::default() }).await?.rows;
+    if let Some([x0, y0, x1, y1]) = bbox {
+        // Only the zones that may hold land in the box: those whose boundary meets it, and those without
+        // a boundary (their land is wherever their land use is).
+        use geo::BoundingRect;
+        let rect = geo::Rect::new((x0, y0), (x1, y1));
+        let mut meeting = Vec::with_capacity(rows.len());
+        for row in rows {
+            let near = match row.multipolygon("zones")? {
+                Some(boundary) => boundary.bounding_rect().is_some_and(|b| b.intersects(&rect)),
+                None => true,
+            };
+            if near {
+                meeting.push(row);
+            }
+        }
+        rows = meeting;
+    }
     if let (Some(code), true) = (zone_code, rows.is_empty()) {
         return Err(OccupancyError::UnknownZone(code.to_string()));
     }

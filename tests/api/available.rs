@@ -119,6 +119,48 @@ fn ha(f: &Value, key: &str) -> f64 {
     f["properties"][key].as_f64().unwrap()
 }
 
+/// A search by box finds land of the zones that meet it, and of a zone without a boundary (whose land is
+/// wherever its land use is), and not of the zones away from it.
+async fn a_search_by_box_finds_zones_without_a_boundary(backend: Backend) {
+    let app = hand_made(backend).await;
+    load(
+        &app,
+        vec![
+            (
+                &collections::ZONES,
+                vec![json!({"type": "Feature", "id": "Z-3", "geometry": null, "properties": {"code": "Z-3",
+                    "name": "Ba", "kind": "industrial_park", "province_code": "VN-56", "status": "operating"}})],
+            ),
+            (
+                &collections::LAND_USE,
+                vec![feature("Z-3-I", json!({"zone_code": "Z-3", "category": "industrial"}), rect(Z1, 0.1, 0.0, 0.11, 0.01))],
+            ),
+        ],
+    )
+    .await;
+    let zones = |uri: &str| {
+        let app = &app;
+        let uri = uri.to_string();
+        async move {
+            let body = app.get(&uri).await.json();
+            let mut zones: Vec<String> = pieces(&body)
+                .iter()
+                .map(|p| p["properties"]["zone_code"].as_str().unwrap().to_string())
+                .collect();
+            zones.dedup();
+            zones
+        }
+    };
+    // Around Z-3's land (106.10–106.11): Z-3 only; around Z-1: Z-1 only.
+    assert_eq!(zones("/available?bbox=106.095,20.99,106.115,21.02&at=2022-01-01").await, ["Z-3"]);
+    assert_eq!(zones("/available?bbox=105.99,20.99,106.01,21.02&at=2022-01-01").await, ["Z-1"]);
+    let everything = zones("/available?at=2022-01-01").await;
+    assert!(
+        everything.contains(&"Z-3".to_string()) && everything.contains(&"Z-2".to_string()),
+        "{everything:?}"
+    );
+}
+
 async fn pieces_of_hand_made_zones_are_exact(backend: Backend) {
     let app = hand_made(backend).await;
     let body = app.get("/available?zone_code=Z-1&at=2024-01-01").await.json();
@@ -346,6 +388,7 @@ async fn the_numbers_add_up_on_the_demo_and_no_tenant_data_shows(backend: Backen
 }
 
 crate::contract!(
+    a_search_by_box_finds_zones_without_a_boundary,
     a_search_downloads_as_csv_geopackage_and_kml,
     pieces_of_hand_made_zones_are_exact,
     filters_and_sorting,
