@@ -251,13 +251,7 @@ pub fn span_around(inputs: &ZoneInputs, at: Date) -> crate::occupancy::Span {
     let plots = inputs.plots.iter().map(|(p, _)| p.infra_ready_on);
     let status = [zone.policy_approved_on, zone.established_on, zone.operating_since];
     let province = crate::geography::handovers(&zone.province_code).into_iter().map(Some);
-    for d in parcels.chain(plots).chain(status).chain(province).flatten() {
-        if d <= at {
-            span.from = span.from.max(Some(d));
-        } else {
-            span.to = Some(span.to.map_or(d, |t| t.min(d)));
-        }
-    }
+    span.narrow(at, parcels.chain(plots).chain(status).chain(province).flatten());
     span
 }
 
@@ -570,7 +564,7 @@ pub async fn compute(
 impl ZoneAvailability {
     /// Whether the result holds on `at`.
     pub fn holds_on(&self, at: Date) -> bool {
-        self.from.is_none_or(|d| d <= at) && self.to.is_none_or(|d| at < d)
+        crate::occupancy::Span { from: self.from, to: self.to }.holds(at)
     }
 }
 

@@ -168,7 +168,7 @@ pub struct Measured {
 impl Measured {
     /// Whether the piece holds on `at`.
     pub fn holds_on(&self, at: Date) -> bool {
-        self.from.is_none_or(|d| d <= at) && self.to.is_none_or(|d| at < d)
+        Span { from: self.from, to: self.to }.holds(at)
     }
 }
 
@@ -181,13 +181,7 @@ pub fn span_around(land_use: &[(LandUse, MultiPolygon)], leases: &[(Lease, Multi
         land_use.iter().filter(|(lu, _)| lu.is_leasable()).flat_map(|(lu, _)| [lu.valid_from, lu.valid_to]);
     let held = leases.iter().flat_map(|(l, _)| [l.signed_on, l.start_on, l.end_on]);
     let mut span = Span::default();
-    for d in land.chain(held).flatten() {
-        if d <= at {
-            span.from = span.from.max(Some(d));
-        } else {
-            span.to = Some(span.to.map_or(d, |t| t.min(d)));
-        }
-    }
+    span.narrow(at, land.chain(held).flatten());
     span
 }
 
@@ -196,6 +190,25 @@ pub fn span_around(land_use: &[(LandUse, MultiPolygon)], leases: &[(Lease, Multi
 pub struct Span {
     pub from: Option<Date>,
     pub to: Option<Date>,
+}
+
+impl Span {
+    /// Narrows the span around `at` to the dates of `changes`: the latest on or before `at` becomes
+    /// `from`, the first after it `to`.
+    pub fn narrow(&mut self, at: Date, changes: impl IntoIterator<Item = Date>) {
+        for d in changes {
+            if d <= at {
+                self.from = self.from.max(Some(d));
+            } else {
+                self.to = Some(self.to.map_or(d, |t| t.min(d)));
+            }
+        }
+    }
+
+    /// Whether `at` falls in the span.
+    pub fn holds(&self, at: Date) -> bool {
+        self.from.is_none_or(|d| d <= at) && self.to.is_none_or(|d| at < d)
+    }
 }
 
 /// Measures one zone on date `at`, and the dates around it the measure holds for.
