@@ -26,7 +26,7 @@ use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
 use crate::spatial::{area_ha, clip, subtract, union_all};
-use crate::store::{Condition, ItemsQuery, Store, StoreError};
+use crate::store::{Condition, ItemsQuery, Store, StoreError, Within};
 
 /// The statuses boards report on by default.
 pub const DEFAULT_SCOPE: &[ZoneStatus] = &[ZoneStatus::Established, ZoneStatus::Operating];
@@ -626,32 +626,108 @@ async fn read_chunk(
     Ok((land_use, leases))
 }
 
-/// The lease status of each plot of `zones` on `at` (`active` wins over `reserved`), keyed by zone
-/// code and plot code; plots without a held lease are absent (they are `free`).
+/// The lease status of a zone's plots on the dates of one span: `active` or `reserved` by plot code (a
+/// plot under no lease holding it is free; a plot under an active and a reserved lease is active).
+#[derive(Debug)]
+pub struct PlotStates {
+    span: Span,
+    by_code: std::collections::HashMap<String, &'static str>,
+}
+
+impl PlotStates {
+    /// The states on `at` from every lease of one zone, whatever their dates, and the span of dates
+    /// around `at` on which no lease begins, starts or ends (the states hold on all of them).
+    pub fn of_leases(leases: &[Lease], at: Date) -> Self {
+        let mut span = Span::default();
+        span.narrow(at, leases.iter().flat_map(|l| [l.signed_on, l.start_on, l.end_on]).flatten());
+        let mut by_code = std::collections::HashMap::new();
+        for lease in leases {
+            let Some(state) = lease.state_at(at).status() else { continue };
+            for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
+                let entry = by_code.entry(code.to_string()).or_insert(state);
+                if state == "active" {
+                    *entry = "active";
+                }
+            }
+        }
+        PlotStates { span, by_code }
+    }
+}
+
+/// Plot states per zone, in memory (a tenth of `LANDBANK_CACHE_MB`): every span of a zone computed so
+/// far, valid while the zone's data version holds. Maps and pages colour plots by them on any date.
+pub struct PlotStatesCache(VersionedCache<String, Arc<Vec<Arc<PlotStates>>>>);
+
+impl Default for PlotStatesCache {
+    fn default() -> Self {
+        PlotStatesCache(VersionedCache::new(budget_bytes(0.1), |spans| {
+            let codes: usize = spans.iter().flat_map(|s| s.by_code.keys()).map(|c| c.len() + 48).sum();
+            u32::try_from(codes + 64 * spans.len() + 32).unwrap_or(u32::MAX)
+        }))
+    }
+}
+
+impl PlotStatesCache {
+    /// Estimated bytes held.
+    pub fn weighted_bytes(&self) -> u64 {
+        self.0.weighted_bytes()
+    }
+}
+
+/// The lease states of the plots of some zones on one date (see [`plot_lease_states`]).
+#[derive(Debug, Default)]
+pub struct ZonePlotStates(std::collections::HashMap<String, Arc<PlotStates>>);
+
+impl ZonePlotStates {
+    /// `active`, `reserved` or `free`: the status of plot `code` of zone `zone` (`free` for a zone not
+    /// asked for).
+    pub fn status(&self, zone: &str, code: &str) -> &'static str {
+        self.0.get(zone).and_then(|z| z.by_code.get(code)).copied().unwrap_or("free")
+    }
+}
+
+/// The lease status of every plot of `zones` on `at`. Each zone's states come from `cache` when a span
+/// computed since the zone last changed holds `at`; the other zones' leases are read (fields only)
+/// and their states kept.
 pub async fn plot_lease_states(
     store: &Arc<dyn Store>,
+    cache: &PlotStatesCache,
     zones: Vec<String>,
     at: Date,
-) -> Result<std::collections::HashMap<(String, String), &'static str>, StoreError> {
-    let mut states = std::collections::HashMap::new();
+) -> Result<ZonePlotStates, StoreError> {
+    let mut states = ZonePlotStates::default();
     if zones.is_empty() {
         return Ok(states);
     }
-    let values = zones.into_iter().map(crate::collections::FilterValue::Text).collect();
-    let query = ItemsQuery {
-        conditions: vec![crate::store::Condition::In { field: "zone_code".into(), values }],
-        ..Default::default()
-    };
-    for row in store.items(&crate::collections::LEASES, &query).await?.rows {
-        let lease: crate::domain::Lease = row.parse("leases")?;
-        let Some(state) = lease.state_at(at).status() else { continue };
-        for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
-            let entry = states.entry((lease.zone_code.clone(), code.to_string())).or_insert(state);
-            if state == "active" {
-                *entry = "active";
-            }
+    // Versions before the leases: a zone written in between is kept under its older version, which
+    // its next lookup does not match.
+    let versions = store.zone_versions(&zones).await?;
+    let version = |code: &str| versions.get(code).copied().unwrap_or(0);
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for code in zones {
+        let spans = cache.0.get(&code, version(&code));
+        match spans.and_then(|spans| spans.iter().find(|s| s.span.holds(at)).cloned()) {
+            Some(kept) => found.push((code, kept)),
+            None => missing.push(code),
         }
     }
+    let mut leases: BTreeMap<String, Vec<Lease>> = missing.iter().map(|c| (c.clone(), Vec::new())).collect();
+    for chunk in missing.chunks(5_000) {
+        let rows = store.json_rows(&collections::LEASES, Within::FieldIn("zone_code", chunk), false);
+        for lease in rows.await?.fields::<Lease>()? {
+            leases.entry(lease.zone_code.clone()).or_default().push(lease);
+        }
+    }
+    for (code, leases) in leases {
+        let computed = Arc::new(PlotStates::of_leases(&leases, at));
+        let v = version(&code);
+        let mut spans = cache.0.peek(&code, v).map(|s| s.to_vec()).unwrap_or_default();
+        spans.push(computed.clone());
+        cache.0.put(code.clone(), v, Arc::new(spans));
+        found.push((code, computed));
+    }
+    states.0.extend(found);
     Ok(states)
 }
 

@@ -18,9 +18,9 @@ use thiserror::Error;
 
 use crate::available::{self, DEFAULT_MIN_PIECE_HA};
 use crate::collections::{self, Collection, TileExtra};
-use crate::domain::{Date, Lease};
+use crate::domain::Date;
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
-use crate::store::{ItemsQuery, Store, StoreError};
+use crate::store::{Store, StoreError, Within};
 
 /// Tile extent in tile units (MVT default).
 pub const EXTENT: u32 = 4096;
@@ -244,6 +244,8 @@ pub struct TileState {
     pub tiles: TileCache,
     /// Per-zone occupancy, shared with `/occupancy` and the reports.
     pub figures: Arc<occupancy::FiguresCache>,
+    /// Per-zone plot lease states, shared with the plots' pages.
+    pub plot_states: Arc<occupancy::PlotStatesCache>,
 }
 
 /// Builds the tile of `collection` at `tile` on date `at` (uncached); `None` when empty.
@@ -262,7 +264,6 @@ pub async fn build(
         return Ok(None);
     }
     let bbox = tile.buffered_lonlat_bbox();
-    let query = ItemsQuery { bbox: Some(bbox), ..Default::default() };
     let mut features = Vec::new();
     let text = |s: &str| TileValue::Text(s.to_string());
     let mut push = |id: u64, geometry: &MultiPolygon, properties: Vec<(&'static str, TileValue)>| {
@@ -303,25 +304,22 @@ pub async fn build(
         }
         return encode(collection.id, features);
     }
-    let rows = store.items(collection, &query).await?.rows;
+    // Every row whose box meets the tile's, clipped below: no exact test, one statement.
+    let rows = store.json_rows(collection, Within::Box(bbox), true).await?.rows()?;
     let figures = match tiling.extra {
         TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
         _ => None,
     };
-    // Plots are coloured by the state of the leases on them at `at`.
-    let mut plot_states: HashMap<(String, String), &'static str> = HashMap::new();
-    if tiling.extra == TileExtra::LeaseStatus {
-        for row in store.items(&collections::LEASES, &query).await?.rows {
-            let lease: Lease = row.parse(collections::LEASES.id)?;
-            let Some(state) = lease.state_at(at).status() else { continue };
-            for code in lease.plot_codes.iter().flat_map(|c| c.split(',')).map(str::trim) {
-                let entry = plot_states.entry((lease.zone_code.clone(), code.to_string())).or_insert(state);
-                if state == "active" {
-                    *entry = "active";
-                }
-            }
-        }
-    }
+    // Plots are coloured by the state of the leases on them at `at`, those of their zones.
+    let plot_states = if tiling.extra == TileExtra::LeaseStatus {
+        let zones: std::collections::BTreeSet<String> = rows
+            .iter()
+            .filter_map(|r| r.properties.get("zone_code").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        occupancy::plot_lease_states(store, &state.plot_states, zones.into_iter().collect(), at).await?
+    } else {
+        Default::default()
+    };
     for (n, mut row) in rows.into_iter().enumerate() {
         let Some(geometry) = row.multipolygon(collection.id)? else { continue };
         // The record as it stood on the date (absent then: not drawn).
@@ -348,8 +346,8 @@ pub async fn build(
                 }
             }
             TileExtra::LeaseStatus => {
-                let zone = p.get("zone_code").and_then(Value::as_str).unwrap_or_default().to_string();
-                let state = plot_states.get(&(zone, code)).copied().unwrap_or("free");
+                let zone = p.get("zone_code").and_then(Value::as_str).unwrap_or_default();
+                let state = plot_states.status(zone, &code);
                 p.insert(collections::LEASE_STATUS.name.into(), state.into());
             }
             TileExtra::None | TileExtra::Computed => {}

@@ -266,10 +266,16 @@ async fn rows_with_computed(
         .iter()
         .filter_map(|r| r.properties.get("zone_code").and_then(Value::as_str).map(str::to_string))
         .collect();
-    let states = crate::occupancy::plot_lease_states(&state.store, zones.into_iter().collect(), at).await?;
+    let states = crate::occupancy::plot_lease_states(
+        &state.store,
+        &state.tiles.plot_states,
+        zones.into_iter().collect(),
+        at,
+    )
+    .await?;
     for row in &mut page.rows {
-        let text = |k: &str| row.properties.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        let status = states.get(&(text("zone_code"), text("code"))).copied().unwrap_or("free");
+        let text = |k: &str| row.properties.get(k).and_then(Value::as_str).unwrap_or_default();
+        let status = states.status(text("zone_code"), text("code"));
         row.properties.insert(collections::LEASE_STATUS.name.into(), status.into());
     }
     if computed.is_empty() {

@@ -98,6 +98,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     m.cache_bytes.with_label_values(&["figures"]).set(bytes(state.figures.weighted_bytes()));
     m.cache_bytes.with_label_values(&["available"]).set(bytes(state.available.weighted_bytes()));
     m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.weighted_bytes()));
+    m.cache_bytes.with_label_values(&["plot_states"]).set(bytes(state.tiles.plot_states.weighted_bytes()));
     for (cache, (hits, misses)) in
         [("figures", state.figures.lookups()), ("available", state.available.lookups())]
     {

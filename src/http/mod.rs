@@ -74,7 +74,11 @@ impl AppState {
             store,
             public_url: None,
             available: Default::default(),
-            tiles: Arc::new(crate::tiles::TileState { tiles: Default::default(), figures: figures.clone() }),
+            tiles: Arc::new(crate::tiles::TileState {
+                tiles: Default::default(),
+                figures: figures.clone(),
+                plot_states: Default::default(),
+            }),
             figures,
             maps_dir: None,
             basemap: None,

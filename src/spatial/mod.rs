@@ -285,9 +285,85 @@ pub fn round_coordinates(value: &mut serde_json::Value, decimals: u32) {
     }
 }
 
+/// Parses stored GeoJSON geometry text (a Polygon or MultiPolygon, as landbank writes it) straight into
+/// `geo`, without building a JSON tree: the read path of tiles, figures and pages parses thousands per
+/// request. Positions keep their first two numbers (longitude, latitude); rings are closed as
+/// [`Polygon::new`] closes them. Errors say what was wrong, for [`crate::store::StoreError::Corrupt`].
+pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
+    #[derive(serde::Deserialize)]
+    struct Stored<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        coordinates: &'a serde_json::value::RawValue,
+    }
+    let stored: Stored<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let coordinates = stored.coordinates.get();
+    let polygon = |rings: Vec<Vec<Position>>| {
+        let mut rings = rings.into_iter().map(|r| LineString(r.into_iter().map(|p| p.0).collect()));
+        let exterior = rings.next().unwrap_or_else(|| LineString(vec![]));
+        Polygon::new(exterior, rings.collect())
+    };
+    match stored.kind.as_ref() {
+        "Polygon" => {
+            let rings: Vec<Vec<Position>> = serde_json::from_str(coordinates).map_err(|e| e.to_string())?;
+            Ok(MultiPolygon(vec![polygon(rings)]))
+        }
+        "MultiPolygon" => {
+            let polygons: Vec<Vec<Vec<Position>>> =
+                serde_json::from_str(coordinates).map_err(|e| e.to_string())?;
+            Ok(MultiPolygon(polygons.into_iter().map(polygon).collect()))
+        }
+        other => Err(format!("geometry is not polygonal: {other}")),
+    }
+}
+
+/// A GeoJSON position: longitude and latitude, further numbers (height) ignored.
+struct Position(Coord);
+
+impl<'de> serde::Deserialize<'de> for Position {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Position;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a position [longitude, latitude]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Position, A::Error> {
+                use serde::de::Error;
+                let x = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let y = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Position(Coord { x, y }))
+            }
+        }
+        deserializer.deserialize_seq(Visit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_geometry_text_parses_as_geojson_does() {
+        for text in [
+            r#"{"type":"Polygon","coordinates":[[[106.1,21.1],[106.2,21.1],[106.2,21.2],[106.1,21.1]]]}"#,
+            r#"{"coordinates":[[[[1,2,3],[4,2,3],[4,5,3],[1,2,3]]],[[[10,20],[40,20],[40,50]],[[11,21],[12,21],[12,22],[11,21]]]],"type":"MultiPolygon"}"#,
+        ] {
+            let ours = parse_stored(text).unwrap();
+            let theirs: geo::Geometry = text.parse::<geojson::Geometry>().unwrap().try_into().unwrap();
+            let theirs = match theirs {
+                geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
+                geo::Geometry::MultiPolygon(m) => m,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(ours, theirs, "{text}");
+        }
+        assert!(parse_stored(r#"{"type":"Point","coordinates":[1,2]}"#).unwrap_err().contains("Point"));
+        assert!(parse_stored(r#"{"type":"Polygon","coordinates":[[[1]]]}"#).is_err());
+        assert!(parse_stored("not json").is_err());
+    }
     use geo::wkt;
     use serde_json::json;
 

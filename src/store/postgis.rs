@@ -176,6 +176,27 @@ impl Backend for sqlx::Postgres {
         format!("(properties::jsonb ->> '{field}')")
     }
 
+    /// Dates as `YYYY-MM-DD`, as [`Backend::read_row`] reads them.
+    fn row_json(collection: &Collection, with_geometry: bool) -> String {
+        let fields: Vec<String> = collection
+            .fields
+            .iter()
+            .map(|f| match f.kind {
+                FieldKind::Date => format!("'{0}', to_char(t.{0}, 'YYYY-MM-DD')", f.name),
+                _ => format!("'{0}', t.{0}", f.name),
+            })
+            .collect();
+        let geometry = if with_geometry { format!("COALESCE({GEOJSON}, 'null')") } else { "'null'".into() };
+        format!(
+            "'[' || json_build_array(t.id, json_build_object({}))::text || ',' || {geometry} || ']'",
+            fields.join(", ")
+        )
+    }
+
+    fn json_array_of(row: &str, from: &str) -> String {
+        format!("SELECT '[' || COALESCE(string_agg({row}, ',' ORDER BY t.fid), '') || ']' {from}")
+    }
+
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()
     }
@@ -342,6 +363,15 @@ impl Store for PostgisStore {
 
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
         Shared::<sqlx::Postgres>::items(&self.pool, collection, query).await
+    }
+
+    async fn json_rows(
+        &self,
+        collection: &'static Collection,
+        within: super::Within<'_>,
+        with_geometry: bool,
+    ) -> Result<super::JsonRows, StoreError> {
+        Shared::<sqlx::Postgres>::json_rows(&self.pool, collection, within, with_geometry).await
     }
 
     async fn item(

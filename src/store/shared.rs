@@ -59,6 +59,13 @@ pub(crate) trait Backend: Database {
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
     /// `t.fid IN …` of these row numbers, their values bound through `binder`.
     fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
+    /// SQL of one row of `t` as JSON text: `[[id, {field: value, …}], geometry]`, the geometry as
+    /// GeoJSON, or `null` (also when `with_geometry` is false).
+    fn row_json(collection: &Collection, with_geometry: bool) -> String;
+    /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of
+    /// `from` (`FROM … WHERE …`, the table as `t`), in `fid` order: one value where a row per record
+    /// would cost a trip through the driver each.
+    fn json_array_of(row: &str, from: &str) -> String;
     /// Deletes the row `id` of `collection` and its index entries inside `tx`.
     fn delete_row<'a>(
         tx: &'a mut Tx<Self>,
@@ -99,6 +106,14 @@ pub(crate) trait SharedOps {
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<Page, StoreError>;
+
+    /// Rows as one JSON text (see [`super::Store::json_rows`]).
+    async fn json_rows(
+        pool: &Pool<Self::Db>,
+        collection: &'static Collection,
+        within: super::Within<'_>,
+        with_geometry: bool,
+    ) -> Result<super::JsonRows, StoreError>;
 
     async fn current_version(
         pool: &Pool<Self::Db>,
@@ -263,6 +278,26 @@ where
         // In the page's order (the query's).
         let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
         Ok(Page { rows, number_matched: matched.len() as u64 })
+    }
+
+    async fn json_rows(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        within: super::Within<'_>,
+        with_geometry: bool,
+    ) -> Result<super::JsonRows, StoreError> {
+        let mut binder = Binder::new(DB::DIALECT);
+        let filter = match within {
+            super::Within::Box(b) => format!("1 = 1{}", DB::meets_box(&mut binder, collection.table, b)),
+            super::Within::FieldIn(field, values) => {
+                binder.where_clause(collection, &[Condition::text_in(field, values.iter().cloned())])?
+            }
+        };
+        let from = format!("FROM {} t WHERE {filter}", collection.table);
+        let text = DB::json_array_of(&DB::row_json(collection, with_geometry), &from);
+        let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
+        let text: String = row.try_get(0).map_err(store_error)?;
+        Ok(super::JsonRows { collection: collection.id, text })
     }
 
     async fn current_version(pool: &Pool<DB>, c: &Collection, id: &str) -> Result<Option<i64>, StoreError> {

@@ -163,6 +163,29 @@ impl Backend for sqlx::Sqlite {
         format!("json_extract(properties, '$.{field}')")
     }
 
+    /// Booleans, stored as integers, become JSON `true`/`false`.
+    fn row_json(collection: &Collection, with_geometry: bool) -> String {
+        let fields: Vec<String> = collection
+            .fields
+            .iter()
+            .map(|f| match f.kind {
+                FieldKind::Bool => format!(
+                    "'{0}', CASE WHEN t.{0} IS NULL THEN NULL WHEN t.{0} <> 0 THEN json('true') ELSE json('false') END",
+                    f.name
+                ),
+                _ => format!("'{0}', t.{0}", f.name),
+            })
+            .collect();
+        let geometry = if with_geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
+        format!("'[' || json_array(t.id, json_object({})) || ',' || {geometry} || ']'", fields.join(", "))
+    }
+
+    fn json_array_of(row: &str, from: &str) -> String {
+        format!(
+            "SELECT '[' || COALESCE(group_concat(r, ','), '') || ']' FROM (SELECT {row} AS r {from} ORDER BY t.fid)"
+        )
+    }
+
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
@@ -286,6 +309,15 @@ impl Store for SqliteStore {
 
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
         Shared::<sqlx::Sqlite>::items(&self.pool, collection, query).await
+    }
+
+    async fn json_rows(
+        &self,
+        collection: &'static Collection,
+        within: super::Within<'_>,
+        with_geometry: bool,
+    ) -> Result<super::JsonRows, StoreError> {
+        Shared::<sqlx::Sqlite>::json_rows(&self.pool, collection, within, with_geometry).await
     }
 
     async fn item(

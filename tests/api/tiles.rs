@@ -4,6 +4,7 @@
 use geo::{CoordsIter, Geometry};
 use landbank::collections;
 use landbank::ingest::parse_feature_collection;
+use landbank::store::Within;
 use landbank::tiles::TileId;
 use mvt_reader::Reader;
 use mvt_reader::feature::Value as MvtValue;
@@ -109,6 +110,12 @@ async fn plot_tiles_colour_by_lease_and_follow_writes(backend: Backend) {
     if let Some((props, _)) = free {
         let (zone, code) = (text(props, "zone_code").unwrap(), text(props, "code").unwrap());
         let plot = app.get(&format!("/collections/plots/items/{zone}-{code}")).await.json();
+        let page = |at: &str| format!("/collections/plots/items?zone_code={zone}&code={code}&at={at}");
+        let mut earlier = Vec::new();
+        for at in ["2023-05-31", "2023-01-01"] {
+            let items = app.get(&page(at)).await.json();
+            earlier.push(items["features"][0]["properties"]["lease_status"].as_str().unwrap().to_string());
+        }
         let fc = json!({"type": "FeatureCollection", "features": [{
             "type": "Feature", "id": "NEW-LEASE",
             "properties": {"zone_code": zone, "province_code": "VN-56", "plot_codes": code, "status": "active", "start_on": "2023-06-01"},
@@ -134,6 +141,25 @@ async fn plot_tiles_colour_by_lease_and_follow_writes(backend: Backend) {
             })
             .unwrap();
         assert_eq!(text(&now.0, "lease_status").as_deref(), Some("active"));
+        // Before the lease starts the plot is as it was, in the tile and on its page, and after it
+        // active: each date falls in its own span of the zone's plot states, kept side by side.
+        for (at, expected) in [
+            ("2023-05-31", earlier[0].as_str()),
+            ("2024-01-01", "active"),
+            ("2023-01-01", earlier[1].as_str()),
+        ] {
+            let tile = decode(&app, &tile_uri("plots", 14, at)).await;
+            let (props, _) = tile
+                .features
+                .iter()
+                .find(|(p, _)| {
+                    text(p, "code") == Some(code.clone()) && text(p, "zone_code") == Some(zone.clone())
+                })
+                .unwrap();
+            assert_eq!(text(props, "lease_status").as_deref(), Some(expected), "tile on {at}");
+            let items = app.get(&page(at)).await.json();
+            assert_eq!(items["features"][0]["properties"]["lease_status"], expected, "page on {at}");
+        }
     } else {
         panic!("expected a free plot near Quế Võ");
     }
@@ -226,10 +252,67 @@ async fn no_tile_feature_without_geometry(backend: Backend) {
     assert!(features > 1000, "{features} features decoded");
 }
 
+/// What tiles read (one statement per layer: every row whose box meets the tile's) is what a bbox page
+/// reads: the same records, with the same fields (dates, booleans, numbers, text) and the same geometry,
+/// in every tiled collection; and nothing for a box without records.
+async fn rows_in_a_box_are_the_rows_a_page_reads(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bbox = TileId::containing(QV.0, QV.1, 12).buffered_lonlat_bbox();
+    let same = |a: &serde_json::Value, b: &serde_json::Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    };
+    let mut compared = 0;
+    for collection in collections::ALL.iter().copied().filter(|c| c.tiles.is_some() && !c.computed) {
+        let query = landbank::store::ItemsQuery { bbox: Some(bbox), ..Default::default() };
+        let page = app.store.items(collection, &query).await.unwrap().rows;
+        let rows = app.store.json_rows(collection, Within::Box(bbox), true).await.unwrap().rows().unwrap();
+        let by_id: std::collections::HashMap<&str, &landbank::store::FeatureRow> =
+            rows.iter().map(|r| (r.id.as_str(), r)).collect();
+        assert_eq!(by_id.len(), rows.len(), "{}: a row read twice", collection.id);
+        for expected in &page {
+            let got = by_id
+                .get(expected.id.as_str())
+                .unwrap_or_else(|| panic!("{} {}", collection.id, expected.id));
+            assert_eq!(got.properties.len(), expected.properties.len(), "{} {}", collection.id, expected.id);
+            for (k, v) in &expected.properties {
+                assert!(
+                    same(&got.properties[k], v),
+                    "{} {} {k}: {} vs {v}",
+                    collection.id,
+                    expected.id,
+                    got.properties[k]
+                );
+            }
+            assert_eq!(
+                got.multipolygon(collection.id).unwrap(),
+                expected.multipolygon(collection.id).unwrap(),
+                "{} {}",
+                collection.id,
+                expected.id
+            );
+            compared += 1;
+        }
+        // Without geometry, the fields alone.
+        let fields = app.store.json_rows(collection, Within::Box(bbox), false).await.unwrap().rows().unwrap();
+        assert_eq!(fields.len(), rows.len());
+        assert!(fields.iter().all(|r| r.geometry.is_none()));
+        let nowhere = app.store.json_rows(collection, Within::Box([0.0, 0.0, 0.1, 0.1]), true).await.unwrap();
+        assert!(nowhere.rows().unwrap().is_empty(), "{}", collection.id);
+    }
+    assert!(compared > 100, "{compared} rows compared");
+    // Typed: the leases as the domain reads them.
+    let leases = app.store.json_rows(&collections::LEASES, Within::Box(bbox), false).await.unwrap();
+    let typed: Vec<landbank::domain::Lease> = leases.fields().unwrap();
+    assert_eq!(typed.len(), leases.rows().unwrap().len());
+    assert!(typed.iter().any(|l| l.start_on.is_some()));
+}
+
 crate::contract!(
     no_tile_feature_without_geometry,
     zone_tiles_carry_occupancy_as_of_the_date,
     plot_tiles_colour_by_lease_and_follow_writes,
     every_collection_has_tiles_and_tilejson,
     empty_and_bad_tiles,
+    rows_in_a_box_are_the_rows_a_page_reads,
 );
