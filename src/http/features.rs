@@ -9,8 +9,9 @@ use serde_json::{Map, Value, json};
 
 use super::access::public_only;
 use super::geojson::{
-    GEOJSON, Paging, download_format, download_response, etag, feature_json, geojson_response, link,
-    paging_links, reprojector, requested_bbox, requested_crs, requested_filter, text_search,
+    FeatureWriter, GEOJSON, Paging, download_format, download_response, etag, feature_json, geojson_response,
+    geojson_text_response, link, paging_links, reprojector, requested_bbox, requested_crs, requested_filter,
+    text_search,
 };
 use super::params::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::{ApiError, AppState, Params, base_url};
@@ -366,8 +367,30 @@ pub async fn items(
     }
 
     let page = rows_with_computed(&state, c, &query, &computed, at).await?;
-    let reprojector = reprojector(crs)?;
     let returned = page.rows.len() as u64;
+    // Paging links keep every other parameter as sent.
+    let base = base_url(&state, &headers);
+    let path = format!("/collections/{}/items", c.id);
+    let mut links =
+        paging_links(&base, &path, &params, Paging { limit, offset, returned, matched: page.number_matched });
+    links.push(link(format!("{base}/collections/{}", c.id), "collection", "application/json", c.title));
+    let time_stamp = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    if html.is_none() && crs == ServedCrs::Crs84 {
+        // The common case, written straight from the stored text.
+        let mut writer = FeatureWriter::new();
+        for mut r in page.rows {
+            public_only(c, &who, &mut r.properties);
+            writer.feature(c, r, |k| wanted.as_ref().is_none_or(|w| w.contains(&k)))?;
+        }
+        let body = writer.finish(&[
+            ("numberMatched", json!(page.number_matched)),
+            ("numberReturned", json!(returned)),
+            ("timeStamp", json!(time_stamp)),
+            ("links", json!(links)),
+        ])?;
+        return Ok(geojson_text_response(body, crs));
+    }
+    let reprojector = reprojector(crs)?;
     let features = page
         .rows
         .into_iter()
@@ -381,18 +404,12 @@ pub async fn items(
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    // Paging links keep every other parameter as sent.
-    let base = base_url(&state, &headers);
-    let path = format!("/collections/{}/items", c.id);
-    let mut links =
-        paging_links(&base, &path, &params, Paging { limit, offset, returned, matched: page.number_matched });
-    links.push(link(format!("{base}/collections/{}", c.id), "collection", "application/json", c.title));
     let doc = json!({
         "type": "FeatureCollection",
         "features": features,
         "numberMatched": page.number_matched,
         "numberReturned": returned,
-        "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        "timeStamp": time_stamp,
         "links": links,
     });
     if let Some(lang) = html {

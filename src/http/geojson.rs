@@ -113,14 +113,24 @@ pub(crate) fn paging_links(base: &str, path: &str, params: &Params, paging: Pagi
 pub fn feature_json(c: &Collection, row: FeatureRow, crs: Option<&Reprojector>) -> Result<Value, ApiError> {
     let geometry = match &row.geometry {
         Some(text) => {
-            let mut g: Value = serde_json::from_str(text).map_err(|e| {
-                ApiError::Internal(format!("stored geometry of {} '{}' is unreadable: {e}", c.id, row.id))
-            })?;
+            let mut g: Value = serde_json::from_str(text).map_err(|_| unreadable(c, &row.id))?;
             output_geometry(&mut g, crs)?;
             g
         }
         None => Value::Null,
     };
+    let id = row.id.clone();
+    let properties = served_properties(c, row);
+    Ok(json!({ "type": "Feature", "id": id, "geometry": geometry, "properties": properties }))
+}
+
+fn unreadable(c: &Collection, id: &str) -> ApiError {
+    ApiError::Internal(format!("stored geometry of {} '{id}' is unreadable", c.id))
+}
+
+/// A row's properties as served: its fields, and for spatial records `area_ha` (measured, to 1 m²),
+/// `area_source` and `source_crs`.
+fn served_properties(c: &Collection, row: FeatureRow) -> serde_json::Map<String, Value> {
     let mut properties = row.properties;
     if c.spatial {
         properties.insert(
@@ -130,7 +140,124 @@ pub fn feature_json(c: &Collection, row: FeatureRow, crs: Option<&Reprojector>) 
         properties.insert("area_source".into(), json!("measured"));
         properties.insert("source_crs".into(), json!(row.source_crs));
     }
-    Ok(json!({ "type": "Feature", "id": row.id, "geometry": geometry, "properties": properties }))
+    properties
+}
+
+/// A page of CRS84 features written as GeoJSON text straight from the stored geometry text, without
+/// a JSON tree per feature: the document [`feature_json`] and `serde_json` would write (coordinates
+/// rounded to 7 decimals, the same numbers). `keep` picks the properties served (`properties=`).
+pub(crate) struct FeatureWriter {
+    out: Vec<u8>,
+    features: usize,
+}
+
+impl FeatureWriter {
+    /// A `FeatureCollection` whose features follow.
+    pub fn new() -> Self {
+        let mut out = Vec::with_capacity(64 * 1024);
+        out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+        FeatureWriter { out, features: 0 }
+    }
+
+    /// Appends one feature.
+    pub fn feature(
+        &mut self,
+        c: &Collection,
+        row: FeatureRow,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<(), ApiError> {
+        let out = &mut self.out;
+        if self.features > 0 {
+            out.push(b',');
+        }
+        self.features += 1;
+        out.extend_from_slice(br#"{"type":"Feature","id":"#);
+        write_json(out, &row.id)?;
+        out.extend_from_slice(br#","geometry":"#);
+        match &row.geometry {
+            Some(text) => {
+                rounded_geometry(out, text, COORDINATE_DECIMALS).map_err(|_| unreadable(c, &row.id))?
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(br#","properties":"#);
+        let mut properties = served_properties(c, row);
+        properties.retain(|k, _| keep(k));
+        write_json(out, &properties)?;
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// Closes the features and appends the members after them (`numberMatched`, `links`, …), in order.
+    pub fn finish(mut self, members: &[(&str, Value)]) -> Result<Vec<u8>, ApiError> {
+        self.out.push(b']');
+        for (name, value) in members {
+            self.out.push(b',');
+            write_json(&mut self.out, name)?;
+            self.out.push(b':');
+            write_json(&mut self.out, value)?;
+        }
+        self.out.push(b'}');
+        Ok(self.out)
+    }
+}
+
+fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) -> Result<(), ApiError> {
+    serde_json::to_writer(out, value).map_err(|e| ApiError::Internal(format!("writing GeoJSON: {e}")))
+}
+
+/// Writes stored GeoJSON geometry text with its coordinates rounded to `decimals`, as
+/// [`spatial::round_coordinates`] and `serde_json` would write them; other members are left out.
+fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Stored<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        coordinates: &'a serde_json::value::RawValue,
+    }
+    let stored: Stored<'_> = serde_json::from_str(text)?;
+    let factor = 10f64.powi(decimals as i32);
+    out.extend_from_slice(br#"{"type":"#);
+    serde_json::to_writer(&mut *out, &stored.kind)?;
+    out.extend_from_slice(br#","coordinates":"#);
+    // Coordinates are arrays of numbers: copy the brackets and commas, round each number.
+    let bytes = stored.coordinates.get().as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                i += 1;
+            }
+            let number: f64 =
+                std::str::from_utf8(&bytes[start..i]).ok().and_then(|t| t.parse().ok()).ok_or_else(|| {
+                    <serde_json::Error as serde::de::Error>::custom("a coordinate is not a number")
+                })?;
+            let rounded = (number * factor).round() / factor;
+            if rounded.is_finite() {
+                serde_json::to_writer(&mut *out, &rounded)?;
+            } else {
+                out.extend_from_slice(&bytes[start..i]);
+            }
+        } else {
+            if !b.is_ascii_whitespace() {
+                out.push(b);
+            }
+            i += 1;
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// GeoJSON text with its `Content-Crs` header.
+pub(crate) fn geojson_text_response(body: Vec<u8>, crs: ServedCrs) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
+    response.headers_mut().insert("content-crs", content_crs(crs));
+    response
 }
 
 /// A full-precision CRS84 geometry as served: transformed by `crs`, or rounded to 7 decimals.
@@ -279,4 +406,28 @@ pub(crate) async fn download_response(
 /// The `ETag` of a record's version.
 pub(crate) fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"v{version}\"")).expect("ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_written_from_text_is_what_the_json_tree_writes() {
+        for text in [
+            r#"{"type":"Polygon","coordinates":[[[106.123456789,21.1],[106.2,21],[106, 21.99999999],[-0.00000004,1e-9],[106.123456789,21.1]]]}"#,
+            r#"{"type":"MultiPolygon","coordinates":[[[[1,2],[3,4.00000005],[5,6],[1,2]]],[[[7.5,8.25],[9,10],[11,12],[7.5,8.25]]]]}"#,
+            "{ \"type\" : \"Polygon\" ,\n \"coordinates\" : [ [ [ 1.5 , 2.5 ] ] ] }",
+        ] {
+            let mut tree: Value = serde_json::from_str(text).unwrap();
+            spatial::round_coordinates(&mut tree, COORDINATE_DECIMALS);
+            let mut out = Vec::new();
+            rounded_geometry(&mut out, text, COORDINATE_DECIMALS).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&tree).unwrap(), "{text}");
+        }
+        assert!(
+            rounded_geometry(&mut Vec::new(), r#"{"type":"Polygon","coordinates":[[[1-2]]]}"#, 7).is_err()
+        );
+        assert!(rounded_geometry(&mut Vec::new(), "[]", 7).is_err());
+    }
 }

@@ -574,6 +574,48 @@ async fn the_figures_answer_in_the_shapes_the_openapi_document_gives_them(backen
     assert!(figures["planned_area_ha"]["description"].as_str().is_some_and(|d| d.contains("declared area")));
 }
 
+/// A page is written straight from the stored text; one feature through the JSON tree: every feature
+/// of every collection reads the same both ways (id, geometry to the last digit, every property), and
+/// `properties=` keeps only what it names.
+async fn a_page_carries_each_feature_as_its_own_url_does(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut compared = 0;
+    for c in landbank::collections::ALL.iter().filter(|c| c.published && !c.computed) {
+        let page = app.get(&format!("/collections/{}/items?limit=40", c.id)).await;
+        assert_eq!(page.status, 200, "{}", c.id);
+        assert_eq!(page.content_type(), "application/geo+json");
+        let page = page.json();
+        assert_eq!(page["type"], "FeatureCollection");
+        assert_eq!(
+            page["numberReturned"].as_u64().unwrap() as usize,
+            page["features"].as_array().unwrap().len()
+        );
+        for feature in page["features"].as_array().unwrap() {
+            let id = feature["id"].as_str().unwrap();
+            let one = app
+                .get(&format!(
+                    "/collections/{}/items/{}",
+                    c.id,
+                    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                ))
+                .await
+                .json();
+            assert_eq!(feature["geometry"], one["geometry"], "{} {id}", c.id);
+            // A plot's page also says its lease status on the date, which the plot's own URL does not.
+            let mut properties = feature["properties"].as_object().unwrap().clone();
+            properties.remove("lease_status");
+            assert_eq!(Value::Object(properties), one["properties"], "{} {id}", c.id);
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "{compared} features compared");
+    let some = app.get("/collections/plots/items?limit=5&properties=code,zone_code").await.json();
+    for feature in some["features"].as_array().unwrap() {
+        let keys: Vec<&String> = feature["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["zone_code", "code"], "{feature}");
+    }
+}
+
 crate::contract!(
     the_figures_answer_in_the_shapes_the_openapi_document_gives_them,
     sortby_and_properties,
@@ -592,5 +634,6 @@ crate::contract!(
     bad_bboxes_are_refused_with_the_reason,
     equality_filters_on_queryables,
     unknown_collections_and_features_are_404_problems,
-    health_and_readiness
+    health_and_readiness,
+    a_page_carries_each_feature_as_its_own_url_does,
 );
