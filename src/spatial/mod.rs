@@ -288,7 +288,7 @@ pub fn round_coordinates(value: &mut serde_json::Value, decimals: u32) {
 /// Parses stored GeoJSON geometry text (a Polygon or MultiPolygon, as landbank writes it) straight into
 /// `geo`, without building a JSON tree: the read path of tiles, figures and pages parses thousands per
 /// request. Positions keep their first two numbers (longitude, latitude); rings are closed as
-/// [`Polygon::new`] closes them. Errors say what was wrong, for [`crate::store::StoreError::Corrupt`].
+/// [`Polygon::new`] closes them. Errors say what was wrong in the text.
 pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
     #[derive(serde::Deserialize)]
     struct Stored<'a> {
