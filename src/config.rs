@@ -271,6 +271,11 @@ pub struct ServeArgs {
     /// Largest request body accepted, in MiB (a bigger POST/PUT/PATCH gets 413 problem+json).
     #[arg(long, env = "LANDBANK_MAX_BODY_MB", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_body_mb: u32,
+    /// Keep today's occupancy and available land ready: every this many seconds, look whether the data
+    /// changed and measure the zones it touched in the background, so that the first question after an
+    /// import or a restart is answered from kept figures. 0: measure only when asked.
+    #[arg(long, env = "LANDBANK_WARM_SECONDS", default_value_t = 30)]
+    pub warm_seconds: u64,
     #[command(flatten)]
     pub rules: RuleArgs,
 }

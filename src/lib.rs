@@ -34,3 +34,4 @@ pub mod store;
 pub mod synthetic;
 pub mod tiles;
 pub mod vnenc;
+pub mod warm;

@@ -283,7 +283,7 @@ async fn serve(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyhow
         }
         _ => {}
     }
-    let app = router(AppState {
+    let state = AppState {
         public_url: args.public_url,
         maps_dir: args.maps_dir,
         basemap: args.basemap,
@@ -292,8 +292,16 @@ async fn serve(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyhow
         cors_origins: args.cors_origins,
         max_body_bytes: args.max_body_mb as usize * 1024 * 1024,
         ..AppState::new(store)
-    });
-    axum::serve(listener, app)
+    };
+    if args.warm_seconds > 0 {
+        tokio::spawn(landbank::warm::keep_warm(
+            state.store.clone(),
+            state.figures.clone(),
+            state.available.clone(),
+            std::time::Duration::from_secs(args.warm_seconds),
+        ));
+    }
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "register",
         "report",
         "tiles",
+        "warm",
         "import",
         "export",
         "edit",

@@ -434,7 +434,77 @@ async fn kept_figures_outlive_a_restart(backend: Backend) {
     assert!(app.store.kept(KEPT_KIND, &zone).await.unwrap()["BN-QV3"].0 > version);
 }
 
+/// `serve` keeps today's figures ready: before any question, every zone's occupancy and available land
+/// are measured and kept; the first question then measures nothing; after a write the zone it touched
+/// is measured again in the background, and only it.
+async fn figures_are_ready_before_the_first_question(backend: Backend) {
+    use landbank::{available, occupancy, warm};
+    let mut app = spawn_app(backend).await;
+    let state = landbank::http::AppState::new(app.store.clone());
+    let every = std::time::Duration::from_millis(50);
+    let warmer = tokio::spawn(warm::keep_warm(
+        app.store.clone(),
+        state.figures.clone(),
+        state.available.clone(),
+        every,
+    ));
+    let zones: Vec<String> = app.get("/collections/zones/items?limit=1000").await.json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["id"].as_str().unwrap().to_string())
+        .collect();
+    let kept = |kind: &'static str| {
+        let (store, zones) = (app.store.clone(), zones.clone());
+        async move { store.kept(kind, &zones).await.unwrap() }
+    };
+    let mut waited = 0;
+    while kept(available::KEPT_KIND).await.len() < zones.len() {
+        assert!(waited < 600, "figures not ready after 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(kept(occupancy::KEPT_KIND).await.len(), zones.len());
+
+    // The first questions measure nothing: every zone is found kept.
+    app.router = landbank::http::router(state.clone());
+    let (_, misses) = state.figures.lookups();
+    let (_, available_misses) = state.available.lookups();
+    let national = app.get("/occupancy").await.json();
+    assert!(national["zones"].as_array().unwrap().len() > 3, "{national}");
+    assert_eq!(app.get("/available").await.status, 200);
+    assert_eq!(state.figures.lookups().1, misses, "occupancy measured a zone again");
+    assert_eq!(state.available.lookups().1, available_misses, "available land measured a zone again");
+
+    // A write: the zone is measured again in the background, and the answer is the fresh one.
+    let before = kept(occupancy::KEPT_KIND).await;
+    let planner = app.bearer(landbank::auth::Role::Planner, "desk").await;
+    let piece =
+        app.get("/available?zone_code=BN-QV3&sortby=-area_ha&limit=1").await.json()["features"][0].clone();
+    let lease = serde_json::json!({ "type": "Feature", "geometry": piece["geometry"], "properties": {
+        "zone_code": "BN-QV3", "status": "active", "signed_on": "2020-10-01", "start_on": "2020-11-01" } });
+    let r = app
+        .send("POST", "/collections/leases/items", &[("authorization", planner.as_str())], Some(&lease))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let mut waited = 0;
+    while kept(occupancy::KEPT_KIND).await["BN-QV3"].0 == before["BN-QV3"].0 {
+        assert!(waited < 600, "BN-QV3 not measured again after 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let after = kept(occupancy::KEPT_KIND).await;
+    for zone in zones.iter().filter(|z| *z != "BN-QV3") {
+        assert_eq!(after[zone], before[zone], "{zone} was not written to, yet measured again");
+    }
+    warmer.abort();
+    let today = landbank::domain::today();
+    let questions = [format!("/occupancy?at={today}"), format!("/zones/BN-QV3/occupancy?at={today}")];
+    same(&app, &[questions[0].as_str(), questions[1].as_str()], "after the write").await;
+}
+
 crate::contract!(
+    figures_are_ready_before_the_first_question,
     kept_figures_equal_fresh_ones_after_random_edits,
     kept_figures_outlive_a_restart,
     kept_figures_equal_fresh_ones_after_every_write,
