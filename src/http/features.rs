@@ -470,10 +470,7 @@ pub async fn item(
             };
             (state.store.items(c, &query).await?.rows.into_iter().next().ok_or_else(not_found)?, None)
         }
-        None => {
-            let row = state.store.item(c, &feature_id).await?.ok_or_else(not_found)?;
-            (row, state.store.current_version(c, &feature_id).await?)
-        }
+        None => state.store.item_versioned(c, &feature_id).await?.ok_or_else(not_found)?,
     };
     public_only(c, &who, &mut row.properties);
     let base = base_url(&state, &headers);

@@ -507,6 +507,12 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     /// One row by id.
     async fn item(&self, collection: &'static Collection, id: &str)
     -> Result<Option<FeatureRow>, StoreError>;
+    /// One row by id and its current version (for its `ETag`), read in one statement.
+    async fn item_versioned(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<(FeatureRow, Option<i64>)>, StoreError>;
     /// Bounding box of every geometry in the collection.
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError>;
     /// Number of rows in the collection.

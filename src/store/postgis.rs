@@ -388,6 +388,14 @@ impl Store for PostgisStore {
         row.map(|r| <sqlx::Postgres as Backend>::read_row(collection, &r)).transpose()
     }
 
+    async fn item_versioned(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<(FeatureRow, Option<i64>)>, StoreError> {
+        Shared::<sqlx::Postgres>::item_versioned(&self.pool, collection, id).await
+    }
+
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError> {
         if !collection.spatial {
             return Ok(None);

@@ -115,6 +115,13 @@ pub(crate) trait SharedOps {
         with_geometry: bool,
     ) -> Result<super::JsonRows, StoreError>;
 
+    /// One row and its current version, read together (see [`super::Store::item_versioned`]).
+    async fn item_versioned(
+        pool: &Pool<Self::Db>,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<(FeatureRow, Option<i64>)>, StoreError>;
+
     async fn current_version(
         pool: &Pool<Self::Db>,
         c: &Collection,
@@ -298,6 +305,30 @@ where
         let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
         let text: String = row.try_get(0).map_err(store_error)?;
         Ok(super::JsonRows { collection: collection.id, text })
+    }
+
+    async fn item_versioned(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<(FeatureRow, Option<i64>)>, StoreError> {
+        // One statement, one snapshot: the version is the one of the row read (an ETag never names a
+        // version whose content the client did not get).
+        let text = format!(
+            "SELECT {}, (SELECT h.version FROM history h WHERE h.collection = $1 AND h.id = t.id \
+             AND h.recorded_to_us IS NULL AND h.op <> 'delete') AS version_ FROM {} t WHERE t.id = $2",
+            DB::select_columns(collection),
+            collection.table
+        );
+        let row = sqlx::query::<DB>(AssertSqlSafe(text))
+            .bind(collection.id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let version: Option<i64> = row.try_get("version_").map_err(store_error)?;
+        Ok(Some((DB::read_row(collection, &row)?, version)))
     }
 
     async fn current_version(pool: &Pool<DB>, c: &Collection, id: &str) -> Result<Option<i64>, StoreError> {

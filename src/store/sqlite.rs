@@ -334,6 +334,14 @@ impl Store for SqliteStore {
         row.map(|r| <sqlx::Sqlite as Backend>::read_row(collection, &r)).transpose()
     }
 
+    async fn item_versioned(
+        &self,
+        collection: &'static Collection,
+        id: &str,
+    ) -> Result<Option<(FeatureRow, Option<i64>)>, StoreError> {
+        Shared::<sqlx::Sqlite>::item_versioned(&self.pool, collection, id).await
+    }
+
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError> {
         if !collection.spatial {
             return Ok(None);
