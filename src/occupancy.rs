@@ -67,6 +67,19 @@ pub struct OccupancyQuery {
     pub recorded_at_us: Option<i64>,
 }
 
+impl OccupancyQuery {
+    /// Every zone of the country on `at`, the default scope, the current records.
+    pub fn national(at: Date) -> Self {
+        OccupancyQuery {
+            province_code: None,
+            zone_code: None,
+            at,
+            scope: DEFAULT_SCOPE.to_vec(),
+            recorded_at_us: None,
+        }
+    }
+}
+
 /// Figures of one zone on one date.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ZoneFigures {

@@ -227,13 +227,7 @@ async fn zone_figures(
     cache: &occupancy::FiguresCache,
     at: Date,
 ) -> Result<Figures, TileError> {
-    let query = OccupancyQuery {
-        province_code: None,
-        zone_code: None,
-        at,
-        scope: DEFAULT_SCOPE.to_vec(),
-        recorded_at_us: None,
-    };
+    let query = OccupancyQuery::national(at);
     let report = occupancy::compute_with(store, Some(cache), &query).await?;
     Ok(report.zones.into_iter().map(|z| (z.zone_code.clone(), z)).collect())
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::available::{self, DEFAULT_MIN_PIECE_HA};
 use crate::domain::{Date, today};
-use crate::occupancy::{self, DEFAULT_SCOPE, FiguresCache, OccupancyError, OccupancyQuery};
+use crate::occupancy::{self, FiguresCache, OccupancyError, OccupancyQuery};
 use crate::store::Store;
 
 /// Measures occupancy and available land of every zone on `at` where what is kept is stale, into
@@ -21,13 +21,7 @@ pub async fn warm_once(
     available: &available::Cache,
     at: Date,
 ) -> Result<usize, OccupancyError> {
-    let query = OccupancyQuery {
-        province_code: None,
-        zone_code: None,
-        at,
-        scope: DEFAULT_SCOPE.to_vec(),
-        recorded_at_us: None,
-    };
+    let query = OccupancyQuery::national(at);
     let report = occupancy::compute_with(store, Some(figures), &query).await?;
     available::compute(store, available, &available::Place::default(), at, DEFAULT_MIN_PIECE_HA).await?;
     Ok(report.zones.len())

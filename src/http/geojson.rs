@@ -209,14 +209,7 @@ fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) -> Result<(), Ap
 /// Writes stored GeoJSON geometry text with its coordinates rounded to `decimals`, as
 /// [`spatial::round_coordinates`] and `serde_json` would write them; other members are left out.
 fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Stored<'a> {
-        #[serde(rename = "type", borrow)]
-        kind: std::borrow::Cow<'a, str>,
-        #[serde(borrow)]
-        coordinates: &'a serde_json::value::RawValue,
-    }
-    let stored: Stored<'_> = serde_json::from_str(text)?;
+    let stored = spatial::StoredGeometry::split(text)?;
     let factor = 10f64.powi(decimals as i32);
     out.extend_from_slice(br#"{"type":"#);
     serde_json::to_writer(&mut *out, &stored.kind)?;

@@ -290,14 +290,7 @@ pub fn round_coordinates(value: &mut serde_json::Value, decimals: u32) {
 /// request. Positions keep their first two numbers (longitude, latitude); rings are closed as
 /// [`Polygon::new`] closes them. Errors say what was wrong in the text.
 pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
-    #[derive(serde::Deserialize)]
-    struct Stored<'a> {
-        #[serde(rename = "type", borrow)]
-        kind: std::borrow::Cow<'a, str>,
-        #[serde(borrow)]
-        coordinates: &'a serde_json::value::RawValue,
-    }
-    let stored: Stored<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let stored = StoredGeometry::split(text).map_err(|e| e.to_string())?;
     let coordinates = stored.coordinates.get();
     let polygon = |rings: Vec<Vec<Position>>| {
         let mut rings = rings.into_iter().map(|r| LineString(r.into_iter().map(|p| p.0).collect()));
@@ -315,6 +308,23 @@ pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
             Ok(MultiPolygon(polygons.into_iter().map(polygon).collect()))
         }
         other => Err(format!("geometry is not polygonal: {other}")),
+    }
+}
+
+/// Stored GeoJSON geometry text split into its type and its coordinates' text, borrowed; other members
+/// are ignored.
+#[derive(serde::Deserialize)]
+pub struct StoredGeometry<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub coordinates: &'a serde_json::value::RawValue,
+}
+
+impl<'a> StoredGeometry<'a> {
+    /// Splits `text`, which must be a JSON object with `type` and `coordinates`.
+    pub fn split(text: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
     }
 }
 
