@@ -692,22 +692,31 @@ impl PlotStatesCache {
 pub struct ZonePlotStates(std::collections::HashMap<String, Arc<PlotStates>>);
 
 impl ZonePlotStates {
-    /// `active`, `reserved` or `free`: the status of plot `code` of zone `zone` (`free` for a zone not
-    /// asked for).
-    pub fn status(&self, zone: &str, code: &str) -> &'static str {
-        self.0.get(zone).and_then(|z| z.by_code.get(code)).copied().unwrap_or("free")
+    /// `active`, `reserved` or `free`: the status of the plot with these properties (its `zone_code`
+    /// and `code`; `free` for a zone not asked for).
+    pub fn status(&self, plot: &serde_json::Map<String, serde_json::Value>) -> &'static str {
+        let text = |k: &str| plot.get(k).and_then(serde_json::Value::as_str).unwrap_or_default();
+        self.0.get(text("zone_code")).and_then(|z| z.by_code.get(text("code"))).copied().unwrap_or("free")
     }
 }
 
-/// The lease status of every plot of `zones` on `at`. Each zone's states come from `cache` when a span
-/// computed since the zone last changed holds `at`; the other zones' leases are read (fields only)
-/// and their states kept.
+/// Zone codes of plot rows, each once.
+fn zones_of(plots: &[crate::store::FeatureRow]) -> Vec<String> {
+    let codes =
+        plots.iter().filter_map(|r| r.properties.get("zone_code").and_then(serde_json::Value::as_str));
+    codes.map(str::to_string).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+}
+
+/// The lease status on `at` of every plot of the zones of `plots` (rows of plots). Each zone's states
+/// come from `cache` when a span computed since the zone last changed holds `at`; the other zones'
+/// leases are read (fields only) and their states kept.
 pub async fn plot_lease_states(
     store: &Arc<dyn Store>,
     cache: &PlotStatesCache,
-    zones: Vec<String>,
+    plots: &[crate::store::FeatureRow],
     at: Date,
 ) -> Result<ZonePlotStates, StoreError> {
+    let zones = zones_of(plots);
     let mut states = ZonePlotStates::default();
     if zones.is_empty() {
         return Ok(states);

@@ -306,11 +306,7 @@ pub async fn build(
     };
     // Plots are coloured by the state of the leases on them at `at`, those of their zones.
     let plot_states = if tiling.extra == TileExtra::LeaseStatus {
-        let zones: std::collections::BTreeSet<String> = rows
-            .iter()
-            .filter_map(|r| r.properties.get("zone_code").and_then(Value::as_str).map(str::to_string))
-            .collect();
-        occupancy::plot_lease_states(store, &state.plot_states, zones.into_iter().collect(), at).await?
+        occupancy::plot_lease_states(store, &state.plot_states, &rows, at).await?
     } else {
         Default::default()
     };
@@ -340,8 +336,7 @@ pub async fn build(
                 }
             }
             TileExtra::LeaseStatus => {
-                let zone = p.get("zone_code").and_then(Value::as_str).unwrap_or_default();
-                let state = plot_states.status(zone, &code);
+                let state = plot_states.status(p);
                 p.insert(collections::LEASE_STATUS.name.into(), state.into());
             }
             TileExtra::None | TileExtra::Computed => {}

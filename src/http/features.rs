@@ -262,21 +262,10 @@ async fn rows_with_computed(
     } else {
         state.store.items(c, &ItemsQuery { limit: None, offset: 0, ..query.clone() }).await?
     };
-    let zones: std::collections::BTreeSet<String> = page
-        .rows
-        .iter()
-        .filter_map(|r| r.properties.get("zone_code").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    let states = crate::occupancy::plot_lease_states(
-        &state.store,
-        &state.tiles.plot_states,
-        zones.into_iter().collect(),
-        at,
-    )
-    .await?;
+    let states =
+        crate::occupancy::plot_lease_states(&state.store, &state.tiles.plot_states, &page.rows, at).await?;
     for row in &mut page.rows {
-        let text = |k: &str| row.properties.get(k).and_then(Value::as_str).unwrap_or_default();
-        let status = states.status(text("zone_code"), text("code"));
+        let status = states.status(&row.properties);
         row.properties.insert(collections::LEASE_STATUS.name.into(), status.into());
     }
     if computed.is_empty() {
