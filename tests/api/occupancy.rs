@@ -503,8 +503,63 @@ async fn figures_are_ready_before_the_first_question(backend: Backend) {
     same(&app, &[questions[0].as_str(), questions[1].as_str()], "after the write").await;
 }
 
+/// Through the real interface, on data that is not the demo: zones imported by the CLI into an empty
+/// database are measured by `landbank serve` on its own, with no question asked over its socket but
+/// the readiness probe.
+async fn serve_measures_imported_zones_before_anyone_asks(backend: Backend) {
+    use landbank::{available, occupancy};
+    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_landbank");
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::helpers::scratch_database(backend, false, &dir).await;
+    let run = |args: &[&str]| Command::new(BIN).arg("--database").arg(&database).args(args).output().unwrap();
+    assert!(run(&["migrate"]).status.success());
+    let codes: Vec<String> = (0..3).map(|i| format!("W{i}")).collect();
+    let zones = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            serde_json::json!({ "type": "Feature", "properties": { "code": code,
+            "name": format!("Khu {code}"), "kind": "industrial_park", "province_code": "VN2025-24",
+            "status": "operating" }, "geometry": crate::import::square(106.0 + 0.05 * i as f64, 21.2, 0.02) })
+        })
+        .collect();
+    let file = dir.path().join("zones.geojson");
+    crate::import::write_geojson(&file, zones);
+    let out = run(&["import", file.to_str().unwrap(), "--collection", "zones"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(BIN)
+        .arg("--database")
+        .arg(&database)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--warm-seconds", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let store = landbank::store::open(&database).await.unwrap();
+    let mut ready = false;
+    for _ in 0..300 {
+        let up =
+            reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.is_ok_and(|r| r.status() == 200);
+        let occupancy = store.kept(occupancy::KEPT_KIND, &codes).await.unwrap().len();
+        let available = store.kept(available::KEPT_KIND, &codes).await.unwrap().len();
+        if up && occupancy == codes.len() && available == codes.len() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    server.kill().ok();
+    server.wait().ok();
+    store.close().await;
+    assert!(ready, "landbank serve did not measure the imported zones within 60 s");
+}
+
 crate::contract!(
     figures_are_ready_before_the_first_question,
+    serve_measures_imported_zones_before_anyone_asks,
     kept_figures_equal_fresh_ones_after_random_edits,
     kept_figures_outlive_a_restart,
     kept_figures_equal_fresh_ones_after_every_write,

@@ -123,6 +123,21 @@ async fn an_empty_store_serves_empty_figures(backend: Backend) {
     assert!(body["occupancy_pct"].is_null());
     let items = app.get("/collections/zones/items").await.json();
     assert_eq!(items["numberMatched"], 0);
+    // What tiles, plot pages and the warmer read: nothing, and no error.
+    let world = [-180.0, -85.0, 180.0, 85.0];
+    let rows = app.store.json_rows(&collections::PLOTS, store::Within::Box(world), true).await.unwrap();
+    assert!(rows.rows().unwrap().is_empty());
+    let none: Vec<String> = vec!["NOPE".into()];
+    let leases = app.store.json_rows(&collections::LEASES, store::Within::FieldIn("zone_code", &none), false);
+    assert!(leases.await.unwrap().fields::<landbank::domain::Lease>().unwrap().is_empty());
+    assert_eq!(app.get("/tiles/plots/14/13021/7206.mvt").await.status, 204);
+    let plots = app.get("/collections/plots/items?at=2024-01-01").await.json();
+    assert_eq!(plots["numberMatched"], 0);
+    assert_eq!(plots["features"], serde_json::json!([]));
+    let state = landbank::http::AppState::new(app.store.clone());
+    let zones =
+        landbank::warm::warm_once(&app.store, &state.figures, &state.available, landbank::domain::today());
+    assert_eq!(zones.await.unwrap(), 0);
 }
 
 crate::contract!(
