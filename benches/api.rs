@@ -201,10 +201,19 @@ async fn drop_bench_databases() {
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let million = std::env::args().any(|a| a == "--million");
+    // `-- --tiles-only`: only the tile cases (e.g. under `perf record`); `LANDBANK_BENCH_COLD=N` cold
+    // tiles each instead of 10.
+    let tiles_only = std::env::args().any(|a| a == "--tiles-only");
+    let cold_runs: usize =
+        std::env::var("LANDBANK_BENCH_COLD").ok().and_then(|n| n.parse().ok()).unwrap_or(10).max(10);
     drop_bench_databases().await;
     println!("| store | case | data | median | p99 | response |");
     println!("|---|---|---|---|---|---|");
     for backend in ["sqlite", "postgis"] {
+        if tiles_only {
+            large(backend, dir.path(), cold_runs, true).await;
+            continue;
+        }
         let (small, small_url) = scratch(backend, dir.path(), "10k").await;
         let started = Instant::now();
         synthetic(&small, 10, 0..10, true).await;
@@ -311,52 +320,7 @@ async fn main() {
         );
         small.close().await;
 
-        let (large, _) = scratch(backend, dir.path(), "100k").await;
-        let started = Instant::now();
-        synthetic(&large, 32, 0..32, false).await;
-        eprintln!("{backend}: loaded 102,400 plots in {:.1} s", started.elapsed().as_secs_f64());
-        let app = router(AppState::new(large.clone()));
-        // 0.0095° × 0.0095° inside one zone's corner: about 100 plots.
-        let (median, p99, bytes) = measure(&app, BBOX_100, 200, 2).await;
-        println!(
-            "| {backend} | bbox, ~100 plots | 102,400 plots | {} | {} | {} kB |",
-            ms(median),
-            ms(p99),
-            bytes / 1000
-        );
-        for z in [12u8, 14, 16] {
-            // A tile in the middle of the plots.
-            let t = landbank::tiles::TileId::containing(104.1905, 19.1905, z);
-            let uri = format!("/tiles/plots/{z}/{}/{}.mvt", t.x, t.y);
-            let mut cold = Vec::new();
-            let mut size = 0;
-            for _ in 0..10 {
-                let fresh = router(AppState::new(large.clone())); // empty tile cache
-                let (d, _, b) = measure(&fresh, &uri, 1, 1).await;
-                cold.push(d);
-                size = b;
-            }
-            cold.sort();
-            println!(
-                "| {backend} | plots tile z{z}, cold | 102,400 plots | {} | {} (max of 10) | {size} B |",
-                ms(cold[5]),
-                ms(cold[9])
-            );
-            let (median, p99, _) = measure(&app, &uri, 200, 2).await;
-            println!(
-                "| {backend} | plots tile z{z}, cached | 102,400 plots | {} | {} | {size} B |",
-                ms(median),
-                ms(p99)
-            );
-        }
-        let (median, p99, bytes) = measure(&app, "/collections/plots/items/Z010-010-P55", 200, 2).await;
-        println!(
-            "| {backend} | one plot by id | 102,400 plots | {} | {} | {} kB |",
-            ms(median),
-            ms(p99),
-            bytes / 1000
-        );
-        large.close().await;
+        large(backend, dir.path(), cold_runs, false).await;
     }
     if million {
         let (huge, _) = scratch("postgis", dir.path(), "1m").await;
@@ -377,6 +341,73 @@ async fn main() {
         huge.close().await;
     }
     drop_bench_databases().await;
+}
+
+/// The cases on 102,400 plots (32 × 32 zones of 100): bbox, tiles at three zooms, one plot; with
+/// `tiles_only`, the tiles alone, each cold `cold_runs` times.
+async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, tiles_only: bool) {
+    let (large, _) = scratch(backend, dir, "100k").await;
+    let started = Instant::now();
+    synthetic(&large, 32, 0..32, false).await;
+    eprintln!("{backend}: loaded 102,400 plots in {:.1} s", started.elapsed().as_secs_f64());
+    let app = router(AppState::new(large.clone()));
+    // 0.0095° × 0.0095° inside one zone's corner: about 100 plots.
+    if !tiles_only {
+        let (median, p99, bytes) = measure(&app, BBOX_100, 200, 2).await;
+        println!(
+            "| {backend} | bbox, ~100 plots | 102,400 plots | {} | {} | {} kB |",
+            ms(median),
+            ms(p99),
+            bytes / 1000
+        );
+    }
+    for z in [12u8, 14, 16] {
+        // A tile in the middle of the plots.
+        let t = landbank::tiles::TileId::containing(104.1905, 19.1905, z);
+        let uri = format!("/tiles/plots/{z}/{}/{}.mvt", t.x, t.y);
+        let mut cold = Vec::new();
+        let mut size = 0;
+        for _ in 0..cold_runs {
+            let fresh = router(AppState::new(large.clone())); // empty tile cache
+            let (d, _, b) = measure(&fresh, &uri, 1, 1).await;
+            cold.push(d);
+            size = b;
+        }
+        cold.sort();
+        println!(
+            "| {backend} | plots tile z{z}, cold | 102,400 plots | {} | {} (max of {cold_runs}) | {size} B |",
+            ms(cold[cold_runs / 2]),
+            ms(cold[cold_runs - 1])
+        );
+        // Another date each time on a warm service: the tile is built again, its drawing is kept.
+        let mut dated = Vec::new();
+        for n in 0..cold_runs {
+            let uri = format!("{uri}?at={}-01-01", 2000 + n % 200);
+            dated.push(measure(&app, &uri, 1, 1).await.0);
+        }
+        dated.sort();
+        println!(
+            "| {backend} | plots tile z{z}, another date each time | 102,400 plots | {} | {} (max of {cold_runs}) | {size} B |",
+            ms(dated[cold_runs / 2]),
+            ms(dated[cold_runs - 1])
+        );
+        let (median, p99, _) = measure(&app, &uri, 200, 2).await;
+        println!(
+            "| {backend} | plots tile z{z}, cached | 102,400 plots | {} | {} | {size} B |",
+            ms(median),
+            ms(p99)
+        );
+    }
+    if !tiles_only {
+        let (median, p99, bytes) = measure(&app, "/collections/plots/items/Z010-010-P55", 200, 2).await;
+        println!(
+            "| {backend} | one plot by id | 102,400 plots | {} | {} | {} kB |",
+            ms(median),
+            ms(p99),
+            bytes / 1000
+        );
+    }
+    large.close().await;
 }
 
 const BBOX_100: &str = "/collections/plots/items?bbox=104.1205,19.1205,104.1300,19.1300&limit=1000";

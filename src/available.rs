@@ -325,7 +325,7 @@ pub fn distance_km(piece: &Polygon, point: Point) -> f64 {
     }
 }
 
-/// Per-zone results kept between requests, in memory (0.65 of `LANDBANK_CACHE_MB`) and, for
+/// Per-zone results kept between requests, in memory (half of `LANDBANK_CACHE_MB`) and, for
 /// the default minimum piece size, in the store ([`Store::keep`], so that a restarted process does not
 /// compute again): every result of a zone computed so far, each for the dates it holds, keyed on (zone,
 /// minimum piece size) and valid while the zone's data version holds.
@@ -333,7 +333,7 @@ pub struct Cache(VersionedCache<(String, u64), Arc<Vec<Arc<ZoneAvailability>>>>)
 
 impl Default for Cache {
     fn default() -> Self {
-        Cache(VersionedCache::new(budget_bytes(0.65), |spans| {
+        Cache(VersionedCache::new(budget_bytes(0.5), |spans| {
             spans.iter().map(|z| weigh(z)).fold(0u32, u32::saturating_add)
         }))
     }

@@ -700,20 +700,19 @@ impl ZonePlotStates {
     }
 }
 
-/// Zone codes of plot rows, each once.
-fn zones_of(plots: &[crate::store::FeatureRow]) -> Vec<String> {
-    let codes =
-        plots.iter().filter_map(|r| r.properties.get("zone_code").and_then(serde_json::Value::as_str));
+/// Zone codes of plots (their properties), each once.
+fn zones_of<'a>(plots: impl IntoIterator<Item = &'a crate::collections::Properties>) -> Vec<String> {
+    let codes = plots.into_iter().filter_map(|p| p.get("zone_code").and_then(serde_json::Value::as_str));
     codes.map(str::to_string).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
 }
 
-/// The lease status on `at` of every plot of the zones of `plots` (rows of plots). Each zone's states
-/// come from `cache` when a span computed since the zone last changed holds `at`; the other zones'
-/// leases are read (fields only) and their states kept.
-pub async fn plot_lease_states(
+/// The lease status on `at` of every plot of the zones of `plots` (the plots' properties). Each zone's
+/// states come from `cache` when a span computed since the zone last changed holds `at`; the other
+/// zones' leases are read (fields only) and their states kept.
+pub async fn plot_lease_states<'a>(
     store: &Arc<dyn Store>,
     cache: &PlotStatesCache,
-    plots: &[crate::store::FeatureRow],
+    plots: impl IntoIterator<Item = &'a crate::collections::Properties>,
     at: Date,
 ) -> Result<ZonePlotStates, StoreError> {
     let zones = zones_of(plots);

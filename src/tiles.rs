@@ -4,7 +4,8 @@
 //! tile plus a buffer (64 of 4,096 units each side) with geo's boolean operations, simplified to the tile's
 //! resolution (Ramer–Douglas–Peucker, 1 unit) and carry the properties a map needs for styling, as of a
 //! date. Tiles are cached in memory (bounded) and keyed on the store's data version, so a write is seen by
-//! the next request.
+//! the next request. Each tile's drawing (geometry in tile units and the stored fields) is kept per data
+//! version whatever the date ([`DrawnCache`]): another date only re-colours it.
 
 use std::collections::HashMap;
 use std::f64::consts::PI;
@@ -20,7 +21,7 @@ use crate::available::{self, DEFAULT_MIN_PIECE_HA};
 use crate::collections::{self, Collection, TileExtra};
 use crate::domain::Date;
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
-use crate::store::{Store, StoreError, Within};
+use crate::store::{FeatureRow, Store, StoreError, Within};
 
 /// Tile extent in tile units (MVT default).
 pub const EXTENT: u32 = 4096;
@@ -240,9 +241,12 @@ pub struct TileState {
     pub figures: Arc<occupancy::FiguresCache>,
     /// Per-zone plot lease states, shared with the plots' pages.
     pub plot_states: Arc<occupancy::PlotStatesCache>,
+    /// Tiles' records drawn, whatever the date.
+    pub drawn: DrawnCache,
 }
 
-/// Builds the tile of `collection` at `tile` on date `at` (uncached); `None` when empty.
+/// Builds the tile of `collection` at `tile` on date `at`, the store being at data `version` (not kept:
+/// see [`TileCache`]; its drawing is, see [`DrawnCache`]); `None` when empty.
 pub async fn build(
     store: &Arc<dyn Store>,
     state: &TileState,
@@ -250,6 +254,7 @@ pub async fn build(
     collection: &'static Collection,
     tile: TileId,
     at: Date,
+    version: i64,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let Some(tiling) = collection.tiles else {
         return Err(TileError::NotTiled(collection.id.to_string()));
@@ -257,15 +262,15 @@ pub async fn build(
     if tile.z < tiling.min_zoom {
         return Ok(None);
     }
-    let bbox = tile.buffered_lonlat_bbox();
-    let mut features = Vec::new();
-    let text = |s: &str| TileValue::Text(s.to_string());
-    let mut push = |id: u64, geometry: &MultiPolygon, properties: Vec<(&'static str, TileValue)>| {
-        if let Some(g) = to_tile(geometry, tile) {
-            features.push(TileFeature { id, geometry: g, properties });
-        }
-    };
     if tiling.extra == TileExtra::Computed {
+        let bbox = tile.buffered_lonlat_bbox();
+        let mut features = Vec::new();
+        let text = |s: &str| TileValue::Text(s.to_string());
+        let mut push = |id: u64, geometry: &MultiPolygon, properties: Vec<(&'static str, TileValue)>| {
+            if let Some(g) = to_tile(geometry, tile) {
+                features.push(TileFeature { id, geometry: g, properties });
+            }
+        };
         let place = available::Place { bbox: Some(bbox), ..Default::default() };
         let zones = available::compute(store, available_cache, &place, at, DEFAULT_MIN_PIECE_HA).await?;
         let rect = Rect::new((bbox[0], bbox[1]), (bbox[2], bbox[3]));
@@ -298,54 +303,145 @@ pub async fn build(
         }
         return encode(collection.id, features);
     }
-    // Every row whose box meets the tile's, clipped below: no exact test, one statement.
-    let rows = store.json_rows(collection, Within::Box(bbox), true).await?.rows()?;
+    let drawn = drawn(store, &state.drawn, collection, tile, version).await?;
     let figures = match tiling.extra {
         TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
         _ => None,
     };
     // Plots are coloured by the state of the leases on them at `at`, those of their zones.
     let plot_states = if tiling.extra == TileExtra::LeaseStatus {
-        occupancy::plot_lease_states(store, &state.plot_states, &rows, at).await?
+        occupancy::plot_lease_states(store, &state.plot_states, drawn.iter().map(|d| &d.row.properties), at)
+            .await?
     } else {
         Default::default()
     };
-    for (n, mut row) in rows.into_iter().enumerate() {
-        let Some(geometry) = row.multipolygon(collection.id)? else { continue };
-        // The record as it stood on the date (absent then: not drawn).
-        if !row.as_of(collection, at)? {
-            continue;
+    let mut features = Vec::with_capacity(drawn.len());
+    for d in drawn.iter() {
+        // The record as it stood on the date (absent then: not drawn). A collection without dated
+        // fields stands as stored on every date: its rows are read in place, not copied.
+        let mut dated = None;
+        if collection.as_of.is_some() {
+            let mut row = d.row.clone();
+            if !row.as_of(collection, at)? {
+                continue;
+            }
+            dated = Some(row.properties);
         }
-        let p = &mut row.properties;
-        let code = p.get("code").and_then(Value::as_str).unwrap_or_default().to_string();
+        let p = dated.as_ref().unwrap_or(&d.row.properties);
+        // What the date adds: the zone's province then and its figures, a plot's lease status.
+        let mut added: Vec<(&'static str, TileValue)> = Vec::new();
+        let code = p.get("code").and_then(Value::as_str).unwrap_or_default();
         match tiling.extra {
             TileExtra::ZoneFigures => {
                 // The unit holding the zone on the date (the new Bắc Ninh from 01/07/2025).
                 if let Some(province) = p.get("province_code").and_then(Value::as_str)
                     && let Some(unit) = crate::geography::resolve_at(province, at)
                 {
-                    p.insert("province_code".into(), unit.province_code.clone().into());
+                    added.push(("province_code", TileValue::Text(unit.province_code.clone())));
                 }
-                if let Some(f) = figures.as_ref().and_then(|f| f.get(&code)) {
-                    p.insert("leasable_ha".into(), round2(f.leasable_ha).into());
-                    p.insert("leased_ha".into(), round2(f.leased_ha).into());
-                    p.insert("available_ha".into(), round2(f.available_ha).into());
+                if let Some(f) = figures.as_ref().and_then(|f| f.get(code)) {
+                    added.push(("leasable_ha", TileValue::Number(round2(f.leasable_ha))));
+                    added.push(("leased_ha", TileValue::Number(round2(f.leased_ha))));
+                    added.push(("available_ha", TileValue::Number(round2(f.available_ha))));
                     if let Some(pct) = f.occupancy_pct {
-                        p.insert("occupancy_pct".into(), round2(pct).into());
+                        added.push(("occupancy_pct", TileValue::Number(round2(pct))));
                     }
                 }
             }
             TileExtra::LeaseStatus => {
                 let state = plot_states.status(p);
-                p.insert(collections::LEASE_STATUS.name.into(), state.into());
+                added.push((collections::LEASE_STATUS.name, TileValue::Text(state.to_string())));
             }
             TileExtra::None | TileExtra::Computed => {}
         }
-        let properties =
-            tiling.fields.iter().filter_map(|(name, _)| Some((*name, tile_value(p.get(*name)?)?))).collect();
-        push(n as u64 + 1, &geometry, properties);
+        // In the order the collection lists them; what the date adds wins over what is stored.
+        let properties = tiling
+            .fields
+            .iter()
+            .filter_map(|(name, _)| {
+                let value = match added.iter().position(|(n, _)| n == name) {
+                    Some(i) => Some(added.swap_remove(i).1),
+                    None => p.get(*name).and_then(tile_value),
+                };
+                Some((*name, value?))
+            })
+            .collect();
+        features.push(TileFeature { id: d.id, geometry: d.geometry.clone(), properties });
     }
     encode(collection.id, features)
+}
+
+/// One record drawn on a tile, whatever the date: its geometry in tile units (clipped, simplified,
+/// rounded) and its stored fields.
+pub struct Drawn {
+    /// The feature's id in the tile: its row's place in the box read, from 1.
+    id: u64,
+    geometry: MultiPolygon,
+    /// The stored row, without its geometry.
+    row: FeatureRow,
+}
+
+/// The records of one tile, drawn at one data version of the store.
+pub type DrawnTile = Arc<Vec<Drawn>>;
+
+/// Tiles' records drawn once per data version and kept whatever the date: a map that steps through
+/// dates re-colours the same drawing (lease states, figures) instead of reading, projecting and
+/// clipping the rows again. Bounded by an estimate of their bytes (15 % of `LANDBANK_CACHE_MB`).
+pub type DrawnCache = crate::cache::VersionedCache<(&'static str, TileId), DrawnTile>;
+
+impl Default for DrawnCache {
+    fn default() -> Self {
+        DrawnCache::new(crate::cache::budget_bytes(0.15), |drawn| {
+            let bytes: usize = drawn
+                .iter()
+                .map(|d| {
+                    let points: usize = d
+                        .geometry
+                        .0
+                        .iter()
+                        .map(|p| {
+                            p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
+                        })
+                        .sum();
+                    let fields: usize = d
+                        .row
+                        .properties
+                        .iter()
+                        .map(|(k, v)| 64 + k.len() + v.as_str().map_or(0, str::len))
+                        .sum();
+                    96 + 16 * points + d.row.id.len() + fields
+                })
+                .sum();
+            u32::try_from(bytes).unwrap_or(u32::MAX)
+        })
+    }
+}
+
+/// The records of `collection` on `tile`, drawn: from `cache` when drawn at the store's data `version`,
+/// else read (every row whose box meets the buffered tile's, one statement) and drawn.
+async fn drawn(
+    store: &Arc<dyn Store>,
+    cache: &DrawnCache,
+    collection: &'static Collection,
+    tile: TileId,
+    version: i64,
+) -> Result<DrawnTile, TileError> {
+    if let Some(drawn) = cache.get(&(collection.id, tile), version) {
+        return Ok(drawn);
+    }
+    let bbox = tile.buffered_lonlat_bbox();
+    let rows = store.json_rows(collection, Within::Box(bbox), true).await?.rows()?;
+    let mut drawn = Vec::new();
+    for (n, mut row) in rows.into_iter().enumerate() {
+        let Some(geometry) = row.multipolygon(collection.id)? else { continue };
+        row.geometry = None;
+        if let Some(geometry) = to_tile(&geometry, tile) {
+            drawn.push(Drawn { id: n as u64 + 1, geometry, row });
+        }
+    }
+    let drawn = Arc::new(drawn);
+    cache.put((collection.id, tile), version, drawn.clone());
+    Ok(drawn)
 }
 
 /// A property as a tile value (`None` for null, arrays and objects, which tiles do not carry).

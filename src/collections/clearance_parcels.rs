@@ -59,11 +59,11 @@ pub const CLEARANCE_PARCELS: Collection = Collection {
             text_of(p, "parcel_no")?
         ))
     },
-    as_of: |p, at| {
+    as_of: Some(|p, at| {
         let parcel: ClearanceParcel = parse(p)?;
         p.insert("status".into(), parcel.status_at(at).as_str().into());
         Ok(true)
-    },
+    }),
     tiles: Some(Tiles {
         fields: &[
             ("status", "Clearance status at the date"),

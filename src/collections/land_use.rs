@@ -34,7 +34,7 @@ pub const LAND_USE: Collection = Collection {
     checks: &[Check::InsideZone],
     canonical: super::canonical::<LandUse>,
     // A plan exists on the days it is in force.
-    as_of: |p, at| Ok(parse::<LandUse>(p)?.valid_at(at)),
+    as_of: Some(|p, at| Ok(parse::<LandUse>(p)?.valid_at(at))),
     tiles: Some(Tiles {
         fields: &[("category", "Land-use category"), ("zone_code", "Code of the zone")],
         min_zoom: 0,

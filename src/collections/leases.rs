@@ -37,13 +37,13 @@ pub const LEASES: Collection = Collection {
     canonical: super::canonical::<Lease>,
     id_letter: "L",
     // A lease exists while it holds its land (reserved or active), with that status.
-    as_of: |p, at| match parse::<Lease>(p)?.state_at(at).status() {
+    as_of: Some(|p, at| match parse::<Lease>(p)?.state_at(at).status() {
         Some(status) => {
             p.insert("status".into(), status.into());
             Ok(true)
         }
         None => Ok(false),
-    },
+    }),
     tiles: Some(Tiles {
         fields: &[("status", "active or reserved at the date"), ("zone_code", "Code of the zone")],
         min_zoom: 12,

@@ -156,6 +156,9 @@ pub struct Tiles {
     pub extra: TileExtra,
 }
 
+/// Rewrites a record's properties as they stood on a date; false when it did not exist then.
+pub type AsOf = fn(&mut Properties, Date) -> Result<bool, String>;
+
 /// Properties as stored, for the per-collection functions below.
 pub type Properties = Map<String, Value>;
 
@@ -221,8 +224,9 @@ pub struct Collection {
     /// The letter of generated ids, `<zone>-<letter><8 hex digits>`, for records without a natural id.
     pub id_letter: &'static str,
     /// The record as of a date: rewrites what changes with dates (a zone's status) and says whether
-    /// the record exists then (a land-use plan in force, a lease held).
-    pub as_of: fn(&mut Properties, Date) -> Result<bool, String>,
+    /// the record exists then (a land-use plan in force, a lease held). `None`: the record stands as
+    /// stored on every date (plots, provinces).
+    pub as_of: Option<AsOf>,
     /// How it is tiled, if it is.
     pub tiles: Option<Tiles>,
     /// Source field names boards use for a field, already normalised (lower-case ASCII letters and
@@ -247,7 +251,7 @@ pub(crate) const BASE: Collection = Collection {
     canonical: |p| Ok(p),
     natural_id: |_| None,
     id_letter: "P",
-    as_of: |_, _| Ok(true),
+    as_of: None,
     tiles: None,
     aliases: &[],
 };

@@ -46,7 +46,7 @@ pub const PROJECT_EVENTS: Collection = Collection {
     canonical: super::canonical::<ProjectEvent>,
     id_letter: "E",
     // An event exists from its date.
-    as_of: |p, at| Ok(super::parse::<ProjectEvent>(p)?.decided_on <= at),
+    as_of: Some(|p, at| Ok(super::parse::<ProjectEvent>(p)?.decided_on <= at)),
     aliases: &[
         ("project_id", &["maduan", "duan", "idduan"]),
         ("kind", &["loai", "loaisukien", "noidung", "hinhthuc"]),

@@ -34,7 +34,7 @@ pub const PROJECT_RESULTS: Collection = Collection {
     },
     id_letter: "R",
     // Figures exist once their period has ended.
-    as_of: |p, at| Ok(parse::<ProjectResult>(p)?.period().1 <= at),
+    as_of: Some(|p, at| Ok(parse::<ProjectResult>(p)?.period().1 <= at)),
     aliases: &[
         ("project_id", &["maduan", "duan", "idduan"]),
         ("year", &["nam"]),

@@ -33,6 +33,6 @@ pub const PROJECTS: Collection = Collection {
     ],
     canonical: super::canonical::<Project>,
     // A project exists from its certificate.
-    as_of: |p, at| Ok(parse::<Project>(p)?.certificate_on.is_none_or(|d| d <= at)),
+    as_of: Some(|p, at| Ok(parse::<Project>(p)?.certificate_on.is_none_or(|d| d <= at))),
     ..BASE
 };

@@ -55,6 +55,6 @@ pub const TARGETS: Collection = Collection {
         Some(format!("{}-{}-{}{origin}", text_of(p, "province_code")?, target.period_label(), target.metric))
     },
     // The targets whose period has begun by the date.
-    as_of: |p, at| Ok(parse::<Target>(p)?.period().0 <= at),
+    as_of: Some(|p, at| Ok(parse::<Target>(p)?.period().0 <= at)),
     ..BASE
 };

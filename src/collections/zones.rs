@@ -64,11 +64,11 @@ pub const ZONES: Collection = Collection {
         Ok(map)
     },
     natural_id: |p| text_of(p, "code").map(str::to_string),
-    as_of: |p, at| {
+    as_of: Some(|p, at| {
         let zone: Zone = parse(p)?;
         p.insert("status".into(), zone.status_at(at).as_str().into());
         Ok(true)
-    },
+    }),
     tiles: Some(Tiles {
         fields: &[
             ("code", "Code of the zone"),

@@ -262,8 +262,13 @@ async fn rows_with_computed(
     } else {
         state.store.items(c, &ItemsQuery { limit: None, offset: 0, ..query.clone() }).await?
     };
-    let states =
-        crate::occupancy::plot_lease_states(&state.store, &state.tiles.plot_states, &page.rows, at).await?;
+    let states = crate::occupancy::plot_lease_states(
+        &state.store,
+        &state.tiles.plot_states,
+        page.rows.iter().map(|r| &r.properties),
+        at,
+    )
+    .await?;
     for row in &mut page.rows {
         let status = states.status(&row.properties);
         row.properties.insert(collections::LEASE_STATUS.name.into(), status.into());

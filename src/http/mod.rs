@@ -78,6 +78,7 @@ impl AppState {
                 tiles: Default::default(),
                 figures: figures.clone(),
                 plot_states: Default::default(),
+                drawn: Default::default(),
             }),
             figures,
             maps_dir: None,

@@ -82,7 +82,8 @@ impl FeatureRow {
     /// The row as it stood on `at` (see [`Collection::as_of`]): its dated fields rewritten for that day;
     /// false when the record did not exist then.
     pub fn as_of(&mut self, collection: &Collection, at: crate::domain::Date) -> Result<bool, StoreError> {
-        (collection.as_of)(&mut self.properties, at).map_err(|reason| StoreError::Corrupt {
+        let Some(as_of) = collection.as_of else { return Ok(true) };
+        as_of(&mut self.properties, at).map_err(|reason| StoreError::Corrupt {
             collection: collection.id.into(),
             id: self.id.clone(),
             reason,

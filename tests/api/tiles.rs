@@ -308,10 +308,51 @@ async fn rows_in_a_box_are_the_rows_a_page_reads(backend: Backend) {
     assert!(typed.iter().any(|l| l.start_on.is_some()));
 }
 
+/// The plots of a tile, by zone and code, with their geometry in tile units.
+fn plots_of(tile: &Decoded) -> std::collections::BTreeMap<(String, String), String> {
+    tile.features
+        .iter()
+        .map(|(p, g)| ((text(p, "zone_code").unwrap(), text(p, "code").unwrap()), format!("{g:?}")))
+        .collect()
+}
+
+async fn a_tile_drawn_once_serves_every_date_until_a_plot_changes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uri = |at: &str| tile_uri("plots", 14, at);
+    // Other dates: the same plots, drawn the same (only the colours may differ).
+    let first = decode(&app, &uri("2024-01-01")).await;
+    let drawn = plots_of(&first);
+    assert!(drawn.len() > 10, "{} plots", drawn.len());
+    for at in ["2020-01-01", "2010-06-30", "2026-01-01"] {
+        assert_eq!(plots_of(&decode(&app, &uri(at)).await), drawn, "{at}");
+    }
+    // A planner deletes a free plot of the tile: every date's tile loses it at once, dates already
+    // asked for and new ones alike.
+    let (zone, code) = first
+        .features
+        .iter()
+        .find(|(p, _)| text(p, "lease_status").as_deref() == Some("free"))
+        .map(|(p, _)| (text(p, "zone_code").unwrap(), text(p, "code").unwrap()))
+        .expect("a free plot near Quế Võ");
+    let item = format!("/collections/plots/items/{zone}-{code}");
+    let plot = app.get(&item).await;
+    assert_eq!(plot.status, 200, "{item}");
+    let planner = app.bearer(landbank::auth::Role::Planner, "phong quy hoach").await;
+    let etag = plot.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let deleted = app.send("DELETE", &item, &[("authorization", &planner), ("if-match", &etag)], None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let mut expected = drawn.clone();
+    expected.remove(&(zone.clone(), code.clone()));
+    for at in ["2024-01-01", "2020-01-01", "2023-03-03"] {
+        assert_eq!(plots_of(&decode(&app, &uri(at)).await), expected, "{at}: {zone}-{code} is gone");
+    }
+}
+
 crate::contract!(
     no_tile_feature_without_geometry,
     zone_tiles_carry_occupancy_as_of_the_date,
     plot_tiles_colour_by_lease_and_follow_writes,
+    a_tile_drawn_once_serves_every_date_until_a_plot_changes,
     every_collection_has_tiles_and_tilejson,
     empty_and_bad_tiles,
     rows_in_a_box_are_the_rows_a_page_reads,
