@@ -204,6 +204,8 @@ async fn main() {
     // `-- --tiles-only`: only the tile cases (e.g. under `perf record`); `LANDBANK_BENCH_COLD=N` cold
     // tiles each instead of 10.
     let tiles_only = std::env::args().any(|a| a == "--tiles-only");
+    // `-- --items-only`: only the page of 1,000 plots, `LANDBANK_BENCH_ITEMS` times (default 60).
+    let items_only = std::env::args().any(|a| a == "--items-only");
     let cold_runs: usize =
         std::env::var("LANDBANK_BENCH_COLD").ok().and_then(|n| n.parse().ok()).unwrap_or(10).max(10);
     drop_bench_databases().await;
@@ -222,13 +224,18 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
         let app = router(AppState::new(small.clone()));
-        let (median, p99, bytes) = measure(&app, "/collections/plots/items?limit=1000", 60, 2).await;
+        let pages = std::env::var("LANDBANK_BENCH_ITEMS").ok().and_then(|n| n.parse().ok()).unwrap_or(60);
+        let (median, p99, bytes) = measure(&app, "/collections/plots/items?limit=1000", pages, 2).await;
         println!(
             "| {backend} | items, 1,000 plots per page | 10,000 plots | {} | {} | {} kB |",
             ms(median),
             ms(p99),
             bytes / 1000
         );
+        if items_only {
+            small.close().await;
+            continue;
+        }
         let available = "/available?province_code=VN-01&at=2020-01-01&limit=100";
         let (mut cold, mut restarted) = (Vec::new(), Vec::new());
         for _ in 0..5 {

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, BoundingRect, Coord, MapCoords, MultiPolygon, Polygon, Rect, Simplify};
 use mvt::{GeomEncoder, GeomType, Tile};
 use serde_json::Value;
@@ -128,36 +127,43 @@ pub fn to_tile(geometry: &MultiPolygon, tile: TileId) -> Option<MultiPolygon> {
             .map_coords(|c| Coord { x: c.x.clamp(-BUFFER, max), y: c.y.clamp(-BUFFER, max) })
     }
     .simplify(1.0);
-    // Tiles hold integers: round here, so that what is kept is what the encoder writes. A ring that
-    // rounding collapses (fewer than three distinct points, or no area) is dropped, a polygon whose
-    // exterior collapses with it: no feature ever goes out without geometry.
-    let rounded = clipped.map_coords(|c| Coord { x: c.x.round(), y: c.y.round() });
-    // MVT: exterior rings have positive area by the surveyor's formula in tile coordinates.
-    let kept: Vec<Polygon> = rounded
+    // MVT: exterior rings have positive area by the surveyor's formula in tile coordinates, holes
+    // negative (geo's counter-clockwise and clockwise).
+    let kept: Vec<Polygon> = clipped
         .0
         .into_iter()
         .filter_map(|p| {
             let (exterior, holes) = p.into_inner();
-            let exterior = tile_ring(exterior)?;
-            Some(
-                Polygon::new(exterior, holes.into_iter().filter_map(tile_ring).collect())
-                    .orient(Direction::Default),
-            )
+            let exterior = tile_ring(exterior, true)?;
+            Some(Polygon::new(exterior, holes.into_iter().filter_map(|h| tile_ring(h, false)).collect()))
         })
         .collect();
     (!kept.is_empty()).then_some(MultiPolygon(kept))
 }
 
-/// A ring of integer tile coordinates without repeated points, or `None` when it encloses less than half
-/// a tile unit.
-fn tile_ring(ring: geo::LineString) -> Option<geo::LineString> {
-    let mut points = ring.0;
-    points.dedup();
-    if points.len() < 4 {
+/// A ring rounded to integer tile coordinates (tiles hold integers: what is kept is what the encoder
+/// writes), without repeated points and oriented as an exterior or a hole; `None` when rounding
+/// collapses it (fewer than three distinct points, or less than half a tile unit of area). A polygon
+/// whose exterior collapses is dropped with it: no feature ever goes out without geometry.
+fn tile_ring(mut ring: geo::LineString, exterior: bool) -> Option<geo::LineString> {
+    for c in &mut ring.0 {
+        *c = Coord { x: c.x.round(), y: c.y.round() };
+    }
+    ring.0.dedup();
+    if ring.0.len() < 4 {
         return None;
     }
-    let ring = geo::LineString(points);
-    (geo::Area::unsigned_area(&Polygon::new(ring.clone(), vec![])) >= 0.5).then_some(ring)
+    // Twice the signed area (shoelace, closing edge included; integers, so exact).
+    let points = &ring.0;
+    let twice_area: f64 =
+        points.iter().zip(points.iter().cycle().skip(1)).map(|(a, b)| a.x * b.y - b.x * a.y).sum();
+    if twice_area.abs() < 1.0 {
+        return None;
+    }
+    if (twice_area > 0.0) != exterior {
+        ring.0.reverse();
+    }
+    Some(ring)
 }
 
 /// A property value on a tile feature.
@@ -168,15 +174,15 @@ pub enum TileValue {
     Bool(bool),
 }
 
-/// One feature ready to encode.
-pub struct TileFeature {
+/// One feature ready to encode: its geometry in tile units, its own or a kept drawing's.
+pub struct TileFeature<'a> {
     pub id: u64,
-    pub geometry: MultiPolygon,
+    pub geometry: std::borrow::Cow<'a, MultiPolygon>,
     pub properties: Vec<(&'static str, TileValue)>,
 }
 
 /// Encodes one layer; `None` when it has no features (an empty tile).
-pub fn encode(layer_name: &str, features: Vec<TileFeature>) -> Result<Option<Vec<u8>>, TileError> {
+pub fn encode(layer_name: &str, features: Vec<TileFeature<'_>>) -> Result<Option<Vec<u8>>, TileError> {
     if features.is_empty() {
         return Ok(None);
     }
@@ -268,7 +274,7 @@ pub async fn build(
         let text = |s: &str| TileValue::Text(s.to_string());
         let mut push = |id: u64, geometry: &MultiPolygon, properties: Vec<(&'static str, TileValue)>| {
             if let Some(g) = to_tile(geometry, tile) {
-                features.push(TileFeature { id, geometry: g, properties });
+                features.push(TileFeature { id, geometry: std::borrow::Cow::Owned(g), properties });
             }
         };
         let place = available::Place { bbox: Some(bbox), ..Default::default() };
@@ -366,7 +372,11 @@ pub async fn build(
                 Some((*name, value?))
             })
             .collect();
-        features.push(TileFeature { id: d.id, geometry: d.geometry.clone(), properties });
+        features.push(TileFeature {
+            id: d.id,
+            geometry: std::borrow::Cow::Borrowed(&d.geometry),
+            properties,
+        });
     }
     encode(collection.id, features)
 }
@@ -430,11 +440,10 @@ async fn drawn(
         return Ok(drawn);
     }
     let bbox = tile.buffered_lonlat_bbox();
-    let rows = store.json_rows(collection, Within::Box(bbox), true).await?.rows()?;
+    let rows = store.json_rows(collection, Within::Box(bbox), true).await?.rows_with_shapes()?;
     let mut drawn = Vec::new();
-    for (n, mut row) in rows.into_iter().enumerate() {
-        let Some(geometry) = row.multipolygon(collection.id)? else { continue };
-        row.geometry = None;
+    for (n, (row, geometry)) in rows.into_iter().enumerate() {
+        let Some(geometry) = geometry else { continue };
         if let Some(geometry) = to_tile(&geometry, tile) {
             drawn.push(Drawn { id: n as u64 + 1, geometry, row });
         }

@@ -381,6 +381,26 @@ impl JsonRows {
             .collect())
     }
 
+    /// The rows without their geometry text, each with its geometry parsed (`None` when it has none
+    /// or it was not read): the geometry is parsed where it lies in the text, never copied.
+    pub fn rows_with_shapes(&self) -> Result<Vec<(FeatureRow, Option<MultiPolygon>)>, StoreError> {
+        let elements: Vec<JsonRow<'_, String, Map<String, Value>>> =
+            serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
+        elements
+            .into_iter()
+            .map(|((id, properties), geometry)| {
+                let shape = match geometry.map(|g| g.get()).filter(|g| *g != "null") {
+                    Some(text) => Some(spatial::parse_stored(text).map_err(|reason| {
+                        StoreError::Corrupt { collection: self.collection.into(), id: id.clone(), reason }
+                    })?),
+                    None => None,
+                };
+                let row = FeatureRow { id, properties, geometry: None, area_ha: None, source_crs: None };
+                Ok((row, shape))
+            })
+            .collect()
+    }
+
     /// Each row's fields parsed into `T` (e.g. [`crate::domain::Lease`]), without an intermediate map.
     pub fn fields<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
         let elements: Vec<JsonRow<'_, serde::de::IgnoredAny, T>> =
