@@ -535,29 +535,19 @@ pub async fn compute(
         let zone = Arc::new(zone);
         let version = version(&zone.zone_code);
         if version <= started {
-            let mut spans =
-                cache.0.peek(&key(&zone.zone_code), version).map(|s| s.to_vec()).unwrap_or_default();
-            spans.retain(|z| (z.from, z.to) != (zone.from, zone.to));
-            spans.push(zone.clone());
-            spans.sort_by_key(|z| z.from);
+            let same =
+                |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
+            let spans = cache.0.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
             if min_piece_ha == DEFAULT_MIN_PIECE_HA {
                 match serde_json::to_string(&spans) {
                     Ok(text) => entries.push((zone.zone_code.clone(), version, text)),
                     Err(e) => tracing::warn!(zone = %zone.zone_code, "available land not kept: {e}"),
                 }
             }
-            cache.0.put(key(&zone.zone_code), version, Arc::new(spans));
         }
         results.insert(zone.zone_code.clone(), zone);
     }
-    if !entries.is_empty() {
-        // A cache: land not kept is computed again next time, so a failure is logged, not answered.
-        match store.keep(KEPT_KIND, &entries).await {
-            Ok(true) => tracing::debug!(zones = entries.len(), "available land kept in the store"),
-            Ok(false) => tracing::debug!("available land not kept: the store is busy with a write"),
-            Err(e) => tracing::warn!("available land not kept in the store: {e}"),
-        }
-    }
+    crate::occupancy::keep_in_store(store, KEPT_KIND, &entries, "available land").await;
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
 }
 

@@ -61,6 +61,32 @@ where
     }
 }
 
+impl<K, S> VersionedCache<K, std::sync::Arc<Vec<S>>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    /// Adds `span` (a result holding over a span of dates) to the spans kept for `key` at data
+    /// `version`, in place of one that `same` says covers the same dates, the spans ordered by `order`;
+    /// returns them all (to be kept in the store as well).
+    pub fn add_span<O: Ord>(
+        &self,
+        key: K,
+        version: i64,
+        span: S,
+        same: impl Fn(&S, &S) -> bool,
+        order: impl Fn(&S) -> O,
+    ) -> std::sync::Arc<Vec<S>> {
+        let mut spans = self.peek(&key, version).map(|s| s.to_vec()).unwrap_or_default();
+        spans.retain(|s| !same(s, &span));
+        spans.push(span);
+        spans.sort_by_key(|s| order(s));
+        let spans = std::sync::Arc::new(spans);
+        self.put(key, version, spans.clone());
+        spans
+    }
+}
+
 /// The byte budget of a cache: `LANDBANK_CACHE_MB` (default 256) split by `share` (0–1).
 pub fn budget_bytes(share: f64) -> u64 {
     let mb: f64 = std::env::var("LANDBANK_CACHE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(256.0);

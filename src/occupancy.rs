@@ -565,24 +565,31 @@ async fn keep_pieces(
         if version > started {
             continue;
         }
-        let mut pieces: Vec<Measured> = cache.0.peek(code, version).map(|p| p.to_vec()).unwrap_or_default();
-        pieces.retain(|p| p != piece);
-        pieces.push(piece.clone());
-        pieces.sort_by_key(|p| p.from);
+        let pieces = cache.0.add_span(code.clone(), version, piece.clone(), |a, b| a == b, |p| p.from);
         match serde_json::to_string(&pieces) {
             Ok(text) => entries.push((code.clone(), version, text)),
             Err(e) => tracing::warn!(zone = %code, "occupancy figures not kept: {e}"),
         }
-        cache.0.put(code.clone(), version, Arc::new(pieces));
     }
+    keep_in_store(store, KEPT_KIND, &entries, "occupancy figures").await;
+}
+
+/// Keeps per-zone results (`entries`: zone, its data version, the text) in the store under `kind`.
+/// What is kept is a cache: results not kept are measured again next time, so a failure is logged
+/// (naming `what`), not answered.
+pub(crate) async fn keep_in_store(
+    store: &Arc<dyn Store>,
+    kind: &str,
+    entries: &[(String, i64, String)],
+    what: &str,
+) {
     if entries.is_empty() {
         return;
     }
-    // A cache: figures not kept are measured again next time, so a failure is logged, not answered.
-    match store.keep(KEPT_KIND, &entries).await {
-        Ok(true) => tracing::debug!(zones = entries.len(), "occupancy figures kept in the store"),
-        Ok(false) => tracing::debug!("occupancy figures not kept: the store is busy with a write"),
-        Err(e) => tracing::warn!("occupancy figures not kept in the store: {e}"),
+    match store.keep(kind, entries).await {
+        Ok(true) => tracing::debug!(zones = entries.len(), "{what} kept in the store"),
+        Ok(false) => tracing::debug!("{what} not kept: the store is busy with a write"),
+        Err(e) => tracing::warn!("{what} not kept in the store: {e}"),
     }
 }
 

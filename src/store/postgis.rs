@@ -441,24 +441,15 @@ impl Store for PostgisStore {
             return Ok(false);
         }
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        for (zone_code, version, text) in entries {
-            let kept = sqlx::query(super::KEEP_FIGURES)
-                .bind(kind)
-                .bind(zone_code)
-                .bind(version)
-                .bind(text)
-                .execute(&mut *tx)
-                .await;
-            match kept {
-                Ok(_) => {}
-                // 25006: read_only_sql_transaction, what a hot standby answers to every write.
-                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("25006") => {
-                    self.read_only.store(true, Ordering::Relaxed);
-                    tracing::info!("the database is read-only (a replica): figures are kept in memory only");
-                    return Ok(false);
-                }
-                Err(e) => return Err(store_error(e)),
+        match Shared::<sqlx::Postgres>::keep_in(&mut tx, kind, entries).await {
+            Ok(()) => {}
+            // 25006: read_only_sql_transaction, what a hot standby answers to every write.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("25006") => {
+                self.read_only.store(true, Ordering::Relaxed);
+                tracing::info!("the database is read-only (a replica): figures are kept in memory only");
+                return Ok(false);
             }
+            Err(e) => return Err(store_error(e)),
         }
         tx.commit().await.map_err(store_error)?;
         Ok(true)

@@ -168,6 +168,15 @@ pub(crate) trait SharedOps {
 
     /// Every write ends so: a new data version, recorded for the zones it touched.
     async fn finish_write(tx: &mut Tx<Self::Db>, zones: BTreeSet<String>) -> Result<(), StoreError>;
+
+    /// Keeps per-zone results of `kind` (zone, its data version, the text kept) in the open transaction
+    /// `tx`, one upsert each (the caller commits; see [`super::Store::keep`]). The driver's error is
+    /// returned as it came, for the caller to tell a read-only database from a failure.
+    async fn keep_in(
+        tx: &mut Tx<Self::Db>,
+        kind: &str,
+        entries: &[(String, i64, String)],
+    ) -> Result<(), sqlx::Error>;
 }
 
 /// The shared operations of database `DB` (a namespace: the bounds are stated once, here).
@@ -530,6 +539,23 @@ where
                 .execute(&mut **tx)
                 .await
                 .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn keep_in(
+        tx: &mut Tx<DB>,
+        kind: &str,
+        entries: &[(String, i64, String)],
+    ) -> Result<(), sqlx::Error> {
+        for (zone_code, version, text) in entries {
+            sqlx::query::<DB>(super::KEEP_FIGURES)
+                .bind(kind)
+                .bind(zone_code.as_str())
+                .bind(*version)
+                .bind(text.as_str())
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }

@@ -395,16 +395,7 @@ impl Store for SqliteStore {
             return Ok(false);
         };
         let mut tx = begin_write(&self.pool).await?;
-        for (zone_code, version, text) in entries {
-            sqlx::query(super::KEEP_FIGURES)
-                .bind(kind)
-                .bind(zone_code)
-                .bind(version)
-                .bind(text)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
+        Shared::<sqlx::Sqlite>::keep_in(&mut tx, kind, entries).await.map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         Ok(true)
     }
