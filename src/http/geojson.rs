@@ -180,11 +180,37 @@ impl FeatureWriter {
             }
             None => out.extend_from_slice(b"null"),
         }
-        out.extend_from_slice(br#","properties":"#);
-        let mut properties = served_properties(c, row);
-        properties.retain(|k, _| keep(k));
-        write_json(out, &properties)?;
-        out.push(b'}');
+        // The members `served_properties` would hold, in its order, written as they are read.
+        out.extend_from_slice(br#","properties":{"#);
+        let extras: &[(&str, Value)] = if c.spatial {
+            &[
+                ("area_ha", row.area_ha.map(|a| json!((a * 1e6).round() / 1e6)).unwrap_or(Value::Null)),
+                ("area_source", json!("measured")),
+                ("source_crs", json!(row.source_crs)),
+            ]
+        } else {
+            &[]
+        };
+        let extra = |k: &str| extras.iter().find(|(name, _)| *name == k).map(|(_, v)| v);
+        let mut first = true;
+        let mut member = |out: &mut Vec<u8>, k: &str, v: &Value| -> Result<(), ApiError> {
+            if !keep(k) {
+                return Ok(());
+            }
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            write_json(out, &k)?;
+            out.push(b':');
+            write_json(out, v)
+        };
+        for (k, v) in &row.properties {
+            member(out, k, extra(k).unwrap_or(v))?;
+        }
+        for (k, v) in extras.iter().filter(|(k, _)| !row.properties.contains_key(*k)) {
+            member(out, k, v)?;
+        }
+        out.extend_from_slice(b"}}");
         Ok(())
     }
 
