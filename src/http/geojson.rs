@@ -254,12 +254,7 @@ fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), 
                 std::str::from_utf8(&bytes[start..i]).ok().and_then(|t| t.parse().ok()).ok_or_else(|| {
                     <serde_json::Error as serde::de::Error>::custom("a coordinate is not a number")
                 })?;
-            let rounded = (number * factor).round() / factor;
-            if rounded.is_finite() {
-                serde_json::to_writer(&mut *out, &rounded)?;
-            } else {
-                out.extend_from_slice(&bytes[start..i]);
-            }
+            write_rounded(out, number, decimals, factor, &bytes[start..i])?;
         } else {
             if !b.is_ascii_whitespace() {
                 out.push(b);
@@ -268,6 +263,53 @@ fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), 
         }
     }
     out.push(b'}');
+    Ok(())
+}
+
+/// Writes `number` rounded to `decimals` (`factor` = 10^decimals) as `serde_json` writes the rounded
+/// `f64` (its shortest form that reads back the same), or `text` as it came when not finite.
+///
+/// A coordinate of degrees rounded to 7 decimals has at most 11 significant digits, well within the
+/// 15 an `f64` always keeps: its shortest form is then the decimal itself, trailing zeros trimmed, and
+/// is written from the integer `round(number × factor)` without formatting a float. Tiny, huge and
+/// zero values take `serde_json`'s way (exponent forms, `-0.0`).
+fn write_rounded(
+    out: &mut Vec<u8>,
+    number: f64,
+    decimals: u32,
+    factor: f64,
+    text: &[u8],
+) -> Result<(), serde_json::Error> {
+    let scaled = (number * factor).round();
+    let rounded = scaled / factor;
+    if !rounded.is_finite() {
+        out.extend_from_slice(text);
+        return Ok(());
+    }
+    if !(1e-3..1e6).contains(&rounded.abs()) || decimals > 9 {
+        return serde_json::to_writer(&mut *out, &rounded);
+    }
+    let scaled = scaled as i64;
+    let unit = 10i64.pow(decimals);
+    if scaled < 0 {
+        out.push(b'-');
+    }
+    let (whole, mut fraction) = (scaled.unsigned_abs() / unit as u64, scaled.unsigned_abs() % unit as u64);
+    let mut buffer = itoa::Buffer::new();
+    out.extend_from_slice(buffer.format(whole).as_bytes());
+    out.push(b'.');
+    if fraction == 0 {
+        out.push(b'0');
+        return Ok(());
+    }
+    let mut digits = decimals as usize;
+    while fraction % 10 == 0 {
+        fraction /= 10;
+        digits -= 1;
+    }
+    let text = buffer.format(fraction);
+    out.extend(std::iter::repeat_n(b'0', digits - text.len()));
+    out.extend_from_slice(text.as_bytes());
     Ok(())
 }
 
@@ -448,5 +490,32 @@ mod tests {
             rounded_geometry(&mut Vec::new(), r#"{"type":"Polygon","coordinates":[[[1-2]]]}"#, 7).is_err()
         );
         assert!(rounded_geometry(&mut Vec::new(), "[]", 7).is_err());
+    }
+
+    #[test]
+    fn coordinates_are_written_as_serde_json_writes_the_rounded_number() {
+        let factor = 10f64.powi(COORDINATE_DECIMALS as i32);
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values: Vec<f64> = vec![
+            0.0, -0.0, 1e-9, -4e-8, 0.001, 0.00099999, 5e-8, 1.0, 106.0, -180.0, 21.1, 999_999.99999999,
+            1e6, 123_456_789.123, 0.1 + 0.2, 106.12345675, 106.12345665, 21.00000005,
+        ];
+        for _ in 0..200_000 {
+            let unit = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = [1e-4, 1e-2, 1.0, 180.0, 1e5][(next() % 5) as usize];
+            values.push((unit * 2.0 - 1.0) * scale);
+        }
+        for v in values {
+            let mut out = Vec::new();
+            write_rounded(&mut out, v, COORDINATE_DECIMALS, factor, b"").unwrap();
+            let expected = serde_json::to_string(&((v * factor).round() / factor)).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{v:e}");
+        }
     }
 }
