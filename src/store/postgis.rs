@@ -495,13 +495,18 @@ fn row_columns(collection: &Collection) -> Vec<&'static str> {
 }
 
 /// Rows in PostgreSQL's binary `COPY` format, sent in one `COPY`; `None` (nothing sent) when a value does
-/// not fit its column's type, for the caller to `INSERT` instead.
+/// not fit its column's type, for the caller to `INSERT` instead. Rows are sent as they are encoded, a
+/// megabyte at a time: PostgreSQL stores one part while the next is encoded (geometry as EWKB, its
+/// geodesic area), on the other core.
 async fn copy_rows(
     tx: &mut Tx,
     collection: &Collection,
     features: &[NewFeature],
 ) -> Result<Option<u64>, StoreError> {
     use geozero::{CoordDimensions, ToWkb};
+    if features.is_empty() {
+        return Ok(Some(0));
+    }
     let types: HashMap<String, String> = sqlx::query(
         "SELECT attname::text AS name, format_type(atttypid, NULL) AS kind FROM pg_attribute \
          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
@@ -515,18 +520,20 @@ async fn copy_rows(
     .collect();
     let columns = row_columns(collection);
     let kinds: Vec<&str> = columns.iter().map(|c| types.get(*c).map(String::as_str).unwrap_or("")).collect();
-    let mut buf = Vec::with_capacity(features.len() * 320 + 32);
-    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
-    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
-    for feature in features {
-        buf.extend_from_slice(&(columns.len() as i16).to_be_bytes());
+    let values = |feature: &NewFeature| -> Vec<Bind> {
         let mut values = vec![Bind::Text(feature.id.clone())];
         values.extend(
             collection.fields.iter().map(|f| Bind::from_property(f.kind, feature.properties.get(f.name))),
         );
-        for (value, kind) in values.iter().zip(&kinds) {
-            if !copy_value(&mut buf, kind, value) {
+        values
+    };
+    // Every value must fit its column before anything is sent: a COPY under way cannot be taken back
+    // without failing the transaction.
+    let mut scratch = Vec::new();
+    for feature in features {
+        for (value, kind) in values(feature).iter().zip(&kinds) {
+            scratch.clear();
+            if !copy_value(&mut scratch, kind, value) {
                 tracing::debug!(
                     table = collection.table,
                     kind,
@@ -534,6 +541,19 @@ async fn copy_rows(
                 );
                 return Ok(None);
             }
+        }
+    }
+    let statement = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", collection.table, columns.join(", "));
+    let mut copy = tx.copy_in_raw(&statement).await.map_err(store_error)?;
+    const PART_BYTES: usize = 1 << 20;
+    let mut buf = Vec::with_capacity(PART_BYTES + 64 * 1024);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
+    for (n, feature) in features.iter().enumerate() {
+        buf.extend_from_slice(&(columns.len() as i16).to_be_bytes());
+        for (value, kind) in values(feature).iter().zip(&kinds) {
+            copy_value(&mut buf, kind, value); // fits: checked above
         }
         match &feature.geometry {
             Some(g) => {
@@ -546,14 +566,15 @@ async fn copy_rows(
             }
             None => (0..3).for_each(|_| copy_field(&mut buf, None)),
         }
-    }
-    buf.extend_from_slice(&(-1i16).to_be_bytes());
-    let statement = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", collection.table, columns.join(", "));
-    let mut copy = tx.copy_in_raw(&statement).await.map_err(store_error)?;
-    for chunk in buf.chunks(1 << 20) {
-        if let Err(e) = copy.send(chunk).await {
-            let _ = copy.abort("landbank: sending the rows failed").await;
-            return Err(store_error(e));
+        if n + 1 == features.len() {
+            buf.extend_from_slice(&(-1i16).to_be_bytes());
+        }
+        if buf.len() >= PART_BYTES || n + 1 == features.len() {
+            if let Err(e) = copy.send(buf.as_slice()).await {
+                let _ = copy.abort("landbank: sending the rows failed").await;
+                return Err(store_error(e));
+            }
+            buf.clear();
         }
     }
     Ok(Some(copy.finish().await.map_err(store_error)?))

@@ -431,7 +431,8 @@ async fn insert_rows(
             .fetch_one(&mut **tx)
             .await
             .map_err(store_error)?;
-    for chunk in features.chunks(rows_per_statement) {
+    // A statement and its values: geometry as GeoJSON text, its geodesic area and box.
+    let prepare = |chunk: &[NewFeature]| {
         let insert = format!(
             "INSERT INTO {} ({}) VALUES {}",
             collection.table,
@@ -457,7 +458,20 @@ async fn insert_rows(
                 None => binds.extend([0; 7].map(|_| Bind::Null(FieldKind::Text))),
             }
         }
-        bind_all(sql(insert), binds).execute(&mut **tx).await.map_err(store_error)?;
+        (insert, binds)
+    };
+    let mut chunks = features.chunks(rows_per_statement);
+    let mut next = chunks.next().map(prepare);
+    while let Some((insert, binds)) = next.take() {
+        // Hand the statement to SQLite's thread, then prepare the next one while it runs.
+        let mut execute = std::pin::pin!(bind_all(sql(insert), binds).execute(&mut **tx));
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(execute.as_mut().poll(cx))).await;
+        next = chunks.next().map(prepare);
+        match first {
+            std::task::Poll::Ready(done) => done,
+            std::task::Poll::Pending => execute.await,
+        }
+        .map_err(store_error)?;
     }
     // The new rows' boxes into the R*Tree in one statement: they are the rows past `before`.
     if collection.spatial {
