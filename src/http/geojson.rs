@@ -269,9 +269,9 @@ fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), 
 /// Writes `number` rounded to `decimals` (`factor` = 10^decimals) as `serde_json` writes the rounded
 /// `f64` (its shortest form that reads back the same), or `text` as it came when not finite.
 ///
-/// A coordinate of degrees rounded to 7 decimals has at most 11 significant digits, well within the
-/// 15 an `f64` always keeps: its shortest form is then the decimal itself, trailing zeros trimmed, and
-/// is written from the integer `round(number × factor)` without formatting a float. Tiny, huge and
+/// A number below a million rounded to 7 decimals has at most 13 significant digits, within the 15 an
+/// `f64` always keeps: its shortest form is then the decimal itself, trailing zeros trimmed, and is
+/// written from the integer `round(number × factor)` without formatting a float. Tiny, huge and
 /// zero values take `serde_json`'s way (exponent forms, `-0.0`).
 fn write_rounded(
     out: &mut Vec<u8>,

@@ -557,9 +557,14 @@ async fn copy_rows(
         }
         match &feature.geometry {
             Some(g) => {
-                let ewkb = geo::Geometry::MultiPolygon(g.clone())
-                    .to_ewkb(CoordDimensions::xy(), Some(4326))
-                    .map_err(|e| StoreError::Database(format!("geometry of {}: {e}", feature.id)))?;
+                let ewkb =
+                    match geo::Geometry::MultiPolygon(g.clone()).to_ewkb(CoordDimensions::xy(), Some(4326)) {
+                        Ok(ewkb) => ewkb,
+                        Err(e) => {
+                            let _ = copy.abort("landbank: a geometry could not be encoded").await;
+                            return Err(StoreError::Database(format!("geometry of {}: {e}", feature.id)));
+                        }
+                    };
                 copy_field(&mut buf, Some(&ewkb));
                 copy_field(&mut buf, Some(&crate::spatial::area_ha(g).to_be_bytes()));
                 copy_field(&mut buf, Some(feature.source_crs.as_bytes()));
