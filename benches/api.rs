@@ -206,14 +206,16 @@ async fn main() {
     let tiles_only = std::env::args().any(|a| a == "--tiles-only");
     // `-- --items-only`: only the page of 1,000 plots, `LANDBANK_BENCH_ITEMS` times (default 60).
     let items_only = std::env::args().any(|a| a == "--items-only");
+    // `-- --bbox-only`: only the bbox page, `LANDBANK_BENCH_BBOX` times (default 200).
+    let bbox_only = std::env::args().any(|a| a == "--bbox-only");
     let cold_runs: usize =
         std::env::var("LANDBANK_BENCH_COLD").ok().and_then(|n| n.parse().ok()).unwrap_or(10).max(10);
     drop_bench_databases().await;
     println!("| store | case | data | median | p99 | response |");
     println!("|---|---|---|---|---|---|");
     for backend in ["sqlite", "postgis"] {
-        if tiles_only {
-            large(backend, dir.path(), cold_runs, true).await;
+        if tiles_only || bbox_only {
+            large(backend, dir.path(), cold_runs, if tiles_only { Only::Tiles } else { Only::Bbox }).await;
             continue;
         }
         let (small, small_url) = scratch(backend, dir.path(), "10k").await;
@@ -327,7 +329,7 @@ async fn main() {
         );
         small.close().await;
 
-        large(backend, dir.path(), cold_runs, false).await;
+        large(backend, dir.path(), cold_runs, Only::All).await;
     }
     if million {
         let (huge, _) = scratch("postgis", dir.path(), "1m").await;
@@ -350,23 +352,36 @@ async fn main() {
     drop_bench_databases().await;
 }
 
-/// The cases on 102,400 plots (32 × 32 zones of 100): bbox, tiles at three zooms, one plot; with
-/// `tiles_only`, the tiles alone, each cold `cold_runs` times.
-async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, tiles_only: bool) {
+/// Which of the cases on 102,400 plots run.
+#[derive(PartialEq)]
+enum Only {
+    All,
+    Tiles,
+    Bbox,
+}
+
+/// The cases on 102,400 plots (32 × 32 zones of 100): bbox, tiles at three zooms (cold `cold_runs`
+/// times), one plot; or `only` the tiles or the bbox page.
+async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Only) {
     let (large, _) = scratch(backend, dir, "100k").await;
     let started = Instant::now();
     synthetic(&large, 32, 0..32, false).await;
     eprintln!("{backend}: loaded 102,400 plots in {:.1} s", started.elapsed().as_secs_f64());
     let app = router(AppState::new(large.clone()));
     // 0.0095° × 0.0095° inside one zone's corner: about 100 plots.
-    if !tiles_only {
-        let (median, p99, bytes) = measure(&app, BBOX_100, 200, 2).await;
+    if only != Only::Tiles {
+        let times = std::env::var("LANDBANK_BENCH_BBOX").ok().and_then(|n| n.parse().ok()).unwrap_or(200);
+        let (median, p99, bytes) = measure(&app, BBOX_100, times, 2).await;
         println!(
             "| {backend} | bbox, ~100 plots | 102,400 plots | {} | {} | {} kB |",
             ms(median),
             ms(p99),
             bytes / 1000
         );
+    }
+    if only == Only::Bbox {
+        large.close().await;
+        return;
     }
     for z in [12u8, 14, 16] {
         // A tile in the middle of the plots.
@@ -405,7 +420,7 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, tiles_onl
             ms(p99)
         );
     }
-    if !tiles_only {
+    if only == Only::All {
         let (median, p99, bytes) = measure(&app, "/collections/plots/items/Z010-010-P55", 200, 2).await;
         println!(
             "| {backend} | one plot by id | 102,400 plots | {} | {} | {} kB |",
