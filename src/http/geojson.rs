@@ -128,19 +128,25 @@ fn unreadable(c: &Collection, id: &str) -> ApiError {
     ApiError::Internal(format!("stored geometry of {} '{id}' is unreadable", c.id))
 }
 
-/// A row's properties as served: its fields, and for spatial records `area_ha` (measured, to 1 m²),
-/// `area_source` and `source_crs`.
+/// A row's properties as served: its fields, then what [`measured_members`] adds.
 fn served_properties(c: &Collection, row: FeatureRow) -> serde_json::Map<String, Value> {
+    let extras = measured_members(c, &row);
     let mut properties = row.properties;
-    if c.spatial {
-        properties.insert(
-            "area_ha".into(),
-            row.area_ha.map(|a| json!((a * 1e6).round() / 1e6)).unwrap_or(Value::Null),
-        );
-        properties.insert("area_source".into(), json!("measured"));
-        properties.insert("source_crs".into(), json!(row.source_crs));
-    }
+    properties.extend(extras.into_iter().map(|(k, v)| (k.to_string(), v)));
     properties
+}
+
+/// What a spatial record's properties carry besides its fields: `area_ha` (measured, to 1 m²),
+/// `area_source` and `source_crs`; nothing for other records.
+fn measured_members(c: &Collection, row: &FeatureRow) -> Vec<(&'static str, Value)> {
+    if !c.spatial {
+        return Vec::new();
+    }
+    vec![
+        ("area_ha", row.area_ha.map(|a| json!((a * 1e6).round() / 1e6)).unwrap_or(Value::Null)),
+        ("area_source", json!("measured")),
+        ("source_crs", json!(row.source_crs)),
+    ]
 }
 
 /// A page of CRS84 features written as GeoJSON text straight from the stored geometry text, without
@@ -182,15 +188,7 @@ impl FeatureWriter {
         }
         // The members `served_properties` would hold, in its order, written as they are read.
         out.extend_from_slice(br#","properties":{"#);
-        let extras: &[(&str, Value)] = if c.spatial {
-            &[
-                ("area_ha", row.area_ha.map(|a| json!((a * 1e6).round() / 1e6)).unwrap_or(Value::Null)),
-                ("area_source", json!("measured")),
-                ("source_crs", json!(row.source_crs)),
-            ]
-        } else {
-            &[]
-        };
+        let extras = measured_members(c, &row);
         let extra = |k: &str| extras.iter().find(|(name, _)| *name == k).map(|(_, v)| v);
         let mut first = true;
         let mut member = |out: &mut Vec<u8>, k: &str, v: &Value| -> Result<(), ApiError> {

@@ -166,6 +166,11 @@ pub(crate) const VERSION_COLUMNS: &str = "collection, id, version, op, actor, re
 pub(crate) const OPEN_VERSION: &str = "SELECT version, op FROM history \
      WHERE collection = $1 AND id = $2 AND recorded_to_us IS NULL";
 
+/// The current version of the row `t` of collection `$1` (null when it has none), as a scalar
+/// subquery: read in the same statement as the row, so that both come from one snapshot.
+pub(crate) const CURRENT_VERSION_OF_ROW: &str = "(SELECT h.version FROM history h WHERE h.collection = $1 \
+     AND h.id = t.id AND h.recorded_to_us IS NULL AND h.op <> 'delete')";
+
 /// Closes the open version of a record if it is `version` and not a deletion (the optimistic lock).
 pub(crate) const CLOSE_VERSION: &str = "UPDATE history SET recorded_to_us = $1 \
      WHERE collection = $2 AND id = $3 AND recorded_to_us IS NULL AND op <> 'delete' AND version = $4";

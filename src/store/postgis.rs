@@ -520,18 +520,21 @@ async fn copy_rows(
     .collect();
     let columns = row_columns(collection);
     let kinds: Vec<&str> = columns.iter().map(|c| types.get(*c).map(String::as_str).unwrap_or("")).collect();
-    let values = |feature: &NewFeature| -> Vec<Bind> {
-        let mut values = vec![Bind::Text(feature.id.clone())];
-        values.extend(
-            collection.fields.iter().map(|f| Bind::from_property(f.kind, feature.properties.get(f.name))),
-        );
-        values
-    };
+    // Each row's id and fields, once.
+    let rows: Vec<Vec<Bind>> = features
+        .iter()
+        .map(|feature| {
+            let fields = collection.fields.iter();
+            std::iter::once(Bind::Text(feature.id.clone()))
+                .chain(fields.map(|f| Bind::from_property(f.kind, feature.properties.get(f.name))))
+                .collect()
+        })
+        .collect();
     // Every value must fit its column before anything is sent: a COPY under way cannot be taken back
     // without failing the transaction.
     let mut scratch = Vec::new();
-    for feature in features {
-        for (value, kind) in values(feature).iter().zip(&kinds) {
+    for values in &rows {
+        for (value, kind) in values.iter().zip(&kinds) {
             scratch.clear();
             if !copy_value(&mut scratch, kind, value) {
                 tracing::debug!(
@@ -550,9 +553,9 @@ async fn copy_rows(
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     buf.extend_from_slice(&0i32.to_be_bytes()); // flags
     buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
-    for (n, feature) in features.iter().enumerate() {
+    for (n, (feature, values)) in features.iter().zip(&rows).enumerate() {
         buf.extend_from_slice(&(columns.len() as i16).to_be_bytes());
-        for (value, kind) in values(feature).iter().zip(&kinds) {
+        for (value, kind) in values.iter().zip(&kinds) {
             copy_value(&mut buf, kind, value); // fits: checked above
         }
         match &feature.geometry {

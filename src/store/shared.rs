@@ -324,9 +324,9 @@ where
         // One statement, one snapshot: the version is the one of the row read (an ETag never names a
         // version whose content the client did not get).
         let text = format!(
-            "SELECT {}, (SELECT h.version FROM history h WHERE h.collection = $1 AND h.id = t.id \
-             AND h.recorded_to_us IS NULL AND h.op <> 'delete') AS version_ FROM {} t WHERE t.id = $2",
+            "SELECT {}, {} AS version_ FROM {} t WHERE t.id = $2",
             DB::select_columns(collection),
+            history::CURRENT_VERSION_OF_ROW,
             collection.table
         );
         let row = sqlx::query::<DB>(AssertSqlSafe(text))

@@ -348,11 +348,54 @@ async fn a_tile_drawn_once_serves_every_date_until_a_plot_changes(backend: Backe
     }
 }
 
+/// Not the demo: an empty install gets a zone and plots of its own after its map asked for the tile.
+async fn an_empty_tile_is_drawn_again_once_plots_arrive(backend: Backend) {
+    let app = crate::helpers::spawn_empty_app(backend).await;
+    let t = TileId::containing(107.005, 21.005, 14);
+    let uri = |at: &str| format!("/tiles/plots/14/{}/{}.mvt?at={at}", t.x, t.y);
+    for at in ["2020-01-01", "2024-06-30"] {
+        assert_eq!(app.get(&uri(at)).await.status, 204, "nothing there yet on {at}");
+    }
+    let square = |x0: f64, y0: f64, side: f64| json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side], [x0, y0]]]});
+    let load = |collection: &'static landbank::collections::Collection, features: serde_json::Value| {
+        let fc = json!({"type": "FeatureCollection", "features": features}).to_string();
+        let zones = [("Z-9".to_string(), "VN-56".to_string())].into_iter().collect();
+        (collection, parse_feature_collection(collection, "t", &fc, &zones).unwrap())
+    };
+    let zone = load(
+        &collections::ZONES,
+        json!([{"type": "Feature", "id": "Z-9", "geometry": square(107.0, 21.0, 0.01),
+            "properties": {"code": "Z-9", "name": "Chín", "kind": "industrial_park", "province_code": "VN-56", "status": "operating"}}]),
+    );
+    let plot = |code: &str, x0: f64| {
+        json!({"type": "Feature", "id": format!("Z-9-{code}"), "geometry": square(x0, 21.004, 0.002),
+            "properties": {"zone_code": "Z-9", "code": code}})
+    };
+    let plots = load(&collections::PLOTS, json!([plot("P1", 107.001), plot("P2", 107.004)]));
+    app.store.insert(&[zone, plots]).await.unwrap();
+    let codes = |tile: &Decoded| -> Vec<String> {
+        let mut codes: Vec<String> = tile.features.iter().filter_map(|(p, _)| text(p, "code")).collect();
+        codes.sort();
+        codes
+    };
+    for at in ["2020-01-01", "2024-06-30", "2025-01-01"] {
+        assert_eq!(codes(&decode(&app, &uri(at)).await), ["P1", "P2"], "{at}");
+    }
+    let more = load(&collections::PLOTS, json!([plot("P3", 107.007)]));
+    app.store.insert(&[more]).await.unwrap();
+    for at in ["2020-01-01", "2025-01-01"] {
+        let tile = decode(&app, &uri(at)).await;
+        assert_eq!(codes(&tile), ["P1", "P2", "P3"], "{at}");
+        assert!(tile.features.iter().all(|(p, _)| text(p, "lease_status").as_deref() == Some("free")));
+    }
+}
+
 crate::contract!(
     no_tile_feature_without_geometry,
     zone_tiles_carry_occupancy_as_of_the_date,
     plot_tiles_colour_by_lease_and_follow_writes,
     a_tile_drawn_once_serves_every_date_until_a_plot_changes,
+    an_empty_tile_is_drawn_again_once_plots_arrive,
     every_collection_has_tiles_and_tilejson,
     empty_and_bad_tiles,
     rows_in_a_box_are_the_rows_a_page_reads,
