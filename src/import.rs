@@ -392,113 +392,204 @@ pub fn read(
         .expect("valid template"),
     );
     progress.set_message(format!("reading {stem}"));
-    let mut records = Vec::new();
-    let mut seen = HashSet::new();
-    for (index, feature) in layer.features().enumerate() {
-        progress.inc(1);
-        let row = index + 1;
-        report.read += 1;
-        if cad && collection.spatial && feature.geometry().is_none_or(is_cad_annotation) {
-            report.skipped += 1;
-            continue;
-        }
-        let mut props = Map::new();
-        let mut id_value = None;
-        for (target, source) in &mapping {
-            let value = match field_index.get(source.as_str()).copied().ok_or(()) {
-                Ok(idx) => match (field_value(&feature, idx), &decoding) {
-                    (Some(FieldValue::StringValue(_)), Some(decoder)) => {
-                        Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
+    // GDAL reads, maps fields and reprojects on this thread; the other cores validate geometry, measure
+    // it and check the fields (`settle`), a chunk of features at a time, while the next chunk is read.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1);
+    let fix = options.fix;
+    let (to_workers, chunks) = std::sync::mpsc::sync_channel::<(usize, Vec<Pending>)>(2 * workers);
+    let chunks = std::sync::Mutex::new(chunks);
+    let settled = std::thread::scope(|scope| -> Result<Vec<Vec<Settled>>, ImportError> {
+        let (to_reader, results) = std::sync::mpsc::channel::<(usize, Vec<Settled>)>();
+        for _ in 0..workers {
+            let (chunks, to_reader, source_crs) = (&chunks, to_reader.clone(), source_crs.as_str());
+            scope.spawn(move || {
+                // The lock is held only to take the next chunk; the sender's end (the reader) closing
+                // ends the loop.
+                while let Ok((k, chunk)) =
+                    chunks.lock().map_err(|_| ()).and_then(|c| c.recv().map_err(|_| ()))
+                {
+                    let settled = chunk.into_iter().map(|p| settle(p, collection, fix, source_crs)).collect();
+                    if to_reader.send((k, settled)).is_err() {
+                        break;
                     }
-                    (value, _) => value,
-                },
-                // `FID` without a field of that name: the feature's own number (DGN elements have no code).
-                Err(()) if source == FID => feature.fid().map(|f| FieldValue::Integer64Value(f as i64)),
-                Err(()) => return Err(fail(format!("layer {layer_name} has no field '{source}'"))),
-            };
-            if target == "id" {
-                id_value = value
-                    .and_then(|v| json_value(v, FieldKind::Text))
-                    .and_then(|v| v.as_str().map(String::from));
+                }
+            });
+        }
+        drop(to_reader);
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut sent = 0;
+        let mut seen = HashSet::new();
+        for (index, feature) in layer.features().enumerate() {
+            progress.inc(1);
+            let row = index + 1;
+            report.read += 1;
+            if cad && collection.spatial && feature.geometry().is_none_or(is_cad_annotation) {
+                report.skipped += 1;
                 continue;
             }
-            let kind = collection.field(target).map(|f| f.kind).unwrap_or(FieldKind::Text);
-            if let Some(v) = value.and_then(|v| json_value(v, kind)) {
-                props.insert(target.clone(), v);
-            }
-        }
-        for (name, text) in &set {
-            let field = collection.field(name).expect("checked above");
-            props.insert(name.to_string(), constant(field, text));
-        }
-        // Day-first dates and Vietnamese labels, as boards write them.
-        crate::ingest::file_conventions(collection, &mut props);
-        let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
-        let needs_province = collection.province_from_zone() && !props.contains_key("province_code");
-        if let (true, Some(z)) = (needs_province, &zone)
-            && let Some(p) = zone_provinces.get(z)
-        {
-            props.insert("province_code".into(), Value::String(p.clone()));
-        }
-        let id =
-            id_value.or_else(|| (collection.natural_id)(&props)).unwrap_or_else(|| format!("{stem}-{row}"));
-        let mut problem = |field: Option<&str>, message: String| {
-            report.problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
-        };
-        if !seen.insert(id.clone()) {
-            problem(None, format!("id '{id}' appears twice in the file"));
-        }
-        if let Err(e) = crate::rules::check_id(&id) {
-            problem(Some("id"), e);
-        }
-        if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
-            && !zone_provinces.contains_key(z)
-        {
-            problem(Some("zone_code"), format!("zone '{z}' is not in the store; import the zones first"));
-        }
-        let properties = match canonical_properties(collection, props) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let message = if e.missing {
-                    format!(
-                        "{e}: map it from a field of the file with --map FIELD=SOURCE, or give it with --set FIELD=VALUE"
-                    )
-                } else {
-                    e.to_string()
+            let mut props = Map::new();
+            let mut id_value = None;
+            for (target, source) in &mapping {
+                let value = match field_index.get(source.as_str()).copied().ok_or(()) {
+                    Ok(idx) => match (field_value(&feature, idx), &decoding) {
+                        (Some(FieldValue::StringValue(_)), Some(decoder)) => {
+                            Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
+                        }
+                        (value, _) => value,
+                    },
+                    // `FID` without a field of that name: the feature's own number (DGN elements have no code).
+                    Err(()) if source == FID => feature.fid().map(|f| FieldValue::Integer64Value(f as i64)),
+                    Err(()) => return Err(fail(format!("layer {layer_name} has no field '{source}'"))),
                 };
-                problem(e.field.as_deref(), message);
-                None
-            }
-        };
-        let geometry = match (feature.geometry(), collection.spatial) {
-            (_, false) => None,
-            (None, true) => {
-                if collection.requires_geometry() {
-                    problem(None, "has no geometry".into());
+                if target == "id" {
+                    id_value = value
+                        .and_then(|v| json_value(v, FieldKind::Text))
+                        .and_then(|v| v.as_str().map(String::from));
+                    continue;
                 }
-                None
+                let kind = collection.field(target).map(|f| f.kind).unwrap_or(FieldKind::Text);
+                if let Some(v) = value.and_then(|v| json_value(v, kind)) {
+                    props.insert(target.clone(), v);
+                }
             }
-            (Some(g), true) => match polygonal(g, &transform, options.fix) {
-                Ok((mp, repaired)) => {
-                    if repaired {
-                        report.repaired.push(id.clone());
+            for (name, text) in &set {
+                let field = collection.field(name).expect("checked above");
+                props.insert(name.to_string(), constant(field, text));
+            }
+            // Day-first dates and Vietnamese labels, as boards write them.
+            crate::ingest::file_conventions(collection, &mut props);
+            let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
+            let needs_province = collection.province_from_zone() && !props.contains_key("province_code");
+            if let (true, Some(z)) = (needs_province, &zone)
+                && let Some(p) = zone_provinces.get(z)
+            {
+                props.insert("province_code".into(), Value::String(p.clone()));
+            }
+            let id = id_value
+                .or_else(|| (collection.natural_id)(&props))
+                .unwrap_or_else(|| format!("{stem}-{row}"));
+            let mut problems = Vec::new();
+            let mut problem = |field: Option<&str>, message: String| {
+                problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
+            };
+            if !seen.insert(id.clone()) {
+                problem(None, format!("id '{id}' appears twice in the file"));
+            }
+            if let Err(e) = crate::rules::check_id(&id) {
+                problem(Some("id"), e);
+            }
+            if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
+                && !zone_provinces.contains_key(z)
+            {
+                problem(Some("zone_code"), format!("zone '{z}' is not in the store; import the zones first"));
+            }
+            let geometry = match (feature.geometry(), collection.spatial) {
+                (_, false) => None,
+                (None, true) => {
+                    if collection.requires_geometry() {
+                        problem(None, "has no geometry".into());
                     }
-                    Some(mp)
-                }
-                Err(e) => {
-                    problem(Some("geometry"), e);
                     None
                 }
-            },
-        };
-        if let (Some(properties), true) = (properties, geometry.is_some() || !collection.requires_geometry())
-        {
-            report.area_ha += geometry.as_ref().map(spatial::area_ha).unwrap_or(0.0);
-            records.push(NewFeature { id, properties, geometry, source_crs: source_crs.clone() });
+                (Some(g), true) => Some(reprojected(g, &transform)),
+            };
+            chunk.push(Pending { row, id, props, geometry, problems });
+            if chunk.len() == CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                to_workers.send((sent, full)).map_err(|_| fail("a validation worker stopped".into()))?;
+                sent += 1;
+            }
+        }
+        if !chunk.is_empty() {
+            to_workers.send((sent, chunk)).map_err(|_| fail("a validation worker stopped".into()))?;
+            sent += 1;
+        }
+        drop(to_workers);
+        let mut done: Vec<(usize, Vec<Settled>)> = results.iter().collect();
+        if done.len() != sent {
+            return Err(fail("a validation worker stopped".into()));
+        }
+        done.sort_unstable_by_key(|(k, _)| *k);
+        Ok(done.into_iter().map(|(_, chunk)| chunk).collect())
+    })?;
+    progress.finish_and_clear();
+    // In the file's order, as read.
+    let mut records = Vec::with_capacity(report.read as usize);
+    for s in settled.into_iter().flatten() {
+        report.problems.extend(s.problems);
+        report.repaired.extend(s.repaired);
+        if let Some(record) = s.record {
+            report.area_ha += s.area_ha;
+            records.push(record);
         }
     }
-    progress.finish_and_clear();
     Ok((records, report))
+}
+
+/// Features handed to a validation worker at a time.
+const CHUNK: usize = 1024;
+
+/// A feature as the reader leaves it: its fields mapped, its geometry reprojected to WGS 84 (or why it
+/// could not be), the problems found so far.
+struct Pending {
+    row: usize,
+    id: String,
+    props: Map<String, Value>,
+    /// `None`: the feature has no geometry, or the collection none.
+    geometry: Option<Result<geojson::Geometry, String>>,
+    problems: Vec<Problem>,
+}
+
+/// A feature once validated: the record to write (none when a problem stops it), its geodesic area in
+/// hectares, its id when `--fix` repaired it, and every problem it has, in the order found.
+struct Settled {
+    record: Option<NewFeature>,
+    area_ha: f64,
+    repaired: Option<String>,
+    problems: Vec<Problem>,
+}
+
+/// Checks a feature's fields against the collection and its geometry's validity, and measures it (runs on
+/// a validation worker: no GDAL dataset is touched, only GDAL's MakeValid with `fix`).
+fn settle(pending: Pending, collection: &'static Collection, fix: bool, source_crs: &str) -> Settled {
+    let Pending { row, id, props, geometry, mut problems } = pending;
+    let mut problem = |field: Option<&str>, message: String| {
+        problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
+    };
+    let properties = match canonical_properties(collection, props) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let message = if e.missing {
+                format!(
+                    "{e}: map it from a field of the file with --map FIELD=SOURCE, or give it with --set FIELD=VALUE"
+                )
+            } else {
+                e.to_string()
+            };
+            problem(e.field.as_deref(), message);
+            None
+        }
+    };
+    let (mut area_ha, mut repaired) = (0.0, None);
+    let geometry = match geometry.map(|g| g.and_then(|g| validated(&g, fix))) {
+        None => None,
+        Some(Ok((mp, ha, was_repaired))) => {
+            area_ha = ha;
+            repaired = was_repaired.then(|| id.clone());
+            Some(mp)
+        }
+        Some(Err(e)) => {
+            problem(Some("geometry"), e);
+            None
+        }
+    };
+    let record = match (properties, geometry.is_some() || !collection.requires_geometry()) {
+        (Some(properties), true) => {
+            Some(NewFeature { id, properties, geometry, source_crs: source_crs.to_string() })
+        }
+        _ => None,
+    };
+    Settled { record, area_ha, repaired, problems }
 }
 
 /// How attribute text is turned into Unicode (`--encoding`).
@@ -722,32 +813,31 @@ fn raw_bytes(feature: &gdal::vector::Feature<'_>, idx: usize, cad: bool) -> Vec<
     bytes
 }
 
-/// A feature's geometry in WGS 84, validated; repaired with MakeValid when `fix` (and says so).
-fn polygonal(
-    g: &Geometry,
-    transform: &CoordTransform,
-    fix: bool,
-) -> Result<(geo::MultiPolygon, bool), String> {
+/// A feature's geometry reprojected to WGS 84, as GeoJSON (closed CAD lines as the polygons they draw).
+fn reprojected(g: &Geometry, transform: &CoordTransform) -> Result<geojson::Geometry, String> {
     let mut g = g.transform(transform).map_err(|e| format!("cannot reproject: {e}"))?;
     g.flatten_to_2d();
-    let parse = |g: &Geometry| -> Result<geo::MultiPolygon, String> {
-        let geometry = match to_geojson(g) {
-            Some(geometry) => geometry,
-            None => {
-                g.json().map_err(|e| e.to_string())?.parse().map_err(|e: geojson::Error| e.to_string())?
-            }
-        };
-        spatial::parse_polygonal(&closed_lines_as_polygons(geometry)).map_err(|e| e.to_string())
+    let geometry = match to_geojson(&g) {
+        Some(geometry) => geometry,
+        None => g.json().map_err(|e| e.to_string())?.parse().map_err(|e: geojson::Error| e.to_string())?,
     };
-    match parse(&g) {
-        Ok(mp) => Ok((mp, false)),
+    Ok(closed_lines_as_polygons(geometry))
+}
+
+/// A reprojected geometry validated, with its geodesic area in hectares; repaired with GDAL's MakeValid
+/// when `fix` (and says so).
+fn validated(geometry: &geojson::Geometry, fix: bool) -> Result<(geo::MultiPolygon, f64, bool), String> {
+    match spatial::parse_polygonal_measured(geometry) {
+        Ok((mp, ha)) => Ok((mp, ha, false)),
         Err(e) if fix => {
+            let g = Geometry::from_geojson(&geometry.to_string())
+                .map_err(|m| format!("{e}; MakeValid failed: {m}"))?;
             let repaired =
                 g.make_valid(&Default::default()).map_err(|m| format!("{e}; MakeValid failed: {m}"))?;
             // MakeValid may return a collection; keep its polygons.
             let json = repaired.json().map_err(|e| e.to_string())?;
             let geometry: geojson::Geometry = json.parse().map_err(|e: geojson::Error| e.to_string())?;
-            let polygons = match geometry.value {
+            let polygons: Vec<geo::Polygon> = match geometry.value {
                 geojson::GeometryValue::GeometryCollection { geometries } => geometries
                     .into_iter()
                     .filter(|g| {
@@ -767,7 +857,9 @@ fn polygonal(
             if polygons.is_empty() {
                 return Err(format!("{e}; MakeValid left no polygon"));
             }
-            Ok((geo::MultiPolygon(polygons), true))
+            let mp = geo::MultiPolygon(polygons);
+            let ha = spatial::area_ha(&mp);
+            Ok((mp, ha, true))
         }
         Err(e) => Err(format!("{e} (--fix repairs what GDAL's MakeValid can)")),
     }
@@ -844,18 +936,17 @@ fn outside_zones(
     records: &[NewFeature],
     zones: &HashMap<String, geo::MultiPolygon>,
 ) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for r in records {
-        let (Some(g), Some(zone)) = (&r.geometry, r.properties.get("zone_code").and_then(Value::as_str))
-        else {
-            continue;
-        };
-        let Some(boundary) = zones.get(zone) else { continue };
-        if let Some(outside) = crate::rules::outside(g, boundary) {
-            out.push((r.id.clone(), format!("{outside:.4} ha of it lies outside zone {zone}")));
-        }
-    }
-    out
+    use rayon::prelude::*;
+    // On every core, in the file's order.
+    records
+        .par_iter()
+        .filter_map(|r| {
+            let g = r.geometry.as_ref()?;
+            let zone = r.properties.get("zone_code").and_then(Value::as_str)?;
+            let outside = crate::rules::outside(g, zones.get(zone)?)?;
+            Some((r.id.clone(), format!("{outside:.4} ha of it lies outside zone {zone}")))
+        })
+        .collect()
 }
 
 /// Plots that overlap another plot of the file or of the store (beyond [`crate::rules::overlap`]'s
@@ -865,8 +956,8 @@ fn overlapping_plots(
     existing: &[(String, geo::MultiPolygon)],
 ) -> Vec<(String, String)> {
     use geo::BoundingRect;
+    use rayon::prelude::*;
     use rstar::primitives::{GeomWithData, Rectangle};
-    let mut out = Vec::new();
     // Index every plot's box (the file's first, by their index in `records`, then the store's), so each
     // plot is compared with its neighbours only.
     let others: Vec<(usize, &str, &geo::MultiPolygon)> = records
@@ -885,26 +976,33 @@ fn overlapping_plots(
             .filter_map(|(n, (_, _, g))| Some(GeomWithData::new(boxed(g)?, n)))
             .collect(),
     );
-    for (i, r) in records.iter().enumerate() {
-        let Some(g) = &r.geometry else { continue };
-        let Some(rect) = boxed(g) else { continue };
-        let mut neighbours: Vec<usize> = tree
-            .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&rect))
-            .map(|n| n.data)
-            .collect();
-        neighbours.sort_unstable();
-        for n in neighbours {
-            let (j, other_id, other) = others[n];
-            // Each pair of the file's plots is checked once, from its earlier plot.
-            if j == i || (j < records.len() && j < i) {
-                continue;
+    // On every core, in the file's order.
+    let found: Vec<Vec<(String, String)>> = records
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut out = Vec::new();
+            let Some(g) = &r.geometry else { return out };
+            let Some(rect) = boxed(g) else { return out };
+            let mut neighbours: Vec<usize> = tree
+                .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&rect))
+                .map(|n| n.data)
+                .collect();
+            neighbours.sort_unstable();
+            for n in neighbours {
+                let (j, other_id, other) = others[n];
+                // Each pair of the file's plots is checked once, from its earlier plot.
+                if j == i || (j < records.len() && j < i) {
+                    continue;
+                }
+                if let Some(shared) = crate::rules::overlap(g, other) {
+                    out.push((r.id.clone(), format!("overlaps plot {other_id} by {shared:.2} ha")));
+                }
             }
-            if let Some(shared) = crate::rules::overlap(g, other) {
-                out.push((r.id.clone(), format!("overlaps plot {other_id} by {shared:.2} ha")));
-            }
-        }
-    }
-    out
+            out
+        })
+        .collect();
+    found.into_iter().flatten().collect()
 }
 
 /// Imports a file: reads and checks it, then writes every record in one transaction (unless a dry run

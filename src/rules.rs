@@ -119,7 +119,8 @@ pub fn leasable_on(
 /// Hectares of `g` outside `boundary` when more than the tolerance lies there (`None`: inside).
 pub fn outside(g: &MultiPolygon, boundary: &MultiPolygon) -> Option<f64> {
     let outside = spatial::area_ha(&spatial::subtract(g, boundary));
-    (outside > OUTSIDE_MIN_HA.max(OUTSIDE_SHARE * spatial::area_ha(g))).then_some(outside)
+    // The shape itself is measured only when something lies outside (most plots have nothing there).
+    (outside > OUTSIDE_MIN_HA && outside > OUTSIDE_SHARE * spatial::area_ha(g)).then_some(outside)
 }
 
 /// Hectares `a` and `b` share when more than [`OVERLAP_TOLERANCE_HA`] (`None`: they do not overlap).

@@ -73,6 +73,12 @@ fn polygon_m2(polygon: &Polygon) -> f64 {
     } else {
         polygon.orient(Direction::Default).geodesic_area_unsigned()
     };
+    within_half_earth(m2)
+}
+
+/// An area Karney's algorithm returned for a ring read the wrong way round (more than half the Earth) is
+/// the complement of the ring's own, m².
+fn within_half_earth(m2: f64) -> f64 {
     if m2 > EARTH_M2 / 2.0 { (EARTH_M2 - m2).max(0.0) } else { m2 }
 }
 
@@ -102,6 +108,12 @@ pub fn clean(geometry: MultiPolygon) -> MultiPolygon {
 /// Checks, in order: polygonal type, 2-D positions, closed rings of at least 4 positions, coordinates in
 /// longitude/latitude range, then OGC validity (no self-intersection, holes inside their shell, …).
 pub fn parse_polygonal(geometry: &geojson::Geometry) -> Result<MultiPolygon, GeometryError> {
+    parse_polygonal_measured(geometry).map(|(multi, _)| multi)
+}
+
+/// [`parse_polygonal`], with the geodesic area it measured on the way, in hectares (the same number
+/// [`area_ha`] gives): an import measures each shape once.
+pub fn parse_polygonal_measured(geometry: &geojson::Geometry) -> Result<(MultiPolygon, f64), GeometryError> {
     let polygons: Vec<&geojson::PolygonType> = match &geometry.value {
         geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
         geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
@@ -124,16 +136,16 @@ pub fn parse_polygonal(geometry: &geojson::Geometry) -> Result<MultiPolygon, Geo
         return Err(GeometryError::Invalid(problem.to_string()));
     }
     let multi = multi.orient(Direction::Default);
-    if area_ha(&multi) <= 0.0 {
+    // Oriented: each polygon is measured once, as `polygon_m2` would measure it.
+    let measured: Vec<f64> = multi.0.iter().map(|p| p.geodesic_area_unsigned()).collect();
+    let total_m2: f64 = measured.iter().map(|&m2| within_half_earth(m2)).sum();
+    if total_m2 <= 0.0 {
         return Err(GeometryError::Empty);
     }
-    for (polygon, p) in multi.0.iter().enumerate() {
-        let area_m2 = p.geodesic_area_unsigned();
-        if area_m2 < MIN_POLYGON_M2 {
-            return Err(GeometryError::Degenerate { polygon, area_m2 });
-        }
+    if let Some((polygon, &area_m2)) = measured.iter().enumerate().find(|(_, m2)| **m2 < MIN_POLYGON_M2) {
+        return Err(GeometryError::Degenerate { polygon, area_m2 });
     }
-    Ok(multi)
+    Ok((multi, total_m2 / M2_PER_HA))
 }
 
 fn parse_ring(

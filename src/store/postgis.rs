@@ -78,8 +78,10 @@ impl super::WriteTx for PgWriteTx {
             insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
             tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: first versions written");
         }
+        let started = std::time::Instant::now();
         Shared::<sqlx::Postgres>::finish_write(&mut self.tx, touched_zones(batches)).await?;
         self.tx.commit().await.map_err(store_error)?;
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: zones marked and committed");
         Ok(written)
     }
 

@@ -55,12 +55,22 @@ impl super::WriteTx for SqliteWriteTx {
         let mut written = writes.len() as u64;
         let now = history::now_us();
         for (collection, features) in batches {
+            let started = std::time::Instant::now();
             let before = insert_rows(&mut self.tx, collection, features).await?;
             written += features.len() as u64;
+            tracing::debug!(
+                rows = features.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "sqlite: rows written"
+            );
+            let started = std::time::Instant::now();
             insert_first_versions(&mut self.tx, collection, before, actor, now).await?;
+            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sqlite: first versions written");
         }
+        let started = std::time::Instant::now();
         Shared::<sqlx::Sqlite>::finish_write(&mut self.tx, touched_zones(batches)).await?;
         self.tx.commit().await.map_err(store_error)?;
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sqlite: zones marked and committed");
         Ok(written)
     }
 

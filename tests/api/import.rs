@@ -540,3 +540,68 @@ async fn leases_find_plots_by_code_whatever_their_ids() {
     assert!(status.is_success(), "the API finds plot P-17 by code as well: {status} {said}");
     store.close().await;
 }
+
+/// A file of a few thousand plots is read on one thread and checked on the others, a chunk at a time:
+/// what is wrong is still reported by row in the file's order (checks of every kind, in chunks far
+/// apart), nothing is written; the same file mended goes in whole, with the area it reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_of_thousands_of_plots_is_checked_in_parallel_and_reported_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("thousands.db");
+    files(dir.path());
+    assert!(landbank(&db, &["migrate"]).status.success());
+    let zones =
+        landbank(&db, &["import", dir.path().join("zones.gpkg").to_str().unwrap(), "--collection", "zones"]);
+    assert!(zones.status.success(), "{}", text(&zones));
+    let bowtie = |lon: f64, lat: f64| {
+        serde_json::json!({ "type": "Polygon", "coordinates": [[
+            [lon, lat], [lon + 0.0003, lat + 0.0003], [lon + 0.0003, lat], [lon, lat + 0.0003], [lon, lat]
+        ]] })
+    };
+    // 55 × 55 plots of about 30 m in the 0.02° zone, 5 m apart.
+    let plot = |row: usize, broken: bool| {
+        let (i, j) = ((row - 1) % 55, (row - 1) / 55);
+        let (lon, lat) = (106.3005 + i as f64 * 0.00035, 21.0005 + j as f64 * 0.00035);
+        let code = match row {
+            2900 if broken => "P0010".to_string(),
+            _ => format!("P{row:04}"),
+        };
+        let infra = if broken && row == 1500 { "soon" } else { "2025-03-01" };
+        let geometry =
+            if broken && (row == 7 || row == 2000) { bowtie(lon, lat) } else { square(lon, lat, 0.0003) };
+        serde_json::json!({ "type": "Feature", "properties": { "code": code, "zone_code": "BN-TEST", "infra_ready_on": infra }, "geometry": geometry })
+    };
+    for (name, broken) in [("broken", true), ("mended", false)] {
+        write_geojson(
+            &dir.path().join(format!("{name}.geojson")),
+            (1..=3025).map(|r| plot(r, broken)).collect(),
+        );
+        ogr2ogr(&[
+            "-f",
+            "GPKG",
+            dir.path().join(format!("{name}.gpkg")).to_str().unwrap(),
+            dir.path().join(format!("{name}.geojson")).to_str().unwrap(),
+        ]);
+    }
+    let broken =
+        landbank(&db, &["import", dir.path().join("broken.gpkg").to_str().unwrap(), "--collection", "plots"]);
+    assert!(!broken.status.success());
+    let report = text(&broken);
+    let at = |needle: &str| report.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {report}"));
+    // Problems of a kind are listed together, kinds in the order they first appear in the file.
+    let (first_bowtie, second_bowtie) = (at("(row 7, field geometry)"), at("(row 2000, field geometry)"));
+    let (bad_date, twice) = (at("(row 1500, field infra_ready_on)"), at("(row 2900)"));
+    assert!(first_bowtie < second_bowtie && second_bowtie < bad_date && bad_date < twice, "{report}");
+    assert!(report.contains("'BN-TEST-P0010' appears twice"), "{report}");
+    assert!(report.contains("read 3025, written 0") && report.contains("problems 4"), "{report}");
+    assert!(plots_of(&db, "BN-TEST").await.is_empty(), "nothing of the broken file was written");
+
+    let mended =
+        landbank(&db, &["import", dir.path().join("mended.gpkg").to_str().unwrap(), "--collection", "plots"]);
+    assert!(mended.status.success(), "{}", text(&mended));
+    let plots = plots_of(&db, "BN-TEST").await;
+    assert_eq!(plots.len(), 3025);
+    let stored_ha: f64 = plots.iter().filter_map(|p| p.area_ha).sum();
+    let reported = format!("written 3025, skipped 0, problems 0, repaired 0, area {stored_ha:.2} ha");
+    assert!(text(&mended).contains(&reported), "{reported} in {}", text(&mended));
+}
