@@ -378,6 +378,13 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
             ms(p99),
             bytes / 1000
         );
+        let (median, p99, bytes) = measure(&app, BBOX_1000, times, 2).await;
+        println!(
+            "| {backend} | bbox, ~1,000 plots, 100 a page | 102,400 plots | {} | {} | {} kB |",
+            ms(median),
+            ms(p99),
+            bytes / 1000
+        );
     }
     if only == Only::Bbox {
         large.close().await;
@@ -433,3 +440,5 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
 }
 
 const BBOX_100: &str = "/collections/plots/items?bbox=104.1205,19.1205,104.1300,19.1300&limit=1000";
+/// A box about three times wider (about 1,000 plots), 100 a page: more candidates than one statement reads.
+const BBOX_1000: &str = "/collections/plots/items?bbox=104.1205,19.1205,104.1505,19.1505&limit=100";

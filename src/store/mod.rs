@@ -79,6 +79,11 @@ impl FeatureRow {
         spatial::parse_stored(text).map(Some).map_err(corrupt)
     }
 
+    /// Whether the row's geometry meets `rect` (the exact test of a bounding box; `false` without one).
+    pub(crate) fn meets(&self, collection: &str, rect: &Rect) -> Result<bool, StoreError> {
+        Ok(self.multipolygon(collection)?.is_some_and(|g| g.intersects(rect)))
+    }
+
     /// The row as it stood on `at` (see [`Collection::as_of`]): its dated fields rewritten for that day;
     /// false when the record did not exist then.
     pub fn as_of(&mut self, collection: &Collection, at: crate::domain::Date) -> Result<bool, StoreError> {
@@ -277,7 +282,7 @@ pub(crate) fn page_of_rows(
             continue;
         }
         if let Some(rect) = rect
-            && !row.multipolygon(collection.id)?.is_some_and(|g| g.intersects(&rect))
+            && !row.meets(collection.id, &rect)?
         {
             continue;
         }
@@ -324,7 +329,7 @@ pub fn exact_bbox_filter(
                     area_ha: None,
                     source_crs: None,
                 };
-                row.multipolygon(collection)?.is_some_and(|g| g.intersects(&rect))
+                row.meets(collection, &rect)?
             }
         };
         if inside {

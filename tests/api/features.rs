@@ -1,10 +1,13 @@
 //! OGC API - Features routes through the in-process router.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use landbank::collections;
+use serde_json::json;
 
 use serde_json::Value;
 
-use crate::helpers::{Backend, path_of, spawn_app};
+use crate::helpers::{Backend, path_of, spawn_app, spawn_empty_app};
 
 async fn landing_page_links_the_api_conformance_and_collections(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -616,6 +619,96 @@ async fn a_page_carries_each_feature_as_its_own_url_does(backend: Backend) {
     }
 }
 
+/// Boxes with a few candidates, hundreds, and every plot give the pages and counts that testing every
+/// plot's shape against the box gives, in the collection's order, on an install with plots of its own.
+/// The plots are diamonds, so each box's corners meet plots' boxes and miss their shapes.
+async fn small_and_large_boxes_page_alike(backend: Backend) {
+    use geo::{BoundingRect, Intersects};
+    let app = spawn_empty_app(backend).await;
+    let square = |x: f64, y: f64, side: f64| {
+        json!([[[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]])
+    };
+    let zones = json!({ "type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "Z-GRID",
+        "properties": { "code": "Z-GRID", "name": "KCN Lưới", "kind": "industrial_park", "province_code": "VN-56", "status": "operating" },
+        "geometry": { "type": "Polygon", "coordinates": square(105.999, 20.999, 0.05) }
+    }]});
+    let zones = landbank::ingest::parse_feature_collection(
+        &collections::ZONES,
+        "zones.geojson",
+        &zones.to_string(),
+        &HashMap::new(),
+    )
+    .unwrap();
+    app.store.insert(&[(&collections::ZONES, zones)]).await.unwrap();
+    let mut plots = Vec::new();
+    let mut shapes = HashMap::new();
+    for i in 0..40 {
+        for j in 0..40 {
+            let (cx, cy) = (106.0005 + i as f64 * 0.001, 21.0005 + j as f64 * 0.001);
+            let ring = vec![
+                (cx, cy - 0.0004),
+                (cx + 0.0004, cy),
+                (cx, cy + 0.0004),
+                (cx - 0.0004, cy),
+                (cx, cy - 0.0004),
+            ];
+            let code = format!("D{i:02}-{j:02}");
+            shapes.insert(
+                format!("Z-GRID-{code}"),
+                geo::Polygon::new(geo::LineString::from(ring.clone()), vec![]),
+            );
+            let coordinates: Vec<[f64; 2]> = ring.iter().map(|&(x, y)| [x, y]).collect();
+            plots.push(json!({ "type": "Feature", "id": format!("Z-GRID-{code}"),
+                "properties": { "code": code, "zone_code": "Z-GRID", "province_code": "VN-56" },
+                "geometry": { "type": "Polygon", "coordinates": [coordinates] } }));
+        }
+    }
+    let plots = json!({ "type": "FeatureCollection", "features": plots });
+    let zone_provinces = HashMap::from([("Z-GRID".to_string(), "VN-56".to_string())]);
+    let plots = landbank::ingest::parse_feature_collection(
+        &collections::PLOTS,
+        "plots.geojson",
+        &plots.to_string(),
+        &zone_provinces,
+    )
+    .unwrap();
+    app.store.insert(&[(&collections::PLOTS, plots)]).await.unwrap();
+    let all = app.get("/collections/plots/items?limit=10000").await.json();
+    let order: Vec<String> =
+        all["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(order.len(), 1600);
+    // 16 candidates, 484, 600, every plot.
+    for (w, s, e, n) in [
+        (106.00275, 21.00275, 106.00525, 21.00525),
+        (106.00475, 21.00475, 106.02525, 21.02525),
+        (106.00475, 21.00475, 106.02825, 21.02725),
+        (105.99, 20.99, 106.05, 21.05),
+    ] {
+        let rect = geo::Rect::new((w, s), (e, n));
+        let expected: Vec<&String> = order.iter().filter(|id| shapes[*id].intersects(&rect)).collect();
+        let candidates = order
+            .iter()
+            .filter(|id| shapes[*id].bounding_rect().is_some_and(|b| b.intersects(&rect)))
+            .count();
+        assert!(expected.len() < candidates || candidates == 1600, "{candidates} candidates");
+        let mut paged = Vec::new();
+        let mut matched = None;
+        for offset in (0..expected.len() + 37).step_by(37) {
+            let page = app
+                .get(&format!("/collections/plots/items?bbox={w},{s},{e},{n}&limit=37&offset={offset}"))
+                .await
+                .json();
+            matched = page["numberMatched"].as_u64();
+            paged.extend(
+                page["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()),
+            );
+        }
+        assert_eq!(matched, Some(expected.len() as u64), "box {w},{s},{e},{n}");
+        assert_eq!(paged.iter().collect::<Vec<_>>(), expected, "box {w},{s},{e},{n}");
+    }
+}
+
 crate::contract!(
     the_figures_answer_in_the_shapes_the_openapi_document_gives_them,
     sortby_and_properties,
@@ -631,6 +724,7 @@ crate::contract!(
     a_limit_over_the_maximum_is_clamped_and_bad_paging_is_refused,
     features_carry_id_geometry_and_properties_with_rfc7946_coordinates,
     bbox_returns_what_intersects_it,
+    small_and_large_boxes_page_alike,
     bad_bboxes_are_refused_with_the_reason,
     equality_filters_on_queryables,
     unknown_collections_and_features_are_404_problems,
