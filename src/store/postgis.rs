@@ -108,9 +108,7 @@ impl Backend for sqlx::Postgres {
         }
     }
 
-    fn no_limit() -> Bind {
-        Bind::Null(FieldKind::Integer)
-    }
+    const NO_LIMIT: &'static str = "ALL";
 
     fn select_columns(collection: &Collection) -> String {
         let mut cols = vec!["t.id".to_string()];

@@ -95,9 +95,7 @@ impl Backend for sqlx::Sqlite {
         }
     }
 
-    fn no_limit() -> Bind {
-        Bind::Int(-1)
-    }
+    const NO_LIMIT: &'static str = "-1";
 
     fn select_columns(collection: &Collection) -> String {
         let mut cols = vec!["t.id".to_string()];
