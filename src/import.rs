@@ -396,118 +396,140 @@ pub fn read(
     // it and check the fields (`settle`), a chunk of features at a time, while the next chunk is read.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1);
     let fix = options.fix;
-    let (to_workers, chunks) = std::sync::mpsc::sync_channel::<(usize, Vec<Pending>)>(2 * workers);
-    let chunks = std::sync::Mutex::new(chunks);
+    let worker_stopped =
+        || fail("a validation worker stopped; nothing was written (please report this file)".into());
     let settled = std::thread::scope(|scope| -> Result<Vec<Vec<Settled>>, ImportError> {
+        let (to_workers, chunks) = std::sync::mpsc::sync_channel::<(usize, Vec<Pending>)>(2 * workers);
+        // The workers share the receiving end: when the last one stops (a panic), it goes, and the
+        // reader's next send fails instead of waiting for ever.
+        let chunks = std::sync::Arc::new(std::sync::Mutex::new(chunks));
         let (to_reader, results) = std::sync::mpsc::channel::<(usize, Vec<Settled>)>();
-        for _ in 0..workers {
-            let (chunks, to_reader, source_crs) = (&chunks, to_reader.clone(), source_crs.as_str());
-            scope.spawn(move || {
-                // The lock is held only to take the next chunk; the sender's end (the reader) closing
-                // ends the loop.
-                while let Ok((k, chunk)) =
-                    chunks.lock().map_err(|_| ()).and_then(|c| c.recv().map_err(|_| ()))
-                {
-                    let settled = chunk.into_iter().map(|p| settle(p, collection, fix, source_crs)).collect();
-                    if to_reader.send((k, settled)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(to_reader);
-        let mut chunk = Vec::with_capacity(CHUNK);
-        let mut sent = 0;
-        let mut seen = HashSet::new();
-        for (index, feature) in layer.features().enumerate() {
-            progress.inc(1);
-            let row = index + 1;
-            report.read += 1;
-            if cad && collection.spatial && feature.geometry().is_none_or(is_cad_annotation) {
-                report.skipped += 1;
-                continue;
-            }
-            let mut props = Map::new();
-            let mut id_value = None;
-            for (target, source) in &mapping {
-                let value = match field_index.get(source.as_str()).copied().ok_or(()) {
-                    Ok(idx) => match (field_value(&feature, idx), &decoding) {
-                        (Some(FieldValue::StringValue(_)), Some(decoder)) => {
-                            Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (chunks, to_reader, source_crs) =
+                    (chunks.clone(), to_reader.clone(), source_crs.as_str());
+                scope.spawn(move || {
+                    // The lock is held only to take the next chunk; the reader closing its end ends the
+                    // loop.
+                    while let Ok((k, chunk)) =
+                        chunks.lock().map_err(|_| ()).and_then(|c| c.recv().map_err(|_| ()))
+                    {
+                        let settled =
+                            chunk.into_iter().map(|p| settle(p, collection, fix, source_crs)).collect();
+                        if to_reader.send((k, settled)).is_err() {
+                            break;
                         }
-                        (value, _) => value,
-                    },
-                    // `FID` without a field of that name: the feature's own number (DGN elements have no code).
-                    Err(()) if source == FID => feature.fid().map(|f| FieldValue::Integer64Value(f as i64)),
-                    Err(()) => return Err(fail(format!("layer {layer_name} has no field '{source}'"))),
-                };
-                if target == "id" {
-                    id_value = value
-                        .and_then(|v| json_value(v, FieldKind::Text))
-                        .and_then(|v| v.as_str().map(String::from));
+                    }
+                })
+            })
+            .collect();
+        drop((chunks, to_reader));
+        let read = (|| -> Result<usize, ImportError> {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut sent = 0;
+            let mut seen = HashSet::new();
+            for (index, feature) in layer.features().enumerate() {
+                progress.inc(1);
+                let row = index + 1;
+                report.read += 1;
+                if cad && collection.spatial && feature.geometry().is_none_or(is_cad_annotation) {
+                    report.skipped += 1;
                     continue;
                 }
-                let kind = collection.field(target).map(|f| f.kind).unwrap_or(FieldKind::Text);
-                if let Some(v) = value.and_then(|v| json_value(v, kind)) {
-                    props.insert(target.clone(), v);
-                }
-            }
-            for (name, text) in &set {
-                let field = collection.field(name).expect("checked above");
-                props.insert(name.to_string(), constant(field, text));
-            }
-            // Day-first dates and Vietnamese labels, as boards write them.
-            crate::ingest::file_conventions(collection, &mut props);
-            let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
-            let needs_province = collection.province_from_zone() && !props.contains_key("province_code");
-            if let (true, Some(z)) = (needs_province, &zone)
-                && let Some(p) = zone_provinces.get(z)
-            {
-                props.insert("province_code".into(), Value::String(p.clone()));
-            }
-            let id = id_value
-                .or_else(|| (collection.natural_id)(&props))
-                .unwrap_or_else(|| format!("{stem}-{row}"));
-            let mut problems = Vec::new();
-            let mut problem = |field: Option<&str>, message: String| {
-                problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
-            };
-            if !seen.insert(id.clone()) {
-                problem(None, format!("id '{id}' appears twice in the file"));
-            }
-            if let Err(e) = crate::rules::check_id(&id) {
-                problem(Some("id"), e);
-            }
-            if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
-                && !zone_provinces.contains_key(z)
-            {
-                problem(Some("zone_code"), format!("zone '{z}' is not in the store; import the zones first"));
-            }
-            let geometry = match (feature.geometry(), collection.spatial) {
-                (_, false) => None,
-                (None, true) => {
-                    if collection.requires_geometry() {
-                        problem(None, "has no geometry".into());
+                let mut props = Map::new();
+                let mut id_value = None;
+                for (target, source) in &mapping {
+                    let value = match field_index.get(source.as_str()).copied().ok_or(()) {
+                        Ok(idx) => match (field_value(&feature, idx), &decoding) {
+                            (Some(FieldValue::StringValue(_)), Some(decoder)) => {
+                                Some(FieldValue::StringValue(decoder.decode(&raw_bytes(&feature, idx, cad))))
+                            }
+                            (value, _) => value,
+                        },
+                        // `FID` without a field of that name: the feature's own number (DGN elements have no code).
+                        Err(()) if source == FID => {
+                            feature.fid().map(|f| FieldValue::Integer64Value(f as i64))
+                        }
+                        Err(()) => return Err(fail(format!("layer {layer_name} has no field '{source}'"))),
+                    };
+                    if target == "id" {
+                        id_value = value
+                            .and_then(|v| json_value(v, FieldKind::Text))
+                            .and_then(|v| v.as_str().map(String::from));
+                        continue;
                     }
-                    None
+                    let kind = collection.field(target).map(|f| f.kind).unwrap_or(FieldKind::Text);
+                    if let Some(v) = value.and_then(|v| json_value(v, kind)) {
+                        props.insert(target.clone(), v);
+                    }
                 }
-                (Some(g), true) => Some(reprojected(g, &transform)),
-            };
-            chunk.push(Pending { row, id, props, geometry, problems });
-            if chunk.len() == CHUNK {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                to_workers.send((sent, full)).map_err(|_| fail("a validation worker stopped".into()))?;
+                for (name, text) in &set {
+                    let field = collection.field(name).expect("checked above");
+                    props.insert(name.to_string(), constant(field, text));
+                }
+                // Day-first dates and Vietnamese labels, as boards write them.
+                crate::ingest::file_conventions(collection, &mut props);
+                let zone = props.get("zone_code").and_then(Value::as_str).map(str::to_string);
+                let needs_province = collection.province_from_zone() && !props.contains_key("province_code");
+                if let (true, Some(z)) = (needs_province, &zone)
+                    && let Some(p) = zone_provinces.get(z)
+                {
+                    props.insert("province_code".into(), Value::String(p.clone()));
+                }
+                let id = id_value
+                    .or_else(|| (collection.natural_id)(&props))
+                    .unwrap_or_else(|| format!("{stem}-{row}"));
+                let mut problems = Vec::new();
+                let mut problem = |field: Option<&str>, message: String| {
+                    problems.push(Problem { row, id: id.clone(), field: field.map(str::to_string), message })
+                };
+                if !seen.insert(id.clone()) {
+                    problem(None, format!("id '{id}' appears twice in the file"));
+                }
+                if let Err(e) = crate::rules::check_id(&id) {
+                    problem(Some("id"), e);
+                }
+                if let (Some(z), true) = (&zone, collection.field("zone_code").is_some())
+                    && !zone_provinces.contains_key(z)
+                {
+                    problem(
+                        Some("zone_code"),
+                        format!("zone '{z}' is not in the store; import the zones first"),
+                    );
+                }
+                let geometry = match (feature.geometry(), collection.spatial) {
+                    (_, false) => None,
+                    (None, true) => {
+                        if collection.requires_geometry() {
+                            problem(None, "has no geometry".into());
+                        }
+                        None
+                    }
+                    (Some(g), true) => Some(reprojected(g, &transform)),
+                };
+                chunk.push(Pending { row, id, props, geometry, problems });
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    to_workers.send((sent, full)).map_err(|_| worker_stopped())?;
+                    sent += 1;
+                }
+            }
+            if !chunk.is_empty() {
+                to_workers.send((sent, chunk)).map_err(|_| worker_stopped())?;
                 sent += 1;
             }
-        }
-        if !chunk.is_empty() {
-            to_workers.send((sent, chunk)).map_err(|_| fail("a validation worker stopped".into()))?;
-            sent += 1;
-        }
+            Ok(sent)
+        })();
         drop(to_workers);
         let mut done: Vec<(usize, Vec<Settled>)> = results.iter().collect();
-        if done.len() != sent {
-            return Err(fail("a validation worker stopped".into()));
+        // Joined here, a worker that panicked fails the import with a message (nothing is written yet)
+        // instead of taking the command down.
+        let stopped = handles.into_iter().map(|h| h.join()).filter(Result::is_err).count();
+        let sent = read?;
+        if stopped > 0 || done.len() != sent {
+            return Err(fail(
+                "a validation worker stopped; nothing was written (please report this file)".into(),
+            ));
         }
         done.sort_unstable_by_key(|(k, _)| *k);
         Ok(done.into_iter().map(|(_, chunk)| chunk).collect())
