@@ -231,9 +231,42 @@ pub(crate) fn versions_sql() -> String {
     format!("SELECT {VERSION_COLUMNS} FROM history WHERE collection = $1 AND id = $2 ORDER BY version")
 }
 
-/// The audit query's WHERE clause (binds `$1`…`$4`: actor, collection, from, to; NULL = any).
-pub(crate) const AUDIT_WHERE: &str = "($1 IS NULL OR actor = $1) AND ($2 IS NULL OR collection = $2) \
-     AND ($3 IS NULL OR recorded_from_us >= $3) AND ($4 IS NULL OR recorded_from_us < $4)";
+impl AuditQuery {
+    /// The audit's WHERE clause for the filters actually given (`TRUE` for none) and their values, in
+    /// the order of their placeholders `$1`, `$2`, …. Filters not given are left out of the statement
+    /// rather than bound as NULL (`$1 IS NULL OR actor = $1`): PostgreSQL's generic plan for a prepared
+    /// statement cannot use an index behind such a condition, and walks all of history at scale.
+    pub(crate) fn where_clause(&self) -> (String, Vec<AuditValue>) {
+        let mut terms = Vec::new();
+        let mut values = Vec::new();
+        let mut term = |column_test: &str, value: AuditValue| {
+            values.push(value);
+            terms.push(format!("{column_test} ${}", values.len()));
+        };
+        if let Some(actor) = &self.actor {
+            term("actor =", AuditValue::Text(actor.clone()));
+        }
+        if let Some(collection) = &self.collection {
+            term("collection =", AuditValue::Text(collection.clone()));
+        }
+        if let Some(from) = self.from_us {
+            term("recorded_from_us >=", AuditValue::Micros(from));
+        }
+        if let Some(to) = self.to_us {
+            term("recorded_from_us <", AuditValue::Micros(to));
+        }
+        let clause = if terms.is_empty() { "TRUE".to_string() } else { terms.join(" AND ") };
+        (clause, values)
+    }
+}
+
+/// A value bound to the audit's WHERE clause.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AuditValue {
+    Text(String),
+    /// Microseconds since 1970, UTC.
+    Micros(i64),
+}
 
 pub(crate) const INSERT_TOKEN: &str =
     "INSERT INTO api_tokens (token_id, name, role, secret_sha256, created_us) VALUES ($1, $2, $3, $4, $5)";
@@ -285,4 +318,24 @@ pub(crate) fn json_texts(feature: &NewFeature, changed: &[String]) -> (String, S
         Value::Object(feature.properties.clone()).to_string(),
         serde_json::to_string(changed).unwrap_or_default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audit_binds_only_the_filters_it_was_given() {
+        let none = AuditQuery { limit: 10, ..Default::default() };
+        assert_eq!(none.where_clause(), ("TRUE".to_string(), vec![]));
+        let some =
+            AuditQuery { actor: Some("ban-ql".into()), to_us: Some(42), limit: 10, ..Default::default() };
+        assert_eq!(
+            some.where_clause(),
+            (
+                "actor = $1 AND recorded_from_us < $2".to_string(),
+                vec![AuditValue::Text("ban-ql".into()), AuditValue::Micros(42)]
+            )
+        );
+    }
 }

@@ -381,29 +381,29 @@ where
         pool: &Pool<DB>,
         q: &history::AuditQuery,
     ) -> Result<(Vec<history::Version>, u64), StoreError> {
-        let count: i64 = sqlx::query::<DB>(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM history WHERE {}",
-            history::AUDIT_WHERE
-        )))
-        .bind(q.actor.clone())
-        .bind(q.collection.clone())
-        .bind(q.from_us)
-        .bind(q.to_us)
-        .fetch_one(pool)
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(store_error)?;
-        let rows = sqlx::query::<DB>(AssertSqlSafe(format!(
-            "SELECT {} FROM history WHERE {} ORDER BY hid DESC LIMIT $5 OFFSET $6",
+        let (clause, values) = q.where_clause();
+        let bound = |text: String| {
+            let mut query = sqlx::query::<DB>(AssertSqlSafe(text));
+            for value in &values {
+                query = match value {
+                    history::AuditValue::Text(t) => query.bind(t.clone()),
+                    history::AuditValue::Micros(us) => query.bind(*us),
+                };
+            }
+            query
+        };
+        let count: i64 = bound(format!("SELECT COUNT(*) FROM history WHERE {clause}"))
+            .fetch_one(pool)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(store_error)?;
+        // The page's bounds are integers written into the text, so that the planner sees them.
+        let rows = bound(format!(
+            "SELECT {} FROM history WHERE {clause} ORDER BY hid DESC LIMIT {} OFFSET {}",
             history::VERSION_COLUMNS,
-            history::AUDIT_WHERE
-        )))
-        .bind(q.actor.clone())
-        .bind(q.collection.clone())
-        .bind(q.from_us)
-        .bind(q.to_us)
-        .bind(q.limit as i64)
-        .bind(q.offset as i64)
+            q.limit.min(i64::MAX as u64),
+            q.offset.min(i64::MAX as u64),
+        ))
         .fetch_all(pool)
         .await
         .map_err(store_error)?;
