@@ -20,10 +20,6 @@ use landbank::store::{self, NewFeature, Store};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
-/// The allocator `landbank` runs with (src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn props(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(m) => m,

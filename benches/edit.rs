@@ -17,10 +17,6 @@ use landbank::edit;
 use landbank::store::{self, Condition, ItemsQuery, NewFeature, Store};
 use serde_json::json;
 
-/// The allocator `landbank` runs with (src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn postgres_url() -> String {
     std::env::var("LANDBANK_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())

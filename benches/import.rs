@@ -16,10 +16,6 @@ use landbank::import::{ImportOptions, run};
 use landbank::store::{self, NewFeature, Store};
 use serde_json::json;
 
-/// The allocator `landbank` runs with (src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn postgres_url() -> String {
     std::env::var("LANDBANK_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())

@@ -19,10 +19,6 @@ use landbank::store::{self, Store};
 use landbank::synthetic::{Spec, generate};
 use tower::ServiceExt;
 
-/// The allocator `landbank` runs with (src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// (resident, peak) memory of this process, MB.
 fn memory_mb() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -11,30 +11,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// handed back to the system afterwards ([`give_back_memory`]).
 pub const GIVE_BACK_AFTER_ZONES: usize = 32;
 
-/// Hands back to the system the memory the allocators still hold but no longer use, on a blocking
-/// thread (it walks the heaps: a few milliseconds), without waiting for it: mimalloc's (landbank's
-/// own allocations, see `src/main.rs`) and glibc's (GDAL's, PROJ's, SQLite's, and everything when
-/// mimalloc is not the global allocator). glibc kept what a large computation freed in its arenas:
-/// after measuring 310,000 plots' zones the process held 319 MB where it used 83 MB (`cargo bench
-/// --bench national`), and the caches' bound (`LANDBANK_CACHE_MB`) meant little for the resident
-/// size. One at a time: computations ending together ask for one pass, not one each (each locks the
-/// arenas while it walks them).
+/// Hands back to the system the memory the allocator still holds but no longer uses, on a blocking
+/// thread (it walks the heap: a few milliseconds), without waiting for it. glibc keeps what a large
+/// computation freed in its arenas: after measuring 310,000 plots' zones the process held 319 MB where
+/// it used 83 MB (`cargo bench --bench national`), and the caches' bound (`LANDBANK_CACHE_MB`) meant
+/// little for the resident size. One at a time: computations ending together ask for one trim, not
+/// one each (each locks the arenas while it walks them). Nothing is done on other allocators.
 pub fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         static TRIMMING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         if TRIMMING.swap(true, Ordering::AcqRel) {
             return;
         }
         runtime.spawn_blocking(|| {
-            // SAFETY: mi_collect only returns mimalloc's own free pages to the system and may be called
-            // from any thread (other threads' pages are collected when they next allocate).
-            unsafe { libmimalloc_sys::mi_collect(true) };
             // SAFETY: malloc_trim only returns the allocator's own free pages to the system; it is
             // thread-safe (glibc locks each arena while it trims it).
-            #[cfg(all(target_os = "linux", target_env = "gnu"))]
-            unsafe {
-                libc::malloc_trim(0)
-            };
+            unsafe { libc::malloc_trim(0) };
             TRIMMING.store(false, Ordering::Release);
         });
     }

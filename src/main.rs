@@ -13,12 +13,6 @@ use landbank::{demo, store};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc instead of glibc's malloc: a page of 1,000 plots took 10–23 % less time (`cargo bench
-/// --bench api -- --items-only`), and memory freed after large computations goes back to the system
-/// ([`landbank::cache::give_back_memory`]).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
