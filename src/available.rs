@@ -548,9 +548,7 @@ pub async fn compute(
         results.insert(zone.zone_code.clone(), zone);
     }
     crate::occupancy::keep_in_store(store, KEPT_KIND, &entries, "available land").await;
-    if missing.len() >= crate::cache::GIVE_BACK_AFTER_ZONES {
-        crate::cache::give_back_memory();
-    }
+    crate::cache::give_back_memory(missing.len());
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
 }
 

@@ -9,15 +9,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Zones measured (or read back from the store) by one computation from which the memory it freed is
 /// handed back to the system afterwards ([`give_back_memory`]).
-pub const GIVE_BACK_AFTER_ZONES: usize = 32;
+const GIVE_BACK_AFTER_ZONES: usize = 32;
 
 /// Hands back to the system the memory the allocator still holds but no longer uses, on a blocking
 /// thread (it walks the heap: a few milliseconds), without waiting for it. glibc keeps what a large
 /// computation freed in its arenas: after measuring 310,000 plots' zones the process held 319 MB where
 /// it used 83 MB (`cargo bench --bench national`), and the caches' bound (`LANDBANK_CACHE_MB`) meant
 /// little for the resident size. One at a time: computations ending together ask for one trim, not
-/// one each (each locks the arenas while it walks them). Nothing is done on other allocators.
-pub fn give_back_memory() {
+/// one each (each locks the arenas while it walks them). Nothing is done on other allocators, nor
+/// after computations of fewer than 32 zones (`zones`: how many the one that ended measured).
+pub fn give_back_memory(zones: usize) {
+    if zones < GIVE_BACK_AFTER_ZONES {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         static TRIMMING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

@@ -527,9 +527,7 @@ pub fn read(
         let stopped = handles.into_iter().map(|h| h.join()).filter(Result::is_err).count();
         let sent = read?;
         if stopped > 0 || done.len() != sent {
-            return Err(fail(
-                "a validation worker stopped; nothing was written (please report this file)".into(),
-            ));
+            return Err(worker_stopped());
         }
         done.sort_unstable_by_key(|(k, _)| *k);
         Ok(done.into_iter().map(|(_, chunk)| chunk).collect())

@@ -470,9 +470,7 @@ pub async fn compute_with(
     if let Some(cache) = cache {
         keep_pieces(store, cache, &computed, &versions, started).await;
     }
-    if stale.len() >= crate::cache::GIVE_BACK_AFTER_ZONES {
-        crate::cache::give_back_memory();
-    }
+    crate::cache::give_back_memory(stale.len());
     measured.extend(computed);
 
     let figures: Vec<ZoneFigures> = zones

@@ -9,8 +9,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::sql::{Bind, Binder};
 use super::{FeatureRow, NewFeature};
-use crate::collections::Collection;
+use crate::collections::{Collection, FieldKind};
 
 /// What a write does to one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -232,40 +233,29 @@ pub(crate) fn versions_sql() -> String {
 }
 
 impl AuditQuery {
-    /// The audit's WHERE clause for the filters actually given (`TRUE` for none) and their values, in
-    /// the order of their placeholders `$1`, `$2`, …. Filters not given are left out of the statement
-    /// rather than bound as NULL (`$1 IS NULL OR actor = $1`): PostgreSQL's generic plan for a prepared
-    /// statement cannot use an index behind such a condition, and walks all of history at scale.
-    pub(crate) fn where_clause(&self) -> (String, Vec<AuditValue>) {
+    /// The audit's WHERE clause for the filters actually given (`TRUE` for none), their values pushed
+    /// onto `binder`. Filters not given are left out of the statement rather than bound as NULL (`$1 IS
+    /// NULL OR actor = $1`): PostgreSQL's generic plan for a prepared statement cannot use an index
+    /// behind such a condition, and walks all of history at scale.
+    pub(crate) fn where_clause(&self, binder: &mut Binder) -> String {
         let mut terms = Vec::new();
-        let mut values = Vec::new();
-        let mut term = |column_test: &str, value: AuditValue| {
-            values.push(value);
-            terms.push(format!("{column_test} ${}", values.len()));
-        };
         if let Some(actor) = &self.actor {
-            term("actor =", AuditValue::Text(actor.clone()));
+            terms.push(format!("actor = {}", binder.push(FieldKind::Text, Bind::Text(actor.clone()))));
         }
         if let Some(collection) = &self.collection {
-            term("collection =", AuditValue::Text(collection.clone()));
+            terms.push(format!(
+                "collection = {}",
+                binder.push(FieldKind::Text, Bind::Text(collection.clone()))
+            ));
         }
         if let Some(from) = self.from_us {
-            term("recorded_from_us >=", AuditValue::Micros(from));
+            terms.push(format!("recorded_from_us >= {}", binder.push(FieldKind::Integer, Bind::Int(from))));
         }
         if let Some(to) = self.to_us {
-            term("recorded_from_us <", AuditValue::Micros(to));
+            terms.push(format!("recorded_from_us < {}", binder.push(FieldKind::Integer, Bind::Int(to))));
         }
-        let clause = if terms.is_empty() { "TRUE".to_string() } else { terms.join(" AND ") };
-        (clause, values)
+        if terms.is_empty() { "TRUE".to_string() } else { terms.join(" AND ") }
     }
-}
-
-/// A value bound to the audit's WHERE clause.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum AuditValue {
-    Text(String),
-    /// Microseconds since 1970, UTC.
-    Micros(i64),
 }
 
 pub(crate) const INSERT_TOKEN: &str =
@@ -323,19 +313,17 @@ pub(crate) fn json_texts(feature: &NewFeature, changed: &[String]) -> (String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sql::Dialect;
 
     #[test]
     fn an_audit_binds_only_the_filters_it_was_given() {
+        let mut binder = Binder::new(Dialect::Postgres);
         let none = AuditQuery { limit: 10, ..Default::default() };
-        assert_eq!(none.where_clause(), ("TRUE".to_string(), vec![]));
+        assert_eq!(none.where_clause(&mut binder), "TRUE");
+        assert!(binder.binds.is_empty());
         let some =
             AuditQuery { actor: Some("ban-ql".into()), to_us: Some(42), limit: 10, ..Default::default() };
-        assert_eq!(
-            some.where_clause(),
-            (
-                "actor = $1 AND recorded_from_us < $2".to_string(),
-                vec![AuditValue::Text("ban-ql".into()), AuditValue::Micros(42)]
-            )
-        );
+        assert_eq!(some.where_clause(&mut binder), "actor = $1 AND recorded_from_us < $2");
+        assert_eq!(binder.binds.len(), 2);
     }
 }

@@ -381,32 +381,22 @@ where
         pool: &Pool<DB>,
         q: &history::AuditQuery,
     ) -> Result<(Vec<history::Version>, u64), StoreError> {
-        let (clause, values) = q.where_clause();
-        let bound = |text: String| {
-            let mut query = sqlx::query::<DB>(AssertSqlSafe(text));
-            for value in &values {
-                query = match value {
-                    history::AuditValue::Text(t) => query.bind(t.clone()),
-                    history::AuditValue::Micros(us) => query.bind(*us),
-                };
-            }
-            query
-        };
-        let count: i64 = bound(format!("SELECT COUNT(*) FROM history WHERE {clause}"))
+        let mut binder = Binder::new(DB::DIALECT);
+        let clause = q.where_clause(&mut binder);
+        let text = format!("SELECT COUNT(*) FROM history WHERE {clause}");
+        let count: i64 = Self::statement(text, binder.binds.clone())
             .fetch_one(pool)
             .await
             .and_then(|r| r.try_get(0))
             .map_err(store_error)?;
         // The page's bounds are integers written into the text, so that the planner sees them.
-        let rows = bound(format!(
+        let text = format!(
             "SELECT {} FROM history WHERE {clause} ORDER BY hid DESC LIMIT {} OFFSET {}",
             history::VERSION_COLUMNS,
             q.limit.min(i64::MAX as u64),
             q.offset.min(i64::MAX as u64),
-        ))
-        .fetch_all(pool)
-        .await
-        .map_err(store_error)?;
+        );
+        let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
         Ok((rows.iter().map(read_version::<DB>).collect::<Result<_, _>>()?, count as u64))
     }
 
