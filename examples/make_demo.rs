@@ -246,6 +246,7 @@ fn main() {
                     start_on: None,
                     end_on: None,
                     handed_over_on: None,
+                    area_ha: None,
                 },
                 g,
             )
@@ -372,6 +373,7 @@ fn main() {
                     start_on: (state == "active").then_some(start),
                     end_on: (state == "active").then(|| start + chrono::Duration::days(365 * 50)),
                     handed_over_on: (state == "active").then_some(start),
+                    area_ha: None,
                 };
                 leases_out.push(feature(
                     &format!("{}-L{plot_no:03}", s.code),

@@ -21,8 +21,8 @@ use crate::domain::{
     ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone,
 };
 use crate::occupancy::OccupancyError;
-use crate::spatial::{area_ha, clip, subtract, union_all};
-use crate::store::{Condition, ItemsQuery, Store, StoreError};
+use crate::spatial::{area_ha, clip, subtract, subtract_all, union_all};
+use crate::store::{Condition, ItemsQuery, JsonRows, Store, StoreError, Within};
 
 /// Pieces below this many hectares are dropped (and counted) unless a query says otherwise.
 pub const DEFAULT_MIN_PIECE_HA: f64 = 0.05;
@@ -147,6 +147,9 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     };
     let held: Vec<&MultiPolygon> =
         inputs.leases.iter().filter(|(l, _)| l.state_at(at) != LeaseState::None).map(|(_, g)| g).collect();
+    // Leasable land less the union of held leases, in two operations: one difference from all the leases
+    // at once gives the same land, but may draw a piece's outline touching itself where two leases meet
+    // at a corner, which is not a valid polygon to serve (or to reserve back).
     let available = subtract(&leasable, &union_all(held.iter().copied()));
 
     let cleared = union_all(
@@ -267,7 +270,7 @@ fn plots_on_pieces(
     held: &[&MultiPolygon],
     available: &MultiPolygon,
 ) -> Vec<Vec<String>> {
-    use geo::{BoundingRect, Contains, InteriorPoint};
+    use geo::BoundingRect;
     use rstar::primitives::{GeomWithData, Rectangle};
     let envelope = |g: &MultiPolygon| {
         g.bounding_rect().map(|r| Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
@@ -283,6 +286,8 @@ fn plots_on_pieces(
             .filter_map(|(i, p)| Some(GeomWithData::new(envelope(&MultiPolygon(vec![p.clone()]))?, i)))
             .collect(),
     );
+    let leasable_only = [leasable];
+    let land = crate::spatial::Land::new(&leasable_only, None);
     let mut codes: Vec<Vec<String>> = vec![Vec::new(); available.0.len()];
     for (plot, geometry) in &inputs.plots {
         let Some(plot_box) = envelope(geometry) else { continue };
@@ -290,16 +295,16 @@ fn plots_on_pieces(
             .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&plot_box))
             .map(|e| held[e.data])
             .collect();
-        let mut free =
-            if around.is_empty() { geometry.clone() } else { subtract(geometry, &union_all(around)) };
-        if !leasable.contains(&free) {
+        let mut free = subtract_all(geometry, around);
+        // Most plots lie inside the leasable land: a cheap test spares them the clip.
+        if !land.holds_shape(&free) {
             free = clip(&free, leasable);
         }
         for part in free.0 {
-            if area_ha(&MultiPolygon(vec![part.clone()])) <= ONE_M2_HA {
+            if !crate::spatial::at_least_m2(&part, ONE_M2_HA * crate::spatial::M2_PER_HA) {
                 continue;
             }
-            let Some(inside) = part.interior_point() else { continue };
+            let Some(inside) = crate::spatial::inside_point(&part) else { continue };
             let at_point = Rectangle::from_corners([inside.x(), inside.y()], [inside.x(), inside.y()]);
             let piece = piece_tree
                 .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&at_point))
@@ -364,44 +369,48 @@ fn text_values(values: impl IntoIterator<Item = String>) -> Vec<FilterValue> {
     values.into_iter().map(FilterValue::Text).collect()
 }
 
-/// Loads what the zones need from the store, grouped by zone.
-async fn load_inputs(
+/// A chunk's land use, leases, clearance parcels and plots, as read (one JSON text each).
+type ChunkRows = [JsonRows; 4];
+
+/// Reads what the zones need from the store.
+async fn read_inputs(
     store: &Arc<dyn Store>,
+    zones: &[(Zone, Option<MultiPolygon>)],
+) -> Result<ChunkRows, StoreError> {
+    let codes: Vec<String> = zones.iter().map(|(z, _)| z.code.clone()).collect();
+    let within = Within::FieldIn("zone_code", &codes);
+    Ok([
+        store.json_rows(&collections::LAND_USE, within, true).await?,
+        store.json_rows(&collections::LEASES, within, true).await?,
+        store.json_rows(&collections::CLEARANCE_PARCELS, within, true).await?,
+        store.json_rows(&collections::PLOTS, within, true).await?,
+    ])
+}
+
+/// Rows parsed into `T` with their geometry, grouped by zone (`zone` names a row's zone); rows without
+/// a geometry count nowhere.
+fn by_zone<T: serde::de::DeserializeOwned>(
+    rows: &JsonRows,
+    zone: impl Fn(&T) -> &str,
+) -> Result<HashMap<String, Vec<(T, MultiPolygon)>>, StoreError> {
+    let mut grouped: HashMap<String, Vec<(T, MultiPolygon)>> = HashMap::new();
+    for (record, geometry, _) in rows.typed_shapes::<T>()? {
+        if let Some(g) = geometry {
+            grouped.entry(zone(&record).to_string()).or_default().push((record, g));
+        }
+    }
+    Ok(grouped)
+}
+
+/// A chunk's rows parsed and grouped by zone (on the blocking thread that computes them).
+fn group_inputs(
     zones: Vec<(Zone, Option<MultiPolygon>)>,
+    [land_use, leases, parcels, plots]: ChunkRows,
 ) -> Result<Vec<ZoneInputs>, StoreError> {
-    let codes = text_values(zones.iter().map(|(z, _)| z.code.clone()));
-    let by_zone = || ItemsQuery {
-        conditions: vec![Condition::In { field: "zone_code".into(), values: codes.clone() }],
-        ..Default::default()
-    };
-    let mut land_use: HashMap<String, Vec<(LandUse, MultiPolygon)>> = HashMap::new();
-    for row in store.items(&collections::LAND_USE, &by_zone()).await?.rows {
-        let lu: LandUse = row.parse("land_use")?;
-        if let Some(g) = row.multipolygon("land_use")? {
-            land_use.entry(lu.zone_code.clone()).or_default().push((lu, g));
-        }
-    }
-    let mut leases: HashMap<String, Vec<(Lease, MultiPolygon)>> = HashMap::new();
-    for row in store.items(&collections::LEASES, &by_zone()).await?.rows {
-        let l: Lease = row.parse("leases")?;
-        if let Some(g) = row.multipolygon("leases")? {
-            leases.entry(l.zone_code.clone()).or_default().push((l, g));
-        }
-    }
-    let mut parcels: HashMap<String, Vec<(ClearanceParcel, MultiPolygon)>> = HashMap::new();
-    for row in store.items(&collections::CLEARANCE_PARCELS, &by_zone()).await?.rows {
-        let p: ClearanceParcel = row.parse("clearance_parcels")?;
-        if let Some(g) = row.multipolygon("clearance_parcels")? {
-            parcels.entry(p.zone_code.clone()).or_default().push((p, g));
-        }
-    }
-    let mut plots: HashMap<String, Vec<(Plot, MultiPolygon)>> = HashMap::new();
-    for row in store.items(&collections::PLOTS, &by_zone()).await?.rows {
-        let p: Plot = row.parse("plots")?;
-        if let Some(g) = row.multipolygon("plots")? {
-            plots.entry(p.zone_code.clone()).or_default().push((p, g));
-        }
-    }
+    let mut land_use = by_zone(&land_use, |lu: &LandUse| &lu.zone_code)?;
+    let mut leases = by_zone(&leases, |l: &Lease| &l.zone_code)?;
+    let mut parcels = by_zone(&parcels, |p: &ClearanceParcel| &p.zone_code)?;
+    let mut plots = by_zone(&plots, |p: &Plot| &p.zone_code)?;
     Ok(zones
         .into_iter()
         .map(|(zone, boundary)| ZoneInputs {
@@ -514,22 +523,23 @@ pub async fn compute(
         stale.push((row.parse::<Zone>("zones")?, row.multipolygon("zones")?));
     }
     // Zone by zone, a chunk at a time, as occupancy does: each chunk's land use, leases, parcels and
-    // plots are read, measured on a blocking thread while the next chunk is read, and let go — memory
+    // plots are read, computed on a blocking thread while the next chunks are read, and let go — memory
     // holds a few chunks' rows, never a whole province's.
-    let mut running = std::collections::VecDeque::new();
-    let mut finished = Vec::new();
-    for chunk in stale.chunks(crate::occupancy::ZONES_PER_CHUNK) {
-        let inputs = load_inputs(store, chunk.to_vec()).await?;
-        running.push_back(tokio::task::spawn_blocking(move || {
-            inputs.iter().map(|i| zone_available(i, at, min_piece_ha)).collect::<Vec<_>>()
-        }));
-        if running.len() >= crate::occupancy::PARALLEL_CHUNKS {
-            finished.extend(running.pop_front().expect("one is running").await.map_err(stopped)?);
-        }
-    }
-    for chunk in running {
-        finished.extend(chunk.await.map_err(stopped)?);
-    }
+    let finished = crate::occupancy::in_chunks(
+        stale,
+        |chunk| {
+            let store = store.clone();
+            async move {
+                let rows = read_inputs(&store, &chunk).await?;
+                Ok((chunk, rows))
+            }
+        },
+        move |(chunk, rows)| {
+            let inputs = group_inputs(chunk, rows)?;
+            Ok(inputs.iter().map(|i| zone_available(i, at, min_piece_ha)).collect())
+        },
+    )
+    .await?;
     let mut entries = Vec::new();
     for zone in finished {
         let zone = Arc::new(zone);

@@ -25,8 +25,8 @@ use crate::cache::{VersionedCache, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
-use crate::spatial::{area_ha, clip, subtract, union_all};
-use crate::store::{Condition, ItemsQuery, Store, StoreError, Within};
+use crate::spatial::{self, area_ha, clip, subtract, union_all};
+use crate::store::{Condition, FeatureRow, ItemsQuery, JsonRows, Store, StoreError, Within};
 
 /// The statuses boards report on by default.
 pub const DEFAULT_SCOPE: &[ZoneStatus] = &[ZoneStatus::Established, ZoneStatus::Operating];
@@ -238,10 +238,28 @@ pub fn measure(
 ) -> Measured {
     let plan: Vec<&MultiPolygon> =
         land_use.iter().filter(|(lu, _)| lu.is_leasable() && lu.valid_at(at)).map(|(_, g)| g).collect();
-    let active: Vec<&MultiPolygon> =
-        leases.iter().filter(|(l, _)| l.state_at(at) == LeaseState::Active).map(|(_, g)| g).collect();
-    let reserved: Vec<&MultiPolygon> =
-        leases.iter().filter(|(l, _)| l.state_at(at) == LeaseState::Reserved).map(|(_, g)| g).collect();
+    // Leases alone on the land they count on (inside it, overlapping no other lease held on the date)
+    // add their own areas; the others go through the boolean operations. Both give the same figures.
+    let held: Vec<(LeaseState, &Lease, &MultiPolygon)> = leases
+        .iter()
+        .map(|(l, g)| (l.state_at(at), l, g))
+        .filter(|(state, _, _)| *state != LeaseState::None)
+        .collect();
+    let shapes: Vec<&MultiPolygon> = held.iter().map(|(_, _, g)| *g).collect();
+    let alone = spatial::Land::new(&plan, boundary).alone(&shapes);
+    let (mut active, mut reserved) = (Vec::new(), Vec::new());
+    let (mut alone_leased_ha, mut alone_reserved_ha) = (0.0, 0.0);
+    for ((state, lease, g), alone) in held.into_iter().zip(alone) {
+        let (sum, rest) = match state {
+            LeaseState::Active => (&mut alone_leased_ha, &mut active),
+            _ => (&mut alone_reserved_ha, &mut reserved),
+        };
+        if alone {
+            *sum += lease.area_ha.unwrap_or_else(|| area_ha(g));
+        } else {
+            rest.push(g);
+        }
+    }
     let within_zone = |g: MultiPolygon| match boundary {
         Some(b) => clip(&g, b),
         None => g,
@@ -259,6 +277,7 @@ pub fn measure(
         let reserved = subtract(&clip(&union_all(reserved), &leasable), &leased);
         (area_ha(&leasable), area_ha(&leased), area_ha(&reserved), Source::Measured)
     };
+    let (leased_ha, reserved_ha) = (leased_ha + alone_leased_ha, reserved_ha + alone_reserved_ha);
     let planned_area_ha = match boundary {
         Some(b) => area_ha(b),
         None => zone.declared_area_ha.unwrap_or(0.0),
@@ -442,35 +461,37 @@ pub async fn compute_with(
             stale.push((zone.clone(), row.multipolygon("zones")?));
         }
     }
-    let mut computed: BTreeMap<String, Measured> = BTreeMap::new();
-    let mut running = std::collections::VecDeque::new();
-    for chunk in stale.chunks(ZONES_PER_CHUNK) {
-        let chunk = chunk.to_vec();
-        let (land_use, leases) = read_chunk(store, &chunk, query).await?;
-        let at = query.at;
-        running.push_back(tokio::task::spawn_blocking(move || {
+    let (at, recorded_at_us) = (query.at, query.recorded_at_us);
+    let stale_zones = stale.len();
+    let computed: BTreeMap<String, Measured> = in_chunks(
+        stale,
+        |chunk| {
+            let store = store.clone();
+            async move {
+                let rows = read_chunk(&store, &chunk, recorded_at_us).await?;
+                Ok((chunk, rows))
+            }
+        },
+        move |(chunk, rows)| {
+            let (land_use, leases) = group_chunk(rows)?;
             let empty = Vec::new();
-            chunk
+            Ok(chunk
                 .iter()
                 .map(|(zone, boundary)| {
                     let lu = land_use.get(&zone.code).unwrap_or(&empty);
                     let ls = leases.get(&zone.code).map(Vec::as_slice).unwrap_or(&[]);
                     (zone.code.clone(), measure(zone, boundary.as_ref(), lu, ls, at))
                 })
-                .collect::<Vec<_>>()
-        }));
-        if running.len() >= PARALLEL_CHUNKS {
-            let done = running.pop_front().expect("one is running");
-            computed.extend(done.await.map_err(stopped)?);
-        }
-    }
-    for done in running {
-        computed.extend(done.await.map_err(stopped)?);
-    }
+                .collect())
+        },
+    )
+    .await?
+    .into_iter()
+    .collect();
     if let Some(cache) = cache {
         keep_pieces(store, cache, &computed, &versions, started).await;
     }
-    crate::cache::give_back_memory(stale.len());
+    crate::cache::give_back_memory(stale_zones);
     measured.extend(computed);
 
     let figures: Vec<ZoneFigures> = zones
@@ -606,45 +627,113 @@ fn stopped(e: tokio::task::JoinError) -> OccupancyError {
 /// Zone code → its rows.
 type ByZone<T> = BTreeMap<String, Vec<(T, MultiPolygon)>>;
 
-/// Every leasable land use and every lease of `zones`, by zone, whatever their dates: those not valid
-/// on the date bound the dates the figures hold for ([`span_around`]).
+/// Runs `read` on `items` a chunk of [`ZONES_PER_CHUNK`] at a time, [`PARALLEL_CHUNKS`] chunks at once,
+/// and `work` on each chunk read, on a blocking thread; returns what `work` gave, in chunk order. Reads
+/// and work of different chunks overlap, so both cores read rows, parse them and measure, and memory
+/// holds the rows of a few chunks only, never a whole country's.
+pub(crate) async fn in_chunks<I, R, O, F>(
+    items: Vec<I>,
+    read: impl Fn(Vec<I>) -> F,
+    work: impl Fn(R) -> Result<Vec<O>, OccupancyError> + Send + Sync + 'static,
+) -> Result<Vec<O>, OccupancyError>
+where
+    I: Clone,
+    F: std::future::Future<Output = Result<R, OccupancyError>> + Send + 'static,
+    R: Send + 'static,
+    O: Send + 'static,
+{
+    let work = Arc::new(work);
+    let mut running = std::collections::VecDeque::new();
+    let mut done = Vec::with_capacity(items.len());
+    for chunk in items.chunks(ZONES_PER_CHUNK) {
+        let (reading, work) = (read(chunk.to_vec()), work.clone());
+        running.push_back(tokio::spawn(async move {
+            let rows = reading.await?;
+            tokio::task::spawn_blocking(move || work(rows)).await.map_err(stopped)?
+        }));
+        if running.len() >= PARALLEL_CHUNKS {
+            done.extend(running.pop_front().expect("one is running").await.map_err(stopped)??);
+        }
+    }
+    for chunk in running {
+        done.extend(chunk.await.map_err(stopped)??);
+    }
+    Ok(done)
+}
+
+/// A chunk's land use and leases, as read: the current rows as one JSON text each (a fraction of the
+/// cost of rows through the driver), or the rows of history as of an instant.
+enum ChunkRows {
+    Current { land_use: JsonRows, leases: JsonRows },
+    AsOf { land_use: Vec<FeatureRow>, leases: Vec<FeatureRow> },
+}
+
+/// Every land use and every lease of `zones`, whatever their dates (those not valid on the date bound
+/// the dates the figures hold for, [`span_around`]); as of `recorded_at_us` when given.
 async fn read_chunk(
     store: &Arc<dyn Store>,
     zones: &[(Zone, Option<MultiPolygon>)],
-    query: &OccupancyQuery,
-) -> Result<(ByZone<LandUse>, ByZone<Lease>), OccupancyError> {
-    let zone_in = Condition::In {
-        field: "zone_code".into(),
-        values: text_values(zones.iter().map(|(z, _)| z.code.clone())),
+    recorded_at_us: Option<i64>,
+) -> Result<ChunkRows, OccupancyError> {
+    let codes: Vec<String> = zones.iter().map(|(z, _)| z.code.clone()).collect();
+    let Some(at_us) = recorded_at_us else {
+        let within = Within::FieldIn("zone_code", &codes);
+        return Ok(ChunkRows::Current {
+            land_use: store.json_rows(&collections::LAND_USE, within, true).await?,
+            leases: store.json_rows(&collections::LEASES, within, true).await?,
+        });
     };
-    let land_use_query = ItemsQuery {
-        conditions: vec![
-            zone_in.clone(),
-            Condition::In {
-                field: "category".into(),
-                values: text_values(["industrial".into(), "warehouse".into()]),
-            },
-        ],
-        recorded_at_us: query.recorded_at_us,
+    let query = ItemsQuery {
+        conditions: vec![Condition::text_in("zone_code", codes)],
+        recorded_at_us: Some(at_us),
         ..Default::default()
     };
-    let lease_query =
-        ItemsQuery { conditions: vec![zone_in], recorded_at_us: query.recorded_at_us, ..Default::default() };
-    let mut land_use: ByZone<LandUse> = BTreeMap::new();
-    for row in store.items(&collections::LAND_USE, &land_use_query).await?.rows {
-        let lu: LandUse = row.parse("land_use")?;
-        if let Some(g) = row.multipolygon("land_use")? {
-            land_use.entry(lu.zone_code.clone()).or_default().push((lu, g));
+    Ok(ChunkRows::AsOf {
+        land_use: store.items(&collections::LAND_USE, &query).await?.rows,
+        leases: store.items(&collections::LEASES, &query).await?.rows,
+    })
+}
+
+/// A chunk's rows parsed and grouped by zone (on the blocking thread that measures them): the leasable
+/// land use, every lease, each with its geometry; rows without one count nowhere.
+fn group_chunk(rows: ChunkRows) -> Result<(ByZone<LandUse>, ByZone<Lease>), OccupancyError> {
+    type Shapes<T> = Vec<(T, Option<MultiPolygon>)>;
+    let (land_use, leases): (Shapes<LandUse>, Shapes<Lease>) = match rows {
+        ChunkRows::Current { land_use, leases } => (
+            land_use.typed_shapes::<LandUse>()?.into_iter().map(|(lu, g, _)| (lu, g)).collect(),
+            leases
+                .typed_shapes::<Lease>()?
+                .into_iter()
+                .map(|(lease, g, area_ha)| (Lease { area_ha, ..lease }, g))
+                .collect(),
+        ),
+        ChunkRows::AsOf { land_use, leases } => (
+            land_use
+                .iter()
+                .map(|row| Ok((row.parse::<LandUse>("land_use")?, row.multipolygon("land_use")?)))
+                .collect::<Result<_, StoreError>>()?,
+            leases
+                .iter()
+                .map(|row| {
+                    let lease = Lease { area_ha: row.area_ha, ..row.parse("leases")? };
+                    Ok((lease, row.multipolygon("leases")?))
+                })
+                .collect::<Result<_, StoreError>>()?,
+        ),
+    };
+    let mut by_zone_land: ByZone<LandUse> = BTreeMap::new();
+    for (lu, g) in land_use {
+        if let (true, Some(g)) = (lu.is_leasable(), g) {
+            by_zone_land.entry(lu.zone_code.clone()).or_default().push((lu, g));
         }
     }
-    let mut leases: ByZone<Lease> = BTreeMap::new();
-    for row in store.items(&collections::LEASES, &lease_query).await?.rows {
-        let lease: Lease = row.parse("leases")?;
-        if let Some(g) = row.multipolygon("leases")? {
-            leases.entry(lease.zone_code.clone()).or_default().push((lease, g));
+    let mut by_zone_leases: ByZone<Lease> = BTreeMap::new();
+    for (lease, g) in leases {
+        if let Some(g) = g {
+            by_zone_leases.entry(lease.zone_code.clone()).or_default().push((lease, g));
         }
     }
-    Ok((land_use, leases))
+    Ok((by_zone_land, by_zone_leases))
 }
 
 /// The lease status of a zone's plots on the dates of one span: `active` or `reserved` by plot code (a
@@ -820,8 +909,76 @@ mod tests {
             start_on: Some(d(start)),
             end_on: end.map(d),
             handed_over_on: None,
+            area_ha: None,
         };
         (l, g)
+    }
+
+    /// Leases measured on their own (their stored areas summed) give the figures of the union and the
+    /// clipping DESIGN.md defines: on synthetic zones (plots side by side, those along the edge sharing
+    /// the zone's edges), with a lease overlapping another, one over the zone's edge and one outside it
+    /// added to each.
+    #[test]
+    fn leases_alone_add_up_to_the_union_the_formula_defines() {
+        use geo::Translate;
+        let data = crate::synthetic::generate(&crate::synthetic::Spec::province(6));
+        let parse = |f: &crate::store::NewFeature| serde_json::Value::Object(f.properties.clone());
+        let (mut alone_leases, mut all_leases) = (0, 0);
+        for z in &data.zones {
+            let zone: Zone = serde_json::from_value(parse(z)).unwrap();
+            let boundary = z.geometry.clone().unwrap();
+            let land_use: Vec<(LandUse, MultiPolygon)> = data
+                .land_use
+                .iter()
+                .map(|f| (serde_json::from_value::<LandUse>(parse(f)).unwrap(), f.geometry.clone().unwrap()))
+                .filter(|(lu, _)| lu.zone_code == zone.code)
+                .collect();
+            let mut leases: Vec<(Lease, MultiPolygon)> = data
+                .leases
+                .iter()
+                .map(|f| {
+                    let g = f.geometry.clone().unwrap();
+                    let lease: Lease = serde_json::from_value(parse(f)).unwrap();
+                    (Lease { area_ha: Some(area_ha(&g)), ..lease }, g)
+                })
+                .filter(|(l, _)| l.zone_code == zone.code)
+                .collect();
+            // One lease over another's half, one pushed over the zone's edge, one well outside it.
+            let over = (leases[3].0.clone(), leases[3].1.translate(0.0003, 0.0));
+            let out = (leases[0].0.clone(), leases[0].1.translate(-0.002, -0.002));
+            let far = (leases[1].0.clone(), leases[1].1.translate(0.5, 0.5));
+            leases.extend([over, out, far].map(|(l, g)| (Lease { area_ha: Some(area_ha(&g)), ..l }, g)));
+
+            let at = d("2026-01-01");
+            let got = measure(&zone, Some(&boundary), &land_use, &leases, at);
+            let held = |state| leases.iter().filter(move |(l, _)| l.state_at(at) == state).map(|(_, g)| g);
+            let plan: Vec<&MultiPolygon> = land_use.iter().map(|(_, g)| g).collect();
+            let leasable = clip(&union_all(plan.iter().copied()), &boundary);
+            let leased = clip(&union_all(held(LeaseState::Active)), &leasable);
+            let reserved = subtract(&clip(&union_all(held(LeaseState::Reserved)), &leasable), &leased);
+            assert!((got.leasable_ha - area_ha(&leasable)).abs() < 1e-9, "{}", zone.code);
+            assert!(
+                (got.leased_ha - area_ha(&leased)).abs() < 1e-4,
+                "{}: {} against {}",
+                zone.code,
+                got.leased_ha,
+                area_ha(&leased)
+            );
+            assert!(
+                (got.reserved_ha - area_ha(&reserved)).abs() < 1e-4,
+                "{}: {} against {}",
+                zone.code,
+                got.reserved_ha,
+                area_ha(&reserved)
+            );
+
+            let shapes: Vec<&MultiPolygon> = leases.iter().map(|(_, g)| g).collect();
+            let alone = crate::spatial::Land::new(&plan, Some(&boundary)).alone(&shapes);
+            alone_leases += alone.iter().filter(|a| **a).count();
+            all_leases += alone.len();
+        }
+        // The sums were taken: most leases were alone.
+        assert!(alone_leases * 10 > all_leases * 9, "{alone_leases} of {all_leases} leases alone");
     }
 
     const SCOPE: &[ZoneStatus] = DEFAULT_SCOPE;

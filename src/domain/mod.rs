@@ -549,6 +549,10 @@ pub struct Lease {
     /// Contract end, or the date it was terminated or revoked (exclusive).
     pub end_on: Option<Date>,
     pub handed_over_on: Option<Date>,
+    /// Geodesic area of the lease's geometry, hectares, as the store measured it when the row was
+    /// written. Not a property: readers fill it from the row. `None`: measure the geometry.
+    #[serde(skip)]
+    pub area_ha: Option<f64>,
 }
 
 /// How a lease stands on a given date.
@@ -701,6 +705,7 @@ mod tests {
             start_on: Some(d("2010-06-01")),
             end_on: Some(d("2020-01-01")),
             handed_over_on: None,
+            area_ha: None,
         };
         assert_eq!(lease.state_at(d("2009-12-31")), LeaseState::None);
         assert_eq!(lease.state_at(d("2010-03-01")), LeaseState::Reserved);

@@ -8,6 +8,9 @@ use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, BoundingRect, Coord, GeodesicArea, LineString, MultiPolygon, Polygon, Validation};
 use thiserror::Error;
 
+mod alone;
+pub use alone::{Land, TOLERANCE_DEG};
+
 /// Square metres in one hectare.
 pub const M2_PER_HA: f64 = 10_000.0;
 
@@ -103,6 +106,21 @@ fn roughly_m2(ring: &LineString) -> Option<f64> {
     const M_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
     let lat = ((rect.min().y + rect.max().y) / 2.0).to_radians();
     Some((twice_deg2 / 2.0).abs() * M_PER_DEG * M_PER_DEG * lat.cos())
+}
+
+/// Whether `polygon` covers at least `m2` square metres. Decided from the estimate on the sphere
+/// ([`roughly_m2`], within about 1 %) when it lies a factor of 100 or more from `m2` either way, and by
+/// the geodesic area otherwise: most polygons are nowhere near a threshold, and measuring each one was
+/// most of the time of deciding.
+pub fn at_least_m2(polygon: &Polygon, m2: f64) -> bool {
+    let rough = roughly_m2(polygon.exterior()).and_then(|outer| {
+        polygon.interiors().iter().try_fold(outer, |sum, hole| Some(sum - roughly_m2(hole)?))
+    });
+    match rough {
+        Some(estimate) if estimate >= 100.0 * m2 => true,
+        Some(estimate) if estimate <= m2 / 100.0 => false,
+        _ => polygon_m2(polygon) >= m2,
+    }
 }
 
 /// A computed polygonal result made fit to measure and serve: degenerate and sliver rings (below
@@ -219,6 +237,25 @@ pub fn subtract(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
         return a.clone();
     }
     clean(a.difference(b))
+}
+
+/// The part of `a` outside all of `parts`, which may overlap: one boolean operation (counting a point
+/// covered by any part, the non-zero rule over parts oriented alike), where the union of the parts and
+/// then the difference would be two. The land is the same, but an outline may touch itself where two
+/// parts meet at a corner (not a valid OGC polygon): for areas and points, not for geometry served.
+pub fn subtract_all<'a>(a: &MultiPolygon, parts: impl IntoIterator<Item = &'a MultiPolygon>) -> MultiPolygon {
+    let parts = MultiPolygon(parts.into_iter().flat_map(|p| p.0.iter().cloned()).collect());
+    if a.0.is_empty() || parts.0.is_empty() {
+        return a.clone();
+    }
+    let (a, parts) = (a.orient(Direction::Default), parts.orient(Direction::Default));
+    clean(a.difference_with_fill_rule(&parts, geo::algorithm::bool_ops::FillRule::NonZero))
+}
+
+/// A point inside `polygon`: its vertices' average when it is convex (where that lies inside), else
+/// [`geo::InteriorPoint`]'s, which costs far more.
+pub fn inside_point(polygon: &Polygon) -> Option<geo::Point> {
+    alone::convex_centre(polygon).or_else(|| geo::InteriorPoint::interior_point(polygon))
 }
 
 /// Why the text of a bounding box was refused; each message says what to send instead.

@@ -97,7 +97,7 @@ impl FeatureRow {
 
     /// Parses the attributes into a domain type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self, collection: &str) -> Result<T, StoreError> {
-        serde_json::from_value(Value::Object(self.properties.clone())).map_err(|e| StoreError::Corrupt {
+        T::deserialize(&self.properties).map_err(|e| StoreError::Corrupt {
             collection: collection.into(),
             id: self.id.clone(),
             reason: e.to_string(),
@@ -351,15 +351,18 @@ pub enum Within<'a> {
 }
 
 /// Rows of a collection as one JSON text, as [`Store::json_rows`] reads them: an array of
-/// `[[id, {field: value, …}], geometry or null]`. Read them as [`FeatureRow`]s, or straight into a domain
+/// `[[id, {field: value, …}, area_ha or null], geometry or null]`. Read them as [`FeatureRow`]s, or straight into a domain
 /// type when only the fields are needed.
 pub struct JsonRows {
     pub(crate) collection: &'static str,
     pub(crate) text: String,
 }
 
-/// One element of [`JsonRows`]: (id, fields), geometry.
-type JsonRow<'a, I, T> = ((I, T), Option<&'a serde_json::value::RawValue>);
+/// A row read by [`JsonRows::typed_shapes`]: its fields, its geometry, its area in hectares.
+pub type TypedShape<T> = (T, Option<MultiPolygon>, Option<f64>);
+
+/// One element of [`JsonRows`]: (id, fields, area in hectares), geometry.
+type JsonRow<'a, I, T, A> = ((I, T, A), Option<&'a serde_json::value::RawValue>);
 
 impl JsonRows {
     fn corrupt(&self, e: serde_json::Error) -> StoreError {
@@ -372,15 +375,15 @@ impl JsonRows {
 
     /// The rows, with the geometry if it was read.
     pub fn rows(&self) -> Result<Vec<FeatureRow>, StoreError> {
-        let elements: Vec<JsonRow<'_, String, Map<String, Value>>> =
+        let elements: Vec<JsonRow<'_, String, Map<String, Value>, Option<f64>>> =
             serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
         Ok(elements
             .into_iter()
-            .map(|((id, properties), geometry)| FeatureRow {
+            .map(|((id, properties, area_ha), geometry)| FeatureRow {
                 id,
                 properties,
                 geometry: geometry.map(|g| g.get().to_string()),
-                area_ha: None,
+                area_ha,
                 source_crs: None,
             })
             .collect())
@@ -389,28 +392,51 @@ impl JsonRows {
     /// The rows without their geometry text, each with its geometry parsed (`None` when it has none
     /// or it was not read): the geometry is parsed where it lies in the text, never copied.
     pub fn rows_with_shapes(&self) -> Result<Vec<(FeatureRow, Option<MultiPolygon>)>, StoreError> {
-        let elements: Vec<JsonRow<'_, String, Map<String, Value>>> =
+        let elements: Vec<JsonRow<'_, String, Map<String, Value>, Option<f64>>> =
             serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
         elements
             .into_iter()
-            .map(|((id, properties), geometry)| {
-                let shape = match geometry.map(|g| g.get()).filter(|g| *g != "null") {
-                    Some(text) => Some(spatial::parse_stored(text).map_err(|reason| {
-                        StoreError::Corrupt { collection: self.collection.into(), id: id.clone(), reason }
-                    })?),
-                    None => None,
-                };
-                let row = FeatureRow { id, properties, geometry: None, area_ha: None, source_crs: None };
+            .map(|((id, properties, area_ha), geometry)| {
+                let shape = self.shape(&id, geometry)?;
+                let row = FeatureRow { id, properties, geometry: None, area_ha, source_crs: None };
                 Ok((row, shape))
             })
             .collect()
     }
 
+    /// Each row's fields parsed into `T` without an intermediate map, its geometry parsed where it lies
+    /// in the text (`None` when it has none or it was not read), and its area in hectares as the store
+    /// measured it when the row was written.
+    pub fn typed_shapes<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<TypedShape<T>>, StoreError> {
+        let elements: Vec<JsonRow<'_, String, T, Option<f64>>> =
+            serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
+        elements
+            .into_iter()
+            .map(|((id, fields, area_ha), geometry)| Ok((fields, self.shape(&id, geometry)?, area_ha)))
+            .collect()
+    }
+
+    /// A row's geometry text parsed (`None`: JSON `null`, or absent).
+    fn shape(
+        &self,
+        id: &str,
+        geometry: Option<&serde_json::value::RawValue>,
+    ) -> Result<Option<MultiPolygon>, StoreError> {
+        match geometry.map(|g| g.get()).filter(|g| *g != "null") {
+            Some(text) => spatial::parse_stored(text).map(Some).map_err(|reason| StoreError::Corrupt {
+                collection: self.collection.into(),
+                id: id.into(),
+                reason,
+            }),
+            None => Ok(None),
+        }
+    }
+
     /// Each row's fields parsed into `T` (e.g. [`crate::domain::Lease`]), without an intermediate map.
     pub fn fields<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
-        let elements: Vec<JsonRow<'_, serde::de::IgnoredAny, T>> =
+        let elements: Vec<JsonRow<'_, serde::de::IgnoredAny, T, serde::de::IgnoredAny>> =
             serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
-        Ok(elements.into_iter().map(|((_, fields), _)| fields).collect())
+        Ok(elements.into_iter().map(|((_, fields, _), _)| fields).collect())
     }
 }
 
@@ -520,7 +546,7 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     /// Rows of a collection that match the query, in insertion order, and the count of all matches.
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError>;
     /// The current rows of `collection` that `within` picks, in insertion order, with their fields
-    /// and, if `with_geometry`, their geometry (`area_ha` and `source_crs` are not read), as one JSON
+    /// and area and, if `with_geometry`, their geometry (`source_crs` is not read), as one JSON
     /// text: at a fraction of [`Store::items`]' cost per row, for readers that need every row of a tile
     /// or of some zones. No exact geometry test and no count. Real fields with whole values may come
     /// back as JSON integers.

@@ -188,7 +188,7 @@ impl Backend for sqlx::Postgres {
             .collect();
         let geometry = if with_geometry { format!("COALESCE({GEOJSON}, 'null')") } else { "'null'".into() };
         format!(
-            "'[' || json_build_array(t.id, json_build_object({}))::text || ',' || {geometry} || ']'",
+            "'[' || json_build_array(t.id, json_build_object({}), t.area_ha)::text || ',' || {geometry} || ']'",
             fields.join(", ")
         )
     }

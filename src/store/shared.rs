@@ -58,7 +58,7 @@ pub(crate) trait Backend: Database {
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
     /// `t.fid IN …` of these row numbers, their values bound through `binder`.
     fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
-    /// SQL of one row of `t` as JSON text: `[[id, {field: value, …}], geometry]`, the geometry as
+    /// SQL of one row of `t` as JSON text: `[[id, {field: value, …}, area_ha], geometry]`, the geometry as
     /// GeoJSON, or `null` (also when `with_geometry` is false).
     fn row_json(collection: &Collection, with_geometry: bool) -> String;
     /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of

@@ -185,7 +185,10 @@ impl Backend for sqlx::Sqlite {
             })
             .collect();
         let geometry = if with_geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
-        format!("'[' || json_array(t.id, json_object({})) || ',' || {geometry} || ']'", fields.join(", "))
+        format!(
+            "'[' || json_array(t.id, json_object({}), t.area_ha) || ',' || {geometry} || ']'",
+            fields.join(", ")
+        )
     }
 
     fn json_array_of(row: &str, from: &str) -> String {
