@@ -109,7 +109,7 @@ fn roughly_m2(ring: &LineString) -> Option<f64> {
 }
 
 /// Whether `polygon` covers at least `m2` square metres. Decided from the estimate on the sphere
-/// ([`roughly_m2`], within about 1 %) when it lies a factor of 100 or more from `m2` either way, and by
+/// (within about 1 %) when it lies a factor of 100 or more from `m2` either way, and by
 /// the geodesic area otherwise: most polygons are nowhere near a threshold, and measuring each one was
 /// most of the time of deciding.
 pub fn at_least_m2(polygon: &Polygon, m2: f64) -> bool {
