@@ -956,20 +956,12 @@ mod tests {
             let leased = clip(&union_all(held(LeaseState::Active)), &leasable);
             let reserved = subtract(&clip(&union_all(held(LeaseState::Reserved)), &leasable), &leased);
             assert!((got.leasable_ha - area_ha(&leasable)).abs() < 1e-9, "{}", zone.code);
-            assert!(
-                (got.leased_ha - area_ha(&leased)).abs() < 1e-4,
-                "{}: {} against {}",
-                zone.code,
-                got.leased_ha,
-                area_ha(&leased)
-            );
-            assert!(
-                (got.reserved_ha - area_ha(&reserved)).abs() < 1e-4,
-                "{}: {} against {}",
-                zone.code,
-                got.reserved_ha,
-                area_ha(&reserved)
-            );
+            for (what, got, want) in [
+                ("leased", got.leased_ha, area_ha(&leased)),
+                ("reserved", got.reserved_ha, area_ha(&reserved)),
+            ] {
+                assert!((got - want).abs() < 1e-4, "{} {what}: {got} ha against {want} ha", zone.code);
+            }
 
             let shapes: Vec<&MultiPolygon> = leases.iter().map(|(_, g)| g).collect();
             let alone = crate::spatial::Land::new(&plan, Some(&boundary)).alone(&shapes);

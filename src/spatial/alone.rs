@@ -64,10 +64,14 @@ fn convex_ring(polygon: &geo::Polygon) -> Option<Vec<Coord>> {
     }
 }
 
+/// The average of a ring's distinct vertices: inside it when it is convex.
+fn centre(ring: &[Coord]) -> Coord {
+    ring.iter().fold(Coord { x: 0.0, y: 0.0 }, |s, &c| s + c) / ring.len() as f64
+}
+
 /// The average of a convex polygon's vertices, which lies inside it (`None`: not convex, or holed).
 pub(super) fn convex_centre(polygon: &geo::Polygon) -> Option<Point> {
-    let ring = convex_ring(polygon)?;
-    Some(Point::from(ring.iter().fold(Coord { x: 0.0, y: 0.0 }, |s, &c| s + c) / ring.len() as f64))
+    convex_ring(polygon).map(|ring| Point::from(centre(&ring)))
 }
 
 /// How far `p` lies inside the edge `a → b` of a counter-clockwise ring, in degrees (negative: outside).
@@ -144,8 +148,7 @@ impl<'a> Land<'a> {
     /// edge of the land enters its core, so the core is wholly in or wholly out, and a point of the core
     /// tells which.
     fn holds(&self, ring: &[Coord]) -> bool {
-        let n = ring.len() as f64;
-        let centre = ring.iter().fold(Coord { x: 0.0, y: 0.0 }, |s, &c| s + c) / n;
+        let centre = centre(ring);
         let core_is_empty =
             (0..ring.len()).any(|i| inside_by(ring[i], ring[(i + 1) % ring.len()], centre) <= TOLERANCE_DEG);
         if core_is_empty {

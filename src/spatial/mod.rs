@@ -108,19 +108,24 @@ fn roughly_m2(ring: &LineString) -> Option<f64> {
     Some((twice_deg2 / 2.0).abs() * M_PER_DEG * M_PER_DEG * lat.cos())
 }
 
-/// Whether `polygon` covers at least `m2` square metres. Decided from the estimate on the sphere
-/// (within about 1 %) when it lies a factor of 100 or more from `m2` either way, and by
-/// the geodesic area otherwise: most polygons are nowhere near a threshold, and measuring each one was
-/// most of the time of deciding.
-pub fn at_least_m2(polygon: &Polygon, m2: f64) -> bool {
-    let rough = roughly_m2(polygon.exterior()).and_then(|outer| {
-        polygon.interiors().iter().try_fold(outer, |sum, hole| Some(sum - roughly_m2(hole)?))
-    });
-    match rough {
+/// Whether an area is at least `m2` square metres, from its `estimate` on the sphere ([`roughly_m2`],
+/// within about 1 %) when that lies a factor of 100 or more from `m2` either way, else from `measure`
+/// (the geodesic area): most shapes are nowhere near a threshold, and measuring each one was most of
+/// the time of deciding.
+fn at_least(estimate: Option<f64>, m2: f64, measure: impl FnOnce() -> f64) -> bool {
+    match estimate {
         Some(estimate) if estimate >= 100.0 * m2 => true,
         Some(estimate) if estimate <= m2 / 100.0 => false,
-        _ => polygon_m2(polygon) >= m2,
+        _ => measure() >= m2,
     }
+}
+
+/// Whether `polygon` covers at least `m2` square metres (decided as [`clean`] decides slivers).
+pub fn at_least_m2(polygon: &Polygon, m2: f64) -> bool {
+    let estimate = roughly_m2(polygon.exterior()).and_then(|outer| {
+        polygon.interiors().iter().try_fold(outer, |sum, hole| Some(sum - roughly_m2(hole)?))
+    });
+    at_least(estimate, m2, || polygon_m2(polygon))
 }
 
 /// A computed polygonal result made fit to measure and serve: degenerate and sliver rings (below
@@ -128,13 +133,7 @@ pub fn at_least_m2(polygon: &Polygon, m2: f64) -> bool {
 /// exteriors counter-clockwise and holes clockwise (RFC 7946).
 pub fn clean(geometry: MultiPolygon) -> MultiPolygon {
     let kept = |r: &LineString| {
-        r.0.len() >= 4
-            && match roughly_m2(r) {
-                // Far from the threshold either way: the estimate decides (within 1 % of Karney's).
-                Some(m2) if m2 >= 100.0 * SLIVER_M2 => true,
-                Some(m2) if m2 <= SLIVER_M2 / 100.0 => false,
-                _ => polygon_m2(&Polygon::new(r.clone(), vec![])) >= SLIVER_M2,
-            }
+        r.0.len() >= 4 && at_least(roughly_m2(r), SLIVER_M2, || polygon_m2(&Polygon::new(r.clone(), vec![])))
     };
     let polygons = geometry
         .0
