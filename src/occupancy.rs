@@ -792,26 +792,37 @@ impl ZonePlotStates {
     /// and `code`; `free` for a zone not asked for).
     pub fn status(&self, plot: &serde_json::Map<String, serde_json::Value>) -> &'static str {
         let text = |k: &str| plot.get(k).and_then(serde_json::Value::as_str).unwrap_or_default();
-        self.0.get(text("zone_code")).and_then(|z| z.by_code.get(text("code"))).copied().unwrap_or("free")
+        self.status_of(text("zone_code"), text("code"))
+    }
+
+    /// The lease status of plot `code` of zone `zone_code` (`free` when no lease holds it).
+    pub fn status_of(&self, zone_code: &str, code: &str) -> &'static str {
+        self.0.get(zone_code).and_then(|z| z.by_code.get(code)).copied().unwrap_or("free")
     }
 }
 
-/// Zone codes of plots (their properties), each once.
-fn zones_of<'a>(plots: impl IntoIterator<Item = &'a crate::collections::Properties>) -> Vec<String> {
-    let codes = plots.into_iter().filter_map(|p| p.get("zone_code").and_then(serde_json::Value::as_str));
-    codes.map(str::to_string).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
-}
-
-/// The lease status on `at` of every plot of the zones of `plots` (the plots' properties). Each zone's
-/// states come from `cache` when a span computed since the zone last changed holds `at`; the other
-/// zones' leases are read (fields only) and their states kept.
+/// The lease status on `at` of every plot of the zones of `plots` (the plots' properties); see
+/// [`zone_lease_states`].
 pub async fn plot_lease_states<'a>(
     store: &Arc<dyn Store>,
     cache: &PlotStatesCache,
     plots: impl IntoIterator<Item = &'a crate::collections::Properties>,
     at: Date,
 ) -> Result<ZonePlotStates, StoreError> {
-    let zones = zones_of(plots);
+    let codes = plots.into_iter().filter_map(|p| p.get("zone_code").and_then(serde_json::Value::as_str));
+    zone_lease_states(store, cache, codes.map(str::to_string).collect(), at).await
+}
+
+/// The lease status on `at` of every plot of these zones (codes, repeats allowed). Each zone's states
+/// come from `cache` when a span computed since the zone last changed holds `at`; the other zones'
+/// leases are read (fields only) and their states kept.
+pub async fn zone_lease_states(
+    store: &Arc<dyn Store>,
+    cache: &PlotStatesCache,
+    zones: std::collections::BTreeSet<String>,
+    at: Date,
+) -> Result<ZonePlotStates, StoreError> {
+    let zones: Vec<String> = zones.into_iter().collect();
     let mut states = ZonePlotStates::default();
     if zones.is_empty() {
         return Ok(states);

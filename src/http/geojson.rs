@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 
 use super::params::Bbox;
 use super::{ApiError, Params};
+use crate::collections::FieldKind;
 use crate::collections::{self, Collection};
 use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
 use crate::export::{ExportFormat, ExportOptions};
 use crate::spatial;
 use crate::store::filter::{self, Filter};
-use crate::store::{FeatureRow, ItemsQuery};
+use crate::store::{FeatureRow, ItemsQuery, PageRow};
 
 /// Decimals of served coordinates (RFC 7946: about 1 cm).
 pub const COORDINATE_DECIMALS: u32 = 7;
@@ -149,9 +150,10 @@ fn measured_members(c: &Collection, row: &FeatureRow) -> Vec<(&'static str, Valu
     ]
 }
 
-/// A page of CRS84 features written as GeoJSON text straight from the stored geometry text, without
-/// a JSON tree per feature: the document [`feature_json`] and `serde_json` would write (coordinates
-/// rounded to 7 decimals, the same numbers). `keep` picks the properties served (`properties=`).
+/// A page of CRS84 features written as GeoJSON text straight from the rows' JSON text as the store
+/// wrote it ([`JsonPage`](crate::store::JsonPage)), without a tree of values per feature: the document
+/// [`feature_json`] and `serde_json` would write (coordinates rounded to 7 decimals, the same numbers;
+/// members in the collection's order, then `lease_status` and the measured members).
 pub(crate) struct FeatureWriter {
     out: Vec<u8>,
     features: usize,
@@ -165,12 +167,14 @@ impl FeatureWriter {
         FeatureWriter { out, features: 0 }
     }
 
-    /// Appends one feature.
+    /// Appends one feature: the fields `keep` picks (`properties=`, and those the caller may see), then
+    /// `lease_status` if given, then `area_ha`, `area_source` and `source_crs` for spatial records.
     pub fn feature(
         &mut self,
         c: &Collection,
-        row: FeatureRow,
+        row: &PageRow<'_>,
         keep: impl Fn(&str) -> bool,
+        lease_status: Option<&str>,
     ) -> Result<(), ApiError> {
         let out = &mut self.out;
         if self.features > 0 {
@@ -178,35 +182,60 @@ impl FeatureWriter {
         }
         self.features += 1;
         out.extend_from_slice(br#"{"type":"Feature","id":"#);
-        write_json(out, &row.id)?;
+        out.extend_from_slice(row.id.get().as_bytes());
         out.extend_from_slice(br#","geometry":"#);
-        match &row.geometry {
-            Some(text) => {
-                rounded_geometry(out, text, COORDINATE_DECIMALS).map_err(|_| unreadable(c, &row.id))?
-            }
+        match row.geometry {
             None => out.extend_from_slice(b"null"),
-        }
-        // The members `served_properties` would hold, in its order, written as they are read.
-        out.extend_from_slice(br#","properties":{"#);
-        let extras = measured_members(c, &row);
-        let extra = |k: &str| extras.iter().find(|(name, _)| *name == k).map(|(_, v)| v);
-        let mut first = true;
-        let mut member = |out: &mut Vec<u8>, k: &str, v: &Value| -> Result<(), ApiError> {
-            if !keep(k) {
-                return Ok(());
+            Some(text) => {
+                rounded_geometry(out, text, COORDINATE_DECIMALS).map_err(|_| unreadable(c, row.id.get()))?
             }
+        }
+        out.extend_from_slice(br#","properties":{"#);
+        let mut first = true;
+        let mut name = |out: &mut Vec<u8>, k: &str| -> Result<(), ApiError> {
             if !std::mem::take(&mut first) {
                 out.push(b',');
             }
             write_json(out, &k)?;
             out.push(b':');
-            write_json(out, v)
+            Ok(())
         };
-        for (k, v) in &row.properties {
-            member(out, k, extra(k).unwrap_or(v))?;
+        let measured = c.spatial.then_some(["area_ha", "area_source", "source_crs"]);
+        let is_measured = |k: &str| measured.is_some_and(|m| m.contains(&k));
+        for (i, (k, raw)) in row.fields.iter().enumerate() {
+            if !keep(k) || is_measured(k) || (*k == collections::LEASE_STATUS.name && lease_status.is_some())
+            {
+                continue;
+            }
+            name(out, k)?;
+            // Real numbers as serde_json writes an f64 (PostgreSQL writes 5 where it writes 5.0).
+            let field =
+                c.fields.get(i).filter(|f| f.name == *k).or_else(|| c.fields.iter().find(|f| f.name == *k));
+            match (field.map(|f| f.kind), raw.get().parse::<f64>()) {
+                (Some(FieldKind::Real), Ok(x)) => write_json(out, &x)?,
+                _ => out.extend_from_slice(raw.get().as_bytes()),
+            }
         }
-        for (k, v) in extras.iter().filter(|(k, _)| !row.properties.contains_key(*k)) {
-            member(out, k, v)?;
+        if let Some(status) = lease_status.filter(|_| keep(collections::LEASE_STATUS.name)) {
+            name(out, collections::LEASE_STATUS.name)?;
+            write_json(out, &status)?;
+        }
+        if measured.is_some() {
+            if keep("area_ha") {
+                name(out, "area_ha")?;
+                match row.area_ha {
+                    Some(a) => write_json(out, &((a * 1e6).round() / 1e6))?,
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            if keep("area_source") {
+                name(out, "area_source")?;
+                out.extend_from_slice(br#""measured""#);
+            }
+            if keep("source_crs") {
+                name(out, "source_crs")?;
+                out.extend_from_slice(row.source_crs.map_or("null", |s| s.get()).as_bytes());
+            }
         }
         out.extend_from_slice(b"}}");
         Ok(())
@@ -233,13 +262,20 @@ fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) -> Result<(), Ap
 /// Writes stored GeoJSON geometry text with its coordinates rounded to `decimals`, as
 /// [`spatial::round_coordinates`] and `serde_json` would write them; other members are left out.
 fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), serde_json::Error> {
-    let stored = spatial::StoredGeometry::split(text)?;
+    let stored;
+    let (kind, coordinates) = match split_plain(text) {
+        Some(parts) => parts,
+        None => {
+            stored = spatial::StoredGeometry::split(text)?;
+            (stored.kind.as_ref(), stored.coordinates.get())
+        }
+    };
     let factor = 10f64.powi(decimals as i32);
     out.extend_from_slice(br#"{"type":"#);
-    serde_json::to_writer(&mut *out, &stored.kind)?;
+    serde_json::to_writer(&mut *out, kind)?;
     out.extend_from_slice(br#","coordinates":"#);
     // Coordinates are arrays of numbers: copy the brackets and commas, round each number.
-    let bytes = stored.coordinates.get().as_bytes();
+    let bytes = coordinates.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -248,11 +284,14 @@ fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), 
             while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
                 i += 1;
             }
-            let number: f64 =
-                std::str::from_utf8(&bytes[start..i]).ok().and_then(|t| t.parse().ok()).ok_or_else(|| {
-                    <serde_json::Error as serde::de::Error>::custom("a coordinate is not a number")
-                })?;
-            write_rounded(out, number, decimals, factor, &bytes[start..i])?;
+            let token = &bytes[start..i];
+            if !write_rounded_decimal(out, token, decimals) {
+                let number: f64 =
+                    std::str::from_utf8(token).ok().and_then(|t| t.parse().ok()).ok_or_else(|| {
+                        <serde_json::Error as serde::de::Error>::custom("a coordinate is not a number")
+                    })?;
+                write_rounded(out, number, decimals, factor, token)?;
+            }
         } else {
             if !b.is_ascii_whitespace() {
                 out.push(b);
@@ -262,6 +301,52 @@ fn rounded_geometry(out: &mut Vec<u8>, text: &str, decimals: u32) -> Result<(), 
     }
     out.push(b'}');
     Ok(())
+}
+
+/// The type and coordinates' text of geometry text written as landbank and PostGIS write it,
+/// `{"type":"…","coordinates":[…]}` and nothing else; `None` for any other text.
+fn split_plain(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix(r#"{"type":""#)?;
+    let (kind, rest) = rest.split_once('"')?;
+    let coordinates = rest.strip_prefix(r#","coordinates":"#)?.strip_suffix('}')?;
+    let plain = !kind.contains('\\') && coordinates.starts_with('[') && !coordinates.contains(['}', '"']);
+    plain.then_some((kind, coordinates))
+}
+
+/// Writes the decimal `token` (as stored: the shortest text of an `f64`) rounded to `decimals`, from
+/// its digits, as [`write_rounded`] writes the parsed number; `false` (nothing written) where the
+/// digits alone cannot say so for certain: exponents, integers, more than 3 digits before the point,
+/// magnitudes under 10⁻³, and digits after the `decimals`th within 10⁻⁵ of a half. An `f64` below 1,000
+/// times 10⁷ is off its decimal by less than 3·10⁻⁶, so away from a half both round alike.
+fn write_rounded_decimal(out: &mut Vec<u8>, token: &[u8], decimals: u32) -> bool {
+    let (negative, digits) = match token.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, token),
+    };
+    let Some(point) = digits.iter().position(|&b| b == b'.') else { return false };
+    let (whole, fraction) = (&digits[..point], &digits[point + 1..]);
+    let all_digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if decimals > 9 || whole.len() > 3 || !all_digits(whole) || !all_digits(fraction) {
+        return false;
+    }
+    let number = |d: &[u8]| d.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+    let kept = fraction.len().min(decimals as usize);
+    let mut scaled =
+        number(whole) * 10u64.pow(decimals) + number(&fraction[..kept]) * 10u64.pow(decimals - kept as u32);
+    if fraction.len() > kept {
+        // The next six digits decide, unless they lie about a half.
+        let next = &fraction[kept..fraction.len().min(kept + 6)];
+        let tail = number(next) * 10u64.pow(6 - next.len() as u32);
+        if (499_990..=500_010).contains(&tail) {
+            return false;
+        }
+        scaled += u64::from(tail > 500_010);
+    }
+    if scaled < 10u64.pow(decimals.saturating_sub(3)) {
+        return false;
+    }
+    write_scaled(out, negative, scaled, decimals);
+    true
 }
 
 /// Writes `number` rounded to `decimals` (`factor` = 10^decimals) as `serde_json` writes the rounded
@@ -287,18 +372,24 @@ fn write_rounded(
     if !(1e-3..1e6).contains(&rounded.abs()) || decimals > 9 {
         return serde_json::to_writer(&mut *out, &rounded);
     }
-    let scaled = scaled as i64;
-    let unit = 10i64.pow(decimals);
-    if scaled < 0 {
+    write_scaled(out, scaled < 0.0, scaled.abs() as u64, decimals);
+    Ok(())
+}
+
+/// Writes `scaled` / 10^`decimals` (negative if asked) as its shortest decimal: the whole part, the
+/// point, the fraction without trailing zeros (`.0` when none).
+fn write_scaled(out: &mut Vec<u8>, negative: bool, scaled: u64, decimals: u32) {
+    let unit = 10u64.pow(decimals);
+    if negative {
         out.push(b'-');
     }
-    let (whole, mut fraction) = (scaled.unsigned_abs() / unit as u64, scaled.unsigned_abs() % unit as u64);
+    let (whole, mut fraction) = (scaled / unit, scaled % unit);
     let mut buffer = itoa::Buffer::new();
     out.extend_from_slice(buffer.format(whole).as_bytes());
     out.push(b'.');
     if fraction == 0 {
         out.push(b'0');
-        return Ok(());
+        return;
     }
     let mut digits = decimals as usize;
     while fraction % 10 == 0 {
@@ -308,7 +399,6 @@ fn write_rounded(
     let text = buffer.format(fraction);
     out.extend(std::iter::repeat_n(b'0', digits - text.len()));
     out.extend_from_slice(text.as_bytes());
-    Ok(())
 }
 
 /// GeoJSON text with its `Content-Crs` header.
@@ -525,11 +615,29 @@ mod tests {
             let scale = [1e-4, 1e-2, 1.0, 180.0, 1e5][(next() % 5) as usize];
             values.push((unit * 2.0 - 1.0) * scale);
         }
+        // Decimals as files carry them: 8 and 9 places, halves among them.
+        for _ in 0..100_000 {
+            let places = [8, 9][(next() % 2) as usize];
+            let text = format!("{}.{:0places$}", next() % 180, next() % 10u64.pow(places as u32));
+            values.push(text.parse().unwrap());
+        }
+        let mut from_digits = 0;
         for v in values {
             let mut out = Vec::new();
             write_rounded(&mut out, v, COORDINATE_DECIMALS, factor, b"").unwrap();
             let expected = serde_json::to_string(&((v * factor).round() / factor)).unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{v:e}");
+            // The stored text of the same number, rounded from its digits, writes the same or nothing.
+            let mut out = Vec::new();
+            if write_rounded_decimal(
+                &mut out,
+                serde_json::to_string(&v).unwrap().as_bytes(),
+                COORDINATE_DECIMALS,
+            ) {
+                assert_eq!(String::from_utf8(out).unwrap(), expected, "{v:e} from its digits");
+                from_digits += 1;
+            }
         }
+        assert!(from_digits > 200_000, "most coordinates are rounded from their digits: {from_digits}");
     }
 }

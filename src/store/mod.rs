@@ -15,6 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use geo::{Intersects, MultiPolygon, Rect};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -302,6 +303,112 @@ pub struct Page {
     pub number_matched: u64,
 }
 
+/// One page of rows as [`Store::items_json`] reads them: each row's JSON text as the database wrote
+/// it, `[id, {field: value, …}, area_ha, source_crs]`, and its geometry as stored (GeoJSON, full
+/// precision), and how many matched in all: a page is written out without a tree of values per row
+/// (see [`PageRow`]).
+#[derive(Debug, Clone)]
+pub struct JsonPage {
+    pub collection: &'static str,
+    pub rows: Vec<(String, Option<String>)>,
+    pub number_matched: u64,
+}
+
+/// A row of a [`JsonPage`], read where it lies in the text: values are the stored JSON, unparsed.
+#[derive(Debug)]
+pub struct PageRow<'a> {
+    pub id: &'a RawValue,
+    /// The collection's fields, in its order.
+    pub fields: Vec<(&'a str, &'a RawValue)>,
+    pub area_ha: Option<f64>,
+    pub source_crs: Option<&'a RawValue>,
+    /// GeoJSON text.
+    pub geometry: Option<&'a str>,
+}
+
+impl JsonPage {
+    /// The page of `rows` read another way (records as they were, or tested in Rust), in this form.
+    pub(crate) fn of_rows(collection: &'static Collection, page: Page) -> Result<JsonPage, StoreError> {
+        let rows = page
+            .rows
+            .into_iter()
+            .map(|r| {
+                let head = serde_json::to_string(&(&r.id, &r.properties, r.area_ha, &r.source_crs));
+                let head = head.map_err(|e| StoreError::Corrupt {
+                    collection: collection.id.into(),
+                    id: r.id.clone(),
+                    reason: e.to_string(),
+                })?;
+                Ok((head, r.geometry))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(JsonPage { collection: collection.id, rows, number_matched: page.number_matched })
+    }
+
+    /// Each row, read in place.
+    pub fn parsed(&self) -> Result<Vec<PageRow<'_>>, StoreError> {
+        self.rows
+            .iter()
+            .map(|(head, geometry)| {
+                let row = PageRow::parse(head).map_err(|e| self.corrupt(head, e))?;
+                Ok(PageRow { geometry: geometry.as_deref(), ..row })
+            })
+            .collect()
+    }
+
+    fn corrupt(&self, text: &str, e: serde_json::Error) -> StoreError {
+        StoreError::Corrupt {
+            collection: self.collection.into(),
+            id: text.chars().take(80).collect(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl<'a> PageRow<'a> {
+    fn parse(text: &'a str) -> Result<PageRow<'a>, serde_json::Error> {
+        /// A JSON object's members in order, names and values borrowed from the text.
+        struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
+        impl<'de> serde::Deserialize<'de> for Members<'de> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Visit;
+                impl<'de> serde::de::Visitor<'de> for Visit {
+                    type Value = Members<'de>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("an object of fields")
+                    }
+                    fn visit_map<M: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: M,
+                    ) -> Result<Members<'de>, M::Error> {
+                        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                        while let Some(member) = map.next_entry::<&'de str, &'de RawValue>()? {
+                            members.push(member);
+                        }
+                        Ok(Members(members))
+                    }
+                }
+                d.deserialize_map(Visit)
+            }
+        }
+        type Head<'a> = (&'a RawValue, Members<'a>, Option<f64>, Option<&'a RawValue>);
+        let (id, Members(fields), area_ha, source_crs): Head<'a> = serde_json::from_str(text)?;
+        let source_crs = source_crs.filter(|s| s.get() != "null");
+        Ok(PageRow { id, fields, area_ha, source_crs, geometry: None })
+    }
+
+    /// A text field's value (`None`: absent, null or not text).
+    pub fn text(&self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+        let (_, raw) = self.fields.iter().find(|(n, _)| *n == name)?;
+        use std::borrow::Cow;
+        // Borrowed unless the text has escapes.
+        serde_json::from_str::<&'a str>(raw.get())
+            .map(Cow::Borrowed)
+            .or_else(|_| serde_json::from_str::<String>(raw.get()).map(Cow::Owned))
+            .ok()
+    }
+}
+
 /// A candidate from the bounding-box index: its box, and its geometry when the box alone cannot decide.
 pub struct BboxCandidate {
     pub fid: i64,
@@ -545,6 +652,14 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     }
     /// Rows of a collection that match the query, in insertion order, and the count of all matches.
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError>;
+    /// The page [`Store::items`] reads, each row as JSON text written by the database (see
+    /// [`JsonPage`]): for writing pages out without a tree of values per row. Real fields come as the
+    /// database writes them (SQLite: 15 significant digits; PostgreSQL: whole values without `.0`).
+    async fn items_json(
+        &self,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<JsonPage, StoreError>;
     /// The current rows of `collection` that `within` picks, in insertion order, with their fields
     /// and area and, if `with_geometry`, their geometry (`source_crs` is not read), as one JSON
     /// text: at a fraction of [`Store::items`]' cost per row, for readers that need every row of a tile

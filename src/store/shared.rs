@@ -14,8 +14,8 @@ use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoA
 
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{
-    BboxCandidate, Condition, FeatureRow, ItemsQuery, NewFeature, Page, RECORD_ZONE_VERSION, StoreError,
-    exact_bbox_filter, history, page_of, page_of_rows,
+    BboxCandidate, Condition, FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, RECORD_ZONE_VERSION,
+    StoreError, exact_bbox_filter, history, page_of, page_of_rows,
 };
 use crate::collections::Collection;
 
@@ -27,6 +27,17 @@ pub(crate) type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Ar
 
 /// A write transaction of database `DB`.
 pub(crate) type Tx<DB> = sqlx::Transaction<'static, DB>;
+
+/// The JSON text of a row the database writes ([`Backend::row_json`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RowJson {
+    /// `[[id, {field: value, …}, area_ha], geometry]` (see [`super::JsonRows`]); the geometry `null`
+    /// unless asked for.
+    Rows { geometry: bool },
+    /// The columns [`Backend::read_page_row`] reads as `[id, {field: value, …}, area_ha, source_crs]`
+    /// and the geometry or NULL (see [`super::JsonPage`]).
+    Page,
+}
 
 /// What differs between the databases, for the code they share.
 pub(crate) trait Backend: Database {
@@ -58,9 +69,13 @@ pub(crate) trait Backend: Database {
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
     /// `t.fid IN …` of these row numbers, their values bound through `binder`.
     fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
-    /// SQL of one row of `t` as JSON text: `[[id, {field: value, …}, area_ha], geometry]`, the geometry as
-    /// GeoJSON, or `null` (also when `with_geometry` is false).
-    fn row_json(collection: &Collection, with_geometry: bool) -> String;
+    /// SQL of one row of `t` as JSON text, in the `shape` asked; the geometry as GeoJSON, or `null`.
+    fn row_json(collection: &Collection, shape: RowJson) -> String;
+    /// A row of [`RowJson::Page`]: its JSON text and its geometry (see [`super::JsonPage`]).
+    fn read_page_row(
+        collection: &Collection,
+        row: &Self::Row,
+    ) -> Result<(String, Option<String>), StoreError>;
     /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of
     /// `from` (`FROM … WHERE …`, the table as `t`), in `fid` order: one value where a row per record
     /// would cost a trip through the driver each.
@@ -105,6 +120,13 @@ pub(crate) trait SharedOps {
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<Page, StoreError>;
+
+    /// The page of [`SharedOps::items`], its rows as JSON text (see [`super::Store::items_json`]).
+    async fn items_json(
+        pool: &Pool<Self::Db>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<JsonPage, StoreError>;
 
     /// Rows as one JSON text (see [`super::Store::json_rows`]).
     async fn json_rows(
@@ -227,76 +249,27 @@ where
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<Page, StoreError> {
-        if let Some(at) = query.recorded_at_us {
-            let rows = Self::rows_as_of(pool, collection, at, &query.conditions).await?;
-            return page_of_rows(collection, rows, query);
+        if let Some(page) = Self::rows_read_in_rust(pool, collection, query).await? {
+            return Ok(page);
         }
-        let mut binder = Binder::new(DB::DIALECT);
-        let filter = binder.where_clause(collection, &query.conditions)?;
-        let table = collection.table;
-        let columns = DB::select_columns(collection);
-        let read = |rows: Vec<DB::Row>| -> Result<Vec<FeatureRow>, StoreError> {
-            rows.iter().map(|r| DB::read_row(collection, r)).collect()
-        };
-        if query.conditions.iter().any(Condition::needs_rust) {
-            // The SQL is a superset (see store::filter): read the candidates, within the box the query
-            // implies, and test them in Rust.
-            let within = match super::candidate_box(query).filter(|_| collection.spatial) {
-                Some(b) => DB::meets_box(&mut binder, table, b),
-                None => String::new(),
-            };
-            let text = format!("SELECT {columns} FROM {table} t WHERE {filter}{within}");
-            let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
-            return page_of_rows(collection, read(rows)?, query);
+        let read = |r: &DB::Row| DB::read_row(collection, r);
+        let (rows, number_matched) =
+            Self::page_in_sql(pool, collection, query, &DB::select_columns(collection), read).await?;
+        Ok(Page { rows, number_matched })
+    }
+
+    async fn items_json(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<JsonPage, StoreError> {
+        if let Some(page) = Self::rows_read_in_rust(pool, collection, query).await? {
+            return JsonPage::of_rows(collection, page);
         }
-        let order = super::order_by(&query.sort);
-        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
-            let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
-            let count: i64 = Self::statement(text, binder.binds.clone())
-                .fetch_one(pool)
-                .await
-                .and_then(|r| r.try_get("n"))
-                .map_err(store_error)?;
-            // The page's bounds are written into the statement, not bound, and left out when there are
-            // none. PostgreSQL plans a prepared statement once for any values after five runs: with
-            // `LIMIT $n` it assumed a few rows and walked a whole table in `fid` order, filtering
-            // (575 ms for a zone's leases among 775,000, where the zone index takes 2 ms).
-            let paging = match (query.limit, query.offset) {
-                (None, 0) => String::new(),
-                (None, offset) => format!(" LIMIT {} OFFSET {offset}", DB::NO_LIMIT),
-                (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
-            };
-            let text = format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}");
-            let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
-            return Ok(Page { rows: read(rows)?, number_matched: count as u64 });
-        };
-        // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
-        let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
-        let mut candidates = Vec::new();
-        for r in Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
-            let (fid, id, geometry) = (r.try_get("fid"), r.try_get("id"), r.try_get("geom"));
-            candidates.push(BboxCandidate {
-                fid: fid.map_err(store_error)?,
-                id: id.map_err(store_error)?,
-                geometry: geometry.map_err(store_error)?,
-            });
-        }
-        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
-        let page = page_of(&matched, query);
-        let mut by_fid = std::collections::HashMap::with_capacity(page.len());
-        // In chunks: SQLite caps the values one statement may bind (a download's page is every match).
-        for chunk in page.chunks(30_000) {
-            let mut binder = Binder::new(DB::DIALECT);
-            let fids = DB::fids_in(&mut binder, chunk);
-            let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
-            for r in Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
-                let fid: i64 = r.try_get("fid_").map_err(store_error)?;
-                by_fid.insert(fid, DB::read_row(collection, &r)?);
-            }
-        }
-        // In the page's order (the query's).
-        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
-        Ok(Page { rows, number_matched: matched.len() as u64 })
+        let columns = DB::row_json(collection, RowJson::Page);
+        let read = |r: &DB::Row| DB::read_page_row(collection, r);
+        let (rows, number_matched) = Self::page_in_sql(pool, collection, query, &columns, read).await?;
+        Ok(JsonPage { collection: collection.id, rows, number_matched })
     }
 
     async fn json_rows(
@@ -313,7 +286,8 @@ where
             }
         };
         let from = format!("FROM {} t WHERE {filter}", collection.table);
-        let text = DB::json_array_of(&DB::row_json(collection, with_geometry), &from);
+        let text =
+            DB::json_array_of(&DB::row_json(collection, RowJson::Rows { geometry: with_geometry }), &from);
         let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
         let text: String = row.try_get(0).map_err(store_error)?;
         Ok(super::JsonRows { collection: collection.id, text })
@@ -652,5 +626,115 @@ where
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
         <Shared<S::Db> as SharedOps>::revoke_token(self.pool(), id_or_name).await
+    }
+}
+
+/// How items are paged, for [`SharedOps::items`] and [`SharedOps::items_json`].
+impl<DB: Backend> Shared<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> f64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<f64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// The page of `query` when its rows are read whole and tested in Rust: records as they were at an
+    /// instant (from history), or conditions SQL cannot decide alone (see [`crate::store::filter`]);
+    /// `None` when SQL can page it.
+    async fn rows_read_in_rust(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<Option<Page>, StoreError> {
+        if let Some(at) = query.recorded_at_us {
+            let rows = <Self as SharedOps>::rows_as_of(pool, collection, at, &query.conditions).await?;
+            return page_of_rows(collection, rows, query).map(Some);
+        }
+        if !query.conditions.iter().any(Condition::needs_rust) {
+            return Ok(None);
+        }
+        // The SQL is a superset (see store::filter): read the candidates, within the box the query
+        // implies, and test them in Rust.
+        let mut binder = Binder::new(DB::DIALECT);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+        let table = collection.table;
+        let within = match super::candidate_box(query).filter(|_| collection.spatial) {
+            Some(b) => DB::meets_box(&mut binder, table, b),
+            None => String::new(),
+        };
+        let text = format!("SELECT {} FROM {table} t WHERE {filter}{within}", DB::select_columns(collection));
+        let rows =
+            <Self as SharedOps>::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+        let rows = rows.iter().map(|r| DB::read_row(collection, r)).collect::<Result<_, _>>()?;
+        page_of_rows(collection, rows, query).map(Some)
+    }
+
+    /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`, in
+    /// the query's order, and the count of all matches: through the spatial index and an exact test when
+    /// there is a box, else one count and one `LIMIT … OFFSET …`.
+    async fn page_in_sql<R: Send>(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+        columns: &str,
+        read: impl Fn(&DB::Row) -> Result<R, StoreError> + Send,
+    ) -> Result<(Vec<R>, u64), StoreError> {
+        let mut binder = Binder::new(DB::DIALECT);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+        let table = collection.table;
+        let statement = <Self as SharedOps>::statement;
+        let order = super::order_by(&query.sort);
+        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
+            let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
+            let count: i64 = statement(text, binder.binds.clone())
+                .fetch_one(pool)
+                .await
+                .and_then(|r| r.try_get("n"))
+                .map_err(store_error)?;
+            // The page's bounds are written into the statement, not bound, and left out when there are
+            // none. PostgreSQL plans a prepared statement once for any values after five runs: with
+            // `LIMIT $n` it assumed a few rows and walked a whole table in `fid` order, filtering
+            // (575 ms for a zone's leases among 775,000, where the zone index takes 2 ms).
+            let paging = match (query.limit, query.offset) {
+                (None, 0) => String::new(),
+                (None, offset) => format!(" LIMIT {} OFFSET {offset}", DB::NO_LIMIT),
+                (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
+            };
+            let text = format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}");
+            let rows = statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+            return Ok((rows.iter().map(read).collect::<Result<_, _>>()?, count as u64));
+        };
+        // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
+        let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
+        let mut candidates = Vec::new();
+        for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+            let (fid, id, geometry) = (r.try_get("fid"), r.try_get("id"), r.try_get("geom"));
+            candidates.push(BboxCandidate {
+                fid: fid.map_err(store_error)?,
+                id: id.map_err(store_error)?,
+                geometry: geometry.map_err(store_error)?,
+            });
+        }
+        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
+        let page = page_of(&matched, query);
+        let mut by_fid = std::collections::HashMap::with_capacity(page.len());
+        // In chunks: SQLite caps the values one statement may bind (a download's page is every match).
+        for chunk in page.chunks(30_000) {
+            let mut binder = Binder::new(DB::DIALECT);
+            let fids = DB::fids_in(&mut binder, chunk);
+            let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
+            for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+                let fid: i64 = r.try_get("fid_").map_err(store_error)?;
+                by_fid.insert(fid, read(&r)?);
+            }
+        }
+        // In the page's order (the query's).
+        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
+        Ok((rows, matched.len() as u64))
     }
 }

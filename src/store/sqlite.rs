@@ -11,9 +11,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-use super::shared::{Backend, BoxFuture, Query as SqlQuery, Shared, SharedOps, SqlStore};
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
-use super::{FeatureRow, ItemsQuery, NewFeature, Page, Store, StoreError, history, touched_zones};
+use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
 
 /// SQLite through sqlx. Cheap to clone; the pool is shared.
@@ -137,6 +137,11 @@ impl Backend for sqlx::Sqlite {
         })
     }
 
+    /// The text SQLite wrote, and the geometry.
+    fn read_page_row(_: &Collection, row: &SqliteRow) -> Result<(String, Option<String>), StoreError> {
+        Ok((row.try_get("r_").map_err(store_error)?, row.try_get("g_").map_err(store_error)?))
+    }
+
     /// Through the table's R*Tree.
     fn meets_box(binder: &mut Binder, table: &str, b: [f64; 4]) -> String {
         // In the order the text uses them.
@@ -172,7 +177,7 @@ impl Backend for sqlx::Sqlite {
     }
 
     /// Booleans, stored as integers, become JSON `true`/`false`.
-    fn row_json(collection: &Collection, with_geometry: bool) -> String {
+    fn row_json(collection: &Collection, shape: RowJson) -> String {
         let fields: Vec<String> = collection
             .fields
             .iter()
@@ -184,11 +189,18 @@ impl Backend for sqlx::Sqlite {
                 _ => format!("'{0}', t.{0}", f.name),
             })
             .collect();
-        let geometry = if with_geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
-        format!(
-            "'[' || json_array(t.id, json_object({}), t.area_ha) || ',' || {geometry} || ']'",
-            fields.join(", ")
-        )
+        let fields = fields.join(", ");
+        match shape {
+            RowJson::Rows { geometry } => {
+                let geometry = if geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
+                format!(
+                    "'[' || json_array(t.id, json_object({fields}), t.area_ha) || ',' || {geometry} || ']'"
+                )
+            }
+            RowJson::Page => format!(
+                "json_array(t.id, json_object({fields}), t.area_ha, t.source_crs) AS r_, t.geom AS g_"
+            ),
+        }
     }
 
     fn json_array_of(row: &str, from: &str) -> String {
@@ -320,6 +332,14 @@ impl Store for SqliteStore {
 
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
         Shared::<sqlx::Sqlite>::items(&self.pool, collection, query).await
+    }
+
+    async fn items_json(
+        &self,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<JsonPage, StoreError> {
+        Shared::<sqlx::Sqlite>::items_json(&self.pool, collection, query).await
     }
 
     async fn json_rows(
