@@ -159,6 +159,10 @@ pub fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
+/// Audit matches up to this many are found through the filter's indexes and sorted; more are read newest
+/// first along history, where a page's worth lies close to the end.
+pub(crate) const FEW_VERSIONS: i64 = 10_000;
+
 /// Columns of a version, in the order [`Version::from_columns`] takes them.
 pub(crate) const VERSION_COLUMNS: &str = "collection, id, version, op, actor, recorded_from_us, recorded_to_us, \
      changed, properties, geom, area_ha, source_crs";

@@ -363,13 +363,27 @@ where
             .await
             .and_then(|r| r.try_get(0))
             .map_err(store_error)?;
+        if q.offset >= count as u64 {
+            return Ok((Vec::new(), count as u64));
+        }
         // The page's bounds are integers written into the text, so that the planner sees them.
-        let text = format!(
-            "SELECT {} FROM history WHERE {clause} ORDER BY hid DESC LIMIT {} OFFSET {}",
-            history::VERSION_COLUMNS,
-            q.limit.min(i64::MAX as u64),
-            q.offset.min(i64::MAX as u64),
-        );
+        let (columns, limit, offset) =
+            (history::VERSION_COLUMNS, q.limit.min(i64::MAX as u64), q.offset.min(i64::MAX as u64));
+        let text = if count <= history::FEW_VERSIONS {
+            // Few matches: found through the filter's indexes, then sorted. Walking history newest
+            // first instead, looking for them, reads all of it when they are old or rare (0.7 s over
+            // 3 million versions for an actor or collection with a handful).
+            format!(
+                "WITH m AS MATERIALIZED (SELECT hid FROM history WHERE {clause}) \
+                 SELECT {columns} FROM history \
+                 WHERE hid IN (SELECT hid FROM m ORDER BY hid DESC LIMIT {limit} OFFSET {offset}) \
+                 ORDER BY hid DESC"
+            )
+        } else {
+            format!(
+                "SELECT {columns} FROM history WHERE {clause} ORDER BY hid DESC LIMIT {limit} OFFSET {offset}"
+            )
+        };
         let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
         Ok((rows.iter().map(read_version::<DB>).collect::<Result<_, _>>()?, count as u64))
     }
