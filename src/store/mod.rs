@@ -303,6 +303,19 @@ pub struct Page {
     pub number_matched: u64,
 }
 
+/// How many rows matched a filter (key: the table, the filter's SQL and its values), kept per store
+/// data version: counting every match of a million rows again for each page costs more than the page
+/// (100 ms and more on PostgreSQL). About a megabyte.
+pub(crate) type CountCache = std::sync::Arc<crate::cache::VersionedCache<String, u64>>;
+
+/// An empty [`CountCache`].
+pub(crate) fn count_cache() -> CountCache {
+    std::sync::Arc::new(crate::cache::VersionedCache::new(1 << 20, |_| 8))
+}
+
+/// The store's data version (see `data_version` in the migrations): one row, one number.
+pub(crate) const DATA_VERSION: &str = "SELECT version FROM data_version WHERE one = 1";
+
 /// One page of rows as [`Store::items_json`] reads them: each row's JSON text as the database wrote
 /// it, `[id, {field: value, …}, area_ha, source_crs]`, and its geometry as stored (GeoJSON, full
 /// precision), and how many matched in all: a page is written out without a tree of values per row

@@ -27,6 +27,8 @@ pub struct PostgisStore {
     /// Set when the database refused to keep figures because it is read-only (a streaming replica):
     /// figures are then kept in memory only, and the primary's kept figures replicate here.
     read_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Counts of matches, per data version (see [`super::CountCache`]).
+    counts: super::CountCache,
 }
 
 /// Advisory lock keys (`pg_advisory_xact_lock(class, key)`): every writer holds the shared lock of
@@ -313,7 +315,7 @@ impl PostgisStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         let writers = std::sync::Arc::new(tokio::sync::Semaphore::new((max_connections as usize / 2).max(1)));
-        Ok(PostgisStore { pool, writers, read_only: Default::default() })
+        Ok(PostgisStore { pool, writers, read_only: Default::default(), counts: super::count_cache() })
     }
 }
 
@@ -409,7 +411,7 @@ impl Store for PostgisStore {
     }
 
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
-        Shared::<sqlx::Postgres>::items(&self.pool, collection, query).await
+        Shared::<sqlx::Postgres>::items(&self.pool, &self.counts, collection, query).await
     }
 
     async fn items_json(
@@ -417,7 +419,7 @@ impl Store for PostgisStore {
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<JsonPage, StoreError> {
-        Shared::<sqlx::Postgres>::items_json(&self.pool, collection, query).await
+        Shared::<sqlx::Postgres>::items_json(&self.pool, &self.counts, collection, query).await
     }
 
     async fn json_rows(

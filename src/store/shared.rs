@@ -14,8 +14,8 @@ use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoA
 
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{
-    BboxCandidate, Condition, FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, RECORD_ZONE_VERSION,
-    StoreError, exact_bbox_filter, history, page_of, page_of_rows,
+    BboxCandidate, Condition, CountCache, FeatureRow, ItemsQuery, JsonPage, NewFeature, Page,
+    RECORD_ZONE_VERSION, StoreError, exact_bbox_filter, history, page_of, page_of_rows,
 };
 use crate::collections::Collection;
 
@@ -117,6 +117,7 @@ pub(crate) trait SharedOps {
     /// [`super::Store::items`]).
     async fn items(
         pool: &Pool<Self::Db>,
+        counts: &CountCache,
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<Page, StoreError>;
@@ -124,6 +125,7 @@ pub(crate) trait SharedOps {
     /// The page of [`SharedOps::items`], its rows as JSON text (see [`super::Store::items_json`]).
     async fn items_json(
         pool: &Pool<Self::Db>,
+        counts: &CountCache,
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<JsonPage, StoreError>;
@@ -246,6 +248,7 @@ where
     /// [`super::Store::items`]).
     async fn items(
         pool: &Pool<DB>,
+        counts: &CountCache,
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<Page, StoreError> {
@@ -254,12 +257,13 @@ where
         }
         let read = |r: &DB::Row| DB::read_row(collection, r);
         let (rows, number_matched) =
-            Self::page_in_sql(pool, collection, query, &DB::select_columns(collection), read).await?;
+            Self::page_in_sql(pool, counts, collection, query, &DB::select_columns(collection), read).await?;
         Ok(Page { rows, number_matched })
     }
 
     async fn items_json(
         pool: &Pool<DB>,
+        counts: &CountCache,
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<JsonPage, StoreError> {
@@ -268,7 +272,8 @@ where
         }
         let columns = DB::row_json(collection, RowJson::Page);
         let read = |r: &DB::Row| DB::read_page_row(collection, r);
-        let (rows, number_matched) = Self::page_in_sql(pool, collection, query, &columns, read).await?;
+        let (rows, number_matched) =
+            Self::page_in_sql(pool, counts, collection, query, &columns, read).await?;
         Ok(JsonPage { collection: collection.id, rows, number_matched })
     }
 
@@ -693,6 +698,7 @@ where
     /// there is a box, else one count and one `LIMIT … OFFSET …`.
     async fn page_in_sql<R: Send>(
         pool: &Pool<DB>,
+        counts: &CountCache,
         collection: &'static Collection,
         query: &ItemsQuery,
         columns: &str,
@@ -704,12 +710,27 @@ where
         let statement = <Self as SharedOps>::statement;
         let order = super::order_by(&query.sort);
         let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
-            let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
-            let count: i64 = statement(text, binder.binds.clone())
+            // Counted once per data version: read first, so that a write in between is counted under
+            // the version before it and never served once that version is gone.
+            let version: i64 = sqlx::query::<DB>(super::DATA_VERSION)
                 .fetch_one(pool)
                 .await
-                .and_then(|r| r.try_get("n"))
+                .and_then(|r| r.try_get(0))
                 .map_err(store_error)?;
+            let key = format!("{table}\u{1f}{filter}\u{1f}{:?}", binder.binds);
+            let count = match counts.get(&key, version) {
+                Some(count) => count as i64,
+                None => {
+                    let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
+                    let count: i64 = statement(text, binder.binds.clone())
+                        .fetch_one(pool)
+                        .await
+                        .and_then(|r| r.try_get("n"))
+                        .map_err(store_error)?;
+                    counts.put(key, version, count as u64);
+                    count
+                }
+            };
             // The page's bounds are written into the statement, not bound, and left out when there are
             // none. PostgreSQL plans a prepared statement once for any values after five runs: with
             // `LIMIT $n` it assumed a few rows and walked a whole table in `fid` order, filtering

@@ -23,6 +23,8 @@ pub struct SqliteStore {
     /// This process's writers queue here rather than each holding a pooled connection while SQLite's
     /// busy timeout runs, so the one writer inside always has connections left for its checks' reads.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Counts of matches, per data version (see [`super::CountCache`]).
+    counts: super::CountCache,
 }
 
 /// A SQLite write transaction: `BEGIN IMMEDIATE` holds the database's write lock (against every
@@ -269,7 +271,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database '{database}': {e}")))?;
-        Ok(SqliteStore { pool, writer: Default::default() })
+        Ok(SqliteStore { pool, writer: Default::default(), counts: super::count_cache() })
     }
 }
 
@@ -331,7 +333,7 @@ impl Store for SqliteStore {
     }
 
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError> {
-        Shared::<sqlx::Sqlite>::items(&self.pool, collection, query).await
+        Shared::<sqlx::Sqlite>::items(&self.pool, &self.counts, collection, query).await
     }
 
     async fn items_json(
@@ -339,7 +341,7 @@ impl Store for SqliteStore {
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<JsonPage, StoreError> {
-        Shared::<sqlx::Sqlite>::items_json(&self.pool, collection, query).await
+        Shared::<sqlx::Sqlite>::items_json(&self.pool, &self.counts, collection, query).await
     }
 
     async fn json_rows(

@@ -517,6 +517,36 @@ async fn history_and_as_of_reads_reconstruct_bac_ninh_after_edits(backend: Backe
     assert_eq!(since["numberMatched"], 2);
 }
 
+/// `numberMatched` follows every write at once, for the whole collection and for a filter: counts
+/// are kept per data version, never served after the data changed.
+async fn the_count_of_matches_follows_every_write(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let planner = app.bearer(Role::Planner, "planner").await;
+    let h = [("authorization", planner.as_str())];
+    let pages = ["/collections/plots/items?limit=1", "/collections/plots/items?zone_code=BN-QV1&limit=1"];
+    let matched = || async {
+        let mut counts = Vec::new();
+        for page in pages {
+            // Twice: the second answer is the kept count.
+            let first = app.get(page).await.json()["numberMatched"].as_u64().unwrap();
+            let again = app.get(page).await.json()["numberMatched"].as_u64().unwrap();
+            assert_eq!(first, again, "{page}");
+            counts.push(first);
+        }
+        counts
+    };
+    let before = matched().await;
+    assert!(before[0] > before[1] && before[1] > 0, "{before:?}");
+    let created = app.send("POST", "/collections/plots/items", &h, Some(&new_plot("COUNT-1", 0.0))).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(matched().await, vec![before[0] + 1, before[1] + 1], "after a plot was added");
+    let uri = "/collections/plots/items/BN-QV1-COUNT-1";
+    let plot = app.get(uri).await;
+    let deleted = app.send("DELETE", uri, &[h[0], ("if-match", etag(&plot).as_str())], None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert_eq!(matched().await, before, "after it was deleted");
+}
+
 /// The audit log's filters, alone and together, on an install with records of its own (not the demo):
 /// each answer lists exactly the changes that match, newest first, counted and paged alike.
 async fn the_audit_log_filters_by_actor_collection_and_time_alone_and_together(backend: Backend) {
@@ -614,6 +644,7 @@ crate::contract!(
     every_role_sees_and_does_what_it_may,
     two_writers_racing_one_wins_and_nothing_is_lost,
     edits_are_validated_like_imports,
+    the_count_of_matches_follows_every_write,
     a_revoked_lease_returns_its_land_to_available,
     history_and_as_of_reads_reconstruct_bac_ninh_after_edits,
     the_audit_log_filters_by_actor_collection_and_time_alone_and_together,
