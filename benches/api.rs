@@ -2,7 +2,8 @@
 //! the in-process router (no network), on synthetic data generated here:
 //!
 //! 1. items: one page of 1,000 plots out of 10,000;
-//! 2. bbox: about 100 plots out of 100,000 (R*Tree candidates, exact test in Rust);
+//! 2. bbox: about 100 plots out of 100,000 (R*Tree candidates, exact test in Rust), and a page of 1,000 of
+//!    them (its count of matches kept per data version);
 //! 3. occupancy of a province with 10,000 plots and 10,000 active leases (unions and clipping per zone).
 //!
 //! Prints median and p99 of each case, as a Markdown table for README.
@@ -374,6 +375,15 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
         let (median, p99, bytes) = measure(&app, BBOX_100, times, 2).await;
         println!(
             "| {backend} | bbox, ~100 plots | 102,400 plots | {} | {} | {} kB |",
+            ms(median),
+            ms(p99),
+            bytes / 1000
+        );
+        // A page of a large collection: its count of matches is kept per data version.
+        let (median, p99, bytes) =
+            measure(&app, "/collections/plots/items?limit=1000&offset=5000", times, 2).await;
+        println!(
+            "| {backend} | items, 1,000 plots per page | 102,400 plots | {} | {} | {} kB |",
             ms(median),
             ms(p99),
             bytes / 1000

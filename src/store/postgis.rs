@@ -111,6 +111,7 @@ impl Backend for sqlx::Postgres {
     }
 
     const NO_LIMIT: &'static str = "ALL";
+    const PAGE_FIRST: bool = true;
 
     fn select_columns(collection: &Collection) -> String {
         let mut cols = vec!["t.id".to_string()];

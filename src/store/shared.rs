@@ -57,6 +57,10 @@ pub(crate) trait Backend: Database {
     fn bind(query: Query<Self>, value: Bind) -> Query<Self>;
     /// The `LIMIT` meaning no limit (for an `OFFSET` without one).
     const NO_LIMIT: &'static str;
+    /// Whether a page's rows are picked in a subquery before their columns are computed: PostgreSQL
+    /// computes them (GeoJSON text) below an `OFFSET`, for every row it skips as well (a page at offset
+    /// 5,000 of 102,400 plots: 23 ms, 11 ms picked first); SQLite does not, and copies the subquery.
+    const PAGE_FIRST: bool;
     /// The `SELECT` list of a collection's rows (`t`), as [`Backend::read_row`] reads them.
     fn select_columns(collection: &Collection) -> String;
     /// A row of [`Backend::select_columns`].
@@ -740,7 +744,14 @@ where
                 (None, offset) => format!(" LIMIT {} OFFSET {offset}", DB::NO_LIMIT),
                 (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
             };
-            let text = format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}");
+            let text = if DB::PAGE_FIRST {
+                format!(
+                    "SELECT {columns} FROM (SELECT * FROM {table} t WHERE {filter} ORDER BY {order}{paging}) t \
+                     ORDER BY {order}"
+                )
+            } else {
+                format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}")
+            };
             let rows = statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
             return Ok((rows.iter().map(read).collect::<Result<_, _>>()?, count as u64));
         };

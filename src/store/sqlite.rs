@@ -98,6 +98,7 @@ impl Backend for sqlx::Sqlite {
     }
 
     const NO_LIMIT: &'static str = "-1";
+    const PAGE_FIRST: bool = false;
 
     fn select_columns(collection: &Collection) -> String {
         let mut cols = vec!["t.id".to_string()];
