@@ -813,7 +813,7 @@ pub async fn plot_lease_states<'a>(
     zone_lease_states(store, cache, codes.map(str::to_string).collect(), at).await
 }
 
-/// The lease status on `at` of every plot of these zones (codes, repeats allowed). Each zone's states
+/// The lease status on `at` of every plot of these zones (their codes). Each zone's states
 /// come from `cache` when a span computed since the zone last changed holds `at`; the other zones'
 /// leases are read (fields only) and their states kept.
 pub async fn zone_lease_states(

@@ -316,10 +316,10 @@ pub(crate) fn count_cache() -> CountCache {
 /// The store's data version (see `data_version` in the migrations): one row, one number.
 pub(crate) const DATA_VERSION: &str = "SELECT version FROM data_version WHERE one = 1";
 
-/// One page of rows as [`Store::items_json`] reads them: each row's JSON text as the database wrote
-/// it, `[id, {field: value, …}, area_ha, source_crs]`, and its geometry as stored (GeoJSON, full
-/// precision), and how many matched in all: a page is written out without a tree of values per row
-/// (see [`PageRow`]).
+/// One page of rows as [`Store::items_json`] reads them: each row's JSON text,
+/// `[id, {field: value, …}, area_ha, source_crs]` (written by SQLite itself, or from PostgreSQL's typed
+/// columns as they arrive), and its geometry as stored (GeoJSON, full precision), and how many matched
+/// in all: a page is written out without a tree of values per row (see [`PageRow`]).
 #[derive(Debug, Clone)]
 pub struct JsonPage {
     pub collection: &'static str,
@@ -665,9 +665,8 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     }
     /// Rows of a collection that match the query, in insertion order, and the count of all matches.
     async fn items(&self, collection: &'static Collection, query: &ItemsQuery) -> Result<Page, StoreError>;
-    /// The page [`Store::items`] reads, each row as JSON text written by the database (see
-    /// [`JsonPage`]): for writing pages out without a tree of values per row. Real fields come as the
-    /// database writes them (SQLite: 15 significant digits; PostgreSQL: whole values without `.0`).
+    /// The page [`Store::items`] reads, each row as JSON text (see [`JsonPage`]): for writing pages out
+    /// without a tree of values per row. Real fields from SQLite carry its 15 significant digits.
     async fn items_json(
         &self,
         collection: &'static Collection,
