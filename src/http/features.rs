@@ -373,11 +373,13 @@ pub async fn items(
         // The common case, written straight from the rows' text as the store wrote it.
         let page = state.store.items_json(c, &query).await?;
         let rows = page.parsed()?;
-        let states = if c.is_computed(collections::LEASE_STATUS.name) {
-            let zones = rows.iter().filter_map(|r| r.text("zone_code")).map(|z| z.into_owned()).collect();
+        // A plot's lease status on the date, from its zone's lease states.
+        let lease_states = if c.is_computed(collections::LEASE_STATUS.name) {
+            let plots: Vec<_> = rows.iter().map(|r| (r.text("zone_code"), r.text("code"))).collect();
+            let zones = plots.iter().filter_map(|(zone, _)| zone.as_deref().map(str::to_string)).collect();
             let states =
                 crate::occupancy::zone_lease_states(&state.store, &state.tiles.plot_states, zones, at);
-            Some(states.await?)
+            Some((states.await?, plots))
         } else {
             None
         };
@@ -385,10 +387,10 @@ pub async fn items(
         let hidden: Vec<&str> = private.collect();
         let keep = |k: &str| !hidden.contains(&k) && wanted.as_ref().is_none_or(|w| w.contains(&k));
         let mut writer = FeatureWriter::new();
-        for row in &rows {
-            let status = states.as_ref().map(|s| {
-                let (zone, code) = (row.text("zone_code"), row.text("code"));
-                s.status_of(zone.as_deref().unwrap_or_default(), code.as_deref().unwrap_or_default())
+        for (n, row) in rows.iter().enumerate() {
+            let status = lease_states.as_ref().map(|(states, plots)| {
+                let (zone, code) = &plots[n];
+                states.status_of(zone.as_deref().unwrap_or_default(), code.as_deref().unwrap_or_default())
             });
             writer.feature(c, row, keep, status)?;
         }

@@ -305,12 +305,15 @@ pub struct Page {
 
 /// How many rows matched a filter (key: the table, the filter's SQL and its values), kept per store
 /// data version: counting every match of a million rows again for each page costs more than the page
-/// (100 ms and more on PostgreSQL). About a megabyte.
-pub(crate) type CountCache = std::sync::Arc<crate::cache::VersionedCache<String, u64>>;
+/// (100 ms and more on PostgreSQL). Each entry: the count and its key's length, weighed together, so
+/// that long filters count against the megabyte it holds.
+pub(crate) type CountCache = std::sync::Arc<crate::cache::VersionedCache<String, (u64, u32)>>;
 
 /// An empty [`CountCache`].
 pub(crate) fn count_cache() -> CountCache {
-    std::sync::Arc::new(crate::cache::VersionedCache::new(1 << 20, |_| 8))
+    std::sync::Arc::new(crate::cache::VersionedCache::new(1 << 20, |(_, key_bytes)| {
+        key_bytes.saturating_add(8)
+    }))
 }
 
 /// The store's data version (see `data_version` in the migrations): one row, one number.

@@ -367,10 +367,7 @@ impl Store for PostgisStore {
     }
 
     async fn data_version(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT version FROM data_version WHERE one = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)
+        sqlx::query_scalar(super::DATA_VERSION).fetch_one(&self.pool).await.map_err(store_error)
     }
 
     async fn begin_write(&self, zones: &[String]) -> Result<Box<dyn super::WriteTx>, StoreError> {

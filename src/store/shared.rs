@@ -134,6 +134,26 @@ pub(crate) trait SharedOps {
         query: &ItemsQuery,
     ) -> Result<JsonPage, StoreError>;
 
+    /// The page of `query` when its rows are read whole and tested in Rust: records as they were at an
+    /// instant (from history), or conditions SQL cannot decide alone (see [`crate::store::filter`]);
+    /// `None` when SQL can page it.
+    async fn rows_read_in_rust(
+        pool: &Pool<Self::Db>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<Option<Page>, StoreError>;
+
+    /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`,
+    /// in the query's order, and the count of all matches (kept in `counts` per data version).
+    async fn page_in_sql<R: Send>(
+        pool: &Pool<Self::Db>,
+        counts: &CountCache,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+        columns: &str,
+        read: impl for<'r> Fn(&'r <Self::Db as Database>::Row) -> Result<R, StoreError> + Send,
+    ) -> Result<(Vec<R>, u64), StoreError>;
+
     /// Rows as one JSON text (see [`super::Store::json_rows`]).
     async fn json_rows(
         pool: &Pool<Self::Db>,
@@ -279,6 +299,121 @@ where
         let (rows, number_matched) =
             Self::page_in_sql(pool, counts, collection, query, &columns, read).await?;
         Ok(JsonPage { collection: collection.id, rows, number_matched })
+    }
+
+    async fn rows_read_in_rust(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+    ) -> Result<Option<Page>, StoreError> {
+        if let Some(at) = query.recorded_at_us {
+            let rows = Self::rows_as_of(pool, collection, at, &query.conditions).await?;
+            return page_of_rows(collection, rows, query).map(Some);
+        }
+        if !query.conditions.iter().any(Condition::needs_rust) {
+            return Ok(None);
+        }
+        // The SQL is a superset (see store::filter): read the candidates, within the box the query
+        // implies, and test them in Rust.
+        let mut binder = Binder::new(DB::DIALECT);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+        let table = collection.table;
+        let within = match super::candidate_box(query).filter(|_| collection.spatial) {
+            Some(b) => DB::meets_box(&mut binder, table, b),
+            None => String::new(),
+        };
+        let text = format!("SELECT {} FROM {table} t WHERE {filter}{within}", DB::select_columns(collection));
+        let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+        let rows = rows.iter().map(|r| DB::read_row(collection, r)).collect::<Result<_, _>>()?;
+        page_of_rows(collection, rows, query).map(Some)
+    }
+
+    /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`, in
+    /// the query's order, and the count of all matches: through the spatial index and an exact test when
+    /// there is a box, else one count and one `LIMIT … OFFSET …`.
+    async fn page_in_sql<R: Send>(
+        pool: &Pool<DB>,
+        counts: &CountCache,
+        collection: &'static Collection,
+        query: &ItemsQuery,
+        columns: &str,
+        read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError> + Send,
+    ) -> Result<(Vec<R>, u64), StoreError> {
+        let mut binder = Binder::new(DB::DIALECT);
+        let filter = binder.where_clause(collection, &query.conditions)?;
+        let table = collection.table;
+        let statement = Self::statement;
+        let order = super::order_by(&query.sort);
+        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
+            // Counted once per data version: read first, so that a write in between is counted under
+            // the version before it and never served once that version is gone.
+            let version: i64 = sqlx::query::<DB>(super::DATA_VERSION)
+                .fetch_one(pool)
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(store_error)?;
+            let key = format!("{table}\u{1f}{filter}\u{1f}{:?}", binder.binds);
+            let count = match counts.get(&key, version) {
+                Some((count, _)) => count as i64,
+                None => {
+                    let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
+                    let count: i64 = statement(text, binder.binds.clone())
+                        .fetch_one(pool)
+                        .await
+                        .and_then(|r| r.try_get("n"))
+                        .map_err(store_error)?;
+                    let key_bytes = u32::try_from(key.len()).unwrap_or(u32::MAX);
+                    counts.put(key, version, (count as u64, key_bytes));
+                    count
+                }
+            };
+            // The page's bounds are written into the statement, not bound, and left out when there are
+            // none. PostgreSQL plans a prepared statement once for any values after five runs: with
+            // `LIMIT $n` it assumed a few rows and walked a whole table in `fid` order, filtering
+            // (575 ms for a zone's leases among 775,000, where the zone index takes 2 ms).
+            let paging = match (query.limit, query.offset) {
+                (None, 0) => String::new(),
+                (None, offset) => format!(" LIMIT {} OFFSET {offset}", DB::NO_LIMIT),
+                (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
+            };
+            let text = if DB::PAGE_FIRST {
+                format!(
+                    "SELECT {columns} FROM (SELECT * FROM {table} t WHERE {filter} ORDER BY {order}{paging}) t \
+                     ORDER BY {order}"
+                )
+            } else {
+                format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}")
+            };
+            let rows = statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+            return Ok((rows.iter().map(read).collect::<Result<_, _>>()?, count as u64));
+        };
+        // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
+        let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
+        let mut candidates = Vec::new();
+        for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+            let (fid, id, geometry) = (r.try_get("fid"), r.try_get("id"), r.try_get("geom"));
+            candidates.push(BboxCandidate {
+                fid: fid.map_err(store_error)?,
+                id: id.map_err(store_error)?,
+                geometry: geometry.map_err(store_error)?,
+            });
+        }
+        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
+        let page = page_of(&matched, query);
+        let mut by_fid = std::collections::HashMap::with_capacity(page.len());
+        // In chunks: SQLite caps the values one statement may bind (a download's page is every match).
+        for chunk in page.chunks(30_000) {
+            let mut binder = Binder::new(DB::DIALECT);
+            let fids = DB::fids_in(&mut binder, chunk);
+            let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
+            for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+                let fid: i64 = r.try_get("fid_").map_err(store_error)?;
+                by_fid.insert(fid, read(&r)?);
+            }
+        }
+        // In the page's order (the query's).
+        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
+        Ok((rows, matched.len() as u64))
     }
 
     async fn json_rows(
@@ -649,138 +784,5 @@ where
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
         <Shared<S::Db> as SharedOps>::revoke_token(self.pool(), id_or_name).await
-    }
-}
-
-/// How items are paged, for [`SharedOps::items`] and [`SharedOps::items_json`].
-impl<DB: Backend> Shared<DB>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
-    for<'q> f64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
-    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB> + ColumnIndex<DB::Row>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-    for<'q> Option<f64>: Encode<'q, DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    usize: ColumnIndex<DB::Row>,
-{
-    /// The page of `query` when its rows are read whole and tested in Rust: records as they were at an
-    /// instant (from history), or conditions SQL cannot decide alone (see [`crate::store::filter`]);
-    /// `None` when SQL can page it.
-    async fn rows_read_in_rust(
-        pool: &Pool<DB>,
-        collection: &'static Collection,
-        query: &ItemsQuery,
-    ) -> Result<Option<Page>, StoreError> {
-        if let Some(at) = query.recorded_at_us {
-            let rows = <Self as SharedOps>::rows_as_of(pool, collection, at, &query.conditions).await?;
-            return page_of_rows(collection, rows, query).map(Some);
-        }
-        if !query.conditions.iter().any(Condition::needs_rust) {
-            return Ok(None);
-        }
-        // The SQL is a superset (see store::filter): read the candidates, within the box the query
-        // implies, and test them in Rust.
-        let mut binder = Binder::new(DB::DIALECT);
-        let filter = binder.where_clause(collection, &query.conditions)?;
-        let table = collection.table;
-        let within = match super::candidate_box(query).filter(|_| collection.spatial) {
-            Some(b) => DB::meets_box(&mut binder, table, b),
-            None => String::new(),
-        };
-        let text = format!("SELECT {} FROM {table} t WHERE {filter}{within}", DB::select_columns(collection));
-        let rows =
-            <Self as SharedOps>::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
-        let rows = rows.iter().map(|r| DB::read_row(collection, r)).collect::<Result<_, _>>()?;
-        page_of_rows(collection, rows, query).map(Some)
-    }
-
-    /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`, in
-    /// the query's order, and the count of all matches: through the spatial index and an exact test when
-    /// there is a box, else one count and one `LIMIT … OFFSET …`.
-    async fn page_in_sql<R: Send>(
-        pool: &Pool<DB>,
-        counts: &CountCache,
-        collection: &'static Collection,
-        query: &ItemsQuery,
-        columns: &str,
-        read: impl Fn(&DB::Row) -> Result<R, StoreError> + Send,
-    ) -> Result<(Vec<R>, u64), StoreError> {
-        let mut binder = Binder::new(DB::DIALECT);
-        let filter = binder.where_clause(collection, &query.conditions)?;
-        let table = collection.table;
-        let statement = <Self as SharedOps>::statement;
-        let order = super::order_by(&query.sort);
-        let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
-            // Counted once per data version: read first, so that a write in between is counted under
-            // the version before it and never served once that version is gone.
-            let version: i64 = sqlx::query::<DB>(super::DATA_VERSION)
-                .fetch_one(pool)
-                .await
-                .and_then(|r| r.try_get(0))
-                .map_err(store_error)?;
-            let key = format!("{table}\u{1f}{filter}\u{1f}{:?}", binder.binds);
-            let count = match counts.get(&key, version) {
-                Some(count) => count as i64,
-                None => {
-                    let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
-                    let count: i64 = statement(text, binder.binds.clone())
-                        .fetch_one(pool)
-                        .await
-                        .and_then(|r| r.try_get("n"))
-                        .map_err(store_error)?;
-                    counts.put(key, version, count as u64);
-                    count
-                }
-            };
-            // The page's bounds are written into the statement, not bound, and left out when there are
-            // none. PostgreSQL plans a prepared statement once for any values after five runs: with
-            // `LIMIT $n` it assumed a few rows and walked a whole table in `fid` order, filtering
-            // (575 ms for a zone's leases among 775,000, where the zone index takes 2 ms).
-            let paging = match (query.limit, query.offset) {
-                (None, 0) => String::new(),
-                (None, offset) => format!(" LIMIT {} OFFSET {offset}", DB::NO_LIMIT),
-                (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
-            };
-            let text = if DB::PAGE_FIRST {
-                format!(
-                    "SELECT {columns} FROM (SELECT * FROM {table} t WHERE {filter} ORDER BY {order}{paging}) t \
-                     ORDER BY {order}"
-                )
-            } else {
-                format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}")
-            };
-            let rows = statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
-            return Ok((rows.iter().map(read).collect::<Result<_, _>>()?, count as u64));
-        };
-        // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
-        let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
-        let mut candidates = Vec::new();
-        for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
-            let (fid, id, geometry) = (r.try_get("fid"), r.try_get("id"), r.try_get("geom"));
-            candidates.push(BboxCandidate {
-                fid: fid.map_err(store_error)?,
-                id: id.map_err(store_error)?,
-                geometry: geometry.map_err(store_error)?,
-            });
-        }
-        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
-        let page = page_of(&matched, query);
-        let mut by_fid = std::collections::HashMap::with_capacity(page.len());
-        // In chunks: SQLite caps the values one statement may bind (a download's page is every match).
-        for chunk in page.chunks(30_000) {
-            let mut binder = Binder::new(DB::DIALECT);
-            let fids = DB::fids_in(&mut binder, chunk);
-            let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
-            for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
-                let fid: i64 = r.try_get("fid_").map_err(store_error)?;
-                by_fid.insert(fid, read(&r)?);
-            }
-        }
-        // In the page's order (the query's).
-        let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
-        Ok((rows, matched.len() as u64))
     }
 }

@@ -545,6 +545,20 @@ async fn the_count_of_matches_follows_every_write(backend: Backend) {
     let deleted = app.send("DELETE", uri, &[h[0], ("if-match", etag(&plot).as_str())], None).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     assert_eq!(matched().await, before, "after it was deleted");
+
+    // On an empty install: nothing, then the first zone.
+    let app = spawn_empty_app(backend).await;
+    let planner = app.bearer(Role::Planner, "planner").await;
+    let zones =
+        || async { app.get("/collections/zones/items").await.json()["numberMatched"].as_u64().unwrap() };
+    assert_eq!((zones().await, zones().await), (0, 0));
+    let zone = json!({ "type": "Feature", "geometry": square(105.5, 21.0, 0.01), "properties": {
+        "code": "Z-1", "name": "Z-1", "kind": "industrial_park", "province_code": "VN-56", "status": "operating" } });
+    let created = app
+        .send("POST", "/collections/zones/items", &[("authorization", planner.as_str())], Some(&zone))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!((zones().await, zones().await), (1, 1), "after the first zone");
 }
 
 /// The audit log's filters, alone and together, on an install with records of its own (not the demo):
