@@ -7,7 +7,8 @@
 //! the next request. Each tile's drawing (geometry in tile units and the stored fields) is kept per data
 //! version whatever the date ([`DrawnCache`]): another date only re-colours it.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 use std::f64::consts::PI;
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use crate::available::{self, DEFAULT_MIN_PIECE_HA};
 use crate::collections::{self, Collection, TileExtra};
 use crate::domain::Date;
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
-use crate::store::{FeatureRow, Store, StoreError, Within};
+use crate::store::{FeatureRow, Members, Store, StoreError, Within};
 
 /// Tile extent in tile units (MVT default).
 pub const EXTENT: u32 = 4096;
@@ -174,11 +175,12 @@ pub enum TileValue {
     Bool(bool),
 }
 
-/// One feature ready to encode: its geometry in tile units, its own or a kept drawing's.
+/// One feature ready to encode: its geometry in tile units and its properties, its own or a kept
+/// drawing's.
 pub struct TileFeature<'a> {
     pub id: u64,
-    pub geometry: std::borrow::Cow<'a, MultiPolygon>,
-    pub properties: Vec<(&'static str, TileValue)>,
+    pub geometry: Cow<'a, MultiPolygon>,
+    pub properties: Vec<(&'static str, Cow<'a, TileValue>)>,
 }
 
 /// Encodes one layer; `None` when it has no features (an empty tile).
@@ -202,11 +204,11 @@ pub fn encode(layer_name: &str, features: Vec<TileFeature<'_>>) -> Result<Option
         }
         let mut feature = layer.into_feature(encoder.encode().map_err(err)?);
         feature.set_id(f.id);
-        for (key, value) in f.properties {
-            match value {
-                TileValue::Text(s) => feature.add_tag_string(key, &s),
-                TileValue::Number(n) => feature.add_tag_double(key, n),
-                TileValue::Bool(b) => feature.add_tag_bool(key, b),
+        for (key, value) in &f.properties {
+            match value.as_ref() {
+                TileValue::Text(s) => feature.add_tag_string(key, s),
+                TileValue::Number(n) => feature.add_tag_double(key, *n),
+                TileValue::Bool(b) => feature.add_tag_bool(key, *b),
             }
         }
         layer = feature.into_layer();
@@ -274,7 +276,8 @@ pub async fn build(
         let text = |s: &str| TileValue::Text(s.to_string());
         let mut push = |id: u64, geometry: &MultiPolygon, properties: Vec<(&'static str, TileValue)>| {
             if let Some(g) = to_tile(geometry, tile) {
-                features.push(TileFeature { id, geometry: std::borrow::Cow::Owned(g), properties });
+                let properties = properties.into_iter().map(|(k, v)| (k, Cow::Owned(v))).collect();
+                features.push(TileFeature { id, geometry: Cow::Owned(g), properties });
             }
         };
         let place = available::Place { bbox: Some(bbox), ..Default::default() };
@@ -316,36 +319,46 @@ pub async fn build(
     };
     // Plots are coloured by the state of the leases on them at `at`, those of their zones.
     let plot_states = if tiling.extra == TileExtra::LeaseStatus {
-        occupancy::plot_lease_states(store, &state.plot_states, drawn.iter().map(|d| &d.row.properties), at)
-            .await?
+        let zones: BTreeSet<String> =
+            drawn.iter().filter_map(|d| d.text("zone_code")).map(str::to_string).collect();
+        occupancy::zone_lease_states(store, &state.plot_states, zones, at).await?
     } else {
         Default::default()
     };
     let mut features = Vec::with_capacity(drawn.len());
     for d in drawn.iter() {
         // The record as it stood on the date (absent then: not drawn). A collection without dated
-        // fields stands as stored on every date: its rows are read in place, not copied.
-        let mut dated = None;
-        if collection.as_of.is_some() {
-            let mut row = d.row.clone();
-            if !row.as_of(collection, at)? {
-                continue;
+        // fields stands as stored on every date: its values are borrowed from the drawing.
+        let dated = match &d.stored {
+            Stored::Values(_) => None,
+            Stored::Row(row) => {
+                let mut row = row.clone();
+                if !row.as_of(collection, at)? {
+                    continue;
+                }
+                Some(tile_values(&tiling, |name| row.properties.get(name).and_then(tile_value)))
             }
-            dated = Some(row.properties);
-        }
-        let p = dated.as_ref().unwrap_or(&d.row.properties);
+        };
+        let values = dated.as_deref().unwrap_or(match &d.stored {
+            Stored::Values(values) => values,
+            Stored::Row(_) => &[],
+        });
+        let stored = |name: &str| values.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        let text = |name: &str| match stored(name) {
+            Some(TileValue::Text(t)) => t.as_str(),
+            _ => "",
+        };
         // What the date adds: the zone's province then and its figures, a plot's lease status.
         let mut added: Vec<(&'static str, TileValue)> = Vec::new();
-        let code = p.get("code").and_then(Value::as_str).unwrap_or_default();
         match tiling.extra {
             TileExtra::ZoneFigures => {
                 // The unit holding the zone on the date (the new Bắc Ninh from 01/07/2025).
-                if let Some(province) = p.get("province_code").and_then(Value::as_str)
+                if let Some(TileValue::Text(province)) = stored("province_code")
                     && let Some(unit) = crate::geography::resolve_at(province, at)
                 {
                     added.push(("province_code", TileValue::Text(unit.province_code.clone())));
                 }
-                if let Some(f) = figures.as_ref().and_then(|f| f.get(code)) {
+                if let Some(f) = figures.as_ref().and_then(|f| f.get(text("code"))) {
                     added.push(("leasable_ha", TileValue::Number(round2(f.leasable_ha))));
                     added.push(("leased_ha", TileValue::Number(round2(f.leased_ha))));
                     added.push(("available_ha", TileValue::Number(round2(f.available_ha))));
@@ -355,7 +368,7 @@ pub async fn build(
                 }
             }
             TileExtra::LeaseStatus => {
-                let state = plot_states.status(p);
+                let state = plot_states.status_of(text("zone_code"), text("code"));
                 added.push((collections::LEASE_STATUS.name, TileValue::Text(state.to_string())));
             }
             TileExtra::None | TileExtra::Computed => {}
@@ -366,29 +379,73 @@ pub async fn build(
             .iter()
             .filter_map(|(name, _)| {
                 let value = match added.iter().position(|(n, _)| n == name) {
-                    Some(i) => Some(added.swap_remove(i).1),
-                    None => p.get(*name).and_then(tile_value),
+                    Some(i) => Cow::Owned(added.swap_remove(i).1),
+                    None if dated.is_some() => Cow::Owned(stored(name)?.clone()),
+                    None => match &d.stored {
+                        Stored::Values(values) => {
+                            Cow::Borrowed(values.iter().find(|(n, _)| n == name).map(|(_, v)| v)?)
+                        }
+                        Stored::Row(_) => return None,
+                    },
                 };
-                Some((*name, value?))
+                Some((*name, value))
             })
             .collect();
-        features.push(TileFeature {
-            id: d.id,
-            geometry: std::borrow::Cow::Borrowed(&d.geometry),
-            properties,
-        });
+        features.push(TileFeature { id: d.id, geometry: Cow::Borrowed(&d.geometry), properties });
     }
     encode(collection.id, features)
 }
 
+/// The stored fields a tile reads: those it carries, and those its date's additions are looked up by
+/// (a plot's lease status by its zone and code, a zone's figures by its code and its province by the
+/// stored one).
+fn read_fields(tiling: &collections::Tiles) -> impl Iterator<Item = &'static str> {
+    let keys: &[&'static str] = match tiling.extra {
+        TileExtra::LeaseStatus => &["code", "zone_code"],
+        TileExtra::ZoneFigures => &["code", "province_code"],
+        TileExtra::None | TileExtra::Computed => &[],
+    };
+    let carried = tiling.fields.iter().map(|(name, _)| *name);
+    carried.chain(keys.iter().copied().filter(|k| !tiling.fields.iter().any(|(name, _)| name == k)))
+}
+
+/// The values of [`read_fields`] that `value` finds (absent ones and those tiles cannot carry left out).
+fn tile_values(
+    tiling: &collections::Tiles,
+    value: impl Fn(&str) -> Option<TileValue>,
+) -> Vec<(&'static str, TileValue)> {
+    read_fields(tiling).filter_map(|name| Some((name, value(name)?))).collect()
+}
+
 /// One record drawn on a tile, whatever the date: its geometry in tile units (clipped, simplified,
-/// rounded) and its stored fields.
+/// rounded) and what the tile reads of its fields.
 pub struct Drawn {
     /// The feature's id in the tile: its row's place in the box read, from 1.
     id: u64,
     geometry: MultiPolygon,
-    /// The stored row, without its geometry.
-    row: FeatureRow,
+    stored: Stored,
+}
+
+/// What a drawing keeps of a record's fields.
+enum Stored {
+    /// A collection without dated fields: the values its tiles read ([`read_fields`]), taken out of
+    /// the row once.
+    Values(Vec<(&'static str, TileValue)>),
+    /// A collection with dated fields: the stored row without its geometry, read as of each date asked.
+    Row(FeatureRow),
+}
+
+impl Drawn {
+    /// A stored text field, as stored (whatever the date).
+    fn text(&self, name: &str) -> Option<&str> {
+        match &self.stored {
+            Stored::Values(values) => values.iter().find_map(|(n, v)| match v {
+                TileValue::Text(t) if *n == name => Some(t.as_str()),
+                _ => None,
+            }),
+            Stored::Row(row) => row.properties.get(name).and_then(Value::as_str),
+        }
+    }
 }
 
 /// The records of one tile, drawn at one data version of the store.
@@ -402,6 +459,10 @@ pub type DrawnCache = crate::cache::VersionedCache<(&'static str, TileId), Drawn
 impl Default for DrawnCache {
     fn default() -> Self {
         DrawnCache::new(crate::cache::budget_bytes(0.15), |drawn| {
+            let text = |v: &TileValue| match v {
+                TileValue::Text(t) => 24 + t.len(),
+                _ => 0,
+            };
             let bytes: usize = drawn
                 .iter()
                 .map(|d| {
@@ -413,13 +474,17 @@ impl Default for DrawnCache {
                             p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
                         })
                         .sum();
-                    let fields: usize = d
-                        .row
-                        .properties
-                        .iter()
-                        .map(|(k, v)| 64 + k.len() + v.as_str().map_or(0, str::len))
-                        .sum();
-                    96 + 16 * points + d.row.id.len() + fields
+                    let fields: usize = match &d.stored {
+                        Stored::Values(values) => values.iter().map(|(_, v)| 48 + text(v)).sum(),
+                        Stored::Row(row) => {
+                            let fields = row.properties.iter();
+                            row.id.len()
+                                + fields
+                                    .map(|(k, v)| 64 + k.len() + v.as_str().map_or(0, str::len))
+                                    .sum::<usize>()
+                        }
+                    };
+                    96 + 16 * points + fields
                 })
                 .sum();
             u32::try_from(bytes).unwrap_or(u32::MAX)
@@ -439,18 +504,43 @@ async fn drawn(
     if let Some(drawn) = cache.get(&(collection.id, tile), version) {
         return Ok(drawn);
     }
+    let Some(tiling) = &collection.tiles else {
+        return Err(TileError::NotTiled(collection.id.to_string()));
+    };
     let bbox = tile.buffered_lonlat_bbox();
-    let rows = store.json_rows(collection, Within::Box(bbox), true).await?.rows_with_shapes()?;
+    let rows = store.json_rows(collection, Within::Box(bbox), true).await?;
     let mut drawn = Vec::new();
-    for (n, (row, geometry)) in rows.into_iter().enumerate() {
-        let Some(geometry) = geometry else { continue };
-        if let Some(geometry) = to_tile(&geometry, tile) {
-            drawn.push(Drawn { id: n as u64 + 1, geometry, row });
+    let mut draw = |n: usize, geometry: Option<MultiPolygon>, stored: Stored| {
+        if let Some(geometry) = geometry.and_then(|g| to_tile(&g, tile)) {
+            drawn.push(Drawn { id: n as u64 + 1, geometry, stored });
+        }
+    };
+    if collection.as_of.is_some() {
+        for (n, (row, geometry)) in rows.rows_with_shapes()?.into_iter().enumerate() {
+            draw(n, geometry, Stored::Row(row));
+        }
+    } else {
+        // Fields read where they lie in the text, only those the tile reads.
+        for (n, (fields, geometry, _)) in rows.typed_shapes::<Members<'_>>()?.into_iter().enumerate() {
+            let values = tile_values(tiling, |name| raw_tile_value(fields.get(name)?));
+            draw(n, geometry, Stored::Values(values));
         }
     }
     let drawn = Arc::new(drawn);
     cache.put((collection.id, tile), version, drawn.clone());
     Ok(drawn)
+}
+
+/// A stored JSON value as a tile value, read from its text (`None` for null, arrays, objects and text
+/// that is not JSON).
+fn raw_tile_value(raw: &serde_json::value::RawValue) -> Option<TileValue> {
+    let text = raw.get();
+    match text.as_bytes().first()? {
+        b'"' => serde_json::from_str::<Cow<'_, str>>(text).ok().map(|s| TileValue::Text(s.into_owned())),
+        b't' | b'f' => serde_json::from_str(text).ok().map(TileValue::Bool),
+        b'-' | b'0'..=b'9' => text.parse().ok().map(TileValue::Number),
+        _ => None,
+    }
 }
 
 /// A property as a tile value (`None` for null, arrays and objects, which tiles do not carry).

@@ -381,32 +381,40 @@ impl JsonPage {
     }
 }
 
-impl<'a> PageRow<'a> {
-    fn parse(text: &'a str) -> Result<PageRow<'a>, serde_json::Error> {
-        /// A JSON object's members in order, names and values borrowed from the text.
-        struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
-        impl<'de> serde::Deserialize<'de> for Members<'de> {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct Visit;
-                impl<'de> serde::de::Visitor<'de> for Visit {
-                    type Value = Members<'de>;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("an object of fields")
-                    }
-                    fn visit_map<M: serde::de::MapAccess<'de>>(
-                        self,
-                        mut map: M,
-                    ) -> Result<Members<'de>, M::Error> {
-                        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                        while let Some(member) = map.next_entry::<&'de str, &'de RawValue>()? {
-                            members.push(member);
-                        }
-                        Ok(Members(members))
-                    }
+/// A JSON object's members in order, names and values borrowed from the text (names are field names,
+/// which carry no escapes).
+#[derive(Debug, Default)]
+pub struct Members<'a>(pub Vec<(&'a str, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of fields")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(member) = map.next_entry::<&'de str, &'de RawValue>()? {
+                    members.push(member);
                 }
-                d.deserialize_map(Visit)
+                Ok(Members(members))
             }
         }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl<'a> Members<'a> {
+    /// The JSON value of member `name`, unparsed (`None`: absent).
+    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl<'a> PageRow<'a> {
+    fn parse(text: &'a str) -> Result<PageRow<'a>, serde_json::Error> {
         type Head<'a> = (&'a RawValue, Members<'a>, Option<f64>, Option<&'a RawValue>);
         let (id, Members(fields), area_ha, source_crs): Head<'a> = serde_json::from_str(text)?;
         let source_crs = source_crs.filter(|s| s.get() != "null");
@@ -530,8 +538,9 @@ impl JsonRows {
     /// Each row's fields parsed into `T` without an intermediate map, its geometry parsed where it lies
     /// in the text (`None` when it has none or it was not read), and its area in hectares as the store
     /// measured it when the row was written.
-    pub fn typed_shapes<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<TypedShape<T>>, StoreError> {
-        let elements: Vec<JsonRow<'_, String, T, Option<f64>>> =
+    /// `T` may borrow from the text (e.g. [`Members`]).
+    pub fn typed_shapes<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<Vec<TypedShape<T>>, StoreError> {
+        let elements: Vec<JsonRow<'a, String, T, Option<f64>>> =
             serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
         elements
             .into_iter()
