@@ -367,22 +367,71 @@ pub fn round_coordinates(value: &mut serde_json::Value, decimals: u32) {
 pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
     let stored = StoredGeometry::split(text).map_err(|e| e.to_string())?;
     let coordinates = stored.coordinates.get();
-    let polygon = |rings: Vec<Vec<Position>>| {
-        let mut rings = rings.into_iter().map(|r| LineString(r.into_iter().map(|p| p.0).collect()));
-        let exterior = rings.next().unwrap_or_else(|| LineString(vec![]));
-        Polygon::new(exterior, rings.collect())
-    };
     match stored.kind.as_ref() {
         "Polygon" => {
-            let rings: Vec<Vec<Position>> = serde_json::from_str(coordinates).map_err(|e| e.to_string())?;
-            Ok(MultiPolygon(vec![polygon(rings)]))
+            let rings: Rings = serde_json::from_str(coordinates).map_err(|e| e.to_string())?;
+            Ok(MultiPolygon(vec![rings.polygon()]))
         }
         "MultiPolygon" => {
-            let polygons: Vec<Vec<Vec<Position>>> =
-                serde_json::from_str(coordinates).map_err(|e| e.to_string())?;
-            Ok(MultiPolygon(polygons.into_iter().map(polygon).collect()))
+            let polygons: Vec<Rings> = serde_json::from_str(coordinates).map_err(|e| e.to_string())?;
+            Ok(MultiPolygon(polygons.into_iter().map(Rings::polygon).collect()))
         }
         other => Err(format!("geometry is not polygonal: {other}")),
+    }
+}
+
+/// A polygon's rings as read, the exterior first. Each ring is read straight into its vector of
+/// coordinates, which starts with room for a plot's ring (8 positions): most are read with one
+/// allocation each.
+struct Rings(Vec<LineString>);
+
+impl Rings {
+    /// The polygon, its rings closed as [`Polygon::new`] closes them (none: an empty exterior).
+    fn polygon(self) -> Polygon {
+        let mut rings = self.0.into_iter();
+        let exterior = rings.next().unwrap_or_else(|| LineString(vec![]));
+        Polygon::new(exterior, rings.collect())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// One ring: its positions.
+        struct Ring(LineString);
+        impl<'de> serde::Deserialize<'de> for Ring {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visit;
+                impl<'de> serde::de::Visitor<'de> for Visit {
+                    type Value = Ring;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a ring of positions")
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Ring, A::Error> {
+                        let mut coords = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                        while let Some(Position(c)) = seq.next_element()? {
+                            coords.push(c);
+                        }
+                        Ok(Ring(LineString(coords)))
+                    }
+                }
+                deserializer.deserialize_seq(Visit)
+            }
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Rings;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a polygon's rings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Rings, A::Error> {
+                let mut rings = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(Ring(ring)) = seq.next_element()? {
+                    rings.push(ring);
+                }
+                Ok(Rings(rings))
+            }
+        }
+        deserializer.deserialize_seq(Visit)
     }
 }
 

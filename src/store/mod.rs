@@ -504,48 +504,81 @@ impl JsonRows {
         }
     }
 
+    /// Calls `each` with every element of the text in turn, parsed as `E`, and stops at its first
+    /// error: the elements are never collected into a vector of their own (a nation's leases are
+    /// hundreds of thousands), only what `each` keeps of them.
+    fn each<'a, E: serde::Deserialize<'a>>(
+        &'a self,
+        mut each: impl FnMut(E) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        struct Elements<'f, E, F>(&'f mut F, &'f mut Option<StoreError>, std::marker::PhantomData<E>);
+        impl<'de, E: serde::Deserialize<'de>, F: FnMut(E) -> Result<(), StoreError>> serde::de::Visitor<'de>
+            for Elements<'_, E, F>
+        {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of rows")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while let Some(element) = seq.next_element::<E>()? {
+                    if let Err(e) = (self.0)(element) {
+                        *self.1 = Some(e);
+                        return Err(serde::de::Error::custom("stopped"));
+                    }
+                }
+                Ok(())
+            }
+        }
+        let mut failed = None;
+        let mut reader = serde_json::Deserializer::from_str(&self.text);
+        let read = serde::Deserializer::deserialize_seq(
+            &mut reader,
+            Elements(&mut each, &mut failed, std::marker::PhantomData),
+        )
+        .and_then(|()| reader.end());
+        match (failed, read) {
+            (Some(e), _) => Err(e),
+            (None, read) => read.map_err(|e| self.corrupt(e)),
+        }
+    }
+
     /// The rows, with the geometry if it was read.
     pub fn rows(&self) -> Result<Vec<FeatureRow>, StoreError> {
-        let elements: Vec<JsonRow<'_, String, Map<String, Value>, Option<f64>>> =
-            serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
-        Ok(elements
-            .into_iter()
-            .map(|((id, properties, area_ha), geometry)| FeatureRow {
-                id,
-                properties,
-                geometry: geometry.map(|g| g.get().to_string()),
-                area_ha,
-                source_crs: None,
-            })
-            .collect())
+        let mut rows = Vec::new();
+        self.each(
+            |((id, properties, area_ha), geometry): JsonRow<'_, String, Map<String, Value>, Option<f64>>| {
+                let geometry = geometry.map(|g| g.get().to_string());
+                rows.push(FeatureRow { id, properties, geometry, area_ha, source_crs: None });
+                Ok(())
+            },
+        )?;
+        Ok(rows)
     }
 
     /// The rows without their geometry text, each with its geometry parsed (`None` when it has none
     /// or it was not read): the geometry is parsed where it lies in the text, never copied.
     pub fn rows_with_shapes(&self) -> Result<Vec<(FeatureRow, Option<MultiPolygon>)>, StoreError> {
-        let elements: Vec<JsonRow<'_, String, Map<String, Value>, Option<f64>>> =
-            serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
-        elements
-            .into_iter()
-            .map(|((id, properties, area_ha), geometry)| {
+        let mut rows = Vec::new();
+        self.each(
+            |((id, properties, area_ha), geometry): JsonRow<'_, String, Map<String, Value>, Option<f64>>| {
                 let shape = self.shape(&id, geometry)?;
-                let row = FeatureRow { id, properties, geometry: None, area_ha, source_crs: None };
-                Ok((row, shape))
-            })
-            .collect()
+                rows.push((FeatureRow { id, properties, geometry: None, area_ha, source_crs: None }, shape));
+                Ok(())
+            },
+        )?;
+        Ok(rows)
     }
 
     /// Each row's fields parsed into `T` without an intermediate map, its geometry parsed where it lies
     /// in the text (`None` when it has none or it was not read), and its area in hectares as the store
-    /// measured it when the row was written.
-    /// `T` may borrow from the text (e.g. [`Members`]).
+    /// measured it when the row was written. `T` may borrow from the text (e.g. [`Members`]).
     pub fn typed_shapes<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<Vec<TypedShape<T>>, StoreError> {
-        let elements: Vec<JsonRow<'a, String, T, Option<f64>>> =
-            serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
-        elements
-            .into_iter()
-            .map(|((id, fields, area_ha), geometry)| Ok((fields, self.shape(&id, geometry)?, area_ha)))
-            .collect()
+        let mut rows = Vec::new();
+        self.each(|((id, fields, area_ha), geometry): JsonRow<'a, &'a RawValue, T, Option<f64>>| {
+            rows.push((fields, self.shape(id.get(), geometry)?, area_ha));
+            Ok(())
+        })?;
+        Ok(rows)
     }
 
     /// A row's geometry text parsed (`None`: JSON `null`, or absent).
@@ -557,7 +590,7 @@ impl JsonRows {
         match geometry.map(|g| g.get()).filter(|g| *g != "null") {
             Some(text) => spatial::parse_stored(text).map(Some).map_err(|reason| StoreError::Corrupt {
                 collection: self.collection.into(),
-                id: id.into(),
+                id: id.trim_matches('"').into(),
                 reason,
             }),
             None => Ok(None),
@@ -566,9 +599,12 @@ impl JsonRows {
 
     /// Each row's fields parsed into `T` (e.g. [`crate::domain::Lease`]), without an intermediate map.
     pub fn fields<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
-        let elements: Vec<JsonRow<'_, serde::de::IgnoredAny, T, serde::de::IgnoredAny>> =
-            serde_json::from_str(&self.text).map_err(|e| self.corrupt(e))?;
-        Ok(elements.into_iter().map(|((_, fields, _), _)| fields).collect())
+        let mut rows = Vec::new();
+        self.each(|((_, fields, _), _): JsonRow<'_, serde::de::IgnoredAny, T, serde::de::IgnoredAny>| {
+            rows.push(fields);
+            Ok(())
+        })?;
+        Ok(rows)
     }
 }
 
