@@ -910,3 +910,43 @@ pub fn redacted(database: &str) -> String {
         _ => database.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> JsonRows {
+        JsonRows { collection: "plots", text: text.into() }
+    }
+
+    #[test]
+    fn rows_read_together_are_parsed_in_order_and_a_bad_row_is_named() {
+        let square = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+        let text = format!(
+            r#"[[["A-1",{{"code":"1","zone_code":"A"}},0.5],{square}],[["A-2",{{"code":"2","zone_code":"A"}},null],null]]"#
+        );
+        let read = rows(&text);
+        let typed = read.typed_shapes::<Members<'_>>().unwrap();
+        assert_eq!(typed.len(), 2);
+        assert_eq!(typed[0].0.get("code").unwrap().get(), r#""1""#);
+        assert_eq!(typed[0].1.as_ref().unwrap().0[0].exterior().0.len(), 5);
+        assert_eq!((typed[0].2, typed[1].2), (Some(0.5), None));
+        assert!(typed[1].1.is_none(), "a row without geometry has no shape");
+        let with_shapes = read.rows_with_shapes().unwrap();
+        assert_eq!(with_shapes[1].0.id, "A-2");
+        assert_eq!(read.rows().unwrap()[0].geometry.as_deref(), Some(square));
+
+        // A geometry that is not one: the error names the row, and nothing is returned.
+        let bad = rows(r#"[[["A-1",{},null],{"type":"Point","coordinates":[0,0]}]]"#);
+        match bad.typed_shapes::<Members<'_>>() {
+            Err(StoreError::Corrupt { id, reason, .. }) => {
+                assert_eq!(id, "A-1");
+                assert!(reason.contains("not polygonal"), "{reason}");
+            }
+            other => panic!("expected a corrupt row, got {:?}", other.map(|r| r.len())),
+        }
+        // Text that is not an array of rows, or has more after it.
+        assert!(matches!(rows("[[1").fields::<serde_json::Value>(), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(rows("[] []").rows(), Err(StoreError::Corrupt { .. })));
+    }
+}
