@@ -327,23 +327,20 @@ pub async fn build(
     };
     let mut features = Vec::with_capacity(drawn.len());
     for d in drawn.iter() {
-        // The record as it stood on the date (absent then: not drawn). A collection without dated
-        // fields stands as stored on every date: its values are borrowed from the drawing.
-        let dated = match &d.stored {
-            Stored::Values(_) => None,
+        // The record's values on the date: a drawing's own, borrowed (a collection without dated
+        // fields stands as stored on every date), or a dated row's as it stood then (absent then: not
+        // drawn).
+        let (kept, dated): (&TileValues, TileValues) = match &d.stored {
+            Stored::Values(values) => (values, Vec::new()),
             Stored::Row(row) => {
                 let mut row = row.clone();
                 if !row.as_of(collection, at)? {
                     continue;
                 }
-                Some(tile_values(&tiling, |name| row.properties.get(name).and_then(tile_value)))
+                (&NO_VALUES, tile_values(&tiling, |name| row.properties.get(name).and_then(tile_value)))
             }
         };
-        let values = dated.as_deref().unwrap_or(match &d.stored {
-            Stored::Values(values) => values,
-            Stored::Row(_) => &[],
-        });
-        let stored = |name: &str| values.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        let stored = |name: &str| kept.iter().chain(&dated).find(|(n, _)| *n == name).map(|(_, v)| v);
         let text = |name: &str| match stored(name) {
             Some(TileValue::Text(t)) => t.as_str(),
             _ => "",
@@ -374,19 +371,14 @@ pub async fn build(
             TileExtra::None | TileExtra::Computed => {}
         }
         // In the order the collection lists them; what the date adds wins over what is stored.
+        added.extend(dated);
         let properties = tiling
             .fields
             .iter()
             .filter_map(|(name, _)| {
                 let value = match added.iter().position(|(n, _)| n == name) {
                     Some(i) => Cow::Owned(added.swap_remove(i).1),
-                    None if dated.is_some() => Cow::Owned(stored(name)?.clone()),
-                    None => match &d.stored {
-                        Stored::Values(values) => {
-                            Cow::Borrowed(values.iter().find(|(n, _)| n == name).map(|(_, v)| v)?)
-                        }
-                        Stored::Row(_) => return None,
-                    },
+                    None => Cow::Borrowed(kept.iter().find(|(n, _)| n == name).map(|(_, v)| v)?),
                 };
                 Some((*name, value))
             })
@@ -409,11 +401,14 @@ fn read_fields(tiling: &collections::Tiles) -> impl Iterator<Item = &'static str
     carried.chain(keys.iter().copied().filter(|k| !tiling.fields.iter().any(|(name, _)| name == k)))
 }
 
+/// A record's values for its tile, by field name.
+type TileValues = Vec<(&'static str, TileValue)>;
+
+/// No values (a dated row's drawing keeps none of its own).
+static NO_VALUES: TileValues = Vec::new();
+
 /// The values of [`read_fields`] that `value` finds (absent ones and those tiles cannot carry left out).
-fn tile_values(
-    tiling: &collections::Tiles,
-    value: impl Fn(&str) -> Option<TileValue>,
-) -> Vec<(&'static str, TileValue)> {
+fn tile_values(tiling: &collections::Tiles, value: impl Fn(&str) -> Option<TileValue>) -> TileValues {
     read_fields(tiling).filter_map(|name| Some((name, value(name)?))).collect()
 }
 
@@ -430,7 +425,7 @@ pub struct Drawn {
 enum Stored {
     /// A collection without dated fields: the values its tiles read ([`read_fields`]), taken out of
     /// the row once.
-    Values(Vec<(&'static str, TileValue)>),
+    Values(TileValues),
     /// A collection with dated fields: the stored row without its geometry, read as of each date asked.
     Row(FeatureRow),
 }
