@@ -44,7 +44,7 @@ impl Default for Metrics {
         )
         .expect("valid metric");
         let cache_bytes = IntGaugeVec::new(
-            Opts::new("cache_bytes", "Estimated bytes kept, by cache (figures, available, tiles)"),
+            Opts::new("cache_bytes", "Estimated bytes kept, by cache (figures, available, tiles, plot_states, drawn)"),
             &["cache"],
         )
         .expect("valid metric");
@@ -99,6 +99,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     m.cache_bytes.with_label_values(&["available"]).set(bytes(state.available.weighted_bytes()));
     m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.weighted_bytes()));
     m.cache_bytes.with_label_values(&["plot_states"]).set(bytes(state.tiles.plot_states.weighted_bytes()));
+    m.cache_bytes.with_label_values(&["drawn"]).set(bytes(state.tiles.drawn.weighted_bytes()));
     for (cache, (hits, misses)) in
         [("figures", state.figures.lookups()), ("available", state.available.lookups())]
     {
