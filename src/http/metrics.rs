@@ -44,7 +44,10 @@ impl Default for Metrics {
         )
         .expect("valid metric");
         let cache_bytes = IntGaugeVec::new(
-            Opts::new("cache_bytes", "Estimated bytes kept, by cache (figures, available, tiles, plot_states, drawn)"),
+            Opts::new(
+                "cache_bytes",
+                "Estimated bytes kept, by cache (figures, available, tiles, plot_states, drawn)",
+            ),
             &["cache"],
         )
         .expect("valid metric");
