@@ -608,6 +608,16 @@ impl JsonRows {
     }
 }
 
+/// The pool options both stores start from: connections are never closed for being idle or old
+/// (`idle_timeout` and `max_lifetime` unset, `min_connections` 0). Either setting starts sqlx's pool
+/// maintenance task, which sweeps `0..num_idle` without yielding, and `num_idle` can wrap below zero
+/// when a connection is released while another task takes it (sqlx issue 3645, fixed upstream by pull
+/// request 4289, in no release landbank can use yet): the sweep then spins on a core forever and holds
+/// its runtime thread. A test run here hung on it. The pools stay bounded by their `max_connections`.
+pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new().min_connections(0).idle_timeout(None).max_lifetime(None)
+}
+
 /// Codes of the zones a write touches: the zones themselves, and the zones of records inside them.
 pub(crate) fn touched_zones(batches: &[(&'static Collection, Vec<NewFeature>)]) -> BTreeSet<String> {
     let mut zones = BTreeSet::new();
@@ -917,6 +927,23 @@ mod tests {
 
     fn rows(text: &str) -> JsonRows {
         JsonRows { collection: "plots", text: text.into() }
+    }
+
+    #[test]
+    fn pools_start_no_maintenance_task() {
+        // Either setting would start sqlx's sweep, which can spin forever (see `pool_options`).
+        for (idle, lifetime, min) in [
+            {
+                let o = pool_options::<sqlx::Sqlite>();
+                (o.get_idle_timeout(), o.get_max_lifetime(), o.get_min_connections())
+            },
+            {
+                let o = pool_options::<sqlx::Postgres>();
+                (o.get_idle_timeout(), o.get_max_lifetime(), o.get_min_connections())
+            },
+        ] {
+            assert_eq!((idle, lifetime, min), (None, None, 0));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
 use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, SharedOps, SqlStore};
@@ -306,11 +306,10 @@ impl PostgisStore {
     /// `max_connections` bounds the pool; requests wait at most `LANDBANK_DB_TIMEOUT_MS` (default 2,000)
     /// for a connection, then get 503.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
+        // Connections that died with the server are found before use (`test_before_acquire`).
+        let pool = super::pool_options::<sqlx::Postgres>()
             .max_connections(max_connections)
-            .min_connections(0)
             .acquire_timeout(acquire_timeout())
-            .idle_timeout(Duration::from_secs(300))
             .test_before_acquire(true)
             .connect(url)
             .await

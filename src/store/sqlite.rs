@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, SharedOps, SqlStore};
@@ -266,7 +264,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        let pool = super::pool_options::<sqlx::Sqlite>()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
