@@ -4,8 +4,8 @@
 //! tile plus a buffer (64 of 4,096 units each side) with geo's boolean operations, simplified to the tile's
 //! resolution (Ramer–Douglas–Peucker, 1 unit) and carry the properties a map needs for styling, as of a
 //! date. Tiles are cached in memory (bounded) and keyed on the store's data version, so a write is seen by
-//! the next request. Each tile's drawing (geometry in tile units and the stored fields) is kept per data
-//! version whatever the date ([`DrawnCache`]): another date only re-colours it.
+//! the next request. Each tile's drawing (geometry in tile units and what the tile reads of the stored
+//! fields) is kept per data version whatever the date ([`DrawnCache`]): another date only re-colours it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};

@@ -202,7 +202,7 @@ impl FeatureWriter {
         };
         let measured = c.spatial.then_some(["area_ha", "area_source", "source_crs"]);
         let is_measured = |k: &str| measured.is_some_and(|m| m.contains(&k));
-        for (i, (k, raw)) in row.fields.iter().enumerate() {
+        for (i, (k, raw)) in row.fields.0.iter().enumerate() {
             if !keep(k) || is_measured(k) || (*k == collections::LEASE_STATUS.name && lease_status.is_some())
             {
                 continue;

@@ -380,58 +380,41 @@ pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
     }
 }
 
-/// A polygon's rings as read, the exterior first. Each ring is read straight into its vector of
-/// coordinates, which starts with room for a plot's ring (8 positions): most are read with one
-/// allocation each.
-struct Rings(Vec<LineString>);
+/// A polygon's rings as read, the exterior first, each ring read straight into a vector with room for
+/// a plot's ring (8 positions): most rings are read with one allocation each.
+type Rings = Presized<Presized<Position, 8>, 1>;
 
 impl Rings {
     /// The polygon, its rings closed as [`Polygon::new`] closes them (none: an empty exterior).
     fn polygon(self) -> Polygon {
-        let mut rings = self.0.into_iter();
+        // `Position` is a `Coord`: the vectors are reused, not copied.
+        let mut rings = self.0.into_iter().map(|r| LineString(r.0.into_iter().map(|p| p.0).collect()));
         let exterior = rings.next().unwrap_or_else(|| LineString(vec![]));
         Polygon::new(exterior, rings.collect())
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Rings {
+/// A JSON array read into a vector that starts with room for `N` elements: JSON gives no length, and
+/// serde's own vectors start empty and grow.
+struct Presized<T, const N: usize>(Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>, const N: usize> serde::Deserialize<'de> for Presized<T, N> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// One ring: its positions.
-        struct Ring(LineString);
-        impl<'de> serde::Deserialize<'de> for Ring {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Visit;
-                impl<'de> serde::de::Visitor<'de> for Visit {
-                    type Value = Ring;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a ring of positions")
-                    }
-                    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Ring, A::Error> {
-                        let mut coords = Vec::with_capacity(seq.size_hint().unwrap_or(8));
-                        while let Some(Position(c)) = seq.next_element()? {
-                            coords.push(c);
-                        }
-                        Ok(Ring(LineString(coords)))
-                    }
-                }
-                deserializer.deserialize_seq(Visit)
-            }
-        }
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Rings;
+        struct Visit<T, const N: usize>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>, const N: usize> serde::de::Visitor<'de> for Visit<T, N> {
+            type Value = Presized<T, N>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a polygon's rings")
+                f.write_str("an array")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Rings, A::Error> {
-                let mut rings = Vec::with_capacity(seq.size_hint().unwrap_or(1));
-                while let Some(Ring(ring)) = seq.next_element()? {
-                    rings.push(ring);
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(N));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
                 }
-                Ok(Rings(rings))
+                Ok(Presized(items))
             }
         }
-        deserializer.deserialize_seq(Visit)
+        deserializer.deserialize_seq(Visit(std::marker::PhantomData))
     }
 }
 

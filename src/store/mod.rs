@@ -335,7 +335,7 @@ pub struct JsonPage {
 pub struct PageRow<'a> {
     pub id: &'a RawValue,
     /// The collection's fields, in its order.
-    pub fields: Vec<(&'a str, &'a RawValue)>,
+    pub fields: Members<'a>,
     pub area_ha: Option<f64>,
     pub source_crs: Option<&'a RawValue>,
     /// GeoJSON text.
@@ -416,14 +416,14 @@ impl<'a> Members<'a> {
 impl<'a> PageRow<'a> {
     fn parse(text: &'a str) -> Result<PageRow<'a>, serde_json::Error> {
         type Head<'a> = (&'a RawValue, Members<'a>, Option<f64>, Option<&'a RawValue>);
-        let (id, Members(fields), area_ha, source_crs): Head<'a> = serde_json::from_str(text)?;
+        let (id, fields, area_ha, source_crs): Head<'a> = serde_json::from_str(text)?;
         let source_crs = source_crs.filter(|s| s.get() != "null");
         Ok(PageRow { id, fields, area_ha, source_crs, geometry: None })
     }
 
     /// A text field's value (`None`: absent, null or not text).
     pub fn text(&self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
-        let (_, raw) = self.fields.iter().find(|(n, _)| *n == name)?;
+        let raw = self.fields.get(name)?;
         use std::borrow::Cow;
         // Borrowed unless the text has escapes.
         serde_json::from_str::<&'a str>(raw.get())

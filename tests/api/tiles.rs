@@ -326,6 +326,13 @@ async fn a_tile_drawn_once_serves_every_date_until_a_plot_changes(backend: Backe
     for at in ["2020-01-01", "2010-06-30", "2026-01-01"] {
         assert_eq!(plots_of(&decode(&app, &uri(at)).await), drawn, "{at}");
     }
+    // The drawing is kept and weighed, and /metrics says how much it holds.
+    let metrics = app.get("/metrics").await.text();
+    let drawn_bytes: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"landbank_cache_bytes{cache="drawn"} "#)?.parse().ok())
+        .unwrap_or_else(|| panic!("no drawn bytes in {metrics}"));
+    assert!(drawn_bytes > 100 * drawn.len() as u64, "{drawn_bytes} bytes for {} plots", drawn.len());
     // A planner deletes a free plot of the tile: every date's tile loses it at once, dates already
     // asked for and new ones alike.
     let (zone, code) = first
