@@ -69,15 +69,30 @@ impl super::WriteTx for PgWriteTx {
         let now = history::now_us();
         for (collection, features) in batches {
             let started = std::time::Instant::now();
-            written += write_rows(&mut self.tx, collection, features).await?;
+            let copied = match features.len() >= COPY_FROM_ROWS {
+                true => copy_rows(&mut self.tx, collection, features).await?,
+                false => None,
+            };
+            let areas = match copied {
+                Some(areas) => areas,
+                None => {
+                    insert_rows(&mut self.tx, collection, features).await?;
+                    Vec::new()
+                }
+            };
+            written += features.len() as u64;
             tracing::debug!(
                 rows = features.len(),
                 seconds = started.elapsed().as_secs_f64(),
                 "postgis: rows written"
             );
-            let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
             let started = std::time::Instant::now();
-            insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
+            if areas.len() == features.len() {
+                copy_first_versions(&mut self.tx, collection, features, &areas, actor, now).await?;
+            } else {
+                let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+                insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
+            }
             tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: first versions written");
         }
         let started = std::time::Instant::now();
@@ -251,13 +266,13 @@ impl Backend for sqlx::Postgres {
         result.rows_affected()
     }
 
-    /// The GiST index follows the rows.
+    /// The GiST index follows the rows (one record an edit: `INSERT`).
     fn insert_rows<'a>(
         tx: &'a mut Tx,
         collection: &'a Collection,
         features: &'a [NewFeature],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { write_rows(tx, collection, features).await.map(|_| ()) })
+        Box::pin(async move { insert_rows(tx, collection, features).await.map(|_| ()) })
     }
 
     fn delete_row<'a>(
@@ -521,25 +536,6 @@ impl Store for PostgisStore {
 
 type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
-/// Batches smaller than this go in with `INSERT` (a `COPY` costs a catalogue query and a round trip more).
-const COPY_FROM_ROWS: usize = 64;
-
-/// Writes rows: a large batch with one binary `COPY … FROM STDIN` (PostgreSQL's fastest way in; geometry
-/// as EWKB), a small one, or one whose values do not fit its columns' binary forms, with `INSERT`.
-/// Returns how many.
-async fn write_rows(
-    tx: &mut Tx,
-    collection: &Collection,
-    features: &[NewFeature],
-) -> Result<u64, StoreError> {
-    if features.len() >= COPY_FROM_ROWS
-        && let Some(written) = copy_rows(tx, collection, features).await?
-    {
-        return Ok(written);
-    }
-    insert_rows(tx, collection, features).await
-}
-
 /// The columns every row is written with: id, the collection's fields, geometry, area and CRS.
 fn row_columns(collection: &Collection) -> Vec<&'static str> {
     let mut columns = vec!["id"];
@@ -548,18 +544,26 @@ fn row_columns(collection: &Collection) -> Vec<&'static str> {
     columns
 }
 
+/// Batches smaller than this go in with `INSERT` (a `COPY` costs a catalogue query and a round trip more).
+const COPY_FROM_ROWS: usize = 64;
+
+/// Records encoded at a time for a `COPY` (on every core), then sent while PostgreSQL stores the last.
+const COPY_CHUNK: usize = 4096;
+
 /// Rows in PostgreSQL's binary `COPY` format, sent in one `COPY`; `None` (nothing sent) when a value does
-/// not fit its column's type, for the caller to `INSERT` instead. Rows are sent as they are encoded, a
-/// megabyte at a time: PostgreSQL stores one part while the next is encoded (geometry as EWKB, its
-/// geodesic area), on the other core.
+/// not fit its column's type, for the caller to `INSERT` instead. Records are encoded (geometry as EWKB,
+/// its geodesic area) [`COPY_CHUNK`] at a time on every core and sent as they are: PostgreSQL stores one
+/// part while the next is encoded. Returns each record's area in hectares (0 without geometry), for its
+/// first version.
 async fn copy_rows(
     tx: &mut Tx,
     collection: &Collection,
     features: &[NewFeature],
-) -> Result<Option<u64>, StoreError> {
+) -> Result<Option<Vec<f64>>, StoreError> {
     use geozero::{CoordDimensions, ToWkb};
+    use rayon::prelude::*;
     if features.is_empty() {
-        return Ok(Some(0));
+        return Ok(Some(Vec::new()));
     }
     let types: HashMap<String, String> = sqlx::query(
         "SELECT attname::text AS name, format_type(atttypid, NULL) AS kind FROM pg_attribute \
@@ -574,72 +578,184 @@ async fn copy_rows(
     .collect();
     let columns = row_columns(collection);
     let kinds: Vec<&str> = columns.iter().map(|c| types.get(*c).map(String::as_str).unwrap_or("")).collect();
-    // Each row's id and fields, once.
-    let rows: Vec<Vec<Bind>> = features
-        .iter()
-        .map(|feature| {
-            let fields = collection.fields.iter();
-            std::iter::once(Bind::Text(feature.id.clone()))
-                .chain(fields.map(|f| Bind::from_property(f.kind, feature.properties.get(f.name))))
-                .collect()
-        })
-        .collect();
     // Every value must fit its column before anything is sent: a COPY under way cannot be taken back
     // without failing the transaction.
-    let mut scratch = Vec::new();
-    for values in &rows {
-        for (value, kind) in values.iter().zip(&kinds) {
+    let fits = features.par_iter().all(|feature| {
+        let mut scratch = Vec::new();
+        row_binds(collection, feature).iter().zip(&kinds).all(|(value, kind)| {
             scratch.clear();
-            if !copy_value(&mut scratch, kind, value) {
-                tracing::debug!(
-                    table = collection.table,
-                    kind,
-                    "postgis: a value does not fit COPY; INSERT instead"
-                );
-                return Ok(None);
-            }
-        }
+            copy_value(&mut scratch, kind, value)
+        })
+    });
+    if !fits {
+        tracing::debug!(table = collection.table, "postgis: a value does not fit COPY; INSERT instead");
+        return Ok(None);
     }
     let statement = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", collection.table, columns.join(", "));
     let mut copy = tx.copy_in_raw(&statement).await.map_err(store_error)?;
-    const PART_BYTES: usize = 1 << 20;
-    let mut buf = Vec::with_capacity(PART_BYTES + 64 * 1024);
-    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
-    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension
-    for (n, (feature, values)) in features.iter().zip(&rows).enumerate() {
-        buf.extend_from_slice(&(columns.len() as i16).to_be_bytes());
-        for (value, kind) in values.iter().zip(&kinds) {
-            copy_value(&mut buf, kind, value); // fits: checked above
-        }
-        match &feature.geometry {
-            Some(g) => {
-                let ewkb =
-                    match geo::Geometry::MultiPolygon(g.clone()).to_ewkb(CoordDimensions::xy(), Some(4326)) {
-                        Ok(ewkb) => ewkb,
-                        Err(e) => {
-                            let _ = copy.abort("landbank: a geometry could not be encoded").await;
-                            return Err(StoreError::Database(format!("geometry of {}: {e}", feature.id)));
-                        }
-                    };
-                copy_field(&mut buf, Some(&ewkb));
-                copy_field(&mut buf, Some(&crate::spatial::area_ha(g).to_be_bytes()));
-                copy_field(&mut buf, Some(feature.source_crs.as_bytes()));
+    let mut areas = Vec::with_capacity(features.len());
+    let mut header = Vec::with_capacity(19);
+    header.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    header.extend_from_slice(&0i32.to_be_bytes()); // flags
+    header.extend_from_slice(&0i32.to_be_bytes()); // header extension
+    let mut pending = Some(header);
+    for chunk in features.chunks(COPY_CHUNK) {
+        // Each record's bytes and area, on every core, while PostgreSQL stores the part sent before.
+        let encoded: Vec<Result<(Vec<u8>, f64), String>> = chunk
+            .par_iter()
+            .map(|feature| {
+                let mut row = Vec::with_capacity(256);
+                row.extend_from_slice(&(columns.len() as i16).to_be_bytes());
+                for (value, kind) in row_binds(collection, feature).iter().zip(&kinds) {
+                    copy_value(&mut row, kind, value); // fits: checked above
+                }
+                let Some(g) = &feature.geometry else {
+                    (0..3).for_each(|_| copy_field(&mut row, None));
+                    return Ok((row, 0.0));
+                };
+                let ewkb = geo::Geometry::MultiPolygon(g.clone())
+                    .to_ewkb(CoordDimensions::xy(), Some(4326))
+                    .map_err(|e| format!("geometry of {}: {e}", feature.id))?;
+                let area_ha = crate::spatial::area_ha(g);
+                copy_field(&mut row, Some(&ewkb));
+                copy_field(&mut row, Some(&area_ha.to_be_bytes()));
+                copy_field(&mut row, Some(feature.source_crs.as_bytes()));
+                Ok((row, area_ha))
+            })
+            .collect();
+        let mut part = pending.take().unwrap_or_default();
+        for result in encoded {
+            match result {
+                Ok((row, area_ha)) => {
+                    part.extend_from_slice(&row);
+                    areas.push(area_ha);
+                }
+                Err(e) => {
+                    let _ = copy.abort("landbank: a geometry could not be encoded").await;
+                    return Err(StoreError::Database(e));
+                }
             }
-            None => (0..3).for_each(|_| copy_field(&mut buf, None)),
         }
-        if n + 1 == features.len() {
-            buf.extend_from_slice(&(-1i16).to_be_bytes());
+        if areas.len() == features.len() {
+            part.extend_from_slice(&(-1i16).to_be_bytes());
         }
-        if buf.len() >= PART_BYTES || n + 1 == features.len() {
-            if let Err(e) = copy.send(buf.as_slice()).await {
-                let _ = copy.abort("landbank: sending the rows failed").await;
-                return Err(store_error(e));
-            }
-            buf.clear();
+        if let Err(e) = copy.send(part.as_slice()).await {
+            let _ = copy.abort("landbank: sending the rows failed").await;
+            return Err(store_error(e));
         }
     }
-    Ok(Some(copy.finish().await.map_err(store_error)?))
+    copy.finish().await.map_err(store_error)?;
+    Ok(Some(areas))
+}
+
+/// A record's id and fields, bound in [`row_columns`]' order (geometry, area and CRS apart).
+fn row_binds(collection: &Collection, feature: &NewFeature) -> Vec<Bind> {
+    std::iter::once(Bind::Text(feature.id.clone()))
+        .chain(collection.fields.iter().map(|f| Bind::from_property(f.kind, feature.properties.get(f.name))))
+        .collect()
+}
+
+/// The first version of each record just copied in (`areas` from [`copy_rows`]), copied into history in
+/// one binary `COPY`: its properties (every field, null when absent) and geometry as the GeoJSON text an
+/// edit records, encoded on every core. An id deleted earlier continues its numbering (its deletion is
+/// closed), as with [`insert_first_versions`].
+async fn copy_first_versions(
+    tx: &mut Tx,
+    collection: &Collection,
+    features: &[NewFeature],
+    areas: &[f64],
+    actor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    use rayon::prelude::*;
+    let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
+    // Ids with earlier versions (deleted records created again): usually none.
+    let earlier: HashMap<String, i64> = sqlx::query(
+        "SELECT id, MAX(version) AS version FROM history WHERE collection = $1 AND id = ANY($2) GROUP BY id",
+    )
+    .bind(collection.id)
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(store_error)?
+    .iter()
+    .map(|r| (r.get("id"), r.get("version")))
+    .collect();
+    if !earlier.is_empty() {
+        let reused: Vec<&str> = earlier.keys().map(String::as_str).collect();
+        sqlx::query(
+            "UPDATE history SET recorded_to_us = $1 WHERE collection = $2 AND recorded_to_us IS NULL \
+             AND id = ANY($3)",
+        )
+        .bind(now)
+        .bind(collection.id)
+        .bind(&reused)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    }
+    let changed = history::all_fields_json(collection);
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY history (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, \
+             properties, geom, area_ha, source_crs) FROM STDIN (FORMAT binary)",
+        )
+        .await
+        .map_err(store_error)?;
+    let mut header = Vec::with_capacity(19);
+    header.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    header.extend_from_slice(&0i32.to_be_bytes());
+    header.extend_from_slice(&0i32.to_be_bytes());
+    let mut pending = Some(header);
+    let mut sent = 0;
+    for (chunk, chunk_areas) in features.chunks(COPY_CHUNK).zip(areas.chunks(COPY_CHUNK)) {
+        let rows: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .zip(chunk_areas)
+            .map(|(feature, area_ha)| {
+                let properties: Map<String, Value> = collection
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        (f.name.to_string(), feature.properties.get(f.name).cloned().unwrap_or(Value::Null))
+                    })
+                    .collect();
+                let version = 1 + earlier.get(&feature.id).copied().unwrap_or(0);
+                let mut row = Vec::with_capacity(512);
+                row.extend_from_slice(&12i16.to_be_bytes());
+                copy_field(&mut row, Some(collection.id.as_bytes()));
+                copy_field(&mut row, Some(feature.id.as_bytes()));
+                copy_field(&mut row, Some(&version.to_be_bytes()));
+                copy_field(&mut row, Some(b"create"));
+                copy_field(&mut row, Some(actor.as_bytes()));
+                copy_field(&mut row, Some(&now.to_be_bytes()));
+                copy_field(&mut row, None);
+                copy_field(&mut row, Some(changed.as_bytes()));
+                copy_field(&mut row, Some(Value::Object(properties).to_string().as_bytes()));
+                match &feature.geometry {
+                    Some(g) => {
+                        copy_field(&mut row, Some(crate::spatial::to_geojson(g).to_string().as_bytes()));
+                        copy_field(&mut row, Some(&area_ha.to_be_bytes()));
+                        copy_field(&mut row, Some(feature.source_crs.as_bytes()));
+                    }
+                    None => (0..3).for_each(|_| copy_field(&mut row, None)),
+                }
+                row
+            })
+            .collect();
+        let mut part = pending.take().unwrap_or_default();
+        rows.iter().for_each(|row| part.extend_from_slice(row));
+        sent += chunk.len();
+        if sent == features.len() {
+            part.extend_from_slice(&(-1i16).to_be_bytes());
+        }
+        if let Err(e) = copy.send(part.as_slice()).await {
+            let _ = copy.abort("landbank: sending the versions failed").await;
+            return Err(store_error(e));
+        }
+    }
+    copy.finish().await.map_err(store_error)?;
+    Ok(())
 }
 
 /// One field of a binary `COPY` row: its length, then its bytes (`None`: NULL).

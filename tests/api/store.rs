@@ -140,7 +140,74 @@ async fn an_empty_store_serves_empty_figures(backend: Backend) {
     assert_eq!(zones.await.unwrap(), 0);
 }
 
+/// A batch large enough to be copied in (PostgreSQL's `COPY`, for its rows and their first versions)
+/// keeps a first version of each record as an edit would, and a record deleted and written again in such
+/// a batch continues its numbering.
+async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
+    let app = spawn_empty_app(backend).await;
+    let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0)]});
+    let zones =
+        parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
+            .unwrap();
+    app.store.insert(&[(&collections::ZONES, zones)]).await.unwrap();
+    let provinces = HashMap::from([("A-1".to_string(), "VN-56".to_string())]);
+    let plots = |codes: std::ops::Range<usize>, shift: f64| {
+        let features: Vec<serde_json::Value> = codes
+            .map(|k| {
+                let (x, y) = (106.0001 + (k % 10) as f64 * 0.0009 + shift, 21.0001 + (k / 10 % 10) as f64 * 0.0009);
+                json!({"type": "Feature", "id": format!("P-{k:04}"),
+                    "properties": {"code": format!("P-{k:04}"), "zone_code": "A-1"},
+                    "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.0008, y], [x + 0.0008, y + 0.0008], [x, y + 0.0008], [x, y]]]}})
+            })
+            .collect();
+        let fc = json!({"type": "FeatureCollection", "features": features});
+        parse_feature_collection(&collections::PLOTS, "plots.geojson", &fc.to_string(), &provinces).unwrap()
+    };
+    let first = plots(0..100, 0.0);
+    let written_42 = first[42].clone();
+    app.store.insert(&[(&collections::PLOTS, first)]).await.unwrap();
+    let stored = app.store.item(&collections::PLOTS, "P-0042").await.unwrap().expect("stored");
+    let versions = app.store.versions(&collections::PLOTS, "P-0042").await.unwrap();
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    let v = &versions[0];
+    assert_eq!((v.version, v.op.as_str(), v.recorded_to_us), (1, "create", None));
+    assert_eq!(v.properties.get("code"), Some(&json!("P-0042")));
+    assert_eq!(v.properties.get("zone_code"), Some(&json!("A-1")));
+    assert_eq!(v.properties.get("province_code"), Some(&json!("VN-56")));
+    let (area, stored_area) = (v.area_ha.expect("an area"), stored.area_ha.expect("an area"));
+    assert!((area - stored_area).abs() < 1e-9 && area > 0.5, "{area} ha kept, {stored_area} ha stored");
+    assert!(v.geometry.is_some());
+    let kept = v.clone().into_row().multipolygon("plots").unwrap().expect("a geometry");
+    assert_eq!(Some(&kept), written_42.geometry.as_ref(), "the version keeps the geometry written");
+    // As of now, every record reads back from history.
+    let as_of =
+        app.store.rows_as_of(&collections::PLOTS, landbank::store::history::now_us(), &[]).await.unwrap();
+    assert_eq!(as_of.len(), 100);
+
+    // Deleted, then written again in another large batch: version 3 after the create and the deletion.
+    let delete = landbank::store::history::Write {
+        collection: &collections::PLOTS,
+        op: landbank::store::history::Op::Delete,
+        expected_version: Some(1),
+        feature: written_42,
+        actor: "test".into(),
+        changed: vec![],
+        zones: vec!["A-1".into()],
+    };
+    app.store.write(&delete).await.unwrap();
+    let mut again = plots(100..199, 0.0);
+    again.push(plots(42..43, 0.0).remove(0));
+    app.store.insert(&[(&collections::PLOTS, again)]).await.unwrap();
+    let versions = app.store.versions(&collections::PLOTS, "P-0042").await.unwrap();
+    let summary: Vec<(i64, &str, bool)> =
+        versions.iter().map(|v| (v.version, v.op.as_str(), v.recorded_to_us.is_none())).collect();
+    assert_eq!(summary, [(1, "create", false), (2, "delete", false), (3, "create", true)]);
+    assert_eq!(app.store.current_version(&collections::PLOTS, "P-0042").await.unwrap(), Some(3));
+    assert_eq!(app.store.versions(&collections::PLOTS, "P-0150").await.unwrap().len(), 1);
+}
+
 crate::contract!(
+    a_large_batch_keeps_a_first_version_of_every_record,
     a_failing_write_leaves_the_store_unchanged,
     data_survives_a_restart,
     an_empty_store_serves_empty_figures
