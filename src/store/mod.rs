@@ -7,6 +7,7 @@
 pub mod filter;
 pub mod history;
 pub mod postgis;
+mod rtree;
 mod shared;
 mod sql;
 pub mod sqlite;

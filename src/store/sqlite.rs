@@ -502,8 +502,11 @@ async fn insert_rows(
         }
         .map_err(store_error)?;
     }
-    // The new rows' boxes into the R*Tree in one statement: they are the rows past `before`.
-    if collection.spatial {
+    // The new rows' boxes into the R*Tree: they are the rows past `before`. A large batch into an empty
+    // tree (a first import) is packed whole; otherwise SQLite inserts them one by one, in one statement.
+    if collection.spatial
+        && (features.len() < PACK_FROM_ROWS || !pack_rtree(tx, collection.table, before).await?)
+    {
         let t = collection.table;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {t}_rtree (fid, min_lon, max_lon, min_lat, max_lat) \
@@ -515,6 +518,72 @@ async fn insert_rows(
         .map_err(store_error)?;
     }
     Ok(before)
+}
+
+/// Batches from which an empty R*Tree is packed whole (see [`super::rtree`]) rather than filled box by box.
+const PACK_FROM_ROWS: usize = 1000;
+
+/// Packs the boxes of `table`'s rows past `after_fid` into its R*Tree when the tree is empty, writing its
+/// shadow tables directly; `false` (nothing written) when it is not empty.
+async fn pack_rtree(tx: &mut Tx, table: &str, after_fid: i64) -> Result<bool, StoreError> {
+    let empty: bool = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT NOT EXISTS (SELECT 1 FROM {table}_rtree_rowid) AND \
+         (SELECT COUNT(*) FROM {table}_rtree_node) = 1"
+    )))
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    if !empty {
+        return Ok(false);
+    }
+    let node_bytes: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT length(data) FROM {table}_rtree_node WHERE nodeno = 1"
+    )))
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    let boxes: Vec<(i64, [f64; 4])> = sqlx::query_as::<_, (i64, f64, f64, f64, f64)>(AssertSqlSafe(format!(
+        "SELECT fid, min_lon, min_lat, max_lon, max_lat FROM {table} WHERE fid > ? AND geom IS NOT NULL"
+    )))
+    .bind(after_fid)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(store_error)?
+    .into_iter()
+    .map(|(fid, a, b, c, d)| (fid, [a, b, c, d]))
+    .collect();
+    let node_bytes = usize::try_from(node_bytes).unwrap_or(0);
+    let packed = tokio::task::spawn_blocking(move || super::rtree::pack(&boxes, node_bytes))
+        .await
+        .map_err(|e| StoreError::Database(format!("packing the spatial index: {e}")))?;
+    let (root, others): (Vec<_>, Vec<_>) = packed.nodes.iter().partition(|(nodeno, _)| *nodeno == 1);
+    let root =
+        root.first().ok_or_else(|| StoreError::Database("a packed spatial index without a root".into()))?;
+    sqlx::query(AssertSqlSafe(format!("UPDATE {table}_rtree_node SET data = ? WHERE nodeno = 1")))
+        .bind(root.1.as_slice())
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    for chunk in others.chunks(5_000) {
+        let marks = vec!["(?, ?)"; chunk.len()].join(", ");
+        let statement = format!("INSERT INTO {table}_rtree_node (nodeno, data) VALUES {marks}");
+        let query = chunk
+            .iter()
+            .fold(sqlx::query(AssertSqlSafe(statement)), |q, (n, data)| q.bind(*n).bind(data.as_slice()));
+        query.execute(&mut **tx).await.map_err(store_error)?;
+    }
+    for (pairs, shadow, columns) in
+        [(&packed.parents, "parent", "nodeno, parentnode"), (&packed.rowids, "rowid", "rowid, nodeno")]
+    {
+        for chunk in pairs.chunks(10_000) {
+            let marks = vec!["(?, ?)"; chunk.len()].join(", ");
+            let statement = format!("INSERT INTO {table}_rtree_{shadow} ({columns}) VALUES {marks}");
+            let query =
+                chunk.iter().fold(sqlx::query(AssertSqlSafe(statement)), |q, (a, b)| q.bind(*a).bind(*b));
+            query.execute(&mut **tx).await.map_err(store_error)?;
+        }
+    }
+    Ok(true)
 }
 
 /// The first version of the table's rows past `after_fid` (the rows this transaction wrote: SQLite has

@@ -206,6 +206,97 @@ async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
     assert_eq!(app.store.versions(&collections::PLOTS, "P-0150").await.unwrap().len(), 1);
 }
 
+/// A first import into an empty SQLite store packs the plots' spatial index whole instead of inserting
+/// box by box: SQLite's own `rtreecheck` finds it sound, a box finds exactly the plots in it, and edits
+/// after it (new plots, a deletion) go into the packed index as into any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_import_packs_the_spatial_index_soundly() {
+    use landbank::store::ItemsQuery;
+    use sqlx::Connection;
+    let app = spawn_empty_app(Backend::Sqlite).await;
+    let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0)]});
+    let zones =
+        parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
+            .unwrap();
+    app.store.insert(&[(&collections::ZONES, zones)]).await.unwrap();
+    let provinces = HashMap::from([("A-1".to_string(), "VN-56".to_string())]);
+    // A 50 × 50 grid of plots 0.00015° wide, 0.00018° apart.
+    let plot = |i: usize, j: usize, code: String| {
+        let (x, y) = (106.0001 + i as f64 * 0.00018, 21.0001 + j as f64 * 0.00018);
+        json!({"type": "Feature", "id": code, "properties": {"code": code, "zone_code": "A-1"},
+            "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.00015, y], [x + 0.00015, y + 0.00015], [x, y + 0.00015], [x, y]]]}})
+    };
+    let parse = |features: Vec<serde_json::Value>| {
+        let fc = json!({"type": "FeatureCollection", "features": features});
+        parse_feature_collection(&collections::PLOTS, "plots.geojson", &fc.to_string(), &provinces).unwrap()
+    };
+    let grid = parse((0..2500).map(|k| plot(k % 50, k / 50, format!("G-{k:04}"))).collect());
+    app.store.insert(&[(&collections::PLOTS, grid)]).await.unwrap();
+
+    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", app.database)).await.unwrap();
+    async fn check(db: &mut sqlx::SqliteConnection) -> String {
+        sqlx::query_scalar("SELECT rtreecheck('plots_rtree')").fetch_one(db).await.unwrap()
+    }
+    assert_eq!(check(&mut db).await, "ok");
+    // Packed full: 50 leaves of 50 boxes and the root, where SQLite's inserts leave leaves part empty.
+    let nodes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM plots_rtree_node").fetch_one(&mut db).await.unwrap();
+    assert_eq!(nodes, 51);
+    // Columns 10–19 and rows 5–7 of the grid, found through the index.
+    let in_box = |store: &std::sync::Arc<dyn landbank::store::Store>| {
+        let query = ItemsQuery {
+            bbox: Some([
+                106.0001 + 10.0 * 0.00018 + 0.00001,
+                21.0001 + 5.0 * 0.00018 + 0.00001,
+                106.0001 + 19.0 * 0.00018 + 0.0001,
+                21.0001 + 7.0 * 0.00018 + 0.0001,
+            ]),
+            ..Default::default()
+        };
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<String> = store
+                .items(&collections::PLOTS, &query)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let expected: Vec<String> =
+        (5..8).flat_map(|j| (10..20).map(move |i| format!("G-{:04}", j * 50 + i))).collect();
+    assert_eq!(in_box(&app.store).await, expected);
+
+    // Afterwards, SQLite's own inserts and deletions keep the packed index sound.
+    let more = parse(vec![plot(12, 6, "N-1".into()), plot(40, 40, "N-2".into())]);
+    app.store.insert(&[(&collections::PLOTS, more)]).await.unwrap();
+    let gone = app.store.item(&collections::PLOTS, "G-0310").await.unwrap().unwrap();
+    let delete = landbank::store::history::Write {
+        collection: &collections::PLOTS,
+        op: landbank::store::history::Op::Delete,
+        expected_version: Some(1),
+        feature: landbank::store::NewFeature {
+            id: gone.id.clone(),
+            properties: gone.properties.clone(),
+            geometry: gone.multipolygon("plots").unwrap(),
+            source_crs: "EPSG:4326".into(),
+        },
+        actor: "test".into(),
+        changed: vec![],
+        zones: vec!["A-1".into()],
+    };
+    app.store.write(&delete).await.unwrap();
+    assert_eq!(check(&mut db).await, "ok");
+    let mut expected: Vec<String> = expected.into_iter().filter(|id| id != "G-0310").collect();
+    expected.push("N-1".into());
+    expected.sort();
+    assert_eq!(in_box(&app.store).await, expected);
+}
+
 crate::contract!(
     a_large_batch_keeps_a_first_version_of_every_record,
     a_failing_write_leaves_the_store_unchanged,
