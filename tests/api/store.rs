@@ -207,8 +207,9 @@ async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
 }
 
 /// A first import into an empty SQLite store packs the plots' spatial index whole instead of inserting
-/// box by box: SQLite's own `rtreecheck` finds it sound, a box finds exactly the plots in it, and edits
-/// after it (new plots, a deletion) go into the packed index as into any other.
+/// box by box: SQLite's own `rtreecheck` finds it sound, a box finds exactly the plots in it, edits after
+/// it (new plots, a deletion) go into the packed index as into any other, and a larger batch packs it
+/// whole again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_import_packs_the_spatial_index_soundly() {
     use landbank::store::ItemsQuery;
@@ -295,6 +296,38 @@ async fn a_first_import_packs_the_spatial_index_soundly() {
     expected.push("N-1".into());
     expected.sort();
     assert_eq!(in_box(&app.store).await, expected);
+
+    // A batch larger than the tree (a second province's import) packs it whole again, old boxes and new.
+    let north: Vec<serde_json::Value> = (0..2600)
+        .map(|k| {
+            let mut p = plot(k % 50, k / 50, format!("H-{k:04}"));
+            for ring in p["geometry"]["coordinates"].as_array_mut().unwrap() {
+                for point in ring.as_array_mut().unwrap() {
+                    point[1] = json!(point[1].as_f64().unwrap() + 0.02);
+                }
+            }
+            p
+        })
+        .collect();
+    app.store.insert(&[(&collections::PLOTS, parse(north))]).await.unwrap();
+    assert_eq!(check(&mut db).await, "ok");
+    // 5,101 boxes: 101 leaves, 2 nodes above them, the root.
+    let nodes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM plots_rtree_node").fetch_one(&mut db).await.unwrap();
+    assert_eq!(nodes, 104);
+    assert_eq!(in_box(&app.store).await, expected);
+    let north_box = ItemsQuery { bbox: Some([106.0, 21.0201, 106.0004, 21.0203]), ..Default::default() };
+    let mut found: Vec<String> = app
+        .store
+        .items(&collections::PLOTS, &north_box)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["H-0000", "H-0001", "H-0050", "H-0051"]);
 }
 
 crate::contract!(
