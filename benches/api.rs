@@ -200,6 +200,10 @@ async fn drop_bench_databases() {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // LANDBANK_LOG=landbank=debug shows the stores' steps.
+    if let Ok(filter) = std::env::var("LANDBANK_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     let dir = tempfile::tempdir().unwrap();
     let million = std::env::args().any(|a| a == "--million");
     // `-- --tiles-only`: only the tile cases (e.g. under `perf record`); `LANDBANK_BENCH_COLD=N` cold

@@ -73,13 +73,9 @@ impl super::WriteTx for PgWriteTx {
                 true => copy_rows(&mut self.tx, collection, features).await?,
                 false => None,
             };
-            let areas = match copied {
-                Some(areas) => areas,
-                None => {
-                    insert_rows(&mut self.tx, collection, features).await?;
-                    Vec::new()
-                }
-            };
+            if copied.is_none() {
+                insert_rows(&mut self.tx, collection, features).await?;
+            }
             written += features.len() as u64;
             tracing::debug!(
                 rows = features.len(),
@@ -87,11 +83,14 @@ impl super::WriteTx for PgWriteTx {
                 "postgis: rows written"
             );
             let started = std::time::Instant::now();
-            if areas.len() == features.len() {
-                copy_first_versions(&mut self.tx, collection, features, &areas, actor, now).await?;
-            } else {
-                let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
-                insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
+            match &copied {
+                Some(areas) => {
+                    copy_first_versions(&mut self.tx, collection, features, areas, actor, now).await?
+                }
+                None => {
+                    let ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+                    insert_first_versions(&mut self.tx, collection, &ids, actor, now).await?;
+                }
             }
             tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: first versions written");
         }
@@ -668,6 +667,9 @@ async fn copy_first_versions(
     now: i64,
 ) -> Result<(), StoreError> {
     use rayon::prelude::*;
+    if features.is_empty() {
+        return Ok(());
+    }
     let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
     // Ids with earlier versions (deleted records created again): usually none.
     let earlier: HashMap<String, i64> = sqlx::query(

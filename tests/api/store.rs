@@ -165,7 +165,8 @@ async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
     };
     let first = plots(0..100, 0.0);
     let written_42 = first[42].clone();
-    app.store.insert(&[(&collections::PLOTS, first)]).await.unwrap();
+    // With an empty batch beside it (a file's collection with nothing in it).
+    app.store.insert(&[(&collections::PLOTS, first), (&collections::LEASES, vec![])]).await.unwrap();
     let stored = app.store.item(&collections::PLOTS, "P-0042").await.unwrap().expect("stored");
     let versions = app.store.versions(&collections::PLOTS, "P-0042").await.unwrap();
     assert_eq!(versions.len(), 1, "{versions:?}");
