@@ -55,13 +55,14 @@ impl super::WriteTx for SqliteWriteTx {
         let mut written = writes.len() as u64;
         let now = history::now_us();
         // A large batch's indexes outgrow SQLite's default page cache (2 MB a connection): pages would be
-        // spilled and read again. This connection gets a larger one for the write, and the default back
+        // spilled and read again. This connection gets a larger one for the write, and its own back
         // before it commits (only clean pages are given up; a write that fails keeps the larger cache on
         // this one connection).
         let large = batches.iter().map(|(_, f)| f.len()).sum::<usize>() >= LARGE_BATCH_ROWS;
-        if large {
-            set_cache_kib(&mut self.tx, LARGE_BATCH_CACHE_KIB).await?;
-        }
+        let previous_cache = match large {
+            true => Some(set_cache_size(&mut self.tx, -LARGE_BATCH_CACHE_KIB).await?),
+            false => None,
+        };
         for (collection, features) in batches {
             let started = std::time::Instant::now();
             let before = insert_rows(&mut self.tx, collection, features).await?;
@@ -77,8 +78,8 @@ impl super::WriteTx for SqliteWriteTx {
         }
         let started = std::time::Instant::now();
         Shared::<sqlx::Sqlite>::finish_write(&mut self.tx, touched_zones(batches)).await?;
-        if large {
-            set_cache_kib(&mut self.tx, DEFAULT_CACHE_KIB).await?;
+        if let Some(previous) = previous_cache {
+            set_cache_size(&mut self.tx, previous).await?;
         }
         self.tx.commit().await.map_err(store_error)?;
         tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sqlite: zones marked and committed");
@@ -456,16 +457,17 @@ type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 const LARGE_BATCH_ROWS: usize = 100_000;
 /// The page cache of a large write, KiB: at 1,000,000 plots it took the write from 20.9 s to 17.2 s.
 const LARGE_BATCH_CACHE_KIB: i64 = 64 * 1024;
-/// SQLite's default page cache, KiB (`SQLITE_DEFAULT_CACHE_SIZE` = -2000).
-const DEFAULT_CACHE_KIB: i64 = 2000;
 
-/// Sets this connection's page cache to `kib` KiB.
-async fn set_cache_kib(tx: &mut Tx, kib: i64) -> Result<(), StoreError> {
-    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
+/// Sets this connection's page cache (`PRAGMA cache_size`: pages when positive, KiB when negative) and
+/// returns the size it had.
+async fn set_cache_size(tx: &mut Tx, size: i64) -> Result<i64, StoreError> {
+    let previous: i64 =
+        sqlx::query_scalar("PRAGMA cache_size").fetch_one(&mut **tx).await.map_err(store_error)?;
+    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {size}")))
         .execute(&mut **tx)
         .await
         .map_err(store_error)?;
-    Ok(())
+    Ok(previous)
 }
 
 /// Writes rows (many a statement) and their R*Tree boxes; returns the largest fid before them (the new
@@ -571,6 +573,11 @@ async fn pack_rtree(tx: &mut Tx, table: &str, new_rows: usize) -> Result<bool, S
     .fetch_one(&mut **tx)
     .await
     .map_err(store_error)?;
+    // Nodes too short for two cells are no tree this packs (SQLite's are 1,228 bytes, 51 cells, unless
+    // the page is smaller than 1 KiB): left to SQLite.
+    let Some(node_bytes) = usize::try_from(node_bytes).ok().filter(|n| *n >= 4 + 2 * 24) else {
+        return Ok(false);
+    };
     // The tree's nodes but its root, and where each box and node lay: written again below.
     for statement in [
         format!("DELETE FROM {table}_rtree_node WHERE nodeno <> 1"),
@@ -588,7 +595,6 @@ async fn pack_rtree(tx: &mut Tx, table: &str, new_rows: usize) -> Result<bool, S
     .into_iter()
     .map(|(fid, a, b, c, d)| (fid, [a, b, c, d]))
     .collect();
-    let node_bytes = usize::try_from(node_bytes).unwrap_or(0);
     let packed = tokio::task::spawn_blocking(move || super::rtree::pack(&boxes, node_bytes))
         .await
         .map_err(|e| StoreError::Database(format!("packing the spatial index: {e}")))?;
