@@ -591,60 +591,82 @@ async fn copy_rows(
         return Ok(None);
     }
     let statement = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", collection.table, columns.join(", "));
-    let mut copy = tx.copy_in_raw(&statement).await.map_err(store_error)?;
-    let mut areas = Vec::with_capacity(features.len());
-    let mut header = Vec::with_capacity(19);
-    header.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    header.extend_from_slice(&0i32.to_be_bytes()); // flags
-    header.extend_from_slice(&0i32.to_be_bytes()); // header extension
-    let mut pending = Some(header);
-    for chunk in features.chunks(COPY_CHUNK) {
-        // Each record's bytes and area, on every core, while PostgreSQL stores the part sent before.
-        let encoded: Vec<Result<(Vec<u8>, f64), String>> = chunk
+    let copy = tx.copy_in_raw(&statement).await.map_err(store_error)?;
+    // Each record's row, and its geodesic area for its first version.
+    let areas = copy_encoded(copy, features, |_, feature, row| {
+        row.extend_from_slice(&(columns.len() as i16).to_be_bytes());
+        for (value, kind) in row_binds(collection, feature).iter().zip(&kinds) {
+            copy_value(row, kind, value); // fits: checked above
+        }
+        let Some(g) = &feature.geometry else {
+            (0..3).for_each(|_| copy_field(row, None));
+            return Ok(0.0);
+        };
+        let ewkb = geo::Geometry::MultiPolygon(g.clone())
+            .to_ewkb(CoordDimensions::xy(), Some(4326))
+            .map_err(|e| format!("geometry of {}: {e}", feature.id))?;
+        let area_ha = crate::spatial::area_ha(g);
+        copy_field(row, Some(&ewkb));
+        copy_field(row, Some(&area_ha.to_be_bytes()));
+        copy_field(row, Some(feature.source_crs.as_bytes()));
+        Ok(area_ha)
+    })
+    .await?;
+    Ok(Some(areas))
+}
+
+/// Sends `items` through a binary `COPY` just started: PostgreSQL's header, each item's row as `encode`
+/// writes it (given the item's index), the trailer. Rows are encoded [`COPY_CHUNK`] at a time on every
+/// core, and each part is sent as it is ready, so PostgreSQL stores one part while the next is encoded.
+/// Returns what `encode` returned for each item, in order; an encoding error aborts the `COPY`.
+async fn copy_encoded<T: Sync, X: Send>(
+    mut copy: sqlx::postgres::PgCopyIn<&mut sqlx::PgConnection>,
+    items: &[T],
+    encode: impl Fn(usize, &T, &mut Vec<u8>) -> Result<X, String> + Sync,
+) -> Result<Vec<X>, StoreError> {
+    use rayon::prelude::*;
+    let mut out = Vec::with_capacity(items.len());
+    let mut part = Vec::new();
+    part.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    part.extend_from_slice(&0i32.to_be_bytes()); // flags
+    part.extend_from_slice(&0i32.to_be_bytes()); // header extension
+    for (n, chunk) in items.chunks(COPY_CHUNK).enumerate() {
+        let first = n * COPY_CHUNK;
+        let encoded: Vec<Result<(Vec<u8>, X), String>> = chunk
             .par_iter()
-            .map(|feature| {
-                let mut row = Vec::with_capacity(256);
-                row.extend_from_slice(&(columns.len() as i16).to_be_bytes());
-                for (value, kind) in row_binds(collection, feature).iter().zip(&kinds) {
-                    copy_value(&mut row, kind, value); // fits: checked above
-                }
-                let Some(g) = &feature.geometry else {
-                    (0..3).for_each(|_| copy_field(&mut row, None));
-                    return Ok((row, 0.0));
-                };
-                let ewkb = geo::Geometry::MultiPolygon(g.clone())
-                    .to_ewkb(CoordDimensions::xy(), Some(4326))
-                    .map_err(|e| format!("geometry of {}: {e}", feature.id))?;
-                let area_ha = crate::spatial::area_ha(g);
-                copy_field(&mut row, Some(&ewkb));
-                copy_field(&mut row, Some(&area_ha.to_be_bytes()));
-                copy_field(&mut row, Some(feature.source_crs.as_bytes()));
-                Ok((row, area_ha))
+            .enumerate()
+            .map(|(k, item)| {
+                let mut row = Vec::with_capacity(512);
+                encode(first + k, item, &mut row).map(|x| (row, x))
             })
             .collect();
-        let mut part = pending.take().unwrap_or_default();
         for result in encoded {
             match result {
-                Ok((row, area_ha)) => {
+                Ok((row, x)) => {
                     part.extend_from_slice(&row);
-                    areas.push(area_ha);
+                    out.push(x);
                 }
                 Err(e) => {
-                    let _ = copy.abort("landbank: a geometry could not be encoded").await;
+                    let _ = copy.abort("landbank: a row could not be encoded").await;
                     return Err(StoreError::Database(e));
                 }
             }
         }
-        if areas.len() == features.len() {
+        if out.len() == items.len() {
             part.extend_from_slice(&(-1i16).to_be_bytes());
         }
         if let Err(e) = copy.send(part.as_slice()).await {
             let _ = copy.abort("landbank: sending the rows failed").await;
             return Err(store_error(e));
         }
+        part.clear();
+    }
+    if items.is_empty() {
+        part.extend_from_slice(&(-1i16).to_be_bytes());
+        copy.send(part.as_slice()).await.map_err(store_error)?;
     }
     copy.finish().await.map_err(store_error)?;
-    Ok(Some(areas))
+    Ok(out)
 }
 
 /// A record's id and fields, bound in [`row_columns`]' order (geometry, area and CRS apart).
@@ -666,7 +688,6 @@ async fn copy_first_versions(
     actor: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    use rayon::prelude::*;
     if features.is_empty() {
         return Ok(());
     }
@@ -685,78 +706,50 @@ async fn copy_first_versions(
     .collect();
     if !earlier.is_empty() {
         let reused: Vec<&str> = earlier.keys().map(String::as_str).collect();
-        sqlx::query(
-            "UPDATE history SET recorded_to_us = $1 WHERE collection = $2 AND recorded_to_us IS NULL \
-             AND id = ANY($3)",
-        )
-        .bind(now)
-        .bind(collection.id)
-        .bind(&reused)
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?;
+        sqlx::query(AssertSqlSafe(history::close_reused_sql(collection, "t.id = ANY($3)")))
+            .bind(now)
+            .bind(collection.id)
+            .bind(&reused)
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
     }
     let changed = history::all_fields_json(collection);
-    let mut copy = tx
+    let copy = tx
         .copy_in_raw(
             "COPY history (collection, id, version, op, actor, recorded_from_us, recorded_to_us, changed, \
              properties, geom, area_ha, source_crs) FROM STDIN (FORMAT binary)",
         )
         .await
         .map_err(store_error)?;
-    let mut header = Vec::with_capacity(19);
-    header.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    header.extend_from_slice(&0i32.to_be_bytes());
-    header.extend_from_slice(&0i32.to_be_bytes());
-    let mut pending = Some(header);
-    let mut sent = 0;
-    for (chunk, chunk_areas) in features.chunks(COPY_CHUNK).zip(areas.chunks(COPY_CHUNK)) {
-        let rows: Vec<Vec<u8>> = chunk
-            .par_iter()
-            .zip(chunk_areas)
-            .map(|(feature, area_ha)| {
-                let properties: Map<String, Value> = collection
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        (f.name.to_string(), feature.properties.get(f.name).cloned().unwrap_or(Value::Null))
-                    })
-                    .collect();
-                let version = 1 + earlier.get(&feature.id).copied().unwrap_or(0);
-                let mut row = Vec::with_capacity(512);
-                row.extend_from_slice(&12i16.to_be_bytes());
-                copy_field(&mut row, Some(collection.id.as_bytes()));
-                copy_field(&mut row, Some(feature.id.as_bytes()));
-                copy_field(&mut row, Some(&version.to_be_bytes()));
-                copy_field(&mut row, Some(b"create"));
-                copy_field(&mut row, Some(actor.as_bytes()));
-                copy_field(&mut row, Some(&now.to_be_bytes()));
-                copy_field(&mut row, None);
-                copy_field(&mut row, Some(changed.as_bytes()));
-                copy_field(&mut row, Some(Value::Object(properties).to_string().as_bytes()));
-                match &feature.geometry {
-                    Some(g) => {
-                        copy_field(&mut row, Some(crate::spatial::to_geojson(g).to_string().as_bytes()));
-                        copy_field(&mut row, Some(&area_ha.to_be_bytes()));
-                        copy_field(&mut row, Some(feature.source_crs.as_bytes()));
-                    }
-                    None => (0..3).for_each(|_| copy_field(&mut row, None)),
-                }
-                row
-            })
+    copy_encoded(copy, features, |k, feature, row| {
+        let properties: Map<String, Value> = collection
+            .fields
+            .iter()
+            .map(|f| (f.name.to_string(), feature.properties.get(f.name).cloned().unwrap_or(Value::Null)))
             .collect();
-        let mut part = pending.take().unwrap_or_default();
-        rows.iter().for_each(|row| part.extend_from_slice(row));
-        sent += chunk.len();
-        if sent == features.len() {
-            part.extend_from_slice(&(-1i16).to_be_bytes());
+        let version = 1 + earlier.get(&feature.id).copied().unwrap_or(0);
+        row.extend_from_slice(&12i16.to_be_bytes());
+        copy_field(row, Some(collection.id.as_bytes()));
+        copy_field(row, Some(feature.id.as_bytes()));
+        copy_field(row, Some(&version.to_be_bytes()));
+        copy_field(row, Some(b"create"));
+        copy_field(row, Some(actor.as_bytes()));
+        copy_field(row, Some(&now.to_be_bytes()));
+        copy_field(row, None);
+        copy_field(row, Some(changed.as_bytes()));
+        copy_field(row, Some(Value::Object(properties).to_string().as_bytes()));
+        match &feature.geometry {
+            Some(g) => {
+                copy_field(row, Some(crate::spatial::to_geojson(g).to_string().as_bytes()));
+                copy_field(row, Some(&areas[k].to_be_bytes()));
+                copy_field(row, Some(feature.source_crs.as_bytes()));
+            }
+            None => (0..3).for_each(|_| copy_field(row, None)),
         }
-        if let Err(e) = copy.send(part.as_slice()).await {
-            let _ = copy.abort("landbank: sending the versions failed").await;
-            return Err(store_error(e));
-        }
-    }
-    copy.finish().await.map_err(store_error)?;
+        Ok(())
+    })
+    .await?;
     Ok(())
 }
 
