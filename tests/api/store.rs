@@ -1,13 +1,15 @@
 //! The SQLite store: one transaction per write, clear ingest errors, data that survives a restart.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use landbank::collections;
 use landbank::ingest::parse_feature_collection;
-use landbank::store::{self, StoreError};
+use landbank::store::history::{self, Op, Write};
+use landbank::store::{self, ItemsQuery, NewFeature, Store, StoreError};
 use serde_json::json;
 
-use crate::helpers::{Backend, scratch_database, spawn_empty_app};
+use crate::helpers::{Backend, TestApp, scratch_database, spawn_empty_app};
 
 fn zone_feature(code: &str, status: &str, lon: f64) -> serde_json::Value {
     json!({
@@ -140,30 +142,70 @@ async fn an_empty_store_serves_empty_figures(backend: Backend) {
     assert_eq!(zones.await.unwrap(), 0);
 }
 
-/// A batch large enough to be copied in (PostgreSQL's `COPY`, for its rows and their first versions)
-/// keeps a first version of each record as an edit would, and a record deleted and written again in such
-/// a batch continues its numbering.
-async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
+/// An empty store with one zone, A-1 (0.01° square at 106.0, 21.0, in VN-56), for plots.
+async fn store_with_zone(backend: Backend) -> TestApp {
     let app = spawn_empty_app(backend).await;
     let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0)]});
     let zones =
         parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
             .unwrap();
     app.store.insert(&[(&collections::ZONES, zones)]).await.unwrap();
+    app
+}
+
+/// A square plot of zone A-1, `side` degrees wide, its south-west corner at (`x`, `y`).
+fn square_plot(code: &str, x: f64, y: f64, side: f64) -> serde_json::Value {
+    json!({"type": "Feature", "id": code, "properties": {"code": code, "zone_code": "A-1"},
+        "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]]}})
+}
+
+/// Plots as a write takes them (zone A-1's province filled in).
+fn plot_batch(features: Vec<serde_json::Value>) -> Vec<NewFeature> {
     let provinces = HashMap::from([("A-1".to_string(), "VN-56".to_string())]);
-    let plots = |codes: std::ops::Range<usize>, shift: f64| {
-        let features: Vec<serde_json::Value> = codes
-            .map(|k| {
-                let (x, y) = (106.0001 + (k % 10) as f64 * 0.0009 + shift, 21.0001 + (k / 10 % 10) as f64 * 0.0009);
-                json!({"type": "Feature", "id": format!("P-{k:04}"),
-                    "properties": {"code": format!("P-{k:04}"), "zone_code": "A-1"},
-                    "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.0008, y], [x + 0.0008, y + 0.0008], [x, y + 0.0008], [x, y]]]}})
-            })
-            .collect();
-        let fc = json!({"type": "FeatureCollection", "features": features});
-        parse_feature_collection(&collections::PLOTS, "plots.geojson", &fc.to_string(), &provinces).unwrap()
+    let fc = json!({"type": "FeatureCollection", "features": features});
+    parse_feature_collection(&collections::PLOTS, "plots.geojson", &fc.to_string(), &provinces).unwrap()
+}
+
+/// The deletion of a plot of zone A-1 at its first version.
+fn deletion(feature: NewFeature) -> Write {
+    Write {
+        collection: &collections::PLOTS,
+        op: Op::Delete,
+        expected_version: Some(1),
+        feature,
+        actor: "test".into(),
+        changed: vec![],
+        zones: vec!["A-1".into()],
+    }
+}
+
+/// The ids of the plots in `bbox`, sorted.
+async fn plots_in(store: &Arc<dyn Store>, bbox: [f64; 4]) -> Vec<String> {
+    let query = ItemsQuery { bbox: Some(bbox), ..Default::default() };
+    let mut ids: Vec<String> =
+        store.items(&collections::PLOTS, &query).await.unwrap().rows.into_iter().map(|r| r.id).collect();
+    ids.sort();
+    ids
+}
+
+/// A batch large enough to be copied in (PostgreSQL's `COPY`, for its rows and their first versions)
+/// keeps a first version of each record as an edit would, and a record deleted and written again in such
+/// a batch continues its numbering.
+async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
+    let app = store_with_zone(backend).await;
+    // Plots 0.0008° wide on a 10 × 10 grid, 0.0009° apart.
+    let plots = |codes: std::ops::Range<usize>| {
+        plot_batch(
+            codes
+                .map(|k| {
+                    let (x, y) =
+                        (106.0001 + (k % 10) as f64 * 0.0009, 21.0001 + (k / 10 % 10) as f64 * 0.0009);
+                    square_plot(&format!("P-{k:04}"), x, y, 0.0008)
+                })
+                .collect(),
+        )
     };
-    let first = plots(0..100, 0.0);
+    let first = plots(0..100);
     let written_42 = first[42].clone();
     // With an empty batch beside it (a file's collection with nothing in it).
     app.store.insert(&[(&collections::PLOTS, first), (&collections::LEASES, vec![])]).await.unwrap();
@@ -177,27 +219,16 @@ async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
     assert_eq!(v.properties.get("province_code"), Some(&json!("VN-56")));
     let (area, stored_area) = (v.area_ha.expect("an area"), stored.area_ha.expect("an area"));
     assert!((area - stored_area).abs() < 1e-9 && area > 0.5, "{area} ha kept, {stored_area} ha stored");
-    assert!(v.geometry.is_some());
     let kept = v.clone().into_row().multipolygon("plots").unwrap().expect("a geometry");
     assert_eq!(Some(&kept), written_42.geometry.as_ref(), "the version keeps the geometry written");
     // As of now, every record reads back from history.
-    let as_of =
-        app.store.rows_as_of(&collections::PLOTS, landbank::store::history::now_us(), &[]).await.unwrap();
+    let as_of = app.store.rows_as_of(&collections::PLOTS, history::now_us(), &[]).await.unwrap();
     assert_eq!(as_of.len(), 100);
 
     // Deleted, then written again in another large batch: version 3 after the create and the deletion.
-    let delete = landbank::store::history::Write {
-        collection: &collections::PLOTS,
-        op: landbank::store::history::Op::Delete,
-        expected_version: Some(1),
-        feature: written_42,
-        actor: "test".into(),
-        changed: vec![],
-        zones: vec!["A-1".into()],
-    };
-    app.store.write(&delete).await.unwrap();
-    let mut again = plots(100..199, 0.0);
-    again.push(plots(42..43, 0.0).remove(0));
+    app.store.write(&deletion(written_42)).await.unwrap();
+    let mut again = plots(100..199);
+    again.extend(plots(42..43));
     app.store.insert(&[(&collections::PLOTS, again)]).await.unwrap();
     let versions = app.store.versions(&collections::PLOTS, "P-0042").await.unwrap();
     let summary: Vec<(i64, &str, bool)> =
@@ -213,122 +244,55 @@ async fn a_large_batch_keeps_a_first_version_of_every_record(backend: Backend) {
 /// whole again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_import_packs_the_spatial_index_soundly() {
-    use landbank::store::ItemsQuery;
     use sqlx::Connection;
-    let app = spawn_empty_app(Backend::Sqlite).await;
-    let fc = json!({"type": "FeatureCollection", "features": [zone_feature("A-1", "operating", 106.0)]});
-    let zones =
-        parse_feature_collection(&collections::ZONES, "zones.geojson", &fc.to_string(), &HashMap::new())
-            .unwrap();
-    app.store.insert(&[(&collections::ZONES, zones)]).await.unwrap();
-    let provinces = HashMap::from([("A-1".to_string(), "VN-56".to_string())]);
-    // A 50 × 50 grid of plots 0.00015° wide, 0.00018° apart.
-    let plot = |i: usize, j: usize, code: String| {
-        let (x, y) = (106.0001 + i as f64 * 0.00018, 21.0001 + j as f64 * 0.00018);
-        json!({"type": "Feature", "id": code, "properties": {"code": code, "zone_code": "A-1"},
-            "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.00015, y], [x + 0.00015, y + 0.00015], [x, y + 0.00015], [x, y]]]}})
+    let app = store_with_zone(Backend::Sqlite).await;
+    // Plots 0.00015° wide on a grid 50 columns wide, 0.00018° apart, from `lat`.
+    let plot = |code: String, i: usize, j: usize, lat: f64| {
+        square_plot(&code, 106.0001 + i as f64 * 0.00018, lat + j as f64 * 0.00018, 0.00015)
     };
-    let parse = |features: Vec<serde_json::Value>| {
-        let fc = json!({"type": "FeatureCollection", "features": features});
-        parse_feature_collection(&collections::PLOTS, "plots.geojson", &fc.to_string(), &provinces).unwrap()
-    };
-    let grid = parse((0..2500).map(|k| plot(k % 50, k / 50, format!("G-{k:04}"))).collect());
+    let grid = plot_batch((0..2500).map(|k| plot(format!("G-{k:04}"), k % 50, k / 50, 21.0001)).collect());
     app.store.insert(&[(&collections::PLOTS, grid)]).await.unwrap();
 
     let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", app.database)).await.unwrap();
     async fn check(db: &mut sqlx::SqliteConnection) -> String {
         sqlx::query_scalar("SELECT rtreecheck('plots_rtree')").fetch_one(db).await.unwrap()
     }
+    async fn nodes(db: &mut sqlx::SqliteConnection) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM plots_rtree_node").fetch_one(db).await.unwrap()
+    }
     assert_eq!(check(&mut db).await, "ok");
     // Packed full: 50 leaves of 50 boxes and the root, where SQLite's inserts leave leaves part empty.
-    let nodes: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM plots_rtree_node").fetch_one(&mut db).await.unwrap();
-    assert_eq!(nodes, 51);
+    assert_eq!(nodes(&mut db).await, 51);
     // Columns 10–19 and rows 5–7 of the grid, found through the index.
-    let in_box = |store: &std::sync::Arc<dyn landbank::store::Store>| {
-        let query = ItemsQuery {
-            bbox: Some([
-                106.0001 + 10.0 * 0.00018 + 0.00001,
-                21.0001 + 5.0 * 0.00018 + 0.00001,
-                106.0001 + 19.0 * 0.00018 + 0.0001,
-                21.0001 + 7.0 * 0.00018 + 0.0001,
-            ]),
-            ..Default::default()
-        };
-        let store = store.clone();
-        async move {
-            let mut ids: Vec<String> = store
-                .items(&collections::PLOTS, &query)
-                .await
-                .unwrap()
-                .rows
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
-            ids.sort();
-            ids
-        }
-    };
+    let (west, south) = (106.0001 + 10.0 * 0.00018 + 0.00001, 21.0001 + 5.0 * 0.00018 + 0.00001);
+    let middle = [west, south, 106.0001 + 19.0 * 0.00018 + 0.0001, 21.0001 + 7.0 * 0.00018 + 0.0001];
     let expected: Vec<String> =
         (5..8).flat_map(|j| (10..20).map(move |i| format!("G-{:04}", j * 50 + i))).collect();
-    assert_eq!(in_box(&app.store).await, expected);
+    assert_eq!(plots_in(&app.store, middle).await, expected);
 
     // Afterwards, SQLite's own inserts and deletions keep the packed index sound.
-    let more = parse(vec![plot(12, 6, "N-1".into()), plot(40, 40, "N-2".into())]);
+    let more = plot_batch(vec![plot("N-1".into(), 12, 6, 21.0001), plot("N-2".into(), 40, 40, 21.0001)]);
     app.store.insert(&[(&collections::PLOTS, more)]).await.unwrap();
     let gone = app.store.item(&collections::PLOTS, "G-0310").await.unwrap().unwrap();
-    let delete = landbank::store::history::Write {
-        collection: &collections::PLOTS,
-        op: landbank::store::history::Op::Delete,
-        expected_version: Some(1),
-        feature: landbank::store::NewFeature {
-            id: gone.id.clone(),
-            properties: gone.properties.clone(),
-            geometry: gone.multipolygon("plots").unwrap(),
-            source_crs: "EPSG:4326".into(),
-        },
-        actor: "test".into(),
-        changed: vec![],
-        zones: vec!["A-1".into()],
-    };
-    app.store.write(&delete).await.unwrap();
+    let geometry = gone.multipolygon("plots").unwrap();
+    let gone =
+        NewFeature { id: gone.id, properties: gone.properties, geometry, source_crs: "EPSG:4326".into() };
+    app.store.write(&deletion(gone)).await.unwrap();
     assert_eq!(check(&mut db).await, "ok");
     let mut expected: Vec<String> = expected.into_iter().filter(|id| id != "G-0310").collect();
     expected.push("N-1".into());
     expected.sort();
-    assert_eq!(in_box(&app.store).await, expected);
+    assert_eq!(plots_in(&app.store, middle).await, expected);
 
     // A batch larger than the tree (a second province's import) packs it whole again, old boxes and new.
-    let north: Vec<serde_json::Value> = (0..2600)
-        .map(|k| {
-            let mut p = plot(k % 50, k / 50, format!("H-{k:04}"));
-            for ring in p["geometry"]["coordinates"].as_array_mut().unwrap() {
-                for point in ring.as_array_mut().unwrap() {
-                    point[1] = json!(point[1].as_f64().unwrap() + 0.02);
-                }
-            }
-            p
-        })
-        .collect();
-    app.store.insert(&[(&collections::PLOTS, parse(north))]).await.unwrap();
+    let north = plot_batch((0..2600).map(|k| plot(format!("H-{k:04}"), k % 50, k / 50, 21.0201)).collect());
+    app.store.insert(&[(&collections::PLOTS, north)]).await.unwrap();
     assert_eq!(check(&mut db).await, "ok");
     // 5,101 boxes: 101 leaves, 2 nodes above them, the root.
-    let nodes: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM plots_rtree_node").fetch_one(&mut db).await.unwrap();
-    assert_eq!(nodes, 104);
-    assert_eq!(in_box(&app.store).await, expected);
-    let north_box = ItemsQuery { bbox: Some([106.0, 21.0201, 106.0004, 21.0203]), ..Default::default() };
-    let mut found: Vec<String> = app
-        .store
-        .items(&collections::PLOTS, &north_box)
-        .await
-        .unwrap()
-        .rows
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    found.sort();
-    assert_eq!(found, ["H-0000", "H-0001", "H-0050", "H-0051"]);
+    assert_eq!(nodes(&mut db).await, 104);
+    assert_eq!(plots_in(&app.store, middle).await, expected);
+    let north_corner = [106.0, 21.0201, 106.0004, 21.0203];
+    assert_eq!(plots_in(&app.store, north_corner).await, ["H-0000", "H-0001", "H-0050", "H-0051"]);
 }
 
 crate::contract!(
