@@ -218,7 +218,9 @@ async fn main() {
     drop_bench_databases().await;
     println!("| store | case | data | median | p99 | response |");
     println!("|---|---|---|---|---|---|");
-    for backend in ["sqlite", "postgis"] {
+    // `LANDBANK_BENCH_STORES=sqlite` (or `postgis`): one store only, e.g. under `perf record`.
+    let stores = std::env::var("LANDBANK_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgis".into());
+    for backend in ["sqlite", "postgis"].into_iter().filter(|b| stores.split(',').any(|s| s == *b)) {
         if tiles_only || bbox_only {
             large(backend, dir.path(), cold_runs, if tiles_only { Only::Tiles } else { Only::Bbox }).await;
             continue;

@@ -257,6 +257,11 @@ impl Backend for sqlx::Postgres {
         }
     }
 
+    /// Rows come over the socket in one stream, read where they arrive.
+    fn packed_page(_: &str) -> Option<String> {
+        None
+    }
+
     fn json_array_of(row: &str, from: &str) -> String {
         format!("SELECT '[' || COALESCE(string_agg({row}, ',' ORDER BY t.fid), '') || ']' {from}")
     }

@@ -76,10 +76,12 @@ pub(crate) trait Backend: Database {
     /// SQL of one row of `t` as JSON text, in the `shape` asked; the geometry as GeoJSON, or `null`.
     fn row_json(collection: &Collection, shape: RowJson) -> String;
     /// A row of [`RowJson::Page`]: its JSON text and its geometry (see [`super::JsonPage`]).
-    fn read_page_row(
-        collection: &Collection,
-        row: &Self::Row,
-    ) -> Result<(String, Option<String>), StoreError>;
+    fn read_page_row(collection: &Collection, row: &Self::Row) -> Result<PageRow, StoreError>;
+    /// The statement reading the rows of `inner` (a page of [`RowJson::Page`] columns and `fid_`, at
+    /// most [`PACKED_ROWS`] of them) as one text (see [`unpack_page`]), where reading a row costs a trip
+    /// through the driver each (SQLite's worker thread hands every row over on its own, waking the
+    /// reader each time); `None` where rows are read one by one.
+    fn packed_page(inner: &str) -> Option<String>;
     /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of
     /// `from` (`FROM … WHERE …`, the table as `t`), in `fid` order: one value where a row per record
     /// would cost a trip through the driver each.
@@ -90,6 +92,33 @@ pub(crate) trait Backend: Database {
         collection: &'a Collection,
         id: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// A row of a page of JSON text: the row's JSON text and its geometry (see [`Backend::read_page_row`]).
+pub(crate) type PageRow = (String, Option<String>);
+
+/// The most rows a page is read as one text ([`Backend::packed_page`]): the text stays far below
+/// SQLite's limit on a value (10⁹ bytes), whatever the records.
+pub(crate) const PACKED_ROWS: u64 = 10_000;
+
+/// The records of a page read as one text ([`Backend::packed_page`]): records separated by `\x1e`,
+/// each `fid \x1f JSON text \x1f geometry` (the geometry empty when there is none). JSON text holds no
+/// raw control characters (they are escaped), so the separators cannot occur inside a record.
+pub(crate) fn unpack_page(collection: &str, text: &str) -> Result<Vec<(i64, PageRow)>, StoreError> {
+    text.split('\x1e')
+        .filter(|record| !record.is_empty())
+        .map(|record| {
+            let bad = || StoreError::Corrupt {
+                collection: collection.to_string(),
+                id: record.split('\x1f').next().unwrap_or_default().to_string(),
+                reason: "its row, read with its page as one text, is not as written".into(),
+            };
+            let (fid, rest) = record.split_once('\x1f').ok_or_else(bad)?;
+            let (json, geometry) = rest.split_once('\x1f').ok_or_else(bad)?;
+            let fid = fid.parse().map_err(|_| bad())?;
+            Ok((fid, (json.to_string(), (!geometry.is_empty()).then(|| geometry.to_string()))))
+        })
+        .collect()
 }
 
 /// A store over one database pool: versions, audit and tokens follow (see [`super::History`] and
@@ -144,14 +173,17 @@ pub(crate) trait SharedOps {
     ) -> Result<Option<Page>, StoreError>;
 
     /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`,
-    /// in the query's order, and the count of all matches (kept in `counts` per data version).
+    /// in the query's order, and the count of all matches (kept in `counts` per data version). With
+    /// `packed` (`columns` being [`RowJson::Page`]'s), a page of at most [`PACKED_ROWS`] is read as one
+    /// text where the database offers it, each row made by `packed` from its JSON text and geometry.
     async fn page_in_sql<R: Send>(
         pool: &Pool<Self::Db>,
         counts: &CountCache,
         collection: &'static Collection,
         query: &ItemsQuery,
         columns: &str,
-        read: impl for<'r> Fn(&'r <Self::Db as Database>::Row) -> Result<R, StoreError> + Send,
+        read: impl for<'r> Fn(&'r <Self::Db as Database>::Row) -> Result<R, StoreError> + Send + Sync,
+        packed: Option<fn(PageRow) -> R>,
     ) -> Result<(Vec<R>, u64), StoreError>;
 
     /// Rows as one JSON text (see [`super::Store::json_rows`]).
@@ -280,8 +312,9 @@ where
             return Ok(page);
         }
         let read = |r: &DB::Row| DB::read_row(collection, r);
+        let columns = DB::select_columns(collection);
         let (rows, number_matched) =
-            Self::page_in_sql(pool, counts, collection, query, &DB::select_columns(collection), read).await?;
+            Self::page_in_sql(pool, counts, collection, query, &columns, read, None).await?;
         Ok(Page { rows, number_matched })
     }
 
@@ -297,7 +330,7 @@ where
         let columns = DB::row_json(collection, RowJson::Page);
         let read = |r: &DB::Row| DB::read_page_row(collection, r);
         let (rows, number_matched) =
-            Self::page_in_sql(pool, counts, collection, query, &columns, read).await?;
+            Self::page_in_sql(pool, counts, collection, query, &columns, read, Some(|row| row)).await?;
         Ok(JsonPage { collection: collection.id, rows, number_matched })
     }
 
@@ -337,8 +370,45 @@ where
         collection: &'static Collection,
         query: &ItemsQuery,
         columns: &str,
-        read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError> + Send,
+        read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError> + Send + Sync,
+        packed: Option<fn(PageRow) -> R>,
     ) -> Result<(Vec<R>, u64), StoreError> {
+        // The rows of statement `text` (which selects `fid_` and `columns`), read one by one or, for
+        // `rows` of at most PACKED_ROWS, as one text.
+        async fn fetch<DB: Backend, R>(
+            pool: &Pool<DB>,
+            query: Query<DB>,
+            read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError>,
+        ) -> Result<Vec<(i64, R)>, StoreError>
+        where
+            for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+            DB::Arguments: IntoArguments<DB>,
+            for<'q> i64: Decode<'q, DB> + Type<DB>,
+            for<'q> &'q str: ColumnIndex<DB::Row>,
+        {
+            let rows = query.fetch_all(pool).await.map_err(store_error)?;
+            rows.iter().map(|r| Ok((r.try_get("fid_").map_err(store_error)?, read(r)?))).collect()
+        }
+        // The same rows read as one text (see Backend::packed_page).
+        async fn fetch_packed<DB: Backend>(
+            pool: &Pool<DB>,
+            collection: &str,
+            query: Query<DB>,
+        ) -> Result<Vec<(i64, PageRow)>, StoreError>
+        where
+            for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+            DB::Arguments: IntoArguments<DB>,
+            for<'q> Option<String>: Decode<'q, DB> + Type<DB>,
+            usize: ColumnIndex<DB::Row>,
+        {
+            let row = query.fetch_one(pool).await.map_err(store_error)?;
+            let text: Option<String> = row.try_get(0).map_err(store_error)?;
+            unpack_page(collection, text.as_deref().unwrap_or_default())
+        }
+        // How to read a statement's rows: one by one, or `rows` of at most PACKED_ROWS as one text.
+        let packing = |text: &str, rows: u64| {
+            packed.filter(|_| rows <= PACKED_ROWS).and_then(|unpack| Some((unpack, DB::packed_page(text)?)))
+        };
         let mut binder = Binder::new(DB::DIALECT);
         let filter = binder.where_clause(collection, &query.conditions)?;
         let table = collection.table;
@@ -378,14 +448,26 @@ where
             };
             let text = if DB::PAGE_FIRST {
                 format!(
-                    "SELECT {columns} FROM (SELECT * FROM {table} t WHERE {filter} ORDER BY {order}{paging}) t \
-                     ORDER BY {order}"
+                    "SELECT t.fid AS fid_, {columns} \
+                     FROM (SELECT * FROM {table} t WHERE {filter} ORDER BY {order}{paging}) t ORDER BY {order}"
                 )
             } else {
-                format!("SELECT {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}")
+                format!(
+                    "SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}"
+                )
             };
-            let rows = statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
-            return Ok((rows.iter().map(read).collect::<Result<_, _>>()?, count as u64));
+            let rows = match packing(&text, query.limit.unwrap_or(u64::MAX)) {
+                Some((unpack, text)) => {
+                    let rows = fetch_packed(pool, collection.id, statement(text, binder.binds)).await?;
+                    rows.into_iter().map(|(_, row)| unpack(row)).collect()
+                }
+                None => fetch(pool, statement(text, binder.binds), &read)
+                    .await?
+                    .into_iter()
+                    .map(|(_, row)| row)
+                    .collect(),
+            };
+            return Ok((rows, count as u64));
         };
         // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
         let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
@@ -406,9 +488,12 @@ where
             let mut binder = Binder::new(DB::DIALECT);
             let fids = DB::fids_in(&mut binder, chunk);
             let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
-            for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
-                let fid: i64 = r.try_get("fid_").map_err(store_error)?;
-                by_fid.insert(fid, read(&r)?);
+            match packing(&text, chunk.len() as u64) {
+                Some((unpack, text)) => {
+                    let rows = fetch_packed(pool, collection.id, statement(text, binder.binds)).await?;
+                    by_fid.extend(rows.into_iter().map(|(fid, row)| (fid, unpack(row))));
+                }
+                None => by_fid.extend(fetch(pool, statement(text, binder.binds), &read).await?),
             }
         }
         // In the page's order (the query's).
@@ -784,5 +869,27 @@ where
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool, StoreError> {
         <Shared<S::Db> as SharedOps>::revoke_token(self.pool(), id_or_name).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_page_unpacks_to_its_records_in_order() {
+        let text = "7\x1f[\"a\",{}]\x1f{\"type\":\"Point\",\"coordinates\":[1,2]}\x1e3\x1f[\"b\",{}]\x1f";
+        let rows = unpack_page("plots", text).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (7, ("[\"a\",{}]".into(), Some("{\"type\":\"Point\",\"coordinates\":[1,2]}".into()))),
+                (3, ("[\"b\",{}]".into(), None)),
+            ]
+        );
+        assert!(unpack_page("plots", "").unwrap().is_empty());
+        let broken = unpack_page("plots", "x\x1f[]\x1f").unwrap_err();
+        assert!(matches!(broken, StoreError::Corrupt { ref id, .. } if id == "x"), "{broken:?}");
+        assert!(unpack_page("plots", "7\x1f[]").is_err());
     }
 }

@@ -216,6 +216,14 @@ impl Backend for sqlx::Sqlite {
         }
     }
 
+    /// The rows in the order `inner` gives them: SQLite does not flatten a subquery with `ORDER BY`
+    /// or `LIMIT` into an aggregate, so `group_concat` takes its rows as they come.
+    fn packed_page(inner: &str) -> Option<String> {
+        Some(format!(
+            "SELECT group_concat(fid_ || char(31) || r_ || char(31) || COALESCE(g_, ''), char(30)) FROM ({inner})"
+        ))
+    }
+
     fn json_array_of(row: &str, from: &str) -> String {
         format!(
             "SELECT '[' || COALESCE(group_concat(r, ','), '') || ']' FROM (SELECT {row} AS r {from} ORDER BY t.fid)"
