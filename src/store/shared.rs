@@ -77,8 +77,8 @@ pub(crate) trait Backend: Database {
     fn row_json(collection: &Collection, shape: RowJson) -> String;
     /// A row of [`RowJson::Page`]: its JSON text and its geometry (see [`super::JsonPage`]).
     fn read_page_row(collection: &Collection, row: &Self::Row) -> Result<PageRow, StoreError>;
-    /// The statement reading the rows of `inner` (a page of [`RowJson::Page`] columns and `fid_`, at
-    /// most [`PACKED_ROWS`] of them) as one text (see [`unpack_page`]), where reading a row costs a trip
+    /// The statement reading the rows of `inner` (a page of [`RowJson::Page`] columns, `fid_` and `v_`,
+    /// at most [`PACKED_ROWS`] of them) as one text (see [`unpack_page`]) and their `v_`, where reading a row costs a trip
     /// through the driver each (SQLite's worker thread hands every row over on its own, waking the
     /// reader each time); `None` where rows are read one by one.
     fn packed_page(inner: &str) -> Option<String>;
@@ -373,37 +373,46 @@ where
         read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError> + Send + Sync,
         packed: Option<fn(PageRow) -> R>,
     ) -> Result<(Vec<R>, u64), StoreError> {
-        // The rows of statement `text` (which selects `fid_` and `columns`), read one by one or, for
-        // `rows` of at most PACKED_ROWS, as one text.
+        // The rows of statement `text` (which selects `fid_`, `columns` and `v_`, the data version or
+        // NULL), read one by one, and the data version they were read at (`None`: no rows, or none
+        // asked for).
         async fn fetch<DB: Backend, R>(
             pool: &Pool<DB>,
             query: Query<DB>,
             read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError>,
-        ) -> Result<Vec<(i64, R)>, StoreError>
+        ) -> Result<(Vec<(i64, R)>, Option<i64>), StoreError>
         where
             for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
             DB::Arguments: IntoArguments<DB>,
             for<'q> i64: Decode<'q, DB> + Type<DB>,
+            for<'q> Option<i64>: Decode<'q, DB> + Type<DB>,
             for<'q> &'q str: ColumnIndex<DB::Row>,
         {
             let rows = query.fetch_all(pool).await.map_err(store_error)?;
-            rows.iter().map(|r| Ok((r.try_get("fid_").map_err(store_error)?, read(r)?))).collect()
+            let version = match rows.first() {
+                Some(r) => r.try_get("v_").map_err(store_error)?,
+                None => None,
+            };
+            let rows = rows.iter().map(|r| Ok((r.try_get("fid_").map_err(store_error)?, read(r)?)));
+            Ok((rows.collect::<Result<_, StoreError>>()?, version))
         }
-        // The same rows read as one text (see Backend::packed_page).
+        // The same, the rows read as one text (see Backend::packed_page).
         async fn fetch_packed<DB: Backend>(
             pool: &Pool<DB>,
             collection: &str,
             query: Query<DB>,
-        ) -> Result<Vec<(i64, PageRow)>, StoreError>
+        ) -> Result<(Vec<(i64, PageRow)>, Option<i64>), StoreError>
         where
             for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
             DB::Arguments: IntoArguments<DB>,
             for<'q> Option<String>: Decode<'q, DB> + Type<DB>,
+            for<'q> Option<i64>: Decode<'q, DB> + Type<DB>,
             usize: ColumnIndex<DB::Row>,
         {
             let row = query.fetch_one(pool).await.map_err(store_error)?;
             let text: Option<String> = row.try_get(0).map_err(store_error)?;
-            unpack_page(collection, text.as_deref().unwrap_or_default())
+            let version: Option<i64> = row.try_get(1).map_err(store_error)?;
+            Ok((unpack_page(collection, text.as_deref().unwrap_or_default())?, version))
         }
         // How to read a statement's rows: one by one, or `rows` of at most PACKED_ROWS as one text.
         let packing = |text: &str, rows: u64| {
@@ -415,28 +424,6 @@ where
         let statement = Self::statement;
         let order = super::order_by(&query.sort);
         let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
-            // Counted once per data version: read first, so that a write in between is counted under
-            // the version before it and never served once that version is gone.
-            let version: i64 = sqlx::query::<DB>(super::DATA_VERSION)
-                .fetch_one(pool)
-                .await
-                .and_then(|r| r.try_get(0))
-                .map_err(store_error)?;
-            let key = format!("{table}\u{1f}{filter}\u{1f}{:?}", binder.binds);
-            let count = match counts.get(&key, version) {
-                Some((count, _)) => count as i64,
-                None => {
-                    let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
-                    let count: i64 = statement(text, binder.binds.clone())
-                        .fetch_one(pool)
-                        .await
-                        .and_then(|r| r.try_get("n"))
-                        .map_err(store_error)?;
-                    let key_bytes = u32::try_from(key.len()).unwrap_or(u32::MAX);
-                    counts.put(key, version, (count as u64, key_bytes));
-                    count
-                }
-            };
             // The page's bounds are written into the statement, not bound, and left out when there are
             // none. PostgreSQL plans a prepared statement once for any values after five runs: with
             // `LIMIT $n` it assumed a few rows and walked a whole table in `fid` order, filtering
@@ -446,28 +433,57 @@ where
                 (None, offset) => format!(" LIMIT {} OFFSET {offset}", DB::NO_LIMIT),
                 (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
             };
+            // The data version comes with the rows (one trip to the database instead of two), for the
+            // count of matches kept per version.
+            let version = super::DATA_VERSION;
             let text = if DB::PAGE_FIRST {
                 format!(
-                    "SELECT t.fid AS fid_, {columns} \
+                    "SELECT t.fid AS fid_, {columns}, ({version}) AS v_ \
                      FROM (SELECT * FROM {table} t WHERE {filter} ORDER BY {order}{paging}) t ORDER BY {order}"
                 )
             } else {
                 format!(
-                    "SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {filter} ORDER BY {order}{paging}"
+                    "SELECT t.fid AS fid_, {columns}, ({version}) AS v_ FROM {table} t WHERE {filter} \
+                     ORDER BY {order}{paging}"
                 )
             };
-            let rows = match packing(&text, query.limit.unwrap_or(u64::MAX)) {
+            let binds = binder.binds.clone();
+            let (rows, version) = match packing(&text, query.limit.unwrap_or(u64::MAX)) {
                 Some((unpack, text)) => {
-                    let rows = fetch_packed(pool, collection.id, statement(text, binder.binds)).await?;
-                    rows.into_iter().map(|(_, row)| unpack(row)).collect()
+                    let (rows, version) = fetch_packed(pool, collection.id, statement(text, binds)).await?;
+                    (rows.into_iter().map(|(_, row)| unpack(row)).collect::<Vec<_>>(), version)
                 }
-                None => fetch(pool, statement(text, binder.binds), &read)
-                    .await?
-                    .into_iter()
-                    .map(|(_, row)| row)
-                    .collect(),
+                None => {
+                    let (rows, version) = fetch(pool, statement(text, binds), &read).await?;
+                    (rows.into_iter().map(|(_, row)| row).collect(), version)
+                }
             };
-            return Ok((rows, count as u64));
+            // Counted once per data version, after the version was read: a write in between is counted
+            // under the version before it, and never served once that version is gone.
+            let version = match version {
+                Some(version) => version,
+                None => sqlx::query::<DB>(super::DATA_VERSION)
+                    .fetch_one(pool)
+                    .await
+                    .and_then(|r| r.try_get(0))
+                    .map_err(store_error)?,
+            };
+            let key = format!("{table}\u{1f}{filter}\u{1f}{:?}", binder.binds);
+            let count = match counts.get(&key, version) {
+                Some((count, _)) => count,
+                None => {
+                    let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
+                    let count: i64 = statement(text, binder.binds)
+                        .fetch_one(pool)
+                        .await
+                        .and_then(|r| r.try_get("n"))
+                        .map_err(store_error)?;
+                    let key_bytes = u32::try_from(key.len()).unwrap_or(u32::MAX);
+                    counts.put(key, version, (count as u64, key_bytes));
+                    count as u64
+                }
+            };
+            return Ok((rows, count));
         };
         // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
         let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
@@ -487,13 +503,15 @@ where
         for chunk in page.chunks(30_000) {
             let mut binder = Binder::new(DB::DIALECT);
             let fids = DB::fids_in(&mut binder, chunk);
-            let text = format!("SELECT t.fid AS fid_, {columns} FROM {table} t WHERE {fids}");
+            let text = format!(
+                "SELECT t.fid AS fid_, {columns}, CAST(NULL AS bigint) AS v_ FROM {table} t WHERE {fids}"
+            );
             match packing(&text, chunk.len() as u64) {
                 Some((unpack, text)) => {
-                    let rows = fetch_packed(pool, collection.id, statement(text, binder.binds)).await?;
+                    let (rows, _) = fetch_packed(pool, collection.id, statement(text, binder.binds)).await?;
                     by_fid.extend(rows.into_iter().map(|(fid, row)| (fid, unpack(row))));
                 }
-                None => by_fid.extend(fetch(pool, statement(text, binder.binds), &read).await?),
+                None => by_fid.extend(fetch(pool, statement(text, binder.binds), &read).await?.0),
             }
         }
         // In the page's order (the query's).

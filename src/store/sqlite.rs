@@ -220,7 +220,8 @@ impl Backend for sqlx::Sqlite {
     /// or `LIMIT` into an aggregate, so `group_concat` takes its rows as they come.
     fn packed_page(inner: &str) -> Option<String> {
         Some(format!(
-            "SELECT group_concat(fid_ || char(31) || r_ || char(31) || COALESCE(g_, ''), char(30)) FROM ({inner})"
+            "SELECT group_concat(fid_ || char(31) || r_ || char(31) || COALESCE(g_, ''), char(30)), \
+             MAX(v_) FROM ({inner})"
         ))
     }
 
