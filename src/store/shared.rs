@@ -76,11 +76,11 @@ pub(crate) trait Backend: Database {
     /// SQL of one row of `t` as JSON text, in the `shape` asked; the geometry as GeoJSON, or `null`.
     fn row_json(collection: &Collection, shape: RowJson) -> String;
     /// A row of [`RowJson::Page`]: its JSON text and its geometry (see [`super::JsonPage`]).
-    fn read_page_row(collection: &Collection, row: &Self::Row) -> Result<PageRow, StoreError>;
+    fn read_page_row(collection: &Collection, row: &Self::Row) -> Result<PageText, StoreError>;
     /// The statement reading the rows of `inner` (a page of [`RowJson::Page`] columns, `fid_` and `v_`,
-    /// at most [`PACKED_ROWS`] of them) as one text (see [`unpack_page`]) and their `v_`, where reading a row costs a trip
-    /// through the driver each (SQLite's worker thread hands every row over on its own, waking the
-    /// reader each time); `None` where rows are read one by one.
+    /// at most [`PACKED_ROWS`] of them) as one text (see [`unpack_page`]) and their `v_`, where reading
+    /// a row costs a trip through the driver each (SQLite's worker thread hands every row over on its
+    /// own, waking the reader each time); `None` where rows are read one by one.
     fn packed_page(inner: &str) -> Option<String>;
     /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of
     /// `from` (`FROM … WHERE …`, the table as `t`), in `fid` order: one value where a row per record
@@ -94,8 +94,8 @@ pub(crate) trait Backend: Database {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
-/// A row of a page of JSON text: the row's JSON text and its geometry (see [`Backend::read_page_row`]).
-pub(crate) type PageRow = (String, Option<String>);
+/// A row of a page as text: the row's JSON text and its geometry (see [`Backend::read_page_row`]).
+pub(crate) type PageText = (String, Option<String>);
 
 /// The most rows a page is read as one text ([`Backend::packed_page`]): the text stays far below
 /// SQLite's limit on a value (10⁹ bytes), whatever the records.
@@ -104,7 +104,7 @@ pub(crate) const PACKED_ROWS: u64 = 10_000;
 /// The records of a page read as one text ([`Backend::packed_page`]): records separated by `\x1e`,
 /// each `fid \x1f JSON text \x1f geometry` (the geometry empty when there is none). JSON text holds no
 /// raw control characters (they are escaped), so the separators cannot occur inside a record.
-pub(crate) fn unpack_page(collection: &str, text: &str) -> Result<Vec<(i64, PageRow)>, StoreError> {
+pub(crate) fn unpack_page(collection: &str, text: &str) -> Result<Vec<(i64, PageText)>, StoreError> {
     text.split('\x1e')
         .filter(|record| !record.is_empty())
         .map(|record| {
@@ -183,7 +183,7 @@ pub(crate) trait SharedOps {
         query: &ItemsQuery,
         columns: &str,
         read: impl for<'r> Fn(&'r <Self::Db as Database>::Row) -> Result<R, StoreError> + Send + Sync,
-        packed: Option<fn(PageRow) -> R>,
+        packed: Option<fn(PageText) -> R>,
     ) -> Result<(Vec<R>, u64), StoreError>;
 
     /// Rows as one JSON text (see [`super::Store::json_rows`]).
@@ -363,7 +363,8 @@ where
 
     /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`, in
     /// the query's order, and the count of all matches: through the spatial index and an exact test when
-    /// there is a box, else one count and one `LIMIT … OFFSET …`.
+    /// there is a box, else one `LIMIT … OFFSET …` that also reads the data version, and a count when
+    /// none is kept for that version.
     async fn page_in_sql<R: Send>(
         pool: &Pool<DB>,
         counts: &CountCache,
@@ -371,7 +372,7 @@ where
         query: &ItemsQuery,
         columns: &str,
         read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError> + Send + Sync,
-        packed: Option<fn(PageRow) -> R>,
+        packed: Option<fn(PageText) -> R>,
     ) -> Result<(Vec<R>, u64), StoreError> {
         // The rows of statement `text` (which selects `fid_`, `columns` and `v_`, the data version or
         // NULL), read one by one, and the data version they were read at (`None`: no rows, or none
@@ -401,7 +402,7 @@ where
             pool: &Pool<DB>,
             collection: &str,
             query: Query<DB>,
-        ) -> Result<(Vec<(i64, PageRow)>, Option<i64>), StoreError>
+        ) -> Result<(Vec<(i64, PageText)>, Option<i64>), StoreError>
         where
             for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
             DB::Arguments: IntoArguments<DB>,
