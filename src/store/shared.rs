@@ -375,21 +375,38 @@ where
         packed: Option<fn(PageText) -> R>,
     ) -> Result<(Vec<R>, u64), StoreError> {
         // The rows of statement `text` (which selects `fid_`, `columns` and `v_`, the data version or
-        // NULL), read one by one, and the data version they were read at (`None`: no rows, or none
-        // asked for).
+        // NULL; its values bound by `statement`) with their fids, and the data version they were read at
+        // (`None`: no rows, or none asked for). Read as one text where `packed` is given, at most
+        // PACKED_ROWS are expected (`rows`) and the database offers it (Backend::packed_page); else
+        // row by row, each by `read`.
+        #[allow(clippy::too_many_arguments)]
         async fn fetch<DB: Backend, R>(
             pool: &Pool<DB>,
-            query: Query<DB>,
+            collection: &str,
+            text: String,
+            statement: impl FnOnce(String) -> Query<DB>,
+            rows: u64,
             read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError>,
+            packed: Option<fn(PageText) -> R>,
         ) -> Result<(Vec<(i64, R)>, Option<i64>), StoreError>
         where
             for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
             DB::Arguments: IntoArguments<DB>,
             for<'q> i64: Decode<'q, DB> + Type<DB>,
             for<'q> Option<i64>: Decode<'q, DB> + Type<DB>,
+            for<'q> Option<String>: Decode<'q, DB> + Type<DB>,
             for<'q> &'q str: ColumnIndex<DB::Row>,
+            usize: ColumnIndex<DB::Row>,
         {
-            let rows = query.fetch_all(pool).await.map_err(store_error)?;
+            let packed = packed.filter(|_| rows <= PACKED_ROWS);
+            if let Some((unpack, text)) = packed.and_then(|unpack| Some((unpack, DB::packed_page(&text)?))) {
+                let row = statement(text).fetch_one(pool).await.map_err(store_error)?;
+                let text: Option<String> = row.try_get(0).map_err(store_error)?;
+                let version: Option<i64> = row.try_get(1).map_err(store_error)?;
+                let rows = unpack_page(collection, text.as_deref().unwrap_or_default())?;
+                return Ok((rows.into_iter().map(|(fid, row)| (fid, unpack(row))).collect(), version));
+            }
+            let rows = statement(text).fetch_all(pool).await.map_err(store_error)?;
             let version = match rows.first() {
                 Some(r) => r.try_get("v_").map_err(store_error)?,
                 None => None,
@@ -397,28 +414,6 @@ where
             let rows = rows.iter().map(|r| Ok((r.try_get("fid_").map_err(store_error)?, read(r)?)));
             Ok((rows.collect::<Result<_, StoreError>>()?, version))
         }
-        // The same, the rows read as one text (see Backend::packed_page).
-        async fn fetch_packed<DB: Backend>(
-            pool: &Pool<DB>,
-            collection: &str,
-            query: Query<DB>,
-        ) -> Result<(Vec<(i64, PageText)>, Option<i64>), StoreError>
-        where
-            for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-            DB::Arguments: IntoArguments<DB>,
-            for<'q> Option<String>: Decode<'q, DB> + Type<DB>,
-            for<'q> Option<i64>: Decode<'q, DB> + Type<DB>,
-            usize: ColumnIndex<DB::Row>,
-        {
-            let row = query.fetch_one(pool).await.map_err(store_error)?;
-            let text: Option<String> = row.try_get(0).map_err(store_error)?;
-            let version: Option<i64> = row.try_get(1).map_err(store_error)?;
-            Ok((unpack_page(collection, text.as_deref().unwrap_or_default())?, version))
-        }
-        // How to read a statement's rows: one by one, or `rows` of at most PACKED_ROWS as one text.
-        let packing = |text: &str, rows: u64| {
-            packed.filter(|_| rows <= PACKED_ROWS).and_then(|unpack| Some((unpack, DB::packed_page(text)?)))
-        };
         let mut binder = Binder::new(DB::DIALECT);
         let filter = binder.where_clause(collection, &query.conditions)?;
         let table = collection.table;
@@ -449,16 +444,11 @@ where
                 )
             };
             let binds = binder.binds.clone();
-            let (rows, version) = match packing(&text, query.limit.unwrap_or(u64::MAX)) {
-                Some((unpack, text)) => {
-                    let (rows, version) = fetch_packed(pool, collection.id, statement(text, binds)).await?;
-                    (rows.into_iter().map(|(_, row)| unpack(row)).collect::<Vec<_>>(), version)
-                }
-                None => {
-                    let (rows, version) = fetch(pool, statement(text, binds), &read).await?;
-                    (rows.into_iter().map(|(_, row)| row).collect(), version)
-                }
-            };
+            let expected = query.limit.unwrap_or(u64::MAX);
+            let (rows, version) =
+                fetch(pool, collection.id, text, |text| statement(text, binds), expected, &read, packed)
+                    .await?;
+            let rows = rows.into_iter().map(|(_, row)| row).collect();
             // Counted once per data version, after the version was read: a write in between is counted
             // under the version before it, and never served once that version is gone.
             let version = match version {
@@ -507,13 +497,11 @@ where
             let text = format!(
                 "SELECT t.fid AS fid_, {columns}, CAST(NULL AS bigint) AS v_ FROM {table} t WHERE {fids}"
             );
-            match packing(&text, chunk.len() as u64) {
-                Some((unpack, text)) => {
-                    let (rows, _) = fetch_packed(pool, collection.id, statement(text, binder.binds)).await?;
-                    by_fid.extend(rows.into_iter().map(|(fid, row)| (fid, unpack(row))));
-                }
-                None => by_fid.extend(fetch(pool, statement(text, binder.binds), &read).await?.0),
-            }
+            let binds = binder.binds;
+            let rows = chunk.len() as u64;
+            by_fid.extend(
+                fetch(pool, collection.id, text, |text| statement(text, binds), rows, &read, packed).await?.0,
+            );
         }
         // In the page's order (the query's).
         let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();

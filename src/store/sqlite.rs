@@ -286,7 +286,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             // Rows the worker thread may read ahead of the reader (50 by default): fewer hand-overs
-            // between threads for statements read row by row (about a tenth of the CPU of a page of
+            // between threads for statements read row by row (a tenth to a fifth of the CPU of a page of
             // 1,000 plots read that way, `cargo bench --bench api`).
             .row_buffer_size(4096);
         let pool = super::pool_options::<sqlx::Sqlite>()
