@@ -9,7 +9,9 @@ use geo::{BooleanOps, BoundingRect, Coord, GeodesicArea, LineString, MultiPolygo
 use thiserror::Error;
 
 mod alone;
+mod wkb;
 pub use alone::{Land, TOLERANCE_DEG};
+pub use wkb::{parse_wkb, wkb_to_geojson};
 
 /// Square metres in one hectare.
 pub const M2_PER_HA: f64 = 10_000.0;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use geo::MultiPolygon;
 use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
@@ -13,6 +14,7 @@ use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, Shar
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
+use crate::spatial;
 
 /// Rows per INSERT statement (PostgreSQL allows 65,535 bound values per statement).
 const ROWS_PER_INSERT: usize = 500;
@@ -133,7 +135,8 @@ impl Backend for sqlx::Postgres {
             FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
             _ => format!("t.{}", f.name),
         }));
-        cols.push(format!("{GEOJSON} AS geom"));
+        // WKB, written as text here ([`Backend::read_geometry`]).
+        cols.push("ST_AsBinary(t.geom) AS geom".into());
         cols.push("t.area_ha".into());
         cols.push("t.source_crs".into());
         cols.join(", ")
@@ -163,7 +166,7 @@ impl Backend for sqlx::Postgres {
         Ok(FeatureRow {
             id: row.try_get("id").map_err(store_error)?,
             properties,
-            geometry: row.try_get("geom").map_err(store_error)?,
+            geometry: Self::read_geometry(collection.id, row, "geom")?,
             area_ha: row.try_get("area_ha").map_err(store_error)?,
             source_crs: row.try_get("source_crs").map_err(store_error)?,
         })
@@ -206,7 +209,23 @@ impl Backend for sqlx::Postgres {
         json(&mut out, &row.try_get::<Option<&str>, _>("source_crs").map_err(store_error)?);
         out.push(b']');
         let head = String::from_utf8(out).expect("serde_json writes UTF-8");
-        Ok((head, row.try_get("geom").map_err(store_error)?))
+        Ok((head, Self::read_geometry(collection.id, row, "geom")?))
+    }
+
+    /// PostGIS writes WKB (`ST_AsBinary`) nine times faster than GeoJSON text, and shares the machine:
+    /// the text is written here ([`spatial::wkb_to_geojson`]).
+    fn read_geometry(collection: &str, row: &PgRow, column: &str) -> Result<Option<String>, StoreError> {
+        let Some(wkb) = row.try_get::<Option<&[u8]>, _>(column).map_err(store_error)? else {
+            return Ok(None);
+        };
+        spatial::wkb_to_geojson(wkb).map(Some).map_err(|reason| corrupt_geometry(collection, row, reason))
+    }
+
+    fn read_shape(collection: &str, row: &PgRow, column: &str) -> Result<Option<MultiPolygon>, StoreError> {
+        let Some(wkb) = row.try_get::<Option<&[u8]>, _>(column).map_err(store_error)? else {
+            return Ok(None);
+        };
+        spatial::parse_wkb(wkb).map(Some).map_err(|reason| corrupt_geometry(collection, row, reason))
     }
 
     /// Through the table's GiST index.
@@ -219,7 +238,7 @@ impl Backend for sqlx::Postgres {
         let marks = b.map(|v| binder.push(FieldKind::Real, Bind::Real(v)));
         let envelope = format!("ST_MakeEnvelope({}, 4326)", marks.join(", "));
         format!(
-            "SELECT t.fid, t.id, CASE WHEN t.geom @ {envelope} THEN NULL ELSE ST_AsGeoJSON(t.geom, 15) END AS geom \
+            "SELECT t.fid, t.id, CASE WHEN t.geom @ {envelope} THEN NULL ELSE ST_AsBinary(t.geom) END AS geom \
              FROM {table} t WHERE t.geom && {envelope} AND {filter} ORDER BY {order}"
         )
     }
@@ -246,8 +265,12 @@ impl Backend for sqlx::Postgres {
         let fields = fields.join(", ");
         match shape {
             RowJson::Rows { geometry } => {
-                let geometry =
-                    if geometry { format!("COALESCE({GEOJSON}, 'null')") } else { "'null'".into() };
+                // Hexadecimal WKB in a JSON string ([`super::JsonRows`] reads both).
+                let geometry = if geometry {
+                    "COALESCE('\"' || encode(ST_AsBinary(t.geom), 'hex') || '\"', 'null')".to_string()
+                } else {
+                    "'null'".into()
+                };
                 format!(
                     "'[' || json_build_array(t.id, json_build_object({fields}), t.area_ha)::text || ',' || {geometry} || ']'"
                 )
@@ -292,6 +315,15 @@ impl SqlStore for PostgisStore {
     type Db = sqlx::Postgres;
     fn pool(&self) -> &sqlx::Pool<sqlx::Postgres> {
         &self.pool
+    }
+}
+
+/// A row whose stored geometry cannot be read back, named by its `id`.
+fn corrupt_geometry(collection: &str, row: &PgRow, reason: String) -> StoreError {
+    StoreError::Corrupt {
+        collection: collection.to_string(),
+        id: row.try_get::<String, _>("id").unwrap_or_default(),
+        reason: format!("its geometry: {reason}"),
     }
 }
 

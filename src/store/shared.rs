@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use geo::MultiPolygon;
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
 use super::sql::{Bind, Binder, Dialect, store_error};
@@ -63,13 +64,23 @@ pub(crate) trait Backend: Database {
     const PAGE_FIRST: bool;
     /// The `SELECT` list of a collection's rows (`t`), as [`Backend::read_row`] reads them.
     fn select_columns(collection: &Collection) -> String;
+    /// The geometry `column` of a row of `collection` (its `id` read too) as GeoJSON text, as
+    /// [`super::FeatureRow::geometry`] holds it; `None` when NULL.
+    fn read_geometry(collection: &str, row: &Self::Row, column: &str) -> Result<Option<String>, StoreError>;
+    /// The geometry `column` of a row of `collection` (its `id` read too) parsed into `geo`; `None`
+    /// when NULL.
+    fn read_shape(
+        collection: &str,
+        row: &Self::Row,
+        column: &str,
+    ) -> Result<Option<MultiPolygon>, StoreError>;
     /// A row of [`Backend::select_columns`].
     fn read_row(collection: &Collection, row: &Self::Row) -> Result<FeatureRow, StoreError>;
     /// ` AND …` keeping the rows of `t` whose box meets `b`, through the spatial index.
     fn meets_box(binder: &mut Binder, table: &str, b: [f64; 4]) -> String;
-    /// The statement reading the candidates of an exact box test: `fid`, `id` and `geom` (GeoJSON; NULL
-    /// when the row's box lies inside `b`, which needs no test) of the rows whose box meets `b` and
-    /// that pass `filter`, in `order`.
+    /// The statement reading the candidates of an exact box test: `fid`, `id` and `geom` (as
+    /// [`Backend::read_shape`] reads it; NULL when the row's box lies inside `b`, which needs no test)
+    /// of the rows whose box meets `b` and that pass `filter`, in `order`.
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
     /// `t.fid IN …` of these row numbers, their values bound through `binder`.
     fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
@@ -480,14 +491,12 @@ where
         let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
         let mut candidates = Vec::new();
         for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
-            let (fid, id, geometry) = (r.try_get("fid"), r.try_get("id"), r.try_get("geom"));
             candidates.push(BboxCandidate {
-                fid: fid.map_err(store_error)?,
-                id: id.map_err(store_error)?,
-                geometry: geometry.map_err(store_error)?,
+                fid: r.try_get("fid").map_err(store_error)?,
+                geometry: DB::read_shape(collection.id, &r, "geom")?,
             });
         }
-        let matched = exact_bbox_filter(collection.id, candidates, bbox)?;
+        let matched = exact_bbox_filter(candidates, bbox);
         let page = page_of(&matched, query);
         let mut by_fid = std::collections::HashMap::with_capacity(page.len());
         // In chunks: SQLite caps the values one statement may bind (a download's page is every match).

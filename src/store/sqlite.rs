@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use geo::MultiPolygon;
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
@@ -13,6 +14,7 @@ use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, Shar
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
+use crate::spatial;
 
 /// SQLite through sqlx. Cheap to clone; the pool is shared.
 #[derive(Clone)]
@@ -144,9 +146,29 @@ impl Backend for sqlx::Sqlite {
         Ok(FeatureRow {
             id,
             properties,
-            geometry: row.try_get("geom").map_err(store_error)?,
+            geometry: Self::read_geometry(collection.id, row, "geom")?,
             area_ha: row.try_get("area_ha").map_err(store_error)?,
             source_crs: row.try_get("source_crs").map_err(store_error)?,
+        })
+    }
+
+    /// Stored as GeoJSON text.
+    fn read_geometry(_: &str, row: &SqliteRow, column: &str) -> Result<Option<String>, StoreError> {
+        row.try_get(column).map_err(store_error)
+    }
+
+    fn read_shape(
+        collection: &str,
+        row: &SqliteRow,
+        column: &str,
+    ) -> Result<Option<MultiPolygon>, StoreError> {
+        let Some(text) = row.try_get::<Option<&str>, _>(column).map_err(store_error)? else {
+            return Ok(None);
+        };
+        spatial::parse_stored(text).map(Some).map_err(|reason| StoreError::Corrupt {
+            collection: collection.to_string(),
+            id: row.try_get::<String, _>("id").unwrap_or_default(),
+            reason,
         })
     }
 

@@ -1,0 +1,203 @@
+//! Polygonal WKB written as the GeoJSON text landbank stores, without building a geometry in between.
+//!
+//! PostGIS writes a geometry as WKB about nine times faster than as GeoJSON (`ST_AsBinary` 0.13 µs a
+//! plot, `ST_AsGeoJSON(geom, 15)` 1.14 µs, measured in psql), and PostgreSQL shares the machine's two
+//! cores with landbank: pages read WKB and this module writes the text on landbank's side.
+
+use geo::MultiPolygon;
+use geozero::GeomProcessor;
+use geozero::error::{GeozeroError, Result as GeozeroResult};
+
+/// The GeoJSON text of polygonal OGC WKB (as PostGIS's `ST_AsBinary` writes it; Z and M are dropped),
+/// byte for byte as [`super::to_geojson`] written by `serde_json` writes the same geometry: a
+/// `Polygon` when it has one part, else a `MultiPolygon`; every coordinate in full (`f64`, shortest
+/// form that reads back the same). Errors say what the WKB held instead of polygons, or where it broke.
+pub fn wkb_to_geojson(wkb: &[u8]) -> Result<String, String> {
+    let mut writer =
+        GeoJsonText { out: String::with_capacity(wkb.len() * 2 + 48), need_comma: false, parts_open: false };
+    geozero::wkb::process_wkb_geom(&mut &wkb[..], &mut writer).map_err(|e| e.to_string())?;
+    Ok(writer.out)
+}
+
+/// Polygonal WKB read into `geo` (a Polygon as a one-part MultiPolygon).
+pub fn parse_wkb(wkb: &[u8]) -> Result<MultiPolygon, String> {
+    use geozero::ToGeo;
+    match geozero::wkb::Wkb(wkb).to_geo().map_err(|e| e.to_string())? {
+        geo::Geometry::MultiPolygon(m) => Ok(m),
+        geo::Geometry::Polygon(p) => Ok(MultiPolygon(vec![p])),
+        _ => Err("its geometry is not a Polygon or MultiPolygon".into()),
+    }
+}
+
+/// A [`GeomProcessor`] writing GeoJSON text: every element opens with `[` (after a `,` when it is not
+/// its parent's first) and closes with `]`.
+struct GeoJsonText {
+    out: String,
+    /// Whether the next element follows a sibling.
+    need_comma: bool,
+    /// Whether a MultiPolygon's own brackets are open (not when it has one part, written as a Polygon).
+    parts_open: bool,
+}
+
+impl GeoJsonText {
+    fn open(&mut self) {
+        if self.need_comma {
+            self.out.push(',');
+        }
+        self.out.push('[');
+        self.need_comma = false;
+    }
+
+    fn close(&mut self) {
+        self.out.push(']');
+        self.need_comma = true;
+    }
+
+    fn not_polygonal(kind: &str) -> GeozeroResult<()> {
+        Err(GeozeroError::Geometry(format!("a {kind} where a Polygon or MultiPolygon was expected")))
+    }
+}
+
+const POLYGON: &str = r#"{"type":"Polygon","coordinates":"#;
+const MULTIPOLYGON: &str = r#"{"type":"MultiPolygon","coordinates":"#;
+
+impl GeomProcessor for GeoJsonText {
+    fn xy(&mut self, x: f64, y: f64, _idx: usize) -> GeozeroResult<()> {
+        if !(x.is_finite() && y.is_finite()) {
+            return Err(GeozeroError::Geometry("a coordinate is not a finite number".into()));
+        }
+        if self.need_comma {
+            self.out.push(',');
+        }
+        let mut buffer = ryu::Buffer::new();
+        self.out.push('[');
+        self.out.push_str(buffer.format_finite(x));
+        self.out.push(',');
+        self.out.push_str(buffer.format_finite(y));
+        self.out.push(']');
+        self.need_comma = true;
+        Ok(())
+    }
+
+    /// One part is written as a `Polygon`, as [`super::to_geojson`] writes it: the part's own brackets
+    /// are then the coordinates' outer ones.
+    fn multipolygon_begin(&mut self, size: usize, _idx: usize) -> GeozeroResult<()> {
+        self.parts_open = size != 1;
+        if self.parts_open {
+            self.out.push_str(MULTIPOLYGON);
+            self.open();
+        } else {
+            self.out.push_str(POLYGON);
+        }
+        Ok(())
+    }
+
+    fn multipolygon_end(&mut self, _idx: usize) -> GeozeroResult<()> {
+        if self.parts_open {
+            self.close();
+        }
+        self.out.push('}');
+        Ok(())
+    }
+
+    fn polygon_begin(&mut self, tagged: bool, _size: usize, _idx: usize) -> GeozeroResult<()> {
+        if tagged {
+            self.out.push_str(POLYGON);
+        }
+        self.open();
+        Ok(())
+    }
+
+    fn polygon_end(&mut self, tagged: bool, _idx: usize) -> GeozeroResult<()> {
+        self.close();
+        if tagged {
+            self.out.push('}');
+        }
+        Ok(())
+    }
+
+    fn linestring_begin(&mut self, tagged: bool, _size: usize, _idx: usize) -> GeozeroResult<()> {
+        if tagged {
+            return Self::not_polygonal("LineString");
+        }
+        self.open();
+        Ok(())
+    }
+
+    fn linestring_end(&mut self, _tagged: bool, _idx: usize) -> GeozeroResult<()> {
+        self.close();
+        Ok(())
+    }
+
+    fn empty_point(&mut self, _idx: usize) -> GeozeroResult<()> {
+        Self::not_polygonal("Point")
+    }
+
+    fn point_begin(&mut self, _idx: usize) -> GeozeroResult<()> {
+        Self::not_polygonal("Point")
+    }
+
+    fn multipoint_begin(&mut self, _size: usize, _idx: usize) -> GeozeroResult<()> {
+        Self::not_polygonal("MultiPoint")
+    }
+
+    fn multilinestring_begin(&mut self, _size: usize, _idx: usize) -> GeozeroResult<()> {
+        Self::not_polygonal("MultiLineString")
+    }
+
+    fn geometrycollection_begin(&mut self, _size: usize, _idx: usize) -> GeozeroResult<()> {
+        Self::not_polygonal("GeometryCollection")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{MultiPolygon, Polygon, polygon};
+    use geozero::{CoordDimensions, ToWkb};
+
+    fn wkb(geometry: geo::Geometry) -> Vec<u8> {
+        geometry.to_wkb(CoordDimensions::xy()).unwrap()
+    }
+
+    fn with_hole() -> Polygon {
+        polygon!(
+            exterior: [(x: 106.1, y: 10.9), (x: 106.12345678901234, y: 10.9), (x: 106.12, y: 10.987654321), (x: 106.1, y: 10.9)],
+            interiors: [[(x: 106.11, y: 10.91), (x: 106.115, y: 10.91), (x: 106.11, y: 10.92), (x: 106.11, y: 10.91)]],
+        )
+    }
+
+    fn other() -> Polygon {
+        polygon![(x: -0.5, y: 1e-7), (x: 180.0, y: 0.0), (x: 1.0, y: 89.99999999999999), (x: -0.5, y: 1e-7)]
+    }
+
+    #[test]
+    fn writes_the_text_landbank_stores() {
+        for geometry in [
+            MultiPolygon(vec![with_hole()]),
+            MultiPolygon(vec![with_hole(), other()]),
+            MultiPolygon(vec![other(), with_hole(), other()]),
+            MultiPolygon(vec![]),
+        ] {
+            let expected = crate::spatial::to_geojson(&geometry).to_string();
+            assert_eq!(wkb_to_geojson(&wkb(geo::Geometry::MultiPolygon(geometry))).unwrap(), expected);
+        }
+        // A bare polygon, as a column of polygons would hold it.
+        let expected = crate::spatial::to_geojson(&MultiPolygon(vec![with_hole()])).to_string();
+        assert_eq!(wkb_to_geojson(&wkb(geo::Geometry::Polygon(with_hole()))).unwrap(), expected);
+        // The text reads back as the geometry it came from.
+        let both = MultiPolygon(vec![with_hole(), other()]);
+        let text = wkb_to_geojson(&wkb(geo::Geometry::MultiPolygon(both.clone()))).unwrap();
+        assert_eq!(crate::spatial::parse_stored(&text).unwrap(), both);
+    }
+
+    #[test]
+    fn refuses_what_is_not_polygons() {
+        let point = wkb(geo::Geometry::Point(geo::Point::new(106.0, 10.0)));
+        assert!(wkb_to_geojson(&point).unwrap_err().contains("a Point where a Polygon"));
+        let line = wkb(geo::Geometry::LineString(geo::LineString::from(vec![(0.0, 0.0), (1.0, 1.0)])));
+        assert!(wkb_to_geojson(&line).unwrap_err().contains("LineString"));
+        let polygon = wkb(geo::Geometry::Polygon(other()));
+        assert!(wkb_to_geojson(&polygon[..polygon.len() - 5]).is_err(), "cut short");
+    }
+}
