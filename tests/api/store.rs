@@ -295,7 +295,61 @@ async fn a_first_import_packs_the_spatial_index_soundly() {
     assert_eq!(plots_in(&app.store, north_corner).await, ["H-0000", "H-0001", "H-0050", "H-0051"]);
 }
 
+/// A plot's geometry reads back exactly as written, as the same text on both stores, on every read path:
+/// one record, a page, a page as text, a box (whose exact test sees the hole), and rows read together
+/// for figures and tiles. PostGIS hands geometry over as WKB, written as text or parsed by landbank.
+async fn geometry_reads_back_exactly_on_every_path(backend: Backend) {
+    let app = store_with_zone(backend).await;
+    // A plot with a hole, and one of two parts, with coordinates of every length.
+    let (x, y) = (106.00123456789012, 21.00198765432101);
+    let with_hole = json!({"type": "Feature", "id": "H", "properties": {"code": "H", "zone_code": "A-1"},
+    "geometry": {"type": "Polygon", "coordinates": [
+        [[x, y], [x + 0.003, y], [x + 0.003, y + 0.003], [x, y + 0.003], [x, y]],
+        [[x + 0.001, y + 0.001], [x + 0.001, y + 0.002], [x + 0.002, y + 0.002], [x + 0.002, y + 0.001], [x + 0.001, y + 0.001]]
+    ]}});
+    let two_parts = json!({"type": "Feature", "id": "M", "properties": {"code": "M", "zone_code": "A-1"},
+    "geometry": {"type": "MultiPolygon", "coordinates": [
+        [[[106.006, 21.006], [106.007, 21.006], [106.007, 21.007], [106.006, 21.006]]],
+        [[[106.008, 21.008], [106.0095, 21.008], [106.0095, 21.0095], [106.008, 21.0095], [106.008, 21.008]]]
+    ]}});
+    let written = plot_batch(vec![with_hole, two_parts]);
+    let shapes: HashMap<String, geo::MultiPolygon> =
+        written.iter().map(|f| (f.id.clone(), f.geometry.clone().expect("a geometry"))).collect();
+    let texts: HashMap<String, String> =
+        shapes.iter().map(|(id, g)| (id.clone(), landbank::spatial::to_geojson(g).to_string())).collect();
+    app.store.insert(&[(&collections::PLOTS, written)]).await.unwrap();
+
+    for id in ["H", "M"] {
+        let row = app.store.item(&collections::PLOTS, id).await.unwrap().expect("stored");
+        assert_eq!(row.geometry.as_ref(), Some(&texts[id]), "one record, {id}");
+    }
+    let page = app.store.items(&collections::PLOTS, &ItemsQuery::default()).await.unwrap();
+    for row in &page.rows {
+        assert_eq!(row.geometry.as_ref(), Some(&texts[&row.id]), "a page, {}", row.id);
+    }
+    let page = app.store.items_json(&collections::PLOTS, &ItemsQuery::default()).await.unwrap();
+    for row in page.parsed().unwrap() {
+        let id: String = serde_json::from_str(row.id.get()).unwrap();
+        assert_eq!(row.geometry, Some(texts[&id].as_str()), "a page as text, {id}");
+    }
+    // A box inside the hole meets the plot's box but not the plot; one over the second part meets it.
+    let in_hole = [x + 0.0012, y + 0.0012, x + 0.0018, y + 0.0018];
+    assert_eq!(plots_in(&app.store, in_hole).await, Vec::<String>::new(), "the hole is not the plot");
+    assert_eq!(plots_in(&app.store, [106.009, 21.009, 106.0091, 21.0091]).await, ["M"]);
+    assert_eq!(plots_in(&app.store, [x + 0.0005, y + 0.0012, x + 0.0015, y + 0.0018]).await, ["H"]);
+    // Rows read together, as text and as shapes.
+    let everywhere = store::Within::Box([105.9, 20.9, 106.1, 21.1]);
+    let rows = app.store.json_rows(&collections::PLOTS, everywhere, true).await.unwrap();
+    for row in rows.rows().unwrap() {
+        assert_eq!(row.geometry.as_ref(), Some(&texts[&row.id]), "rows read together, {}", row.id);
+    }
+    for (row, shape) in rows.rows_with_shapes().unwrap() {
+        assert_eq!(shape.as_ref(), Some(&shapes[&row.id]), "shapes read together, {}", row.id);
+    }
+}
+
 crate::contract!(
+    geometry_reads_back_exactly_on_every_path,
     a_large_batch_keeps_a_first_version_of_every_record,
     a_failing_write_leaves_the_store_unchanged,
     data_survives_a_restart,
