@@ -463,7 +463,8 @@ pub enum Within<'a> {
 }
 
 /// Rows of a collection as one JSON text, as [`Store::json_rows`] reads them: an array of
-/// `[[id, {field: value, …}, area_ha or null], geometry or null]`. Read them as [`FeatureRow`]s, or straight into a domain
+/// `[[id, {field: value, …}, area_ha or null], geometry or null]`, the geometry as GeoJSON (SQLite) or a
+/// string of hexadecimal WKB (PostGIS). Read them as [`FeatureRow`]s, or straight into a domain
 /// type when only the fields are needed.
 pub struct JsonRows {
     pub(crate) collection: &'static str,

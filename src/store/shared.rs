@@ -84,7 +84,8 @@ pub(crate) trait Backend: Database {
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
     /// `t.fid IN …` of these row numbers, their values bound through `binder`.
     fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
-    /// SQL of one row of `t` as JSON text, in the `shape` asked; the geometry as GeoJSON, or `null`.
+    /// SQL of one row of `t` as JSON text, in the `shape` asked; the geometry as [`super::JsonRows`]
+    /// reads it (GeoJSON or a string of hexadecimal WKB), or `null`.
     fn row_json(collection: &Collection, shape: RowJson) -> String;
     /// A row of [`RowJson::Page`]: its JSON text and its geometry (see [`super::JsonPage`]).
     fn read_page_row(collection: &Collection, row: &Self::Row) -> Result<PageText, StoreError>;
