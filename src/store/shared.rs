@@ -94,6 +94,21 @@ pub(crate) trait Backend: Database {
     /// a row costs a trip through the driver each (SQLite's worker thread hands every row over on its
     /// own, waking the reader each time); `None` where rows are read one by one.
     fn packed_page(inner: &str) -> Option<String>;
+    /// The `SELECT` list of rows read together ([`super::Store::json_rows`]) where landbank writes
+    /// their JSON text ([`Backend::write_rows_row`]) instead of the database; `None` where the database
+    /// writes it ([`RowJson::Rows`], [`Backend::json_array_of`]).
+    fn rows_columns(_collection: &Collection, _with_geometry: bool) -> Option<String> {
+        None
+    }
+    /// Appends a row of [`Backend::rows_columns`] to `out` as one element of [`super::JsonRows`].
+    fn write_rows_row(
+        collection: &Collection,
+        _row: &Self::Row,
+        _with_geometry: bool,
+        _out: &mut Vec<u8>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Database(format!("rows of {} are written by the database here", collection.id)))
+    }
     /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of
     /// `from` (`FROM … WHERE …`, the table as `t`), in `fid` order: one value where a row per record
     /// would cost a trip through the driver each.
@@ -532,6 +547,22 @@ where
             }
         };
         let from = format!("FROM {} t WHERE {filter}", collection.table);
+        if let Some(columns) = DB::rows_columns(collection, with_geometry) {
+            // Written here from typed columns (see `Backend::rows_columns`).
+            let text = format!("SELECT {columns} {from} ORDER BY t.fid");
+            let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+            let mut out = Vec::with_capacity(rows.len() * 320 + 2);
+            out.push(b'[');
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                DB::write_rows_row(collection, row, with_geometry, &mut out)?;
+            }
+            out.push(b']');
+            let text = String::from_utf8(out).expect("rows are written as UTF-8");
+            return Ok(super::JsonRows { collection: collection.id, text });
+        }
         let text =
             DB::json_array_of(&DB::row_json(collection, RowJson::Rows { geometry: with_geometry }), &from);
         let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
