@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
-use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, SharedOps, SqlStore};
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowsRead, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
@@ -130,16 +130,8 @@ impl Backend for sqlx::Postgres {
     const PAGE_FIRST: bool = true;
 
     fn select_columns(collection: &Collection) -> String {
-        let mut cols = vec!["t.id".to_string()];
-        cols.extend(collection.fields.iter().map(|f| match f.kind {
-            FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
-            _ => format!("t.{}", f.name),
-        }));
         // WKB, written as text here ([`Backend::read_geometry`]).
-        cols.push("ST_AsBinary(t.geom) AS geom".into());
-        cols.push("t.area_ha".into());
-        cols.push("t.source_crs".into());
-        cols.join(", ")
+        format!("{}, ST_AsBinary(t.geom) AS geom, t.area_ha, t.source_crs", typed_columns(collection))
     }
 
     fn read_row(collection: &Collection, row: &PgRow) -> Result<FeatureRow, StoreError> {
@@ -190,43 +182,13 @@ impl Backend for sqlx::Postgres {
     /// Rows read together are written here too (as pages are, [`Backend::read_page_row`]): building
     /// their JSON with `json_build_object` and `string_agg` was half of a z12 tile's time from nothing
     /// (31–68 ms of about 93 ms for 6,000 plots), in the process that shares the cores.
-    fn rows_columns(collection: &Collection, with_geometry: bool) -> Option<String> {
-        let mut cols = vec!["t.id".to_string()];
-        cols.extend(collection.fields.iter().map(|f| match f.kind {
-            FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
-            _ => format!("t.{}", f.name),
-        }));
-        cols.push("t.area_ha".into());
-        if with_geometry {
-            cols.push("ST_AsBinary(t.geom) AS geom".into());
+    fn rows_read(collection: &Collection, with_geometry: bool, from: &str) -> RowsRead<PgRow> {
+        let geometry = if with_geometry { "ST_AsBinary(t.geom)" } else { "NULL::bytea" };
+        let columns = format!("{}, t.area_ha, {geometry} AS geom", typed_columns(collection));
+        RowsRead::EachRow {
+            statement: format!("SELECT {columns} {from} ORDER BY t.fid"),
+            write: write_rows_row,
         }
-        Some(cols.join(", "))
-    }
-
-    /// `[[id, {field: value, …}, area_ha], geometry]`, the geometry as a string of hexadecimal WKB.
-    fn write_rows_row(
-        collection: &Collection,
-        row: &PgRow,
-        with_geometry: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), StoreError> {
-        out.extend_from_slice(b"[[");
-        write_id_and_fields(collection, row, out)?;
-        out.push(b',');
-        json(out, &row.try_get::<Option<f64>, _>("area_ha").map_err(store_error)?);
-        out.extend_from_slice(b"],");
-        let wkb =
-            if with_geometry { row.try_get::<Option<&[u8]>, _>("geom").map_err(store_error)? } else { None };
-        match wkb {
-            Some(wkb) => {
-                out.push(b'"');
-                out.extend_from_slice(hex::encode(wkb).as_bytes());
-                out.push(b'"');
-            }
-            None => out.extend_from_slice(b"null"),
-        }
-        out.push(b']');
-        Ok(())
     }
 
     /// PostGIS writes WKB (`ST_AsBinary`) nine times faster than GeoJSON text, and shares the machine:
@@ -269,41 +231,14 @@ impl Backend for sqlx::Postgres {
         format!("(properties::jsonb ->> '{field}')")
     }
 
-    /// Dates as `YYYY-MM-DD`, as [`Backend::read_row`] reads them.
-    fn row_json(collection: &Collection, shape: RowJson) -> String {
-        let fields: Vec<String> = collection
-            .fields
-            .iter()
-            .map(|f| match f.kind {
-                FieldKind::Date => format!("'{0}', to_char(t.{0}, 'YYYY-MM-DD')", f.name),
-                _ => format!("'{0}', t.{0}", f.name),
-            })
-            .collect();
-        let fields = fields.join(", ");
-        match shape {
-            RowJson::Rows { geometry } => {
-                // Hexadecimal WKB in a JSON string ([`super::JsonRows`] reads both).
-                let geometry = if geometry {
-                    "COALESCE('\"' || encode(ST_AsBinary(t.geom), 'hex') || '\"', 'null')".to_string()
-                } else {
-                    "'null'".into()
-                };
-                format!(
-                    "'[' || json_build_array(t.id, json_build_object({fields}), t.area_ha)::text || ',' || {geometry} || ']'"
-                )
-            }
-            // Read by `read_page_row`.
-            RowJson::Page => Self::select_columns(collection),
-        }
+    /// Read by `read_page_row`.
+    fn page_columns(collection: &Collection) -> String {
+        Self::select_columns(collection)
     }
 
     /// Rows come over the socket in one stream, read where they arrive.
     fn packed_page(_: &str) -> Option<String> {
         None
-    }
-
-    fn json_array_of(row: &str, from: &str) -> String {
-        format!("SELECT '[' || COALESCE(string_agg({row}, ',' ORDER BY t.fid), '') || ']' {from}")
     }
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
@@ -359,6 +294,36 @@ fn write_id_and_fields(collection: &Collection, row: &PgRow, out: &mut Vec<u8>) 
         }
     }
     out.push(b'}');
+    Ok(())
+}
+
+/// `t.id` and the collection's fields, dates as `YYYY-MM-DD` (as [`write_id_and_fields`] reads them).
+fn typed_columns(collection: &Collection) -> String {
+    let mut cols = vec!["t.id".to_string()];
+    cols.extend(collection.fields.iter().map(|f| match f.kind {
+        FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
+        _ => format!("t.{}", f.name),
+    }));
+    cols.join(", ")
+}
+
+/// A row of [`Backend::rows_read`] as `[[id, {field: value, …}, area_ha], geometry]`, the geometry as
+/// a string of hexadecimal WKB (or `null`).
+fn write_rows_row(collection: &Collection, row: &PgRow, out: &mut Vec<u8>) -> Result<(), StoreError> {
+    out.extend_from_slice(b"[[");
+    write_id_and_fields(collection, row, out)?;
+    out.push(b',');
+    json(out, &row.try_get::<Option<f64>, _>("area_ha").map_err(store_error)?);
+    out.extend_from_slice(b"],");
+    match row.try_get::<Option<&[u8]>, _>("geom").map_err(store_error)? {
+        Some(wkb) => {
+            out.push(b'"');
+            out.extend_from_slice(hex::encode(wkb).as_bytes());
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b']');
     Ok(())
 }
 

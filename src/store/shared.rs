@@ -29,15 +29,13 @@ pub(crate) type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Ar
 /// A write transaction of database `DB`.
 pub(crate) type Tx<DB> = sqlx::Transaction<'static, DB>;
 
-/// The JSON text of a row the database writes ([`Backend::row_json`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum RowJson {
-    /// `[[id, {field: value, …}, area_ha], geometry]` (see [`super::JsonRows`]); the geometry `null`
-    /// unless asked for.
-    Rows { geometry: bool },
-    /// The columns [`Backend::read_page_row`] reads as `[id, {field: value, …}, area_ha, source_crs]`
-    /// and the geometry or NULL (see [`super::JsonPage`]).
-    Page,
+/// How a database reads rows together ([`super::Store::json_rows`]) into one JSON text, an array of
+/// `[[id, {field: value, …}, area_ha], geometry]` (see [`super::JsonRows`]).
+pub(crate) enum RowsRead<R> {
+    /// One statement whose one value is the whole text, written by the database.
+    Whole(String),
+    /// A statement of typed columns, in `fid` order; `write` appends each row's element.
+    EachRow { statement: String, write: fn(&Collection, &R, &mut Vec<u8>) -> Result<(), StoreError> },
 }
 
 /// What differs between the databases, for the code they share.
@@ -84,35 +82,19 @@ pub(crate) trait Backend: Database {
     fn box_candidates(binder: &mut Binder, table: &str, b: [f64; 4], filter: &str, order: &str) -> String;
     /// `t.fid IN …` of these row numbers, their values bound through `binder`.
     fn fids_in(binder: &mut Binder, fids: &[i64]) -> String;
-    /// SQL of one row of `t` as JSON text, in the `shape` asked; the geometry as [`super::JsonRows`]
-    /// reads it (GeoJSON or a string of hexadecimal WKB), or `null`.
-    fn row_json(collection: &Collection, shape: RowJson) -> String;
-    /// A row of [`RowJson::Page`]: its JSON text and its geometry (see [`super::JsonPage`]).
+    /// The columns of a page's row of `t`, as [`Backend::read_page_row`] reads them.
+    fn page_columns(collection: &Collection) -> String;
+    /// A row of [`Backend::page_columns`]: `[id, {field: value, …}, area_ha, source_crs]` as JSON text
+    /// and its geometry (see [`super::JsonPage`]).
     fn read_page_row(collection: &Collection, row: &Self::Row) -> Result<PageText, StoreError>;
-    /// The statement reading the rows of `inner` (a page of [`RowJson::Page`] columns, `fid_` and `v_`,
+    /// The statement reading the rows of `inner` (a page of [`Backend::page_columns`], `fid_` and `v_`,
     /// at most [`PACKED_ROWS`] of them) as one text (see [`unpack_page`]) and their `v_`, where reading
     /// a row costs a trip through the driver each (SQLite's worker thread hands every row over on its
     /// own, waking the reader each time); `None` where rows are read one by one.
     fn packed_page(inner: &str) -> Option<String>;
-    /// The `SELECT` list of rows read together ([`super::Store::json_rows`]) where landbank writes
-    /// their JSON text ([`Backend::write_rows_row`]) instead of the database; `None` where the database
-    /// writes it ([`RowJson::Rows`], [`Backend::json_array_of`]).
-    fn rows_columns(_collection: &Collection, _with_geometry: bool) -> Option<String> {
-        None
-    }
-    /// Appends a row of [`Backend::rows_columns`] to `out` as one element of [`super::JsonRows`].
-    fn write_rows_row(
-        collection: &Collection,
-        _row: &Self::Row,
-        _with_geometry: bool,
-        _out: &mut Vec<u8>,
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Database(format!("rows of {} are written by the database here", collection.id)))
-    }
-    /// A statement whose one value is the JSON array of `row` (a [`Backend::row_json`]) over the rows of
-    /// `from` (`FROM … WHERE …`, the table as `t`), in `fid` order: one value where a row per record
-    /// would cost a trip through the driver each.
-    fn json_array_of(row: &str, from: &str) -> String;
+    /// How the rows of `from` (`FROM … WHERE …`, the table as `t`) are read together, with their
+    /// geometry if `with_geometry` (GeoJSON text or a string of hexadecimal WKB; `null` otherwise).
+    fn rows_read(collection: &Collection, with_geometry: bool, from: &str) -> RowsRead<Self::Row>;
     /// Deletes the row `id` of `collection` and its index entries inside `tx`.
     fn delete_row<'a>(
         tx: &'a mut Tx<Self>,
@@ -201,7 +183,7 @@ pub(crate) trait SharedOps {
 
     /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`,
     /// in the query's order, and the count of all matches (kept in `counts` per data version). With
-    /// `packed` (`columns` being [`RowJson::Page`]'s), a page of at most [`PACKED_ROWS`] is read as one
+    /// `packed` (`columns` being [`Backend::page_columns`]), a page of at most [`PACKED_ROWS`] is read as one
     /// text where the database offers it, each row made by `packed` from its JSON text and geometry.
     async fn page_in_sql<R: Send>(
         pool: &Pool<Self::Db>,
@@ -354,7 +336,7 @@ where
         if let Some(page) = Self::rows_read_in_rust(pool, collection, query).await? {
             return JsonPage::of_rows(collection, page);
         }
-        let columns = DB::row_json(collection, RowJson::Page);
+        let columns = DB::page_columns(collection);
         let read = |r: &DB::Row| DB::read_page_row(collection, r);
         let (rows, number_matched) =
             Self::page_in_sql(pool, counts, collection, query, &columns, read, Some(|row| row)).await?;
@@ -547,26 +529,26 @@ where
             }
         };
         let from = format!("FROM {} t WHERE {filter}", collection.table);
-        if let Some(columns) = DB::rows_columns(collection, with_geometry) {
-            // Written here from typed columns (see `Backend::rows_columns`).
-            let text = format!("SELECT {columns} {from} ORDER BY t.fid");
-            let rows = Self::statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)?;
-            let mut out = Vec::with_capacity(rows.len() * 320 + 2);
-            out.push(b'[');
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                DB::write_rows_row(collection, row, with_geometry, &mut out)?;
+        let text = match DB::rows_read(collection, with_geometry, &from) {
+            RowsRead::Whole(text) => {
+                let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
+                row.try_get(0).map_err(store_error)?
             }
-            out.push(b']');
-            let text = String::from_utf8(out).expect("rows are written as UTF-8");
-            return Ok(super::JsonRows { collection: collection.id, text });
-        }
-        let text =
-            DB::json_array_of(&DB::row_json(collection, RowJson::Rows { geometry: with_geometry }), &from);
-        let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
-        let text: String = row.try_get(0).map_err(store_error)?;
+            RowsRead::EachRow { statement, write } => {
+                let rows =
+                    Self::statement(statement, binder.binds).fetch_all(pool).await.map_err(store_error)?;
+                let mut out = Vec::with_capacity(rows.len() * 320 + 2);
+                out.push(b'[');
+                for (i, row) in rows.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(collection, row, &mut out)?;
+                }
+                out.push(b']');
+                String::from_utf8(out).expect("rows are written as UTF-8")
+            }
+        };
         Ok(super::JsonRows { collection: collection.id, text })
     }
 

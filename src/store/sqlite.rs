@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
-use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowJson, Shared, SharedOps, SqlStore};
+use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowsRead, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
 use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
 use crate::collections::{Collection, FieldKind};
@@ -211,31 +211,20 @@ impl Backend for sqlx::Sqlite {
         format!("json_extract(properties, '$.{field}')")
     }
 
-    /// Booleans, stored as integers, become JSON `true`/`false`.
-    fn row_json(collection: &Collection, shape: RowJson) -> String {
-        let fields: Vec<String> = collection
-            .fields
-            .iter()
-            .map(|f| match f.kind {
-                FieldKind::Bool => format!(
-                    "'{0}', CASE WHEN t.{0} IS NULL THEN NULL WHEN t.{0} <> 0 THEN json('true') ELSE json('false') END",
-                    f.name
-                ),
-                _ => format!("'{0}', t.{0}", f.name),
-            })
-            .collect();
-        let fields = fields.join(", ");
-        match shape {
-            RowJson::Rows { geometry } => {
-                let geometry = if geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
-                format!(
-                    "'[' || json_array(t.id, json_object({fields}), t.area_ha) || ',' || {geometry} || ']'"
-                )
-            }
-            RowJson::Page => format!(
-                "json_array(t.id, json_object({fields}), t.area_ha, t.source_crs) AS r_, t.geom AS g_"
-            ),
-        }
+    fn page_columns(collection: &Collection) -> String {
+        format!("json_array(t.id, {}, t.area_ha, t.source_crs) AS r_, t.geom AS g_", fields_json(collection))
+    }
+
+    /// The database writes the whole text: rows through the driver cost a hand-over each.
+    fn rows_read(collection: &Collection, with_geometry: bool, from: &str) -> RowsRead<SqliteRow> {
+        let geometry = if with_geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
+        let row = format!(
+            "'[' || json_array(t.id, {}, t.area_ha) || ',' || {geometry} || ']'",
+            fields_json(collection)
+        );
+        RowsRead::Whole(format!(
+            "SELECT '[' || COALESCE(group_concat(r, ','), '') || ']' FROM (SELECT {row} AS r {from} ORDER BY t.fid)"
+        ))
     }
 
     /// The rows in the order `inner` gives them: SQLite does not flatten a subquery with `ORDER BY`
@@ -245,12 +234,6 @@ impl Backend for sqlx::Sqlite {
             "SELECT group_concat(fid_ || char(31) || r_ || char(31) || COALESCE(g_, ''), char(30)), \
              MAX(v_) FROM ({inner})"
         ))
-    }
-
-    fn json_array_of(row: &str, from: &str) -> String {
-        format!(
-            "SELECT '[' || COALESCE(group_concat(r, ','), '') || ']' FROM (SELECT {row} AS r {from} ORDER BY t.fid)"
-        )
     }
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
@@ -273,6 +256,22 @@ impl Backend for sqlx::Sqlite {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(delete_row(tx, collection, id))
     }
+}
+
+/// `json_object(…)` of a row's fields; booleans, stored as integers, become JSON `true`/`false`.
+fn fields_json(collection: &Collection) -> String {
+    let fields: Vec<String> = collection
+        .fields
+        .iter()
+        .map(|f| match f.kind {
+            FieldKind::Bool => format!(
+                "'{0}', CASE WHEN t.{0} IS NULL THEN NULL WHEN t.{0} <> 0 THEN json('true') ELSE json('false') END",
+                f.name
+            ),
+            _ => format!("'{0}', t.{0}", f.name),
+        })
+        .collect();
+    format!("json_object({})", fields.join(", "))
 }
 
 impl SqlStore for SqliteStore {
