@@ -372,8 +372,12 @@ enum Only {
 async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Only) {
     let (large, _) = scratch(backend, dir, "100k").await;
     let started = Instant::now();
-    synthetic(&large, 32, 0..32, false).await;
-    eprintln!("{backend}: loaded 102,400 plots in {:.1} s", started.elapsed().as_secs_f64());
+    // With leases on 6 plots of 7, so that tiles colour plots by real lease states.
+    synthetic(&large, 32, 0..32, true).await;
+    eprintln!(
+        "{backend}: loaded 102,400 plots and 87,800 leases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let app = router(AppState::new(large.clone()));
     // 0.0095° × 0.0095° inside one zone's corner: about 100 plots.
     if only != Only::Tiles {
@@ -443,6 +447,65 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
             ms(p99)
         );
     }
+    // Every z14 tile over the plots in turn, each by a fresh service (nothing kept: no drawing, no
+    // lease states), as a map opened right after a write would ask them.
+    let (first, last) = (
+        landbank::tiles::TileId::containing(104.0, 19.384, 14),
+        landbank::tiles::TileId::containing(104.384, 19.0, 14),
+    );
+    // `LANDBANK_BENCH_TURNS=N`: go over them N times (e.g. under `perf record`).
+    let turns = std::env::var("LANDBANK_BENCH_TURNS").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let mut each = Vec::new();
+    let mut bytes = 0;
+    for (_, x, y) in tiles_in_turn(turns, first.x..=last.x, first.y..=last.y) {
+        {
+            let fresh = router(AppState::new(large.clone()));
+            let (d, _, b) = measure(&fresh, &format!("/tiles/plots/14/{x}/{y}.mvt"), 1, 1).await;
+            each.push(d);
+            bytes += b;
+        }
+    }
+    let total: Duration = each.iter().sum();
+    each.sort();
+    println!(
+        "| {backend} | plots tile z14, every tile in turn, nothing kept | 102,400 plots | {} | {} (of {} tiles, {:.0} tiles/s) | {} B each |",
+        ms(each[each.len() / 2]),
+        ms(each[each.len() * 99 / 100]),
+        each.len(),
+        each.len() as f64 / total.as_secs_f64(),
+        bytes / each.len()
+    );
+    // Every z14 tile in turn on a warm service right after a lease was signed in one zone: the data
+    // version moved, so every tile is built again, from the plots' kept drawings (the plots did not
+    // change) and the lease states of their zones.
+    let tiles: Vec<String> = tiles_in_turn(1, first.x..=last.x, first.y..=last.y)
+        .map(|(_, x, y)| format!("/tiles/plots/14/{x}/{y}.mvt"))
+        .collect();
+    let mut each = Vec::new();
+    for turn in 0..turns {
+        for uri in &tiles {
+            measure(&app, uri, 1, 1).await;
+        }
+        let (x0, y0) = (104.0 + 5.0 * 0.012, 19.0 + 5.0 * 0.012);
+        let lease = feature(
+            format!("Z005-005-LNEW{turn}"),
+            json!({"zone_code": "Z005-005", "province_code": "VN-01", "status": "active", "start_on": "2020-01-01", "plot_codes": "P00"}),
+            Some(rect(x0, y0, x0 + 0.001, y0 + 0.001)),
+        );
+        large.insert(&[(&collections::LEASES, vec![lease])]).await.unwrap();
+        for uri in &tiles {
+            each.push(measure(&app, uri, 1, 1).await.0);
+        }
+    }
+    let total: Duration = each.iter().sum();
+    each.sort();
+    println!(
+        "| {backend} | plots tile z14, every tile in turn after a lease was written | 102,400 plots | {} | {} (of {} tiles, {:.0} tiles/s) | |",
+        ms(each[each.len() / 2]),
+        ms(each[each.len() * 99 / 100]),
+        each.len(),
+        each.len() as f64 / total.as_secs_f64(),
+    );
     if only == Only::All {
         let (median, p99, bytes) = measure(&app, "/collections/plots/items/Z010-010-P55", 200, 2).await;
         println!(
@@ -453,6 +516,18 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
         );
     }
     large.close().await;
+}
+
+/// Every `(turn, x, y)` of `turns` rounds over the tiles `xs` × `ys`.
+fn tiles_in_turn(
+    turns: usize,
+    xs: std::ops::RangeInclusive<u32>,
+    ys: std::ops::RangeInclusive<u32>,
+) -> impl Iterator<Item = (usize, u32, u32)> {
+    (0..turns).flat_map(move |t| {
+        let ys = ys.clone();
+        xs.clone().flat_map(move |x| ys.clone().map(move |y| (t, x, y)))
+    })
 }
 
 const BBOX_100: &str = "/collections/plots/items?bbox=104.1205,19.1205,104.1300,19.1300&limit=1000";

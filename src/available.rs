@@ -22,7 +22,7 @@ use crate::domain::{
 };
 use crate::occupancy::OccupancyError;
 use crate::spatial::{area_ha, clip, subtract, subtract_all, union_all};
-use crate::store::{Condition, ItemsQuery, JsonRows, Store, StoreError, Within};
+use crate::store::{Columns, Condition, ItemsQuery, JsonRows, Store, StoreError, Within};
 
 /// Pieces below this many hectares are dropped (and counted) unless a query says otherwise.
 pub const DEFAULT_MIN_PIECE_HA: f64 = 0.05;
@@ -380,10 +380,10 @@ async fn read_inputs(
     let codes: Vec<String> = zones.iter().map(|(z, _)| z.code.clone()).collect();
     let within = Within::FieldIn("zone_code", &codes);
     Ok([
-        store.json_rows(&collections::LAND_USE, within, true).await?,
-        store.json_rows(&collections::LEASES, within, true).await?,
-        store.json_rows(&collections::CLEARANCE_PARCELS, within, true).await?,
-        store.json_rows(&collections::PLOTS, within, true).await?,
+        store.json_rows(&collections::LAND_USE, within, Columns::ALL).await?,
+        store.json_rows(&collections::LEASES, within, Columns::ALL).await?,
+        store.json_rows(&collections::CLEARANCE_PARCELS, within, Columns::ALL).await?,
+        store.json_rows(&collections::PLOTS, within, Columns::ALL).await?,
     ])
 }
 

@@ -26,7 +26,7 @@ use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
 use crate::spatial::{self, area_ha, clip, subtract, union_all};
-use crate::store::{Condition, FeatureRow, ItemsQuery, JsonRows, Store, StoreError, Within};
+use crate::store::{Columns, Condition, FeatureRow, ItemsQuery, JsonRows, Store, StoreError, Within};
 
 /// The statuses boards report on by default.
 pub const DEFAULT_SCOPE: &[ZoneStatus] = &[ZoneStatus::Established, ZoneStatus::Operating];
@@ -678,8 +678,8 @@ async fn read_chunk(
     let Some(at_us) = recorded_at_us else {
         let within = Within::FieldIn("zone_code", &codes);
         return Ok(ChunkRows::Current {
-            land_use: store.json_rows(&collections::LAND_USE, within, true).await?,
-            leases: store.json_rows(&collections::LEASES, within, true).await?,
+            land_use: store.json_rows(&collections::LAND_USE, within, Columns::ALL).await?,
+            leases: store.json_rows(&collections::LEASES, within, Columns::ALL).await?,
         });
     };
     let query = ItemsQuery {
@@ -746,6 +746,7 @@ pub struct PlotStates {
 impl PlotStates {
     /// The states on `at` from every lease of one zone, whatever their dates, and the span of dates
     /// around `at` on which no lease begins, starts or ends (the states hold on all of them).
+    /// `leases` need only their [`LEASE_STATE_FIELDS`].
     pub fn of_leases(leases: &[Lease], at: Date) -> Self {
         let mut span = Span::default();
         span.narrow(at, leases.iter().flat_map(|l| [l.signed_on, l.start_on, l.end_on]).flatten());
@@ -762,6 +763,11 @@ impl PlotStates {
         PlotStates { span, by_code }
     }
 }
+
+/// The fields of a lease that its plots' states on a date depend on ([`Lease::state_at`] and its
+/// zone and plots): leases read for [`zone_lease_states`] read only these (the others are `None`).
+pub const LEASE_STATE_FIELDS: &[&str] =
+    &["zone_code", "plot_codes", "status", "signed_on", "start_on", "end_on"];
 
 /// Plot states per zone, in memory (a tenth of `LANDBANK_CACHE_MB`): every span of a zone computed so
 /// far, valid while the zone's data version holds. Maps and pages colour plots by them on any date.
@@ -842,7 +848,8 @@ pub async fn zone_lease_states(
     }
     let mut leases: BTreeMap<String, Vec<Lease>> = missing.iter().map(|c| (c.clone(), Vec::new())).collect();
     for chunk in missing.chunks(5_000) {
-        let rows = store.json_rows(&collections::LEASES, Within::FieldIn("zone_code", chunk), false);
+        let columns = Columns::only(LEASE_STATE_FIELDS, false);
+        let rows = store.json_rows(&collections::LEASES, Within::FieldIn("zone_code", chunk), columns);
         for lease in rows.await?.fields::<Lease>()? {
             leases.entry(lease.zone_code.clone()).or_default().push(lease);
         }

@@ -21,7 +21,7 @@ use crate::available::{self, DEFAULT_MIN_PIECE_HA};
 use crate::collections::{self, Collection, TileExtra};
 use crate::domain::Date;
 use crate::occupancy::{self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, ZoneFigures};
-use crate::store::{FeatureRow, Members, Store, StoreError, Within};
+use crate::store::{Columns, FeatureRow, Members, Store, StoreError, Within};
 
 /// Tile extent in tile units (MVT default).
 pub const EXTENT: u32 = 4096;
@@ -253,8 +253,8 @@ pub struct TileState {
     pub drawn: DrawnCache,
 }
 
-/// Builds the tile of `collection` at `tile` on date `at`, the store being at data `version` (not kept:
-/// see [`TileCache`]; its drawing is, see [`DrawnCache`]); `None` when empty.
+/// Builds the tile of `collection` at `tile` on date `at` (not kept: see [`TileCache`]; its drawing is,
+/// see [`DrawnCache`]); `None` when empty.
 pub async fn build(
     store: &Arc<dyn Store>,
     state: &TileState,
@@ -262,7 +262,6 @@ pub async fn build(
     collection: &'static Collection,
     tile: TileId,
     at: Date,
-    version: i64,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let Some(tiling) = collection.tiles else {
         return Err(TileError::NotTiled(collection.id.to_string()));
@@ -312,7 +311,7 @@ pub async fn build(
         }
         return encode(collection.id, features);
     }
-    let drawn = drawn(store, &state.drawn, collection, tile, version).await?;
+    let drawn = drawn(store, &state.drawn, collection, tile).await?;
     let figures = match tiling.extra {
         TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
         _ => None,
@@ -446,9 +445,11 @@ impl Drawn {
 /// The records of one tile, drawn at one data version of the store.
 pub type DrawnTile = Arc<Vec<Drawn>>;
 
-/// Tiles' records drawn once per data version and kept whatever the date: a map that steps through
-/// dates re-colours the same drawing (lease states, figures) instead of reading, projecting and
-/// clipping the rows again. Bounded by an estimate of their bytes (15 % of `LANDBANK_CACHE_MB`).
+/// Tiles' records drawn once per version of their collection ([`Store::collection_version`]) and kept
+/// whatever the date: a map that steps through dates re-colours the same drawing (lease states,
+/// figures) instead of reading, projecting and clipping the rows again, and so does a map after a
+/// write to another collection (a lease signed keeps the plots' drawings). Bounded by an estimate of
+/// their bytes (15 % of `LANDBANK_CACHE_MB`).
 pub type DrawnCache = crate::cache::VersionedCache<(&'static str, TileId), DrawnTile>;
 
 impl Default for DrawnCache {
@@ -487,15 +488,17 @@ impl Default for DrawnCache {
     }
 }
 
-/// The records of `collection` on `tile`, drawn: from `cache` when drawn at the store's data `version`,
-/// else read (every row whose box meets the buffered tile's, one statement) and drawn.
+/// The records of `collection` on `tile`, drawn: from `cache` when drawn at the collection's current
+/// version, else read (every row whose box meets the buffered tile's, one statement) and drawn. The
+/// version is read before the rows: a drawing that a write overtakes is kept under the older version,
+/// which the next lookup does not match.
 async fn drawn(
     store: &Arc<dyn Store>,
     cache: &DrawnCache,
     collection: &'static Collection,
     tile: TileId,
-    version: i64,
 ) -> Result<DrawnTile, TileError> {
+    let version = store.collection_version(collection).await?;
     if let Some(drawn) = cache.get(&(collection.id, tile), version) {
         return Ok(drawn);
     }
@@ -503,7 +506,11 @@ async fn drawn(
         return Err(TileError::NotTiled(collection.id.to_string()));
     };
     let bbox = tile.buffered_lonlat_bbox();
-    let rows = store.json_rows(collection, Within::Box(bbox), true).await?;
+    // A collection without dated fields: only the fields the tile reads (e.g. a plot's code and zone,
+    // not its other fields nor its area); a dated one whole, read as of each date.
+    let fields: Vec<&str> = read_fields(tiling).collect();
+    let columns = if collection.as_of.is_some() { Columns::ALL } else { Columns::only(&fields, true) };
+    let rows = store.json_rows(collection, Within::Box(bbox), columns).await?;
     let mut drawn = Vec::new();
     let mut draw = |n: usize, geometry: Option<MultiPolygon>, stored: Stored| {
         if let Some(geometry) = geometry.and_then(|g| to_tile(&g, tile)) {

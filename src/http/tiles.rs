@@ -85,8 +85,7 @@ async fn tile_response(
         Some(cached) => cached,
         None => {
             let built =
-                tiles::build(&state.store, &state.tiles, &state.available, collection, tile, at, version)
-                    .await?;
+                tiles::build(&state.store, &state.tiles, &state.available, collection, tile, at).await?;
             let built = built.map(Arc::new);
             state.tiles.tiles.put(key, version, built.clone());
             built

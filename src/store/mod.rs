@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::collections::{Collection, FilterValue};
+use crate::collections::{Collection, Field, FilterValue};
 use crate::domain::Date;
 use crate::spatial;
 
@@ -462,6 +462,42 @@ pub enum Within<'a> {
     FieldIn(&'a str, &'a [String]),
 }
 
+/// What [`Store::json_rows`] reads of each row besides its id: a reader that needs two fields does not
+/// have every field written as JSON, nor the area's real number printed, for each row it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns<'a> {
+    /// The fields read (`None`: every field of the collection); names the collection lacks are not read.
+    pub fields: Option<&'a [&'a str]>,
+    /// Each row's stored area in hectares (else `null`).
+    pub area: bool,
+    /// Each row's geometry (else `null`).
+    pub geometry: bool,
+}
+
+impl Columns<'static> {
+    /// Every field and the area, and the geometry.
+    pub const ALL: Columns<'static> = Columns { fields: None, area: true, geometry: true };
+    /// Every field and the area, without the geometry.
+    pub const FIELDS: Columns<'static> = Columns { fields: None, area: true, geometry: false };
+}
+
+impl<'a> Columns<'a> {
+    /// Only `fields` (no area), and the geometry if `geometry`.
+    pub fn only(fields: &'a [&'a str], geometry: bool) -> Self {
+        Columns { fields: Some(fields), area: false, geometry }
+    }
+
+    /// Whether the field `name` is read.
+    pub fn reads(&self, name: &str) -> bool {
+        self.fields.is_none_or(|fields| fields.contains(&name))
+    }
+
+    /// The fields of `collection` read, in the collection's order.
+    pub(crate) fn of(self, collection: &'static Collection) -> impl Iterator<Item = &'static Field> + 'a {
+        collection.fields.iter().filter(move |f| self.reads(f.name))
+    }
+}
+
 /// Rows of a collection as one JSON text, as [`Store::json_rows`] reads them: an array of
 /// `[[id, {field: value, …}, area_ha or null], geometry or null]`, the geometry as GeoJSON (SQLite) or a
 /// string of hexadecimal WKB (PostGIS). Read them as [`FeatureRow`]s, or straight into a domain
@@ -639,6 +675,22 @@ pub(crate) fn touched_zones(batches: &[(&'static Collection, Vec<NewFeature>)]) 
     zones
 }
 
+/// The collections a write of `batches` touches, by id.
+pub(crate) fn touched_collections(
+    batches: &[(&'static Collection, Vec<NewFeature>)],
+) -> BTreeSet<&'static str> {
+    batches.iter().filter(|(_, features)| !features.is_empty()).map(|(c, _)| c.id).collect()
+}
+
+/// Statement that records, in one write transaction, the new data version of a written collection (one
+/// bind: its id).
+pub(crate) const RECORD_COLLECTION_VERSION: &str = "INSERT INTO collection_versions (collection, version) \
+     SELECT $1, version FROM data_version WHERE one = 1 \
+     ON CONFLICT (collection) DO UPDATE SET version = excluded.version";
+
+/// The data version at which a collection last changed (one bind: its id; no row: never).
+pub(crate) const COLLECTION_VERSION: &str = "SELECT version FROM collection_versions WHERE collection = $1";
+
 /// Statement that records, in one write transaction, the new data version of a touched zone (one bind).
 pub(crate) const RECORD_ZONE_VERSION: &str = "INSERT INTO zone_versions (zone_code, version) \
      SELECT $1, version FROM data_version WHERE one = 1 \
@@ -742,16 +794,16 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
         collection: &'static Collection,
         query: &ItemsQuery,
     ) -> Result<JsonPage, StoreError>;
-    /// The current rows of `collection` that `within` picks, in insertion order, with their fields
-    /// and area and, if `with_geometry`, their geometry (`source_crs` is not read), as one JSON
-    /// text: at a fraction of [`Store::items`]' cost per row, for readers that need every row of a tile
-    /// or of some zones. No exact geometry test and no count. Real fields with whole values may come
-    /// back as JSON integers.
+    /// The current rows of `collection` that `within` picks, in insertion order, with the `columns`
+    /// asked (their fields, area, geometry; `source_crs` is never read), as one JSON text: at a
+    /// fraction of [`Store::items`]' cost per row, for readers that need every row of a tile or of
+    /// some zones. No exact geometry test and no count. Real fields with whole values may come back as
+    /// JSON integers.
     async fn json_rows(
         &self,
         collection: &'static Collection,
         within: Within<'_>,
-        with_geometry: bool,
+        columns: Columns<'_>,
     ) -> Result<JsonRows, StoreError>;
     /// One row by id.
     async fn item(&self, collection: &'static Collection, id: &str)
@@ -766,6 +818,8 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError>;
     /// Number of rows in the collection.
     async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError>;
+    /// The data version at which `collection` last changed (0: never since versions were recorded).
+    async fn collection_version(&self, collection: &'static Collection) -> Result<i64, StoreError>;
     /// The data version at which each of these zones, or anything inside it, last changed (absent: never).
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError>;
     /// Figures of `kind` kept for these zones by [`Store::keep`]: zone code → (the zone's data version

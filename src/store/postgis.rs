@@ -12,8 +12,11 @@ use sqlx::{AssertSqlSafe, PgPool, Row};
 
 use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowsRead, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
-use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
-use crate::collections::{Collection, FieldKind};
+use super::{
+    Columns, FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history,
+    touched_collections, touched_zones,
+};
+use crate::collections::{Collection, Field, FieldKind};
 use crate::spatial;
 
 /// Rows per INSERT statement (PostgreSQL allows 65,535 bound values per statement).
@@ -97,7 +100,12 @@ impl super::WriteTx for PgWriteTx {
             tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: first versions written");
         }
         let started = std::time::Instant::now();
-        Shared::<sqlx::Postgres>::finish_write(&mut self.tx, touched_zones(batches)).await?;
+        Shared::<sqlx::Postgres>::finish_write(
+            &mut self.tx,
+            touched_zones(batches),
+            touched_collections(batches),
+        )
+        .await?;
         self.tx.commit().await.map_err(store_error)?;
         tracing::debug!(seconds = started.elapsed().as_secs_f64(), "postgis: zones marked and committed");
         Ok(written)
@@ -131,7 +139,7 @@ impl Backend for sqlx::Postgres {
 
     fn select_columns(collection: &Collection) -> String {
         // WKB, written as text here ([`Backend::read_geometry`]).
-        format!("{}, ST_AsBinary(t.geom) AS geom, t.area_ha, t.source_crs", typed_columns(collection))
+        format!("{}, ST_AsBinary(t.geom) AS geom, t.area_ha, t.source_crs", typed_columns(collection.fields))
     }
 
     fn read_row(collection: &Collection, row: &PgRow) -> Result<FeatureRow, StoreError> {
@@ -169,7 +177,7 @@ impl Backend for sqlx::Postgres {
     fn read_page_row(collection: &Collection, row: &PgRow) -> Result<(String, Option<String>), StoreError> {
         let mut out = Vec::with_capacity(512);
         out.push(b'[');
-        write_id_and_fields(collection, row, &mut out)?;
+        write_id_and_fields(collection.fields, row, &mut out)?;
         out.push(b',');
         json(&mut out, &row.try_get::<Option<f64>, _>("area_ha").map_err(store_error)?);
         out.push(b',');
@@ -182,9 +190,10 @@ impl Backend for sqlx::Postgres {
     /// Rows read together are written here too (as pages are, [`Backend::read_page_row`]): building
     /// their JSON with `json_build_object` and `string_agg` was half of a z12 tile's time from nothing
     /// (31–68 ms of about 93 ms for 6,000 plots), in the process that shares the cores.
-    fn rows_read(collection: &Collection, with_geometry: bool, from: &str) -> RowsRead<PgRow> {
-        let geometry = if with_geometry { "ST_AsBinary(t.geom)" } else { "NULL::bytea" };
-        let columns = format!("{}, t.area_ha, {geometry} AS geom", typed_columns(collection));
+    fn rows_read(collection: &'static Collection, columns: Columns<'_>, from: &str) -> RowsRead<PgRow> {
+        let geometry = if columns.geometry { "ST_AsBinary(t.geom)" } else { "NULL::bytea" };
+        let area = if columns.area { "t.area_ha" } else { "NULL::float8 AS area_ha" };
+        let columns = format!("{}, {area}, {geometry} AS geom", typed_columns(columns.of(collection)));
         RowsRead::EachRow {
             statement: format!("SELECT {columns} {from} ORDER BY t.fid"),
             write: write_rows_row,
@@ -275,10 +284,14 @@ fn json(out: &mut Vec<u8>, value: &impl serde::Serialize) {
 }
 
 /// Appends `id,{field: value, …}` of a row (its `id` and the collection's typed fields) as JSON.
-fn write_id_and_fields(collection: &Collection, row: &PgRow, out: &mut Vec<u8>) -> Result<(), StoreError> {
+fn write_id_and_fields<'a>(
+    fields: impl IntoIterator<Item = &'a Field>,
+    row: &PgRow,
+    out: &mut Vec<u8>,
+) -> Result<(), StoreError> {
     json(out, &row.try_get::<&str, _>("id").map_err(store_error)?);
     out.extend_from_slice(b",{");
-    for (i, f) in collection.fields.iter().enumerate() {
+    for (i, f) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -297,10 +310,10 @@ fn write_id_and_fields(collection: &Collection, row: &PgRow, out: &mut Vec<u8>) 
     Ok(())
 }
 
-/// `t.id` and the collection's fields, dates as `YYYY-MM-DD` (as [`write_id_and_fields`] reads them).
-fn typed_columns(collection: &Collection) -> String {
+/// `t.id` and `fields`, dates as `YYYY-MM-DD` (as [`write_id_and_fields`] reads them).
+fn typed_columns<'a>(fields: impl IntoIterator<Item = &'a Field>) -> String {
     let mut cols = vec!["t.id".to_string()];
-    cols.extend(collection.fields.iter().map(|f| match f.kind {
+    cols.extend(fields.into_iter().map(|f| match f.kind {
         FieldKind::Date => format!("to_char(t.{0}, 'YYYY-MM-DD') AS {0}", f.name),
         _ => format!("t.{}", f.name),
     }));
@@ -309,9 +322,14 @@ fn typed_columns(collection: &Collection) -> String {
 
 /// A row of [`Backend::rows_read`] as `[[id, {field: value, …}, area_ha], geometry]`, the geometry as
 /// a string of hexadecimal WKB (or `null`).
-fn write_rows_row(collection: &Collection, row: &PgRow, out: &mut Vec<u8>) -> Result<(), StoreError> {
+fn write_rows_row(
+    collection: &'static Collection,
+    columns: Columns<'_>,
+    row: &PgRow,
+    out: &mut Vec<u8>,
+) -> Result<(), StoreError> {
     out.extend_from_slice(b"[[");
-    write_id_and_fields(collection, row, out)?;
+    write_id_and_fields(columns.of(collection), row, out)?;
     out.push(b',');
     json(out, &row.try_get::<Option<f64>, _>("area_ha").map_err(store_error)?);
     out.extend_from_slice(b"],");
@@ -483,9 +501,9 @@ impl Store for PostgisStore {
         &self,
         collection: &'static Collection,
         within: super::Within<'_>,
-        with_geometry: bool,
+        columns: super::Columns<'_>,
     ) -> Result<super::JsonRows, StoreError> {
-        Shared::<sqlx::Postgres>::json_rows(&self.pool, collection, within, with_geometry).await
+        Shared::<sqlx::Postgres>::json_rows(&self.pool, collection, within, columns).await
     }
 
     async fn item(
@@ -522,6 +540,10 @@ impl Store for PostgisStore {
         let row = sql(text).fetch_one(&self.pool).await.map_err(store_error)?;
         let a: Option<f64> = row.get("a");
         Ok(a.map(|a| [a, row.get("b"), row.get("c"), row.get("d")]))
+    }
+
+    async fn collection_version(&self, collection: &'static Collection) -> Result<i64, StoreError> {
+        Shared::<sqlx::Postgres>::collection_version(&self.pool, collection).await
     }
 
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {

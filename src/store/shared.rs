@@ -35,7 +35,10 @@ pub(crate) enum RowsRead<R> {
     /// One statement whose one value is the whole text, written by the database.
     Whole(String),
     /// A statement of typed columns, in `fid` order; `write` appends each row's element.
-    EachRow { statement: String, write: fn(&Collection, &R, &mut Vec<u8>) -> Result<(), StoreError> },
+    EachRow {
+        statement: String,
+        write: fn(&'static Collection, super::Columns<'_>, &R, &mut Vec<u8>) -> Result<(), StoreError>,
+    },
 }
 
 /// What differs between the databases, for the code they share.
@@ -92,9 +95,14 @@ pub(crate) trait Backend: Database {
     /// a row costs a trip through the driver each (SQLite's worker thread hands every row over on its
     /// own, waking the reader each time); `None` where rows are read one by one.
     fn packed_page(inner: &str) -> Option<String>;
-    /// How the rows of `from` (`FROM … WHERE …`, the table as `t`) are read together, with their
-    /// geometry if `with_geometry` (GeoJSON text or a string of hexadecimal WKB; `null` otherwise).
-    fn rows_read(collection: &Collection, with_geometry: bool, from: &str) -> RowsRead<Self::Row>;
+    /// How the rows of `from` (`FROM … WHERE …`, the table as `t`) are read together, with the
+    /// `columns` asked (the geometry as GeoJSON text or a string of hexadecimal WKB; what is not
+    /// asked as `null`).
+    fn rows_read(
+        collection: &'static Collection,
+        columns: super::Columns<'_>,
+        from: &str,
+    ) -> RowsRead<Self::Row>;
     /// Deletes the row `id` of `collection` and its index entries inside `tx`.
     fn delete_row<'a>(
         tx: &'a mut Tx<Self>,
@@ -200,7 +208,7 @@ pub(crate) trait SharedOps {
         pool: &Pool<Self::Db>,
         collection: &'static Collection,
         within: super::Within<'_>,
-        with_geometry: bool,
+        columns: super::Columns<'_>,
     ) -> Result<super::JsonRows, StoreError>;
 
     /// One row and its current version, read together (see [`super::Store::item_versioned`]).
@@ -254,8 +262,18 @@ pub(crate) trait SharedOps {
     /// one closes it and the other finds it closed.
     async fn write_in(tx: &mut Tx<Self::Db>, w: &history::Write) -> Result<i64, StoreError>;
 
-    /// Every write ends so: a new data version, recorded for the zones it touched.
-    async fn finish_write(tx: &mut Tx<Self::Db>, zones: BTreeSet<String>) -> Result<(), StoreError>;
+    /// Every write ends so: a new data version, recorded for the zones and collections it touched.
+    async fn finish_write(
+        tx: &mut Tx<Self::Db>,
+        zones: BTreeSet<String>,
+        collections: BTreeSet<&'static str>,
+    ) -> Result<(), StoreError>;
+
+    /// See [`super::Store::collection_version`].
+    async fn collection_version(
+        pool: &Pool<Self::Db>,
+        collection: &'static Collection,
+    ) -> Result<i64, StoreError>;
 
     /// Keeps per-zone results of `kind` (zone, its data version, the text kept) in the open transaction
     /// `tx`, one upsert each (the caller commits; see [`super::Store::keep`]). The driver's error is
@@ -519,7 +537,7 @@ where
         pool: &Pool<DB>,
         collection: &'static Collection,
         within: super::Within<'_>,
-        with_geometry: bool,
+        columns: super::Columns<'_>,
     ) -> Result<super::JsonRows, StoreError> {
         let mut binder = Binder::new(DB::DIALECT);
         let filter = match within {
@@ -529,7 +547,7 @@ where
             }
         };
         let from = format!("FROM {} t WHERE {filter}", collection.table);
-        let text = match DB::rows_read(collection, with_geometry, &from) {
+        let text = match DB::rows_read(collection, columns, &from) {
             RowsRead::Whole(text) => {
                 let row = Self::statement(text, binder.binds).fetch_one(pool).await.map_err(store_error)?;
                 row.try_get(0).map_err(store_error)?
@@ -543,7 +561,7 @@ where
                     if i > 0 {
                         out.push(b',');
                     }
-                    write(collection, row, &mut out)?;
+                    write(collection, columns, row, &mut out)?;
                 }
                 out.push(b']');
                 String::from_utf8(out).expect("rows are written as UTF-8")
@@ -763,16 +781,27 @@ where
             .execute(&mut **tx)
             .await
             .map_err(store_error)?;
-        Self::finish_write(tx, w.zones.iter().cloned().collect()).await?;
+        Self::finish_write(tx, w.zones.iter().cloned().collect(), BTreeSet::from([c.id])).await?;
         Ok(version)
     }
 
-    /// Every write ends so: a new data version, recorded for the zones it touched.
-    async fn finish_write(tx: &mut Tx<DB>, zones: BTreeSet<String>) -> Result<(), StoreError> {
+    /// Every write ends so: a new data version, recorded for the zones and collections it touched.
+    async fn finish_write(
+        tx: &mut Tx<DB>,
+        zones: BTreeSet<String>,
+        collections: BTreeSet<&'static str>,
+    ) -> Result<(), StoreError> {
         sqlx::query::<DB>("UPDATE data_version SET version = version + 1 WHERE one = 1")
             .execute(&mut **tx)
             .await
             .map_err(store_error)?;
+        for collection in collections {
+            sqlx::query::<DB>(super::RECORD_COLLECTION_VERSION)
+                .bind(collection)
+                .execute(&mut **tx)
+                .await
+                .map_err(store_error)?;
+        }
         for zone in zones {
             sqlx::query::<DB>(RECORD_ZONE_VERSION)
                 .bind(zone)
@@ -781,6 +810,15 @@ where
                 .map_err(store_error)?;
         }
         Ok(())
+    }
+
+    async fn collection_version(pool: &Pool<DB>, collection: &'static Collection) -> Result<i64, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar::<DB, i64>(super::COLLECTION_VERSION)
+            .bind(collection.id)
+            .fetch_optional(pool)
+            .await
+            .map_err(store_error)?;
+        Ok(version.unwrap_or(0))
     }
 
     async fn keep_in(

@@ -12,8 +12,11 @@ use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use super::shared::{Backend, BoxFuture, Query as SqlQuery, RowsRead, Shared, SharedOps, SqlStore};
 use super::sql::{Bind, Binder, Dialect, store_error};
-use super::{FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history, touched_zones};
-use crate::collections::{Collection, FieldKind};
+use super::{
+    Columns, FeatureRow, ItemsQuery, JsonPage, NewFeature, Page, Store, StoreError, history,
+    touched_collections, touched_zones,
+};
+use crate::collections::{Collection, Field, FieldKind};
 use crate::spatial;
 
 /// SQLite through sqlx. Cheap to clone; the pool is shared.
@@ -79,7 +82,12 @@ impl super::WriteTx for SqliteWriteTx {
             tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sqlite: first versions written");
         }
         let started = std::time::Instant::now();
-        Shared::<sqlx::Sqlite>::finish_write(&mut self.tx, touched_zones(batches)).await?;
+        Shared::<sqlx::Sqlite>::finish_write(
+            &mut self.tx,
+            touched_zones(batches),
+            touched_collections(batches),
+        )
+        .await?;
         if let Some(previous) = previous_cache {
             set_cache_size(&mut self.tx, previous).await?;
         }
@@ -212,15 +220,20 @@ impl Backend for sqlx::Sqlite {
     }
 
     fn page_columns(collection: &Collection) -> String {
-        format!("json_array(t.id, {}, t.area_ha, t.source_crs) AS r_, t.geom AS g_", fields_json(collection))
+        format!(
+            "json_array(t.id, {}, t.area_ha, t.source_crs) AS r_, t.geom AS g_",
+            fields_json(collection.fields)
+        )
     }
 
     /// The database writes the whole text: rows through the driver cost a hand-over each.
-    fn rows_read(collection: &Collection, with_geometry: bool, from: &str) -> RowsRead<SqliteRow> {
-        let geometry = if with_geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
+    fn rows_read(collection: &'static Collection, columns: Columns<'_>, from: &str) -> RowsRead<SqliteRow> {
+        let geometry = if columns.geometry { "COALESCE(t.geom, 'null')" } else { "'null'" };
+        // Printing a real number is a large part of SQLite's work for a row: left out when not asked.
+        let area = if columns.area { "t.area_ha" } else { "NULL" };
         let row = format!(
-            "'[' || json_array(t.id, {}, t.area_ha) || ',' || {geometry} || ']'",
-            fields_json(collection)
+            "'[' || json_array(t.id, {}, {area}) || ',' || {geometry} || ']'",
+            fields_json(columns.of(collection))
         );
         RowsRead::Whole(format!(
             "SELECT '[' || COALESCE(group_concat(r, ','), '') || ']' FROM (SELECT {row} AS r {from} ORDER BY t.fid)"
@@ -258,11 +271,10 @@ impl Backend for sqlx::Sqlite {
     }
 }
 
-/// `json_object(…)` of a row's fields; booleans, stored as integers, become JSON `true`/`false`.
-fn fields_json(collection: &Collection) -> String {
-    let fields: Vec<String> = collection
-        .fields
-        .iter()
+/// `json_object(…)` of a row's `fields`; booleans, stored as integers, become JSON `true`/`false`.
+fn fields_json<'a>(fields: impl IntoIterator<Item = &'a Field>) -> String {
+    let fields: Vec<String> = fields
+        .into_iter()
         .map(|f| match f.kind {
             FieldKind::Bool => format!(
                 "'{0}', CASE WHEN t.{0} IS NULL THEN NULL WHEN t.{0} <> 0 THEN json('true') ELSE json('false') END",
@@ -390,9 +402,9 @@ impl Store for SqliteStore {
         &self,
         collection: &'static Collection,
         within: super::Within<'_>,
-        with_geometry: bool,
+        columns: super::Columns<'_>,
     ) -> Result<super::JsonRows, StoreError> {
-        Shared::<sqlx::Sqlite>::json_rows(&self.pool, collection, within, with_geometry).await
+        Shared::<sqlx::Sqlite>::json_rows(&self.pool, collection, within, columns).await
     }
 
     async fn item(
@@ -428,6 +440,10 @@ impl Store for SqliteStore {
         let row = q.fetch_one(&self.pool).await.map_err(store_error)?;
         let a: Option<f64> = row.get("a");
         Ok(a.map(|a| [a, row.get("b"), row.get("c"), row.get("d")]))
+    }
+
+    async fn collection_version(&self, collection: &'static Collection) -> Result<i64, StoreError> {
+        Shared::<sqlx::Sqlite>::collection_version(&self.pool, collection).await
     }
 
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {

@@ -127,10 +127,18 @@ async fn an_empty_store_serves_empty_figures(backend: Backend) {
     assert_eq!(items["numberMatched"], 0);
     // What tiles, plot pages and the warmer read: nothing, and no error.
     let world = [-180.0, -85.0, 180.0, 85.0];
-    let rows = app.store.json_rows(&collections::PLOTS, store::Within::Box(world), true).await.unwrap();
+    let rows = app
+        .store
+        .json_rows(&collections::PLOTS, store::Within::Box(world), store::Columns::ALL)
+        .await
+        .unwrap();
     assert!(rows.rows().unwrap().is_empty());
     let none: Vec<String> = vec!["NOPE".into()];
-    let leases = app.store.json_rows(&collections::LEASES, store::Within::FieldIn("zone_code", &none), false);
+    let leases = app.store.json_rows(
+        &collections::LEASES,
+        store::Within::FieldIn("zone_code", &none),
+        store::Columns::FIELDS,
+    );
     assert!(leases.await.unwrap().fields::<landbank::domain::Lease>().unwrap().is_empty());
     assert_eq!(app.get("/tiles/plots/14/13021/7206.mvt").await.status, 204);
     let plots = app.get("/collections/plots/items?at=2024-01-01").await.json();
@@ -339,7 +347,7 @@ async fn geometry_reads_back_exactly_on_every_path(backend: Backend) {
     assert_eq!(plots_in(&app.store, [x + 0.0005, y + 0.0012, x + 0.0015, y + 0.0018]).await, ["H"]);
     // Rows read together, as text and as shapes.
     let everywhere = store::Within::Box([105.9, 20.9, 106.1, 21.1]);
-    let rows = app.store.json_rows(&collections::PLOTS, everywhere, true).await.unwrap();
+    let rows = app.store.json_rows(&collections::PLOTS, everywhere, store::Columns::ALL).await.unwrap();
     for row in rows.rows().unwrap() {
         assert_eq!(row.geometry.as_ref(), Some(&texts[&row.id]), "rows read together, {}", row.id);
     }
@@ -348,7 +356,56 @@ async fn geometry_reads_back_exactly_on_every_path(backend: Backend) {
     }
 }
 
+/// Each write moves the version of the collections it wrote, and only theirs: a lease signed leaves the
+/// plots' version (which their tiles' drawings key on) where it was; a plot deleted moves it.
+async fn each_write_moves_the_versions_of_what_it_wrote(backend: Backend) {
+    let app = spawn_empty_app(backend).await;
+    let versions = || async {
+        let mut v = Vec::new();
+        for c in [&collections::ZONES, &collections::PLOTS, &collections::LEASES] {
+            v.push(app.store.collection_version(c).await.unwrap());
+        }
+        v
+    };
+    assert_eq!(versions().await, [0, 0, 0], "nothing written yet");
+    let load = |collection: &'static collections::Collection, features: serde_json::Value| {
+        let fc = json!({"type": "FeatureCollection", "features": features}).to_string();
+        let zones = [("A-1".to_string(), "VN-56".to_string())].into_iter().collect();
+        (collection, parse_feature_collection(collection, "t", &fc, &zones).unwrap())
+    };
+    let square = json!({"type": "Polygon", "coordinates": [[[106.001, 21.001], [106.003, 21.001], [106.003, 21.003], [106.001, 21.003], [106.001, 21.001]]]});
+    let zone = load(&collections::ZONES, json!([zone_feature("A-1", "operating", 106.0)]));
+    let plot = load(
+        &collections::PLOTS,
+        json!([{"type": "Feature", "id": "A-1-P1", "geometry": square, "properties": {"zone_code": "A-1", "code": "P1"}}]),
+    );
+    app.store.insert(&[zone, plot]).await.unwrap();
+    let first = app.store.data_version().await.unwrap();
+    assert_eq!(versions().await, [first, first, 0]);
+    let lease = load(
+        &collections::LEASES,
+        json!([{"type": "Feature", "id": "L1", "geometry": square,
+            "properties": {"zone_code": "A-1", "plot_codes": "P1", "status": "active", "start_on": "2024-01-01"}}]),
+    );
+    app.store.insert(&[lease]).await.unwrap();
+    let second = app.store.data_version().await.unwrap();
+    assert!(second > first);
+    assert_eq!(versions().await, [first, first, second], "a lease leaves zones and plots as they were");
+    let stored = app.store.item(&collections::PLOTS, "A-1-P1").await.unwrap().unwrap();
+    let feature = NewFeature {
+        id: stored.id.clone(),
+        properties: stored.properties.clone(),
+        geometry: stored.multipolygon("plots").unwrap(),
+        source_crs: "EPSG:4326".into(),
+    };
+    app.store.write(&deletion(feature)).await.unwrap();
+    let third = app.store.data_version().await.unwrap();
+    assert!(third > second);
+    assert_eq!(versions().await, [first, third, second], "a plot deleted moves the plots' version");
+}
+
 crate::contract!(
+    each_write_moves_the_versions_of_what_it_wrote,
     geometry_reads_back_exactly_on_every_path,
     a_large_batch_keeps_a_first_version_of_every_record,
     a_failing_write_leaves_the_store_unchanged,

@@ -4,7 +4,7 @@
 use geo::{CoordsIter, Geometry};
 use landbank::collections;
 use landbank::ingest::parse_feature_collection;
-use landbank::store::Within;
+use landbank::store::{Columns, Within};
 use landbank::tiles::TileId;
 use mvt_reader::Reader;
 use mvt_reader::feature::Value as MvtValue;
@@ -266,7 +266,8 @@ async fn rows_in_a_box_are_the_rows_a_page_reads(backend: Backend) {
     for collection in collections::ALL.iter().copied().filter(|c| c.tiles.is_some() && !c.computed) {
         let query = landbank::store::ItemsQuery { bbox: Some(bbox), ..Default::default() };
         let page = app.store.items(collection, &query).await.unwrap().rows;
-        let rows = app.store.json_rows(collection, Within::Box(bbox), true).await.unwrap().rows().unwrap();
+        let rows =
+            app.store.json_rows(collection, Within::Box(bbox), Columns::ALL).await.unwrap().rows().unwrap();
         let by_id: std::collections::HashMap<&str, &landbank::store::FeatureRow> =
             rows.iter().map(|r| (r.id.as_str(), r)).collect();
         assert_eq!(by_id.len(), rows.len(), "{}: a row read twice", collection.id);
@@ -294,15 +295,42 @@ async fn rows_in_a_box_are_the_rows_a_page_reads(backend: Backend) {
             compared += 1;
         }
         // Without geometry, the fields alone.
-        let fields = app.store.json_rows(collection, Within::Box(bbox), false).await.unwrap().rows().unwrap();
+        let fields = app
+            .store
+            .json_rows(collection, Within::Box(bbox), Columns::FIELDS)
+            .await
+            .unwrap()
+            .rows()
+            .unwrap();
         assert_eq!(fields.len(), rows.len());
         assert!(fields.iter().all(|r| r.geometry.is_none()));
-        let nowhere = app.store.json_rows(collection, Within::Box([0.0, 0.0, 0.1, 0.1]), true).await.unwrap();
+        // Only some fields, with the geometry: those fields as stored, no area, and a name the
+        // collection lacks (here one that would be SQL) read as nothing.
+        let asked = ["code", "zone_code", "id; DROP TABLE plots"];
+        let some = app
+            .store
+            .json_rows(collection, Within::Box(bbox), Columns::only(&asked, true))
+            .await
+            .unwrap()
+            .rows()
+            .unwrap();
+        assert_eq!(some.len(), rows.len(), "{}", collection.id);
+        for (got, whole) in some.iter().zip(&rows) {
+            assert_eq!(got.id, whole.id);
+            let expected: Vec<&String> =
+                whole.properties.keys().filter(|k| asked.contains(&k.as_str())).collect();
+            assert_eq!(got.properties.keys().collect::<Vec<_>>(), expected, "{} {}", collection.id, got.id);
+            assert!(got.properties.iter().all(|(k, v)| same(v, &whole.properties[k])));
+            assert_eq!(got.area_ha, None, "{} {}", collection.id, got.id);
+            assert_eq!(got.multipolygon(collection.id).unwrap(), whole.multipolygon(collection.id).unwrap());
+        }
+        let nowhere =
+            app.store.json_rows(collection, Within::Box([0.0, 0.0, 0.1, 0.1]), Columns::ALL).await.unwrap();
         assert!(nowhere.rows().unwrap().is_empty(), "{}", collection.id);
     }
     assert!(compared > 100, "{compared} rows compared");
     // Typed: the leases as the domain reads them.
-    let leases = app.store.json_rows(&collections::LEASES, Within::Box(bbox), false).await.unwrap();
+    let leases = app.store.json_rows(&collections::LEASES, Within::Box(bbox), Columns::FIELDS).await.unwrap();
     let typed: Vec<landbank::domain::Lease> = leases.fields().unwrap();
     assert_eq!(typed.len(), leases.rows().unwrap().len());
     assert!(typed.iter().any(|l| l.start_on.is_some()));
