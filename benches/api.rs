@@ -200,6 +200,8 @@ async fn drop_bench_databases() {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // As `landbank` does at start-up.
+    assert!(landbank::store::sqlite::configure_library(), "SQLite was initialised before main");
     // LANDBANK_LOG=landbank=debug shows the stores' steps.
     if let Ok(filter) = std::env::var("LANDBANK_LOG") {
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

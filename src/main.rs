@@ -15,6 +15,8 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before anything opens SQLite (a store, GDAL).
+    store::sqlite::configure_library();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("LANDBANK_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)

