@@ -253,8 +253,9 @@ pub struct TileState {
     pub drawn: DrawnCache,
 }
 
-/// Builds the tile of `collection` at `tile` on date `at` (not kept: see [`TileCache`]; its drawing is,
-/// see [`DrawnCache`]); `None` when empty.
+/// Builds the tile of `collection` at `tile` on date `at`, the collection being at `collection_version`
+/// ([`crate::store::Versions`]; not kept: see [`TileCache`]; its drawing is, see [`DrawnCache`]); `None`
+/// when empty.
 pub async fn build(
     store: &Arc<dyn Store>,
     state: &TileState,
@@ -262,6 +263,7 @@ pub async fn build(
     collection: &'static Collection,
     tile: TileId,
     at: Date,
+    collection_version: i64,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let Some(tiling) = collection.tiles else {
         return Err(TileError::NotTiled(collection.id.to_string()));
@@ -311,7 +313,7 @@ pub async fn build(
         }
         return encode(collection.id, features);
     }
-    let drawn = drawn(store, &state.drawn, collection, tile).await?;
+    let drawn = drawn(store, &state.drawn, collection, tile, collection_version).await?;
     let figures = match tiling.extra {
         TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
         _ => None,
@@ -445,7 +447,7 @@ impl Drawn {
 /// The records of one tile, drawn at one data version of the store.
 pub type DrawnTile = Arc<Vec<Drawn>>;
 
-/// Tiles' records drawn once per version of their collection ([`Store::collection_version`]) and kept
+/// Tiles' records drawn once per version of their collection ([`crate::store::Versions`]) and kept
 /// whatever the date: a map that steps through dates re-colours the same drawing (lease states,
 /// figures) instead of reading, projecting and clipping the rows again, and so does a map after a
 /// write to another collection (a lease signed keeps the plots' drawings). Bounded by an estimate of
@@ -488,17 +490,17 @@ impl Default for DrawnCache {
     }
 }
 
-/// The records of `collection` on `tile`, drawn: from `cache` when drawn at the collection's current
-/// version, else read (every row whose box meets the buffered tile's, one statement) and drawn. The
-/// version is read before the rows: a drawing that a write overtakes is kept under the older version,
-/// which the next lookup does not match.
+/// The records of `collection` on `tile`, drawn: from `cache` when drawn at the collection's `version`,
+/// else read (every row whose box meets the buffered tile's, one statement) and drawn. `version` is read
+/// before the rows: a drawing that a write overtakes is kept under the older version, which the next
+/// lookup does not match.
 async fn drawn(
     store: &Arc<dyn Store>,
     cache: &DrawnCache,
     collection: &'static Collection,
     tile: TileId,
+    version: i64,
 ) -> Result<DrawnTile, TileError> {
-    let version = store.collection_version(collection).await?;
     if let Some(drawn) = cache.get(&(collection.id, tile), version) {
         return Ok(drawn);
     }

@@ -59,7 +59,9 @@ async fn tile_response(
     params.only(&["at"])?;
     let at = params.at()?;
     let tile = TileId::new(number(z, "zoom")?, number(x, "column")?, number(y, "row")?)?;
-    let version = state.store.data_version().await?;
+    // The data version (the tile's bytes, its ETag) and the collection's (its drawing), in one trip.
+    let versions = state.store.data_versions(collection).await?;
+    let version = versions.data;
     let etag = format!("\"v{version}-{at}\"");
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let with_headers = |status: StatusCode, body: Body| {
@@ -84,8 +86,16 @@ async fn tile_response(
     let bytes = match state.tiles.tiles.get(&key, version) {
         Some(cached) => cached,
         None => {
-            let built =
-                tiles::build(&state.store, &state.tiles, &state.available, collection, tile, at).await?;
+            let built = tiles::build(
+                &state.store,
+                &state.tiles,
+                &state.available,
+                collection,
+                tile,
+                at,
+                versions.collection,
+            )
+            .await?;
             let built = built.map(Arc::new);
             state.tiles.tiles.put(key, version, built.clone());
             built

@@ -688,8 +688,20 @@ pub(crate) const RECORD_COLLECTION_VERSION: &str = "INSERT INTO collection_versi
      SELECT $1, version FROM data_version WHERE one = 1 \
      ON CONFLICT (collection) DO UPDATE SET version = excluded.version";
 
-/// The data version at which a collection last changed (one bind: its id; no row: never).
-pub(crate) const COLLECTION_VERSION: &str = "SELECT version FROM collection_versions WHERE collection = $1";
+/// The store's data version and the one at which a collection last changed (one bind: its id; 0: never),
+/// read together.
+pub(crate) const VERSIONS: &str = "SELECT d.version, \
+     COALESCE((SELECT c.version FROM collection_versions c WHERE c.collection = $1), 0) \
+     FROM data_version d WHERE d.one = 1";
+
+/// The store's data version and a collection's, read in one statement (see [`Store::data_versions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    /// Changes with every write ([`Store::data_version`]).
+    pub data: i64,
+    /// The data version at which the collection last changed (0: never since versions were recorded).
+    pub collection: i64,
+}
 
 /// Statement that records, in one write transaction, the new data version of a touched zone (one bind).
 pub(crate) const RECORD_ZONE_VERSION: &str = "INSERT INTO zone_versions (zone_code, version) \
@@ -818,8 +830,9 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     async fn extent(&self, collection: &'static Collection) -> Result<Option<[f64; 4]>, StoreError>;
     /// Number of rows in the collection.
     async fn count(&self, collection: &'static Collection) -> Result<u64, StoreError>;
-    /// The data version at which `collection` last changed (0: never since versions were recorded).
-    async fn collection_version(&self, collection: &'static Collection) -> Result<i64, StoreError>;
+    /// The data version and the version at which `collection` last changed, read together (one trip to
+    /// the database for a tile: its bytes follow the first, its drawing the second).
+    async fn data_versions(&self, collection: &'static Collection) -> Result<Versions, StoreError>;
     /// The data version at which each of these zones, or anything inside it, last changed (absent: never).
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError>;
     /// Figures of `kind` kept for these zones by [`Store::keep`]: zone code → (the zone's data version

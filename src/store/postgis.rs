@@ -542,8 +542,8 @@ impl Store for PostgisStore {
         Ok(a.map(|a| [a, row.get("b"), row.get("c"), row.get("d")]))
     }
 
-    async fn collection_version(&self, collection: &'static Collection) -> Result<i64, StoreError> {
-        Shared::<sqlx::Postgres>::collection_version(&self.pool, collection).await
+    async fn data_versions(&self, collection: &'static Collection) -> Result<super::Versions, StoreError> {
+        Shared::<sqlx::Postgres>::data_versions(&self.pool, collection).await
     }
 
     async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {

@@ -269,11 +269,11 @@ pub(crate) trait SharedOps {
         collections: BTreeSet<&'static str>,
     ) -> Result<(), StoreError>;
 
-    /// See [`super::Store::collection_version`].
-    async fn collection_version(
+    /// See [`super::Store::data_versions`].
+    async fn data_versions(
         pool: &Pool<Self::Db>,
         collection: &'static Collection,
-    ) -> Result<i64, StoreError>;
+    ) -> Result<super::Versions, StoreError>;
 
     /// Keeps per-zone results of `kind` (zone, its data version, the text kept) in the open transaction
     /// `tx`, one upsert each (the caller commits; see [`super::Store::keep`]). The driver's error is
@@ -812,13 +812,16 @@ where
         Ok(())
     }
 
-    async fn collection_version(pool: &Pool<DB>, collection: &'static Collection) -> Result<i64, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar::<DB, i64>(super::COLLECTION_VERSION)
+    async fn data_versions(
+        pool: &Pool<DB>,
+        collection: &'static Collection,
+    ) -> Result<super::Versions, StoreError> {
+        let (data, collection) = sqlx::query_as::<DB, (i64, i64)>(super::VERSIONS)
             .bind(collection.id)
-            .fetch_optional(pool)
+            .fetch_one(pool)
             .await
             .map_err(store_error)?;
-        Ok(version.unwrap_or(0))
+        Ok(super::Versions { data, collection })
     }
 
     async fn keep_in(

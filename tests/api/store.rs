@@ -363,7 +363,7 @@ async fn each_write_moves_the_versions_of_what_it_wrote(backend: Backend) {
     let versions = || async {
         let mut v = Vec::new();
         for c in [&collections::ZONES, &collections::PLOTS, &collections::LEASES] {
-            v.push(app.store.collection_version(c).await.unwrap());
+            v.push(app.store.data_versions(c).await.unwrap().collection);
         }
         v
     };
@@ -381,6 +381,7 @@ async fn each_write_moves_the_versions_of_what_it_wrote(backend: Backend) {
     );
     app.store.insert(&[zone, plot]).await.unwrap();
     let first = app.store.data_version().await.unwrap();
+    assert_eq!(app.store.data_versions(&collections::LEASES).await.unwrap().data, first);
     assert_eq!(versions().await, [first, first, 0]);
     let lease = load(
         &collections::LEASES,
