@@ -455,34 +455,25 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
         landbank::tiles::TileId::containing(104.0, 19.384, 14),
         landbank::tiles::TileId::containing(104.384, 19.0, 14),
     );
+    let tiles: Vec<String> = (first.x..=last.x)
+        .flat_map(|x| (first.y..=last.y).map(move |y| format!("/tiles/plots/14/{x}/{y}.mvt")))
+        .collect();
     // `LANDBANK_BENCH_TURNS=N`: go over them N times (e.g. under `perf record`).
     let turns = std::env::var("LANDBANK_BENCH_TURNS").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
-    let mut each = Vec::new();
-    let mut bytes = 0;
-    for (_, x, y) in tiles_in_turn(turns, first.x..=last.x, first.y..=last.y) {
-        {
+    let (mut each, mut bytes) = (Vec::new(), 0);
+    for _ in 0..turns {
+        for uri in &tiles {
             let fresh = router(AppState::new(large.clone()));
-            let (d, _, b) = measure(&fresh, &format!("/tiles/plots/14/{x}/{y}.mvt"), 1, 1).await;
+            let (d, _, b) = measure(&fresh, uri, 1, 1).await;
             each.push(d);
             bytes += b;
         }
     }
-    let total: Duration = each.iter().sum();
-    each.sort();
-    println!(
-        "| {backend} | plots tile z14, every tile in turn, nothing kept | 102,400 plots | {} | {} (of {} tiles, {:.0} tiles/s) | {} B each |",
-        ms(each[each.len() / 2]),
-        ms(each[each.len() * 99 / 100]),
-        each.len(),
-        each.len() as f64 / total.as_secs_f64(),
-        bytes / each.len()
-    );
+    let size = format!("{} B each", bytes / each.len());
+    print_in_turn(backend, "every tile in turn, nothing kept", each, &size);
     // Every z14 tile in turn on a warm service right after a lease was signed in one zone: the data
     // version moved, so every tile is built again, from the plots' kept drawings (the plots did not
     // change) and the lease states of their zones.
-    let tiles: Vec<String> = tiles_in_turn(1, first.x..=last.x, first.y..=last.y)
-        .map(|(_, x, y)| format!("/tiles/plots/14/{x}/{y}.mvt"))
-        .collect();
     let mut each = Vec::new();
     for turn in 0..turns {
         for uri in &tiles {
@@ -499,15 +490,7 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
             each.push(measure(&app, uri, 1, 1).await.0);
         }
     }
-    let total: Duration = each.iter().sum();
-    each.sort();
-    println!(
-        "| {backend} | plots tile z14, every tile in turn after a lease was written | 102,400 plots | {} | {} (of {} tiles, {:.0} tiles/s) | |",
-        ms(each[each.len() / 2]),
-        ms(each[each.len() * 99 / 100]),
-        each.len(),
-        each.len() as f64 / total.as_secs_f64(),
-    );
+    print_in_turn(backend, "every tile in turn after a lease was written", each, "");
     if only == Only::All {
         let (median, p99, bytes) = measure(&app, "/collections/plots/items/Z010-010-P55", 200, 2).await;
         println!(
@@ -520,16 +503,17 @@ async fn large(backend: &str, dir: &std::path::Path, cold_runs: usize, only: Onl
     large.close().await;
 }
 
-/// Every `(turn, x, y)` of `turns` rounds over the tiles `xs` × `ys`.
-fn tiles_in_turn(
-    turns: usize,
-    xs: std::ops::RangeInclusive<u32>,
-    ys: std::ops::RangeInclusive<u32>,
-) -> impl Iterator<Item = (usize, u32, u32)> {
-    (0..turns).flat_map(move |t| {
-        let ys = ys.clone();
-        xs.clone().flat_map(move |x| ys.clone().map(move |y| (t, x, y)))
-    })
+/// Prints the row of a z14 case whose tiles were each asked once per turn (`each`: their times).
+fn print_in_turn(backend: &str, case: &str, mut each: Vec<Duration>, response: &str) {
+    let total: Duration = each.iter().sum();
+    each.sort();
+    println!(
+        "| {backend} | plots tile z14, {case} | 102,400 plots | {} | {} (of {} tiles, {:.0} tiles/s) | {response} |",
+        ms(each[each.len() / 2]),
+        ms(each[each.len() * 99 / 100]),
+        each.len(),
+        each.len() as f64 / total.as_secs_f64(),
+    );
 }
 
 const BBOX_100: &str = "/collections/plots/items?bbox=104.1205,19.1205,104.1300,19.1300&limit=1000";
