@@ -787,6 +787,11 @@ impl PlotStatesCache {
     pub fn weighted_bytes(&self) -> u64 {
         self.0.weighted_bytes()
     }
+
+    /// Lookups so far: (hits, misses).
+    pub fn lookups(&self) -> (u64, u64) {
+        self.0.lookups()
+    }
 }
 
 /// The lease states of the plots of some zones on one date (see [`plot_lease_states`]).

@@ -54,7 +54,7 @@ impl Default for Metrics {
         let cache_lookups = IntCounterVec::new(
             Opts::new(
                 "cache_lookups_total",
-                "Lookups of kept per-zone results, by cache and result (hit, miss)",
+                "Lookups of kept results (per-zone figures, tiles and their drawings), by cache and result (hit, miss)",
             ),
             &["cache", "result"],
         )
@@ -103,9 +103,13 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.weighted_bytes()));
     m.cache_bytes.with_label_values(&["plot_states"]).set(bytes(state.tiles.plot_states.weighted_bytes()));
     m.cache_bytes.with_label_values(&["drawn"]).set(bytes(state.tiles.drawn.weighted_bytes()));
-    for (cache, (hits, misses)) in
-        [("figures", state.figures.lookups()), ("available", state.available.lookups())]
-    {
+    for (cache, (hits, misses)) in [
+        ("figures", state.figures.lookups()),
+        ("available", state.available.lookups()),
+        ("tiles", state.tiles.tiles.lookups()),
+        ("plot_states", state.tiles.plot_states.lookups()),
+        ("drawn", state.tiles.drawn.lookups()),
+    ] {
         // The caches count; the counters catch up to them at each scrape.
         for (result, now) in [("hit", hits), ("miss", misses)] {
             let counter = m.cache_lookups.with_label_values(&[cache, result]);

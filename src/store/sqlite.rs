@@ -703,18 +703,7 @@ async fn insert_first_versions(
     now: i64,
 ) -> Result<(), StoreError> {
     let new_rows = "t.fid > $3";
-    let pairs: Vec<String> = collection
-        .fields
-        .iter()
-        .map(|f| match f.kind {
-            FieldKind::Bool => format!(
-                "'{0}', CASE WHEN t.{0} IS NULL THEN NULL WHEN t.{0} THEN json('true') ELSE json('false') END",
-                f.name
-            ),
-            _ => format!("'{0}', t.{0}", f.name),
-        })
-        .collect();
-    let properties = format!("json_object({})", pairs.join(", "));
+    let properties = fields_json(collection.fields);
     sqlx::query(AssertSqlSafe(history::close_reused_sql(collection, new_rows)))
         .bind(now)
         .bind(collection.id)

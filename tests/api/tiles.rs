@@ -383,6 +383,66 @@ async fn a_tile_drawn_once_serves_every_date_until_a_plot_changes(backend: Backe
     }
 }
 
+/// Hits and misses of the tiles' kept drawings, from `/metrics`.
+async fn drawn_lookups(app: &TestApp) -> (u64, u64) {
+    let text = app.get("/metrics").await.text();
+    let count = |result: &str| -> u64 {
+        let needle = format!(r#"landbank_cache_lookups_total{{cache="drawn",result="{result}"}} "#);
+        text.lines()
+            .find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok())
+            .unwrap_or_else(|| panic!("no {needle} in {text}"))
+    };
+    (count("hit"), count("miss"))
+}
+
+/// A lease signed through the API re-colours the plots' kept drawing (no plot changed) and the tile
+/// shows it at once; a plot deleted through the API has its tiles drawn anew.
+async fn a_lease_written_through_the_api_keeps_the_plots_drawing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uri = tile_uri("plots", 14, "2024-01-01");
+    let first = decode(&app, &uri).await;
+    let free: Vec<(String, String)> = first
+        .features
+        .iter()
+        .filter(|(p, _)| text(p, "lease_status").as_deref() == Some("free"))
+        .map(|(p, _)| (text(p, "zone_code").unwrap(), text(p, "code").unwrap()))
+        .collect();
+    assert!(free.len() >= 2, "two free plots near Quế Võ: {free:?}");
+    let (hits, misses) = drawn_lookups(&app).await;
+    assert_eq!((hits, misses), (0, 1), "the first tile drew its plots");
+
+    let planner = app.bearer(landbank::auth::Role::Planner, "phong quy hoach").await;
+    let (zone, code) = &free[0];
+    let plot = app.get(&format!("/collections/plots/items/{zone}-{code}")).await.json();
+    let lease = json!({"type": "Feature", "geometry": plot["geometry"], "properties": {
+        "zone_code": zone, "plot_codes": code, "status": "active", "start_on": "2023-06-01"}});
+    let created =
+        app.send("POST", "/collections/leases/items", &[("authorization", &planner)], Some(&lease)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let after = decode(&app, &uri).await;
+    assert_eq!(plots_of(&after), plots_of(&first), "the same plots, drawn the same");
+    let status = |tile: &Decoded, zone: &str, code: &str| {
+        tile.features
+            .iter()
+            .find(|(p, _)| {
+                text(p, "zone_code").as_deref() == Some(zone) && text(p, "code").as_deref() == Some(code)
+            })
+            .and_then(|(p, _)| text(p, "lease_status"))
+    };
+    assert_eq!(status(&after, zone, code).as_deref(), Some("active"), "{zone}-{code} leased");
+    assert_eq!(drawn_lookups(&app).await, (hits + 1, misses), "the drawing was kept across the lease");
+
+    // A plot deleted: its collection changed, so the tile is drawn anew, without it.
+    let (zone, code) = &free[1];
+    let item = format!("/collections/plots/items/{zone}-{code}");
+    let etag = app.get(&item).await.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let deleted = app.send("DELETE", &item, &[("authorization", &planner), ("if-match", &etag)], None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let last = decode(&app, &uri).await;
+    assert_eq!(status(&last, zone, code), None, "{zone}-{code} is gone");
+    assert_eq!(drawn_lookups(&app).await, (hits + 1, misses + 1), "a plot deleted redraws the tile");
+}
+
 /// Not the demo: an empty install gets a zone and plots of its own after its map asked for the tile.
 async fn an_empty_tile_is_drawn_again_once_plots_arrive(backend: Backend) {
     let app = crate::helpers::spawn_empty_app(backend).await;
@@ -430,6 +490,7 @@ crate::contract!(
     zone_tiles_carry_occupancy_as_of_the_date,
     plot_tiles_colour_by_lease_and_follow_writes,
     a_tile_drawn_once_serves_every_date_until_a_plot_changes,
+    a_lease_written_through_the_api_keeps_the_plots_drawing,
     an_empty_tile_is_drawn_again_once_plots_arrive,
     every_collection_has_tiles_and_tilejson,
     empty_and_bad_tiles,
