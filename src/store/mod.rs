@@ -662,9 +662,29 @@ fn hex_wkb(json: &str) -> Option<Result<Vec<u8>, String>> {
 /// when a connection is released while another task takes it (sqlx issue 3645, fixed upstream by pull
 /// request 4289, in no release landbank can use yet): the sweep then spins on a core forever and holds
 /// its runtime thread. A test run here hung on it. The pools stay bounded by their `max_connections`.
+///
+/// A connection is tested (pinged) before use only when it has been idle for [`PING_AFTER_IDLE`]:
+/// sqlx's default pings before every use, a round trip to the database (or to SQLite's worker thread)
+/// per statement, and sqlx pings again as each connection is released. Under load no connection sits
+/// idle that long; one that died with its server while idle is found and replaced before use.
 pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new().min_connections(0).idle_timeout(None).max_lifetime(None)
+    sqlx::pool::PoolOptions::new()
+        .min_connections(0)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
+
+/// How long a pooled connection may sit idle before it is pinged on its next use (see [`pool_options`]).
+pub const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Codes of the zones a write touches: the zones themselves, and the zones of records inside them.
 pub(crate) fn touched_zones(batches: &[(&'static Collection, Vec<NewFeature>)]) -> BTreeSet<String> {

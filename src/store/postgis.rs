@@ -384,11 +384,10 @@ impl PostgisStore {
     /// `max_connections` bounds the pool; requests wait at most `LANDBANK_DB_TIMEOUT_MS` (default 2,000)
     /// for a connection, then get 503.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        // Connections that died with the server are found before use (`test_before_acquire`).
+        // Connections that died with the server while idle are found before use (`pool_options`).
         let pool = super::pool_options::<sqlx::Postgres>()
             .max_connections(max_connections)
             .acquire_timeout(acquire_timeout())
-            .test_before_acquire(true)
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;

@@ -106,6 +106,26 @@ async fn losing_the_database_gives_503_and_the_service_recovers_by_itself() {
     assert_eq!(body["leased_ha"], 2481.57);
 }
 
+/// A database restarted while the service sat idle: the pool's connections died with it, and the next
+/// request is still answered, each dead connection found by a ping before use and replaced (without
+/// a ping on every use, which costs a round trip per statement under load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_died_while_idle_are_replaced_before_use() {
+    let app = spawn_app(Backend::Postgis).await;
+    // Two requests at once, so that the pool holds more than one connection.
+    let (a, b) = tokio::join!(app.get("/collections/plots/items?limit=5"), app.get("/occupancy"));
+    assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200));
+    let name = url::Url::parse(&app.database).unwrap().path().trim_start_matches('/').to_string();
+    admin(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")).await;
+    tokio::time::sleep(landbank::store::PING_AFTER_IDLE + Duration::from_millis(200)).await;
+
+    let items = app.get("/collections/plots/items?limit=5").await;
+    assert_eq!(items.status, 200, "{}", items.text());
+    assert_eq!(items.json()["features"].as_array().unwrap().len(), 5);
+    let body = app.get("/occupancy?province_code=VN-56&at=2023-11-17").await.json();
+    assert_eq!(body["leased_ha"], 2481.57);
+}
+
 /// Each zone's leasable and leased hectares on the date `$1`, computed by PostGIS alone from the stored
 /// tables (`ST_Union`, `ST_Intersection`, `ST_Area(geography)`): the formulas of docs/api.md in SQL.
 const ORACLE: &str = "WITH plan AS (
