@@ -481,7 +481,7 @@ pub async fn compute(
     }
     let codes: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let versions = store.zone_versions(&codes).await?;
-    let version = |code: &str| versions.get(code).copied().unwrap_or(0);
+    let version = |code: &str| versions.of(code);
     let holding = |spans: &[Arc<ZoneAvailability>]| spans.iter().find(|z| z.holds_on(at)).cloned();
     let key = |code: &str| (code.to_string(), min_piece_ha.to_bits());
     let mut results: HashMap<String, Arc<ZoneAvailability>> = HashMap::new();

@@ -26,7 +26,9 @@ use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
 use crate::spatial::{self, area_ha, clip, subtract, union_all};
-use crate::store::{Columns, Condition, FeatureRow, ItemsQuery, JsonRows, Store, StoreError, Within};
+use crate::store::{
+    Columns, Condition, FeatureRow, ItemsQuery, JsonRows, Store, StoreError, Within, ZoneVersions,
+};
 
 /// The statuses boards report on by default.
 pub const DEFAULT_SCOPE: &[ZoneStatus] = &[ZoneStatus::Established, ZoneStatus::Operating];
@@ -526,9 +528,6 @@ pub async fn compute_with(
     })
 }
 
-/// Zone code → its data version (0: never written).
-type Versions = std::collections::HashMap<String, i64>;
-
 /// The pieces holding `at` of the zones whose data has not changed since they were measured: from
 /// memory, else from the store (then kept in memory too). Also returns every zone's current version.
 async fn kept_pieces(
@@ -536,10 +535,10 @@ async fn kept_pieces(
     cache: &FiguresCache,
     zones: &[Zone],
     at: Date,
-) -> Result<(BTreeMap<String, Measured>, Versions), OccupancyError> {
+) -> Result<(BTreeMap<String, Measured>, ZoneVersions), OccupancyError> {
     let codes: Vec<String> = zones.iter().map(|z| z.code.clone()).collect();
     let versions = store.zone_versions(&codes).await?;
-    let version = |code: &str| versions.get(code).copied().unwrap_or(0);
+    let version = |code: &str| versions.of(code);
     let holding = |pieces: &[Measured]| pieces.iter().find(|p| p.holds_on(at)).cloned();
     let mut found = BTreeMap::new();
     let mut missing = Vec::new();
@@ -578,12 +577,12 @@ async fn keep_pieces(
     store: &Arc<dyn Store>,
     cache: &FiguresCache,
     computed: &BTreeMap<String, Measured>,
-    versions: &Versions,
+    versions: &ZoneVersions,
     started: i64,
 ) {
     let mut entries = Vec::new();
     for (code, piece) in computed {
-        let version = versions.get(code).copied().unwrap_or(0);
+        let version = versions.of(code);
         if version > started {
             continue;
         }
@@ -771,26 +770,79 @@ pub const LEASE_STATE_FIELDS: &[&str] =
 
 /// Plot states per zone, in memory (a tenth of `LANDBANK_CACHE_MB`): every span of a zone computed so
 /// far, valid while the zone's data version holds. Maps and pages colour plots by them on any date.
-pub struct PlotStatesCache(VersionedCache<String, Arc<Vec<Arc<PlotStates>>>>);
+///
+/// Also the versions of the zones asked for since the store's data version last moved, with that
+/// data version: a page or tile whose rows were read at the same version knows its zones' versions
+/// without a statement (one zone code and number each, a few hundred kB for every zone of Vietnam).
+pub struct PlotStatesCache {
+    spans: VersionedCache<String, Arc<Vec<Arc<PlotStates>>>>,
+    zone_versions: std::sync::Mutex<ZoneVersions>,
+    /// Lookups of `zone_versions`: (hits, misses).
+    zone_version_lookups: [std::sync::atomic::AtomicU64; 2],
+}
 
 impl Default for PlotStatesCache {
     fn default() -> Self {
-        PlotStatesCache(VersionedCache::new(budget_bytes(0.1), |spans| {
-            let codes: usize = spans.iter().flat_map(|s| s.by_code.keys()).map(|c| c.len() + 48).sum();
-            u32::try_from(codes + 64 * spans.len() + 32).unwrap_or(u32::MAX)
-        }))
+        PlotStatesCache {
+            spans: VersionedCache::new(budget_bytes(0.1), |spans| {
+                let codes: usize = spans.iter().flat_map(|s| s.by_code.keys()).map(|c| c.len() + 48).sum();
+                u32::try_from(codes + 64 * spans.len() + 32).unwrap_or(u32::MAX)
+            }),
+            zone_versions: Default::default(),
+            zone_version_lookups: Default::default(),
+        }
     }
 }
 
 impl PlotStatesCache {
     /// Estimated bytes held.
     pub fn weighted_bytes(&self) -> u64 {
-        self.0.weighted_bytes()
+        self.spans.weighted_bytes()
     }
 
     /// Lookups so far: (hits, misses).
     pub fn lookups(&self) -> (u64, u64) {
-        self.0.lookups()
+        self.spans.lookups()
+    }
+
+    /// Lookups of zones' versions so far: (hits, misses).
+    pub fn zone_version_lookups(&self) -> (u64, u64) {
+        let [hits, misses] = &self.zone_version_lookups;
+        (hits.load(std::sync::atomic::Ordering::Relaxed), misses.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The versions of `zones` as they stood at data version `read_at`, read from `store` unless every
+    /// one was kept at that same version (`read_at` `None`: always read).
+    async fn zone_versions(
+        &self,
+        store: &Arc<dyn Store>,
+        zones: &[String],
+        read_at: Option<i64>,
+    ) -> Result<ZoneVersions, StoreError> {
+        let kept = read_at.and_then(|at| {
+            let kept = self.zone_versions.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.read_at != Some(at) {
+                return None;
+            }
+            let versions: Option<_> =
+                zones.iter().map(|code| kept.zones.get(code).map(|v| (code.clone(), *v))).collect();
+            Some(ZoneVersions { read_at: Some(at), zones: versions? })
+        });
+        let counter = &self.zone_version_lookups[usize::from(kept.is_none())];
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+        let read = store.zone_versions(zones).await?;
+        if let Some(at) = read.read_at {
+            let mut kept = self.zone_versions.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.read_at != Some(at) {
+                *kept = ZoneVersions { read_at: Some(at), zones: Default::default() };
+            }
+            // Zones never written are kept too, at version 0.
+            kept.zones.extend(zones.iter().map(|code| (code.clone(), read.of(code))));
+        }
+        Ok(read)
     }
 }
 
@@ -821,17 +873,19 @@ pub async fn plot_lease_states<'a>(
     at: Date,
 ) -> Result<ZonePlotStates, StoreError> {
     let codes = plots.into_iter().filter_map(|p| p.get("zone_code").and_then(serde_json::Value::as_str));
-    zone_lease_states(store, cache, codes.map(str::to_string).collect(), at).await
+    zone_lease_states(store, cache, codes.map(str::to_string).collect(), at, None).await
 }
 
 /// The lease status on `at` of every plot of these zones (their codes). Each zone's states
 /// come from `cache` when a span computed since the zone last changed holds `at`; the other zones'
-/// leases are read (fields only) and their states kept.
+/// leases are read (fields only) and their states kept. `read_at`: the data version the plots were
+/// read at, when known (their zones' versions at that version may be kept, see [`PlotStatesCache`]).
 pub async fn zone_lease_states(
     store: &Arc<dyn Store>,
     cache: &PlotStatesCache,
     zones: std::collections::BTreeSet<String>,
     at: Date,
+    read_at: Option<i64>,
 ) -> Result<ZonePlotStates, StoreError> {
     let zones: Vec<String> = zones.into_iter().collect();
     let mut states = ZonePlotStates::default();
@@ -840,12 +894,12 @@ pub async fn zone_lease_states(
     }
     // Versions before the leases: a zone written in between is kept under its older version, which
     // its next lookup does not match.
-    let versions = store.zone_versions(&zones).await?;
-    let version = |code: &str| versions.get(code).copied().unwrap_or(0);
+    let versions = cache.zone_versions(store, &zones, read_at).await?;
+    let version = |code: &str| versions.of(code);
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for code in zones {
-        let spans = cache.0.get(&code, version(&code));
+        let spans = cache.spans.get(&code, version(&code));
         match spans.and_then(|spans| spans.iter().find(|s| s.span.holds(at)).cloned()) {
             Some(kept) => found.push((code, kept)),
             None => missing.push(code),
@@ -862,9 +916,9 @@ pub async fn zone_lease_states(
     for (code, leases) in leases {
         let computed = Arc::new(PlotStates::of_leases(&leases, at));
         let v = version(&code);
-        let mut spans = cache.0.peek(&code, v).map(|s| s.to_vec()).unwrap_or_default();
+        let mut spans = cache.spans.peek(&code, v).map(|s| s.to_vec()).unwrap_or_default();
         spans.push(computed.clone());
-        cache.0.put(code.clone(), v, Arc::new(spans));
+        cache.spans.put(code.clone(), v, Arc::new(spans));
         found.push((code, computed));
     }
     states.0.extend(found);

@@ -253,9 +253,9 @@ pub struct TileState {
     pub drawn: DrawnCache,
 }
 
-/// Builds the tile of `collection` at `tile` on date `at`, the collection being at `collection_version`
-/// ([`crate::store::Versions`]; not kept: see [`TileCache`]; its drawing is, see [`DrawnCache`]); `None`
-/// when empty.
+/// Builds the tile of `collection` at `tile` on date `at`, the store and the collection being at
+/// `versions` (not kept: see [`TileCache`]; its drawing is, per collection version, see
+/// [`DrawnCache`]); `None` when empty.
 pub async fn build(
     store: &Arc<dyn Store>,
     state: &TileState,
@@ -263,7 +263,7 @@ pub async fn build(
     collection: &'static Collection,
     tile: TileId,
     at: Date,
-    collection_version: i64,
+    versions: crate::store::Versions,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let Some(tiling) = collection.tiles else {
         return Err(TileError::NotTiled(collection.id.to_string()));
@@ -313,7 +313,7 @@ pub async fn build(
         }
         return encode(collection.id, features);
     }
-    let drawn = drawn(store, &state.drawn, collection, tile, collection_version).await?;
+    let drawn = drawn(store, &state.drawn, collection, tile, versions.collection).await?;
     let figures = match tiling.extra {
         TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
         _ => None,
@@ -322,7 +322,7 @@ pub async fn build(
     let plot_states = if tiling.extra == TileExtra::LeaseStatus {
         let zones: BTreeSet<String> =
             drawn.iter().filter_map(|d| d.text("zone_code")).map(str::to_string).collect();
-        occupancy::zone_lease_states(store, &state.plot_states, zones, at).await?
+        occupancy::zone_lease_states(store, &state.plot_states, zones, at, Some(versions.data)).await?
     } else {
         Default::default()
     };

@@ -377,8 +377,13 @@ pub async fn items(
         let lease_states = if c.is_computed(collections::LEASE_STATUS.name) {
             let plots: Vec<_> = rows.iter().map(|r| (r.text("zone_code"), r.text("code"))).collect();
             let zones = plots.iter().filter_map(|(zone, _)| zone.as_deref().map(str::to_string)).collect();
-            let states =
-                crate::occupancy::zone_lease_states(&state.store, &state.tiles.plot_states, zones, at);
+            let states = crate::occupancy::zone_lease_states(
+                &state.store,
+                &state.tiles.plot_states,
+                zones,
+                at,
+                page.read_at,
+            );
             Some((states.await?, plots))
         } else {
             None

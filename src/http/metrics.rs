@@ -108,6 +108,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         ("available", state.available.lookups()),
         ("tiles", state.tiles.tiles.lookups()),
         ("plot_states", state.tiles.plot_states.lookups()),
+        ("zone_versions", state.tiles.plot_states.zone_version_lookups()),
         ("drawn", state.tiles.drawn.lookups()),
     ] {
         // The caches count; the counters catch up to them at each scrape.

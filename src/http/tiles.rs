@@ -86,16 +86,9 @@ async fn tile_response(
     let bytes = match state.tiles.tiles.get(&key, version) {
         Some(cached) => cached,
         None => {
-            let built = tiles::build(
-                &state.store,
-                &state.tiles,
-                &state.available,
-                collection,
-                tile,
-                at,
-                versions.collection,
-            )
-            .await?;
+            let built =
+                tiles::build(&state.store, &state.tiles, &state.available, collection, tile, at, versions)
+                    .await?;
             let built = built.map(Arc::new);
             state.tiles.tiles.put(key, version, built.clone());
             built

@@ -329,6 +329,9 @@ pub struct JsonPage {
     pub collection: &'static str,
     pub rows: Vec<(String, Option<String>)>,
     pub number_matched: u64,
+    /// The data version the rows were read at, when one statement read both (for reading what else
+    /// the page shows as of the same version, e.g. [`ZoneVersions`]); `None` when not known.
+    pub read_at: Option<i64>,
 }
 
 /// A row of a [`JsonPage`], read where it lies in the text: values are the stored JSON, unparsed.
@@ -359,7 +362,7 @@ impl JsonPage {
                 Ok((head, r.geometry))
             })
             .collect::<Result<_, StoreError>>()?;
-        Ok(JsonPage { collection: collection.id, rows, number_matched: page.number_matched })
+        Ok(JsonPage { collection: collection.id, rows, number_matched: page.number_matched, read_at: None })
     }
 
     /// Each row, read in place.
@@ -723,6 +726,39 @@ pub struct Versions {
     pub collection: i64,
 }
 
+/// Zones' data versions as [`Store::zone_versions`] read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZoneVersions {
+    /// The store's data version they were read at (in the same statement); `None` when they took
+    /// several statements and a write came in between.
+    pub read_at: Option<i64>,
+    /// Zone code → the data version at which the zone, or anything inside it, last changed (absent:
+    /// never).
+    pub zones: HashMap<String, i64>,
+}
+
+impl ZoneVersions {
+    /// The version of zone `code` (0: never changed since versions were recorded).
+    pub fn of(&self, code: &str) -> i64 {
+        self.zones.get(code).copied().unwrap_or(0)
+    }
+}
+
+/// Folds the data version one more statement read at (`at`) into what the statements before read at
+/// (`so_far`): `None` before the first, `Some(None)` once two differ (a write came in between).
+pub(crate) fn same_version(so_far: Option<Option<i64>>, at: Option<i64>) -> Option<Option<i64>> {
+    Some(so_far.map_or(at, |before| before.filter(|b| Some(*b) == at)))
+}
+
+/// Reads zones' versions and the data version in one statement, one row at least (the zone columns
+/// null when none of the zones `{in}` names was ever written): `SELECT read_at, zone_code, version`.
+pub(crate) fn zone_versions_statement(zones_in: &str) -> String {
+    format!(
+        "SELECT d.version AS read_at, z.zone_code, z.version FROM data_version d \
+         LEFT JOIN zone_versions z ON z.zone_code {zones_in} WHERE d.one = 1"
+    )
+}
+
 /// Statement that records, in one write transaction, the new data version of a touched zone (one bind).
 pub(crate) const RECORD_ZONE_VERSION: &str = "INSERT INTO zone_versions (zone_code, version) \
      SELECT $1, version FROM data_version WHERE one = 1 \
@@ -853,8 +889,9 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     /// The data version and the version at which `collection` last changed, read together (one trip to
     /// the database for a tile: its bytes follow the first, its drawing the second).
     async fn data_versions(&self, collection: &'static Collection) -> Result<Versions, StoreError>;
-    /// The data version at which each of these zones, or anything inside it, last changed (absent: never).
-    async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError>;
+    /// The data version at which each of these zones, or anything inside it, last changed (absent: never),
+    /// and the data version they were read at.
+    async fn zone_versions(&self, zone_codes: &[String]) -> Result<ZoneVersions, StoreError>;
     /// Figures of `kind` kept for these zones by [`Store::keep`]: zone code → (the zone's data version
     /// they were computed at, their text). The caller compares the version with [`Store::zone_versions`].
     async fn kept(
@@ -1026,6 +1063,15 @@ mod tests {
 
     fn rows(text: &str) -> JsonRows {
         JsonRows { collection: "plots", text: text.into() }
+    }
+
+    #[test]
+    fn statements_read_at_one_version_or_at_none_known() {
+        let fold = |ats: &[Option<i64>]| ats.iter().fold(None, |so_far, at| same_version(so_far, *at));
+        assert_eq!(fold(&[]), None);
+        assert_eq!(fold(&[Some(3), Some(3)]), Some(Some(3)));
+        assert_eq!(fold(&[Some(3), Some(4), Some(4)]), Some(None), "a write came in between");
+        assert_eq!(fold(&[Some(3), None]), Some(None));
     }
 
     #[test]

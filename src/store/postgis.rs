@@ -545,13 +545,20 @@ impl Store for PostgisStore {
         Shared::<sqlx::Postgres>::data_versions(&self.pool, collection).await
     }
 
-    async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {
-        let rows = sqlx::query("SELECT zone_code, version FROM zone_versions WHERE zone_code = ANY($1)")
+    async fn zone_versions(&self, zone_codes: &[String]) -> Result<super::ZoneVersions, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(super::zone_versions_statement("= ANY($1)")))
             .bind(zone_codes)
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        Ok(rows.iter().map(|r| (r.get("zone_code"), r.get("version"))).collect())
+        let mut versions = super::ZoneVersions::default();
+        for r in &rows {
+            versions.read_at = r.try_get("read_at").map_err(store_error)?;
+            if let Some(code) = r.try_get::<Option<String>, _>("zone_code").map_err(store_error)? {
+                versions.zones.insert(code, r.try_get("version").map_err(store_error)?);
+            }
+        }
+        Ok(versions)
     }
 
     async fn kept(

@@ -190,9 +190,11 @@ pub(crate) trait SharedOps {
     ) -> Result<Option<Page>, StoreError>;
 
     /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`,
-    /// in the query's order, and the count of all matches (kept in `counts` per data version). With
-    /// `packed` (`columns` being [`Backend::page_columns`]), a page of at most [`PACKED_ROWS`] is read as one
-    /// text where the database offers it, each row made by `packed` from its JSON text and geometry.
+    /// in the query's order, the count of all matches (kept in `counts` per data version), and the data
+    /// version the rows were read at (`None`: no rows, or read by statements at different versions).
+    /// With `packed` (`columns` being [`Backend::page_columns`]), a page of at most [`PACKED_ROWS`] is
+    /// read as one text where the database offers it, each row made by `packed` from its JSON text and
+    /// geometry.
     async fn page_in_sql<R: Send>(
         pool: &Pool<Self::Db>,
         counts: &CountCache,
@@ -201,7 +203,7 @@ pub(crate) trait SharedOps {
         columns: &str,
         read: impl for<'r> Fn(&'r <Self::Db as Database>::Row) -> Result<R, StoreError> + Send + Sync,
         packed: Option<fn(PageText) -> R>,
-    ) -> Result<(Vec<R>, u64), StoreError>;
+    ) -> Result<(Vec<R>, u64, Option<i64>), StoreError>;
 
     /// Rows as one JSON text (see [`super::Store::json_rows`]).
     async fn json_rows(
@@ -340,7 +342,7 @@ where
         }
         let read = |r: &DB::Row| DB::read_row(collection, r);
         let columns = DB::select_columns(collection);
-        let (rows, number_matched) =
+        let (rows, number_matched, _) =
             Self::page_in_sql(pool, counts, collection, query, &columns, read, None).await?;
         Ok(Page { rows, number_matched })
     }
@@ -356,9 +358,9 @@ where
         }
         let columns = DB::page_columns(collection);
         let read = |r: &DB::Row| DB::read_page_row(collection, r);
-        let (rows, number_matched) =
+        let (rows, number_matched, read_at) =
             Self::page_in_sql(pool, counts, collection, query, &columns, read, Some(|row| row)).await?;
-        Ok(JsonPage { collection: collection.id, rows, number_matched })
+        Ok(JsonPage { collection: collection.id, rows, number_matched, read_at })
     }
 
     async fn rows_read_in_rust(
@@ -389,9 +391,10 @@ where
     }
 
     /// One page of `query` paged in SQL, each row read from `columns` (of the table as `t`) by `read`, in
-    /// the query's order, and the count of all matches: through the spatial index and an exact test when
-    /// there is a box, else one `LIMIT … OFFSET …` that also reads the data version, and a count when
-    /// none is kept for that version.
+    /// the query's order, the count of all matches and the data version the rows were read at: through
+    /// the spatial index and an exact test when there is a box, else one `LIMIT … OFFSET …` that also
+    /// reads the data version, and a count when none is kept for that version. Every statement runs on
+    /// one connection, taken from the pool once (each release costs sqlx a round trip).
     async fn page_in_sql<R: Send>(
         pool: &Pool<DB>,
         counts: &CountCache,
@@ -400,7 +403,7 @@ where
         columns: &str,
         read: impl for<'r> Fn(&'r DB::Row) -> Result<R, StoreError> + Send + Sync,
         packed: Option<fn(PageText) -> R>,
-    ) -> Result<(Vec<R>, u64), StoreError> {
+    ) -> Result<(Vec<R>, u64, Option<i64>), StoreError> {
         // The rows of statement `text` (which selects `fid_`, `columns` and `v_`, the data version or
         // NULL; its values bound by `statement`) with their fids, and the data version they were read at
         // (`None`: no rows, or none asked for). Read as one text where `packed` is given, at most
@@ -408,7 +411,7 @@ where
         // row by row, each by `read`.
         #[allow(clippy::too_many_arguments)]
         async fn fetch<DB: Backend, R>(
-            pool: &Pool<DB>,
+            conn: &mut DB::Connection,
             collection: &str,
             text: String,
             statement: impl FnOnce(String) -> Query<DB>,
@@ -427,13 +430,13 @@ where
         {
             let packed = packed.filter(|_| rows <= PACKED_ROWS);
             if let Some((unpack, text)) = packed.and_then(|unpack| Some((unpack, DB::packed_page(&text)?))) {
-                let row = statement(text).fetch_one(pool).await.map_err(store_error)?;
+                let row = statement(text).fetch_one(&mut *conn).await.map_err(store_error)?;
                 let text: Option<String> = row.try_get(0).map_err(store_error)?;
                 let version: Option<i64> = row.try_get(1).map_err(store_error)?;
                 let rows = unpack_page(collection, text.as_deref().unwrap_or_default())?;
                 return Ok((rows.into_iter().map(|(fid, row)| (fid, unpack(row))).collect(), version));
             }
-            let rows = statement(text).fetch_all(pool).await.map_err(store_error)?;
+            let rows = statement(text).fetch_all(&mut *conn).await.map_err(store_error)?;
             let version = match rows.first() {
                 Some(r) => r.try_get("v_").map_err(store_error)?,
                 None => None,
@@ -446,6 +449,7 @@ where
         let table = collection.table;
         let statement = Self::statement;
         let order = super::order_by(&query.sort);
+        let mut conn = pool.acquire().await.map_err(store_error)?;
         let Some(bbox) = query.bbox.filter(|_| collection.spatial) else {
             // The page's bounds are written into the statement, not bound, and left out when there are
             // none. PostgreSQL plans a prepared statement once for any values after five runs: with
@@ -473,7 +477,7 @@ where
             let binds = binder.binds.clone();
             let expected = query.limit.unwrap_or(u64::MAX);
             let (rows, version) =
-                fetch(pool, collection.id, text, |text| statement(text, binds), expected, &read, packed)
+                fetch(&mut conn, collection.id, text, |text| statement(text, binds), expected, &read, packed)
                     .await?;
             let rows = rows.into_iter().map(|(_, row)| row).collect();
             // Counted once per data version, after the version was read: a write in between is counted
@@ -481,7 +485,7 @@ where
             let version = match version {
                 Some(version) => version,
                 None => sqlx::query::<DB>(super::DATA_VERSION)
-                    .fetch_one(pool)
+                    .fetch_one(&mut *conn)
                     .await
                     .and_then(|r| r.try_get(0))
                     .map_err(store_error)?,
@@ -492,7 +496,7 @@ where
                 None => {
                     let text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE {filter}");
                     let count: i64 = statement(text, binder.binds)
-                        .fetch_one(pool)
+                        .fetch_one(&mut *conn)
                         .await
                         .and_then(|r| r.try_get("n"))
                         .map_err(store_error)?;
@@ -501,12 +505,12 @@ where
                     count as u64
                 }
             };
-            return Ok((rows, count));
+            return Ok((rows, count, Some(version)));
         };
         // Candidates from the spatial index; rows whose box lies inside the query box need no exact test.
         let text = DB::box_candidates(&mut binder, table, bbox, &filter, &order);
         let mut candidates = Vec::new();
-        for r in statement(text, binder.binds).fetch_all(pool).await.map_err(store_error)? {
+        for r in statement(text, binder.binds).fetch_all(&mut *conn).await.map_err(store_error)? {
             candidates.push(BboxCandidate {
                 fid: r.try_get("fid").map_err(store_error)?,
                 geometry: DB::read_shape(collection.id, &r, "geom")?,
@@ -515,22 +519,25 @@ where
         let matched = exact_bbox_filter(candidates, bbox);
         let page = page_of(&matched, query);
         let mut by_fid = std::collections::HashMap::with_capacity(page.len());
+        let mut read_at = None;
         // In chunks: SQLite caps the values one statement may bind (a download's page is every match).
         for chunk in page.chunks(30_000) {
             let mut binder = Binder::new(DB::DIALECT);
             let fids = DB::fids_in(&mut binder, chunk);
-            let text = format!(
-                "SELECT t.fid AS fid_, {columns}, CAST(NULL AS bigint) AS v_ FROM {table} t WHERE {fids}"
-            );
+            let version = super::DATA_VERSION;
+            let text =
+                format!("SELECT t.fid AS fid_, {columns}, ({version}) AS v_ FROM {table} t WHERE {fids}");
             let binds = binder.binds;
             let rows = chunk.len() as u64;
-            by_fid.extend(
-                fetch(pool, collection.id, text, |text| statement(text, binds), rows, &read, packed).await?.0,
-            );
+            let (rows, at) =
+                fetch(&mut conn, collection.id, text, |text| statement(text, binds), rows, &read, packed)
+                    .await?;
+            read_at = super::same_version(read_at, at);
+            by_fid.extend(rows);
         }
         // In the page's order (the query's).
         let rows = page.iter().filter_map(|fid| by_fid.remove(fid)).collect();
-        Ok((rows, matched.len() as u64))
+        Ok((rows, matched.len() as u64, read_at.flatten()))
     }
 
     async fn json_rows(

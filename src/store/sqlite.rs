@@ -460,17 +460,23 @@ impl Store for SqliteStore {
         Shared::<sqlx::Sqlite>::data_versions(&self.pool, collection).await
     }
 
-    async fn zone_versions(&self, zone_codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {
-        let mut versions = HashMap::new();
+    async fn zone_versions(&self, zone_codes: &[String]) -> Result<super::ZoneVersions, StoreError> {
+        let mut versions = super::ZoneVersions::default();
+        let mut read_at = None;
         // SQLite binds at most 32,766 values per statement.
         for chunk in zone_codes.chunks(10_000) {
             let marks = vec!["?"; chunk.len()].join(", ");
-            let q = sql(format!("SELECT zone_code, version FROM zone_versions WHERE zone_code IN ({marks})"));
+            let q = sql(super::zone_versions_statement(&format!("IN ({marks})")));
             let binds = chunk.iter().map(|c| Bind::Text(c.clone())).collect();
             for row in bind_all(q, binds).fetch_all(&self.pool).await.map_err(store_error)? {
-                versions.insert(row.get("zone_code"), row.get("version"));
+                let at: Option<i64> = row.try_get("read_at").map_err(store_error)?;
+                read_at = super::same_version(read_at, at);
+                if let Some(code) = row.try_get::<Option<String>, _>("zone_code").map_err(store_error)? {
+                    versions.zones.insert(code, row.try_get("version").map_err(store_error)?);
+                }
             }
         }
+        versions.read_at = read_at.flatten();
         Ok(versions)
     }
 

@@ -756,7 +756,58 @@ async fn a_page_returns_any_text_as_written(backend: Backend) {
     }
 }
 
+/// The box around a GeoJSON geometry's coordinates: `minx,miny,maxx,maxy`.
+fn bbox_of(geometry: &Value) -> String {
+    fn points(v: &Value, out: &mut Vec<(f64, f64)>) {
+        match v.as_array() {
+            Some(a) if a.len() >= 2 && a[0].is_number() => {
+                out.push((a[0].as_f64().unwrap(), a[1].as_f64().unwrap()))
+            }
+            Some(a) => a.iter().for_each(|v| points(v, out)),
+            None => {}
+        }
+    }
+    let mut xy = Vec::new();
+    points(&geometry["coordinates"], &mut xy);
+    let (xs, ys): (Vec<f64>, Vec<f64>) = xy.into_iter().unzip();
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{},{},{},{}", min(&xs), min(&ys), max(&xs), max(&ys))
+}
+
+/// A box of plots coloured by their leases: read again while nothing changed, the page knows its
+/// zones' versions without asking the store for them; a lease signed through the API shows at once.
+async fn a_box_of_plots_shows_a_lease_signed_through_the_api_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/collections/plots/items?limit=500&at=2024-01-01").await.json();
+    let free =
+        page["features"].as_array().unwrap().iter().find(|f| f["properties"]["lease_status"] == "free");
+    let free = free.expect("a free plot on 2024-01-01").clone();
+    let id = free["id"].as_str().unwrap().to_string();
+    let uri = format!("/collections/plots/items?bbox={}&at=2024-01-01", bbox_of(&free["geometry"]));
+    let status = |page: &Value| {
+        let features = page["features"].as_array().unwrap();
+        let plot = features.iter().find(|f| f["id"] == id.as_str());
+        plot.unwrap_or_else(|| panic!("{id} in its own box: {page}"))["properties"]["lease_status"].clone()
+    };
+    assert_eq!(status(&app.get(&uri).await.json()), "free");
+    let (hits, misses) = app.cache_lookups("zone_versions").await;
+    assert_eq!(status(&app.get(&uri).await.json()), "free");
+    assert_eq!(app.cache_lookups("zone_versions").await, (hits + 1, misses), "nothing changed: known");
+
+    let planner = app.bearer(landbank::auth::Role::Planner, "phong quy hoach").await;
+    let lease = json!({"type": "Feature", "geometry": free["geometry"], "properties": {
+        "zone_code": free["properties"]["zone_code"], "plot_codes": free["properties"]["code"],
+        "status": "active", "start_on": "2023-06-01"}});
+    let created =
+        app.send("POST", "/collections/leases/items", &[("authorization", &planner)], Some(&lease)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(status(&app.get(&uri).await.json()), "active", "{id} leased since 2023-06-01");
+    assert_eq!(app.cache_lookups("zone_versions").await, (hits + 1, misses + 1), "a write: read again");
+}
+
 crate::contract!(
+    a_box_of_plots_shows_a_lease_signed_through_the_api_at_once,
     a_page_returns_any_text_as_written,
     the_figures_answer_in_the_shapes_the_openapi_document_gives_them,
     sortby_and_properties,

@@ -216,6 +216,18 @@ impl TestApp {
         self.get_with(uri, &[]).await
     }
 
+    /// Lookups of one of the service's caches so far, as `/metrics` counts them: (hits, misses).
+    pub async fn cache_lookups(&self, cache: &str) -> (u64, u64) {
+        let text = self.get("/metrics").await.text();
+        let count = |result: &str| -> u64 {
+            let needle = format!(r#"landbank_cache_lookups_total{{cache="{cache}",result="{result}"}} "#);
+            text.lines()
+                .find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok())
+                .unwrap_or_else(|| panic!("no {needle} in {text}"))
+        };
+        (count("hit"), count("miss"))
+    }
+
     pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = Request::get(uri).header("host", "landbank.test");
         for (k, v) in headers {

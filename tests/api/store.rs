@@ -368,6 +368,10 @@ async fn each_write_moves_the_versions_of_what_it_wrote(backend: Backend) {
         v
     };
     assert_eq!(versions().await, [0, 0, 0], "nothing written yet");
+    let zones = ["A-1".to_string(), "B-2".to_string()];
+    let never = app.store.zone_versions(&zones).await.unwrap();
+    assert_eq!(never.read_at, Some(app.store.data_version().await.unwrap()), "read at, even with no zone");
+    assert!(never.zones.is_empty());
     let load = |collection: &'static collections::Collection, features: serde_json::Value| {
         let fc = json!({"type": "FeatureCollection", "features": features}).to_string();
         let zones = [("A-1".to_string(), "VN-56".to_string())].into_iter().collect();
@@ -392,6 +396,9 @@ async fn each_write_moves_the_versions_of_what_it_wrote(backend: Backend) {
     let second = app.store.data_version().await.unwrap();
     assert!(second > first);
     assert_eq!(versions().await, [first, first, second], "a lease leaves zones and plots as they were");
+    let zone_versions = app.store.zone_versions(&zones).await.unwrap();
+    assert_eq!(zone_versions.read_at, Some(second), "read at the version of the last write");
+    assert_eq!((zone_versions.of("A-1"), zone_versions.of("B-2")), (second, 0), "B-2 was never written");
     let stored = app.store.item(&collections::PLOTS, "A-1-P1").await.unwrap().unwrap();
     let feature = NewFeature {
         id: stored.id.clone(),

@@ -384,17 +384,6 @@ async fn a_tile_drawn_once_serves_every_date_until_a_plot_changes(backend: Backe
 }
 
 /// Hits and misses of the tiles' kept drawings, from `/metrics`.
-async fn drawn_lookups(app: &TestApp) -> (u64, u64) {
-    let text = app.get("/metrics").await.text();
-    let count = |result: &str| -> u64 {
-        let needle = format!(r#"landbank_cache_lookups_total{{cache="drawn",result="{result}"}} "#);
-        text.lines()
-            .find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok())
-            .unwrap_or_else(|| panic!("no {needle} in {text}"))
-    };
-    (count("hit"), count("miss"))
-}
-
 /// A lease signed through the API re-colours the plots' kept drawing (no plot changed) and the tile
 /// shows it at once; a plot deleted through the API has its tiles drawn anew.
 async fn a_lease_written_through_the_api_keeps_the_plots_drawing(backend: Backend) {
@@ -408,7 +397,7 @@ async fn a_lease_written_through_the_api_keeps_the_plots_drawing(backend: Backen
         .map(|(p, _)| (text(p, "zone_code").unwrap(), text(p, "code").unwrap()))
         .collect();
     assert!(free.len() >= 2, "two free plots near Quế Võ: {free:?}");
-    let (hits, misses) = drawn_lookups(&app).await;
+    let (hits, misses) = app.cache_lookups("drawn").await;
     assert_eq!((hits, misses), (0, 1), "the first tile drew its plots");
 
     let planner = app.bearer(landbank::auth::Role::Planner, "phong quy hoach").await;
@@ -430,7 +419,7 @@ async fn a_lease_written_through_the_api_keeps_the_plots_drawing(backend: Backen
             .and_then(|(p, _)| text(p, "lease_status"))
     };
     assert_eq!(status(&after, zone, code).as_deref(), Some("active"), "{zone}-{code} leased");
-    assert_eq!(drawn_lookups(&app).await, (hits + 1, misses), "the drawing was kept across the lease");
+    assert_eq!(app.cache_lookups("drawn").await, (hits + 1, misses), "the drawing was kept across the lease");
 
     // A plot deleted: its collection changed, so the tile is drawn anew, without it.
     let (zone, code) = &free[1];
@@ -440,7 +429,7 @@ async fn a_lease_written_through_the_api_keeps_the_plots_drawing(backend: Backen
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     let last = decode(&app, &uri).await;
     assert_eq!(status(&last, zone, code), None, "{zone}-{code} is gone");
-    assert_eq!(drawn_lookups(&app).await, (hits + 1, misses + 1), "a plot deleted redraws the tile");
+    assert_eq!(app.cache_lookups("drawn").await, (hits + 1, misses + 1), "a plot deleted redraws the tile");
 }
 
 /// Not the demo: an empty install gets a zone and plots of its own after its map asked for the tile.
