@@ -69,7 +69,7 @@ impl GeomProcessor for GeoJsonText {
         if self.need_comma {
             self.out.push(',');
         }
-        let mut buffer = ryu::Buffer::new();
+        let mut buffer = zmij::Buffer::new();
         self.out.push('[');
         self.out.push_str(buffer.format_finite(x));
         self.out.push(',');
@@ -189,6 +189,43 @@ mod tests {
         let both = MultiPolygon(vec![with_hole(), other()]);
         let text = wkb_to_geojson(&wkb(geo::Geometry::MultiPolygon(both.clone()))).unwrap();
         assert_eq!(crate::spatial::parse_stored(&text).unwrap(), both);
+    }
+
+    /// Any finite coordinate, whole, tiny or huge, is written as `serde_json` writes it.
+    #[test]
+    fn writes_any_number_as_serde_json_does() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            // xorshift64*: coordinates of every magnitude, from their bits.
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            f64::from_bits(state.wrapping_mul(0x2545_f491_4f6c_dd1d))
+        };
+        let mut numbers: Vec<f64> = (0..20_000).map(|_| next()).filter(|v| v.is_finite()).collect();
+        numbers.extend([
+            0.0,
+            -0.0,
+            1.0,
+            1e15,
+            1e16,
+            1e17,
+            1e21,
+            1e22,
+            1e-5,
+            1e-7,
+            123456789.0,
+            106.5,
+            -21.25,
+        ]);
+        for ring in numbers.chunks(4) {
+            let coords: Vec<(f64, f64)> = ring.windows(2).map(|w| (w[0], w[1])).collect();
+            let Some(&first) = coords.first() else { continue };
+            let line = geo::LineString::from([coords.clone(), vec![first]].concat());
+            let geometry = MultiPolygon(vec![geo::Polygon::new(line, vec![])]);
+            let expected = crate::spatial::to_geojson(&geometry).to_string();
+            assert_eq!(wkb_to_geojson(&wkb(geo::Geometry::MultiPolygon(geometry))).unwrap(), expected);
+        }
     }
 
     #[test]
