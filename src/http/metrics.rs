@@ -54,7 +54,7 @@ impl Default for Metrics {
         let cache_lookups = IntCounterVec::new(
             Opts::new(
                 "cache_lookups_total",
-                "Lookups of kept results (per-zone figures, tiles and their drawings), by cache and result (hit, miss)",
+                "Lookups of kept results (per-zone figures, available land, tiles and their drawings, plot lease states, zones' versions), by cache and result (hit, miss)",
             ),
             &["cache", "result"],
         )
