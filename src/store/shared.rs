@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use geo::MultiPolygon;
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
@@ -436,13 +437,17 @@ where
                 let rows = unpack_page(collection, text.as_deref().unwrap_or_default())?;
                 return Ok((rows.into_iter().map(|(fid, row)| (fid, unpack(row))).collect(), version));
             }
-            let rows = statement(text).fetch_all(&mut *conn).await.map_err(store_error)?;
-            let version = match rows.first() {
-                Some(r) => r.try_get("v_").map_err(store_error)?,
-                None => None,
-            };
-            let rows = rows.iter().map(|r| Ok((r.try_get("fid_").map_err(store_error)?, read(r)?)));
-            Ok((rows.collect::<Result<_, StoreError>>()?, version))
+            // Each row is read as it arrives, while the database is still sending the next ones (a page
+            // of 1,000 plots from PostgreSQL waited for all of them first).
+            let mut stream = statement(text).fetch(&mut *conn);
+            let (mut rows, mut version) = (Vec::new(), None);
+            while let Some(r) = stream.try_next().await.map_err(store_error)? {
+                if rows.is_empty() {
+                    version = r.try_get("v_").map_err(store_error)?;
+                }
+                rows.push((r.try_get("fid_").map_err(store_error)?, read(&r)?));
+            }
+            Ok((rows, version))
         }
         let mut binder = Binder::new(DB::DIALECT);
         let filter = binder.where_clause(collection, &query.conditions)?;
