@@ -15,7 +15,7 @@ use crate::crs::{CRS84_URI, Reprojector, ServedCrs};
 use crate::export::{ExportFormat, ExportOptions};
 use crate::spatial;
 use crate::store::filter::{self, Filter};
-use crate::store::{FeatureRow, ItemsQuery, PageRow};
+use crate::store::{FeatureRow, ItemsQuery, PageGeometry, PageRow};
 
 /// Decimals of served coordinates (RFC 7946: about 1 cm).
 pub const COORDINATE_DECIMALS: u32 = 7;
@@ -186,9 +186,7 @@ impl FeatureWriter {
         out.extend_from_slice(br#","geometry":"#);
         match row.geometry {
             None => out.extend_from_slice(b"null"),
-            Some(text) => {
-                rounded_geometry(out, text, COORDINATE_DECIMALS).map_err(|_| unreadable(c, row.id.get()))?
-            }
+            Some(geometry) => page_geometry(out, geometry).map_err(|_| unreadable(c, row.id.get()))?,
         }
         out.extend_from_slice(br#","properties":{"#);
         let mut first = true;
@@ -257,6 +255,23 @@ impl FeatureWriter {
 
 fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) -> Result<(), ApiError> {
     serde_json::to_writer(out, value).map_err(|e| ApiError::Internal(format!("writing GeoJSON: {e}")))
+}
+
+/// Writes a page row's geometry with its coordinates rounded to [`COORDINATE_DECIMALS`]: stored text
+/// by [`rounded_geometry`], WKB straight from each `f64`, rounded as `rounded_geometry` rounds a parsed
+/// one; `Err` when it cannot be read.
+fn page_geometry(out: &mut Vec<u8>, geometry: &PageGeometry) -> Result<(), ()> {
+    match geometry {
+        PageGeometry::Text(text) => rounded_geometry(out, text, COORDINATE_DECIMALS).map_err(|_| ()),
+        PageGeometry::Wkb(wkb) => {
+            let factor = 10f64.powi(COORDINATE_DECIMALS as i32);
+            let number = |out: &mut Vec<u8>, v: f64| {
+                write_rounded(out, v, COORDINATE_DECIMALS, factor, b"")
+                    .expect("writing a finite number to memory cannot fail")
+            };
+            spatial::write_wkb_geojson(wkb, out, number).map_err(|_| ())
+        }
+    }
 }
 
 /// Writes stored GeoJSON geometry text with its coordinates rounded to `decimals`, as
@@ -581,6 +596,42 @@ mod tests {
             rounded_geometry(&mut Vec::new(), r#"{"type":"Polygon","coordinates":[[[1-2]]]}"#, 7).is_err()
         );
         assert!(rounded_geometry(&mut Vec::new(), "[]", 7).is_err());
+    }
+
+    /// A page row's geometry handed over as WKB (PostGIS) is written exactly as the same geometry stored
+    /// as text (SQLite): coordinates of every kind, halves of the last decimal among them.
+    #[test]
+    fn a_page_writes_wkb_as_it_writes_stored_text() {
+        use geozero::{CoordDimensions, ToWkb};
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values: Vec<f64> =
+            vec![0.0, -0.0, 106.00000005, 21.12345675, -0.00000015, 1e-9, 179.99999995];
+        for _ in 0..4_000 {
+            let (a, b) = (next(), next());
+            values.push((a % 360_000_000_000) as f64 / 1e9 - 180.0);
+            values.push((b % 2_000_000_000) as f64 / 1e7 + (b % 7) as f64 * 5e-8);
+        }
+        for ring in values.chunks(6) {
+            let mut coords: Vec<(f64, f64)> =
+                ring.chunks(2).filter(|p| p.len() == 2).map(|p| (p[0], p[1])).collect();
+            coords.push(coords[0]);
+            let geometry = geo::MultiPolygon(vec![geo::Polygon::new(geo::LineString::from(coords), vec![])]);
+            let text = PageGeometry::Text(spatial::to_geojson(&geometry).to_string());
+            let wkb = PageGeometry::Wkb(
+                geo::Geometry::MultiPolygon(geometry).to_wkb(CoordDimensions::xy()).unwrap(),
+            );
+            let (mut from_text, mut from_wkb) = (Vec::new(), Vec::new());
+            page_geometry(&mut from_text, &text).unwrap();
+            page_geometry(&mut from_wkb, &wkb).unwrap();
+            assert_eq!(String::from_utf8(from_wkb).unwrap(), String::from_utf8(from_text).unwrap());
+        }
+        assert!(page_geometry(&mut Vec::new(), &PageGeometry::Wkb(vec![1, 3, 0])).is_err(), "cut short");
     }
 
     #[test]

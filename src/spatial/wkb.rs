@@ -13,10 +13,23 @@ use geozero::error::{GeozeroError, Result as GeozeroResult};
 /// `Polygon` when it has one part, else a `MultiPolygon`; every coordinate in full (`f64`, shortest
 /// form that reads back the same). Errors say what the WKB held instead of polygons, or where it broke.
 pub fn wkb_to_geojson(wkb: &[u8]) -> Result<String, String> {
-    let mut writer =
-        GeoJsonText { out: String::with_capacity(wkb.len() * 2 + 48), need_comma: false, parts_open: false };
-    geozero::wkb::process_wkb_geom(&mut &wkb[..], &mut writer).map_err(|e| e.to_string())?;
-    Ok(writer.out)
+    let mut out = Vec::with_capacity(wkb.len() * 2 + 48);
+    write_geojson(wkb, &mut out, |out, v| {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes())
+    })?;
+    Ok(String::from_utf8(out).expect("GeoJSON text is ASCII"))
+}
+
+/// Appends the GeoJSON text of polygonal WKB to `out` as [`wkb_to_geojson`] writes it, each coordinate
+/// (finite) written by `number`: e.g. rounded, straight from the `f64`, with no text in between. On an
+/// error `out` holds part of the text.
+pub fn write_geojson(
+    wkb: &[u8],
+    out: &mut Vec<u8>,
+    number: impl FnMut(&mut Vec<u8>, f64),
+) -> Result<(), String> {
+    let mut writer = GeoJsonText { out, number, need_comma: false, parts_open: false };
+    geozero::wkb::process_wkb_geom(&mut &wkb[..], &mut writer).map_err(|e| e.to_string())
 }
 
 /// Polygonal WKB read into `geo` (a Polygon as a one-part MultiPolygon).
@@ -31,25 +44,27 @@ pub fn parse_wkb(wkb: &[u8]) -> Result<MultiPolygon, String> {
 
 /// A [`GeomProcessor`] writing GeoJSON text: every element opens with `[` (after a `,` when it is not
 /// its parent's first) and closes with `]`.
-struct GeoJsonText {
-    out: String,
+struct GeoJsonText<'a, F> {
+    out: &'a mut Vec<u8>,
+    /// Writes one coordinate.
+    number: F,
     /// Whether the next element follows a sibling.
     need_comma: bool,
     /// Whether a MultiPolygon's own brackets are open (not when it has one part, written as a Polygon).
     parts_open: bool,
 }
 
-impl GeoJsonText {
+impl<F> GeoJsonText<'_, F> {
     fn open(&mut self) {
         if self.need_comma {
-            self.out.push(',');
+            self.out.push(b',');
         }
-        self.out.push('[');
+        self.out.push(b'[');
         self.need_comma = false;
     }
 
     fn close(&mut self) {
-        self.out.push(']');
+        self.out.push(b']');
         self.need_comma = true;
     }
 
@@ -61,20 +76,19 @@ impl GeoJsonText {
 const POLYGON: &str = r#"{"type":"Polygon","coordinates":"#;
 const MULTIPOLYGON: &str = r#"{"type":"MultiPolygon","coordinates":"#;
 
-impl GeomProcessor for GeoJsonText {
+impl<F: FnMut(&mut Vec<u8>, f64)> GeomProcessor for GeoJsonText<'_, F> {
     fn xy(&mut self, x: f64, y: f64, _idx: usize) -> GeozeroResult<()> {
         if !(x.is_finite() && y.is_finite()) {
             return Err(GeozeroError::Geometry("a coordinate is not a finite number".into()));
         }
         if self.need_comma {
-            self.out.push(',');
+            self.out.push(b',');
         }
-        let mut buffer = zmij::Buffer::new();
-        self.out.push('[');
-        self.out.push_str(buffer.format_finite(x));
-        self.out.push(',');
-        self.out.push_str(buffer.format_finite(y));
-        self.out.push(']');
+        self.out.push(b'[');
+        (self.number)(self.out, x);
+        self.out.push(b',');
+        (self.number)(self.out, y);
+        self.out.push(b']');
         self.need_comma = true;
         Ok(())
     }
@@ -84,10 +98,10 @@ impl GeomProcessor for GeoJsonText {
     fn multipolygon_begin(&mut self, size: usize, _idx: usize) -> GeozeroResult<()> {
         self.parts_open = size != 1;
         if self.parts_open {
-            self.out.push_str(MULTIPOLYGON);
+            self.out.extend_from_slice(MULTIPOLYGON.as_bytes());
             self.open();
         } else {
-            self.out.push_str(POLYGON);
+            self.out.extend_from_slice(POLYGON.as_bytes());
         }
         Ok(())
     }
@@ -96,13 +110,13 @@ impl GeomProcessor for GeoJsonText {
         if self.parts_open {
             self.close();
         }
-        self.out.push('}');
+        self.out.push(b'}');
         Ok(())
     }
 
     fn polygon_begin(&mut self, tagged: bool, _size: usize, _idx: usize) -> GeozeroResult<()> {
         if tagged {
-            self.out.push_str(POLYGON);
+            self.out.extend_from_slice(POLYGON.as_bytes());
         }
         self.open();
         Ok(())
@@ -111,7 +125,7 @@ impl GeomProcessor for GeoJsonText {
     fn polygon_end(&mut self, tagged: bool, _idx: usize) -> GeozeroResult<()> {
         self.close();
         if tagged {
-            self.out.push('}');
+            self.out.push(b'}');
         }
         Ok(())
     }

@@ -322,16 +322,35 @@ pub(crate) const DATA_VERSION: &str = "SELECT version FROM data_version WHERE on
 
 /// One page of rows as [`Store::items_json`] reads them: each row's JSON text,
 /// `[id, {field: value, …}, area_ha, source_crs]` (written by SQLite itself, or from PostgreSQL's typed
-/// columns as they arrive), and its geometry as stored (GeoJSON, full precision), and how many matched
+/// columns as they arrive), and its geometry ([`PageGeometry`]: text as stored, or WKB), and how many matched
 /// in all: a page is written out without a tree of values per row (see [`PageRow`]).
 #[derive(Debug, Clone)]
 pub struct JsonPage {
     pub collection: &'static str,
-    pub rows: Vec<(String, Option<String>)>,
+    pub rows: Vec<(String, Option<PageGeometry>)>,
     pub number_matched: u64,
     /// The data version the rows were read at, when one statement read both (for reading what else
     /// the page shows as of the same version, e.g. [`ZoneVersions`]); `None` when not known.
     pub read_at: Option<i64>,
+}
+
+/// A page row's geometry as the store hands it over: GeoJSON text as stored (full precision), or
+/// polygonal WKB as PostGIS writes it, for the page writer to write out without text in between.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageGeometry {
+    Text(String),
+    Wkb(Vec<u8>),
+}
+
+impl PageGeometry {
+    /// The GeoJSON text, full precision (WKB as [`crate::spatial::wkb_to_geojson`] writes it), or why
+    /// it cannot be read.
+    pub fn text(&self) -> Result<std::borrow::Cow<'_, str>, String> {
+        match self {
+            PageGeometry::Text(text) => Ok(text.as_str().into()),
+            PageGeometry::Wkb(wkb) => crate::spatial::wkb_to_geojson(wkb).map(Into::into),
+        }
+    }
 }
 
 /// A row of a [`JsonPage`], read where it lies in the text: values are the stored JSON, unparsed.
@@ -342,8 +361,7 @@ pub struct PageRow<'a> {
     pub fields: Members<'a>,
     pub area_ha: Option<f64>,
     pub source_crs: Option<&'a RawValue>,
-    /// GeoJSON text.
-    pub geometry: Option<&'a str>,
+    pub geometry: Option<&'a PageGeometry>,
 }
 
 impl JsonPage {
@@ -359,7 +377,7 @@ impl JsonPage {
                     id: r.id.clone(),
                     reason: e.to_string(),
                 })?;
-                Ok((head, r.geometry))
+                Ok((head, r.geometry.map(PageGeometry::Text)))
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(JsonPage { collection: collection.id, rows, number_matched: page.number_matched, read_at: None })
@@ -371,7 +389,7 @@ impl JsonPage {
             .iter()
             .map(|(head, geometry)| {
                 let row = PageRow::parse(head).map_err(|e| self.corrupt(head, e))?;
-                Ok(PageRow { geometry: geometry.as_deref(), ..row })
+                Ok(PageRow { geometry: geometry.as_ref(), ..row })
             })
             .collect()
     }
@@ -686,7 +704,8 @@ pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> 
         })
 }
 
-/// How long a pooled connection may sit idle before it is pinged on its next use (see [`pool_options`]).
+/// How long a pooled connection may sit idle before it is pinged on its next use (the pools' options
+/// ping one that sat idle this long before handing it out).
 pub const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Codes of the zones a write touches: the zones themselves, and the zones of records inside them.
@@ -751,7 +770,7 @@ pub(crate) fn same_version(so_far: Option<Option<i64>>, at: Option<i64>) -> Opti
 }
 
 /// Reads zones' versions and the data version in one statement, one row at least (the zone columns
-/// null when none of the zones `{in}` names was ever written): `SELECT read_at, zone_code, version`.
+/// null when none of the zones `zones_in` picks was ever written): `SELECT read_at, zone_code, version`.
 pub(crate) fn zone_versions_statement(zones_in: &str) -> String {
     format!(
         "SELECT d.version AS read_at, z.zone_code, z.version FROM data_version d \

@@ -173,8 +173,9 @@ impl Backend for sqlx::Postgres {
     }
 
     /// The typed columns written as JSON here: PostgreSQL's `json_build_object` costs the server more
-    /// than this costs landbank, and the server shares the machine.
-    fn read_page_row(collection: &Collection, row: &PgRow) -> Result<(String, Option<String>), StoreError> {
+    /// than this costs landbank, and the server shares the machine. The geometry stays WKB, written out
+    /// by the page's writer (rounded as it goes, without full-precision text in between).
+    fn read_page_row(collection: &Collection, row: &PgRow) -> Result<super::shared::PageText, StoreError> {
         let mut out = Vec::with_capacity(512);
         out.push(b'[');
         // `area_ha` and `source_crs` follow the geometry, which follows the fields (select_columns).
@@ -185,7 +186,8 @@ impl Backend for sqlx::Postgres {
         json(&mut out, &row.try_get::<Option<&str>, _>(geom + 2).map_err(store_error)?);
         out.push(b']');
         let head = String::from_utf8(out).expect("serde_json writes UTF-8");
-        Ok((head, Self::read_geometry(collection.id, row, "geom")?))
+        let wkb = row.try_get::<Option<Vec<u8>>, _>(geom).map_err(store_error)?;
+        Ok((head, wkb.map(super::PageGeometry::Wkb)))
     }
 
     /// Rows read together are written here too (as pages are, [`Backend::read_page_row`]): building

@@ -113,7 +113,7 @@ pub(crate) trait Backend: Database {
 }
 
 /// A row of a page as text: the row's JSON text and its geometry (see [`Backend::read_page_row`]).
-pub(crate) type PageText = (String, Option<String>);
+pub(crate) type PageText = (String, Option<super::PageGeometry>);
 
 /// The most rows a page is read as one text ([`Backend::packed_page`]): the text stays far below
 /// SQLite's limit on a value (10⁹ bytes), whatever the records.
@@ -134,7 +134,8 @@ pub(crate) fn unpack_page(collection: &str, text: &str) -> Result<Vec<(i64, Page
             let (fid, rest) = record.split_once('\x1f').ok_or_else(bad)?;
             let (json, geometry) = rest.split_once('\x1f').ok_or_else(bad)?;
             let fid = fid.parse().map_err(|_| bad())?;
-            Ok((fid, (json.to_string(), (!geometry.is_empty()).then(|| geometry.to_string()))))
+            let geometry = (!geometry.is_empty()).then(|| super::PageGeometry::Text(geometry.to_string()));
+            Ok((fid, (json.to_string(), geometry)))
         })
         .collect()
 }
@@ -957,6 +958,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::PageGeometry;
     use super::*;
 
     #[test]
@@ -966,7 +968,13 @@ mod tests {
         assert_eq!(
             rows,
             vec![
-                (7, ("[\"a\",{}]".into(), Some("{\"type\":\"Point\",\"coordinates\":[1,2]}".into()))),
+                (
+                    7,
+                    (
+                        "[\"a\",{}]".into(),
+                        Some(PageGeometry::Text("{\"type\":\"Point\",\"coordinates\":[1,2]}".into()))
+                    )
+                ),
                 (3, ("[\"b\",{}]".into(), None)),
             ]
         );

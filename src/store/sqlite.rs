@@ -195,8 +195,9 @@ impl Backend for sqlx::Sqlite {
     }
 
     /// The text SQLite wrote, and the geometry.
-    fn read_page_row(_: &Collection, row: &SqliteRow) -> Result<(String, Option<String>), StoreError> {
-        Ok((row.try_get("r_").map_err(store_error)?, row.try_get("g_").map_err(store_error)?))
+    fn read_page_row(_: &Collection, row: &SqliteRow) -> Result<super::shared::PageText, StoreError> {
+        let geometry: Option<String> = row.try_get("g_").map_err(store_error)?;
+        Ok((row.try_get("r_").map_err(store_error)?, geometry.map(super::PageGeometry::Text)))
     }
 
     /// Through the table's R*Tree.
