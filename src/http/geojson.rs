@@ -598,18 +598,22 @@ mod tests {
         assert!(rounded_geometry(&mut Vec::new(), "[]", 7).is_err());
     }
 
+    /// Pseudo-random numbers from `seed` (xorshift64): the same every run.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// A page row's geometry handed over as WKB (PostGIS) is written exactly as the same geometry stored
     /// as text (SQLite): coordinates of every kind, halves of the last decimal among them.
     #[test]
     fn a_page_writes_wkb_as_it_writes_stored_text() {
         use geozero::{CoordDimensions, ToWkb};
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut values: Vec<f64> =
             vec![0.0, -0.0, 106.00000005, 21.12345675, -0.00000015, 1e-9, 179.99999995];
         for _ in 0..4_000 {
@@ -637,13 +641,7 @@ mod tests {
     #[test]
     fn coordinates_are_written_as_serde_json_writes_the_rounded_number() {
         let factor = 10f64.powi(COORDINATE_DECIMALS as i32);
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut values: Vec<f64> = vec![
             0.0,
             -0.0,
