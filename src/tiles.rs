@@ -444,7 +444,7 @@ impl Drawn {
     }
 }
 
-/// The records of one tile, drawn at one data version of the store.
+/// The records of one tile, drawn at one version of their collection.
 pub type DrawnTile = Arc<Vec<Drawn>>;
 
 /// Tiles' records drawn once per version of their collection ([`crate::store::Versions`]) and kept

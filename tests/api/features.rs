@@ -806,7 +806,53 @@ async fn a_box_of_plots_shows_a_lease_signed_through_the_api_at_once(backend: Ba
     assert_eq!(app.cache_lookups("zone_versions").await, (hits + 1, misses + 1), "a write: read again");
 }
 
+/// Not the demo: an empty install gets a zone and plots of its own, and a lease written by another
+/// process (straight into the store, as `landbank import` beside the server writes) shows in the next
+/// page of a box of plots, though the page had known its zones' versions without reading them.
+async fn a_box_of_plots_follows_a_lease_written_by_another_process(backend: Backend) {
+    let app = spawn_empty_app(backend).await;
+    let square = |x0: f64, side: f64| json!({"type": "Polygon", "coordinates": [[[x0, 21.004], [x0 + side, 21.004], [x0 + side, 21.004 + side], [x0, 21.004 + side], [x0, 21.004]]]});
+    let load = |collection: &'static collections::Collection, features: Value| {
+        let fc = json!({"type": "FeatureCollection", "features": features}).to_string();
+        let zones = [("Z-9".to_string(), "VN-56".to_string())].into_iter().collect();
+        (collection, landbank::ingest::parse_feature_collection(collection, "t", &fc, &zones).unwrap())
+    };
+    let zone = load(
+        &collections::ZONES,
+        json!([{"type": "Feature", "id": "Z-9", "geometry": {"type": "Polygon", "coordinates": [[[107.0, 21.0], [107.01, 21.0], [107.01, 21.01], [107.0, 21.01], [107.0, 21.0]]]},
+            "properties": {"code": "Z-9", "name": "Chín", "kind": "industrial_park", "province_code": "VN-56", "status": "operating"}}]),
+    );
+    let plot = |code: &str, x0: f64| {
+        json!({"type": "Feature", "id": format!("Z-9-{code}"), "geometry": square(x0, 0.002),
+            "properties": {"zone_code": "Z-9", "code": code}})
+    };
+    let plots = load(&collections::PLOTS, json!([plot("P1", 107.001), plot("P2", 107.004)]));
+    app.store.insert(&[zone, plots]).await.unwrap();
+
+    let uri = "/collections/plots/items?bbox=107.0,21.0,107.01,21.01&at=2024-06-30";
+    let statuses = |page: Value| -> Vec<(String, String)> {
+        let features = page["features"].as_array().unwrap().iter();
+        let status = |f: &Value| f["properties"]["lease_status"].as_str().unwrap().to_string();
+        features.map(|f| (f["id"].as_str().unwrap().to_string(), status(f))).collect()
+    };
+    let free = [("Z-9-P1".to_string(), "free".to_string()), ("Z-9-P2".to_string(), "free".to_string())];
+    assert_eq!(statuses(app.get(uri).await.json()), free);
+    let (hits, misses) = app.cache_lookups("zone_versions").await;
+    assert_eq!(statuses(app.get(uri).await.json()), free);
+    assert_eq!(app.cache_lookups("zone_versions").await, (hits + 1, misses), "nothing changed: known");
+
+    let lease = load(
+        &collections::LEASES,
+        json!([{"type": "Feature", "id": "L-1", "geometry": square(107.001, 0.002),
+            "properties": {"zone_code": "Z-9", "plot_codes": "P1", "status": "active", "start_on": "2024-01-01"}}]),
+    );
+    app.store.insert(&[lease]).await.unwrap();
+    let after = statuses(app.get(uri).await.json());
+    assert_eq!(after, [("Z-9-P1".to_string(), "active".to_string()), free[1].clone()]);
+}
+
 crate::contract!(
+    a_box_of_plots_follows_a_lease_written_by_another_process,
     a_box_of_plots_shows_a_lease_signed_through_the_api_at_once,
     a_page_returns_any_text_as_written,
     the_figures_answer_in_the_shapes_the_openapi_document_gives_them,
