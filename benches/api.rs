@@ -215,6 +215,11 @@ async fn main() {
     let items_only = std::env::args().any(|a| a == "--items-only");
     // `-- --bbox-only`: only the bbox page, `LANDBANK_BENCH_BBOX` times (default 200).
     let bbox_only = std::env::args().any(|a| a == "--bbox-only");
+    // `-- --figures-only`: only available land and occupancy of a province, cold and restarted,
+    // `LANDBANK_BENCH_FIGURES` times each (default 5), e.g. to compare two builds of their computation.
+    let figures_only = std::env::args().any(|a| a == "--figures-only");
+    let figure_runs: usize =
+        std::env::var("LANDBANK_BENCH_FIGURES").ok().and_then(|n| n.parse().ok()).unwrap_or(5).max(5);
     let cold_runs: usize =
         std::env::var("LANDBANK_BENCH_COLD").ok().and_then(|n| n.parse().ok()).unwrap_or(10).max(10);
     drop_bench_databases().await;
@@ -236,20 +241,22 @@ async fn main() {
         );
         let app = router(AppState::new(small.clone()));
         let pages = std::env::var("LANDBANK_BENCH_ITEMS").ok().and_then(|n| n.parse().ok()).unwrap_or(60);
-        let (median, p99, bytes) = measure(&app, "/collections/plots/items?limit=1000", pages, 2).await;
-        println!(
-            "| {backend} | items, 1,000 plots per page | 10,000 plots | {} | {} | {} kB |",
-            ms(median),
-            ms(p99),
-            bytes / 1000
-        );
+        if !figures_only {
+            let (median, p99, bytes) = measure(&app, "/collections/plots/items?limit=1000", pages, 2).await;
+            println!(
+                "| {backend} | items, 1,000 plots per page | 10,000 plots | {} | {} | {} kB |",
+                ms(median),
+                ms(p99),
+                bytes / 1000
+            );
+        }
         if items_only {
             small.close().await;
             continue;
         }
         let available = "/available?province_code=VN-01&at=2020-01-01&limit=100";
         let (mut cold, mut restarted) = (Vec::new(), Vec::new());
-        for _ in 0..5 {
+        for _ in 0..figure_runs {
             forget_kept(&small_url).await;
             let fresh = router(AppState::new(small.clone())); // nothing kept anywhere
             cold.push(measure(&fresh, available, 1, 1).await.0);
@@ -259,14 +266,14 @@ async fn main() {
         cold.sort();
         restarted.sort();
         println!(
-            "| {backend} | available land, cold | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of 5) | |",
-            ms(cold[2]),
-            ms(cold[4])
+            "| {backend} | available land, cold | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of {figure_runs}) | |",
+            ms(cold[figure_runs / 2]),
+            ms(cold[figure_runs - 1])
         );
         println!(
-            "| {backend} | available land, restarted | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of 5) | |",
-            ms(restarted[2]),
-            ms(restarted[4])
+            "| {backend} | available land, restarted | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of {figure_runs}) | |",
+            ms(restarted[figure_runs / 2]),
+            ms(restarted[figure_runs - 1])
         );
         let (median, p99, bytes) = measure(&app, available, 100, 2).await;
         println!(
@@ -294,7 +301,7 @@ async fn main() {
         );
         let occupancy = "/occupancy?province_code=VN-01&at=2020-01-01";
         let (mut cold, mut restarted) = (Vec::new(), Vec::new());
-        for _ in 0..5 {
+        for _ in 0..figure_runs {
             forget_kept(&small_url).await;
             let fresh = router(AppState::new(small.clone())); // no zone's figures kept yet
             cold.push(measure(&fresh, occupancy, 1, 1).await.0);
@@ -304,15 +311,19 @@ async fn main() {
         cold.sort();
         restarted.sort();
         println!(
-            "| {backend} | occupancy of a province, cold | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of 5) | |",
-            ms(cold[2]),
-            ms(cold[4])
+            "| {backend} | occupancy of a province, cold | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of {figure_runs}) | |",
+            ms(cold[figure_runs / 2]),
+            ms(cold[figure_runs - 1])
         );
         println!(
-            "| {backend} | occupancy of a province, restarted | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of 5) | |",
-            ms(restarted[2]),
-            ms(restarted[4])
+            "| {backend} | occupancy of a province, restarted | 100 zones, 10,000 plots, 8,500 leases | {} | {} (max of {figure_runs}) | |",
+            ms(restarted[figure_runs / 2]),
+            ms(restarted[figure_runs - 1])
         );
+        if figures_only {
+            small.close().await;
+            continue;
+        }
         let (median, p99, bytes) = measure(&app, occupancy, 10, 2).await;
         println!(
             "| {backend} | occupancy of a province, kept | 100 zones, 10,000 plots, 8,500 leases | {} | {} | {} kB |",

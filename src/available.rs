@@ -295,7 +295,13 @@ fn plots_on_pieces(
             .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&plot_box))
             .map(|e| held[e.data])
             .collect();
-        let mut free = subtract_all(geometry, around);
+        // A plot held under a lease drawn on it (the usual lease: its geometry copied from the plot)
+        // has no free part, and needs no boolean operation to say so.
+        if around.contains(&geometry) {
+            continue;
+        }
+        // Leases on the plots beside it only meet it along their edges.
+        let mut free = subtract_all(geometry, crate::spatial::overlapping(geometry, &around));
         // Most plots lie inside the leasable land: a cheap test spares them the clip.
         if !land.holds_shape(&free) {
             free = clip(&free, leasable);

@@ -118,6 +118,15 @@ fn apart(a: &[Coord], b: &[Coord]) -> bool {
     separates(a, b) || separates(b, a)
 }
 
+/// Those of `others` that may overlap `shape` by more than the tolerance band: all but the ones that,
+/// like `shape`, are one convex polygon without holes and lie apart from it (separating axes). Shapes
+/// drawn side by side meet along their edges; subtracting such a neighbour changes a shape by no more
+/// than the band, so a caller may leave them out of its boolean operation.
+pub fn overlapping<'s>(shape: &MultiPolygon, others: &[&'s MultiPolygon]) -> Vec<&'s MultiPolygon> {
+    let Some(ring) = convex(shape) else { return others.to_vec() };
+    others.iter().copied().filter(|other| !convex(other).is_some_and(|o| apart(&ring, &o))).collect()
+}
+
 /// The land shapes are counted on: the union of `land` (every polygon of each), clipped to `within`
 /// when given. `land` empty means everywhere (a zone without plan geometry counts what lies inside its
 /// boundary).
@@ -285,5 +294,23 @@ mod tests {
         let under_notch =
             m(wkt!(POLYGON((4. 4.6, 6. 4.6, 6. 6.4, 4. 6.4, 4. 4.6))).rotate_around_centroid(1.0));
         assert_eq!(land.alone(&[&under_notch]), [false]);
+    }
+
+    #[test]
+    fn neighbours_that_only_meet_along_an_edge_do_not_overlap() {
+        let plot = m(wkt!(POLYGON((0. 0., 1. 0., 1. 1., 0. 1., 0. 0.))));
+        let beside = m(wkt!(POLYGON((1. 0., 2. 0., 2. 1., 1. 1., 1. 0.))));
+        let corner = m(wkt!(POLYGON((1. 1., 2. 1., 2. 2., 1. 2., 1. 1.))));
+        let over = m(wkt!(POLYGON((0.5 0.5, 1.5 0.5, 1.5 1.5, 0.5 1.5, 0.5 0.5))));
+        // Not convex: cannot be told cheaply, so it stays.
+        let notched = m(wkt!(POLYGON((1. 0., 3. 0., 3. 1., 2. 0.5, 1. 1., 1. 0.))));
+        let found = overlapping(&plot, &[&beside, &corner, &over, &notched]);
+        assert_eq!(found, [&over, &notched]);
+        // The same, turned: the edges are no longer along the axes.
+        let turn = |g: &MultiPolygon| g.rotate_around_point(30.0, Point::new(0.0, 0.0));
+        let (plot, beside, over) = (turn(&plot), turn(&beside), turn(&over));
+        assert_eq!(overlapping(&plot, &[&beside, &over]), [&over]);
+        // A shape that is not convex keeps every other.
+        assert_eq!(overlapping(&notched, &[&plot]).len(), 1);
     }
 }

@@ -10,7 +10,7 @@ use thiserror::Error;
 
 mod alone;
 mod wkb;
-pub use alone::{Land, TOLERANCE_DEG};
+pub use alone::{Land, TOLERANCE_DEG, overlapping};
 pub use wkb::{parse_wkb, wkb_to_geojson, write_geojson as write_wkb_geojson};
 
 /// Square metres in one hectare.
