@@ -15,7 +15,7 @@ use std::sync::Arc;
 use geo::{Closest, ClosestPoint, Distance, Geodesic, Intersects, MultiPolygon, Point, Polygon};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{VersionedCache, budget_bytes};
+use crate::cache::{Claims, VersionedCache, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{
     ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone,
@@ -340,17 +340,25 @@ pub fn distance_km(piece: &Polygon, point: Point) -> f64 {
 /// the default minimum piece size, in the store ([`Store::keep`], so that a restarted process does not
 /// compute again): every result of a zone computed so far, each for the dates it holds, keyed on (zone,
 /// minimum piece size) and valid while the zone's data version holds.
-pub struct Cache(VersionedCache<(String, u64), Arc<Vec<Arc<ZoneAvailability>>>>);
+/// Zones being computed are claimed ([`Claims`]): a computation that needs one waits for its land.
+pub struct Cache(VersionedCache<(String, u64), Arc<Vec<Arc<ZoneAvailability>>>>, Claims);
 
 impl Default for Cache {
     fn default() -> Self {
-        Cache(VersionedCache::new(budget_bytes(0.5), |spans| {
-            spans.iter().map(|z| weigh(z)).fold(0u32, u32::saturating_add)
-        }))
+        Cache(
+            VersionedCache::new(budget_bytes(0.5), |spans| {
+                spans.iter().map(|z| weigh(z)).fold(0u32, u32::saturating_add)
+            }),
+            Claims::default(),
+        )
     }
 }
 
 impl Cache {
+    /// Zones whose available land was computed so far (not found kept), by any computation.
+    pub fn measured(&self) -> u64 {
+        self.1.measured()
+    }
     /// Estimated bytes held.
     pub fn weighted_bytes(&self) -> u64 {
         self.0.weighted_bytes()
@@ -530,9 +538,34 @@ pub async fn compute(
     }
     // Zone by zone, a chunk at a time, as occupancy does: each chunk's land use, leases, parcels and
     // plots are read, computed on a blocking thread while the next chunks are read, and let go — memory
-    // holds a few chunks' rows, never a whole province's.
+    // holds a few chunks' rows, never a whole province's. Each zone computed is made findable as its
+    // chunk ends, for a computation waiting for it; the store keeps them all at the end.
+    let entries = std::sync::Mutex::new(Vec::new());
+    let claim_key = |(zone, _): &(Zone, Option<MultiPolygon>)| format!("{}/{}", zone.code, min_piece_ha);
+    let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
+        cache.0.get(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
+    };
+    let publish = |finished: &[Arc<ZoneAvailability>]| {
+        let mut kept = Vec::new();
+        for zone in finished.iter().filter(|z| version(&z.zone_code) <= started) {
+            let version = version(&zone.zone_code);
+            let same =
+                |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
+            let spans = cache.0.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
+            if min_piece_ha == DEFAULT_MIN_PIECE_HA {
+                match serde_json::to_string(&spans) {
+                    Ok(text) => kept.push((zone.zone_code.clone(), version, text)),
+                    Err(e) => tracing::warn!(zone = %zone.zone_code, "available land not kept: {e}"),
+                }
+            }
+        }
+        entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(kept);
+    };
+    let shared =
+        crate::occupancy::Shared { claims: &cache.1, key: &claim_key, found: &found, publish: &publish };
     let finished = crate::occupancy::in_chunks(
         stale,
+        Some(&shared),
         |chunk| {
             let store = store.clone();
             async move {
@@ -542,27 +575,14 @@ pub async fn compute(
         },
         move |(chunk, rows)| {
             let inputs = group_inputs(chunk, rows)?;
-            Ok(inputs.iter().map(|i| zone_available(i, at, min_piece_ha)).collect())
+            Ok(inputs.iter().map(|i| Arc::new(zone_available(i, at, min_piece_ha))).collect())
         },
     )
     .await?;
-    let mut entries = Vec::new();
     for zone in finished {
-        let zone = Arc::new(zone);
-        let version = version(&zone.zone_code);
-        if version <= started {
-            let same =
-                |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
-            let spans = cache.0.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
-            if min_piece_ha == DEFAULT_MIN_PIECE_HA {
-                match serde_json::to_string(&spans) {
-                    Ok(text) => entries.push((zone.zone_code.clone(), version, text)),
-                    Err(e) => tracing::warn!(zone = %zone.zone_code, "available land not kept: {e}"),
-                }
-            }
-        }
         results.insert(zone.zone_code.clone(), zone);
     }
+    let entries = entries.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     crate::occupancy::keep_in_store(store, KEPT_KIND, &entries, "available land").await;
     crate::cache::give_back_memory(missing.len());
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())

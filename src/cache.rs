@@ -122,3 +122,70 @@ pub fn budget_bytes(share: f64) -> u64 {
     let mb: f64 = std::env::var("LANDBANK_CACHE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(256.0);
     (mb.max(1.0) * share * 1024.0 * 1024.0) as u64
 }
+
+/// Zones whose results one computation is working out right now, so that another that needs them
+/// (a second request, or the warmer) waits for those results instead of working them out again: two
+/// cold questions about a province cost one computation, not two fighting over the same two cores.
+/// Keys are claimed a chunk at a time, just before it is read, so a small question waits at most for
+/// the chunks in flight, never for the whole country a warmer has still to do.
+#[derive(Default)]
+pub struct Claims {
+    held: std::sync::Arc<std::sync::Mutex<ClaimMap>>,
+    measured: AtomicU64,
+}
+
+type ClaimMap = std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>;
+
+/// One key claimed; let go when dropped (after its results were made findable).
+pub struct Claim {
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    held: std::sync::Arc<std::sync::Mutex<ClaimMap>>,
+}
+
+/// The map, even if a thread panicked while holding its lock (every change to it is one call).
+fn lock(held: &std::sync::Mutex<ClaimMap>) -> std::sync::MutexGuard<'_, ClaimMap> {
+    held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Forgets `key`'s lock unless a claim or a waiter still holds it.
+fn forget_if_unused(map: &mut ClaimMap, key: &str) {
+    if map.get(key).is_some_and(|lock| std::sync::Arc::strong_count(lock) == 1) {
+        map.remove(key);
+    }
+}
+
+impl Claims {
+    /// Claims `key`, unless another computation holds it (`None`: wait for it with [`Claims::wait`]).
+    pub fn try_claim(&self, key: &str) -> Option<Claim> {
+        let mut map = lock(&self.held);
+        let guard = map.entry(key.to_string()).or_default().clone().try_lock_owned().ok()?;
+        Some(Claim { key: key.to_string(), guard: Some(guard), held: self.held.clone() })
+    }
+
+    /// Waits until no computation holds `key`.
+    pub async fn wait(&self, key: &str) {
+        let Some(key_lock) = lock(&self.held).get(key).cloned() else { return };
+        drop(key_lock.lock().await);
+        drop(key_lock);
+        forget_if_unused(&mut lock(&self.held), key);
+    }
+
+    /// Counts `n` keys whose results were worked out (not found kept).
+    pub fn count_measured(&self, n: usize) {
+        self.measured.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Keys whose results were worked out so far (each time one was, by whichever computation).
+    pub fn measured(&self) -> u64 {
+        self.measured.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut map = lock(&self.held);
+        drop(self.guard.take());
+        forget_if_unused(&mut map, &self.key);
+    }
+}

@@ -21,7 +21,7 @@ use geo::MultiPolygon;
 use serde::{Serialize, Serializer};
 use thiserror::Error;
 
-use crate::cache::{VersionedCache, budget_bytes};
+use crate::cache::{Claims, VersionedCache, budget_bytes};
 use crate::collections::{self, FilterValue};
 use crate::domain::{Date, LandUse, Lease, LeaseState, Source, Zone, ZoneStatus};
 use crate::geography;
@@ -377,17 +377,25 @@ pub async fn compute(
 /// Per-zone measured pieces kept between requests, in memory (a quarter of `LANDBANK_CACHE_MB`) and in
 /// the store ([`Store::keep`], so that a restarted process does not measure again): every piece of a zone
 /// measured so far, valid while the zone's data version holds. A date falls in one piece or in none.
-pub struct FiguresCache(VersionedCache<String, Arc<Vec<Measured>>>);
+/// Zones being measured are claimed ([`Claims`]): a computation that needs one waits for its figures.
+pub struct FiguresCache(VersionedCache<String, Arc<Vec<Measured>>>, Claims);
 
 impl Default for FiguresCache {
     fn default() -> Self {
-        FiguresCache(VersionedCache::new(budget_bytes(0.25), |pieces| {
-            (pieces.len() * std::mem::size_of::<Measured>() + 32) as u32
-        }))
+        FiguresCache(
+            VersionedCache::new(budget_bytes(0.25), |pieces| {
+                (pieces.len() * std::mem::size_of::<Measured>() + 32) as u32
+            }),
+            Claims::default(),
+        )
     }
 }
 
 impl FiguresCache {
+    /// Zones measured so far (not found kept), by any computation.
+    pub fn measured(&self) -> u64 {
+        self.1.measured()
+    }
     /// Estimated bytes held.
     pub fn weighted_bytes(&self) -> u64 {
         self.0.weighted_bytes()
@@ -465,8 +473,26 @@ pub async fn compute_with(
     }
     let (at, recorded_at_us) = (query.at, query.recorded_at_us);
     let stale_zones = stale.len();
+    // Each zone measured is made findable as its chunk ends (in memory, unless it changed after
+    // `started`), so that a computation waiting for it finds it; the store keeps them all at the end.
+    let entries = std::sync::Mutex::new(Vec::new());
+    let key = |(zone, _): &(Zone, Option<MultiPolygon>)| zone.code.clone();
+    let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
+        let cache = cache?;
+        let piece =
+            cache.0.get(&zone.code, versions.of(&zone.code))?.iter().find(|p| p.holds_on(at)).cloned();
+        Some((zone.code.clone(), piece?))
+    };
+    let publish = |measured: &[(String, Measured)]| {
+        if let Some(cache) = cache {
+            let kept = keep_pieces(cache, measured, &versions, started);
+            entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(kept);
+        }
+    };
+    let shared = cache.map(|cache| Shared { claims: &cache.1, key: &key, found: &found, publish: &publish });
     let computed: BTreeMap<String, Measured> = in_chunks(
         stale,
+        shared.as_ref(),
         |chunk| {
             let store = store.clone();
             async move {
@@ -490,9 +516,8 @@ pub async fn compute_with(
     .await?
     .into_iter()
     .collect();
-    if let Some(cache) = cache {
-        keep_pieces(store, cache, &computed, &versions, started).await;
-    }
+    let entries = entries.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    keep_in_store(store, KEPT_KIND, &entries, "occupancy figures").await;
     crate::cache::give_back_memory(stale_zones);
     measured.extend(computed);
 
@@ -571,15 +596,15 @@ async fn kept_pieces(
     Ok((found, versions))
 }
 
-/// Adds newly measured pieces to those kept for their zones, in memory and in the store, unless their
-/// zone changed after `started` (it may have been read half before and half after the change).
-async fn keep_pieces(
-    store: &Arc<dyn Store>,
+/// Adds newly measured pieces to those kept in memory for their zones, unless their zone changed after
+/// `started` (it may have been read half before and half after the change); returns what the store is
+/// to keep for them (zone, version, every piece of the zone as text).
+fn keep_pieces(
     cache: &FiguresCache,
-    computed: &BTreeMap<String, Measured>,
+    computed: &[(String, Measured)],
     versions: &ZoneVersions,
     started: i64,
-) {
+) -> Vec<(String, i64, String)> {
     let mut entries = Vec::new();
     for (code, piece) in computed {
         let version = versions.of(code);
@@ -592,7 +617,7 @@ async fn keep_pieces(
             Err(e) => tracing::warn!(zone = %code, "occupancy figures not kept: {e}"),
         }
     }
-    keep_in_store(store, KEPT_KIND, &entries, "occupancy figures").await;
+    entries
 }
 
 /// Keeps per-zone results (`entries`: zone, its data version, the text) in the store under `kind`.
@@ -626,14 +651,29 @@ fn stopped(e: tokio::task::JoinError) -> OccupancyError {
 /// Zone code → its rows.
 type ByZone<T> = BTreeMap<String, Vec<(T, MultiPolygon)>>;
 
+/// How computations of the same zones share their work ([`Claims`]): each item is claimed just before
+/// its chunk is read; one that another computation holds is waited for, then `found` where that one
+/// put it (or, if it could not keep it, worked out here after all).
+pub(crate) struct Shared<'c, I, O> {
+    pub claims: &'c Claims,
+    pub key: &'c (dyn Fn(&I) -> String + Sync),
+    /// What another computation left for the item once it let go (`None`: work it out here).
+    pub found: &'c (dyn Fn(&I) -> Option<O> + Sync),
+    /// Makes a chunk's results findable by others; called before the chunk's claims are let go.
+    pub publish: &'c (dyn Fn(&[O]) + Sync),
+}
+
 /// Runs `read` on `items` a chunk of [`ZONES_PER_CHUNK`] at a time, and `work` on each chunk read, on a
-/// blocking thread, [`PARALLEL_CHUNKS`] at once; returns what `work` gave, in chunk order. The next
-/// chunk is read while the last ones are parsed and measured, so both cores work, and memory holds the
-/// rows of a few chunks only, never a whole country's. Reads stay on the caller's task: spread over the
-/// runtime's threads (tried), glibc kept what they freed in more arenas, and the 100k memory test's
-/// process no longer gave back its memory at rest.
+/// blocking thread, [`PARALLEL_CHUNKS`] at once; returns what `work` gave (and, with `shared`, what
+/// other computations gave for the items they held). The next chunk is read while the last ones are
+/// parsed and measured, so both cores work, and memory holds the rows of a few chunks only, never a
+/// whole country's. Reads stay on the caller's task: spread over the runtime's threads (tried), glibc
+/// kept what they freed in more arenas, and the 100k memory test's process no longer gave back its
+/// memory at rest. No claim is held while waiting for another's, so two computations never wait on
+/// each other.
 pub(crate) async fn in_chunks<I, R, O, F>(
     items: Vec<I>,
+    shared: Option<&Shared<'_, I, O>>,
     read: impl Fn(Vec<I>) -> F,
     work: impl Fn(R) -> Result<Vec<O>, OccupancyError> + Send + Sync + 'static,
 ) -> Result<Vec<O>, OccupancyError>
@@ -644,19 +684,65 @@ where
     O: Send + 'static,
 {
     let work = Arc::new(work);
-    let mut running = std::collections::VecDeque::new();
     let mut done = Vec::with_capacity(items.len());
-    for chunk in items.chunks(ZONES_PER_CHUNK) {
-        let (rows, work) = (read(chunk.to_vec()).await?, work.clone());
-        running.push_back(tokio::task::spawn_blocking(move || work(rows)));
-        if running.len() >= PARALLEL_CHUNKS {
-            done.extend(running.pop_front().expect("one is running").await.map_err(stopped)??);
+    let mut pending = items;
+    while !pending.is_empty() {
+        let mut running = std::collections::VecDeque::new();
+        let mut held_elsewhere = Vec::new();
+        for chunk in pending.chunks(ZONES_PER_CHUNK) {
+            let (mut mine, mut claims) = (Vec::with_capacity(chunk.len()), Vec::new());
+            for item in chunk {
+                match shared {
+                    None => mine.push(item.clone()),
+                    Some(s) => match s.claims.try_claim(&(s.key)(item)) {
+                        Some(claim) => {
+                            mine.push(item.clone());
+                            claims.push(claim);
+                        }
+                        None => held_elsewhere.push(item.clone()),
+                    },
+                }
+            }
+            if mine.is_empty() {
+                continue;
+            }
+            let (rows, work) = (read(mine).await?, work.clone());
+            running.push_back((tokio::task::spawn_blocking(move || work(rows)), claims));
+            if running.len() >= PARALLEL_CHUNKS {
+                let (task, claims) = running.pop_front().expect("one is running");
+                done.extend(finish(task, claims, shared).await?);
+            }
+        }
+        for (task, claims) in running {
+            done.extend(finish(task, claims, shared).await?);
+        }
+        pending = Vec::new();
+        if let Some(s) = shared {
+            for item in held_elsewhere {
+                s.claims.wait(&(s.key)(&item)).await;
+                match (s.found)(&item) {
+                    Some(found) => done.push(found),
+                    None => pending.push(item),
+                }
+            }
         }
     }
-    for chunk in running {
-        done.extend(chunk.await.map_err(stopped)??);
-    }
     Ok(done)
+}
+
+/// A chunk's results once worked out, made findable before its claims are let go.
+async fn finish<I, O>(
+    task: tokio::task::JoinHandle<Result<Vec<O>, OccupancyError>>,
+    claims: Vec<crate::cache::Claim>,
+    shared: Option<&Shared<'_, I, O>>,
+) -> Result<Vec<O>, OccupancyError> {
+    let out = task.await.map_err(stopped)??;
+    if let Some(s) = shared {
+        s.claims.count_measured(out.len());
+        (s.publish)(&out);
+    }
+    drop(claims);
+    Ok(out)
 }
 
 /// A chunk's land use and leases, as read: the current rows as one JSON text each (a fraction of the

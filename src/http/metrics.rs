@@ -23,6 +23,7 @@ pub struct Metrics {
     seconds: HistogramVec,
     cache_bytes: IntGaugeVec,
     cache_lookups: IntCounterVec,
+    zones_measured: IntCounterVec,
     pool: IntGaugeVec,
 }
 
@@ -59,6 +60,14 @@ impl Default for Metrics {
             &["cache", "result"],
         )
         .expect("valid metric");
+        let zones_measured = IntCounterVec::new(
+            Opts::new(
+                "zones_measured_total",
+                "Zones whose figures were worked out rather than found kept, by figures (occupancy, available); a zone that several requests need at once is worked out once",
+            ),
+            &["figures"],
+        )
+        .expect("valid metric");
         let pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database connections, by state (open, idle)"),
             &["state"],
@@ -69,11 +78,12 @@ impl Default for Metrics {
             Box::new(seconds.clone()),
             Box::new(cache_bytes.clone()),
             Box::new(cache_lookups.clone()),
+            Box::new(zones_measured.clone()),
             Box::new(pool.clone()),
         ] {
             registry.register(metric).expect("each metric once");
         }
-        Metrics { registry, requests, seconds, cache_bytes, cache_lookups, pool }
+        Metrics { registry, requests, seconds, cache_bytes, cache_lookups, zones_measured, pool }
     }
 }
 
@@ -116,6 +126,11 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             let counter = m.cache_lookups.with_label_values(&[cache, result]);
             counter.inc_by(now.saturating_sub(counter.get()));
         }
+    }
+    for (figures, now) in [("occupancy", state.figures.measured()), ("available", state.available.measured())]
+    {
+        let counter = m.zones_measured.with_label_values(&[figures]);
+        counter.inc_by(now.saturating_sub(counter.get()));
     }
     let (open, idle) = state.store.pool_connections();
     m.pool.with_label_values(&["open"]).set(i64::from(open));

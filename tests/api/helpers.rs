@@ -228,6 +228,15 @@ impl TestApp {
         (count("hit"), count("miss"))
     }
 
+    /// Zones whose `figures` (occupancy, available) this app worked out so far (`/metrics`).
+    pub async fn zones_measured(&self, figures: &str) -> u64 {
+        let text = self.get("/metrics").await.text();
+        let needle = format!(r#"landbank_zones_measured_total{{figures="{figures}"}} "#);
+        text.lines()
+            .find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok())
+            .unwrap_or_else(|| panic!("no {needle} in {text}"))
+    }
+
     pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = Request::get(uri).header("host", "landbank.test");
         for (k, v) in headers {

@@ -1,6 +1,6 @@
 //! Occupancy over HTTP: the demo's published figures, as-of dates, CSV, errors.
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_empty_app};
 
 async fn the_demo_reproduces_bac_ninh_17_11_2023(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -557,7 +557,43 @@ async fn serve_measures_imported_zones_before_anyone_asks(backend: Backend) {
     assert!(ready, "landbank serve did not measure the imported zones within 60 s");
 }
 
+/// Two people ask about a province nobody asked about before at the same moment (or one asks while the
+/// warmer works): each zone's occupancy and available land are worked out once, not once per question,
+/// and both get what one question alone gets. On an empty install loaded with zones of its own.
+async fn questions_at_once_work_out_each_zone_once(backend: Backend) {
+    use landbank::synthetic::{Spec, generate};
+    let mut app = spawn_empty_app(backend).await;
+    let data = generate(&Spec::province(64));
+    let zones = data.zones.len() as u64;
+    app.store.insert(&data.batches()).await.unwrap();
+    let occupancy = "/occupancy?province_code=VN-56&at=2026-01-01";
+    let available = "/available?province_code=VN-56&at=2026-01-01&limit=10000";
+    // An answer without the moment it was written.
+    let figures_of = |reply: &crate::helpers::Reply| {
+        let mut body = reply.json();
+        body.as_object_mut().unwrap().remove("timeStamp");
+        body
+    };
+    for (uri, figures) in [(occupancy, "occupancy"), (available, "available")] {
+        let (a, b) = tokio::join!(app.get(uri), app.get(uri));
+        assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200), "{}", a.text());
+        let answer = figures_of(&a);
+        assert!(answer == figures_of(&b), "{uri}: both questions get the same answer");
+        assert_eq!(app.zones_measured(figures).await, zones, "{uri}: each of {zones} zones worked out once");
+
+        // One question alone, nothing kept anywhere, gets the same answer.
+        let fresh = landbank::http::router(landbank::http::AppState::new(app.store.clone()));
+        let dir = tempfile::tempdir().unwrap();
+        let alone = TestApp::from_parts(app.store.clone(), fresh, app.database.clone(), dir);
+        app.execute_sql("DELETE FROM kept_figures").await;
+        assert!(figures_of(&alone.get(uri).await) == answer, "{uri}: the same as one question alone");
+        assert_eq!(alone.zones_measured(figures).await, zones);
+        app.restart();
+    }
+}
+
 crate::contract!(
+    questions_at_once_work_out_each_zone_once,
     figures_are_ready_before_the_first_question,
     serve_measures_imported_zones_before_anyone_asks,
     kept_figures_equal_fresh_ones_after_random_edits,
