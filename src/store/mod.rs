@@ -920,8 +920,8 @@ pub trait Store: History + Tokens + Send + Sync + 'static {
     ) -> Result<HashMap<String, (i64, String)>, StoreError>;
     /// Keeps figures of `kind` per zone, each `(zone code, data version computed at, text)`, in one
     /// transaction. They replace what was kept at the same or an older version, never a newer one. A
-    /// cache, not a record: SQLite keeps nothing (`Ok(false)`) rather than wait for a writer of this
-    /// process.
+    /// cache, not a record: SQLite keeps nothing (`Ok(false)`) rather than wait more than a few seconds
+    /// for a writer of this process (an import).
     async fn keep(&self, kind: &str, entries: &[(String, i64, String)]) -> Result<bool, StoreError>;
 }
 

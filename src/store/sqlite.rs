@@ -502,8 +502,10 @@ impl Store for SqliteStore {
     }
 
     async fn keep(&self, kind: &str, entries: &[(String, i64, String)]) -> Result<bool, StoreError> {
-        // A request that computed figures does not queue behind an import for the right to keep them.
-        let Ok(_writer) = self.writer.try_lock() else {
+        // A request that computed figures waits for another computation's keep (zones measured by two
+        // computations at once are kept by each, [`crate::cache::Claims`]), but not for an import: it
+        // gives up after KEEP_WAITS_FOR_WRITERS and the figures stay in memory only (they are a cache).
+        let Ok(_writer) = tokio::time::timeout(KEEP_WAITS_FOR_WRITERS, self.writer.lock()).await else {
             return Ok(false);
         };
         let mut tx = begin_write(&self.pool).await?;
@@ -521,6 +523,10 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 }
+
+/// How long keeping figures waits for this process's other writers ([`Store::keep`]): far longer than
+/// another computation's keep of a province's figures, far shorter than an import.
+const KEEP_WAITS_FOR_WRITERS: std::time::Duration = std::time::Duration::from_secs(5);
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 

@@ -592,7 +592,88 @@ async fn questions_at_once_work_out_each_zone_once(backend: Backend) {
     }
 }
 
+/// Through the real interface, on data that is not the demo: `landbank serve` starts measuring today's
+/// figures of an install loaded with zones of its own; an investor asks about available land over the
+/// socket as soon as it is up, while it measures. The zones are worked out once between the two, not
+/// once by each (`/metrics`), and the answer is that of the kept figures.
+async fn a_question_asked_while_serve_measures_waits_for_it(backend: Backend) {
+    use landbank::synthetic::{Spec, generate};
+    use landbank::{available, occupancy};
+    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_landbank");
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::helpers::scratch_database(backend, false, &dir).await;
+    let store = landbank::store::open(&database).await.unwrap();
+    store.migrate().await.unwrap();
+    let data = generate(&Spec::province(100));
+    let codes: Vec<String> =
+        data.zones.iter().map(|z| z.properties["code"].as_str().unwrap().into()).collect();
+    store.insert(&data.batches()).await.unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(BIN)
+        .arg("--database")
+        .arg(&database)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--warm-seconds", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..600 {
+        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let question = format!("{base}/available?province_code=VN-56&limit=10000");
+    let answer = match up {
+        true => reqwest::get(&question).await.ok(),
+        false => None,
+    };
+    let mut kept = false;
+    for _ in 0..300 {
+        let occupancy = store.kept(occupancy::KEPT_KIND, &codes).await.unwrap().len();
+        let available = store.kept(available::KEPT_KIND, &codes).await.unwrap().len();
+        if occupancy == codes.len() && available == codes.len() {
+            kept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let metrics = match kept {
+        true => reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap(),
+        false => String::new(),
+    };
+    let again = match kept {
+        true => Some(reqwest::get(&question).await.unwrap().json::<serde_json::Value>().await.unwrap()),
+        false => None,
+    };
+    server.kill().ok();
+    server.wait().ok();
+    store.close().await;
+    assert!(up, "landbank serve did not answer /readyz within 12 s");
+    let answer = answer.expect("an answer while serve measures");
+    assert_eq!(answer.status(), 200);
+    let mut answer: serde_json::Value = answer.json().await.unwrap();
+    assert!(kept, "landbank serve did not keep every zone's figures within 60 s");
+    let measured = |figures: &str| -> u64 {
+        let needle = format!(r#"landbank_zones_measured_total{{figures="{figures}"}} "#);
+        metrics.lines().find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok()).unwrap_or(0)
+    };
+    assert_eq!(measured("available"), codes.len() as u64, "each zone's available land worked out once");
+    assert_eq!(measured("occupancy"), codes.len() as u64, "each zone's occupancy worked out once");
+    let mut again = again.unwrap();
+    for body in [&mut answer, &mut again] {
+        body.as_object_mut().unwrap().remove("timeStamp");
+    }
+    assert!(answer == again, "the answer given while serve measured is the kept one");
+}
+
 crate::contract!(
+    a_question_asked_while_serve_measures_waits_for_it,
     questions_at_once_work_out_each_zone_once,
     figures_are_ready_before_the_first_question,
     serve_measures_imported_zones_before_anyone_asks,
