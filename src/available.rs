@@ -553,10 +553,12 @@ pub async fn compute(
                 |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
             let spans = cache.0.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
             if min_piece_ha == DEFAULT_MIN_PIECE_HA {
-                match serde_json::to_string(&spans) {
-                    Ok(text) => kept.push((zone.zone_code.clone(), version, text)),
-                    Err(e) => tracing::warn!(zone = %zone.zone_code, "available land not kept: {e}"),
-                }
+                kept.extend(crate::occupancy::store_entry(
+                    &zone.zone_code,
+                    version,
+                    &spans,
+                    "available land",
+                ));
             }
         }
         entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(kept);

@@ -612,12 +612,26 @@ fn keep_pieces(
             continue;
         }
         let pieces = cache.0.add_span(code.clone(), version, piece.clone(), |a, b| a == b, |p| p.from);
-        match serde_json::to_string(&pieces) {
-            Ok(text) => entries.push((code.clone(), version, text)),
-            Err(e) => tracing::warn!(zone = %code, "occupancy figures not kept: {e}"),
-        }
+        entries.extend(store_entry(code, version, &pieces, "occupancy figures"));
     }
     entries
+}
+
+/// A zone's spans as an entry for [`keep_in_store`]: (zone, version, the spans as JSON text); `None`,
+/// logged naming `what`, when they cannot be written as text.
+pub(crate) fn store_entry<S: Serialize>(
+    code: &str,
+    version: i64,
+    spans: &[S],
+    what: &str,
+) -> Option<(String, i64, String)> {
+    match serde_json::to_string(spans) {
+        Ok(text) => Some((code.to_string(), version, text)),
+        Err(e) => {
+            tracing::warn!(zone = %code, "{what} not kept: {e}");
+            None
+        }
+    }
 }
 
 /// Keeps per-zone results (`entries`: zone, its data version, the text) in the store under `kind`.
@@ -1001,10 +1015,8 @@ pub async fn zone_lease_states(
     }
     for (code, leases) in leases {
         let computed = Arc::new(PlotStates::of_leases(&leases, at));
-        let v = version(&code);
-        let mut spans = cache.spans.peek(&code, v).map(|s| s.to_vec()).unwrap_or_default();
-        spans.push(computed.clone());
-        cache.spans.put(code.clone(), v, Arc::new(spans));
+        let same = |a: &Arc<PlotStates>, b: &Arc<PlotStates>| a.span == b.span;
+        cache.spans.add_span(code.clone(), version(&code), computed.clone(), same, |s| s.span.from);
         found.push((code, computed));
     }
     states.0.extend(found);
