@@ -543,7 +543,7 @@ pub async fn compute(
     let entries = std::sync::Mutex::new(Vec::new());
     let claim_key = |(zone, _): &(Zone, Option<MultiPolygon>)| format!("{}/{}", zone.code, min_piece_ha);
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
-        cache.0.get(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
+        cache.0.peek(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
     };
     let publish = |finished: &[Arc<ZoneAvailability>]| {
         let mut kept = Vec::new();

@@ -480,7 +480,7 @@ pub async fn compute_with(
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
         let cache = cache?;
         let piece =
-            cache.0.get(&zone.code, versions.of(&zone.code))?.iter().find(|p| p.holds_on(at)).cloned();
+            cache.0.peek(&zone.code, versions.of(&zone.code))?.iter().find(|p| p.holds_on(at)).cloned();
         Some((zone.code.clone(), piece?))
     };
     let publish = |measured: &[(String, Measured)]| {
@@ -666,8 +666,9 @@ fn stopped(e: tokio::task::JoinError) -> OccupancyError {
 type ByZone<T> = BTreeMap<String, Vec<(T, MultiPolygon)>>;
 
 /// How computations of the same zones share their work ([`Claims`]): each item is claimed just before
-/// its chunk is read; one that another computation holds is waited for, then `found` where that one
-/// put it (or, if it could not keep it, worked out here after all).
+/// its chunk is read, and `found` if another computation worked it out since; one that another
+/// computation holds is waited for, then `found` where that one put it (or, if it could not keep it,
+/// worked out here after all).
 pub(crate) struct Shared<'c, I, O> {
     pub claims: &'c Claims,
     pub key: &'c (dyn Fn(&I) -> String + Sync),
@@ -709,6 +710,8 @@ where
                 match shared {
                     None => mine.push(item.clone()),
                     Some(s) => match s.claims.try_claim(&(s.key)(item)) {
+                        // Worked out by another computation since this one looked for it.
+                        Some(_claim) if let Some(found) = (s.found)(item) => done.push(found),
                         Some(claim) => {
                             mine.push(item.clone());
                             claims.push(claim);
