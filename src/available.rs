@@ -336,36 +336,63 @@ pub fn distance_km(piece: &Polygon, point: Point) -> f64 {
     }
 }
 
-/// Per-zone results kept between requests, in memory (half of `LANDBANK_CACHE_MB`) and, for
+/// Per-zone results kept between requests, in memory (45 % of `LANDBANK_CACHE_MB`) and, for
 /// the default minimum piece size, in the store ([`Store::keep`], so that a restarted process does not
 /// compute again): every result of a zone computed so far, each for the dates it holds, keyed on (zone,
 /// minimum piece size) and valid while the zone's data version holds.
 /// Zones being computed are claimed ([`Claims`]): a computation that needs one waits for its land.
-pub struct Cache(VersionedCache<(String, u64), Arc<Vec<Arc<ZoneAvailability>>>>, Claims);
+/// Whole answers are kept too ([`Answers`]).
+pub struct Cache {
+    zones: VersionedCache<(String, u64), Arc<Vec<Arc<ZoneAvailability>>>>,
+    claims: Claims,
+    answers: Answers,
+}
+
+/// Whole answers (the zones of a place on a date, for a minimum piece size), kept per data version of
+/// the store: the same question asked again before any write is answered without reading the zones and
+/// their versions again. An answer points at its zones' results without holding them
+/// ([`std::sync::Weak`]): it weighs 16 bytes a zone, and is used only while every one of them is still
+/// held elsewhere (by the per-zone cache, or a request being answered), so that answers never keep
+/// pieces in memory beyond that cache's bound.
+pub type Answers = VersionedCache<AnswerKey, Arc<Vec<std::sync::Weak<ZoneAvailability>>>>;
+
+/// What an answer depends on besides the records: the place, the date, the minimum piece size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    province_code: Option<String>,
+    zone_code: Option<String>,
+    /// The box's corners' bits.
+    bbox: Option<[u64; 4]>,
+    at: Date,
+    min_piece_ha: u64,
+}
 
 impl Default for Cache {
     fn default() -> Self {
-        Cache(
-            VersionedCache::new(budget_bytes(0.5), |spans| {
+        Cache {
+            zones: VersionedCache::new(budget_bytes(0.45), |spans| {
                 spans.iter().map(|z| weigh(z)).fold(0u32, u32::saturating_add)
             }),
-            Claims::default(),
-        )
+            claims: Claims::default(),
+            answers: VersionedCache::new(budget_bytes(0.05), |zones| {
+                u32::try_from(zones.len() * 16).unwrap_or(u32::MAX)
+            }),
+        }
     }
 }
 
 impl Cache {
     /// Zones whose available land was computed so far (not found kept), by any computation.
     pub fn measured(&self) -> u64 {
-        self.1.measured()
+        self.claims.measured()
     }
-    /// Estimated bytes held.
-    pub fn weighted_bytes(&self) -> u64 {
-        self.0.weighted_bytes()
+    /// Estimated bytes held: (zones' results, answers).
+    pub fn weighted_bytes(&self) -> (u64, u64) {
+        (self.zones.weighted_bytes(), self.answers.weighted_bytes())
     }
-    /// Lookups so far: (hits, misses).
-    pub fn lookups(&self) -> (u64, u64) {
-        self.0.lookups()
+    /// Lookups so far: (hits, misses) of zones' results, then of answers.
+    pub fn lookups(&self) -> [(u64, u64); 2] {
+        [self.zones.lookups(), self.answers.lookups()]
     }
 }
 
@@ -447,7 +474,8 @@ pub struct Place<'a> {
     pub bbox: Option<[f64; 4]>,
 }
 
-/// Available land of the zones in `place` on `at`, from the cache where the zone's data has not
+/// Available land of the zones in `place` on `at`: the answer kept for the same question when nothing
+/// was written since ([`Answers`]), else each zone's from the cache where the zone's data has not
 /// changed, computed (on a blocking thread) for the rest.
 pub async fn compute(
     store: &Arc<dyn Store>,
@@ -455,10 +483,42 @@ pub async fn compute(
     place: &Place<'_>,
     at: Date,
     min_piece_ha: f64,
-) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
-    let Place { province_code, zone_code, bbox } = *place;
+) -> Result<Arc<Vec<Arc<ZoneAvailability>>>, OccupancyError> {
     // The data version before anything is read: only zones unchanged since are kept (see occupancy).
     let started = store.data_version().await?;
+    let key = AnswerKey {
+        province_code: place.province_code.map(str::to_string),
+        zone_code: place.zone_code.map(str::to_string),
+        bbox: place.bbox.map(|b| b.map(f64::to_bits)),
+        at,
+        min_piece_ha: min_piece_ha.to_bits(),
+    };
+    let held = |zones: Arc<Vec<std::sync::Weak<ZoneAvailability>>>| {
+        zones.iter().map(std::sync::Weak::upgrade).collect::<Option<Vec<_>>>()
+    };
+    if let Some(zones) = cache.answers.get_usable(&key, started, held) {
+        return Ok(Arc::new(zones));
+    }
+    let zones = Arc::new(from_zones(store, cache, place, at, min_piece_ha, started).await?);
+    // Kept only when nothing was written meanwhile: a zone read then may be half old, half new.
+    if store.data_version().await? == started {
+        let pointers = zones.iter().map(Arc::downgrade).collect();
+        cache.answers.put(key, started, Arc::new(pointers));
+    }
+    Ok(zones)
+}
+
+/// Available land of the zones in `place` on `at`, from the cache where the zone's data has not changed
+/// since the data version `started` (read before anything else), computed for the rest.
+async fn from_zones(
+    store: &Arc<dyn Store>,
+    cache: &Cache,
+    place: &Place<'_>,
+    at: Date,
+    min_piece_ha: f64,
+    started: i64,
+) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
+    let Place { province_code, zone_code, bbox } = *place;
     let mut conditions = Vec::new();
     if let Some(p) = province_code {
         // The province's territory: a new unit reads the zones of the units it was formed from.
@@ -501,7 +561,7 @@ pub async fn compute(
     let mut results: HashMap<String, Arc<ZoneAvailability>> = HashMap::new();
     let mut missing = Vec::new();
     for code in &codes {
-        match cache.0.get(&key(code), version(code)).and_then(|spans| holding(&spans)) {
+        match cache.zones.get(&key(code), version(code)).and_then(|spans| holding(&spans)) {
             Some(hit) => {
                 results.insert(code.clone(), hit);
             }
@@ -529,7 +589,7 @@ pub async fn compute(
             if let Some(hit) = holding(&spans) {
                 results.insert(code.clone(), hit);
             }
-            cache.0.put(key(&code), kept_at, Arc::new(spans));
+            cache.zones.put(key(&code), kept_at, Arc::new(spans));
         }
     }
     let mut stale = Vec::new();
@@ -543,7 +603,7 @@ pub async fn compute(
     let entries = std::sync::Mutex::new(Vec::new());
     let claim_key = |(zone, _): &(Zone, Option<MultiPolygon>)| format!("{}/{}", zone.code, min_piece_ha);
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
-        cache.0.peek(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
+        cache.zones.peek(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
     };
     let publish = |finished: &[Arc<ZoneAvailability>]| {
         let mut kept = Vec::new();
@@ -551,7 +611,7 @@ pub async fn compute(
             let version = version(&zone.zone_code);
             let same =
                 |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
-            let spans = cache.0.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
+            let spans = cache.zones.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
             if min_piece_ha == DEFAULT_MIN_PIECE_HA {
                 kept.extend(crate::occupancy::store_entry(
                     &zone.zone_code,
@@ -564,7 +624,7 @@ pub async fn compute(
         entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(kept);
     };
     let shared =
-        crate::occupancy::Shared { claims: &cache.1, key: &claim_key, found: &found, publish: &publish };
+        crate::occupancy::Shared { claims: &cache.claims, key: &claim_key, found: &found, publish: &publish };
     let finished = crate::occupancy::in_chunks(
         stale,
         Some(&shared),

@@ -69,6 +69,14 @@ where
         found
     }
 
+    /// [`VersionedCache::get`] through `usable`, which may still turn down what is kept (a miss then).
+    pub fn get_usable<T>(&self, key: &K, version: i64, usable: impl FnOnce(V) -> Option<T>) -> Option<T> {
+        let found = self.peek(key, version).and_then(usable);
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
     /// [`VersionedCache::get`] without counting a lookup (to add to what is kept).
     pub fn peek(&self, key: &K, version: i64) -> Option<V> {
         self.entries.get(key).filter(|(v, _)| *v == version).map(|(_, value)| value)

@@ -226,19 +226,16 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0 + 0.0
 }
 
-/// Zone figures by zone code.
-type Figures = HashMap<String, ZoneFigures>;
-
-/// Occupancy of every zone on a date, for zone tiles: each zone's figures come from the shared per-zone
-/// cache, so a write recomputes the zones it touched, not the country.
+/// Occupancy of every zone on a date, for zone tiles: the answer kept for the date, else each zone's
+/// figures from the shared per-zone cache, so that a write recomputes the zones it touched, not the
+/// country.
 async fn zone_figures(
     store: &Arc<dyn Store>,
     cache: &occupancy::FiguresCache,
     at: Date,
-) -> Result<Figures, TileError> {
+) -> Result<Arc<occupancy::OccupancyReport>, TileError> {
     let query = OccupancyQuery::national(at);
-    let report = occupancy::compute_with(store, Some(cache), &query).await?;
-    Ok(report.zones.into_iter().map(|z| (z.zone_code.clone(), z)).collect())
+    Ok(occupancy::compute_with(store, Some(cache), &query).await?)
 }
 
 /// Everything tiles need from the service.
@@ -314,10 +311,13 @@ pub async fn build(
         return encode(collection.id, features);
     }
     let drawn = drawn(store, &state.drawn, collection, tile, versions.collection).await?;
-    let figures = match tiling.extra {
+    let report = match tiling.extra {
         TileExtra::ZoneFigures => Some(zone_figures(store, &state.figures, at).await?),
         _ => None,
     };
+    // Zone figures by zone code.
+    let figures: Option<HashMap<&str, &ZoneFigures>> =
+        report.as_ref().map(|r| r.zones.iter().map(|z| (z.zone_code.as_str(), z)).collect());
     // Plots are coloured by the state of the leases on them at `at`, those of their zones.
     let plot_states = if tiling.extra == TileExtra::LeaseStatus {
         let zones: BTreeSet<String> =

@@ -108,14 +108,22 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let m = &state.metrics;
     let bytes = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
-    m.cache_bytes.with_label_values(&["figures"]).set(bytes(state.figures.weighted_bytes()));
-    m.cache_bytes.with_label_values(&["available"]).set(bytes(state.available.weighted_bytes()));
+    let (figures, figures_answers) = state.figures.weighted_bytes();
+    let (available, available_answers) = state.available.weighted_bytes();
+    m.cache_bytes.with_label_values(&["figures"]).set(bytes(figures));
+    m.cache_bytes.with_label_values(&["figures_answers"]).set(bytes(figures_answers));
+    m.cache_bytes.with_label_values(&["available"]).set(bytes(available));
+    m.cache_bytes.with_label_values(&["available_answers"]).set(bytes(available_answers));
     m.cache_bytes.with_label_values(&["tiles"]).set(bytes(state.tiles.tiles.weighted_bytes()));
     m.cache_bytes.with_label_values(&["plot_states"]).set(bytes(state.tiles.plot_states.weighted_bytes()));
     m.cache_bytes.with_label_values(&["drawn"]).set(bytes(state.tiles.drawn.weighted_bytes()));
+    let [figures, figures_answers] = state.figures.lookups();
+    let [available, available_answers] = state.available.lookups();
     for (cache, (hits, misses)) in [
-        ("figures", state.figures.lookups()),
-        ("available", state.available.lookups()),
+        ("figures", figures),
+        ("figures_answers", figures_answers),
+        ("available", available),
+        ("available_answers", available_answers),
         ("tiles", state.tiles.tiles.lookups()),
         ("plot_states", state.tiles.plot_states.lookups()),
         ("zone_versions", state.tiles.plot_states.zone_version_lookups()),

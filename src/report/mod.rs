@@ -3,7 +3,7 @@
 //! series by quarter, progress against the year's plan targets and the regulatory checks.
 //!
 //! Every figure comes from the store on the date asked for, with the same formulas as
-//! [`crate::occupancy`] (the report's land figures *are* an [`OccupancyReport`]):
+//! [`crate::occupancy`] (the report's land figures *are* an [`OccupancyReport`](occupancy::OccupancyReport)):
 //! - hectares are geodesic areas (`source` says measured or declared); clearance progress is handed-over
 //!   parcel hectares over all parcel hectares of the zone, by the parcels' status on the date;
 //! - projects are *valid* once certified (`certificate_on <= at`, or no date) and *operating* once
@@ -29,8 +29,7 @@ use crate::domain::{ClearanceParcel, ClearanceStatus, Date, Plot, Project, Provi
 use crate::domain::{Origin, Zone, ZoneStatus};
 use crate::geography;
 use crate::occupancy::{
-    self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, OccupancyReport, Summary, ZoneFigures, pct, round2,
-    round2_opt,
+    self, DEFAULT_SCOPE, OccupancyError, OccupancyQuery, Summary, ZoneFigures, pct, round2, round2_opt,
 };
 use crate::store::{Condition, ItemsQuery, Store, StoreError};
 
@@ -427,7 +426,7 @@ pub async fn compute_with(
         scope: DEFAULT_SCOPE.to_vec(),
         recorded_at_us: None,
     };
-    let land: OccupancyReport = occupancy::compute_with(store, figures, &occupancy_at(query.at)).await?;
+    let land = occupancy::compute_with(store, figures, &occupancy_at(query.at)).await?;
 
     // Zones (for WWTP and names) and what lies inside them.
     let province_filter: Vec<Condition> =
@@ -588,7 +587,7 @@ pub async fn compute_with(
         let point = if at == query.at {
             land.total.clone()
         } else {
-            occupancy::compute_with(store, figures, &occupancy_at(at)).await?.total
+            occupancy::compute_with(store, figures, &occupancy_at(at)).await?.total.clone()
         };
         occupancy_series.push(SeriesPoint {
             quarter,
@@ -621,7 +620,7 @@ pub async fn compute_with(
         .filter(|day| *day < query.at)
         .collect();
     for day in days {
-        for s in occupancy::compute_with(store, figures, &occupancy_at(day)).await?.provinces {
+        for s in &occupancy::compute_with(store, figures, &occupancy_at(day)).await?.provinces {
             levels.occupancy.insert((s.province_code.clone().unwrap_or_default(), day), s.occupancy_pct);
         }
     }

@@ -468,13 +468,13 @@ async fn figures_are_ready_before_the_first_question(backend: Backend) {
 
     // The first questions measure nothing: every zone is found kept.
     app.router = landbank::http::router(state.clone());
-    let (_, misses) = state.figures.lookups();
-    let (_, available_misses) = state.available.lookups();
+    let [(_, misses), _] = state.figures.lookups();
+    let [(_, available_misses), _] = state.available.lookups();
     let national = app.get("/occupancy").await.json();
     assert!(national["zones"].as_array().unwrap().len() > 3, "{national}");
     assert_eq!(app.get("/available").await.status, 200);
-    assert_eq!(state.figures.lookups().1, misses, "occupancy measured a zone again");
-    assert_eq!(state.available.lookups().1, available_misses, "available land measured a zone again");
+    assert_eq!(state.figures.lookups()[0].1, misses, "occupancy measured a zone again");
+    assert_eq!(state.available.lookups()[0].1, available_misses, "available land measured a zone again");
 
     // A write: the zone is measured again in the background, and the answer is the fresh one.
     let before = kept(occupancy::KEPT_KIND).await;
@@ -672,7 +672,97 @@ async fn a_question_asked_while_serve_measures_waits_for_it(backend: Backend) {
     assert!(answer == again, "the answer given while serve measured is the kept one");
 }
 
+/// The same question asked again before anything is written is answered whole from memory: no zone's
+/// figures are looked up again (`/metrics`). Any write ends that, here leases written straight into the
+/// store as `landbank import` from another process writes them: one in another province (the answer is
+/// summed again from the zones' kept figures, and is the same), then one in the province asked about
+/// (it counts at once, and equals the figures computed afresh). On an empty install with two provinces
+/// of its own.
+async fn an_answer_is_kept_until_the_next_write(backend: Backend) {
+    use landbank::synthetic::{Spec, generate};
+    let app = spawn_empty_app(backend).await;
+    let hanoi = Spec {
+        province_code: "VN-01".into(),
+        prefix: "HN".into(),
+        origin: (105.5, 20.6),
+        ..Spec::province(4)
+    };
+    for spec in [Spec::province(4), hanoi] {
+        app.store.insert(&generate(&spec).batches()).await.unwrap();
+    }
+    let occupancy = "/occupancy?province_code=VN-56&at=2026-01-01";
+    let available = "/available?province_code=VN-56&at=2026-01-01&limit=10000";
+    let figures = |body: &serde_json::Value| {
+        let mut body = body.clone();
+        body.as_object_mut().unwrap().remove("timeStamp");
+        body
+    };
+    let first = (app.get(occupancy).await.json(), app.get(available).await.json());
+    let pieces = app.cache_lookups("figures").await;
+    let zones = app.cache_lookups("available").await;
+    let answers = (app.cache_lookups("figures_answers").await, app.cache_lookups("available_answers").await);
+    assert_eq!(app.get(occupancy).await.json(), first.0);
+    assert_eq!(figures(&app.get(available).await.json()), figures(&first.1));
+    assert_eq!(app.cache_lookups("figures_answers").await, (answers.0.0 + 1, answers.0.1), "kept");
+    assert_eq!(app.cache_lookups("available_answers").await, (answers.1.0 + 1, answers.1.1), "kept");
+    assert_eq!(app.cache_lookups("figures").await, pieces, "no zone looked up");
+    assert_eq!(app.cache_lookups("available").await, zones, "no zone looked up");
+
+    // A lease on a free plot of a zone, written straight into the store.
+    let plots = app.get("/collections/plots/items?limit=10000&at=2026-01-01").await.json();
+    let lease_on_free_land = |zone: &'static str, province: &'static str| {
+        let (app, plots) = (&app, &plots);
+        async move {
+            let features = plots["features"].as_array().unwrap().iter();
+            let mut free = features.filter(|p| p["properties"]["lease_status"] == "free");
+            let plot = free.find(|p| p["properties"]["zone_code"] == zone).expect("a free plot").clone();
+            let fc = serde_json::json!({ "type": "FeatureCollection", "features": [{ "type": "Feature",
+                "id": format!("{zone}-LNEW"), "geometry": plot["geometry"], "properties": {
+                    "zone_code": zone, "plot_codes": plot["properties"]["code"], "status": "active",
+                    "start_on": "2025-06-01" } }] })
+            .to_string();
+            let provinces = [(zone.to_string(), province.to_string())].into_iter().collect();
+            let leases = &landbank::collections::LEASES;
+            let lease = landbank::ingest::parse_feature_collection(leases, "t", &fc, &provinces).unwrap();
+            app.store.insert(&[(leases, lease)]).await.unwrap();
+            plot["properties"]["area_ha"].as_f64().unwrap()
+        }
+    };
+    lease_on_free_land("HN-000000", "VN-01").await;
+    assert_eq!(app.get(occupancy).await.json(), first.0, "another province's lease changes nothing here");
+    assert_eq!(figures(&app.get(available).await.json()), figures(&first.1));
+    assert_eq!(app.cache_lookups("figures_answers").await.1, answers.0.1 + 1, "summed again after a write");
+    assert_eq!(
+        app.cache_lookups("available_answers").await.1,
+        answers.1.1 + 1,
+        "gathered again after a write"
+    );
+    assert!(app.cache_lookups("figures").await.0 > pieces.0, "from the zones' kept figures");
+
+    let leased_ha = lease_on_free_land("SZ-000000", "VN-56").await;
+    let after = app.get(occupancy).await.json();
+    let before_ha = first.0["leased_ha"].as_f64().unwrap();
+    let after_ha = after["leased_ha"].as_f64().unwrap();
+    assert!(
+        (after_ha - before_ha - leased_ha).abs() < 0.01,
+        "the lease counts at once: {before_ha} + {leased_ha} → {after_ha}"
+    );
+    let fresh = app.get(&format!("{occupancy}&datetime=2100-01-01T00:00:00Z")).await.json();
+    for key in ["leasable_ha", "leased_ha", "reserved_ha", "available_ha", "occupancy_pct", "zones"] {
+        assert_eq!(after[key], fresh[key], "{key}: kept and fresh");
+    }
+    // Available land as one question alone gets it, with nothing kept anywhere.
+    app.execute_sql("DELETE FROM kept_figures").await;
+    let fresh = landbank::http::router(landbank::http::AppState::new(app.store.clone()));
+    let alone =
+        TestApp::from_parts(app.store.clone(), fresh, app.database.clone(), tempfile::tempdir().unwrap());
+    let free = figures(&app.get(available).await.json());
+    assert!(free != figures(&first.1), "the leased plot is no longer available");
+    assert!(free == figures(&alone.get(available).await.json()), "kept and fresh available land");
+}
+
 crate::contract!(
+    an_answer_is_kept_until_the_next_write,
     a_question_asked_while_serve_measures_waits_for_it,
     questions_at_once_work_out_each_zone_once,
     figures_are_ready_before_the_first_question,
