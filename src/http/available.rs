@@ -8,7 +8,8 @@ use geo::Point;
 use serde_json::{Value, json};
 
 use super::geojson::{
-    Paging, geojson_response, output_geometry, paging_links, reprojector, requested_bbox, requested_crs,
+    FeatureWriter, Paging, geojson_response, geojson_text_response, output_geometry, paging_links,
+    reprojector, requested_bbox, requested_crs,
 };
 use super::{ApiError, AppState, Params, base_url};
 use crate::available::{self, DEFAULT_MIN_PIECE_HA, Piece, PieceFilter, Sort};
@@ -129,6 +130,12 @@ fn piece_json(piece: &Piece, distance_km: Option<f64>, crs: Option<&Reprojector>
         serde_json::to_value(spatial::to_geojson(&geo::MultiPolygon(vec![piece.geometry.clone()])))
             .unwrap_or(Value::Null);
     output_geometry(&mut geometry, crs)?;
+    let properties = piece_properties(piece, distance_km);
+    Ok(json!({ "type": "Feature", "id": piece.id, "geometry": geometry, "properties": properties }))
+}
+
+/// What a piece says of itself, and its distance from `near=` when asked.
+fn piece_properties(piece: &Piece, distance_km: Option<f64>) -> Value {
     let mut properties = json!({
         "zone_code": piece.zone_code,
         "zone_name": piece.zone_name,
@@ -149,7 +156,7 @@ fn piece_json(piece: &Piece, distance_km: Option<f64>, crs: Option<&Reprojector>
     if let Some(d) = distance_km {
         properties["distance_km"] = json!(round(d, 3));
     }
-    Ok(json!({ "type": "Feature", "id": piece.id, "geometry": geometry, "properties": properties }))
+    properties
 }
 
 /// A piece as a row of the `available_land` collection: what filters are decided on and downloads hold.
@@ -218,33 +225,38 @@ pub async fn search(
     }
     let reprojector = reprojector(crs)?;
     let matched = selected.len() as u64;
-    let features: Vec<Value> = selected
-        .iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|(p, d)| piece_json(p, *d, reprojector.as_ref()))
-        .collect::<Result<_, _>>()?;
-    let returned = features.len() as u64;
+    let page = selected.iter().skip(offset as usize).take(limit as usize);
+    let returned = page.len() as u64;
     let dropped_ha: f64 = zones.iter().map(|z| z.dropped_ha).sum();
     let dropped_pieces: usize = zones.iter().map(|z| z.dropped_pieces).sum();
-
     let base = base_url(state, headers);
     let links = paging_links(&base, path, &params, Paging { limit, offset, returned, matched });
-    Ok(geojson_response(
-        json!({
-            "type": "FeatureCollection",
-            "features": features,
-            "numberMatched": matched,
-            "numberReturned": returned,
-            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "at": at,
-            "min_piece_ha": min_piece_ha,
-            "dropped_ha": round(dropped_ha, 4),
-            "dropped_pieces": dropped_pieces,
-            "links": links,
-        }),
-        crs,
-    ))
+    let members = [
+        ("numberMatched", json!(matched)),
+        ("numberReturned", json!(returned)),
+        ("timeStamp", json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+        ("at", json!(at)),
+        ("min_piece_ha", json!(min_piece_ha)),
+        ("dropped_ha", json!(round(dropped_ha, 4))),
+        ("dropped_pieces", json!(dropped_pieces)),
+        ("links", json!(links)),
+    ];
+    if reprojector.is_none() {
+        // WGS 84: each piece's polygon written straight from its coordinates, without a tree of values.
+        let mut writer = FeatureWriter::new();
+        for (piece, distance) in page {
+            writer.computed(&piece.id, &piece.geometry, &piece_properties(piece, *distance))?;
+        }
+        return Ok(geojson_text_response(writer.finish(&members)?, crs));
+    }
+    let features: Vec<Value> =
+        page.map(|(p, d)| piece_json(p, *d, reprojector.as_ref())).collect::<Result<_, _>>()?;
+    let mut body = serde_json::Map::from_iter([
+        ("type".to_string(), json!("FeatureCollection")),
+        ("features".to_string(), Value::Array(features)),
+    ]);
+    body.extend(members.into_iter().map(|(k, v)| (k.to_string(), v)));
+    Ok(geojson_response(Value::Object(body), crs))
 }
 
 pub async fn available(

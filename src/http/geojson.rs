@@ -239,6 +239,37 @@ impl FeatureWriter {
         Ok(())
     }
 
+    /// Appends one computed feature (e.g. a piece of available land): its polygon written straight from
+    /// its coordinates, rounded to [`COORDINATE_DECIMALS`] as [`output_geometry`] rounds them (the text
+    /// `serde_json` writes for `spatial::to_geojson` of the polygon, rounded), and its properties.
+    pub fn computed(&mut self, id: &str, polygon: &geo::Polygon, properties: &Value) -> Result<(), ApiError> {
+        let out = &mut self.out;
+        if self.features > 0 {
+            out.push(b',');
+        }
+        self.features += 1;
+        out.extend_from_slice(br#"{"type":"Feature","id":"#);
+        write_json(out, &id)?;
+        out.extend_from_slice(br#","geometry":{"type":"Polygon","coordinates":["#);
+        let factor = 10f64.powi(COORDINATE_DECIMALS as i32);
+        let number = |out: &mut Vec<u8>, v: f64| write_rounded(out, v, COORDINATE_DECIMALS, factor, b"null");
+        for (r, ring) in std::iter::once(polygon.exterior()).chain(polygon.interiors()).enumerate() {
+            out.extend_from_slice(if r == 0 { b"[" } else { b",[" });
+            for (i, c) in ring.0.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                number(out, c.x).map_err(|e| ApiError::Internal(format!("writing GeoJSON: {e}")))?;
+                out.push(b',');
+                number(out, c.y).map_err(|e| ApiError::Internal(format!("writing GeoJSON: {e}")))?;
+                out.push(b']');
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(br#"]},"properties":"#);
+        write_json(out, properties)?;
+        out.push(b'}');
+        Ok(())
+    }
+
     /// Closes the features and appends the members after them (`numberMatched`, `links`, …), in order.
     pub fn finish(mut self, members: &[(&str, Value)]) -> Result<Vec<u8>, ApiError> {
         self.out.push(b']');
@@ -636,6 +667,36 @@ mod tests {
             assert_eq!(String::from_utf8(from_wkb).unwrap(), String::from_utf8(from_text).unwrap());
         }
         assert!(page_geometry(&mut Vec::new(), &PageGeometry::Wkb(vec![1, 3, 0])).is_err(), "cut short");
+    }
+
+    /// A computed feature (a piece of available land) written straight from its polygon is the
+    /// document the tree of values gave: rounded coordinates, holes, properties.
+    #[test]
+    fn a_computed_feature_is_written_as_the_json_tree_writes_it() {
+        let mut next = xorshift(0x51_7cc1_b727_220a);
+        let mut coordinate =
+            |base: f64| base + (next() % 100_000_000) as f64 / 1e9 + (next() % 3) as f64 * 5e-8;
+        let square = |x: f64, y: f64, side: f64| {
+            geo::LineString::from(vec![(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)])
+        };
+        let exterior = geo::LineString::from(
+            (0..40).map(|_| (coordinate(106.0), coordinate(21.0))).chain([(106.0, 21.0)]).collect::<Vec<_>>(),
+        );
+        for polygon in [
+            geo::Polygon::new(square(106.00000005, -0.00000015, 0.1), vec![square(106.01, 0.01, 0.02)]),
+            geo::Polygon::new(exterior, vec![]),
+        ] {
+            let properties = serde_json::json!({ "zone_code": "SZ-1", "area_ha": 1.25, "ready": true });
+            let mut writer = FeatureWriter::new();
+            writer.computed("SZ-1-A1", &polygon, &properties).unwrap();
+            let written: Value = serde_json::from_slice(&writer.finish(&[]).unwrap()).unwrap();
+            let mut geometry =
+                serde_json::to_value(spatial::to_geojson(&geo::MultiPolygon(vec![polygon]))).unwrap();
+            output_geometry(&mut geometry, None).unwrap();
+            let tree = serde_json::json!({ "type": "FeatureCollection", "features": [{ "type": "Feature",
+                "id": "SZ-1-A1", "geometry": geometry, "properties": properties }] });
+            assert_eq!(written, tree);
+        }
     }
 
     #[test]
