@@ -16,13 +16,13 @@ use geo::{Closest, ClosestPoint, Distance, Geodesic, Intersects, MultiPolygon, P
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Claims, VersionedCache, budget_bytes};
-use crate::collections::{self, FilterValue};
+use crate::collections;
 use crate::domain::{
     ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone,
 };
 use crate::occupancy::OccupancyError;
 use crate::spatial::{area_ha, clip, subtract, subtract_all, union_all};
-use crate::store::{Columns, Condition, ItemsQuery, JsonRows, Store, StoreError, Within};
+use crate::store::{Columns, JsonRows, Store, StoreError, Within};
 
 /// Pieces below this many hectares are dropped (and counted) unless a query says otherwise.
 pub const DEFAULT_MIN_PIECE_HA: f64 = 0.05;
@@ -406,10 +406,6 @@ fn weigh(a: &ZoneAvailability) -> u32 {
     u32::try_from(coords * 16 + a.pieces.len() * 256).unwrap_or(u32::MAX)
 }
 
-fn text_values(values: impl IntoIterator<Item = String>) -> Vec<FilterValue> {
-    values.into_iter().map(FilterValue::Text).collect()
-}
-
 /// A chunk's land use, leases, clearance parcels and plots, as read (one JSON text each).
 type ChunkRows = [JsonRows; 4];
 
@@ -519,41 +515,29 @@ async fn from_zones(
     started: i64,
 ) -> Result<Vec<Arc<ZoneAvailability>>, OccupancyError> {
     let Place { province_code, zone_code, bbox } = *place;
-    let mut conditions = Vec::new();
+    // The province's territory: a new unit reads the zones of the units it was formed from.
     if let Some(p) = province_code {
-        // The province's territory: a new unit reads the zones of the units it was formed from.
         crate::geography::known(p, at).map_err(OccupancyError::UnknownProvince)?;
-        conditions.push(Condition::In {
-            field: "province_code".into(),
-            values: text_values(crate::geography::territory(p)),
-        });
     }
-    if let Some(z) = zone_code {
-        conditions.push(Condition::In { field: "code".into(), values: text_values([z.to_string()]) });
-    }
-    let mut rows =
-        store.items(&collections::ZONES, &ItemsQuery { conditions, ..Default::default() }).await?.rows;
+    let territory = province_code.map(crate::geography::territory);
+    let (mut zones, _) = crate::occupancy::read_zones(store, territory.as_deref(), zone_code, None).await?;
+    // Boundaries are read only where they are needed: to find the zones a box meets, and to compute.
+    let mut boundaries = HashMap::new();
     if let Some([x0, y0, x1, y1]) = bbox {
         // Only the zones that may hold land in the box: those whose boundary meets it, and those without
         // a boundary (their land is wherever their land use is).
         use geo::BoundingRect;
         let rect = geo::Rect::new((x0, y0), (x1, y1));
-        let mut meeting = Vec::with_capacity(rows.len());
-        for row in rows {
-            let near = match row.multipolygon("zones")? {
-                Some(boundary) => boundary.bounding_rect().is_some_and(|b| b.intersects(&rect)),
-                None => true,
-            };
-            if near {
-                meeting.push(row);
-            }
-        }
-        rows = meeting;
+        let codes: Vec<String> = zones.iter().map(|z| z.code.clone()).collect();
+        boundaries = crate::occupancy::zone_boundaries(store, &codes).await?;
+        zones.retain(|z| {
+            boundaries.get(&z.code).is_none_or(|b| b.bounding_rect().is_some_and(|b| b.intersects(&rect)))
+        });
     }
-    if let (Some(code), true) = (zone_code, rows.is_empty()) {
+    if let (Some(code), true) = (zone_code, zones.is_empty()) {
         return Err(OccupancyError::UnknownZone(code.to_string()));
     }
-    let codes: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let codes: Vec<String> = zones.iter().map(|z| z.code.clone()).collect();
     let versions = store.zone_versions(&codes).await?;
     let version = |code: &str| versions.of(code);
     let holding = |spans: &[Arc<ZoneAvailability>]| spans.iter().find(|z| z.holds_on(at)).cloned();
@@ -592,10 +576,18 @@ async fn from_zones(
             cache.zones.put(key(&code), kept_at, Arc::new(spans));
         }
     }
-    let mut stale = Vec::new();
-    for row in rows.iter().filter(|r| !results.contains_key(&r.id)) {
-        stale.push((row.parse::<Zone>("zones")?, row.multipolygon("zones")?));
+    let unmeasured: Vec<Zone> = zones.into_iter().filter(|z| !results.contains_key(&z.code)).collect();
+    if bbox.is_none() && !unmeasured.is_empty() {
+        let codes: Vec<String> = unmeasured.iter().map(|z| z.code.clone()).collect();
+        boundaries = crate::occupancy::zone_boundaries(store, &codes).await?;
     }
+    let stale: Vec<(Zone, Option<MultiPolygon>)> = unmeasured
+        .into_iter()
+        .map(|z| {
+            let boundary = boundaries.remove(&z.code);
+            (z, boundary)
+        })
+        .collect();
     // Zone by zone, a chunk at a time, as occupancy does: each chunk's land use, leases, parcels and
     // plots are read, computed on a blocking thread while the next chunks are read, and let go — memory
     // holds a few chunks' rows, never a whole province's. Each zone computed is made findable as its

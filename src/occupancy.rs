@@ -14,7 +14,7 @@
 //! All hectares are geodesic areas on the WGS 84 ellipsoid ([`crate::spatial::area_ha`]). Output rounds
 //! hectares and percentages to 2 decimals; sums are taken before rounding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use geo::MultiPolygon;
@@ -487,37 +487,20 @@ async fn from_zones(
     query: &OccupancyQuery,
 ) -> Result<OccupancyReport, OccupancyError> {
     let (cache, started) = (cache.map(|(c, _)| c), cache.map_or(0, |(_, v)| v));
-    let mut zone_conditions = Vec::new();
     // A province means its territory: the new Bắc Ninh reads old Bắc Ninh's and Bắc Giang's zones too.
     let lens = geography::Lens::new(query.province_code.as_deref(), query.at);
     if let Some(p) = &query.province_code {
         geography::known(p, query.at).map_err(OccupancyError::UnknownProvince)?;
     }
-    if let Some(codes) = lens.codes() {
-        zone_conditions.push(Condition::In { field: "province_code".into(), values: text_values(codes) });
-    }
-    if let Some(z) = &query.zone_code {
-        zone_conditions.push(Condition::In { field: "code".into(), values: text_values([z.clone()]) });
-    }
-    let zone_rows = store
-        .items(
-            &collections::ZONES,
-            &ItemsQuery {
-                conditions: zone_conditions,
-                recorded_at_us: query.recorded_at_us,
-                ..Default::default()
-            },
-        )
-        .await?;
-    if let (Some(code), true) = (&query.zone_code, zone_rows.rows.is_empty()) {
+    let territory = lens.codes();
+    let (mut zones, mut boundaries) =
+        read_zones(store, territory.as_deref(), query.zone_code.as_deref(), query.recorded_at_us).await?;
+    if let (Some(code), true) = (&query.zone_code, zones.is_empty()) {
         return Err(OccupancyError::UnknownZone(code.clone()));
     }
-    let mut zones = Vec::with_capacity(zone_rows.rows.len());
-    for row in &zone_rows.rows {
-        let mut zone = row.parse::<Zone>("zones")?;
+    for zone in &mut zones {
         // The unit the zone counts under on the date (its recorded province, or the one that holds it).
         zone.province_code = lens.label(&zone.province_code);
-        zones.push(zone);
     }
     let (mut measured, versions) = match cache {
         Some(cache) => kept_pieces(store, cache, &zones, query.at).await?,
@@ -525,13 +508,16 @@ async fn from_zones(
     };
     // The rest is measured zone by zone, a chunk at a time: each chunk's land use and leases are read,
     // measured on a blocking thread while the next chunk is read, and let go — memory holds a few
-    // chunks' rows, never a whole country's, and both cores work. A zone's boundary is parsed only here.
-    let mut stale = Vec::new();
-    for (zone, row) in zones.iter().zip(&zone_rows.rows) {
-        if !measured.contains_key(&zone.code) {
-            stale.push((zone.clone(), row.multipolygon("zones")?));
-        }
+    // chunks' rows, never a whole country's, and both cores work. A zone's boundary is read and parsed
+    // only here.
+    let unmeasured: Vec<&Zone> = zones.iter().filter(|z| !measured.contains_key(&z.code)).collect();
+    if boundaries.is_none() && !unmeasured.is_empty() {
+        let codes: Vec<String> = unmeasured.iter().map(|z| z.code.clone()).collect();
+        boundaries = Some(zone_boundaries(store, &codes).await?);
     }
+    let mut boundaries = boundaries.unwrap_or_default();
+    let stale: Vec<(Zone, Option<MultiPolygon>)> =
+        unmeasured.into_iter().map(|z| (z.clone(), boundaries.remove(&z.code))).collect();
     let (at, recorded_at_us) = (query.at, query.recorded_at_us);
     let stale_zones = stale.len();
     // Each zone measured is made findable as its chunk ends (in memory, unless it changed after
@@ -613,6 +599,76 @@ async fn from_zones(
             .map(|u| u.province_code.clone())
             .filter(|c| Some(c.as_str()) != query.province_code.as_deref()),
     })
+}
+
+/// The zones of `territory` (province codes; `None`: every province), or the one zone `zone_code`
+/// (within `territory` if both are given), in the order they were stored. Current records: their fields
+/// only, the boundaries being read for the zones that need them ([`zone_boundaries`]), since most
+/// questions find every zone's figures kept. As of `recorded_at_us`: from history, with their
+/// boundaries.
+pub(crate) async fn read_zones(
+    store: &Arc<dyn Store>,
+    territory: Option<&[String]>,
+    zone_code: Option<&str>,
+    recorded_at_us: Option<i64>,
+) -> Result<(Vec<Zone>, Option<HashMap<String, MultiPolygon>>), StoreError> {
+    if let Some(at_us) = recorded_at_us {
+        let mut conditions = Vec::new();
+        if let Some(codes) = territory {
+            conditions
+                .push(Condition::In { field: "province_code".into(), values: text_values(codes.to_vec()) });
+        }
+        if let Some(z) = zone_code {
+            conditions.push(Condition::In { field: "code".into(), values: text_values([z.to_string()]) });
+        }
+        let query = ItemsQuery { conditions, recorded_at_us: Some(at_us), ..Default::default() };
+        let rows = store.items(&collections::ZONES, &query).await?.rows;
+        let mut zones = Vec::with_capacity(rows.len());
+        let mut boundaries = HashMap::new();
+        for row in &rows {
+            let zone = row.parse::<Zone>("zones")?;
+            if let Some(boundary) = row.multipolygon("zones")? {
+                boundaries.insert(zone.code.clone(), boundary);
+            }
+            zones.push(zone);
+        }
+        return Ok((zones, Some(boundaries)));
+    }
+    let one = zone_code.map(|z| [z.to_string()]);
+    let within = match (&one, territory) {
+        (Some(code), _) => Within::FieldIn("code", code),
+        (None, Some(codes)) => Within::FieldIn("province_code", codes),
+        (None, None) => Within::All,
+    };
+    let fields = Columns { fields: None, area: false, geometry: false };
+    let mut zones: Vec<Zone> = store.json_rows(&collections::ZONES, within, fields).await?.fields()?;
+    if let (Some(_), Some(codes)) = (&one, territory) {
+        zones.retain(|z| codes.contains(&z.province_code));
+    }
+    Ok((zones, None))
+}
+
+/// The current boundaries of the zones `codes` (those without one left out).
+pub(crate) async fn zone_boundaries(
+    store: &Arc<dyn Store>,
+    codes: &[String],
+) -> Result<HashMap<String, MultiPolygon>, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Code {
+        code: String,
+    }
+    let mut boundaries = HashMap::with_capacity(codes.len());
+    // A few thousand values at most per statement (the databases' limits on binds).
+    for chunk in codes.chunks(5_000) {
+        let columns = Columns { fields: Some(&["code"]), area: false, geometry: true };
+        let rows = store.json_rows(&collections::ZONES, Within::FieldIn("code", chunk), columns).await?;
+        for (zone, boundary, _) in rows.typed_shapes::<Code>()? {
+            if let Some(boundary) = boundary {
+                boundaries.insert(zone.code, boundary);
+            }
+        }
+    }
+    Ok(boundaries)
 }
 
 /// The pieces holding `at` of the zones whose data has not changed since they were measured: from

@@ -481,6 +481,8 @@ pub enum Within<'a> {
     /// Rows whose text `field` (or `id`) is one of these values (at most a few thousand: databases cap
     /// the values one statement binds).
     FieldIn(&'a str, &'a [String]),
+    /// Every row.
+    All,
 }
 
 /// What [`Store::json_rows`] reads of each row besides its id: a reader that needs two fields does not

@@ -558,6 +558,7 @@ where
             super::Within::FieldIn(field, values) => {
                 binder.where_clause(collection, &[Condition::text_in(field, values.iter().cloned())])?
             }
+            super::Within::All => "1 = 1".to_string(),
         };
         let from = format!("FROM {} t WHERE {filter}", collection.table);
         let text = match DB::rows_read(collection, columns, &from) {
