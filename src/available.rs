@@ -150,7 +150,8 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     // Leasable land less the union of held leases, in two operations: one difference from all the leases
     // at once gives the same land, but may draw a piece's outline touching itself where two leases meet
     // at a corner, which is not a valid polygon to serve (or to reserve back).
-    let available = subtract(&leasable, &union_all(held.iter().copied()));
+    // Snapped onto the grid pages are written at, so that a piece served is the piece measured, and valid.
+    let available = crate::spatial::on_served_grid(&subtract(&leasable, &union_all(held.iter().copied())));
 
     let cleared = union_all(
         inputs
@@ -398,7 +399,7 @@ impl Cache {
 
 /// What the store keeps per zone under this name; the number is the revision of [`zone_available`]'s
 /// formula, raised whenever it changes so that land kept by an earlier landbank is computed again.
-pub const KEPT_KIND: &str = "available/1";
+pub const KEPT_KIND: &str = "available/2";
 
 /// Bytes a zone's pieces hold, about: 16 per coordinate and a little per piece.
 fn weigh(a: &ZoneAvailability) -> u32 {

@@ -240,6 +240,61 @@ pub fn subtract(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
     clean(a.difference(b))
 }
 
+/// Grid points per degree of the geometry landbank computes and serves: pages write 7 decimals
+/// (`http::geojson::COORDINATE_DECIMALS`), about 1 cm.
+pub const SERVED_GRID_PER_DEGREE: f64 = 1e7;
+
+/// `geometry` snapped onto the served grid (multiples of 10^-7 degrees) and made valid there. A boolean
+/// operation's output rounded to the decimals a page is written at can fold a thin part of an outline
+/// over itself or push a hole across its outline: an invalid polygon, which GIS checks flag and which
+/// landbank itself refuses when it comes back (a lease drawn on a piece of available land). The rings
+/// are rounded onto the grid and overlaid again in whole grid units (i_overlay, exact on integers),
+/// keeping OGC-valid polygons (an outline touching itself is split): what is served is then exactly
+/// what was measured, and valid. Assumes longitudes and latitudes (within ±200° of the outline's centre).
+pub fn on_served_grid(geometry: &MultiPolygon) -> MultiPolygon {
+    use i_overlay::core::fill_rule::FillRule;
+    use i_overlay::core::overlay::{IntOverlayOptions, Overlay, ShapeType};
+    use i_overlay::core::overlay_rule::OverlayRule;
+    use i_overlay::core::solver::Solver;
+    use i_overlay::i_float::int::point::IntPoint;
+    let Some(bounds) = geometry.bounding_rect() else { return geometry.clone() };
+    // A whole degree as the origin keeps the grid aligned with the decimals written.
+    let (ox, oy) = (bounds.center().x.round(), bounds.center().y.round());
+    let grid = |v: f64, o: f64| ((v - o) * SERVED_GRID_PER_DEGREE).round() as i32;
+    let points: usize = geometry.0.iter().map(|p| p.exterior().0.len() + p.interiors().len() * 8).sum();
+    let mut overlay = Overlay::new_custom(points, IntOverlayOptions::ogc(), Solver::default());
+    for polygon in &geometry.0 {
+        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+            let open = &ring.0[..ring.0.len().saturating_sub(1)];
+            let contour: Vec<IntPoint> =
+                open.iter().map(|c| IntPoint::new(grid(c.x, ox), grid(c.y, oy))).collect();
+            overlay.add_contour(&contour, ShapeType::Subject);
+        }
+    }
+    // Even-odd: a hole is a hole whichever way its ring runs.
+    let shapes = overlay.overlay(OverlayRule::Subject, FillRule::EvenOdd);
+    let ring = |contour: &Vec<IntPoint>| {
+        let mut coords: Vec<Coord> = contour
+            .iter()
+            .map(|p| Coord {
+                x: ox + f64::from(p.x) / SERVED_GRID_PER_DEGREE,
+                y: oy + f64::from(p.y) / SERVED_GRID_PER_DEGREE,
+            })
+            .collect();
+        coords.extend(coords.first().copied());
+        LineString(coords)
+    };
+    MultiPolygon(
+        shapes
+            .iter()
+            .filter_map(|shape| {
+                let (outline, holes) = shape.split_first()?;
+                Some(Polygon::new(ring(outline), holes.iter().map(ring).collect()))
+            })
+            .collect(),
+    )
+}
+
 /// The part of `a` outside all of `parts`, which may overlap: one boolean operation (counting a point
 /// covered by any part, the non-zero rule over parts oriented alike), where the union of the parts and
 /// then the difference would be two. The land is the same, but an outline may touch itself where two
@@ -463,6 +518,48 @@ impl<'de> serde::Deserialize<'de> for Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An outline whose thin part rounding to 7 decimals folds over itself comes out valid, on the grid,
+    /// with the same area (within what a centimetre's grid moves).
+    #[test]
+    fn geometry_snapped_to_the_served_grid_is_valid_and_keeps_its_area() {
+        // A square with a slit 3 × 10^-8 degrees wide cut into it from its top edge: rounded to 7
+        // decimals, the slit's two sides cross.
+        let slit = MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![
+                (106.0, 21.0),
+                (106.001, 21.0),
+                (106.001, 21.001),
+                (106.00050004, 21.001),
+                (106.00050004, 21.0005),
+                (106.00050001, 21.0005),
+                (106.00050001, 21.001),
+                (106.0, 21.001),
+                (106.0, 21.0),
+            ]),
+            vec![],
+        )]);
+        let round = |c: Coord| Coord { x: (c.x * 1e7).round() / 1e7, y: (c.y * 1e7).round() / 1e7 };
+        let rounded = geo::MapCoords::map_coords(&slit, round);
+        assert!(!rounded.is_valid(), "the case: rounding alone folds it");
+        let snapped = on_served_grid(&slit);
+        assert!(snapped.is_valid(), "{:?}", snapped.check_validation());
+        for c in snapped
+            .0
+            .iter()
+            .flat_map(|p| p.exterior().0.iter().chain(p.interiors().iter().flat_map(|r| r.0.iter())))
+        {
+            assert_eq!((c.x * 1e7).round() / 1e7, c.x);
+            assert_eq!((c.y * 1e7).round() / 1e7, c.y);
+        }
+        assert!(
+            (area_ha(&snapped) - area_ha(&slit)).abs() < 1e-3,
+            "{} {}",
+            area_ha(&snapped),
+            area_ha(&slit)
+        );
+        assert_eq!(on_served_grid(&MultiPolygon(vec![])), MultiPolygon(vec![]));
+    }
 
     #[test]
     fn a_rough_ring_area_is_within_a_percent_and_slivers_go_as_measured_ones_did() {
