@@ -388,7 +388,7 @@ pub struct FiguresCache {
 /// Whole answers about the current records (a province, a zone or the country, on a date, in a scope),
 /// kept per data version of the store (a twentieth of `LANDBANK_CACHE_MB`): the same question asked again
 /// before anything is written is answered from memory instead of reading every zone and summing their
-/// figures again (80 ms for 4,840 zones). Any write moves the data version, so an answer is never served
+/// figures again (74 ms for 4,840 zones). Any write moves the data version, so an answer is never served
 /// after a write, whichever zone it touched; the zones' figures are then taken from [`FiguresCache`]'s
 /// pieces as before.
 pub type Answers = VersionedCache<AnswerKey, Arc<OccupancyReport>>;
