@@ -218,23 +218,14 @@ impl TestApp {
 
     /// Lookups of one of the service's caches so far, as `/metrics` counts them: (hits, misses).
     pub async fn cache_lookups(&self, cache: &str) -> (u64, u64) {
-        let text = self.get("/metrics").await.text();
-        let count = |result: &str| -> u64 {
-            let needle = format!(r#"landbank_cache_lookups_total{{cache="{cache}",result="{result}"}} "#);
-            text.lines()
-                .find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok())
-                .unwrap_or_else(|| panic!("no {needle} in {text}"))
-        };
-        (count("hit"), count("miss"))
+        cache_lookups_in(&self.get("/metrics").await.text(), cache)
     }
 
     /// Zones whose `figures` (occupancy, available) this app worked out so far (`/metrics`).
     pub async fn zones_measured(&self, figures: &str) -> u64 {
         let text = self.get("/metrics").await.text();
-        let needle = format!(r#"landbank_zones_measured_total{{figures="{figures}"}} "#);
-        text.lines()
-            .find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok())
-            .unwrap_or_else(|| panic!("no {needle} in {text}"))
+        metric(&text, &format!(r#"landbank_zones_measured_total{{figures="{figures}"}}"#))
+            .unwrap_or_else(|| panic!("no zones measured for {figures} in {text}"))
     }
 
     pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
@@ -376,4 +367,27 @@ pub fn sample_uri(path: &str) -> String {
         }
     }
     uri
+}
+
+/// The value of the Prometheus sample `name_and_labels` (e.g. `landbank_zones_measured_total{figures="available"}`)
+/// in the text of `/metrics`.
+pub fn metric(text: &str, name_and_labels: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Lookups of a cache as `/metrics` text counts them: (hits, misses).
+pub fn cache_lookups_in(text: &str, cache: &str) -> (u64, u64) {
+    let count = |result: &str| {
+        metric(text, &format!(r#"landbank_cache_lookups_total{{cache="{cache}",result="{result}"}}"#))
+            .unwrap_or_else(|| panic!("no {result} of {cache} in {text}"))
+    };
+    (count("hit"), count("miss"))
+}
+
+/// An answer of `/occupancy` or `/available` without the moment it was written (`timeStamp`).
+pub fn without_timestamp(mut body: serde_json::Value) -> serde_json::Value {
+    if let Some(members) = body.as_object_mut() {
+        members.remove("timeStamp");
+    }
+    body
 }

@@ -503,16 +503,79 @@ async fn figures_are_ready_before_the_first_question(backend: Backend) {
     same(&app, &[questions[0].as_str(), questions[1].as_str()], "after the write").await;
 }
 
+/// `landbank serve` on a free port, measuring today's figures every second; stopped when dropped.
+struct Served {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Served {
+    fn start(database: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_landbank"))
+            .args(["--database", database, "serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--warm-seconds", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Served { child, base: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// Whether it answers `/readyz` within 12 s.
+    async fn ready(&self) -> bool {
+        for _ in 0..600 {
+            if reqwest::get(format!("{}/readyz", self.base)).await.is_ok_and(|r| r.status() == 200) {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    /// `path` answered over the socket as JSON (it must answer 200).
+    async fn json(&self, path: &str) -> serde_json::Value {
+        let reply = reqwest::get(format!("{}{path}", self.base)).await.unwrap();
+        assert_eq!(reply.status(), 200, "{path}");
+        reply.json().await.unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Whether the store keeps the occupancy and the available land of every zone of `codes`, within 60 s.
+async fn every_zone_kept(store: &std::sync::Arc<dyn landbank::store::Store>, codes: &[String]) -> bool {
+    use landbank::{available, occupancy};
+    for _ in 0..300 {
+        let occupancy = store.kept(occupancy::KEPT_KIND, codes).await.unwrap().len();
+        let available = store.kept(available::KEPT_KIND, codes).await.unwrap().len();
+        if occupancy == codes.len() && available == codes.len() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
 /// Through the real interface, on data that is not the demo: zones imported by the CLI into an empty
 /// database are measured by `landbank serve` on its own, with no question asked over its socket but
 /// the readiness probe.
 async fn serve_measures_imported_zones_before_anyone_asks(backend: Backend) {
-    use landbank::{available, occupancy};
-    use std::process::{Command, Stdio};
-    const BIN: &str = env!("CARGO_BIN_EXE_landbank");
     let dir = tempfile::tempdir().unwrap();
     let database = crate::helpers::scratch_database(backend, false, &dir).await;
-    let run = |args: &[&str]| Command::new(BIN).arg("--database").arg(&database).args(args).output().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_landbank"))
+            .arg("--database")
+            .arg(&database)
+            .args(args)
+            .output()
+            .unwrap()
+    };
     assert!(run(&["migrate"]).status.success());
     let codes: Vec<String> = (0..3).map(|i| format!("W{i}")).collect();
     let zones = codes
@@ -529,32 +592,14 @@ async fn serve_measures_imported_zones_before_anyone_asks(backend: Backend) {
     let out = run(&["import", file.to_str().unwrap(), "--collection", "zones"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(BIN)
-        .arg("--database")
-        .arg(&database)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--warm-seconds", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let served = Served::start(&database);
     let store = landbank::store::open(&database).await.unwrap();
-    let mut ready = false;
-    for _ in 0..300 {
-        let up =
-            reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.is_ok_and(|r| r.status() == 200);
-        let occupancy = store.kept(occupancy::KEPT_KIND, &codes).await.unwrap().len();
-        let available = store.kept(available::KEPT_KIND, &codes).await.unwrap().len();
-        if up && occupancy == codes.len() && available == codes.len() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    server.kill().ok();
-    server.wait().ok();
+    assert!(served.ready().await, "landbank serve did not answer /readyz within 12 s");
+    assert!(
+        every_zone_kept(&store, &codes).await,
+        "landbank serve did not measure the imported zones within 60 s"
+    );
     store.close().await;
-    assert!(ready, "landbank serve did not measure the imported zones within 60 s");
 }
 
 /// Two people ask about a province nobody asked about before at the same moment (or one asks while the
@@ -568,12 +613,7 @@ async fn questions_at_once_work_out_each_zone_once(backend: Backend) {
     app.store.insert(&data.batches()).await.unwrap();
     let occupancy = "/occupancy?province_code=VN-56&at=2026-01-01";
     let available = "/available?province_code=VN-56&at=2026-01-01&limit=10000";
-    // An answer without the moment it was written.
-    let figures_of = |reply: &crate::helpers::Reply| {
-        let mut body = reply.json();
-        body.as_object_mut().unwrap().remove("timeStamp");
-        body
-    };
+    let figures_of = |reply: &crate::helpers::Reply| crate::helpers::without_timestamp(reply.json());
     for (uri, figures) in [(occupancy, "occupancy"), (available, "available")] {
         let (a, b) = tokio::join!(app.get(uri), app.get(uri));
         assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200), "{}", a.text());
@@ -595,12 +635,12 @@ async fn questions_at_once_work_out_each_zone_once(backend: Backend) {
 /// Through the real interface, on data that is not the demo: `landbank serve` starts measuring today's
 /// figures of an install loaded with zones of its own; an investor asks about available land over the
 /// socket as soon as it is up, while it measures. The zones are worked out once between the two, not
-/// once by each (`/metrics`), and the answer is that of the kept figures.
+/// once by each (`/metrics`), and the answer is that of the kept figures. Then another process (this
+/// test, on its own connection, as `landbank import` beside the server would) leases a free plot: the
+/// answer the server kept for a question asked twice is not served again, the lease counts at once.
 async fn a_question_asked_while_serve_measures_waits_for_it(backend: Backend) {
+    use crate::helpers::{cache_lookups_in, metric, without_timestamp};
     use landbank::synthetic::{Spec, generate};
-    use landbank::{available, occupancy};
-    use std::process::{Command, Stdio};
-    const BIN: &str = env!("CARGO_BIN_EXE_landbank");
     let dir = tempfile::tempdir().unwrap();
     let database = crate::helpers::scratch_database(backend, false, &dir).await;
     let store = landbank::store::open(&database).await.unwrap();
@@ -610,66 +650,51 @@ async fn a_question_asked_while_serve_measures_waits_for_it(backend: Backend) {
         data.zones.iter().map(|z| z.properties["code"].as_str().unwrap().into()).collect();
     store.insert(&data.batches()).await.unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(BIN)
-        .arg("--database")
-        .arg(&database)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--warm-seconds", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut up = false;
-    for _ in 0..600 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let served = Served::start(&database);
+    assert!(served.ready().await, "landbank serve did not answer /readyz within 12 s");
+    let question = "/available?province_code=VN-56&limit=10000";
+    let answer = served.json(question).await;
+    assert!(
+        every_zone_kept(&store, &codes).await,
+        "landbank serve did not keep every zone's figures within 60 s"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", served.base)).await.unwrap().text().await.unwrap();
+    for figures in ["available", "occupancy"] {
+        let measured = metric(&metrics, &format!(r#"landbank_zones_measured_total{{figures="{figures}"}}"#));
+        assert_eq!(measured, Some(codes.len() as u64), "each zone's {figures} worked out once");
     }
-    let question = format!("{base}/available?province_code=VN-56&limit=10000");
-    let answer = match up {
-        true => reqwest::get(&question).await.ok(),
-        false => None,
-    };
-    let mut kept = false;
-    for _ in 0..300 {
-        let occupancy = store.kept(occupancy::KEPT_KIND, &codes).await.unwrap().len();
-        let available = store.kept(available::KEPT_KIND, &codes).await.unwrap().len();
-        if occupancy == codes.len() && available == codes.len() {
-            kept = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    let metrics = match kept {
-        true => reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap(),
-        false => String::new(),
-    };
-    let again = match kept {
-        true => Some(reqwest::get(&question).await.unwrap().json::<serde_json::Value>().await.unwrap()),
-        false => None,
-    };
-    server.kill().ok();
-    server.wait().ok();
+    let again = served.json(question).await;
+    assert!(
+        without_timestamp(answer) == without_timestamp(again),
+        "the answer given while serve measured is the kept one"
+    );
+
+    let occupancy = "/occupancy?province_code=VN-56";
+    let before = served.json(occupancy).await;
+    assert_eq!(served.json(occupancy).await, before);
+    let metrics = reqwest::get(format!("{}/metrics", served.base)).await.unwrap().text().await.unwrap();
+    let (hits, misses) = cache_lookups_in(&metrics, "figures_answers");
+    assert!(hits >= 1, "the question asked again was answered whole: {hits} hits");
+    let plots = served.json("/collections/plots/items?limit=1000").await;
+    let plot =
+        plots["features"].as_array().unwrap().iter().find(|p| p["properties"]["lease_status"] == "free");
+    let plot = plot.expect("a free plot").clone();
+    let zone = plot["properties"]["zone_code"].as_str().unwrap();
+    let fc = serde_json::json!({ "type": "FeatureCollection", "features": [{ "type": "Feature",
+        "id": "LNEW", "geometry": plot["geometry"], "properties": { "zone_code": zone,
+            "plot_codes": plot["properties"]["code"], "status": "active", "start_on": "2025-06-01" } }] })
+    .to_string();
+    let provinces = [(zone.to_string(), "VN-56".to_string())].into_iter().collect();
+    let leases = &landbank::collections::LEASES;
+    let lease = landbank::ingest::parse_feature_collection(leases, "t", &fc, &provinces).unwrap();
+    store.insert(&[(leases, lease)]).await.unwrap();
+    let after = served.json(occupancy).await;
+    let metrics = reqwest::get(format!("{}/metrics", served.base)).await.unwrap().text().await.unwrap();
+    assert!(cache_lookups_in(&metrics, "figures_answers").1 > misses, "summed again after the write");
+    let area = plot["properties"]["area_ha"].as_f64().unwrap();
+    let (before, after) = (before["leased_ha"].as_f64().unwrap(), after["leased_ha"].as_f64().unwrap());
+    assert!((after - before - area).abs() < 0.01, "the lease counts at once: {before} + {area} → {after}");
     store.close().await;
-    assert!(up, "landbank serve did not answer /readyz within 12 s");
-    let answer = answer.expect("an answer while serve measures");
-    assert_eq!(answer.status(), 200);
-    let mut answer: serde_json::Value = answer.json().await.unwrap();
-    assert!(kept, "landbank serve did not keep every zone's figures within 60 s");
-    let measured = |figures: &str| -> u64 {
-        let needle = format!(r#"landbank_zones_measured_total{{figures="{figures}"}} "#);
-        metrics.lines().find_map(|l| l.strip_prefix(needle.as_str())?.parse().ok()).unwrap_or(0)
-    };
-    assert_eq!(measured("available"), codes.len() as u64, "each zone's available land worked out once");
-    assert_eq!(measured("occupancy"), codes.len() as u64, "each zone's occupancy worked out once");
-    let mut again = again.unwrap();
-    for body in [&mut answer, &mut again] {
-        body.as_object_mut().unwrap().remove("timeStamp");
-    }
-    assert!(answer == again, "the answer given while serve measured is the kept one");
 }
 
 /// The same question asked again before anything is written is answered whole from memory: no zone's
@@ -692,11 +717,7 @@ async fn an_answer_is_kept_until_the_next_write(backend: Backend) {
     }
     let occupancy = "/occupancy?province_code=VN-56&at=2026-01-01";
     let available = "/available?province_code=VN-56&at=2026-01-01&limit=10000";
-    let figures = |body: &serde_json::Value| {
-        let mut body = body.clone();
-        body.as_object_mut().unwrap().remove("timeStamp");
-        body
-    };
+    let figures = |body: &serde_json::Value| crate::helpers::without_timestamp(body.clone());
     let first = (app.get(occupancy).await.json(), app.get(available).await.json());
     let pieces = app.cache_lookups("figures").await;
     let zones = app.cache_lookups("available").await;
