@@ -140,6 +140,12 @@ pub struct ImportArgs {
     /// their history; new ones are added; unchanged ones are left alone.
     #[arg(long)]
     pub update: bool,
+    /// Do not measure today's occupancy and available land of the zones the file changed once it is
+    /// written. By default they are measured and kept in the database, so that the first question
+    /// after the import is answered at once (by a service already running or started later); without
+    /// them, that first question measures every zone changed (seconds at a million plots).
+    #[arg(long)]
+    pub skip_figures: bool,
 }
 
 #[derive(Debug, Args)]

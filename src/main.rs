@@ -172,16 +172,50 @@ async fn import(store: &Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<()> 
         fix: args.fix,
         update: args.update,
     };
-    match landbank::import::run(store, options).await {
-        Ok(report) => print!("{}", landbank::import::describe(&report)),
+    let report = match landbank::import::run(store, options).await {
+        Ok(report) => report,
         Err(e) => {
             if let landbank::import::ImportError::Problems { report, .. } = &e {
                 print!("{}", landbank::import::describe(report));
             }
             return Err(e.into());
         }
+    };
+    print!("{}", landbank::import::describe(&report));
+    if !args.skip_figures && !report.dry_run && report.written > 0 {
+        ready_figures(store).await;
     }
     Ok(())
+}
+
+/// After an import: today's figures of the zones it changed, measured and kept in the database, with a
+/// spinner while they are. The import has landed whatever happens here: a failure is a warning.
+async fn ready_figures(store: &Arc<dyn Store>) {
+    let at = landbank::domain::today();
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
+    spinner
+        .set_message(format!("measuring today's ({at}) occupancy and available land of the zones changed"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let started = std::time::Instant::now();
+    let readied = landbank::warm::ready_after_write(store, at).await;
+    spinner.finish_and_clear();
+    match readied {
+        Ok(r) => println!(
+            "Today's figures ({at}) are ready: occupancy and available land of {} zone{}, {} of them \
+             measured now, in {:.1} s (--skip-figures leaves them to the first question).",
+            r.zones,
+            if r.zones == 1 { "" } else { "s" },
+            r.occupancy_measured.max(r.available_measured),
+            started.elapsed().as_secs_f64()
+        ),
+        Err(e) => eprintln!(
+            "landbank: the import is written, but today's figures were not measured in advance ({e}); the \
+             service measures them when first asked."
+        ),
+    }
 }
 
 /// `landbank export`: a collection (filtered, as of a date) into a file through GDAL.

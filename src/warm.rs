@@ -27,6 +27,30 @@ pub async fn warm_once(
     Ok(report.zones.len())
 }
 
+/// What [`ready_after_write`] left ready: the zones whose figures on the date are kept, and how many
+/// of them had to be measured for it (the rest were kept already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readied {
+    /// Zones of every province (their occupancy figures and available land on the date are kept).
+    pub zones: usize,
+    /// Zones whose occupancy was measured (their data changed since it was last kept).
+    pub occupancy_measured: u64,
+    /// Zones whose available land was worked out.
+    pub available_measured: u64,
+}
+
+/// Measures occupancy and available land on `at` of the zones whose kept figures are stale (those a
+/// write just changed, or never measured) and keeps them in the store, in a process that serves no
+/// one: `landbank import` calls it once its transaction has committed, so that the first question
+/// after a board's import, to a service started then or already running, reads kept figures instead of
+/// measuring every zone the import touched. Zones not changed are read from the store, not measured.
+/// Both cores work ([`occupancy::compute_with`]).
+pub async fn ready_after_write(store: &Arc<dyn Store>, at: Date) -> Result<Readied, OccupancyError> {
+    let (figures, available) = (FiguresCache::default(), available::Cache::default());
+    let zones = warm_once(store, &figures, &available, at).await?;
+    Ok(Readied { zones, occupancy_measured: figures.measured(), available_measured: available.measured() })
+}
+
 /// Runs [`warm_once`] for today whenever the store's data version or the date changed, looking every
 /// `every`; never returns. Failures are logged and tried again at the next look.
 pub async fn keep_warm(

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, scratch_database};
+use crate::helpers::{Backend, TestApp, scratch_database, without_timestamp};
 use crate::import::{ogr2ogr, shapefile_of_raw_csv, text, write_geojson};
 
 const BIN: &str = env!("CARGO_BIN_EXE_landbank");
@@ -158,7 +158,34 @@ async fn a_province_from_its_own_files_on_an_empty_database(backend: Backend) {
         thua.to_str().unwrap(),
         d.join("thua.geojson").to_str().unwrap(),
     ]);
-    import(&thua, "clearance_parcels", &[]);
+    let last = import(&thua, "clearance_parcels", &[]);
+
+    // Each import measured today's figures of the zones it changed and kept them in the database: a
+    // service started now answers its first questions without measuring a zone, and answers what it
+    // answers once nothing is kept.
+    let today = landbank::domain::today();
+    assert!(last.contains(&format!("Today's figures ({today}) are ready")), "{last}");
+    let store = landbank::store::open(&db).await.unwrap();
+    let started = |store: &std::sync::Arc<dyn landbank::store::Store>| {
+        let router = landbank::http::router(landbank::http::AppState::new(store.clone()));
+        TestApp::from_parts(store.clone(), router, db.clone(), tempfile::tempdir().unwrap())
+    };
+    let questions = [
+        ("/occupancy?province_code=VN2025-33", "occupancy"),
+        ("/available?province_code=VN2025-33", "available"),
+    ];
+    let app = started(&store);
+    let mut kept = Vec::new();
+    for (uri, figures) in questions {
+        kept.push(without_timestamp(app.get(uri).await.json()));
+        assert_eq!(app.zones_measured(figures).await, 0, "{uri}: a zone was measured after the imports");
+    }
+    app.execute_sql("DELETE FROM kept_figures").await;
+    let fresh = started(&store);
+    for ((uri, figures), kept) in questions.into_iter().zip(kept) {
+        assert!(without_timestamp(fresh.get(uri).await.json()) == kept, "{uri}: kept and fresh differ");
+        assert_eq!(fresh.zones_measured(figures).await, 2, "{uri}: nothing kept, both zones measured");
+    }
 
     // The board's figures: the new Hưng Yên in 2026 holds both zones (one recorded under old Thái Bình).
     let out = landbank(&db, &["report", "--province", "VN2025-33", "--at", "2026-01-01", "--format", "json"]);

@@ -589,11 +589,13 @@ async fn serve_measures_imported_zones_before_anyone_asks(backend: Backend) {
         .collect();
     let file = dir.path().join("zones.geojson");
     crate::import::write_geojson(&file, zones);
-    let out = run(&["import", file.to_str().unwrap(), "--collection", "zones"]);
+    // Without --skip-figures the import itself would keep them.
+    let out = run(&["import", file.to_str().unwrap(), "--collection", "zones", "--skip-figures"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = landbank::store::open(&database).await.unwrap();
+    assert!(store.kept(landbank::occupancy::KEPT_KIND, &codes).await.unwrap().is_empty());
 
     let served = Served::start(&database);
-    let store = landbank::store::open(&database).await.unwrap();
     assert!(served.ready().await, "landbank serve did not answer /readyz within 12 s");
     assert!(
         every_zone_kept(&store, &codes).await,
