@@ -90,7 +90,7 @@ pub enum AuthError {
 
 /// SHA-256 of a token, hex.
 pub fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    faster_hex::hex_string(&Sha256::digest(token.as_bytes()))
 }
 
 /// Makes a token for `name` with `role`, stores its hash, and returns it with the token itself (shown
@@ -104,8 +104,8 @@ pub async fn create(store: &Arc<dyn Store>, role: Role, name: &str) -> Result<(T
     let mut secret = [0u8; 32];
     getrandom::fill(&mut id).map_err(|e| AuthError::Random(e.to_string()))?;
     getrandom::fill(&mut secret).map_err(|e| AuthError::Random(e.to_string()))?;
-    let token_id = hex::encode(id);
-    let text = format!("lb_{token_id}_{}", hex::encode(secret));
+    let token_id = faster_hex::hex_string(&id);
+    let text = format!("lb_{token_id}_{}", faster_hex::hex_string(&secret));
     let token = Token {
         token_id,
         name: name.into(),

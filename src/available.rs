@@ -71,12 +71,14 @@ mod polygon_wkb {
         let wkb = geo::Geometry::Polygon(polygon.clone())
             .to_wkb(CoordDimensions::xy())
             .map_err(<S::Error as ser::Error>::custom)?;
-        s.serialize_str(&hex::encode(wkb))
+        let mut text = Vec::with_capacity(2 * wkb.len());
+        crate::spatial::push_hex(&wkb, &mut text);
+        s.serialize_str(std::str::from_utf8(&text).expect("hexadecimal digits are ASCII"))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Polygon, D::Error> {
         let text = <&str>::deserialize(d)?;
-        let bytes = hex::decode(text).map_err(D::Error::custom)?;
+        let bytes = crate::spatial::from_hex(text).map_err(D::Error::custom)?;
         match geozero::wkb::Wkb(bytes).to_geo().map_err(D::Error::custom)? {
             geo::Geometry::Polygon(p) => Ok(p),
             _ => Err(D::Error::custom("the kept geometry is not a polygon")),

@@ -148,5 +148,5 @@ impl IntoResponse for ApiError {
 fn error_id() -> String {
     let mut bytes = [0u8; 6];
     let _ = getrandom::fill(&mut bytes);
-    hex::encode(bytes)
+    faster_hex::hex_string(&bytes)
 }

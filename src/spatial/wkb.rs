@@ -32,6 +32,25 @@ pub fn write_geojson(
     geozero::wkb::process_wkb_geom(&mut &wkb[..], &mut writer).map_err(|e| e.to_string())
 }
 
+/// Appends `wkb` to `out` as hexadecimal text (lower case), as landbank carries WKB inside JSON text
+/// (rows read together, kept pieces). Written in place with SIMD (`faster-hex`): the `hex` crate's
+/// encoder builds a string a character at a time.
+pub fn push_hex(wkb: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + 2 * wkb.len(), 0);
+    faster_hex::hex_encode(wkb, &mut out[start..]).expect("two characters a byte");
+}
+
+/// The bytes of hexadecimal text ([`push_hex`]), or why they are not hexadecimal.
+pub fn from_hex(text: &str) -> Result<Vec<u8>, String> {
+    if !text.len().is_multiple_of(2) {
+        return Err(format!("{} hexadecimal digits, an odd number", text.len()));
+    }
+    let mut bytes = vec![0; text.len() / 2];
+    faster_hex::hex_decode(text.as_bytes(), &mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
 /// Polygonal WKB read into `geo` (a Polygon as a one-part MultiPolygon).
 pub fn parse_wkb(wkb: &[u8]) -> Result<MultiPolygon, String> {
     use geozero::ToGeo;
@@ -172,6 +191,24 @@ mod tests {
 
     fn wkb(geometry: geo::Geometry) -> Vec<u8> {
         geometry.to_wkb(CoordDimensions::xy()).unwrap()
+    }
+
+    #[test]
+    fn hexadecimal_wkb_reads_back_and_broken_text_is_named() {
+        let bytes = wkb(geo::Geometry::Polygon(
+            polygon![(x: 106.0, y: 21.0), (x: 106.1, y: 21.0), (x: 106.0, y: 21.1)],
+        ));
+        let mut text = b"[\"".to_vec();
+        push_hex(&bytes, &mut text);
+        // Appended after what was there, two lower-case digits a byte.
+        assert_eq!(&text[..2], b"[\"");
+        assert_eq!(text.len(), 2 + 2 * bytes.len());
+        let mut digits = Vec::new();
+        push_hex(&[0x01, 0xab, 0xff, 0x00], &mut digits);
+        assert_eq!(digits, b"01abff00");
+        assert_eq!(from_hex(std::str::from_utf8(&text[2..]).unwrap()).unwrap(), bytes);
+        assert!(from_hex("0a1").unwrap_err().contains("odd"));
+        assert!(from_hex("0g").is_err());
     }
 
     fn with_hole() -> Polygon {

@@ -676,7 +676,7 @@ impl JsonRows {
 /// GeoJSON), or why they cannot be read.
 fn hex_wkb(json: &str) -> Option<Result<Vec<u8>, String>> {
     let hex = json.strip_prefix('"')?.strip_suffix('"')?;
-    Some(hex::decode(hex).map_err(|e| format!("its geometry is not hexadecimal WKB: {e}")))
+    Some(spatial::from_hex(hex).map_err(|e| format!("its geometry is not hexadecimal WKB: {e}")))
 }
 
 /// The pool options both stores start from: connections are never closed for being idle or old
@@ -1145,7 +1145,7 @@ mod tests {
             geozero::CoordDimensions::xy(),
         )
         .unwrap();
-        let read = rows(&format!(r#"[[["A-1",{{"code":"1"}},0.5],"{}"]]"#, hex::encode(wkb)));
+        let read = rows(&format!(r#"[[["A-1",{{"code":"1"}},0.5],"{}"]]"#, faster_hex::hex_string(&wkb)));
         assert_eq!(read.typed_shapes::<Members<'_>>().unwrap()[0].1.as_ref(), Some(&shape));
         assert_eq!(read.rows_with_shapes().unwrap()[0].1.as_ref(), Some(&shape));
         let text = read.rows().unwrap().remove(0).geometry.unwrap();

@@ -349,7 +349,7 @@ fn write_rows_row(
     match row.try_get::<Option<&[u8]>, _>(area + 1).map_err(store_error)? {
         Some(wkb) => {
             out.push(b'"');
-            out.extend_from_slice(hex::encode(wkb).as_bytes());
+            spatial::push_hex(wkb, out);
             out.push(b'"');
         }
         None => out.extend_from_slice(b"null"),
