@@ -3,7 +3,8 @@
 //! every zone of the country to be measured. `landbank serve` keeps today's figures warm: whenever the
 //! data (or the date) changed, it measures occupancy and available land of the zones whose kept figures
 //! are stale, in the background, into the same caches (and the store's `kept_figures`) that requests
-//! read. A write to one zone costs one zone's measure.
+//! read. A write to one zone costs one zone's measure. `landbank import` runs the same pass once its
+//! file has landed ([`ready_after_write`]), so that a service started after a board's import finds them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
