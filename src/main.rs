@@ -18,7 +18,12 @@ async fn main() -> ExitCode {
     // Before anything opens SQLite (a store, GDAL).
     store::sqlite::configure_library();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("LANDBANK_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        // PostgreSQL's notices ("relation _sqlx_migrations already exists, skipping" on every command)
+        // are not news to whoever runs landbank.
+        .with_env_filter(
+            EnvFilter::try_from_env("LANDBANK_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {
