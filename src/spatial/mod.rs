@@ -437,6 +437,90 @@ pub fn parse_stored(text: &str) -> Result<MultiPolygon, String> {
     }
 }
 
+/// A geometry read where it lies in a larger JSON text (a row among rows read together), in one pass:
+/// stored GeoJSON (an object with `type` and `coordinates`; landbank writes the type first, and the
+/// other order is read too), a string of hexadecimal WKB (as PostGIS rows arrive), or `null` (`None`).
+/// Reading the geometry first as raw text and then parsing that text ([`parse_stored`]) went over every
+/// coordinate three times. `Err` says why this geometry cannot be read, while the text around it is still
+/// read, so that the caller can name the row.
+pub struct StoredShape(pub Result<Option<MultiPolygon>, String>);
+
+impl<'de> serde::Deserialize<'de> for StoredShape {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(field_identifier, rename_all = "lowercase")]
+        enum Key {
+            Type,
+            Coordinates,
+            #[serde(other)]
+            Other,
+        }
+        #[derive(serde::Deserialize)]
+        struct Kind<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = StoredShape;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GeoJSON polygon or multipolygon, hexadecimal WKB, or null")
+            }
+            fn visit_unit<E>(self) -> Result<StoredShape, E> {
+                Ok(StoredShape(Ok(None)))
+            }
+            fn visit_none<E>(self) -> Result<StoredShape, E> {
+                Ok(StoredShape(Ok(None)))
+            }
+            fn visit_str<E>(self, hex: &str) -> Result<StoredShape, E> {
+                let wkb = from_hex(hex).map_err(|e| format!("its geometry is not hexadecimal WKB: {e}"));
+                Ok(StoredShape(wkb.and_then(|wkb| parse_wkb(&wkb)).map(Some)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StoredShape, A::Error> {
+                use serde::de::IgnoredAny;
+                let (mut kind, mut shape, mut later) = (None::<Kind<'de>>, None, None);
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::Type => kind = Some(map.next_value()?),
+                        Key::Coordinates => match kind.as_ref().map(|k| k.0.as_ref()) {
+                            Some("Polygon") => {
+                                let rings: Rings = map.next_value()?;
+                                shape = Some(Ok(MultiPolygon(vec![rings.polygon()])));
+                            }
+                            Some("MultiPolygon") => {
+                                let parts: Vec<Rings> = map.next_value()?;
+                                shape =
+                                    Some(Ok(MultiPolygon(parts.into_iter().map(Rings::polygon).collect())));
+                            }
+                            Some(other) => {
+                                map.next_value::<IgnoredAny>()?;
+                                shape = Some(Err(format!("geometry is not polygonal: {other}")));
+                            }
+                            None => later = Some(map.next_value::<&'de serde_json::value::RawValue>()?),
+                        },
+                        Key::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let shape = match (shape, kind, later) {
+                    (Some(shape), _, _) => shape,
+                    // The coordinates came before the type: read now that the type is known.
+                    (None, Some(kind), Some(coordinates)) => {
+                        let text = format!(
+                            r#"{{"type":{},"coordinates":{}}}"#,
+                            serde_json::json!(kind.0),
+                            coordinates.get()
+                        );
+                        parse_stored(&text)
+                    }
+                    (None, None, _) => Err("geometry has no type".to_string()),
+                    (None, Some(_), None) => Err("geometry has no coordinates".to_string()),
+                };
+                Ok(StoredShape(shape.map(Some)))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
 /// A polygon's rings as read, the exterior first, each ring read straight into a vector with room for
 /// a plot's ring (8 positions): most rings are read with one allocation each.
 type Rings = Presized<Presized<Position, 8>, 1>;
@@ -611,7 +695,27 @@ mod tests {
                 other => panic!("{other:?}"),
             };
             assert_eq!(ours, theirs, "{text}");
+            // Read in one pass inside a row, whichever member comes first, it is the same shape.
+            let row: (String, StoredShape, u8) =
+                serde_json::from_str(&format!(r#"["A-1",{text},7]"#)).unwrap();
+            assert_eq!(row.1.0, Ok(Some(theirs)), "{text}");
+            assert_eq!(row.2, 7, "the row goes on after the geometry");
         }
+        // Broken or foreign geometry: the reason, and the rest of the row still read.
+        for (text, reason) in [
+            (r#"{"type":"Point","coordinates":[1,2]}"#, "not polygonal: Point"),
+            (r#"{"coordinates":[1,2],"type":"Point"}"#, "not polygonal: Point"),
+            (r#"{"coordinates":[[[1,2],[3,4],[1,2]]]}"#, "no type"),
+            (r#"{"type":"Polygon","bbox":[0,0,1,1]}"#, "no coordinates"),
+            (r#""01zz""#, "not hexadecimal WKB"),
+        ] {
+            let row: (StoredShape, u8) = serde_json::from_str(&format!("[{text},7]")).unwrap();
+            assert!(row.0.0.as_ref().unwrap_err().contains(reason), "{text}: {:?}", row.0.0);
+            assert_eq!(row.1, 7);
+        }
+        let row: (Option<StoredShape>,) = serde_json::from_str("[null]").unwrap();
+        assert!(row.0.is_none());
+        assert!(serde_json::from_str::<StoredShape>(r#"{"type":"Polygon","coordinates":[[[1]]]}"#).is_err());
         assert!(parse_stored(r#"{"type":"Point","coordinates":[1,2]}"#).unwrap_err().contains("Point"));
         assert!(parse_stored(r#"{"type":"Polygon","coordinates":[[[1]]]}"#).is_err());
         assert!(parse_stored("not json").is_err());

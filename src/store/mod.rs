@@ -536,6 +536,10 @@ pub type TypedShape<T> = (T, Option<MultiPolygon>, Option<f64>);
 /// One element of [`JsonRows`]: (id, fields, area in hectares), geometry.
 type JsonRow<'a, I, T, A> = ((I, T, A), Option<&'a serde_json::value::RawValue>);
 
+/// One element of [`JsonRows`] with its geometry parsed in the same pass: (id, fields, area in
+/// hectares), geometry.
+type ShapeRow<I, T> = ((I, T, Option<f64>), Option<spatial::StoredShape>);
+
 impl JsonRows {
     fn corrupt(&self, e: serde_json::Error) -> StoreError {
         StoreError::Corrupt {
@@ -600,13 +604,11 @@ impl JsonRows {
     /// or it was not read): the geometry is parsed where it lies in the text, never copied.
     pub fn rows_with_shapes(&self) -> Result<Vec<(FeatureRow, Option<MultiPolygon>)>, StoreError> {
         let mut rows = Vec::new();
-        self.each(
-            |((id, properties, area_ha), geometry): JsonRow<'_, String, Map<String, Value>, Option<f64>>| {
-                let shape = self.shape(&id, geometry)?;
-                rows.push((FeatureRow { id, properties, geometry: None, area_ha, source_crs: None }, shape));
-                Ok(())
-            },
-        )?;
+        self.each(|((id, properties, area_ha), geometry): ShapeRow<String, Map<String, Value>>| {
+            let shape = self.shape(&id, geometry)?;
+            rows.push((FeatureRow { id, properties, geometry: None, area_ha, source_crs: None }, shape));
+            Ok(())
+        })?;
         Ok(rows)
     }
 
@@ -615,33 +617,28 @@ impl JsonRows {
     /// measured it when the row was written. `T` may borrow from the text (e.g. [`Members`]).
     pub fn typed_shapes<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<Vec<TypedShape<T>>, StoreError> {
         let mut rows = Vec::new();
-        self.each(|((id, fields, area_ha), geometry): JsonRow<'a, &'a RawValue, T, Option<f64>>| {
+        self.each(|((id, fields, area_ha), geometry): ShapeRow<&'a RawValue, T>| {
             rows.push((fields, self.shape(id.get(), geometry)?, area_ha));
             Ok(())
         })?;
         Ok(rows)
     }
 
-    /// A row's geometry parsed (`None`: JSON `null`, or absent): GeoJSON as stored, or a string of
-    /// hexadecimal WKB (PostGIS writes WKB nine times faster than GeoJSON, and WKB is read without
-    /// parsing decimals).
+    /// A row's geometry as parsed with the row (`None`: JSON `null`, or absent): GeoJSON as stored, or
+    /// a string of hexadecimal WKB (PostGIS writes WKB nine times faster than GeoJSON, and WKB is read
+    /// without parsing decimals); one that cannot be read names its row.
     fn shape(
         &self,
         id: &str,
-        geometry: Option<&serde_json::value::RawValue>,
+        geometry: Option<spatial::StoredShape>,
     ) -> Result<Option<MultiPolygon>, StoreError> {
-        let corrupt = |reason| StoreError::Corrupt {
-            collection: self.collection.into(),
-            id: id.trim_matches('"').into(),
-            reason,
-        };
-        match geometry.map(|g| g.get()).filter(|g| *g != "null") {
-            Some(text) => match hex_wkb(text) {
-                Some(wkb) => spatial::parse_wkb(&wkb.map_err(corrupt)?).map(Some).map_err(corrupt),
-                None => spatial::parse_stored(text).map(Some).map_err(corrupt),
-            },
-            None => Ok(None),
-        }
+        geometry.map_or(Ok(None), |spatial::StoredShape(shape)| {
+            shape.map_err(|reason| StoreError::Corrupt {
+                collection: self.collection.into(),
+                id: id.trim_matches('"').into(),
+                reason,
+            })
+        })
     }
 
     /// A row's geometry as GeoJSON text, as [`FeatureRow::geometry`] holds it (see [`JsonRows::shape`]).
