@@ -216,10 +216,14 @@ async fn ready_figures(store: &Arc<dyn Store>) {
             r.occupancy_measured.max(r.available_measured),
             started.elapsed().as_secs_f64()
         ),
-        Err(e) => eprintln!(
-            "landbank: the import is written, but today's figures were not measured in advance ({e}); the \
-             service measures them when first asked."
-        ),
+        Err(e) => {
+            // The reason goes to the log (for whoever runs the database), the user gets what it means.
+            tracing::warn!(error = %e, "today's figures not measured after the import");
+            eprintln!(
+                "landbank: the import is written, but today's figures could not be measured in advance (see \
+                 the log line above); the service measures them when first asked."
+            )
+        }
     }
 }
 
