@@ -325,11 +325,6 @@ pub fn series_dates(at: Date) -> Vec<(String, Date)> {
     out
 }
 
-/// Computes the report.
-pub async fn compute(store: &Arc<dyn Store>, query: &ReportQuery) -> Result<Report, ReportError> {
-    compute_with(store, None, query).await
-}
-
 /// A province's occupancy on the days targets read it, and its wastewater-plant coverage.
 #[derive(Default)]
 struct LevelFigures {
@@ -407,7 +402,8 @@ fn regulatory_checks(rules: &Rules, provinces: &[Summary], zone_lines: &[ZoneLin
     checks
 }
 
-/// [`compute`], taking zones' figures from (and keeping them in) `figures`.
+/// Computes the report, taking zones' figures from (and keeping them in) `figures`; with `None`, every
+/// zone is measured afresh on every date the report reads.
 pub async fn compute_with(
     store: &Arc<dyn Store>,
     figures: Option<&occupancy::FiguresCache>,

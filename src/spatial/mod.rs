@@ -470,8 +470,7 @@ impl<'de> serde::Deserialize<'de> for StoredShape {
                 Ok(StoredShape(Ok(None)))
             }
             fn visit_str<E>(self, hex: &str) -> Result<StoredShape, E> {
-                let wkb = from_hex(hex).map_err(|e| format!("its geometry is not hexadecimal WKB: {e}"));
-                Ok(StoredShape(wkb.and_then(|wkb| parse_wkb(&wkb)).map(Some)))
+                Ok(StoredShape(from_hex(hex).and_then(|wkb| parse_wkb(&wkb)).map(Some)))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StoredShape, A::Error> {
                 use serde::de::IgnoredAny;

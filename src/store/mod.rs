@@ -673,7 +673,7 @@ impl JsonRows {
 /// GeoJSON), or why they cannot be read.
 fn hex_wkb(json: &str) -> Option<Result<Vec<u8>, String>> {
     let hex = json.strip_prefix('"')?.strip_suffix('"')?;
-    Some(spatial::from_hex(hex).map_err(|e| format!("its geometry is not hexadecimal WKB: {e}")))
+    Some(spatial::from_hex(hex))
 }
 
 /// The pool options both stores start from: connections are never closed for being idle or old
