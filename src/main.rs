@@ -187,7 +187,10 @@ async fn import(store: &Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<()> 
         }
     };
     print!("{}", landbank::import::describe(&report));
-    if !args.skip_figures && !report.dry_run && report.written > 0 {
+    // Figures are measured from zones, land use, plots, leases and clearance parcels (the collections
+    // with geometry), and a file of decisions may end leases; projects, results and targets change none.
+    let changes_figures = collection.spatial || report.leases_ended > 0;
+    if !args.skip_figures && !report.dry_run && report.written > 0 && changes_figures {
         ready_figures(store).await;
     }
     Ok(())
