@@ -131,7 +131,8 @@ async fn a_province_from_its_own_files_on_an_empty_database(backend: Backend) {
         "id,tenant_name,origin,zone_code,certificate_on,capital_usd\nHY-P1,Công ty TNHH Điện tử Kim Động,fdi,HY-KD,2016-01-10,25000000\n",
     )
     .unwrap();
-    import(&d.join("du_an.csv"), "projects", &[]);
+    let projects = import(&d.join("du_an.csv"), "projects", &[]);
+    assert!(!projects.contains("Today's figures"), "projects change no figure: {projects}");
 
     // 5. Leases (GeoJSON): CN-01 leased since 2016.
     write_geojson(
@@ -275,7 +276,68 @@ async fn code_pages_and_provinces_are_checked_before_anything_is_written(backend
     store.close().await;
 }
 
+/// `landbank report` on a board's own data (not the demo): it reads the zones' figures kept in the
+/// database and keeps those it measures, and its report is the same whether they were kept or not.
+async fn the_report_command_reads_and_keeps_figures(backend: Backend) {
+    use landbank::{occupancy::KEPT_KIND, store::Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = scratch_database(backend, false, &dir).await;
+    let d = dir.path();
+    let codes = ["RK-1", "RK-2"];
+    let zone = |code: &str, x: f64| {
+        json!({ "type": "Feature", "properties": { "code": code, "name": format!("KCN {code}"),
+        "kind": "industrial_park", "province_code": "VN-56", "status": "operating", "established_on": "2010-01-01" },
+        "geometry": rect(x, 21.0, x + 0.02, 21.02) })
+    };
+    let land = |code: &str, x: f64| {
+        json!({ "type": "Feature", "properties": { "id": format!("{code}-LU"), "zone_code": code,
+        "category": "industrial", "valid_from": "2010-01-01" }, "geometry": rect(x, 21.0, x + 0.02, 21.02) })
+    };
+    let lease = |code: &str, x: f64, start: &str| {
+        json!({ "type": "Feature", "properties": { "id": format!("{code}-L"), "zone_code": code,
+        "status": "active", "signed_on": start, "start_on": start }, "geometry": rect(x, 21.0, x + 0.01, 21.02) })
+    };
+    write_geojson(&d.join("kcn.geojson"), vec![zone(codes[0], 106.0), zone(codes[1], 106.1)]);
+    write_geojson(&d.join("qh.geojson"), vec![land(codes[0], 106.0), land(codes[1], 106.1)]);
+    write_geojson(
+        &d.join("thue.geojson"),
+        vec![lease(codes[0], 106.0, "2021-05-01"), lease(codes[1], 106.1, "2024-02-01")],
+    );
+    assert!(landbank(&db, &["migrate"]).status.success());
+    for (file, collection) in
+        [("kcn.geojson", "zones"), ("qh.geojson", "land_use"), ("thue.geojson", "leases")]
+    {
+        let path = d.join(file);
+        let out =
+            landbank(&db, &["import", path.to_str().unwrap(), "--collection", collection, "--skip-figures"]);
+        assert!(out.status.success(), "{collection}: {}", text(&out));
+    }
+    let store = landbank::store::open(&db).await.unwrap();
+    let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+    assert!(store.kept(KEPT_KIND, &codes).await.unwrap().is_empty(), "--skip-figures kept figures");
+    let report = || {
+        let out = landbank(&db, &["report", "--province", "VN-56", "--at", "2025-06-30", "--format", "json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let measured = report();
+    assert_eq!(measured["land"]["zones_total"], 2, "{measured}");
+    assert_eq!(store.kept(KEPT_KIND, &codes).await.unwrap().len(), 2, "the report kept what it measured");
+    // Read from what the first report kept, then measured afresh with nothing kept: the same report.
+    assert!(report() == measured, "a report from kept figures differs");
+    let app = TestApp::from_parts(
+        store.clone(),
+        landbank::http::router(landbank::http::AppState::new(store.clone())),
+        db.clone(),
+        tempfile::tempdir().unwrap(),
+    );
+    app.execute_sql("DELETE FROM kept_figures").await;
+    assert!(report() == measured, "a report measured afresh differs");
+    store.close().await;
+}
+
 crate::contract!(
+    the_report_command_reads_and_keeps_figures,
     a_province_from_its_own_files_on_an_empty_database,
     code_pages_and_provinces_are_checked_before_anything_is_written,
     imported_leases_meet_the_rules_edits_meet,
