@@ -279,7 +279,7 @@ async fn code_pages_and_provinces_are_checked_before_anything_is_written(backend
 /// `landbank report` on a board's own data (not the demo): it reads the zones' figures kept in the
 /// database and keeps those it measures, and its report is the same whether they were kept or not.
 async fn the_report_command_reads_and_keeps_figures(backend: Backend) {
-    use landbank::{occupancy::KEPT_KIND, store::Store};
+    use landbank::occupancy::KEPT_KIND;
     let dir = tempfile::tempdir().unwrap();
     let db = scratch_database(backend, false, &dir).await;
     let d = dir.path();
