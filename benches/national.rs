@@ -71,6 +71,8 @@ const TWICE_AT_ONCE_AVAILABLE: &str =
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let postgis = args.iter().any(|a| a == "--postgis");
+    // Leases signed and started on dates of their own, as a board's are (hundreds of dates a zone).
+    let dated_leases = args.iter().any(|a| a == "--dated-leases");
     let copies: u32 =
         args.iter().position(|a| a == "--copies").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(10);
     let backend = if postgis { "postgis" } else { "sqlite" };
@@ -86,6 +88,7 @@ async fn main() {
         let spec = Spec {
             origin: (105.9 + 0.4 * f64::from(k % 5), 21.0 + 0.3 * f64::from(k / 5)),
             prefix: if k == 0 { "SZ".into() } else { format!("SZ-C{k}") },
+            dated_leases,
             ..Spec::province(484)
         };
         let data = generate(&spec);
@@ -137,7 +140,9 @@ async fn main() {
             "/available?province_code=VN-56&limit=100",
             true,
         ),
-        // A date the import did not measure (before the last lease was signed): every zone measured.
+        // A date other than today (before the last lease was signed). The import's pass measured each
+        // zone's occupancy on every date that is a sum of areas ([`landbank::occupancy::Ledger`]), so
+        // occupancy is read from kept figures; available land is measured for every zone.
         ("occupancy of the province, first time", occupancy, false),
         ("occupancy of the province, kept", occupancy, false),
         (
@@ -163,8 +168,8 @@ async fn main() {
             "/collections/plots/items?bbox=106.10,21.10,106.104,21.104&limit=1000",
             false,
         ),
-        // A date before any lease was signed: every zone is measured again, for two questions asked at
-        // the same moment (the slower one's time).
+        // A date before any lease was signed, two questions asked at the same moment (the slower one's
+        // time): available land measured for every zone, occupancy read from what the pass kept.
         (TWICE_AT_ONCE_OCCUPANCY, "/occupancy?province_code=VN-56&at=2019-01-01", false),
         (TWICE_AT_ONCE_AVAILABLE, "/available?province_code=VN-56&at=2019-01-01&limit=100", false),
     ];

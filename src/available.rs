@@ -606,7 +606,8 @@ async fn from_zones(
             let version = version(&zone.zone_code);
             let same =
                 |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
-            let spans = cache.zones.add_span(key(&zone.zone_code), version, zone.clone(), same, |z| z.from);
+            let spans =
+                cache.zones.add_spans(key(&zone.zone_code), version, [zone.clone()], same, |z| z.from);
             if min_piece_ha == DEFAULT_MIN_PIECE_HA {
                 kept.extend(crate::occupancy::store_entry(
                     &zone.zone_code,

@@ -104,20 +104,21 @@ where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
     S: Clone + Send + Sync + 'static,
 {
-    /// Adds `span` (a result holding over a span of dates) to the spans kept for `key` at data
-    /// `version`, in place of one that `same` says covers the same dates, the spans ordered by `order`;
-    /// returns them all (to be kept in the store as well).
-    pub fn add_span<O: Ord>(
+    /// Adds `new` (results each holding over a span of dates) to the spans kept for `key` at data
+    /// `version`, each in place of any that `same` says covers the same dates, the spans ordered by
+    /// `order`; returns them all (to be kept in the store as well).
+    pub fn add_spans<O: Ord>(
         &self,
         key: K,
         version: i64,
-        span: S,
+        new: impl IntoIterator<Item = S>,
         same: impl Fn(&S, &S) -> bool,
         order: impl Fn(&S) -> O,
     ) -> std::sync::Arc<Vec<S>> {
+        let new: Vec<S> = new.into_iter().collect();
         let mut spans = self.peek(&key, version).map(|s| s.to_vec()).unwrap_or_default();
-        spans.retain(|s| !same(s, &span));
-        spans.push(span);
+        spans.retain(|s| !new.iter().any(|n| same(s, n)));
+        spans.extend(new);
         spans.sort_by_key(|s| order(s));
         let spans = std::sync::Arc::new(spans);
         self.put(key, version, spans.clone());

@@ -33,6 +33,10 @@ pub struct Spec {
     /// Prefix of zone codes: `{prefix}-{row:03}{col:03}`.
     pub prefix: String,
     pub seed: u64,
+    /// Leases signed on dates spread over 2008–2025 (each its own), starting up to half a year later,
+    /// a tenth of them ended, as a board's leases are; otherwise every active lease was signed on
+    /// 2019-06-01 and started on 2020-01-01, every reservation made on 2025-06-01.
+    pub dated_leases: bool,
 }
 
 impl Spec {
@@ -48,6 +52,7 @@ impl Spec {
             province_code: "VN-56".into(),
             prefix: "SZ".into(),
             seed: 20_240_521,
+            dated_leases: false,
         }
     }
 }
@@ -116,7 +121,28 @@ pub fn generate(spec: &Spec) -> Synthetic {
 }
 
 /// One zone at `centre` (lon, lat) with its plan, plots and leases.
+/// Dates of a board's lease ([`Spec::dated_leases`]): signed on a day of 2008–2025, started up to half
+/// a year later; a tenth of the active ones terminated two to ten years after they started.
+fn dated(lease: &mut Value, active: bool, rng: &mut Rng) {
+    let day = |from: chrono::NaiveDate, days: f64| (from + chrono::Days::new(days as u64)).to_string();
+    let first = chrono::NaiveDate::from_ymd_opt(2008, 1, 1).expect("a date");
+    let signed = rng.uniform(0.0, 18.0 * 365.0);
+    lease["signed_on"] = json!(day(first, signed));
+    if !active {
+        return;
+    }
+    let start = signed + rng.uniform(0.0, 183.0);
+    lease["start_on"] = json!(day(first, start));
+    if rng.next() < 0.1 {
+        lease["status"] = json!("terminated");
+        lease["end_on"] = json!(day(first, start + rng.uniform(730.0, 3650.0)));
+    }
+}
+
 fn zone(spec: &Spec, code: &str, centre: (f64, f64), rng: &mut Rng, out: &mut Synthetic) {
+    // The leases' dates come from their own sequence, so that the shapes are the same either way.
+    let mut dates =
+        Rng(spec.seed.rotate_left(17) ^ code.bytes().fold(1u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)));
     let (mx, my) = metres_per_degree(centre.1);
     let to_degrees = |p: &Polygon| {
         let map = |c: &Coord| Coord { x: centre.0 + c.x / mx, y: centre.1 + c.y / my };
@@ -192,14 +218,14 @@ fn zone(spec: &Spec, code: &str, centre: (f64, f64), rng: &mut Rng, out: &mut Sy
             ));
             if draw < 0.75 {
                 let active = draw < 0.70;
-                out.leases.push(feature(
-                    format!("{plot_code}-L"),
-                    json!({ "zone_code": code, "province_code": spec.province_code, "plot_codes": plot_code,
-                        "status": if active { "active" } else { "reserved" },
-                        "signed_on": if active { "2019-06-01" } else { "2025-06-01" },
-                        "start_on": if active { json!("2020-01-01") } else { Value::Null } }),
-                    Some(geometry),
-                ));
+                let mut properties = json!({ "zone_code": code, "province_code": spec.province_code,
+                    "plot_codes": plot_code, "status": if active { "active" } else { "reserved" },
+                    "signed_on": if active { "2019-06-01" } else { "2025-06-01" },
+                    "start_on": if active { json!("2020-01-01") } else { Value::Null } });
+                if spec.dated_leases {
+                    dated(&mut properties, active, &mut dates);
+                }
+                out.leases.push(feature(format!("{plot_code}-L"), properties, Some(geometry)));
             }
         }
         y += depth + 12.0;

@@ -182,39 +182,54 @@ impl<'a> Land<'a> {
         convex(shape).is_some_and(|ring| self.holds(&ring))
     }
 
+    /// For each of `shapes`, whether it is one convex polygon without holes lying inside the land, but
+    /// for the tolerance band.
+    pub fn holds_each(&self, shapes: &[&MultiPolygon]) -> Vec<bool> {
+        shapes.iter().map(|s| self.holds_shape(s)).collect()
+    }
+
     /// For each of `shapes`, whether it is alone: one convex polygon without holes, inside the land,
     /// apart from every other shape. The area of the union of any alone shapes clipped to the land is
     /// the sum of their areas; the union of the other shapes clipped to the land overlaps none of them.
     pub fn alone(&self, shapes: &[&MultiPolygon]) -> Vec<bool> {
-        let rings: Vec<Option<Vec<Coord>>> = shapes.iter().map(|s| convex(s)).collect();
-        let mut alone: Vec<bool> = rings.iter().map(|r| r.as_ref().is_some_and(|r| self.holds(r))).collect();
-        let boxes = shapes.iter().enumerate().filter_map(|(i, s)| {
-            let r = s.bounding_rect()?;
-            Some(GeomWithData::new(
-                Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                i,
-            ))
-        });
-        let tree = RTree::bulk_load(boxes.collect());
-        for entry in tree.iter() {
-            let i = entry.data;
-            for other in tree.locate_in_envelope_intersecting(&entry.envelope()) {
-                let j = other.data;
-                if j <= i {
-                    continue;
-                }
-                let separate = match (&rings[i], &rings[j]) {
-                    (Some(a), Some(b)) => apart(a, b),
-                    _ => false, // Not convex: whatever meets its box is measured with it.
-                };
-                if !separate {
-                    alone[i] = false;
-                    alone[j] = false;
-                }
+        let held = self.holds_each(shapes);
+        neighbours(shapes).iter().zip(held).map(|(n, held)| held && n.is_empty()).collect()
+    }
+}
+
+/// For each of `shapes`, the others (by index, ascending) it may overlap by more than the tolerance
+/// band: those whose boxes meet its box, but for the ones that, like it, are one convex polygon without
+/// holes and lie apart from it. Among shapes the land holds ([`Land::holds_each`]), those with no
+/// neighbour in a subset are alone in that subset: this is [`Land::alone`] decided once for every subset.
+pub fn neighbours(shapes: &[&MultiPolygon]) -> Vec<Vec<usize>> {
+    let rings: Vec<Option<Vec<Coord>>> = shapes.iter().map(|s| convex(s)).collect();
+    let boxes = shapes.iter().enumerate().filter_map(|(i, s)| {
+        let r = s.bounding_rect()?;
+        Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+    });
+    let tree = RTree::bulk_load(boxes.collect());
+    let mut found = vec![Vec::new(); shapes.len()];
+    for entry in tree.iter() {
+        let i = entry.data;
+        for other in tree.locate_in_envelope_intersecting(&entry.envelope()) {
+            let j = other.data;
+            if j <= i {
+                continue;
+            }
+            let separate = match (&rings[i], &rings[j]) {
+                (Some(a), Some(b)) => apart(a, b),
+                _ => false, // Not convex: whatever meets its box is measured with it.
+            };
+            if !separate {
+                found[i].push(j);
+                found[j].push(i);
             }
         }
-        alone
     }
+    for n in &mut found {
+        n.sort_unstable();
+    }
+    found
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use thiserror::Error;
 
 mod alone;
 mod wkb;
-pub use alone::{Land, TOLERANCE_DEG, overlapping};
+pub use alone::{Land, TOLERANCE_DEG, neighbours, overlapping};
 pub use wkb::{from_hex, parse_wkb, push_hex, wkb_to_geojson, write_geojson as write_wkb_geojson};
 
 /// Square metres in one hectare.

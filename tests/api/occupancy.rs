@@ -401,19 +401,40 @@ async fn kept_figures_outlive_a_restart(backend: Backend) {
     assert!(app.store.kept(KEPT_KIND, &zone).await.unwrap().is_empty(), "nothing kept before a question");
     let q = "/zones/BN-QV3/occupancy?at=2026-12-01";
     let measured = app.get(q).await.json();
+    // The zone was measured on every date at once: one piece per span between the dates of its leases
+    // and land use, each `[from, to, planned, leasable, leased, reserved, source]`, following each other.
     let (version, text) = app.store.kept(KEPT_KIND, &zone).await.unwrap().remove("BN-QV3").unwrap();
     let mut pieces: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(pieces.as_array().unwrap().len(), 1, "{pieces}");
-    let kept_ha = pieces[0]["leased_ha"].as_f64().unwrap();
+    let rows = pieces.as_array().unwrap().clone();
+    assert!(rows.len() > 3, "{pieces}");
+    assert!(rows[0][0].is_null() && rows[rows.len() - 1][1].is_null(), "every date: {pieces}");
+    for pair in rows.windows(2) {
+        assert_eq!(pair[0][1], pair[1][0], "{pieces}");
+    }
+    let holding = rows
+        .iter()
+        .position(|r| {
+            r[0].as_str().is_none_or(|d| d <= "2026-12-01") && r[1].as_str().is_none_or(|d| d > "2026-12-01")
+        })
+        .unwrap();
+    let kept_ha: f64 = pieces[holding][4].as_str().unwrap().parse().unwrap();
     assert!((kept_ha - measured["leased_ha"].as_f64().unwrap()).abs() < 0.005, "{pieces} vs {measured}");
 
     // Altered behind the service's back, so that only a read of the kept piece can answer 1 ha.
-    pieces[0]["leased_ha"] = 1.0.into();
+    pieces[holding][4] = "1".into();
     app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version, pieces.to_string())]).await.unwrap();
     app.restart();
     assert_eq!(app.get(q).await.json()["leased_ha"], 1.0);
-    let from = pieces[0]["from"].as_str().expect("the demo's leases give the piece a first day");
+    let from = pieces[holding][0].as_str().expect("the demo's leases give the piece a first day");
     assert_eq!(app.get(&format!("/zones/BN-QV3/occupancy?at={from}")).await.json()["leased_ha"], 1.0);
+    // Another span is answered from its own piece, measured with the first, without measuring.
+    let other = pieces[holding - 1][0].as_str().expect("an earlier piece with a first day");
+    let (other_ha, before): (f64, f64) = (
+        app.get(&format!("/zones/BN-QV3/occupancy?at={other}")).await.json()["leased_ha"].as_f64().unwrap(),
+        pieces[holding - 1][4].as_str().unwrap().parse().unwrap(),
+    );
+    assert!((other_ha - before).abs() < 0.005, "{other}: {other_ha} ha, kept {before} ha");
+    assert_eq!(app.zones_measured("occupancy").await, 0, "nothing measured after the restart");
     // Older figures never replace newer ones.
     app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version - 1, "[]".into())]).await.unwrap();
     assert_eq!(app.store.kept(KEPT_KIND, &zone).await.unwrap()["BN-QV3"].0, version);
