@@ -402,38 +402,36 @@ async fn kept_figures_outlive_a_restart(backend: Backend) {
     let q = "/zones/BN-QV3/occupancy?at=2026-12-01";
     let measured = app.get(q).await.json();
     // The zone was measured on every date at once: one piece per span between the dates of its leases
-    // and land use, each `[from, to, planned, leasable, leased, reserved, source]`, following each other.
+    // and land use, following each other.
+    use landbank::occupancy::{from_kept_text, kept_text};
     let (version, text) = app.store.kept(KEPT_KIND, &zone).await.unwrap().remove("BN-QV3").unwrap();
-    let mut pieces: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let rows = pieces.as_array().unwrap().clone();
-    assert!(rows.len() > 3, "{pieces}");
-    assert!(rows[0][0].is_null() && rows[rows.len() - 1][1].is_null(), "every date: {pieces}");
-    for pair in rows.windows(2) {
-        assert_eq!(pair[0][1], pair[1][0], "{pieces}");
+    let mut pieces = from_kept_text(&text).unwrap();
+    assert!(pieces.len() > 3, "{pieces:?}");
+    assert!(pieces[0].from.is_none() && pieces[pieces.len() - 1].to.is_none(), "every date: {pieces:?}");
+    for pair in pieces.windows(2) {
+        assert_eq!(pair[0].to, pair[1].from, "{pieces:?}");
     }
-    let holding = rows
-        .iter()
-        .position(|r| {
-            r[0].as_str().is_none_or(|d| d <= "2026-12-01") && r[1].as_str().is_none_or(|d| d > "2026-12-01")
-        })
-        .unwrap();
-    let kept_ha: f64 = pieces[holding][4].as_str().unwrap().parse().unwrap();
-    assert!((kept_ha - measured["leased_ha"].as_f64().unwrap()).abs() < 0.005, "{pieces} vs {measured}");
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let holding = pieces.iter().position(|p| p.holds_on(on)).unwrap();
+    let kept_ha = pieces[holding].leased_ha;
+    assert!((kept_ha - measured["leased_ha"].as_f64().unwrap()).abs() < 0.005, "{pieces:?} vs {measured}");
 
     // Altered behind the service's back, so that only a read of the kept piece can answer 1 ha.
-    pieces[holding][4] = "1".into();
-    app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version, pieces.to_string())]).await.unwrap();
+    pieces[holding].leased_ha = 1.0;
+    app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version, kept_text(&pieces))]).await.unwrap();
     app.restart();
     assert_eq!(app.get(q).await.json()["leased_ha"], 1.0);
-    let from = pieces[holding][0].as_str().expect("the demo's leases give the piece a first day");
+    let from = pieces[holding].from.expect("the demo's leases give the piece a first day");
     assert_eq!(app.get(&format!("/zones/BN-QV3/occupancy?at={from}")).await.json()["leased_ha"], 1.0);
     // Another span is answered from its own piece, measured with the first, without measuring.
-    let other = pieces[holding - 1][0].as_str().expect("an earlier piece with a first day");
-    let (other_ha, before): (f64, f64) = (
-        app.get(&format!("/zones/BN-QV3/occupancy?at={other}")).await.json()["leased_ha"].as_f64().unwrap(),
-        pieces[holding - 1][4].as_str().unwrap().parse().unwrap(),
+    let other = &pieces[holding - 1];
+    let other_at = other.from.expect("an earlier piece with a first day");
+    let other_ha =
+        app.get(&format!("/zones/BN-QV3/occupancy?at={other_at}")).await.json()["leased_ha"].clone();
+    assert!(
+        (other_ha.as_f64().unwrap() - other.leased_ha).abs() < 0.005,
+        "{other_at}: {other_ha}, kept {other:?}"
     );
-    assert!((other_ha - before).abs() < 0.005, "{other}: {other_ha} ha, kept {before} ha");
     assert_eq!(app.zones_measured("occupancy").await, 0, "nothing measured after the restart");
     // Older figures never replace newer ones.
     app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version - 1, "[]".into())]).await.unwrap();
