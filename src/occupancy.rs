@@ -166,7 +166,7 @@ pub(crate) fn pct(part: f64, whole: f64) -> Option<f64> {
 /// leasable land use, lease or reservation of the zone begins or ends in between. A zone's figures on any
 /// date are one such piece plus its status on that date, so a piece once measured answers every date it
 /// spans.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Measured {
     /// First date the piece holds (`None`: every date before `to`).
     pub from: Option<Date>,
@@ -555,7 +555,7 @@ pub async fn compute(
 /// Zones being measured are claimed ([`Claims`]): a computation that needs one waits for its figures.
 /// Whole answers are kept too ([`Answers`]).
 pub struct FiguresCache {
-    pieces: VersionedCache<String, Arc<Vec<Measured>>>,
+    pieces: VersionedCache<String, Arc<KeptPieces>>,
     claims: Claims,
     answers: Answers,
 }
@@ -598,8 +598,8 @@ fn weigh_answer(report: &Arc<OccupancyReport>) -> u32 {
 impl Default for FiguresCache {
     fn default() -> Self {
         FiguresCache {
-            pieces: VersionedCache::new(budget_bytes(0.25), |pieces| {
-                (pieces.len() * std::mem::size_of::<Measured>() + 32) as u32
+            pieces: VersionedCache::new(budget_bytes(0.25), |kept| {
+                u32::try_from(kept.len_bytes() + 64).unwrap_or(u32::MAX)
             }),
             claims: Claims::default(),
             answers: VersionedCache::new(budget_bytes(0.05), weigh_answer),
@@ -622,7 +622,7 @@ impl FiguresCache {
     }
 }
 
-/// What the store keeps per zone under this name ([`kept_text`]); the number is the revision of
+/// What the store keeps per zone under this name ([`KeptPieces`]); the number is the revision of
 /// [`measure`]'s formula and of the text's form, raised whenever either changes so that figures kept by
 /// an earlier landbank are measured again.
 pub const KEPT_KIND: &str = "occupancy/2";
@@ -702,8 +702,9 @@ async fn from_zones(
     let key = |(zone, _): &(Zone, Option<MultiPolygon>)| zone.code.clone();
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
         let cache = cache?;
-        let pieces = cache.pieces.peek(&zone.code, versions.of(&zone.code))?;
-        pieces.iter().any(|p| p.holds_on(at)).then(|| (zone.code.clone(), pieces.to_vec()))
+        let kept = cache.pieces.peek(&zone.code, versions.of(&zone.code))?;
+        kept.holding(at)?;
+        Some((zone.code.clone(), kept.to_vec().ok()?))
     };
     let publish = |measured: &[(String, Vec<Measured>)]| {
         if let Some(cache) = cache {
@@ -864,11 +865,10 @@ async fn kept_pieces(
     let codes: Vec<String> = zones.iter().map(|z| z.code.clone()).collect();
     let versions = store.zone_versions(&codes).await?;
     let version = |code: &str| versions.of(code);
-    let holding = |pieces: &[Measured]| pieces.iter().find(|p| p.holds_on(at)).cloned();
     let mut found = BTreeMap::new();
     let mut missing = Vec::new();
     for code in codes {
-        match cache.pieces.get(&code, version(&code)).and_then(|pieces| holding(&pieces)) {
+        match cache.pieces.get(&code, version(&code)).and_then(|kept| kept.holding(at)) {
             Some(piece) => {
                 found.insert(code, piece);
             }
@@ -883,12 +883,15 @@ async fn kept_pieces(
             continue;
         }
         // Text that does not parse is measured again and replaced, like a stale version.
-        let Ok(pieces) = from_kept_text(&text) else {
-            tracing::warn!(zone = %code, "kept occupancy figures do not parse; measuring again");
-            continue;
+        let kept = match KeptPieces::from_text(&text) {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!(zone = %code, "kept occupancy figures do not read ({e}); measuring again");
+                continue;
+            }
         };
-        let piece = holding(&pieces);
-        cache.pieces.put(code.clone(), kept_at, Arc::new(pieces));
+        let piece = kept.holding(at);
+        cache.pieces.put(code.clone(), kept_at, Arc::new(kept));
         if let Some(piece) = piece {
             found.insert(code, piece);
         }
@@ -911,116 +914,158 @@ fn keep_pieces(
         if version > started {
             continue;
         }
-        let pieces = cache.pieces.add_spans(
-            code.clone(),
-            version,
-            pieces.iter().cloned(),
-            |a, b| a.from == b.from,
-            |p| p.from,
-        );
-        entries.push((code.clone(), version, kept_text(&pieces)));
+        // The pieces kept before, but for those measured again (the same first date, the same span).
+        let mut all =
+            cache.pieces.peek(code, version).and_then(|kept| kept.to_vec().ok()).unwrap_or_default();
+        all.retain(|p| !pieces.iter().any(|n| n.from == p.from));
+        all.extend(pieces.iter().copied());
+        all.sort_by_key(|p| p.from);
+        let kept = KeptPieces::new(&all);
+        entries.push((code.clone(), version, kept.text()));
+        cache.pieces.put(code.clone(), version, Arc::new(kept));
     }
     entries
 }
 
-/// A zone's pieces as the store keeps them: bytes, in hexadecimal text, piece after piece. A zone
-/// measured on every date keeps hundreds of pieces, read back for every zone of a country after a
-/// restart, so they are written to be read fast (about seven times faster than named JSON) and whole
-/// (every number bit for bit). Each piece is a byte of flags, then what they say follows, little-endian:
-/// its first date (days from 1 January of year 1, `i32`), its last (the same), `planned_area_ha` and
-/// `leasable_ha` (`f64`, only where they differ from the piece before), `leased_ha` and `reserved_ha`
-/// (`f64`), its source (a byte, only where it differs).
-pub fn kept_text(pieces: &[Measured]) -> String {
-    let mut bytes = Vec::with_capacity(pieces.len() * 25);
-    let mut before: Option<&Measured> = None;
-    for p in pieces {
-        let changed = |f: fn(&Measured) -> f64| before.is_none_or(|b| f(b).to_bits() != f(p).to_bits());
-        let flags = [
-            p.from.is_some(),
-            p.to.is_some(),
-            changed(|m| m.planned_area_ha),
-            changed(|m| m.leasable_ha),
-            before.is_none_or(|b| b.source != p.source),
-        ];
-        bytes.push(flags.iter().enumerate().map(|(i, &f)| u8::from(f) << i).sum());
-        for date in [p.from, p.to].into_iter().flatten() {
-            bytes.extend(chrono::Datelike::num_days_from_ce(&date).to_le_bytes());
-        }
-        for (flag, ha) in [
-            (flags[2], p.planned_area_ha),
-            (flags[3], p.leasable_ha),
-            (true, p.leased_ha),
-            (true, p.reserved_ha),
-        ] {
-            if flag {
-                bytes.extend(ha.to_le_bytes());
+/// A zone's measured pieces as memory and the store keep them: bytes, piece after piece (in the store as
+/// hexadecimal text, [`KeptPieces::text`]). A zone measured on every date keeps hundreds of pieces, so
+/// they are kept at about half the size of [`Measured`] values, and the piece holding a date is found by
+/// reading them in order (a few hundred, about a microsecond); a restarted service reads a country's
+/// back without building them. Every number reads back bit for bit.
+///
+/// Each piece is a byte of flags, then what they say follows, little-endian: its first date (days from
+/// 1 January of year 1, `i32`), its last (the same), `planned_area_ha` and `leasable_ha` (`f64`, only
+/// where they differ from the piece before), `leased_ha` and `reserved_ha` (`f64`), its source (a byte,
+/// only where it differs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptPieces(Vec<u8>);
+
+impl KeptPieces {
+    /// `pieces` (in the order they are to be read back) as bytes.
+    pub fn new(pieces: &[Measured]) -> Self {
+        let mut bytes = Vec::with_capacity(pieces.len() * 25);
+        let mut before: Option<&Measured> = None;
+        for p in pieces {
+            let changed = |f: fn(&Measured) -> f64| before.is_none_or(|b| f(b).to_bits() != f(p).to_bits());
+            let flags = [
+                p.from.is_some(),
+                p.to.is_some(),
+                changed(|m| m.planned_area_ha),
+                changed(|m| m.leasable_ha),
+                before.is_none_or(|b| b.source != p.source),
+            ];
+            bytes.push(flags.iter().enumerate().map(|(i, &f)| u8::from(f) << i).sum());
+            for date in [p.from, p.to].into_iter().flatten() {
+                bytes.extend(chrono::Datelike::num_days_from_ce(&date).to_le_bytes());
             }
+            for (flag, ha) in [
+                (flags[2], p.planned_area_ha),
+                (flags[3], p.leasable_ha),
+                (true, p.leased_ha),
+                (true, p.reserved_ha),
+            ] {
+                if flag {
+                    bytes.extend(ha.to_le_bytes());
+                }
+            }
+            if flags[4] {
+                bytes.push(match p.source {
+                    Source::Measured => 0,
+                    Source::Declared => 1,
+                    Source::Mixed => 2,
+                });
+            }
+            before = Some(p);
         }
-        if flags[4] {
-            bytes.push(match p.source {
-                Source::Measured => 0,
-                Source::Declared => 1,
-                Source::Mixed => 2,
-            });
-        }
-        before = Some(p);
+        KeptPieces(bytes)
     }
-    let mut text = vec![0; bytes.len() * 2];
-    faster_hex::hex_encode(&bytes, &mut text).expect("two digits a byte");
-    String::from_utf8(text).expect("hexadecimal digits")
+
+    /// The pieces [`KeptPieces::text`] wrote, or what is wrong with the text (every piece is read once
+    /// to tell).
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let mut bytes = vec![0; text.len() / 2];
+        faster_hex::hex_decode(text.as_bytes(), &mut bytes).map_err(|e| format!("not hexadecimal: {e}"))?;
+        let kept = KeptPieces(bytes);
+        kept.pieces().try_for_each(|p| p.map(|_| ()))?;
+        Ok(kept)
+    }
+
+    /// The bytes as hexadecimal text, as the store keeps them.
+    pub fn text(&self) -> String {
+        let mut text = vec![0; self.0.len() * 2];
+        faster_hex::hex_encode(&self.0, &mut text).expect("two digits a byte");
+        String::from_utf8(text).expect("hexadecimal digits")
+    }
+
+    /// Bytes held.
+    pub fn len_bytes(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The pieces in order; the first that cannot be read is an error, and the last item.
+    pub fn pieces(&self) -> impl Iterator<Item = Result<Measured, String>> + '_ {
+        let (mut rest, mut before, mut failed) = (self.0.as_slice(), None::<Measured>, false);
+        std::iter::from_fn(move || {
+            if rest.is_empty() || failed {
+                return None;
+            }
+            let read = read_piece(&mut rest, before.as_ref());
+            match &read {
+                Ok(piece) => before = Some(*piece),
+                Err(_) => failed = true,
+            }
+            Some(read)
+        })
+    }
+
+    /// Every piece, or what is wrong with the bytes.
+    pub fn to_vec(&self) -> Result<Vec<Measured>, String> {
+        self.pieces().collect()
+    }
+
+    /// The piece holding `at` (`None`: none does, or the bytes cannot be read up to it).
+    pub fn holding(&self, at: Date) -> Option<Measured> {
+        self.pieces().map_while(Result::ok).find(|p| p.holds_on(at))
+    }
 }
 
-/// The pieces [`kept_text`] wrote, or what is wrong with the text.
-pub fn from_kept_text(text: &str) -> Result<Vec<Measured>, String> {
-    /// Bytes read from the front.
-    struct Bytes<'b>(&'b [u8]);
-    impl Bytes<'_> {
-        fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-            let (head, tail) = self.0.split_first_chunk::<N>().ok_or("cut short")?;
-            self.0 = tail;
-            Ok(*head)
-        }
-        fn date(&mut self, present: bool) -> Result<Option<Date>, String> {
-            if !present {
-                return Ok(None);
-            }
-            let days = i32::from_le_bytes(self.take()?);
-            Date::from_num_days_from_ce_opt(days).map(Some).ok_or_else(|| format!("day {days} is no date"))
-        }
-        fn ha(&mut self) -> Result<f64, String> {
-            Ok(f64::from_le_bytes(self.take()?))
-        }
+/// Reads one piece of [`KeptPieces`] from the front of `rest` (`before`: the piece before it).
+fn read_piece(rest: &mut &[u8], before: Option<&Measured>) -> Result<Measured, String> {
+    fn take<const N: usize>(rest: &mut &[u8]) -> Result<[u8; N], String> {
+        let (head, tail) = rest.split_first_chunk::<N>().ok_or("cut short")?;
+        *rest = tail;
+        Ok(*head)
     }
-    let mut bytes = vec![0; text.len() / 2];
-    faster_hex::hex_decode(text.as_bytes(), &mut bytes).map_err(|e| format!("not hexadecimal: {e}"))?;
-    let mut rest = Bytes(&bytes);
-    let mut pieces: Vec<Measured> = Vec::new();
-    while !rest.0.is_empty() {
-        let [flags] = rest.take()?;
-        let has = |i: u8| flags & (1 << i) != 0;
-        let (from, to) = (rest.date(has(0))?, rest.date(has(1))?);
-        let before = pieces.last();
-        let mut or_before = |i: u8, f: fn(&Measured) -> f64| match (has(i), before) {
-            (true, _) => rest.ha(),
-            (false, Some(b)) => Ok(f(b)),
-            (false, None) => Err("a first piece without its hectares".to_string()),
-        };
-        let planned_area_ha = or_before(2, |m| m.planned_area_ha)?;
-        let leasable_ha = or_before(3, |m| m.leasable_ha)?;
-        let (leased_ha, reserved_ha) = (rest.ha()?, rest.ha()?);
-        let source = match (has(4), before) {
-            (true, _) => match rest.take()? {
-                [0] => Source::Measured,
-                [1] => Source::Declared,
-                [2] => Source::Mixed,
-                [other] => return Err(format!("source {other} is unknown")),
-            },
-            (false, Some(b)) => b.source,
-            (false, None) => return Err("a first piece without its source".into()),
-        };
-        pieces.push(Measured { from, to, planned_area_ha, leasable_ha, leased_ha, reserved_ha, source });
-    }
-    Ok(pieces)
+    let [flags] = take(rest)?;
+    let has = |i: u8| flags & (1 << i) != 0;
+    let mut date = |i: u8| -> Result<Option<Date>, String> {
+        if !has(i) {
+            return Ok(None);
+        }
+        let days = i32::from_le_bytes(take(rest)?);
+        Date::from_num_days_from_ce_opt(days).map(Some).ok_or_else(|| format!("day {days} is no date"))
+    };
+    let (from, to) = (date(0)?, date(1)?);
+    let ha = |rest: &mut &[u8]| Ok::<f64, String>(f64::from_le_bytes(take(rest)?));
+    let mut or_before = |i: u8, f: fn(&Measured) -> f64| match (has(i), before) {
+        (true, _) => ha(rest),
+        (false, Some(b)) => Ok(f(b)),
+        (false, None) => Err("a first piece without its hectares".to_string()),
+    };
+    let planned_area_ha = or_before(2, |m| m.planned_area_ha)?;
+    let leasable_ha = or_before(3, |m| m.leasable_ha)?;
+    let (leased_ha, reserved_ha) = (ha(rest)?, ha(rest)?);
+    let source = match (has(4), before) {
+        (true, _) => match take(rest)? {
+            [0] => Source::Measured,
+            [1] => Source::Declared,
+            [2] => Source::Mixed,
+            [other] => return Err(format!("source {other} is unknown")),
+        },
+        (false, Some(b)) => b.source,
+        (false, None) => return Err("a first piece without its source".into()),
+    };
+    Ok(Measured { from, to, planned_area_ha, leasable_ha, leased_ha, reserved_ha, source })
 }
 
 /// A zone's spans as an entry for [`keep_in_store`]: (zone, version, the spans as JSON text); `None`,
@@ -1627,12 +1672,23 @@ mod tests {
         }
         // Written for the store and read back, bit for bit; text cut short or not written so is refused
         // (the zone is then measured again).
-        let text = kept_text(&pieces);
-        assert_eq!(from_kept_text(&text).unwrap(), pieces);
-        assert!(text.len() < pieces.len() * 60, "{} characters for {} pieces", text.len(), pieces.len());
-        assert!(from_kept_text(&text[..text.len() - 2]).is_err());
-        assert!(from_kept_text(&text[2..]).is_err());
-        assert!(from_kept_text("[{\"from\":null}]").is_err());
+        let kept = KeptPieces::new(&pieces);
+        let text = kept.text();
+        assert_eq!(KeptPieces::from_text(&text).unwrap(), kept);
+        assert_eq!(kept.to_vec().unwrap(), pieces);
+        for p in &pieces {
+            let on = p.from.unwrap_or(d("1990-01-01"));
+            assert_eq!(kept.holding(on), Some(*p));
+        }
+        assert!(
+            kept.len_bytes() < pieces.len() * 30,
+            "{} bytes for {} pieces",
+            kept.len_bytes(),
+            pieces.len()
+        );
+        assert!(KeptPieces::from_text(&text[..text.len() - 2]).is_err());
+        assert!(KeptPieces::from_text(&text[2..]).is_err());
+        assert!(KeptPieces::from_text("[{\"from\":null}]").is_err());
     }
 
     /// A zone whose overlapping leases would need a boolean operation on every date is measured on the

@@ -403,9 +403,9 @@ async fn kept_figures_outlive_a_restart(backend: Backend) {
     let measured = app.get(q).await.json();
     // The zone was measured on every date at once: one piece per span between the dates of its leases
     // and land use, following each other.
-    use landbank::occupancy::{from_kept_text, kept_text};
+    use landbank::occupancy::KeptPieces;
     let (version, text) = app.store.kept(KEPT_KIND, &zone).await.unwrap().remove("BN-QV3").unwrap();
-    let mut pieces = from_kept_text(&text).unwrap();
+    let mut pieces = KeptPieces::from_text(&text).unwrap().to_vec().unwrap();
     assert!(pieces.len() > 3, "{pieces:?}");
     assert!(pieces[0].from.is_none() && pieces[pieces.len() - 1].to.is_none(), "every date: {pieces:?}");
     for pair in pieces.windows(2) {
@@ -418,7 +418,7 @@ async fn kept_figures_outlive_a_restart(backend: Backend) {
 
     // Altered behind the service's back, so that only a read of the kept piece can answer 1 ha.
     pieces[holding].leased_ha = 1.0;
-    app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version, kept_text(&pieces))]).await.unwrap();
+    app.store.keep(KEPT_KIND, &[("BN-QV3".into(), version, KeptPieces::new(&pieces).text())]).await.unwrap();
     app.restart();
     assert_eq!(app.get(q).await.json()["leased_ha"], 1.0);
     let from = pieces[holding].from.expect("the demo's leases give the piece a first day");
