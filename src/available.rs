@@ -71,9 +71,7 @@ mod polygon_wkb {
         let wkb = geo::Geometry::Polygon(polygon.clone())
             .to_wkb(CoordDimensions::xy())
             .map_err(<S::Error as ser::Error>::custom)?;
-        let mut text = Vec::with_capacity(2 * wkb.len());
-        crate::spatial::push_hex(&wkb, &mut text);
-        s.serialize_str(std::str::from_utf8(&text).expect("hexadecimal digits are ASCII"))
+        s.serialize_str(&faster_hex::hex_string(&wkb))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Polygon, D::Error> {

@@ -192,12 +192,18 @@ impl Measured {
 /// `signed_on`, `start_on` and `end_on` ([`Lease::state_at`]), leasable land on its `valid_from` and
 /// `valid_to` ([`LandUse::valid_at`]).
 pub fn span_around(land_use: &[(LandUse, MultiPolygon)], leases: &[(Lease, MultiPolygon)], at: Date) -> Span {
+    Span::around(&change_dates(land_use, leases), at)
+}
+
+/// The dates of [`span_around`], ascending, each once.
+fn change_dates(land_use: &[(LandUse, MultiPolygon)], leases: &[(Lease, MultiPolygon)]) -> Vec<Date> {
     let land =
         land_use.iter().filter(|(lu, _)| lu.is_leasable()).flat_map(|(lu, _)| [lu.valid_from, lu.valid_to]);
     let held = leases.iter().flat_map(|(l, _)| [l.signed_on, l.start_on, l.end_on]);
-    let mut span = Span::default();
-    span.narrow(at, land.chain(held).flatten());
-    span
+    let mut dates: Vec<Date> = land.chain(held).flatten().collect();
+    dates.sort_unstable();
+    dates.dedup();
+    dates
 }
 
 /// Dates `from` (inclusive) to `to` (exclusive); `None` is open.
@@ -218,6 +224,17 @@ impl Span {
                 self.to = Some(self.to.map_or(d, |t| t.min(d)));
             }
         }
+    }
+
+    /// The `i`th span between `dates` (ascending, each once): from the one before `i` to `dates[i]`;
+    /// `0` is every date before the first, `dates.len()` every date from the last.
+    fn nth(dates: &[Date], i: usize) -> Span {
+        Span { from: i.checked_sub(1).map(|i| dates[i]), to: dates.get(i).copied() }
+    }
+
+    /// The span between `dates` (ascending, each once) that holds `at`.
+    fn around(dates: &[Date], at: Date) -> Span {
+        Span::nth(dates, dates.partition_point(|d| *d <= at))
     }
 
     /// Whether `at` falls in the span.
@@ -295,14 +312,10 @@ impl<'a> Ledger<'a> {
         land_use: &'a [(LandUse, MultiPolygon)],
         leases: &'a [(Lease, MultiPolygon)],
     ) -> Self {
+        let dates = change_dates(land_use, leases);
         let land_use: Vec<_> = land_use.iter().filter(|(lu, _)| lu.is_leasable()).collect();
         let areas = leases.iter().map(|(l, g)| l.area_ha.unwrap_or_else(|| area_ha(g))).collect();
         let shapes: Vec<&MultiPolygon> = leases.iter().map(|(_, g)| g).collect();
-        let land = land_use.iter().flat_map(|(lu, _)| [lu.valid_from, lu.valid_to]);
-        let held = leases.iter().flat_map(|(l, _)| [l.signed_on, l.start_on, l.end_on]);
-        let mut dates: Vec<Date> = land.chain(held).flatten().collect();
-        dates.sort_unstable();
-        dates.dedup();
         let planned_area_ha = match boundary {
             Some(b) => area_ha(b),
             None => zone.declared_area_ha.unwrap_or(0.0),
@@ -321,14 +334,13 @@ impl<'a> Ledger<'a> {
 
     /// The span of dates holding `at` on which nothing of the zone begins or ends ([`span_around`]).
     fn span(&self, at: Date) -> Span {
-        let i = self.dates.partition_point(|d| *d <= at);
-        Span { from: i.checked_sub(1).map(|i| self.dates[i]), to: self.dates.get(i).copied() }
+        Span::around(&self.dates, at)
     }
 
     /// Every span of the zone's dates, in order, with a date each holds.
     fn spans(&self) -> impl Iterator<Item = (Span, Date)> + '_ {
         (0..=self.dates.len()).map(|i| {
-            let span = Span { from: i.checked_sub(1).map(|i| self.dates[i]), to: self.dates.get(i).copied() };
+            let span = Span::nth(&self.dates, i);
             let on = span.from.or_else(|| span.to.and_then(|d| d.pred_opt())).unwrap_or_default();
             (span, on)
         })
@@ -930,7 +942,7 @@ fn keep_pieces(
 /// A zone's measured pieces as memory and the store keep them: bytes, piece after piece (in the store as
 /// hexadecimal text, [`KeptPieces::text`]). A zone measured on every date keeps hundreds of pieces, so
 /// they are kept at about half the size of [`Measured`] values, and the piece holding a date is found by
-/// reading them in order (a few hundred, about a microsecond); a restarted service reads a country's
+/// reading them in order (a few hundred a zone); a restarted service reads a country's
 /// back without building them. Every number reads back bit for bit.
 ///
 /// Each piece is a byte of flags, then what they say follows, little-endian: its first date (days from
@@ -983,18 +995,14 @@ impl KeptPieces {
     /// The pieces [`KeptPieces::text`] wrote, or what is wrong with the text (every piece is read once
     /// to tell).
     pub fn from_text(text: &str) -> Result<Self, String> {
-        let mut bytes = vec![0; text.len() / 2];
-        faster_hex::hex_decode(text.as_bytes(), &mut bytes).map_err(|e| format!("not hexadecimal: {e}"))?;
-        let kept = KeptPieces(bytes);
+        let kept = KeptPieces(spatial::hex_bytes(text).map_err(|e| format!("not hexadecimal: {e}"))?);
         kept.pieces().try_for_each(|p| p.map(|_| ()))?;
         Ok(kept)
     }
 
     /// The bytes as hexadecimal text, as the store keeps them.
     pub fn text(&self) -> String {
-        let mut text = vec![0; self.0.len() * 2];
-        faster_hex::hex_encode(&self.0, &mut text).expect("two digits a byte");
-        String::from_utf8(text).expect("hexadecimal digits")
+        faster_hex::hex_string(&self.0)
     }
 
     /// Bytes held.

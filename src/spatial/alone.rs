@@ -191,6 +191,9 @@ impl<'a> Land<'a> {
     /// For each of `shapes`, whether it is alone: one convex polygon without holes, inside the land,
     /// apart from every other shape. The area of the union of any alone shapes clipped to the land is
     /// the sum of their areas; the union of the other shapes clipped to the land overlaps none of them.
+    /// Measuring decides this per date from [`Land::holds_each`] and [`neighbours`]; this is the
+    /// definition tests check against.
+    #[cfg(test)]
     pub fn alone(&self, shapes: &[&MultiPolygon]) -> Vec<bool> {
         let held = self.holds_each(shapes);
         neighbours(shapes).iter().zip(held).map(|(n, held)| held && n.is_empty()).collect()
@@ -200,7 +203,7 @@ impl<'a> Land<'a> {
 /// For each of `shapes`, the others (by index, ascending) it may overlap by more than the tolerance
 /// band: those whose boxes meet its box, but for the ones that, like it, are one convex polygon without
 /// holes and lie apart from it. Among shapes the land holds ([`Land::holds_each`]), those with no
-/// neighbour in a subset are alone in that subset: this is [`Land::alone`] decided once for every subset.
+/// neighbour in a subset are alone in that subset: their union clipped to the land is the sum of their areas, decided once for every subset.
 pub fn neighbours(shapes: &[&MultiPolygon]) -> Vec<Vec<usize>> {
     let rings: Vec<Option<Vec<Coord>>> = shapes.iter().map(|s| convex(s)).collect();
     let boxes = shapes.iter().enumerate().filter_map(|(i, s)| {

@@ -11,7 +11,7 @@ use thiserror::Error;
 mod alone;
 mod wkb;
 pub use alone::{Land, TOLERANCE_DEG, neighbours, overlapping};
-pub use wkb::{from_hex, parse_wkb, push_hex, wkb_to_geojson, write_geojson as write_wkb_geojson};
+pub use wkb::{from_hex, hex_bytes, parse_wkb, push_hex, wkb_to_geojson, write_geojson as write_wkb_geojson};
 
 /// Square metres in one hectare.
 pub const M2_PER_HA: f64 = 10_000.0;

@@ -41,16 +41,20 @@ pub fn push_hex(wkb: &[u8], out: &mut Vec<u8>) {
     faster_hex::hex_encode(wkb, &mut out[start..]).expect("two characters a byte");
 }
 
+/// The bytes of hexadecimal text (WKB, kept figures), or why it is not hexadecimal.
+pub fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    if !text.len().is_multiple_of(2) {
+        return Err(format!("{} hexadecimal digits, an odd number", text.len()));
+    }
+    let mut bytes = vec![0; text.len() / 2];
+    faster_hex::hex_decode(text.as_bytes(), &mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
 /// The WKB bytes of hexadecimal text ([`push_hex`]), or why it is not hexadecimal WKB (the reason a
 /// corrupt row or kept piece is reported with).
 pub fn from_hex(text: &str) -> Result<Vec<u8>, String> {
-    let not_wkb = |why: String| format!("its geometry is not hexadecimal WKB: {why}");
-    if !text.len().is_multiple_of(2) {
-        return Err(not_wkb(format!("{} hexadecimal digits, an odd number", text.len())));
-    }
-    let mut bytes = vec![0; text.len() / 2];
-    faster_hex::hex_decode(text.as_bytes(), &mut bytes).map_err(|e| not_wkb(e.to_string()))?;
-    Ok(bytes)
+    hex_bytes(text).map_err(|why| format!("its geometry is not hexadecimal WKB: {why}"))
 }
 
 /// Polygonal WKB read into `geo` (a Polygon as a one-part MultiPolygon).

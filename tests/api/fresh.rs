@@ -171,9 +171,12 @@ async fn a_province_from_its_own_files_on_an_empty_database(backend: Backend) {
         let router = landbank::http::router(landbank::http::AppState::new(store.clone()));
         TestApp::from_parts(store.clone(), router, db.clone(), tempfile::tempdir().unwrap())
     };
+    // A past date too (the board's lease signed, not yet started): the import measured occupancy on
+    // every date of its zones, so it is read as well, and afresh it comes with today's measure.
     let questions = [
         ("/occupancy?province_code=VN2025-33", "occupancy"),
         ("/available?province_code=VN2025-33", "available"),
+        ("/occupancy?at=2016-02-15", "occupancy"),
     ];
     let app = started(&store);
     let mut kept = Vec::new();
