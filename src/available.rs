@@ -21,7 +21,7 @@ use crate::domain::{
     ClearanceParcel, ClearanceStatus, Date, LandUse, Lease, LeaseState, LeaseStatus, Plot, Zone,
 };
 use crate::occupancy::OccupancyError;
-use crate::spatial::{area_ha, clip, subtract, subtract_all, union_all};
+use crate::spatial::{area_ha, clip, subtract_all, union_all};
 use crate::store::{Columns, JsonRows, Store, StoreError, Within};
 
 /// Pieces below this many hectares are dropped (and counted) unless a query says otherwise.
@@ -147,11 +147,10 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     };
     let held: Vec<&MultiPolygon> =
         inputs.leases.iter().filter(|(l, _)| l.state_at(at) != LeaseState::None).map(|(_, g)| g).collect();
-    // Leasable land less the union of held leases, in two operations: one difference from all the leases
-    // at once gives the same land, but may draw a piece's outline touching itself where two leases meet
-    // at a corner, which is not a valid polygon to serve (or to reserve back).
-    // Snapped onto the grid pages are written at, so that a piece served is the piece measured, and valid.
-    let available = crate::spatial::on_served_grid(&subtract(&leasable, &union_all(held.iter().copied())));
+    // Leasable land less every held lease, in one operation on the grid pages are written at: a piece
+    // served is the piece measured, and valid (an outline touching itself where two leases meet at a
+    // corner is split, so that a piece can be reserved back).
+    let available = crate::spatial::subtract_on_served_grid(&leasable, held.iter().copied());
 
     let cleared = union_all(
         inputs
@@ -167,7 +166,8 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
     );
     let ready_land = clip(&cleared, &infra);
 
-    let mut plot_codes = plots_on_pieces(inputs, &leasable, &held, &available);
+    let plots = inputs.plots.iter().map(|(_, g)| g);
+    let mut plots_on = shapes_on_pieces(plots, &leasable, &held, &available);
     // Land taken back: leases a termination or revocation ended on or before the date.
     let recovered: Vec<(&Lease, &MultiPolygon)> = inputs
         .leases
@@ -176,6 +176,8 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
         .filter(|(l, _)| l.end_on.is_some_and(|d| d <= at))
         .map(|(l, g)| (l, g))
         .collect();
+    let mut recovered_on_pieces =
+        shapes_on_pieces(recovered.iter().map(|(_, g)| *g), &leasable, &held, &available);
     let leasable_ha = area_ha(&leasable);
     let mut n = 0;
     for (index, polygon) in available.0.into_iter().enumerate() {
@@ -207,18 +209,20 @@ pub fn zone_available(inputs: &ZoneInputs, at: Date, min_piece_ha: f64) -> ZoneA
         let cleared_ha = area_ha(&clip(&piece, &cleared));
         let infra_ready_ha = area_ha(&clip(&piece, &infra));
         let ready_ha = area_ha(&clip(&piece, &ready_land));
-        let plot_codes = std::mem::take(&mut plot_codes[index]);
+        let plot_codes = std::mem::take(&mut plots_on[index])
+            .into_iter()
+            .map(|i| inputs.plots[i].0.code.clone())
+            .collect();
         let mut recovered_from = Vec::new();
         let mut recovered_on: Option<Date> = None;
-        for (lease, g) in &recovered {
-            if area_ha(&clip(&piece, g)) > ONE_M2_HA {
-                if let Some(project) = &lease.project_id
-                    && !recovered_from.contains(project)
-                {
-                    recovered_from.push(project.clone());
-                }
-                recovered_on = recovered_on.max(lease.end_on);
+        for i in std::mem::take(&mut recovered_on_pieces[index]) {
+            let lease = recovered[i].0;
+            if let Some(project) = &lease.project_id
+                && !recovered_from.contains(project)
+            {
+                recovered_from.push(project.clone());
             }
+            recovered_on = recovered_on.max(lease.end_on);
         }
         result.pieces.push(Piece {
             id: format!("{}-A{n}", zone.code),
@@ -259,18 +263,19 @@ pub fn span_around(inputs: &ZoneInputs, at: Date) -> crate::occupancy::Span {
     span
 }
 
-/// The codes of the plots each piece of `available` holds more than 1 m² of, by piece.
+/// For each piece of `available`, the indices of the `shapes` (plots, ended leases) it holds more than
+/// 1 m² of, in the order of `shapes`.
 ///
-/// A plot's free part is the plot less the held leases around it (found through an R-tree of their
+/// A shape's free part is the shape less the held leases around it (found through an R-tree of their
 /// boxes), clipped to the leasable land; each part of it lies in exactly one piece, found by a point inside
-/// the part. That is one small boolean operation per plot, instead of one per plot and piece against a
+/// the part. That is one small boolean operation per shape, instead of one per shape and piece against a
 /// piece that may hold a whole zone's road network with a hole for every lease.
-fn plots_on_pieces(
-    inputs: &ZoneInputs,
+fn shapes_on_pieces<'a>(
+    shapes: impl IntoIterator<Item = &'a MultiPolygon>,
     leasable: &MultiPolygon,
     held: &[&MultiPolygon],
     available: &MultiPolygon,
-) -> Vec<Vec<String>> {
+) -> Vec<Vec<usize>> {
     use geo::BoundingRect;
     use rstar::primitives::{GeomWithData, Rectangle};
     let envelope = |g: &MultiPolygon| {
@@ -284,16 +289,22 @@ fn plots_on_pieces(
             .0
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| Some(GeomWithData::new(envelope(&MultiPolygon(vec![p.clone()]))?, i)))
+            .filter_map(|(i, p)| {
+                let r = p.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
+            })
             .collect(),
     );
     let leasable_only = [leasable];
     let land = crate::spatial::Land::new(&leasable_only, None);
-    let mut codes: Vec<Vec<String>> = vec![Vec::new(); available.0.len()];
-    for (plot, geometry) in &inputs.plots {
-        let Some(plot_box) = envelope(geometry) else { continue };
+    let mut found: Vec<Vec<usize>> = vec![Vec::new(); available.0.len()];
+    for (index, geometry) in shapes.into_iter().enumerate() {
+        let Some(shape_box) = envelope(geometry) else { continue };
         let around: Vec<&MultiPolygon> = held_tree
-            .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&plot_box))
+            .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&shape_box))
             .map(|e| held[e.data])
             .collect();
         // A plot held under a lease drawn on it (the usual lease: its geometry copied from the plot)
@@ -318,13 +329,13 @@ fn plots_on_pieces(
                 .map(|e| e.data)
                 .find(|&i| available.0[i].intersects(&inside));
             if let Some(i) = piece
-                && codes[i].last() != Some(&plot.code)
+                && found[i].last() != Some(&index)
             {
-                codes[i].push(plot.code.clone());
+                found[i].push(index);
             }
         }
     }
-    codes
+    found
 }
 
 /// Geodesic distance in km from `point` to the nearest point of `piece` (0 inside it). The nearest point is
@@ -399,7 +410,7 @@ impl Cache {
 
 /// What the store keeps per zone under this name; the number is the revision of [`zone_available`]'s
 /// formula, raised whenever it changes so that land kept by an earlier landbank is computed again.
-pub const KEPT_KIND: &str = "available/2";
+pub const KEPT_KIND: &str = "available/3";
 
 /// Bytes a zone's pieces hold, about: 16 per coordinate and a little per piece.
 fn weigh(a: &ZoneAvailability) -> u32 {
@@ -417,11 +428,14 @@ async fn read_inputs(
 ) -> Result<ChunkRows, StoreError> {
     let codes: Vec<String> = zones.iter().map(|(z, _)| z.code.clone()).collect();
     let within = Within::FieldIn("zone_code", &codes);
+    // Every field but no stored area (the land is measured here); of plots, only what a piece names.
+    let fields = Columns { fields: None, area: false, geometry: true };
+    let plot_fields = Columns::only(&["code", "zone_code", "infra_ready_on"], true);
     Ok([
-        store.json_rows(&collections::LAND_USE, within, Columns::ALL).await?,
-        store.json_rows(&collections::LEASES, within, Columns::ALL).await?,
-        store.json_rows(&collections::CLEARANCE_PARCELS, within, Columns::ALL).await?,
-        store.json_rows(&collections::PLOTS, within, Columns::ALL).await?,
+        store.json_rows(&collections::LAND_USE, within, fields).await?,
+        store.json_rows(&collections::LEASES, within, fields).await?,
+        store.json_rows(&collections::CLEARANCE_PARCELS, within, fields).await?,
+        store.json_rows(&collections::PLOTS, within, plot_fields).await?,
     ])
 }
 

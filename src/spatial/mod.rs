@@ -252,27 +252,59 @@ pub const SERVED_GRID_PER_DEGREE: f64 = 1e7;
 /// keeping OGC-valid polygons (an outline touching itself is split): what is served is then exactly
 /// what was measured, and valid. Assumes longitudes and latitudes (within ±200° of the outline's centre).
 pub fn on_served_grid(geometry: &MultiPolygon) -> MultiPolygon {
+    subtract_on_served_grid(geometry, std::iter::empty())
+}
+
+/// The part of `land` outside every one of `taken` (which may overlap one another), on the served grid
+/// and valid there, as [`on_served_grid`] makes it: `land`'s and `taken`'s rings are snapped onto the
+/// grid and the difference is one overlay in whole grid units, where the union of `taken`, the difference
+/// and the snapping were three operations. The land differs from theirs only by where the grid's
+/// centimetre moves an edge. Rings below [`SLIVER_M2`] are dropped, as [`clean`] drops them.
+///
+/// A point is taken when any of `taken` covers it: every polygon counts the same way round (non-zero
+/// winding over rings each put the way their role needs), so overlapping parts count once, and a
+/// polygon drawn clockwise takes its land as one drawn counter-clockwise does.
+pub fn subtract_on_served_grid<'a>(
+    land: &MultiPolygon,
+    taken: impl IntoIterator<Item = &'a MultiPolygon>,
+) -> MultiPolygon {
     use i_overlay::core::fill_rule::FillRule;
     use i_overlay::core::overlay::{IntOverlayOptions, Overlay, ShapeType};
     use i_overlay::core::overlay_rule::OverlayRule;
     use i_overlay::core::solver::Solver;
     use i_overlay::i_float::int::point::IntPoint;
-    let Some(bounds) = geometry.bounding_rect() else { return geometry.clone() };
+    let Some(bounds) = land.bounding_rect() else { return land.clone() };
     // A whole degree as the origin keeps the grid aligned with the decimals written.
     let (ox, oy) = (bounds.center().x.round(), bounds.center().y.round());
     let grid = |v: f64, o: f64| ((v - o) * SERVED_GRID_PER_DEGREE).round() as i32;
-    let points: usize = geometry.0.iter().map(|p| p.exterior().0.len() + p.interiors().len() * 8).sum();
+    let points: usize = land.0.iter().map(|p| p.exterior().0.len() + p.interiors().len() * 8).sum();
     let mut overlay = Overlay::new_custom(points, IntOverlayOptions::ogc(), Solver::default());
-    for polygon in &geometry.0 {
-        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-            let open = &ring.0[..ring.0.len().saturating_sub(1)];
-            let contour: Vec<IntPoint> =
-                open.iter().map(|c| IntPoint::new(grid(c.x, ox), grid(c.y, oy))).collect();
-            overlay.add_contour(&contour, ShapeType::Subject);
+    let mut add = |geometry: &MultiPolygon, shape: ShapeType| {
+        for polygon in &geometry.0 {
+            let rings = std::iter::once((polygon.exterior(), true))
+                .chain(polygon.interiors().iter().map(|h| (h, false)));
+            for (ring, outer) in rings {
+                let open = &ring.0[..ring.0.len().saturating_sub(1)];
+                let mut contour: Vec<IntPoint> =
+                    open.iter().map(|c| IntPoint::new(grid(c.x, ox), grid(c.y, oy))).collect();
+                // Twice the signed area, in grid units: outlines one way round, holes the other.
+                let twice: i64 = contour
+                    .iter()
+                    .zip(contour.iter().cycle().skip(1))
+                    .map(|(a, b)| i64::from(a.x) * i64::from(b.y) - i64::from(b.x) * i64::from(a.y))
+                    .sum();
+                if (twice < 0) == outer {
+                    contour.reverse();
+                }
+                overlay.add_contour(&contour, shape);
+            }
         }
+    };
+    add(land, ShapeType::Subject);
+    for t in taken {
+        add(t, ShapeType::Clip);
     }
-    // Even-odd: a hole is a hole whichever way its ring runs.
-    let shapes = overlay.overlay(OverlayRule::Subject, FillRule::EvenOdd);
+    let shapes = overlay.overlay(OverlayRule::Difference, FillRule::NonZero);
     let ring = |contour: &Vec<IntPoint>| {
         let mut coords: Vec<Coord> = contour
             .iter()
@@ -284,7 +316,7 @@ pub fn on_served_grid(geometry: &MultiPolygon) -> MultiPolygon {
         coords.extend(coords.first().copied());
         LineString(coords)
     };
-    MultiPolygon(
+    clean(MultiPolygon(
         shapes
             .iter()
             .filter_map(|shape| {
@@ -292,7 +324,7 @@ pub fn on_served_grid(geometry: &MultiPolygon) -> MultiPolygon {
                 Some(Polygon::new(ring(outline), holes.iter().map(ring).collect()))
             })
             .collect(),
-    )
+    ))
 }
 
 /// The part of `a` outside all of `parts`, which may overlap: one boolean operation (counting a point
@@ -601,6 +633,50 @@ impl<'de> serde::Deserialize<'de> for Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Land less leases that overlap, that are drawn either way round, and that meet at a corner: each
+    /// leased point is taken once, the pieces are valid and on the grid, and they measure what the union
+    /// and the difference measured.
+    #[test]
+    fn land_less_overlapping_leases_drawn_either_way_is_one_valid_operation() {
+        let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
+            MultiPolygon(vec![geo::Rect::new((106.0 + x0, 21.0 + y0), (106.0 + x1, 21.0 + y1)).to_polygon()])
+        };
+        let land = rect(0.0, 0.0, 0.01, 0.01);
+        let clockwise = |m: MultiPolygon| m.orient(Direction::Reversed);
+        let leases = [
+            rect(0.001, 0.001, 0.004, 0.004),
+            // Overlaps the first, drawn clockwise: opposite windings must not cancel in the overlap.
+            clockwise(rect(0.003, 0.003, 0.005, 0.005)),
+            // Meets the first at its corner only: the outline between them would touch itself.
+            rect(0.004, 0.0, 0.006, 0.001),
+            // Reaches out of the land.
+            rect(0.009, 0.009, 0.012, 0.012),
+        ];
+        let free = subtract_on_served_grid(&land, leases.iter());
+        assert!(free.is_valid(), "{:?}", free.check_validation());
+        // (The union's operation takes its polygons counter-clockwise, as stored records are.)
+        let oriented: Vec<MultiPolygon> = leases.iter().map(|l| l.orient(Direction::Default)).collect();
+        let expected = subtract(&land, &union_all(oriented.iter()));
+        assert!(
+            (area_ha(&free) - area_ha(&expected)).abs() < 1e-4,
+            "{} {}",
+            area_ha(&free),
+            area_ha(&expected)
+        );
+        for lease in &leases {
+            assert!(area_ha(&clip(&free, lease)) < 1e-6, "a lease's land is left free");
+        }
+        for c in free
+            .0
+            .iter()
+            .flat_map(|p| p.exterior().0.iter().chain(p.interiors().iter().flat_map(|r| r.0.iter())))
+        {
+            assert_eq!(((c.x * 1e7).round() / 1e7, (c.y * 1e7).round() / 1e7), (c.x, c.y), "on the grid");
+        }
+        // Nothing taken: the land itself, on the grid.
+        assert!((area_ha(&subtract_on_served_grid(&land, [])) - area_ha(&land)).abs() < 1e-6);
+    }
 
     /// An outline whose thin part rounding to 7 decimals folds over itself comes out valid, on the grid,
     /// with the same area (within what a centimetre's grid moves).
