@@ -324,10 +324,17 @@ fn shapes_on_pieces<'a>(
             }
             let Some(inside) = crate::spatial::inside_point(&part) else { continue };
             let at_point = Rectangle::from_corners([inside.x(), inside.y()], [inside.x(), inside.y()]);
-            let piece = piece_tree
+            // The part is free land, so it lies in a piece: when only one piece's box holds the point,
+            // that is the piece, with no walk round its outline (a road network's, with a hole for every
+            // lease, is thousands of vertices).
+            let candidates: Vec<usize> = piece_tree
                 .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(&at_point))
                 .map(|e| e.data)
-                .find(|&i| available.0[i].intersects(&inside));
+                .collect();
+            let piece = match candidates[..] {
+                [only] => Some(only),
+                _ => candidates.into_iter().find(|&i| available.0[i].intersects(&inside)),
+            };
             if let Some(i) = piece
                 && found[i].last() != Some(&index)
             {
