@@ -613,8 +613,9 @@ async fn from_zones(
     // Zone by zone, a chunk at a time, as occupancy does: each chunk's land use, leases, parcels and
     // plots are read, computed on a blocking thread while the next chunks are read, and let go — memory
     // holds a few chunks' rows, never a whole province's. Each zone computed is made findable as its
-    // chunk ends, for a computation waiting for it; the store keeps them all at the end.
-    let entries = std::sync::Mutex::new(Vec::new());
+    // chunk ends, for a computation waiting for it, and goes to be kept in the store
+    // ([`crate::occupancy::Keeper`]).
+    let keeper = crate::occupancy::Keeper::new(store, KEPT_KIND, "available land");
     let claim_key = |(zone, _): &(Zone, Option<MultiPolygon>)| format!("{}/{}", zone.code, min_piece_ha);
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
         cache.zones.peek(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
@@ -636,7 +637,7 @@ async fn from_zones(
                 ));
             }
         }
-        entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(kept);
+        keeper.add(kept);
     };
     let shared =
         crate::occupancy::Shared { claims: &cache.claims, key: &claim_key, found: &found, publish: &publish };
@@ -659,8 +660,7 @@ async fn from_zones(
     for zone in finished {
         results.insert(zone.zone_code.clone(), zone);
     }
-    let entries = entries.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    crate::occupancy::keep_in_store(store, KEPT_KIND, &entries, "available land").await;
+    keeper.finish().await;
     crate::cache::give_back_memory(missing.len());
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
 }

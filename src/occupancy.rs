@@ -709,8 +709,8 @@ async fn from_zones(
     let (at, recorded_at_us) = (query.at, query.recorded_at_us);
     let stale_zones = stale.len();
     // Each zone measured is made findable as its chunk ends (in memory, unless it changed after
-    // `started`), so that a computation waiting for it finds it; the store keeps them all at the end.
-    let entries = std::sync::Mutex::new(Vec::new());
+    // `started`), so that a computation waiting for it finds it, and goes to be kept in the store ([`Keeper`]).
+    let keeper = cache.map(|_| Keeper::new(store, KEPT_KIND, "occupancy figures"));
     let key = |(zone, _): &(Zone, Option<MultiPolygon>)| zone.code.clone();
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
         let cache = cache?;
@@ -719,9 +719,8 @@ async fn from_zones(
         Some((zone.code.clone(), kept.to_vec().ok()?))
     };
     let publish = |measured: &[(String, Vec<Measured>)]| {
-        if let Some(cache) = cache {
-            let kept = keep_pieces(cache, measured, &versions, started);
-            entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(kept);
+        if let (Some(cache), Some(keeper)) = (cache, &keeper) {
+            keeper.add(keep_pieces(cache, measured, &versions, started));
         }
     };
     let shared =
@@ -756,8 +755,9 @@ async fn from_zones(
     .await?
     .into_iter()
     .collect();
-    let entries = entries.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    keep_in_store(store, KEPT_KIND, &entries, "occupancy figures").await;
+    if let Some(keeper) = keeper {
+        keeper.finish().await;
+    }
     crate::cache::give_back_memory(stale_zones);
     measured.extend(computed.into_iter().filter_map(|(code, pieces)| {
         let piece = pieces.into_iter().find(|p| p.holds_on(at))?;
@@ -1089,6 +1089,64 @@ pub(crate) fn store_entry<S: Serialize>(
         Err(e) => {
             tracing::warn!(zone = %code, "{what} not kept: {e}");
             None
+        }
+    }
+}
+
+/// Bytes of text a [`Keeper`] gathers before writing them.
+const KEEP_BATCH_BYTES: usize = 16 << 20;
+
+/// Entries for [`keep_in_store`]: (zone, its data version, the text).
+type Entries = Vec<(String, i64, String)>;
+
+/// Per-zone results kept in the store a batch at a time as a computation works them out, each batch one
+/// write ([`keep_in_store`]) made by one background task while the computation goes on: memory holds a
+/// batch of text, never a country's (a new date's available land of 1,000,000 plots is hundreds of MB
+/// of text, held whole until the end before). A computation that stops early has kept what it sent.
+pub(crate) struct Keeper {
+    /// The batch being gathered and its bytes of text.
+    batch: std::sync::Mutex<(Entries, usize)>,
+    sender: tokio::sync::mpsc::UnboundedSender<Entries>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl Keeper {
+    /// A keeper of results of `kind` (`what` names them in logs).
+    pub(crate) fn new(store: &Arc<dyn Store>, kind: &'static str, what: &'static str) -> Self {
+        let (sender, mut batches) = tokio::sync::mpsc::unbounded_channel::<Entries>();
+        let store = store.clone();
+        let writer = tokio::spawn(async move {
+            while let Some(batch) = batches.recv().await {
+                keep_in_store(&store, kind, &batch, what).await;
+            }
+        });
+        Keeper { batch: std::sync::Mutex::new((Vec::new(), 0)), sender, writer }
+    }
+
+    /// Adds entries (zone, its data version, the text); a batch of [`KEEP_BATCH_BYTES`] goes to be written.
+    pub(crate) fn add(&self, entries: impl IntoIterator<Item = (String, i64, String)>) {
+        let mut batch = self.batch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for entry in entries {
+            batch.1 += entry.2.len();
+            batch.0.push(entry);
+        }
+        if batch.1 >= KEEP_BATCH_BYTES {
+            let full = std::mem::take(&mut batch.0);
+            batch.1 = 0;
+            // The writer ends only once every sender is gone: it is there to receive.
+            let _ = self.sender.send(full);
+        }
+    }
+
+    /// Writes what is left and waits until every batch is written (or given up, see [`Store::keep`]).
+    pub(crate) async fn finish(self) {
+        let rest = self.batch.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).0;
+        if !rest.is_empty() {
+            let _ = self.sender.send(rest);
+        }
+        drop(self.sender);
+        if let Err(e) = self.writer.await {
+            tracing::warn!("figures not kept in the store: {e}");
         }
     }
 }
