@@ -1106,6 +1106,8 @@ type Entries = Vec<(String, i64, String)>;
 pub(crate) struct Keeper {
     /// The batch being gathered and its bytes of text.
     batch: std::sync::Mutex<(Entries, usize)>,
+    /// Bytes of text from which a batch is written.
+    batch_bytes: usize,
     sender: tokio::sync::mpsc::UnboundedSender<Entries>,
     writer: tokio::task::JoinHandle<()>,
 }
@@ -1113,6 +1115,16 @@ pub(crate) struct Keeper {
 impl Keeper {
     /// A keeper of results of `kind` (`what` names them in logs).
     pub(crate) fn new(store: &Arc<dyn Store>, kind: &'static str, what: &'static str) -> Self {
+        Keeper::with_batches_of(store, kind, what, KEEP_BATCH_BYTES)
+    }
+
+    /// [`Keeper::new`], writing a batch once it holds `batch_bytes` of text.
+    fn with_batches_of(
+        store: &Arc<dyn Store>,
+        kind: &'static str,
+        what: &'static str,
+        batch_bytes: usize,
+    ) -> Self {
         let (sender, mut batches) = tokio::sync::mpsc::unbounded_channel::<Entries>();
         let store = store.clone();
         let writer = tokio::spawn(async move {
@@ -1120,17 +1132,17 @@ impl Keeper {
                 keep_in_store(&store, kind, &batch, what).await;
             }
         });
-        Keeper { batch: std::sync::Mutex::new((Vec::new(), 0)), sender, writer }
+        Keeper { batch: std::sync::Mutex::new((Vec::new(), 0)), batch_bytes, sender, writer }
     }
 
-    /// Adds entries (zone, its data version, the text); a batch of [`KEEP_BATCH_BYTES`] goes to be written.
+    /// Adds entries (zone, its data version, the text); a full batch goes to be written.
     pub(crate) fn add(&self, entries: impl IntoIterator<Item = (String, i64, String)>) {
         let mut batch = self.batch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for entry in entries {
             batch.1 += entry.2.len();
             batch.0.push(entry);
         }
-        if batch.1 >= KEEP_BATCH_BYTES {
+        if batch.1 >= self.batch_bytes {
             let full = std::mem::take(&mut batch.0);
             batch.1 = 0;
             // The writer ends only once every sender is gone: it is there to receive.
@@ -1548,6 +1560,29 @@ mod tests {
     use super::*;
     use crate::domain::{LandUseCategory, LeaseStatus, ZoneKind, parse_date};
     use geo::{Rect, coord};
+
+    /// Entries added while zones are worked out are all kept, whether they went in full batches written
+    /// while more came, or in the last one; a later version is kept over an earlier one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_keeper_keeps_every_entry_of_every_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open(&format!("sqlite://{}/kept.db", dir.path().display())).await.unwrap();
+        store.migrate().await.unwrap();
+        let codes: Vec<String> = (0..50).map(|i| format!("Z{i:02}")).collect();
+        // Batches of 100 bytes: each chunk of five zones' 30-byte texts fills one.
+        let keeper = Keeper::with_batches_of(&store, "test/1", "test figures", 100);
+        for chunk in codes.chunks(5) {
+            keeper.add(chunk.iter().map(|code| (code.clone(), 1, format!("{code:-<30}"))));
+            tokio::task::yield_now().await;
+        }
+        keeper.add([("Z00".to_string(), 2, "again".to_string())]);
+        keeper.finish().await;
+        let kept = store.kept("test/1", &codes).await.unwrap();
+        assert_eq!(kept.len(), 50, "every zone kept");
+        assert_eq!(kept["Z00"], (2, "again".to_string()), "the later version wins");
+        assert_eq!(kept["Z49"], (1, format!("{:-<30}", "Z49")));
+        store.close().await;
+    }
 
     fn d(s: &str) -> Date {
         parse_date(s).unwrap()
