@@ -709,7 +709,8 @@ async fn from_zones(
     let (at, recorded_at_us) = (query.at, query.recorded_at_us);
     let stale_zones = stale.len();
     // Each zone measured is made findable as its chunk ends (in memory, unless it changed after
-    // `started`), so that a computation waiting for it finds it, and goes to be kept in the store ([`Keeper`]).
+    // `started`), so that a computation waiting for it finds it, and goes to be kept in the store
+    // ([`Keeper`]).
     let keeper = cache.map(|_| Keeper::new(store, KEPT_KIND, "occupancy figures"));
     let key = |(zone, _): &(Zone, Option<MultiPolygon>)| zone.code.clone();
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
