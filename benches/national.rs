@@ -67,8 +67,18 @@ const TWICE_AT_ONCE_OCCUPANCY: &str = "occupancy of the province, a date before 
 const TWICE_AT_ONCE_AVAILABLE: &str =
     "available land of the province, a date before every lease, two at once";
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    // As `landbank` itself starts: malloc arenas capped before any thread allocates.
+    landbank::cache::limit_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(run());
+}
+
+async fn run() {
     let args: Vec<String> = std::env::args().collect();
     let postgis = args.iter().any(|a| a == "--postgis");
     // Leases signed and started on dates of their own, as a board's are (hundreds of dates a zone).

@@ -13,8 +13,20 @@ use landbank::{demo, store};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before any thread allocates: the runtime's threads are started below.
+    landbank::cache::limit_malloc_arenas();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("landbank: cannot start its threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(start())
+}
+
+async fn start() -> ExitCode {
     // Before anything opens SQLite (a store, GDAL).
     store::sqlite::configure_library();
     tracing_subscriber::fmt()
