@@ -615,7 +615,9 @@ async fn from_zones(
     // holds a few chunks' rows, never a whole province's. Each zone computed is made findable as its
     // chunk ends, for a computation waiting for it, and goes to be kept in the store
     // ([`crate::occupancy::Keeper`]).
-    let keeper = crate::occupancy::Keeper::new(store, KEPT_KIND, "available land");
+    // Only the default minimum piece size is kept in the store.
+    let keeper = (min_piece_ha == DEFAULT_MIN_PIECE_HA)
+        .then(|| crate::occupancy::Keeper::new(store, KEPT_KIND, "available land"));
     let claim_key = |(zone, _): &(Zone, Option<MultiPolygon>)| format!("{}/{}", zone.code, min_piece_ha);
     let found = |(zone, _): &(Zone, Option<MultiPolygon>)| {
         cache.zones.peek(&key(&zone.code), version(&zone.code)).and_then(|spans| holding(&spans))
@@ -628,7 +630,7 @@ async fn from_zones(
                 |a: &Arc<ZoneAvailability>, b: &Arc<ZoneAvailability>| (a.from, a.to) == (b.from, b.to);
             let spans =
                 cache.zones.add_spans(key(&zone.zone_code), version, [zone.clone()], same, |z| z.from);
-            if min_piece_ha == DEFAULT_MIN_PIECE_HA {
+            if keeper.is_some() {
                 kept.extend(crate::occupancy::store_entry(
                     &zone.zone_code,
                     version,
@@ -637,7 +639,9 @@ async fn from_zones(
                 ));
             }
         }
-        keeper.add(kept);
+        if let Some(keeper) = &keeper {
+            keeper.add(kept);
+        }
     };
     let shared =
         crate::occupancy::Shared { claims: &cache.claims, key: &claim_key, found: &found, publish: &publish };
@@ -660,7 +664,9 @@ async fn from_zones(
     for zone in finished {
         results.insert(zone.zone_code.clone(), zone);
     }
-    keeper.finish().await;
+    if let Some(keeper) = keeper {
+        keeper.finish().await;
+    }
     crate::cache::give_back_memory(missing.len());
     Ok(codes.iter().filter_map(|c| results.remove(c)).collect())
 }

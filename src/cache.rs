@@ -131,15 +131,26 @@ where
         same: impl Fn(&S, &S) -> bool,
         order: impl Fn(&S) -> O,
     ) -> std::sync::Arc<Vec<S>> {
-        let new: Vec<S> = new.into_iter().collect();
-        let mut spans = self.peek(&key, version).map(|s| s.to_vec()).unwrap_or_default();
-        spans.retain(|s| !new.iter().any(|n| same(s, n)));
-        spans.extend(new);
-        spans.sort_by_key(|s| order(s));
-        let spans = std::sync::Arc::new(spans);
+        let before = self.peek(&key, version).map(|s| s.to_vec()).unwrap_or_default();
+        let spans = std::sync::Arc::new(merge_spans(before, new, same, order));
         self.put(key, version, spans.clone());
         spans
     }
+}
+
+/// `before` (results each holding over a span of dates) with `new` added, each in place of any that
+/// `same` says covers the same dates, ordered by `order`.
+pub fn merge_spans<S, O: Ord>(
+    mut before: Vec<S>,
+    new: impl IntoIterator<Item = S>,
+    same: impl Fn(&S, &S) -> bool,
+    order: impl Fn(&S) -> O,
+) -> Vec<S> {
+    let new: Vec<S> = new.into_iter().collect();
+    before.retain(|s| !new.iter().any(|n| same(s, n)));
+    before.extend(new);
+    before.sort_by_key(|s| order(s));
+    before
 }
 
 /// The byte budget of a cache: `LANDBANK_CACHE_MB` (default 256) split by `share` (0–1).

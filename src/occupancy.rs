@@ -927,12 +927,9 @@ fn keep_pieces(
         if version > started {
             continue;
         }
-        // The pieces kept before, but for those measured again (the same first date, the same span).
-        let mut all =
-            cache.pieces.peek(code, version).and_then(|kept| kept.to_vec().ok()).unwrap_or_default();
-        all.retain(|p| !pieces.iter().any(|n| n.from == p.from));
-        all.extend(pieces.iter().copied());
-        all.sort_by_key(|p| p.from);
+        let before = cache.pieces.peek(code, version).and_then(|kept| kept.to_vec().ok()).unwrap_or_default();
+        let all =
+            crate::cache::merge_spans(before, pieces.iter().copied(), |a, b| a.from == b.from, |p| p.from);
         let kept = KeptPieces::new(&all);
         entries.push((code.clone(), version, kept.text()));
         cache.pieces.put(code.clone(), version, Arc::new(kept));
@@ -1100,17 +1097,28 @@ const KEEP_BATCH_BYTES: usize = 16 << 20;
 /// Entries for [`keep_in_store`]: (zone, its data version, the text).
 type Entries = Vec<(String, i64, String)>;
 
-/// Per-zone results kept in the store a batch at a time as a computation works them out, each batch one
-/// write ([`keep_in_store`]) made by one background task while the computation goes on: memory holds a
-/// batch of text, never a country's (a new date's available land of 1,000,000 plots is hundreds of MB
-/// of text, held whole until the end before). A computation that stops early has kept what it sent.
+/// Per-zone results kept in the store as a computation works them out. A computation whose text stays
+/// under a batch ([`KEEP_BATCH_BYTES`]) writes it once at its end, as before; a larger one hands each
+/// full batch to one background task, started with the first, that writes it (one write a batch, so two
+/// never race for the writer) while the computation goes on: memory holds a batch of text, never a
+/// country's (a new date's available land of 1,000,000 plots is hundreds of MB of text). A computation
+/// that stops early has kept the batches it handed over.
 pub(crate) struct Keeper {
-    /// The batch being gathered and its bytes of text.
-    batch: std::sync::Mutex<(Entries, usize)>,
+    store: Arc<dyn Store>,
+    kind: &'static str,
+    what: &'static str,
     /// Bytes of text from which a batch is written.
     batch_bytes: usize,
-    sender: tokio::sync::mpsc::UnboundedSender<Entries>,
-    writer: tokio::task::JoinHandle<()>,
+    state: std::sync::Mutex<Batches>,
+}
+
+/// What a [`Keeper`] holds: the batch being gathered, its bytes of text, and the writer of full ones
+/// once there was one.
+#[derive(Default)]
+struct Batches {
+    batch: Entries,
+    bytes: usize,
+    writer: Option<(tokio::sync::mpsc::UnboundedSender<Entries>, tokio::task::JoinHandle<()>)>,
 }
 
 impl Keeper {
@@ -1126,41 +1134,47 @@ impl Keeper {
         what: &'static str,
         batch_bytes: usize,
     ) -> Self {
-        let (sender, mut batches) = tokio::sync::mpsc::unbounded_channel::<Entries>();
-        let store = store.clone();
-        let writer = tokio::spawn(async move {
-            while let Some(batch) = batches.recv().await {
-                keep_in_store(&store, kind, &batch, what).await;
-            }
-        });
-        Keeper { batch: std::sync::Mutex::new((Vec::new(), 0)), batch_bytes, sender, writer }
+        Keeper { store: store.clone(), kind, what, batch_bytes, state: Default::default() }
     }
 
     /// Adds entries (zone, its data version, the text); a full batch goes to be written.
     pub(crate) fn add(&self, entries: impl IntoIterator<Item = (String, i64, String)>) {
-        let mut batch = self.batch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for entry in entries {
-            batch.1 += entry.2.len();
-            batch.0.push(entry);
+            state.bytes += entry.2.len();
+            state.batch.push(entry);
         }
-        if batch.1 >= self.batch_bytes {
-            let full = std::mem::take(&mut batch.0);
-            batch.1 = 0;
-            // The writer ends only once every sender is gone: it is there to receive.
-            let _ = self.sender.send(full);
+        if state.bytes < self.batch_bytes {
+            return;
         }
+        let full = std::mem::take(&mut state.batch);
+        state.bytes = 0;
+        let (sender, _) = state.writer.get_or_insert_with(|| {
+            let (sender, mut batches) = tokio::sync::mpsc::unbounded_channel::<Entries>();
+            let (store, kind, what) = (self.store.clone(), self.kind, self.what);
+            let writer = tokio::spawn(async move {
+                while let Some(batch) = batches.recv().await {
+                    keep_in_store(&store, kind, &batch, what).await;
+                }
+            });
+            (sender, writer)
+        });
+        // The writer ends only once its sender is gone: it is there to receive.
+        let _ = sender.send(full);
     }
 
-    /// Writes what is left and waits until every batch is written (or given up, see [`Store::keep`]).
+    /// Writes what is left, after the batches handed over, and waits until all are written (or given up,
+    /// see [`Store::keep`]).
     pub(crate) async fn finish(self) {
-        let rest = self.batch.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).0;
-        if !rest.is_empty() {
-            let _ = self.sender.send(rest);
+        let Batches { batch, writer, .. } =
+            self.state.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((sender, writer)) = writer {
+            drop(sender);
+            if let Err(e) = writer.await {
+                tracing::warn!("{} not kept in the store: {e}", self.what);
+            }
         }
-        drop(self.sender);
-        if let Err(e) = self.writer.await {
-            tracing::warn!("figures not kept in the store: {e}");
-        }
+        keep_in_store(&self.store, self.kind, &batch, self.what).await;
     }
 }
 

@@ -203,7 +203,8 @@ impl<'a> Land<'a> {
 /// For each of `shapes`, the others (by index, ascending) it may overlap by more than the tolerance
 /// band: those whose boxes meet its box, but for the ones that, like it, are one convex polygon without
 /// holes and lie apart from it. Among shapes the land holds ([`Land::holds_each`]), those with no
-/// neighbour in a subset are alone in that subset: their union clipped to the land is the sum of their areas, decided once for every subset.
+/// neighbour in a subset are alone in that subset: their union clipped to the land is the sum of their
+/// areas, decided once for every subset.
 pub fn neighbours(shapes: &[&MultiPolygon]) -> Vec<Vec<usize>> {
     let rings: Vec<Option<Vec<Coord>>> = shapes.iter().map(|s| convex(s)).collect();
     let boxes = shapes.iter().enumerate().filter_map(|(i, s)| {
