@@ -783,6 +783,65 @@ mod tests {
         MultiPolygon(vec![geo::Rect::new((106.0, 21.0), (106.01, 21.01)).to_polygon()])
     }
 
+    /// Land taken back is named on the piece that holds it, and only while it is free: a terminated lease
+    /// whose plot was leased again names no piece; plots are named on the piece only while free.
+    #[test]
+    fn land_taken_back_and_free_plots_are_named_on_their_piece_only_while_free() {
+        let zone: Zone = serde_json::from_value(json!({ "code": "Z", "name": "Z",
+            "kind": "industrial_park", "province_code": "VN-56", "status": "operating" }))
+        .unwrap();
+        let land_use: LandUse = serde_json::from_value(json!({ "zone_code": "Z", "category": "industrial",
+            "valid_from": "2000-01-01" }))
+        .unwrap();
+        let rect = |x0: f64, x1: f64| {
+            MultiPolygon(vec![geo::Rect::new((106.0 + x0, 21.002), (106.0 + x1, 21.006)).to_polygon()])
+        };
+        let (p1, p2) = (rect(0.001, 0.003), rect(0.005, 0.007));
+        let lease = |project: &str, status: &str, start: &str, end: Option<&str>| -> Lease {
+            serde_json::from_value(json!({ "zone_code": "Z", "project_id": project, "status": status,
+                "signed_on": start, "start_on": start, "end_on": end }))
+            .unwrap()
+        };
+        let plot = |code: &str| -> Plot {
+            serde_json::from_value(json!({ "zone_code": "Z", "code": code })).unwrap()
+        };
+        let inputs = ZoneInputs {
+            zone,
+            boundary: Some(square()),
+            land_use: vec![(land_use, square())],
+            leases: vec![
+                (lease("PR1", "terminated", "2010-01-01", Some("2015-01-01")), p1.clone()),
+                (lease("PR2", "terminated", "2010-01-01", Some("2015-06-01")), p2.clone()),
+                // P2 leased again: its land is no longer free.
+                (lease("PR3", "active", "2016-01-01", None), p2.clone()),
+            ],
+            parcels: vec![],
+            plots: vec![(plot("P1"), p1), (plot("P2"), p2)],
+        };
+        let on = |at: &str| {
+            let result = zone_available(&inputs, d(at), DEFAULT_MIN_PIECE_HA);
+            assert_eq!(result.pieces.len(), 1, "{at}: the land around the leases is one piece");
+            result.pieces.into_iter().next().unwrap()
+        };
+        let leased = on("2012-01-01");
+        assert!(leased.plot_codes.is_empty() && leased.recovered_from.is_empty(), "{leased:?}");
+        let between = on("2015-08-01");
+        assert_eq!(between.plot_codes, ["P1", "P2"]);
+        assert_eq!(between.recovered_from, ["PR1", "PR2"]);
+        assert_eq!(between.recovered_on, Some(d("2015-06-01")));
+        let again = on("2020-01-01");
+        assert_eq!(again.plot_codes, ["P1"]);
+        assert_eq!(again.recovered_from, ["PR1"], "P2's land was leased again");
+        // The land of PR3's lease is not on the piece: leased + available = leasable.
+        let leasable = area_ha(&square());
+        let held = area_ha(&inputs.leases[2].1);
+        assert!(
+            (again.area_ha + held - leasable).abs() < ADDITIVITY_HA,
+            "{} + {held} vs {leasable}",
+            again.area_ha
+        );
+    }
+
     /// Every kind of date a zone's available land depends on bounds the dates a result holds for.
     #[test]
     fn results_hold_between_the_dates_anything_they_depend_on_changes() {
