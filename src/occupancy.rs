@@ -690,7 +690,7 @@ async fn from_zones(
         // The unit the zone counts under on the date (its recorded province, or the one that holds it).
         zone.province_code = lens.label(&zone.province_code);
     }
-    let (mut measured, versions) = match cache {
+    let (mut measured, versions, not_in_memory) = match cache {
         Some(cache) => kept_pieces(store, cache, &zones, query.at).await?,
         None => Default::default(),
     };
@@ -759,7 +759,9 @@ async fn from_zones(
     if let Some(keeper) = keeper {
         keeper.finish().await;
     }
-    crate::cache::give_back_memory(stale_zones);
+    // Zones read back from the store count as those measured: a country's kept text, read and parsed,
+    // is as much memory let go as its measuring.
+    crate::cache::give_back_memory(stale_zones.max(not_in_memory));
     measured.extend(computed.into_iter().filter_map(|(code, pieces)| {
         let piece = pieces.into_iter().find(|p| p.holds_on(at))?;
         Some((code, piece))
@@ -868,13 +870,14 @@ pub(crate) async fn zone_boundaries(
 }
 
 /// The pieces holding `at` of the zones whose data has not changed since they were measured: from
-/// memory, else from the store (then kept in memory too). Also returns every zone's current version.
+/// memory, else from the store (then kept in memory too). Also returns every zone's current version, and
+/// how many zones memory did not hold (looked for in the store).
 async fn kept_pieces(
     store: &Arc<dyn Store>,
     cache: &FiguresCache,
     zones: &[Zone],
     at: Date,
-) -> Result<(BTreeMap<String, Measured>, ZoneVersions), OccupancyError> {
+) -> Result<(BTreeMap<String, Measured>, ZoneVersions, usize), OccupancyError> {
     let codes: Vec<String> = zones.iter().map(|z| z.code.clone()).collect();
     let versions = store.zone_versions(&codes).await?;
     let version = |code: &str| versions.of(code);
@@ -889,7 +892,7 @@ async fn kept_pieces(
         }
     }
     if missing.is_empty() {
-        return Ok((found, versions));
+        return Ok((found, versions, 0));
     }
     for (code, (kept_at, text)) in store.kept(KEPT_KIND, &missing).await? {
         if kept_at != version(&code) {
@@ -909,7 +912,7 @@ async fn kept_pieces(
             found.insert(code, piece);
         }
     }
-    Ok((found, versions))
+    Ok((found, versions, missing.len()))
 }
 
 /// Adds newly measured pieces to those kept in memory for their zones, unless their zone changed after
